@@ -1,0 +1,63 @@
+from rest_framework import serializers
+
+from billing.models import Offer, Product, ServicePlan, Subscription
+from billing.periods import renewal_date
+from portal import clock
+
+
+class ServicePlanSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="code")
+    display_name = serializers.CharField(source="name")
+
+    class Meta:
+        model = ServicePlan
+        fields = ["name", "display_name", "service", "level", "data_related"]
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Offer
+        fields = ["term", "billing_frequency", "price"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    service_plans = ServicePlanSerializer(many=True)
+    offers = OfferSerializer(many=True)
+
+    class Meta:
+        model = Product
+        fields = ["sku", "sku_id", "name", "max_licenses", "service_plans", "offers"]
+
+
+class BillingProfileRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku")
+    product_name = serializers.CharField(source="product.name")
+    assigned_licenses = serializers.IntegerField()
+    renewal_date = serializers.SerializerMethodField()
+    billing_profile = BillingProfileRefSerializer(allow_null=True)
+    addons = serializers.SerializerMethodField()
+    change_in_progress = serializers.BooleanField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id", "sku", "product_name", "status", "provisioning", "source", "licenses",
+            "assigned_licenses", "term", "billing_frequency", "price", "start_date",
+            "renewal_date", "recurring_billing", "payment", "billing_profile", "addons",
+            "change_in_progress",
+        ]
+
+    def get_renewal_date(self, sub) -> str | None:
+        if sub.status != Subscription.Status.ACTIVE:
+            return None
+        today = self.context.get("today") or clock.today()
+        return renewal_date(start=sub.start_date, term=sub.term, today=today).isoformat()
+
+    def get_addons(self, sub) -> list[str]:
+        return [sa.addon.code for sa in sub.subscription_addons.all()]

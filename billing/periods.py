@@ -1,0 +1,44 @@
+"""Subscription terms and billing periods as pure date arithmetic.
+
+Periods are counted from the start date (never chained), so a term started on the
+31st renews on the last day of shorter months and goes back to the 31st after.
+"""
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+TERM_MONTHS = {"P1M": 1, "P1Y": 12, "P3Y": 36}
+FREQUENCY_MONTHS = {"monthly": 1, "annual": 12}
+
+
+def add_months(day: date, months: int) -> date:
+    return day + relativedelta(months=months)
+
+
+def _period_index(start: date, step_months: int, day: date) -> int:
+    """The largest k ≥ 0 with ``start + k·step ≤ day`` (0 when ``day`` is before ``start``)."""
+    if day < start:
+        return 0
+    k = ((day.year - start.year) * 12 + day.month - start.month) // step_months
+    while k > 0 and add_months(start, k * step_months) > day:
+        k -= 1
+    while add_months(start, (k + 1) * step_months) <= day:
+        k += 1
+    return k
+
+
+def renewal_date(*, start: date, term: str, today: date) -> date:
+    """The date the current term ends and the subscription renews (or expires)."""
+    months = TERM_MONTHS[term]
+    return add_months(start, (_period_index(start, months, today) + 1) * months)
+
+
+def billing_period(*, start: date, billing_frequency: str, term: str, day: date) -> tuple[date, date]:
+    """The billed period ``[begin, end)`` containing ``day``.
+
+    A P1M term is billed monthly whatever its frequency says.
+    """
+    months = 1 if term == "P1M" else FREQUENCY_MONTHS[billing_frequency]
+    k = _period_index(start, months, day)
+    return add_months(start, k * months), add_months(start, (k + 1) * months)

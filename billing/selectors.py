@@ -1,0 +1,83 @@
+"""Reads of the catalog and of a tenant's subscriptions and invoices."""
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from billing.models import (
+    Invoice,
+    Offer,
+    Product,
+    Subscription,
+    SubscriptionAddOn,
+)
+from portal.models import Tenant
+
+# Reverse relations (licensing.LicenseAssignment.subscription → "assignments",
+# planchange.PlanChange.subscription → "plan_changes") are used by name so billing
+# imports nothing from the apps above it.
+LIVE_CHANGE_STATUSES = ("queued", "running")
+
+
+def product_list():
+    return Product.objects.prefetch_related(
+        "service_plans", Prefetch("offers", queryset=Offer.objects.order_by("term", "billing_frequency"))
+    ).order_by("family", "annual_price")
+
+
+def product_get(*, sku: str) -> Product:
+    try:
+        return Product.objects.get(sku=sku)
+    except Product.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _subscriptions(tenant: Tenant):
+    from django.apps import apps
+
+    assignment = apps.get_model("licensing", "LicenseAssignment")
+    plan_change = apps.get_model("planchange", "PlanChange")
+    assigned = (
+        assignment.objects.filter(subscription=OuterRef("pk"))
+        .order_by()
+        .values("subscription")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    price = Offer.objects.filter(
+        product=OuterRef("product"), term=OuterRef("term"),
+        billing_frequency=OuterRef("billing_frequency"),
+    ).values("price")[:1]
+    return (
+        Subscription.objects.filter(tenant=tenant)
+        .select_related("product", "billing_profile", "payment_method")
+        .prefetch_related(
+            Prefetch("subscription_addons", queryset=SubscriptionAddOn.objects.select_related("addon"))
+        )
+        .annotate(
+            assigned_licenses=Coalesce(Subquery(assigned, output_field=IntegerField()), Value(0)),
+            price=Subquery(price),
+            change_in_progress=Exists(
+                plan_change.objects.filter(subscription=OuterRef("pk"), status__in=LIVE_CHANGE_STATUSES)
+            ),
+        )
+    )
+
+
+def subscription_list(*, tenant: Tenant):
+    """The tenant's subscriptions as Your products lists them: active ones first."""
+    return _subscriptions(tenant).order_by(
+        ~Q(status=Subscription.Status.ACTIVE), "product__name", "start_date", "id"
+    )
+
+
+def subscription_get(*, tenant: Tenant, subscription_id) -> Subscription:
+    """One of the tenant's subscriptions; missing and foreign ids are the same 404."""
+    try:
+        return _subscriptions(tenant).get(pk=subscription_id)
+    except (Subscription.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def invoice_list(*, tenant: Tenant):
+    return Invoice.objects.filter(tenant=tenant).prefetch_related("lines")

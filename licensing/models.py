@@ -1,0 +1,49 @@
+"""The tenant's people and the licenses they hold."""
+
+from django.db import models
+from django.db.models import Q
+
+from billing.models import Subscription
+from portal.models import Tenant
+
+
+class DirectoryUser(models.Model):
+    """A person in the tenant's directory (alice@contoso.com); not a portal login."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="users")
+    upn = models.CharField(max_length=254, unique=True, help_text="user principal name")
+    display_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name", "upn"]
+        indexes = [models.Index(fields=["tenant", "display_name", "upn"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(upn__contains="@"), name="user_upn_has_at"),
+            models.CheckConstraint(condition=Q(upn=models.functions.Lower("upn")), name="user_upn_lowercase"),
+        ]
+
+    def __str__(self):
+        return self.upn
+
+
+class LicenseAssignment(models.Model):
+    """A user's license from one subscription, with the service plans turned off for them."""
+
+    user = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="licenses")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="assignments"
+    )
+    disabled_plans = models.JSONField(
+        default=list, blank=True, help_text="codes of the service plans turned off"
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["subscription", "user"])]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "subscription"], name="one_license_per_user_and_subscription"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ← {self.subscription_id}"

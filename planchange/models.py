@@ -1,0 +1,153 @@
+"""A requested plan change, its workflow steps and its quotes."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import MONEY, BillingFrequency, PaymentMethod, Product, Subscription, Term
+from portal.models import Tenant
+
+LIVE_STATUSES = ("scheduled", "queued", "running")
+
+
+class PlanChangeStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PlanChange(models.Model):
+    """One requested change of a subscription to another product."""
+
+    Status = PlanChangeStatus
+
+    class Schedule(models.TextChoices):
+        NOW = "now", _("Now")
+        RENEWAL = "renewal", _("At renewal")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="plan_changes")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="plan_changes"
+    )
+    target_product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    licenses = models.PositiveIntegerField()
+    term = models.CharField(max_length=3, choices=Term.choices)
+    billing_frequency = models.CharField(max_length=8, choices=BillingFrequency.choices)
+    schedule = models.CharField(max_length=8, choices=Schedule.choices, default=Schedule.NOW)
+    scheduled_for = models.DateField(null=True, blank=True)
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    new_subscription = models.OneToOneField(
+        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="created_by_change"
+    )
+    disabled_plans_before = models.JSONField(
+        default=dict, blank=True, help_text="upn → service plans that were turned off"
+    )
+    error_code = models.CharField(max_length=64, blank=True)
+    error_detail = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(help_text="simulation time")
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription"], condition=Q(status__in=LIVE_STATUSES),
+                name="one_live_plan_change_per_subscription",
+            ),
+            models.CheckConstraint(condition=Q(status__in=PlanChangeStatus.values), name="planchange_status_valid"),
+            models.CheckConstraint(condition=Q(licenses__gte=1), name="planchange_licenses_positive"),
+            models.CheckConstraint(
+                condition=~Q(schedule="renewal") | Q(scheduled_for__isnull=False),
+                name="planchange_renewal_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"change #{self.pk} {self.subscription_id} → {self.target_product_id} ({self.status})"
+
+
+class StepName(models.TextChoices):
+    VALIDATE = "validate", _("Validate")
+    PROVISION = "provision", _("Provision the new subscription")
+    MIGRATE_LICENSES = "migrate_licenses", _("Move licenses")
+    BILL = "bill", _("Bill")
+    CANCEL_SOURCE = "cancel_source", _("Cancel the old subscription")
+    COMPLETE = "complete", _("Complete")
+
+
+class PlanChangeStep(models.Model):
+    """One workflow step of a change, persisted so every step can run twice safely."""
+
+    Name = StepName
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    ORDER = [n.value for n in Name]
+
+    plan_change = models.ForeignKey(PlanChange, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=20, choices=Name.choices)
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["plan_change", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan_change", "name"], name="step_once_per_change"),
+            models.UniqueConstraint(fields=["plan_change", "position"], name="step_position_unique"),
+            models.CheckConstraint(condition=Q(name__in=StepName.values), name="step_name_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan_change_id}:{self.name} {self.status}"
+
+
+class Quote(models.Model):
+    """A preview of a change's money, binding until it expires or its inputs change."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="quotes")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="quotes")
+    target_product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    licenses = models.PositiveIntegerField()
+    term = models.CharField(max_length=3, choices=Term.choices)
+    billing_frequency = models.CharField(max_length=8, choices=BillingFrequency.choices)
+    schedule = models.CharField(max_length=8, choices=PlanChange.Schedule.choices)
+    effective_date = models.DateField()
+    credit = models.DecimalField(**MONEY)
+    charge = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    lines = models.JSONField(default=list)
+    fingerprint = models.CharField(max_length=64, help_text="hash of what the quote was computed from")
+    computed_from = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credit__lte=0), name="quote_credit_not_positive"),
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="quote_expires_after_created"),
+        ]
+
+    def __str__(self):
+        return f"quote {self.pk} total {self.total}"

@@ -1,0 +1,501 @@
+"""Validate a scenario completely, then load it in one transaction.
+
+Validation names the bad field by its path (``tenants[0].subscriptions[1].sku``) and
+says what is wrong; a file with any error loads nothing. States the UI would refuse to
+create (more users than licenses, an overdue invoice, an expired subscription) are
+loaded as they stand: scenarios describe tenants, they do not operate them.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from jsonschema import Draft202012Validator
+from rest_framework.authtoken.models import Token
+
+from billing.models import (
+    AddOnProduct,
+    BillingProfile,
+    CreditCheck,
+    Invoice,
+    InvoiceLine,
+    PaymentMethod,
+    Product,
+    Subscription,
+    SubscriptionAddOn,
+)
+from billing.periods import renewal_date
+from licensing.models import DirectoryUser, LicenseAssignment
+from planchange.models import PlanChange, PlanChangeStep
+from planchange.scenarios.schema import DATE, MONEY, SCHEMA
+from portal import clock
+from portal.models import AdminMembership, ServiceIncident, Tenant
+from portal.services import event_record
+
+BATCH = 2000
+_VALIDATOR = Draft202012Validator(SCHEMA)
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be loaded; ``errors`` are ``"path: what is wrong"`` lines."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class LoadReport:
+    clock: date | None = None
+    lines: list[str] = field(default_factory=list)
+    tenants: list[Tenant] = field(default_factory=list)
+
+
+def fmt_path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(file)"
+
+
+def _schema_message(error) -> tuple[str, str]:
+    path = list(error.absolute_path)
+    v = error.validator
+    if v == "required":
+        missing = error.message.split("'")[1]
+        return fmt_path([*path, missing]), "required field is missing"
+    if v == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return fmt_path([*path, extra[0]]), "unknown field"
+    if v == "enum":
+        return fmt_path(path), f"{error.instance!r} is not one of: {', '.join(error.validator_value)}"
+    if v == "type":
+        return fmt_path(path), f"must be a{'n' if error.validator_value[0] in 'aeiou' else ''} {error.validator_value}, not {type(error.instance).__name__} {error.instance!r}"
+    if v == "pattern":
+        if error.validator_value == DATE:
+            return fmt_path(path), f"{error.instance!r} is not a date (YYYY-MM-DD)"
+        if error.validator_value == MONEY:
+            return fmt_path(path), f"{error.instance!r} is not money (a string with 2 decimals, like \"312.50\")"
+        return fmt_path(path), f"{error.instance!r} is not in the expected form"
+    if v in ("minimum", "maximum", "minItems", "minLength", "maxLength"):
+        return fmt_path(path), error.message
+    return fmt_path(path), error.message
+
+
+class _Checker:
+    """Semantic checks after the schema: references, uniqueness, catalog, dates."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.errors: list[str] = []
+        self.products = {p.sku: p for p in Product.objects.prefetch_related("service_plans")}
+        self.addons = {a.code: a for a in AddOnProduct.objects.all()}
+        self.usernames: set[str] = set()
+        self.tokens: set[str] = set()
+
+    def err(self, path, message):
+        self.errors.append(f"{fmt_path(path)}: {message}")
+
+    def date(self, path, value) -> date | None:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.err(path, f"{value!r} is not a date (YYYY-MM-DD)")
+            return None
+
+    def unique(self, items, attr, path_prefix, what):
+        seen = set()
+        for i, item in enumerate(items):
+            value = item.get(attr)
+            if value in seen:
+                self.err([*path_prefix, i, attr], f"{what} {value!r} appears twice")
+            seen.add(value)
+
+    def username(self, path, username):
+        user_model = get_user_model()
+        if username in self.usernames:
+            self.err(path, f"username {username!r} appears twice")
+        elif user_model.objects.filter(username=username).exists():
+            self.err(path, f"a login named {username!r} already exists")
+        self.usernames.add(username)
+
+    def token(self, path, key):
+        if key in self.tokens or Token.objects.filter(key=key).exists():
+            self.err(path, "this API token is already in use")
+        self.tokens.add(key)
+
+    def run(self) -> list[str]:
+        d = self.data
+        if "clock" in d:
+            self.date(["clock"], d["clock"])
+        domains = set()
+        upns = set()
+        invoice_numbers = set()
+        for t_i, t in enumerate(d.get("tenants", [])):
+            p = ["tenants", t_i]
+            if t["domain"] in domains:
+                self.err([*p, "domain"], f"domain {t['domain']!r} appears twice")
+            elif Tenant.objects.filter(domain=t["domain"]).exists():
+                self.err([*p, "domain"], f"a tenant with domain {t['domain']!r} already exists")
+            domains.add(t["domain"])
+            self.tenant(p, t, upns, invoice_numbers)
+        for s_i, s in enumerate(d.get("support_staff", [])):
+            self.username(["support_staff", s_i, "username"], s["username"])
+            if "api_token" in s:
+                self.token(["support_staff", s_i, "api_token"], s["api_token"])
+        return self.errors
+
+    def tenant(self, p, t, upns, invoice_numbers):  # noqa: C901 - one check per field
+        mca = t.get("agreement", "MOSA") == "MCA"
+        profiles = {bp["key"]: bp for bp in t.get("billing_profiles", [])}
+        self.unique(t.get("billing_profiles", []), "key", [*p, "billing_profiles"], "key")
+        self.unique(t.get("billing_profiles", []), "name", [*p, "billing_profiles"], "name")
+        if profiles and not mca:
+            self.err([*p, "billing_profiles"], "only an MCA tenant has billing profiles (set \"agreement\": \"MCA\")")
+        if mca and not profiles:
+            self.err([*p, "billing_profiles"], "an MCA tenant needs a billing profile")
+        methods = {pm["key"]: pm for pm in t.get("payment_methods", [])}
+        self.unique(t.get("payment_methods", []), "key", [*p, "payment_methods"], "key")
+        defaults = [i for i, pm in enumerate(t.get("payment_methods", [])) if pm.get("default")]
+        if len(defaults) > 1:
+            self.err([*p, "payment_methods", defaults[1], "default"], "only one payment method can be the default")
+        for i, pm in enumerate(t.get("payment_methods", [])):
+            if pm["kind"] == "card" and "last4" not in pm:
+                self.err([*p, "payment_methods", i, "last4"], "a card needs its last four digits")
+        for i, a in enumerate(t.get("admins", [])):
+            self.username([*p, "admins", i, "username"], a["username"])
+            if "api_token" in a:
+                self.token([*p, "admins", i, "api_token"], a["api_token"])
+
+        subs = {}
+        self.unique(t.get("subscriptions", []), "key", [*p, "subscriptions"], "key")
+        for i, s in enumerate(t.get("subscriptions", [])):
+            sp = [*p, "subscriptions", i]
+            product = self.products.get(s["sku"])
+            if product is None:
+                self.err([*sp, "sku"], f"unknown SKU {s['sku']!r}")
+            elif product.max_licenses is not None and s["licenses"] > product.max_licenses:
+                self.err([*sp, "licenses"], f"{product.name} allows at most {product.max_licenses} licenses")
+            subs[s["key"]] = (s, product)
+            if "start_date" in s:
+                self.date([*sp, "start_date"], s["start_date"])
+            if s.get("term") == "P1M" and s.get("billing_frequency") == "annual":
+                self.err([*sp, "billing_frequency"], "a monthly commitment (P1M) is billed monthly")
+            if "payment_method" in s and s["payment_method"] not in methods:
+                self.err([*sp, "payment_method"], f"no payment method with key {s['payment_method']!r}")
+            if "billing_profile" in s and s["billing_profile"] not in profiles:
+                self.err([*sp, "billing_profile"], f"no billing profile with key {s['billing_profile']!r}")
+            if mca and "billing_profile" not in s and len(profiles) > 1:
+                self.err([*sp, "billing_profile"], "required when the tenant has several billing profiles")
+            seen = set()
+            for a_i, code in enumerate(s.get("addons", [])):
+                if code not in self.addons:
+                    self.err([*sp, "addons", a_i], f"unknown add-on {code!r}")
+                if code in seen:
+                    self.err([*sp, "addons", a_i], f"add-on {code!r} appears twice")
+                seen.add(code)
+
+        domain = t["domain"]
+        for i, u in enumerate(t.get("users", [])):
+            up = [*p, "users", i]
+            upn = u["upn"]
+            if upn != upn.lower():
+                self.err([*up, "upn"], f"{upn!r} must be lowercase")
+            if upn.split("@", 1)[1] != domain:
+                self.err([*up, "upn"], f"{upn!r} is not in the tenant's domain {domain!r}")
+            if upn in upns:
+                self.err([*up, "upn"], f"user {upn!r} appears twice")
+            elif DirectoryUser.objects.filter(upn=upn).exists():
+                self.err([*up, "upn"], f"a user {upn!r} already exists")
+            upns.add(upn)
+            held = set()
+            for l_i, lic in enumerate(u.get("licenses", [])):
+                lp = [*up, "licenses", l_i]
+                key = lic["subscription"]
+                if key not in subs:
+                    self.err([*lp, "subscription"], f"no subscription with key {key!r}")
+                    continue
+                if key in held:
+                    self.err([*lp, "subscription"], f"the user already holds a license of {key!r}")
+                held.add(key)
+                product = subs[key][1]
+                if product is None:
+                    continue
+                plans = {sp.code for sp in product.service_plans.all()}
+                for d_i, code in enumerate(lic.get("disabled_plans", [])):
+                    if code not in plans:
+                        self.err([*lp, "disabled_plans", d_i], f"{code!r} is not a service plan of {product.name}")
+        for i, g in enumerate(t.get("generate_users", [])):
+            gp = [*p, "generate_users", i]
+            if g["subscription"] not in subs:
+                self.err([*gp, "subscription"], f"no subscription with key {g['subscription']!r}")
+            prefix = g.get("prefix", "user")
+            pattern = re.compile(rf"^{re.escape(prefix)}(\d+)@{re.escape(domain)}$")
+            clash = sorted(
+                upn for upn in upns
+                if (m := pattern.match(upn)) and 1 <= int(m.group(1)) <= g["count"]
+            )
+            if clash:
+                self.err([*gp, "prefix"], f"generated users would clash with {clash[0]!r}")
+        prefixes = [g.get("prefix", "user") for g in t.get("generate_users", [])]
+        if len(prefixes) != len(set(prefixes)):
+            self.err([*p, "generate_users"], "each generate_users entry needs its own prefix")
+
+        for i, inv in enumerate(t.get("invoices", [])):
+            ip = [*p, "invoices", i]
+            if inv["number"] in invoice_numbers:
+                self.err([*ip, "number"], f"invoice number {inv['number']!r} appears twice")
+            elif Invoice.objects.filter(number=inv["number"]).exists():
+                self.err([*ip, "number"], f"invoice number {inv['number']!r} already exists")
+            invoice_numbers.add(inv["number"])
+            issued = self.date([*ip, "date"], inv["date"])
+            due = self.date([*ip, "due_date"], inv["due_date"])
+            if issued and due and due < issued:
+                self.err([*ip, "due_date"], "is before the invoice date")
+            amount, paid = Decimal(inv["amount"]), Decimal(inv.get("paid", "0.00"))
+            if paid < 0:
+                self.err([*ip, "paid"], "cannot be negative")
+            elif amount >= 0 and paid > amount:
+                self.err([*ip, "paid"], f"is more than the amount {inv['amount']}")
+            elif amount < 0 and paid != 0:
+                self.err([*ip, "paid"], "a credit invoice has nothing to pay")
+            if "billing_profile" in inv and inv["billing_profile"] not in profiles:
+                self.err([*ip, "billing_profile"], f"no billing profile with key {inv['billing_profile']!r}")
+        for i, cc in enumerate(t.get("credit_checks", [])):
+            self.date([*p, "credit_checks", i, "requested"], cc["requested"])
+        live = set()
+        for i, pc in enumerate(t.get("plan_changes", [])):
+            pp = [*p, "plan_changes", i]
+            if pc["subscription"] not in subs:
+                self.err([*pp, "subscription"], f"no subscription with key {pc['subscription']!r}")
+            elif pc["subscription"] in live:
+                self.err([*pp, "subscription"], "a subscription has at most one scheduled or queued change")
+            live.add(pc["subscription"])
+            if pc["target_sku"] not in self.products:
+                self.err([*pp, "target_sku"], f"unknown SKU {pc['target_sku']!r}")
+            if pc["status"] == "scheduled" and not mca:
+                self.err([*pp, "status"], "only an MCA tenant schedules a change at renewal")
+        for i, inc in enumerate(t.get("incidents", [])):
+            if "opened" in inc:
+                self.date([*p, "incidents", i, "opened"], inc["opened"])
+
+
+def scenario_validate(data) -> list[str]:
+    if not isinstance(data, dict):
+        return ["(file): a scenario is a JSON object"]
+    errors = sorted(
+        {"{}: {}".format(*_schema_message(e)) for e in _VALIDATOR.iter_errors(data)}
+    )
+    if errors:
+        return errors
+    return _Checker(data).run()
+
+
+def _aware(day: date):
+    return datetime.combine(day, time(9, 0), tzinfo=clock.now().tzinfo)
+
+
+@transaction.atomic
+def scenario_load(data, *, source: str = "scenario") -> LoadReport:
+    """Load a whole scenario or, on any error, raise ``ScenarioError`` and load nothing."""
+    errors = scenario_validate(data)
+    if errors:
+        raise ScenarioError(errors)
+    report = LoadReport()
+    if "clock" in data:
+        report.clock = date.fromisoformat(data["clock"])
+        clock.set_date(report.clock)
+        report.lines.append(f"clock set to {report.clock.isoformat()}")
+    today = clock.today()
+    products = {p.sku: p for p in Product.objects.all()}
+    addons = {a.code: a for a in AddOnProduct.objects.all()}
+    for t in data.get("tenants", []):
+        report.tenants.append(_load_tenant(t, today=today, products=products, addons=addons,
+                                           report=report, source=source))
+    user_model = get_user_model()
+    for s in data.get("support_staff", []):
+        user = user_model.objects.create(
+            username=s["username"], is_staff=True,
+            password=make_password(s["password"]) if "password" in s else make_password(None),
+        )
+        if "api_token" in s:
+            Token.objects.create(user=user, key=s["api_token"])
+        event_record(tenant=None, actor="scenario", verb="support_staff.created", obj=user,
+                     data={"username": user.username, "source": source})
+        report.lines.append(f"support staff {user.username}")
+    return report
+
+
+def _load_tenant(t, *, today, products, addons, report, source) -> Tenant:  # noqa: C901
+    tenant = Tenant.objects.create(
+        name=t["name"], domain=t["domain"], kind=t.get("kind", "commercial"),
+        agreement=t.get("agreement", "MOSA"),
+    )
+    profiles = {
+        bp["key"]: BillingProfile.objects.create(
+            tenant=tenant, name=bp["name"], payment=bp.get("payment", "invoice"))
+        for bp in t.get("billing_profiles", [])
+    }
+    methods = {
+        pm["key"]: PaymentMethod.objects.create(
+            tenant=tenant, kind=pm["kind"], last4=pm.get("last4", ""),
+            holder_name=pm.get("holder_name", ""), is_default=pm.get("default", False))
+        for pm in t.get("payment_methods", [])
+    }
+    default_card = next(
+        (m for m in methods.values() if m.kind == "card" and m.is_default),
+        next((m for m in methods.values() if m.kind == "card"), None),
+    )
+    only_profile = next(iter(profiles.values())) if len(profiles) == 1 else None
+
+    user_model = get_user_model()
+    for a in t.get("admins", []):
+        user = user_model.objects.create(
+            username=a["username"], first_name=a.get("display_name", "")[:150],
+            password=make_password(a["password"]) if "password" in a else make_password(None),
+        )
+        for role in dict.fromkeys(a["roles"]):
+            AdminMembership.objects.create(user=user, tenant=tenant, role=role)
+        if "api_token" in a:
+            Token.objects.create(user=user, key=a["api_token"])
+
+    subs = {}
+    for s in t.get("subscriptions", []):
+        profile = profiles[s["billing_profile"]] if "billing_profile" in s else only_profile
+        method = methods[s["payment_method"]] if "payment_method" in s else None
+        payment = s.get("payment") or (
+            profile.payment if profile else (method.kind if method else "card"))
+        if payment == "card" and method is None:
+            method = default_card
+        status = s.get("status", "active")
+        sub = Subscription.objects.create(
+            tenant=tenant, product=products[s["sku"]], licenses=s["licenses"],
+            term=s.get("term", "P1Y"), billing_frequency=s.get("billing_frequency", "monthly"),
+            start_date=date.fromisoformat(s["start_date"]) if "start_date" in s else today,
+            status=status, provisioning=s.get("provisioning", "provisioned"),
+            source=s.get("source", "direct"), payment=payment, payment_method=method,
+            billing_profile=profile, recurring_billing=s.get("recurring_billing", True),
+            cancelled_on=today if status == "cancelled" else None,
+        )
+        SubscriptionAddOn.objects.bulk_create(
+            SubscriptionAddOn(subscription=sub, addon=addons[code], added_on=sub.start_date)
+            for code in s.get("addons", [])
+        )
+        subs[s["key"]] = sub
+
+    listed = [
+        DirectoryUser(tenant=tenant, upn=u["upn"],
+                      display_name=u.get("display_name") or u["upn"].split("@")[0])
+        for u in t.get("users", [])
+    ]
+    _bulk_users(listed)
+    assignments = [
+        LicenseAssignment(user=user, subscription=subs[lic["subscription"]],
+                          disabled_plans=sorted(lic.get("disabled_plans", [])))
+        for user, u in zip(listed, t.get("users", []), strict=True)
+        for lic in u.get("licenses", [])
+    ]
+    LicenseAssignment.objects.bulk_create(assignments, batch_size=BATCH)
+    generated = 0
+    for g in t.get("generate_users", []):
+        generated += _generate_users(tenant, subs[g["subscription"]], g["count"], g.get("prefix", "user"))
+
+    for inv in t.get("invoices", []):
+        amount = Decimal(inv["amount"])
+        invoice = Invoice.objects.create(
+            tenant=tenant,
+            billing_profile=profiles[inv["billing_profile"]] if "billing_profile" in inv else only_profile,
+            number=inv["number"], date=date.fromisoformat(inv["date"]),
+            due_date=date.fromisoformat(inv["due_date"]), total=amount,
+            paid=Decimal(inv.get("paid", "0.00")),
+        )
+        InvoiceLine.objects.create(
+            invoice=invoice, description=inv.get("description", "Subscription charges"), amount=amount,
+        )
+    for cc in t.get("credit_checks", []):
+        status = cc.get("status", "pending")
+        requested = date.fromisoformat(cc["requested"])
+        CreditCheck.objects.create(
+            tenant=tenant, status=status, requested=requested,
+            decided_on=None if status == "pending" else min(clock.add_business_days(requested, 2), max(today, requested)),
+        )
+    for inc in t.get("incidents", []):
+        ServiceIncident.objects.create(
+            tenant=tenant, service=inc["service"], status=inc["status"], title=inc["title"],
+            opened_at=_aware(date.fromisoformat(inc["opened"])) if "opened" in inc else clock.now(),
+        )
+    for pc in t.get("plan_changes", []):
+        _load_plan_change(tenant, subs[pc["subscription"]], products[pc["target_sku"]], pc, today)
+    counts = {
+        "subscriptions": len(subs), "users": len(listed) + generated,
+        "admins": len(t.get("admins", [])), "invoices": len(t.get("invoices", [])),
+        "credit_checks": len(t.get("credit_checks", [])), "incidents": len(t.get("incidents", [])),
+    }
+    event_record(tenant=tenant, actor="scenario", verb="tenant.loaded", obj=tenant,
+                 data={"source": source, **counts})
+    report.lines.append(
+        f"tenant {tenant.name} ({tenant.domain}, {tenant.agreement}, {tenant.kind}): "
+        + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
+    )
+    return tenant
+
+
+def _load_plan_change(tenant, sub, target, pc, today) -> None:
+    scheduled = pc["status"] == "scheduled"
+    change = PlanChange.objects.create(
+        tenant=tenant, subscription=sub, target_product=target,
+        licenses=pc.get("licenses", max(sub.licenses, 1)),
+        term=pc.get("term", sub.term), billing_frequency=pc.get("billing_frequency", sub.billing_frequency),
+        schedule="renewal" if scheduled else "now",
+        scheduled_for=renewal_date(start=sub.start_date, term=sub.term, today=today) if scheduled else None,
+        payment_method=sub.payment_method, status=pc["status"], requested_at=clock.now(),
+    )
+    PlanChangeStep.objects.bulk_create(
+        PlanChangeStep(plan_change=change, name=name, position=i)
+        for i, name in enumerate(PlanChangeStep.ORDER)
+    )
+
+
+def _bulk_users(users: list[DirectoryUser]) -> None:
+    """Insert users in batches, making sure each object has its primary key after."""
+    DirectoryUser.objects.bulk_create(users, batch_size=BATCH)
+    missing = [u for u in users if u.pk is None]
+    if missing:  # a backend that cannot return ids from a bulk insert
+        ids = dict(DirectoryUser.objects.filter(upn__in=[u.upn for u in missing]).values_list("upn", "pk"))
+        for u in missing:
+            u.pk = ids[u.upn]
+
+
+def _generate_users(tenant, subscription, count: int, prefix: str) -> int:
+    label = prefix[:1].upper() + prefix[1:]
+    for begin in range(1, count + 1, BATCH):
+        chunk = [
+            DirectoryUser(tenant=tenant, upn=f"{prefix}{n}@{tenant.domain}", display_name=f"{label} {n}")
+            for n in range(begin, min(begin + BATCH, count + 1))
+        ]
+        _bulk_users(chunk)
+        LicenseAssignment.objects.bulk_create(
+            [LicenseAssignment(user=u, subscription=subscription, disabled_plans=[]) for u in chunk]
+        )
+    return count
+
+
+def scenario_read(path: Path):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ScenarioError([f"(file): {path} does not exist"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"(file): not UTF-8 text ({exc.reason})"]) from exc
+    except json.JSONDecodeError as exc:
+        raise ScenarioError([f"(file): not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"]) from exc
+
+
+def scenario_load_file(path) -> LoadReport:
+    return scenario_load(scenario_read(path), source=str(path))

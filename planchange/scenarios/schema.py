@@ -1,0 +1,122 @@
+"""The JSON Schema of a scenario file (CONTRACT.md "Scenario files")."""
+
+from billing.models import BillingFrequency, PaymentKind, SubscriptionStatus, Term
+from portal.models import IncidentStatus, Role, Service, Tenant
+
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+MONEY = r"^-?\d+\.\d{2}$"
+KEY = {"type": "string", "minLength": 1, "maxLength": 64}
+
+
+def _obj(properties: dict, required: list[str] = ()) -> dict:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
+    }
+
+
+def _array(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def _enum(values) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+DATE_FIELD = {"type": "string", "pattern": DATE}
+MONEY_FIELD = {"type": "string", "pattern": MONEY}
+
+SCHEMA = _obj(
+    {
+        "clock": DATE_FIELD,
+        "description": {"type": "string"},
+        "tenants": _array(_obj({
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "domain": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"},
+            "kind": _enum(Tenant.Kind.values),
+            "agreement": _enum(Tenant.Agreement.values),
+            "billing_profiles": _array(_obj({
+                "key": KEY,
+                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "payment": _enum(PaymentKind.values),
+            }, ["key", "name"])),
+            "payment_methods": _array(_obj({
+                "key": KEY,
+                "kind": _enum(PaymentKind.values),
+                "last4": {"type": "string", "pattern": r"^\d{4}$"},
+                "holder_name": {"type": "string", "maxLength": 200},
+                "default": {"type": "boolean"},
+            }, ["key", "kind"])),
+            "admins": _array(_obj({
+                "username": {"type": "string", "minLength": 1, "maxLength": 150},
+                "password": {"type": "string", "minLength": 1},
+                "roles": {**_array(_enum(Role.values)), "minItems": 1},
+                "api_token": {"type": "string", "minLength": 8, "maxLength": 40},
+                "display_name": {"type": "string", "maxLength": 150},
+            }, ["username", "roles"])),
+            "subscriptions": _array(_obj({
+                "key": KEY,
+                "sku": {"type": "string", "minLength": 1},
+                "licenses": {"type": "integer", "minimum": 0},
+                "term": _enum(Term.values),
+                "billing_frequency": _enum(BillingFrequency.values),
+                "start_date": DATE_FIELD,
+                "status": _enum(SubscriptionStatus.values),
+                "provisioning": _enum(["provisioned", "provisioning"]),
+                "source": _enum(["direct", "trial", "product_key", "reseller"]),
+                "payment": _enum(PaymentKind.values),
+                "payment_method": KEY,
+                "billing_profile": KEY,
+                "recurring_billing": {"type": "boolean"},
+                "addons": _array({"type": "string", "minLength": 1}),
+            }, ["key", "sku", "licenses"])),
+            "users": _array(_obj({
+                "upn": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+$"},
+                "display_name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "licenses": _array(_obj({
+                    "subscription": KEY,
+                    "disabled_plans": _array({"type": "string", "minLength": 1}),
+                }, ["subscription"])),
+            }, ["upn"])),
+            "generate_users": _array(_obj({
+                "count": {"type": "integer", "minimum": 1, "maximum": 200000},
+                "subscription": KEY,
+                "prefix": {"type": "string", "pattern": r"^[a-z][a-z0-9._-]*$"},
+            }, ["count", "subscription"])),
+            "invoices": _array(_obj({
+                "number": {"type": "string", "minLength": 1, "maxLength": 32},
+                "date": DATE_FIELD,
+                "due_date": DATE_FIELD,
+                "amount": MONEY_FIELD,
+                "paid": MONEY_FIELD,
+                "billing_profile": KEY,
+                "description": {"type": "string", "maxLength": 300},
+            }, ["number", "date", "due_date", "amount"])),
+            "credit_checks": _array(_obj({
+                "status": _enum(["pending", "approved", "rejected"]),
+                "requested": DATE_FIELD,
+            }, ["requested"])),
+            "incidents": _array(_obj({
+                "service": _enum(Service.values),
+                "status": _enum(IncidentStatus.values),
+                "title": {"type": "string", "minLength": 1, "maxLength": 300},
+                "opened": DATE_FIELD,
+            }, ["service", "status", "title"])),
+            "plan_changes": _array(_obj({
+                "subscription": KEY,
+                "target_sku": {"type": "string", "minLength": 1},
+                "status": _enum(["scheduled", "queued"]),
+                "licenses": {"type": "integer", "minimum": 1},
+                "term": _enum(Term.values),
+                "billing_frequency": _enum(BillingFrequency.values),
+            }, ["subscription", "target_sku", "status"])),
+        }, ["name", "domain"])),
+        "support_staff": _array(_obj({
+            "username": {"type": "string", "minLength": 1, "maxLength": 150},
+            "password": {"type": "string", "minLength": 1},
+            "api_token": {"type": "string", "minLength": 8, "maxLength": 40},
+        }, ["username"])),
+    },
+)

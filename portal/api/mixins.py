@@ -1,0 +1,51 @@
+"""Tenant scoping that fails closed (STYLE.md: PostHog's routing mixin).
+
+Every tenant endpoint inherits ``TenantScopedMixin``. It owns ``get_queryset`` and
+hands subclasses only the caller's tenant; a subclass that defines its own
+``get_queryset`` or a class-level ``queryset`` is refused when the class is created.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission, IsAuthenticated
+
+from portal.selectors import is_support_staff, tenant_for_user
+
+
+class IsTenantAdmin(BasePermission):
+    message = _("This endpoint is for a tenant's admins.")
+
+    def has_permission(self, request, view):
+        return getattr(view, "tenant", None) is not None
+
+
+class IsSupportStaff(BasePermission):
+    message = _("This endpoint is for support staff.")
+
+    def has_permission(self, request, view):
+        return is_support_staff(user=request.user)
+
+
+class TenantScopedMixin:
+    permission_classes = [IsAuthenticated, IsTenantAdmin]
+    tenant = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: implement tenant_queryset(tenant), not get_queryset")
+        if cls.__dict__.get("queryset") is not None:
+            raise TypeError(f"{cls.__name__}: a class-level queryset bypasses tenant scoping")
+
+    def initial(self, request, *args, **kwargs):
+        # Authentication is lazy: resolve the tenant once the user is known.
+        self.tenant = tenant_for_user(user=request.user)
+        super().initial(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if self.tenant is None:
+            raise PermissionDenied(IsTenantAdmin.message)
+        return self.tenant_queryset(self.tenant)
+
+    def tenant_queryset(self, tenant):
+        raise NotImplementedError

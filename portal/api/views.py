@@ -1,0 +1,33 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
+
+
+class TenantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    domain = serializers.CharField()
+    kind = serializers.CharField()
+    agreement = serializers.CharField()
+
+
+class MeView(APIView):
+    """Who the caller is: their tenant and roles."""
+
+    @extend_schema(responses=inline_serializer("Me", {
+        "username": serializers.CharField(),
+        "tenant": TenantSerializer(allow_null=True),
+        "roles": serializers.ListField(child=serializers.CharField()),
+        "support_staff": serializers.BooleanField(),
+    }))
+    def get(self, request):
+        tenant = tenant_for_user(user=request.user)
+        return Response({
+            "username": request.user.get_username(),
+            "tenant": TenantSerializer(tenant).data if tenant else None,
+            "roles": roles_for_user(user=request.user, tenant=tenant) if tenant else [],
+            "support_staff": is_support_staff(user=request.user),
+        })

@@ -1,0 +1,65 @@
+"""The simulation clock: the only source of business time.
+
+``now()`` is real time plus an offset stored in the database, so the web server and
+every worker agree on it. Support staff move it forward; tests set it.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+
+def _offset() -> timedelta:
+    from portal.models import SimulationClock
+
+    row = SimulationClock.objects.filter(pk=1).values_list("offset", flat=True).first()
+    return row or timedelta(0)
+
+
+def now() -> datetime:
+    """The simulation's current aware datetime (UTC)."""
+    return timezone.now() + _offset()
+
+
+def today() -> date:
+    """The simulation's current date."""
+    return now().date()
+
+
+def _store(offset: timedelta) -> None:
+    from portal.models import SimulationClock
+
+    SimulationClock.objects.update_or_create(pk=1, defaults={"offset": offset})
+
+
+@transaction.atomic
+def set_date(day: date) -> None:
+    """Make ``today()`` return ``day``, keeping the real time of day."""
+    real_today = timezone.now().date()
+    _store(timedelta(days=(day - real_today).days))
+
+
+@transaction.atomic
+def advance(*, days: int = 0, business_days: int = 0) -> date:
+    """Move the clock forward; it never goes back. Returns the new date."""
+    if days < 0 or business_days < 0:
+        raise ValueError("the clock only moves forward")
+    target = add_business_days(today(), business_days) + timedelta(days=days)
+    set_date(target)
+    return target
+
+
+def is_business_day(day: date) -> bool:
+    """Monday to Friday."""
+    return day.weekday() < 5
+
+
+def add_business_days(start: date, count: int) -> date:
+    """The date ``count`` business days (Mon–Fri) after ``start``."""
+    day = start
+    while count > 0:
+        day += timedelta(days=1)
+        if is_business_day(day):
+            count -= 1
+    return day

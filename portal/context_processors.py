@@ -1,0 +1,24 @@
+"""What every page of the shell needs: tenant name, navigation, support flag."""
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.selectors import is_support_staff, tenant_for_user
+
+NAV = [
+    ("home", _("Home"), "home"),
+    ("users", _("Users"), "users:active"),
+    ("billing", _("Billing"), "billing:products"),
+    ("health", _("Health"), "health:service-health"),
+]
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    tenant = getattr(request, "tenant", None) or tenant_for_user(user=user)
+    support = is_support_staff(user=user)
+    nav = list(NAV) if tenant else []
+    if support:
+        nav.append(("support", _("Support"), "support:console"))
+    return {"shell_tenant": tenant, "shell_support": support, "shell_nav": nav}

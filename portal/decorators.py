@@ -1,0 +1,34 @@
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from portal.selectors import is_support_staff, tenant_for_user
+
+
+def tenant_page(view):
+    """A page of a tenant's admin center: logged in, with ``request.tenant`` set."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        tenant = tenant_for_user(user=request.user)
+        if tenant is None:
+            if is_support_staff(user=request.user):
+                return redirect("support:console")
+            return render(request, "portal/no_tenant.html", status=403)
+        request.tenant = tenant
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def support_page(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_support_staff(user=request.user):
+            return render(request, "portal/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper

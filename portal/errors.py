@@ -1,0 +1,27 @@
+"""Domain errors users can act on: a code, a message in the user's language, a status."""
+
+
+class DomainError(Exception):
+    """An error with a stable ``code`` (CONTRACT.md) and a translated ``detail``."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, detail, *, code: str | None = None, status: int | None = None, **extra):
+        super().__init__(str(detail))
+        self.detail = detail
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.extra = extra
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"

@@ -1,0 +1,194 @@
+"""The admin-center shell: tenants, their admins, the simulation clock, service
+incidents and the audit trail."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Tenant(models.Model):
+    """An organization (a Microsoft 365 tenant)."""
+
+    class Kind(models.TextChoices):
+        COMMERCIAL = "commercial", _("Commercial")
+        GOVERNMENT = "government", _("Government")
+        NONPROFIT = "nonprofit", _("Nonprofit")
+
+    class Agreement(models.TextChoices):
+        MOSA = "MOSA", _("Microsoft Online Subscription Agreement")
+        MCA = "MCA", _("Microsoft Customer Agreement")
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.COMMERCIAL)
+    agreement = models.CharField(
+        max_length=4, choices=Agreement.choices, default=Agreement.MOSA
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["commercial", "government", "nonprofit"]),
+                name="tenant_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(agreement__in=["MOSA", "MCA"]),
+                name="tenant_agreement_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.domain})"
+
+    @property
+    def has_billing_profile(self) -> bool:
+        return self.agreement == self.Agreement.MCA
+
+
+class Role(models.TextChoices):
+    GLOBAL_ADMIN = "global_admin", _("Global admin")
+    BILLING_ADMIN = "billing_admin", _("Billing admin")
+    LICENSE_ADMIN = "license_admin", _("License admin")
+    USER_ADMIN = "user_admin", _("User admin")
+    GLOBAL_READER = "global_reader", _("Global reader")
+    SERVICE_SUPPORT_ADMIN = "service_support_admin", _("Service support admin")
+
+
+class AdminMembership(models.Model):
+    """One role of one admin (a Django login) in one tenant."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=32, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "tenant", "role"], name="membership_unique_role"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.role} @ {self.tenant.domain}"
+
+
+class SimulationClock(models.Model):
+    """The one row holding how far the simulation runs ahead of real time."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    offset = models.DurationField(default=timedelta(0))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="clock_single_row"),
+        ]
+
+    def __str__(self):
+        return f"clock offset {self.offset}"
+
+
+class Service(models.TextChoices):
+    """Services as grouped in CATALOG.md (a service plan belongs to one)."""
+
+    EXCHANGE = "exchange", _("Exchange Online")
+    EXCHANGE_ARCHIVING = "exchange_archiving", _("Exchange Online Archiving")
+    SHAREPOINT = "sharepoint", _("SharePoint")
+    ONEDRIVE = "onedrive", _("OneDrive")
+    VIVA_ENGAGE = "viva_engage", _("Viva Engage")
+    TEAMS = "teams", _("Microsoft Teams")
+    OFFICE_WEB = "office_web", _("Office for the web")
+    OFFICE_DESKTOP = "office_desktop", _("Microsoft 365 Apps")
+    INTUNE = "intune", _("Microsoft Intune")
+    ENTRA = "entra", _("Microsoft Entra ID")
+    DEFENDER = "defender", _("Microsoft Defender")
+
+
+class IncidentStatus(models.TextChoices):
+    # Graph's serviceHealthStatus values.
+    SERVICE_OPERATIONAL = "serviceOperational", _("Healthy")
+    INVESTIGATING = "investigating", _("Investigating")
+    RESTORING_SERVICE = "restoringService", _("Restoring service")
+    VERIFYING_SERVICE = "verifyingService", _("Verifying service")
+    SERVICE_RESTORED = "serviceRestored", _("Service restored")
+    POST_INCIDENT_REVIEW_PUBLISHED = (
+        "postIncidentReviewPublished", _("Post-incident report published"))
+    SERVICE_DEGRADATION = "serviceDegradation", _("Service degradation")
+    SERVICE_INTERRUPTION = "serviceInterruption", _("Service interruption")
+    EXTENDED_RECOVERY = "extendedRecovery", _("Extended recovery")
+    FALSE_POSITIVE = "falsePositive", _("False positive")
+    INVESTIGATION_SUSPENDED = "investigationSuspended", _("Investigation suspended")
+    RESOLVED = "resolved", _("Resolved")
+    MITIGATED_EXTERNAL = "mitigatedExternal", _("Mitigated (external)")
+    MITIGATED = "mitigated", _("Mitigated")
+    RESOLVED_EXTERNAL = "resolvedExternal", _("Resolved (external)")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REPORTED = "reported", _("Reported")
+
+
+class ServiceIncident(models.Model):
+    """An incident on a service, as on Health > Service health (Graph's serviceHealthIssue)."""
+
+    Status = IncidentStatus
+
+    HEALTHY = frozenset({
+        Status.SERVICE_OPERATIONAL, Status.SERVICE_RESTORED, Status.RESOLVED,
+        Status.FALSE_POSITIVE, Status.POST_INCIDENT_REVIEW_PUBLISHED,
+    })
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="incidents")
+    service = models.CharField(max_length=32, choices=Service.choices)
+    status = models.CharField(max_length=40, choices=Status.choices)
+    title = models.CharField(max_length=300)
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["tenant", "service"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(service__in=Service.values), name="incident_service_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=IncidentStatus.values), name="incident_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service}: {self.title} ({self.status})"
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.status in self.HEALTHY
+
+
+class Event(models.Model):
+    """One row of the audit trail: who did what to which object, when (simulation time)."""
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="events", null=True, blank=True
+    )
+    actor = models.CharField(max_length=254, help_text="username, 'system' or 'scenario'")
+    verb = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(help_text="simulation time")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-occurred_at"])]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor} {self.verb}"

@@ -1,0 +1,43 @@
+"""Writes of the shell: the audit trail, admins and API tokens."""
+
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+from rest_framework.authtoken.models import Token
+
+from portal import clock
+from portal.models import Event, Tenant
+
+
+def event_record(
+    *, tenant: Tenant | None, actor: str, verb: str, obj: models.Model | None = None,
+    data: dict | None = None,
+) -> Event:
+    """Write one audit row (call inside the transaction that made the change)."""
+    return Event.objects.create(
+        tenant=tenant,
+        actor=actor,
+        verb=verb,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=data or {},
+        occurred_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def api_token_create(*, username: str, key: str | None = None) -> Token:
+    """Replace the user's API token with a new one (or with ``key``)."""
+    user = get_user_model().objects.get(username=username)
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user, key=key) if key else Token.objects.create(user=user)
+    event_record(
+        tenant=None if user.is_staff else _tenant_of(user),
+        actor=username, verb="api_token.created", data={"username": username},
+    )
+    return token
+
+
+def _tenant_of(user):
+    from portal.selectors import tenant_for_user
+
+    return tenant_for_user(user=user)

@@ -1,0 +1,42 @@
+"""Pages of the shell: home, the pages later issues fill, and the support console."""
+
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from billing.selectors import subscription_list
+from portal import clock
+from portal.decorators import support_page, tenant_page
+from portal.selectors import incidents_open, roles_for_user
+
+
+@tenant_page
+def home(request):
+    subscriptions = list(subscription_list(tenant=request.tenant))
+    return render(request, "portal/home.html", {
+        "active_count": sum(1 for s in subscriptions if s.status == "active"),
+        "license_total": sum(s.licenses for s in subscriptions if s.status == "active"),
+        "assigned_total": sum(s.assigned_licenses for s in subscriptions if s.status == "active"),
+        "open_incidents": incidents_open(tenant=request.tenant).count(),
+        "roles": roles_for_user(user=request.user, tenant=request.tenant),
+        "today": clock.today(),
+        "section": "home",
+    })
+
+
+def _not_built(request, *, title, section):
+    return render(request, "portal/not_built.html", {"title": title, "section": section})
+
+
+@tenant_page
+def active_users(request):
+    return _not_built(request, title=_("Active users"), section="users")
+
+
+@tenant_page
+def service_health(request):
+    return _not_built(request, title=_("Service health"), section="health")
+
+
+@support_page
+def support_console(request):
+    return _not_built(request, title=_("Support console"), section="support")

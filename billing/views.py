@@ -2,8 +2,8 @@
 
 from django.shortcuts import render
 
-from billing.selectors import subscription_list
 from billing.periods import renewal_date
+from billing.selectors import subscription_list
 from portal import clock
 from portal.decorators import tenant_page
 

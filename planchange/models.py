@@ -146,7 +146,9 @@ class Quote(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(credit__lte=0), name="quote_credit_not_positive"),
-            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="quote_expires_after_created"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="quote_expires_after_created"
+            ),
         ]
 
     def __str__(self):

@@ -76,7 +76,9 @@ def _schema_message(error) -> tuple[str, str]:
     if v == "enum":
         return fmt_path(path), f"{error.instance!r} is not one of: {', '.join(error.validator_value)}"
     if v == "type":
-        return fmt_path(path), f"must be a{'n' if error.validator_value[0] in 'aeiou' else ''} {error.validator_value}, not {type(error.instance).__name__} {error.instance!r}"
+        expected = error.validator_value
+        article = "an" if expected[0] in "aeiou" else "a"
+        return fmt_path(path), f"must be {article} {expected}, not {type(error.instance).__name__} {error.instance!r}"
     if v == "pattern":
         if error.validator_value == DATE:
             return fmt_path(path), f"{error.instance!r} is not a date (YYYY-MM-DD)"
@@ -423,7 +425,10 @@ def _load_tenant(t, *, today, products, addons, report, source) -> Tenant:  # no
         requested = date.fromisoformat(cc["requested"])
         CreditCheck.objects.create(
             tenant=tenant, status=status, requested=requested,
-            decided_on=None if status == "pending" else min(clock.add_business_days(requested, 2), max(today, requested)),
+            decided_on=(
+                None if status == "pending"
+                else min(clock.add_business_days(requested, 2), max(today, requested))
+            ),
         )
     for inc in t.get("incidents", []):
         ServiceIncident.objects.create(

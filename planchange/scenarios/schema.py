@@ -5,6 +5,7 @@ from portal.models import IncidentStatus, Role, Service, Tenant
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 MONEY = r"^-?\d+\.\d{2}$"
+DOMAIN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"
 KEY = {"type": "string", "minLength": 1, "maxLength": 64}
 
 
@@ -34,7 +35,7 @@ SCHEMA = _obj(
         "description": {"type": "string"},
         "tenants": _array(_obj({
             "name": {"type": "string", "minLength": 1, "maxLength": 200},
-            "domain": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"},
+            "domain": {"type": "string", "pattern": DOMAIN},
             "kind": _enum(Tenant.Kind.values),
             "agreement": _enum(Tenant.Agreement.values),
             "billing_profiles": _array(_obj({

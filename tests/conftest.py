@@ -1,0 +1,26 @@
+import pytest
+from rest_framework.test import APIClient
+
+from portal import clock
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def at_date(db):
+    """Set the simulation clock: ``at_date("2026-06-15")``."""
+    from datetime import date
+
+    def _set(day):
+        clock.set_date(date.fromisoformat(day) if isinstance(day, str) else day)
+        return clock.today()
+
+    return _set

@@ -1,0 +1,162 @@
+"""factory_boy factories for the domain (STYLE.md: factories, not fixture files)."""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+
+from billing.models import (
+    AddOnProduct,
+    BillingProfile,
+    CreditCheck,
+    Invoice,
+    InvoiceLine,
+    PaymentMethod,
+    Product,
+    Subscription,
+)
+from licensing.models import DirectoryUser, LicenseAssignment
+from planchange.models import PlanChange
+from portal import clock
+from portal.models import AdminMembership, ServiceIncident, Tenant
+
+
+def product(sku: str) -> Product:
+    return Product.objects.get(sku=sku)
+
+
+def addon(code: str) -> AddOnProduct:
+    return AddOnProduct.objects.get(code=code)
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+
+    name = factory.Sequence(lambda n: f"Tenant {n}")
+    domain = factory.Sequence(lambda n: f"tenant{n}.example")
+
+
+class LoginFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+
+    username = factory.Sequence(lambda n: f"admin{n}@example.com")
+    password = factory.django.Password("pw-for-tests")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdminMembership
+
+    user = factory.SubFactory(LoginFactory)
+    tenant = factory.SubFactory(TenantFactory)
+    role = "global_admin"
+
+
+def admin_of(tenant: Tenant, role: str = "global_admin"):
+    return MembershipFactory(tenant=tenant, role=role).user
+
+
+def token_for(user) -> str:
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+class PaymentMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PaymentMethod
+
+    tenant = factory.SubFactory(TenantFactory)
+    kind = "card"
+    last4 = "4242"
+
+
+class BillingProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BillingProfile
+
+    tenant = factory.SubFactory(TenantFactory, agreement="MCA")
+    name = factory.Sequence(lambda n: f"Billing profile {n}")
+    payment = "invoice"
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    tenant = factory.SubFactory(TenantFactory)
+    product = factory.LazyFunction(lambda: product("O365_BUSINESS_PREMIUM"))
+    licenses = 25
+    term = "P1Y"
+    billing_frequency = "monthly"
+    start_date = dt.date(2026, 1, 1)
+
+
+class DirectoryUserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DirectoryUser
+
+    tenant = factory.SubFactory(TenantFactory)
+    upn = factory.LazyAttributeSequence(lambda o, n: f"user{n}@{o.tenant.domain}")
+    display_name = factory.Sequence(lambda n: f"User {n}")
+
+
+class LicenseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LicenseAssignment
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    user = factory.LazyAttribute(lambda o: DirectoryUserFactory(tenant=o.subscription.tenant))
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invoice
+
+    tenant = factory.SubFactory(TenantFactory)
+    number = factory.Sequence(lambda n: f"INV-{n:05d}")
+    date = dt.date(2026, 5, 1)
+    due_date = dt.date(2026, 5, 31)
+
+
+class InvoiceLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InvoiceLine
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    description = "Charge"
+    amount = "10.00"
+
+
+class CreditCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditCheck
+
+    tenant = factory.SubFactory(TenantFactory)
+    requested = dt.date(2026, 6, 12)
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceIncident
+
+    tenant = factory.SubFactory(TenantFactory)
+    service = "exchange"
+    status = "serviceDegradation"
+    title = "Mail delays"
+    opened_at = factory.LazyFunction(clock.now)
+
+
+class PlanChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlanChange
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    tenant = factory.LazyAttribute(lambda o: o.subscription.tenant)
+    target_product = factory.LazyFunction(lambda: product("SPB"))
+    licenses = 25
+    term = "P1Y"
+    billing_frequency = "monthly"
+    status = "queued"
+    requested_at = factory.LazyFunction(clock.now)

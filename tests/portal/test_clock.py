@@ -1,0 +1,48 @@
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from portal import clock
+
+pytestmark = pytest.mark.django_db
+
+
+def test_without_an_offset_the_clock_is_real_time():
+    assert clock.today() == timezone.now().date()
+
+
+def test_set_date_moves_today_and_keeps_time_of_day():
+    clock.set_date(date(2026, 6, 15))
+    assert clock.today() == date(2026, 6, 15)
+    days = (clock.now() - timezone.now()).total_seconds() / 86400
+    assert abs(days - round(days)) < 0.001  # whole days: the time of day is kept
+
+
+def test_advance_by_days_and_business_days():
+    clock.set_date(date(2026, 6, 12))  # a Friday
+    assert clock.advance(business_days=2) == date(2026, 6, 16)  # Monday, Tuesday
+    assert clock.advance(days=3) == date(2026, 6, 19)
+    assert clock.today() == date(2026, 6, 19)
+
+
+def test_the_clock_never_goes_back():
+    with pytest.raises(ValueError):
+        clock.advance(days=-1)
+
+
+@pytest.mark.parametrize(("start", "n", "expected"), [
+    (date(2026, 6, 15), 2, date(2026, 6, 17)),   # Mon → Wed
+    (date(2026, 6, 18), 2, date(2026, 6, 22)),   # Thu → Mon
+    (date(2026, 6, 20), 1, date(2026, 6, 22)),   # Sat → Mon
+    (date(2026, 6, 19), 0, date(2026, 6, 19)),
+])
+def test_business_days_are_monday_to_friday(start, n, expected):
+    assert clock.add_business_days(start, n) == expected
+
+
+def test_offset_is_shared_through_the_database():
+    from portal.models import SimulationClock
+
+    clock.set_date(timezone.now().date() + timedelta(days=10))
+    assert SimulationClock.objects.get(pk=1).offset == timedelta(days=10)

@@ -1,6 +1,6 @@
 """Reads of the catalog and of a tenant's subscriptions and invoices."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -66,9 +66,8 @@ def _subscriptions(tenant: Tenant):
 
 def subscription_list(*, tenant: Tenant):
     """The tenant's subscriptions as Your products lists them: active ones first."""
-    return _subscriptions(tenant).order_by(
-        ~Q(status=Subscription.Status.ACTIVE), "product__name", "start_date", "id"
-    )
+    active_first = Case(When(status=Subscription.Status.ACTIVE, then=Value(0)), default=Value(1))
+    return _subscriptions(tenant).order_by(active_first, "product__name", "start_date", "id")
 
 
 def subscription_get(*, tenant: Tenant, subscription_id) -> Subscription:

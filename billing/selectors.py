@@ -1,6 +1,6 @@
 """Reads of the catalog and of a tenant's subscriptions and invoices."""
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Case, Count, DecimalField, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -56,7 +56,7 @@ def _subscriptions(tenant: Tenant):
         )
         .annotate(
             assigned_licenses=Coalesce(Subquery(assigned, output_field=IntegerField()), Value(0)),
-            price=Subquery(price),
+            price=Subquery(price, output_field=DecimalField(max_digits=12, decimal_places=2)),
             change_in_progress=Exists(
                 plan_change.objects.filter(subscription=OuterRef("pk"), status__in=LIVE_CHANGE_STATUSES)
             ),

@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 
+from billing.money import money
 from billing.periods import renewal_date
 from billing.selectors import subscription_list
 from portal import clock
@@ -19,6 +20,6 @@ def your_products(request):
                 renewal_date(start=sub.start_date, term=sub.term, today=today)
                 if sub.status == "active" else None
             ),
-            "monthly_total": (sub.price * sub.licenses) if sub.price is not None else None,
+            "monthly_total": money(sub.price * sub.licenses) if sub.price is not None else None,
         })
     return render(request, "billing/your_products.html", {"rows": rows, "today": today, "section": "billing"})

@@ -4,6 +4,7 @@ Embedded default: SQLite and Celery's filesystem broker, both under ``var/``.
 ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to PostgreSQL and Redis.
 """
 
+import sys
 from pathlib import Path
 
 import environ
@@ -11,7 +12,10 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-VAR_DIR = Path(env("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
+# Under pytest the SQLite test database and the filesystem broker live in var/test/, so
+# a worker of `make run` never takes a test's message (nor a test worker a real one).
+TESTING = "pytest" in sys.modules
+VAR_DIR = Path(env("PORTAL_VAR_DIR", default=str(BASE_DIR / "var" / ("test" if TESTING else ""))))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

@@ -29,3 +29,13 @@ def at_date(db):
         return clock.today()
 
     return _set
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db['NAME']})",
+        f"celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}",
+    ]

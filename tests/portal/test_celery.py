@@ -1,0 +1,54 @@
+"""The Celery app: configuration the design requires, and a real worker doing real work
+through the configured broker (filesystem by default, Redis when CELERY_BROKER_URL says so)."""
+
+from datetime import date
+
+import pytest
+from django.conf import settings
+
+from billing.models import CreditCheck
+from planchange.tasks import sweep
+from portal import clock
+from portal.celery import app
+from tests.factories import CreditCheckFactory
+from tests.worker import celery_worker, wait_for
+
+
+def test_celery_is_configured_for_safe_redelivery():
+    conf = app.conf
+    assert conf.task_serializer == "json" and conf.accept_content == ["json"]
+    assert conf.result_serializer == "json"
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    if conf.broker_url.startswith("redis"):
+        # A message is redelivered after the visibility timeout: it must outlast any task.
+        timeout = conf.broker_transport_options["visibility_timeout"]
+        assert timeout > conf.task_time_limit + settings.CELERY_TASK_MAX_RETRY_DELAY
+
+
+def test_tasks_have_explicit_names():
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+    assert "planchange.sweep" in ours
+    for name, task in ours.items():
+        assert name != f"{task.run.__module__}.{task.run.__name__}", f"{name} has an automatic name"
+
+
+def test_beat_runs_the_sweep():
+    assert {e["task"] for e in app.conf.beat_schedule.values()} == {"planchange.sweep"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_sweep_through_the_broker(tmp_path):
+    clock.set_date(date(2026, 6, 17))  # a Wednesday
+    due = CreditCheckFactory(requested=date(2026, 6, 15))  # Monday + 2 business days = today
+    not_yet = CreditCheckFactory(requested=date(2026, 6, 16))
+    with celery_worker(tmp_path / "worker.log"):
+        sweep.delay()
+        wait_for(lambda: CreditCheck.objects.get(pk=due.pk).status == "approved", what="the sweep")
+    due.refresh_from_db()
+    not_yet.refresh_from_db()
+    assert (due.status, due.decided_on) == ("approved", date(2026, 6, 17))
+    assert not_yet.status == "pending"
+    assert due.tenant.events.filter(verb="credit_check.approved").count() == 1

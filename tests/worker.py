@@ -1,0 +1,70 @@
+"""A real Celery worker process for tests (never eager mode): same settings, same
+broker, and the test database the test process is using."""
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from portal.celery import app
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(s['NAME']).resolve()}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def worker_env(**extra) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "PORTAL_VAR_DIR": str(settings.VAR_DIR),
+        "PLANCHANGE_STEP_DELAY": "0",
+        **extra,
+    }
+
+
+@contextmanager
+def celery_worker(log_path: Path, *, concurrency: int = 1, **env):
+    """Start ``celery -A portal worker``; yield the process once it is ready; stop it."""
+    app.control.purge()  # nothing left over from an earlier run
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel=info",
+             f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
+             f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h"],
+            env=worker_env(**env), stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log_path.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

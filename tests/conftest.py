@@ -14,6 +14,25 @@ def _test_settings(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _catalog_present(request):
+    """The catalog is migration data; a transactional test's flush deletes it, so put it
+    back before any test that uses the database (pytest-django runs those tests last)."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db"} & set(request.fixturenames)
+    if uses_db:
+        from django.apps import apps
+
+        if marker is None:  # asked for by argument: set the database up first
+            request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+
+        from billing.catalog import catalog_sync
+
+        if not apps.get_model("billing", "Product").objects.exists():
+            catalog_sync(**{name: apps.get_model("billing", name)
+                            for name in ("ServicePlan", "Product", "Offer", "AddOnProduct")})
+
+
 @pytest.fixture
 def api():
     return APIClient()

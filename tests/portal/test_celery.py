@@ -52,3 +52,11 @@ def test_a_real_worker_runs_the_sweep_through_the_broker(tmp_path):
     assert (due.status, due.decided_on) == ("approved", date(2026, 6, 17))
     assert not_yet.status == "pending"
     assert due.tenant.events.filter(verb="credit_check.approved").count() == 1
+
+
+def test_the_filesystem_broker_keeps_everything_under_var():
+    if not app.conf.broker_url.startswith("filesystem"):
+        pytest.skip("filesystem broker only")
+    options = app.conf.broker_transport_options
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        assert options[key].startswith(str(settings.VAR_DIR)), key

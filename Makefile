@@ -27,7 +27,7 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/pytest benchmarks -p no:cacheprovider -o testpaths=benchmarks -s $(PYTEST_ARGS)
+	$(BIN)/pytest benchmarks -o testpaths=benchmarks -o python_files="bench_*.py" -s -q $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,11 +1,10 @@
-"""Reads of the catalog and of a tenant's subscriptions and invoices."""
+"""Reads of the catalog and of a tenant's subscriptions."""
 
 from django.db.models import Case, Count, DecimalField, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from billing.models import (
-    Invoice,
     Offer,
     Product,
     Subscription,
@@ -13,9 +12,8 @@ from billing.models import (
 )
 from portal.models import Tenant
 
-# Reverse relations (licensing.LicenseAssignment.subscription → "assignments",
-# planchange.PlanChange.subscription → "plan_changes") are used by name so billing
-# imports nothing from the apps above it.
+# Licenses (licensing) and plan changes (planchange) are counted through the app
+# registry, so billing imports nothing from the apps above it.
 LIVE_CHANGE_STATUSES = ("queued", "running")
 
 
@@ -23,13 +21,6 @@ def product_list():
     return Product.objects.prefetch_related(
         "service_plans", Prefetch("offers", queryset=Offer.objects.order_by("term", "billing_frequency"))
     ).order_by("family", "annual_price")
-
-
-def product_get(*, sku: str) -> Product:
-    try:
-        return Product.objects.get(sku=sku)
-    except Product.DoesNotExist as exc:
-        raise Http404 from exc
 
 
 def _subscriptions(tenant: Tenant):
@@ -77,6 +68,3 @@ def subscription_get(*, tenant: Tenant, subscription_id) -> Subscription:
     except (Subscription.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
-
-def invoice_list(*, tenant: Tenant):
-    return Invoice.objects.filter(tenant=tenant).prefetch_related("lines")

@@ -1,9 +1,8 @@
 """Reads for the shell: who the admin is, in which tenant, with which roles."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.http import Http404
 
-from portal.models import AdminMembership, Event, IncidentStatus, ServiceIncident, Tenant
+from portal.models import AdminMembership, ServiceIncident, Tenant
 
 
 def tenant_for_user(*, user: AbstractBaseUser) -> Tenant | None:
@@ -26,24 +25,8 @@ def is_support_staff(*, user: AbstractBaseUser) -> bool:
     return bool(user.is_authenticated and user.is_staff)
 
 
-def tenant_get(*, tenant_id: int) -> Tenant:
-    try:
-        return Tenant.objects.get(pk=tenant_id)
-    except Tenant.DoesNotExist as exc:
-        raise Http404 from exc
-
-
 def incidents_open(*, tenant: Tenant):
     """Incidents not in a healthy state (CONTRACT.md lists the healthy statuses)."""
     healthy = [s.value for s in ServiceIncident.HEALTHY]
     return ServiceIncident.objects.filter(tenant=tenant).exclude(status__in=healthy)
 
-
-def events_for_tenant(*, tenant: Tenant):
-    return Event.objects.filter(tenant=tenant)
-
-
-__all__ = [
-    "IncidentStatus", "events_for_tenant", "incidents_open", "is_support_staff",
-    "roles_for_user", "tenant_for_user", "tenant_get",
-]

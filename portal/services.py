@@ -6,6 +6,7 @@ from rest_framework.authtoken.models import Token
 
 from portal import clock
 from portal.models import Event, Tenant
+from portal.selectors import tenant_for_user
 
 
 def event_record(
@@ -31,13 +32,7 @@ def api_token_create(*, username: str, key: str | None = None) -> Token:
     Token.objects.filter(user=user).delete()
     token = Token.objects.create(user=user, key=key) if key else Token.objects.create(user=user)
     event_record(
-        tenant=None if user.is_staff else _tenant_of(user),
-        actor=username, verb="api_token.created", data={"username": username},
+        tenant=tenant_for_user(user=user), actor=username, verb="api_token.created",
+        data={"username": username},
     )
     return token
-
-
-def _tenant_of(user):
-    from portal.selectors import tenant_for_user
-
-    return tenant_for_user(user=user)

@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from billing.models import (
+    Invoice,
     Offer,
     Product,
     Subscription,
@@ -21,6 +22,13 @@ def product_list():
     return Product.objects.prefetch_related(
         "service_plans", Prefetch("offers", queryset=Offer.objects.order_by("term", "billing_frequency"))
     ).order_by("family", "annual_price")
+
+
+def product_for_sku(*, sku: str) -> Product:
+    try:
+        return Product.objects.get(sku=sku)
+    except Product.DoesNotExist as exc:
+        raise Http404 from exc
 
 
 def _subscriptions(tenant: Tenant):
@@ -41,7 +49,7 @@ def _subscriptions(tenant: Tenant):
     ).values("price")[:1]
     return (
         Subscription.objects.filter(tenant=tenant)
-        .select_related("product", "billing_profile", "payment_method")
+        .select_related("tenant", "product", "billing_profile", "payment_method")
         .prefetch_related(
             Prefetch("subscription_addons", queryset=SubscriptionAddOn.objects.select_related("addon"))
         )
@@ -68,3 +76,12 @@ def subscription_get(*, tenant: Tenant, subscription_id) -> Subscription:
     except (Subscription.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
+
+
+def invoice_get(*, tenant: Tenant, invoice_id) -> Invoice:
+    """One of the tenant's invoices with its lines; missing and foreign ids are the same 404."""
+    try:
+        return Invoice.objects.prefetch_related("lines").select_related("billing_profile").get(
+            tenant=tenant, pk=invoice_id)
+    except (Invoice.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc

@@ -1,12 +1,18 @@
-"""Billing pages: Your products."""
+"""Billing pages: Your products, an invoice with Pay now, removing an add-on, and the
+guide to changing plans manually."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from billing.money import money
 from billing.periods import renewal_date
-from billing.selectors import subscription_list
+from billing.selectors import invoice_get, subscription_list
+from billing.services import invoice_pay, subscription_addon_remove
 from portal import clock
 from portal.decorators import tenant_page
+from portal.errors import DomainError
 
 
 @tenant_page
@@ -23,3 +29,41 @@ def your_products(request):
             "monthly_total": money(sub.price * sub.licenses) if sub.price is not None else None,
         })
     return render(request, "billing/your_products.html", {"rows": rows, "today": today, "section": "billing"})
+
+
+@tenant_page
+def invoice_detail(request, invoice_id):
+    invoice = invoice_get(tenant=request.tenant, invoice_id=invoice_id)
+    return render(request, "billing/invoice.html", {
+        "section": "billing", "invoice": invoice, "status": invoice.status_on(clock.today()),
+    })
+
+
+@require_POST
+@tenant_page
+def invoice_pay_now(request, invoice_id):
+    try:
+        invoice = invoice_pay(tenant=request.tenant, invoice_id=invoice_id, actor=request.user.get_username())
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Invoice %(number)s is paid.") % {"number": invoice.number})
+    return redirect("billing:invoice", invoice_id=invoice_id)
+
+
+@require_POST
+@tenant_page
+def addon_remove(request, subscription_id, code):
+    try:
+        subscription_addon_remove(tenant=request.tenant, subscription_id=subscription_id, code=code,
+                                  actor=request.user.get_username())
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("The add-on was removed. You can add it back later if you still need it."))
+    return redirect("planchange:subscription", subscription_id=subscription_id)
+
+
+@tenant_page
+def change_manually(request):
+    return render(request, "billing/change_manually.html", {"section": "billing"})

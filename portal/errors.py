@@ -25,3 +25,10 @@ class Conflict(DomainError):
 class NotFound(DomainError):
     status = 404
     code = "not_found"
+
+
+def user_list(items, limit: int = 5) -> str:
+    """``a, b, c and 2 more`` for error messages about several users."""
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} (+{len(items) - limit})"

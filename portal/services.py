@@ -5,7 +5,7 @@ from django.db import models, transaction
 from rest_framework.authtoken.models import Token
 
 from portal import clock
-from portal.models import Event, Tenant
+from portal.models import Event, ServiceIncident, Tenant
 from portal.selectors import tenant_for_user
 
 
@@ -36,3 +36,16 @@ def api_token_create(*, username: str, key: str | None = None) -> Token:
         data={"username": username},
     )
     return token
+
+
+@transaction.atomic
+def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
+    incident = ServiceIncident.objects.select_for_update().get(pk=incident_id)
+    if incident.is_healthy:
+        return incident
+    incident.status = ServiceIncident.Status.RESOLVED
+    incident.resolved_at = clock.now()
+    incident.save(update_fields=["status", "resolved_at"])
+    event_record(tenant=incident.tenant, actor=actor, verb="incident.resolved", obj=incident,
+                 data={"service": incident.service, "title": incident.title})
+    return incident

@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from portal import views
 
-users_patterns = ([path("", views.active_users, name="active")], "users")
 health_patterns = ([path("", views.service_health, name="service-health")], "health")
 support_patterns = ([path("", views.support_console, name="console")], "support")
 
@@ -15,7 +14,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("billing/", include("billing.urls")),
-    path("users/", include(users_patterns)),
+    path("billing/products/", include("planchange.urls")),
+    path("users/", include("licensing.urls")),
     path("health/", include(health_patterns)),
     path("support/", include(support_patterns)),
     path("django-admin/", admin.site.urls),

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.selectors import subscription_list
 from portal import clock
 from portal.decorators import support_page, tenant_page
+from portal.models import Service
 from portal.selectors import incidents_open, roles_for_user
 
 
@@ -28,13 +29,15 @@ def _not_built(request, *, title, section):
 
 
 @tenant_page
-def active_users(request):
-    return _not_built(request, title=_("Active users"), section="users")
-
-
-@tenant_page
 def service_health(request):
-    return _not_built(request, title=_("Service health"), section="health")
+    """Health > Service health: each service's state and its open incidents."""
+    open_incidents = list(incidents_open(tenant=request.tenant))
+    rows = []
+    for service in Service:
+        incidents = [i for i in open_incidents if i.service == service.value]
+        rows.append({"service": service, "incidents": incidents, "healthy": not incidents})
+    rows.sort(key=lambda r: (r["healthy"], str(r["service"].label)))
+    return render(request, "portal/service_health.html", {"section": "health", "rows": rows})
 
 
 @support_page

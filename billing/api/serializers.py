@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from billing.models import Offer, Product, ServicePlan, Subscription
+from billing.models import Invoice, InvoiceLine, Offer, Product, ServicePlan, Subscription
 from billing.periods import renewal_date
 from portal import clock
 
@@ -61,3 +61,26 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     def get_addons(self, sub) -> list[str]:
         return [sa.addon.code for sa in sub.subscription_addons.all()]
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    subscription = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["description", "amount", "start", "end", "subscription"]
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    balance = serializers.DecimalField(max_digits=12, decimal_places=2)
+    lines = InvoiceLineSerializer(many=True)
+    billing_profile = BillingProfileRefSerializer(allow_null=True)
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "date", "due_date", "status", "total", "paid", "balance", "billing_profile",
+                  "lines"]
+
+    def get_status(self, invoice) -> str:
+        return invoice.status_on(self.context.get("today") or clock.today())

@@ -44,10 +44,16 @@ class TenantScopedMixin:
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no tenant
-            return self.get_serializer_class().Meta.model.objects.none()
+            return self.tenant_queryset_model().objects.none()
         if self.tenant is None:
             raise PermissionDenied(IsTenantAdmin.message)
         return self.tenant_queryset(self.tenant)
 
     def tenant_queryset(self, tenant):
         raise NotImplementedError
+
+    def tenant_queryset_model(self):
+        serializer = self.get_serializer_class()
+        return getattr(getattr(serializer, "Meta", None), "model", None) or self.queryset_model
+
+    queryset_model = None

@@ -1,0 +1,57 @@
+"""POST licenses/assign/, licenses/unassign/, licenses/replace/: all or nothing."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from licensing.services import license_assign, license_replace, license_unassign
+from portal.api.mixins import TenantScopedMixin
+
+
+class UsersSerializer(serializers.Serializer):
+    users = serializers.ListField(child=serializers.CharField(max_length=254), min_length=1, max_length=10000)
+    subscription = serializers.IntegerField()
+
+
+class ReplaceSerializer(serializers.Serializer):
+    users = serializers.ListField(child=serializers.CharField(max_length=254), min_length=1, max_length=10000)
+    from_subscription = serializers.IntegerField()
+    to_subscription = serializers.IntegerField()
+
+
+Result = inline_serializer("LicenseResult", {"count": serializers.IntegerField()})
+
+
+class _LicenseView(TenantScopedMixin, APIView):
+    """The services take the caller's tenant, so every user and subscription is scoped."""
+
+    input_serializer = UsersSerializer
+
+    def post(self, request):
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response({"count": self.perform(data.validated_data, actor=request.user.get_username())})
+
+
+@extend_schema(request=UsersSerializer, responses=Result)
+class AssignView(_LicenseView):
+    def perform(self, data, actor):
+        return license_assign(tenant=self.tenant, subscription_id=data["subscription"], upns=data["users"],
+                              actor=actor)
+
+
+@extend_schema(request=UsersSerializer, responses=Result)
+class UnassignView(_LicenseView):
+    def perform(self, data, actor):
+        return license_unassign(tenant=self.tenant, subscription_id=data["subscription"], upns=data["users"],
+                                actor=actor)
+
+
+@extend_schema(request=ReplaceSerializer, responses=Result)
+class ReplaceView(_LicenseView):
+    input_serializer = ReplaceSerializer
+
+    def perform(self, data, actor):
+        return license_replace(tenant=self.tenant, from_subscription_id=data["from_subscription"],
+                               to_subscription_id=data["to_subscription"], upns=data["users"], actor=actor)

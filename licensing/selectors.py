@@ -1,0 +1,19 @@
+"""Reads of the tenant's directory users and their licenses."""
+
+from django.db.models import Prefetch, Q
+
+from licensing.models import DirectoryUser, LicenseAssignment
+from portal.models import Tenant
+
+
+def user_list(*, tenant: Tenant, search: str = "", subscription_id: int | None = None):
+    """The tenant's users with their licenses; ``search`` matches name or UPN, and
+    ``subscription_id`` keeps the holders of that subscription's license."""
+    users = DirectoryUser.objects.filter(tenant=tenant)
+    if search:
+        users = users.filter(Q(display_name__icontains=search) | Q(upn__icontains=search))
+    if subscription_id is not None:
+        users = users.filter(licenses__subscription_id=subscription_id)
+    return users.order_by("display_name", "upn").prefetch_related(
+        Prefetch("licenses", queryset=LicenseAssignment.objects.select_related("subscription__product"))
+    )

@@ -1,0 +1,121 @@
+"""Assign, unassign and replace licenses: all or nothing, audited, locked per subscription.
+
+Locks are taken on the subscriptions involved, in id order, so two license changes on
+the same subscriptions wait for each other instead of over-assigning.
+"""
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from billing.models import Subscription
+from licensing.models import DirectoryUser, LicenseAssignment
+from portal.errors import DomainError, NotFound, user_list
+from portal.models import Tenant
+from portal.services import event_record
+
+
+def _lock_subscriptions(tenant: Tenant, ids) -> dict[int, Subscription]:
+    subs = {
+        s.pk: s
+        for s in Subscription.objects.select_for_update().filter(tenant=tenant, pk__in=set(ids)).order_by("pk")
+    }
+    missing = set(ids) - set(subs)
+    if missing:
+        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    return subs
+
+
+def _users(tenant: Tenant, upns) -> list[DirectoryUser]:
+    wanted = list(dict.fromkeys(u.strip().lower() for u in upns))
+    if not wanted:
+        raise DomainError(_("Choose at least one user."), code="no_users")
+    users = list(DirectoryUser.objects.filter(tenant=tenant, upn__in=wanted))
+    unknown = sorted(set(wanted) - {u.upn for u in users})
+    if unknown:
+        raise DomainError(_("These users aren't in your organization: %(users)s.") % {"users": user_list(unknown)},
+                          code="unknown_users", users=unknown)
+    return users
+
+
+def _available(sub: Subscription) -> int:
+    assigned = LicenseAssignment.objects.filter(subscription=sub).aggregate(n=Count("pk"))["n"]
+    return sub.licenses - assigned
+
+
+def _require_active(sub: Subscription) -> None:
+    if sub.status != Subscription.Status.ACTIVE:
+        raise DomainError(_("%(product)s isn't active.") % {"product": sub.product.name},
+                          code="subscription_not_active")
+
+
+@transaction.atomic
+def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) -> int:
+    """Give each user a license of the subscription; refuse all if there aren't enough."""
+    sub = _lock_subscriptions(tenant, [subscription_id])[subscription_id]
+    _require_active(sub)
+    users = _users(tenant, upns)
+    holding = set(LicenseAssignment.objects.filter(subscription=sub, user__in=users).values_list("user_id", flat=True))
+    new = [u for u in users if u.pk not in holding]
+    available = _available(sub)
+    if len(new) > available:
+        raise DomainError(
+            _("%(needed)d licenses are needed but only %(available)d are available.")
+            % {"needed": len(new), "available": max(available, 0)},
+            code="not_enough_licenses")
+    LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=sub) for u in new)
+    event_record(tenant=tenant, actor=actor, verb="licenses.assigned", obj=sub,
+                 data={"users": [u.upn for u in new]})
+    return len(new)
+
+
+@transaction.atomic
+def license_unassign(*, tenant: Tenant, subscription_id: int, upns, actor: str) -> int:
+    """Take the subscription's license from each user; refuse all if one doesn't hold it."""
+    sub = _lock_subscriptions(tenant, [subscription_id])[subscription_id]
+    users = _users(tenant, upns)
+    assignments = LicenseAssignment.objects.filter(subscription=sub, user__in=users)
+    holding = set(assignments.values_list("user_id", flat=True))
+    without = sorted(u.upn for u in users if u.pk not in holding)
+    if without:
+        raise DomainError(_("These users don't have a license of %(product)s: %(users)s.")
+                          % {"product": sub.product.name, "users": user_list(without)},
+                          code="user_not_licensed", users=without)
+    removed, _detail = assignments.delete()
+    event_record(tenant=tenant, actor=actor, verb="licenses.unassigned", obj=sub,
+                 data={"users": sorted(u.upn for u in users)})
+    return removed
+
+
+@transaction.atomic
+def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscription_id: int, upns,
+                    actor: str) -> int:
+    """Move users from one subscription to another in one transaction: nobody is
+    unlicensed in between, and nothing moves unless everyone can."""
+    if from_subscription_id == to_subscription_id:
+        raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
+    subs = _lock_subscriptions(tenant, [from_subscription_id, to_subscription_id])
+    source, target = subs[from_subscription_id], subs[to_subscription_id]
+    _require_active(target)
+    users = _users(tenant, upns)
+    holding = set(LicenseAssignment.objects.filter(subscription=source, user__in=users)
+                  .values_list("user_id", flat=True))
+    without = sorted(u.upn for u in users if u.pk not in holding)
+    if without:
+        raise DomainError(_("These users don't have a license of %(product)s: %(users)s.")
+                          % {"product": source.product.name, "users": user_list(without)},
+                          code="user_not_licensed", users=without)
+    already = set(LicenseAssignment.objects.filter(subscription=target, user__in=users)
+                  .values_list("user_id", flat=True))
+    new = [u for u in users if u.pk not in already]
+    available = _available(target)
+    if len(new) > available:
+        raise DomainError(
+            _("%(needed)d licenses are needed but only %(available)d are available.")
+            % {"needed": len(new), "available": max(available, 0)},
+            code="not_enough_licenses")
+    LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=target) for u in new)
+    LicenseAssignment.objects.filter(subscription=source, user__in=users).delete()
+    event_record(tenant=tenant, actor=actor, verb="licenses.replaced", obj=target,
+                 data={"users": sorted(u.upn for u in users), "from": source.pk, "to": target.pk})
+    return len(users)

@@ -16,6 +16,10 @@ from portal.services import event_record
 
 
 def _lock_subscriptions(tenant: Tenant, ids) -> dict[int, Subscription]:
+    try:
+        ids = [int(i) for i in ids]
+    except (TypeError, ValueError) as exc:
+        raise NotFound(_("No such subscription."), code="subscription_not_found") from exc
     subs = {
         s.pk: s
         for s in Subscription.objects.select_for_update().filter(tenant=tenant, pk__in=set(ids)).order_by("pk")
@@ -52,7 +56,7 @@ def _require_active(sub: Subscription) -> None:
 @transaction.atomic
 def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) -> int:
     """Give each user a license of the subscription; refuse all if there aren't enough."""
-    sub = _lock_subscriptions(tenant, [subscription_id])[subscription_id]
+    (sub,) = _lock_subscriptions(tenant, [subscription_id]).values()
     _require_active(sub)
     users = _users(tenant, upns)
     holding = set(LicenseAssignment.objects.filter(subscription=sub, user__in=users).values_list("user_id", flat=True))
@@ -72,7 +76,7 @@ def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) ->
 @transaction.atomic
 def license_unassign(*, tenant: Tenant, subscription_id: int, upns, actor: str) -> int:
     """Take the subscription's license from each user; refuse all if one doesn't hold it."""
-    sub = _lock_subscriptions(tenant, [subscription_id])[subscription_id]
+    (sub,) = _lock_subscriptions(tenant, [subscription_id]).values()
     users = _users(tenant, upns)
     assignments = LicenseAssignment.objects.filter(subscription=sub, user__in=users)
     holding = set(assignments.values_list("user_id", flat=True))
@@ -92,10 +96,10 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
                     actor: str) -> int:
     """Move users from one subscription to another in one transaction: nobody is
     unlicensed in between, and nothing moves unless everyone can."""
-    if from_subscription_id == to_subscription_id:
-        raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
     subs = _lock_subscriptions(tenant, [from_subscription_id, to_subscription_id])
-    source, target = subs[from_subscription_id], subs[to_subscription_id]
+    if len(subs) != 2:
+        raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
+    source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
     _require_active(target)
     users = _users(tenant, upns)
     holding = set(LicenseAssignment.objects.filter(subscription=source, user__in=users)

@@ -104,7 +104,7 @@ def _service_health() -> Action:
 
 
 def _subscription_page(sub_id: int, anchor: str = "") -> str:
-    return reverse("billing:subscription", args=[sub_id]) + (f"#{anchor}" if anchor else "")
+    return reverse("planchange:subscription", args=[sub_id]) + (f"#{anchor}" if anchor else "")
 
 
 # --- One rule per row of the article ----------------------------------------------

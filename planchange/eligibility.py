@@ -326,7 +326,8 @@ class TargetOption:
 
 
 def target_options(ctx: EligibilityContext) -> list[TargetOption]:
-    """Every other product: supported ones first, the current family first, by price."""
+    """Every other product: supported first, the current family first, upgrades before
+    cheaper plans, by price."""
     licenses = max(ctx.subscription.licenses, ctx.subscription.assigned_licenses, 1)
     options = []
     for product in ctx.products.values():
@@ -338,8 +339,11 @@ def target_options(ctx: EligibilityContext) -> list[TargetOption]:
             reasons=[reason] if reason else [],
             offers=[OfferOption(offer, licenses) for offer in product.offers.all()],
         ))
-    family = ctx.product.family
-    options.sort(key=lambda o: (not o.supported, o.product.family != family, o.product.annual_price, o.product.name))
+    family, price = ctx.product.family, ctx.product.annual_price
+    # Supported first; the current family first; upgrades (dearer plans) before plans that
+    # cost less; then by price.
+    options.sort(key=lambda o: (not o.supported, o.product.family != family, o.product.annual_price < price,
+                                o.product.annual_price, o.product.name))
     return options
 
 

@@ -255,7 +255,7 @@ def test_recommended_targets_are_the_same_family_first_then_by_price(healthy):
     result = check(healthy)
     assert [t.product.sku for t in result.recommended] == [
         "O365_BUSINESS_PREMIUM", "SPB", "STANDARDPACK", "ENTERPRISEPACK", "SPE_E3", "ENTERPRISEPREMIUM", "SPE_E5"]
-    assert [t.product.sku for t in result.unsupported] == ["O365_BUSINESS", "EXCHANGESTANDARD", "EXCHANGEENTERPRISE"]
+    assert [t.product.sku for t in result.unsupported] == ["O365_BUSINESS", "EXCHANGEENTERPRISE", "EXCHANGESTANDARD"]
     premium = result.recommended[1]
     offers = {(o.offer.term, o.offer.billing_frequency): (str(o.offer.price), str(o.monthly_total),
                                                           str(o.period_total)) for o in premium.offers}
@@ -371,3 +371,9 @@ def test_tenant_kind_comes_from_the_tenant(healthy):
     Tenant.objects.filter(pk=healthy.tenant_id).update(kind="nonprofit")
     (blocker,) = check(healthy).blockers
     assert (blocker.code, blocker.detail) == ("government_or_nonprofit", "Your organization is a nonprofit organization.")
+
+
+def test_upgrades_come_before_cheaper_plans(healthy):
+    result = check(healthy)  # Business Standard
+    assert [t.product.sku for t in result.recommended] == [
+        "SPB", "O365_BUSINESS_ESSENTIALS", "ENTERPRISEPACK", "SPE_E3", "ENTERPRISEPREMIUM", "SPE_E5", "STANDARDPACK"]

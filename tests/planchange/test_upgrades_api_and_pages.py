@@ -49,7 +49,7 @@ def test_upgrades_of_a_healthy_subscription(api, basic):
     assert body["blockers"] == []
     assert [u["sku"] for u in body["upgrades"]] == [
         "O365_BUSINESS_PREMIUM", "SPB", "STANDARDPACK", "ENTERPRISEPACK", "SPE_E3", "ENTERPRISEPREMIUM", "SPE_E5",
-        "O365_BUSINESS", "EXCHANGESTANDARD", "EXCHANGEENTERPRISE"]
+        "O365_BUSINESS", "EXCHANGEENTERPRISE", "EXCHANGESTANDARD"]
     standard = body["upgrades"][0]
     assert standard["name"] == "Microsoft 365 Business Standard"
     assert standard["supported"] is True and standard["reasons"] == []

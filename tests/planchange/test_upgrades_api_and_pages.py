@@ -226,3 +226,47 @@ def test_pages_of_another_tenant_are_404(client, basic):
     for url in (f"/billing/products/{foreign.pk}/", f"/billing/products/{foreign.pk}/upgrades/",
                 f"/billing/invoices/{invoice.pk}/", f"/users/?subscription={foreign.pk}"):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"subscription": "abc", "users": ["x@y.example"]}, "No such subscription."),
+    ({"subscription": "", "users": ["x@y.example"]}, "No such subscription."),
+    ({"users": ["x@y.example"]}, "No such subscription."),
+])
+def test_bad_unassign_forms_say_why_and_change_nothing(client, basic, data, message):
+    client.force_login(admin_of(basic.tenant))
+    before = LicenseAssignment.objects.count()
+    response = client.post("/users/unassign/", data, follow=True)
+    assert response.status_code == 200
+    assert message in text(response)
+    assert LicenseAssignment.objects.count() == before
+
+
+def test_unassign_with_nobody_selected_says_so(client, basic):
+    client.force_login(admin_of(basic.tenant))
+    response = client.post("/users/unassign/", {"subscription": basic.pk}, follow=True)
+    assert "Choose at least one user." in text(response)
+    assert basic.assignments.count() == 3
+
+
+def test_paying_twice_says_nothing_is_left(client, basic):
+    invoice = InvoiceFactory(tenant=basic.tenant, number="INV-6", total="10.00", paid="10.00")
+    client.force_login(admin_of(basic.tenant))
+    response = client.post(f"/billing/invoices/{invoice.pk}/pay/", follow=True)
+    assert "Invoice INV-6 has nothing left to pay." in text(response)
+
+
+def test_while_a_change_is_under_way_the_subscription_is_read_only(api, client, basic):
+    from tests.factories import PlanChangeFactory
+
+    basic.subscription_addons.create(addon=addon("EXTRA_FILE_STORAGE"), added_on=date(2026, 1, 1))
+    PlanChangeFactory(subscription=basic, status="running")
+    response = as_admin(api, basic).delete(f"/api/v1/subscriptions/{basic.pk}/addons/EXTRA_FILE_STORAGE/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "change_in_progress"
+    assert basic.subscription_addons.count() == 1
+    client.force_login(admin_of(basic.tenant))
+    page = client.get(f"/billing/products/{basic.pk}/")
+    assert "A plan change of this subscription is in progress." in text(page)
+    assert "/addons/EXTRA_FILE_STORAGE/remove/" not in page.content.decode()
+    assert 'aria-disabled="true" data-testid="upgrades-link"' in page.content.decode()

@@ -261,6 +261,13 @@ class Invoice(models.Model):
     due_date = models.DateField()
     total = models.DecimalField(**MONEY, default=Decimal("0.00"))
     paid = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    period_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True,
+        help_text="set on a billing profile's monthly invoice (profile/<id>/<YYYY-MM>): one per month",
+    )
+    credit_used = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), help_text="of a credit invoice: how much later invoices have used"
+    )
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -274,6 +281,10 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(due_date__gte=models.F("date")), name="invoice_due_after_date"
             ),
+            models.CheckConstraint(
+                condition=Q(credit_used__gte=0) & (Q(credit_used=0) | Q(total__lt=0)),
+                name="invoice_credit_used_only_of_credits",
+            ),
         ]
 
     def __str__(self):
@@ -282,6 +293,11 @@ class Invoice(models.Model):
     @property
     def balance(self) -> Decimal:
         return max(self.total - self.paid, Decimal("0.00"))
+
+    @property
+    def credit_left(self) -> Decimal:
+        """Of a credit invoice: account credit not yet applied to a later invoice."""
+        return max(-self.total - self.credit_used, Decimal("0.00"))
 
     def status_on(self, day) -> str:
         if self.total < 0:
@@ -299,6 +315,10 @@ class InvoiceLine(models.Model):
     end = models.DateField(null=True, blank=True)
     subscription = models.ForeignKey(
         Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice_lines"
+    )
+    idempotency_key = models.CharField(
+        max_length=100, null=True, blank=True, unique=True,
+        help_text="who issued this line and why (plan_change/<id>/credit): a line is never issued twice",
     )
 
     class Meta:

@@ -1,9 +1,12 @@
 """Writes of billing. Every state change locks its rows and records an audit event."""
 
+from decimal import Decimal
+
 from django.db import transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from billing.models import CreditCheck, Invoice, Subscription, SubscriptionAddOn
+from billing.models import CreditCheck, Invoice, InvoiceLine, Subscription, SubscriptionAddOn
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.services import event_record
@@ -105,3 +108,106 @@ def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
     event_record(tenant=tenant, actor=actor, verb="invoice.paid", obj=invoice,
                  data={"number": invoice.number, "amount": str(amount)})
     return invoice
+
+
+def _positive_total(invoice: Invoice, *, without_key: str | None = None) -> Decimal:
+    lines = InvoiceLine.objects.filter(invoice=invoice)
+    if without_key:
+        lines = lines.exclude(idempotency_key=without_key)
+    return lines.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+
+
+def _apply_account_credit(invoice: Invoice) -> None:
+    """Use earlier credit invoices (a net credit kept as account credit) against this one.
+
+    One line per credit invoice, re-sized whenever lines are added, so it is never applied
+    twice and never exceeds either side."""
+    credits = (
+        Invoice.objects.select_for_update()
+        .filter(tenant=invoice.tenant, billing_profile=invoice.billing_profile, total__lt=0)
+        .exclude(pk=invoice.pk).order_by("date", "pk")
+    )
+    for credit in credits:
+        key = f"account-credit/{credit.pk}/to/{invoice.pk}"
+        line = InvoiceLine.objects.filter(idempotency_key=key).first()
+        used_here = -line.amount if line else Decimal("0.00")
+        available = credit.credit_left + used_here
+        due = _positive_total(invoice, without_key=key)
+        use = max(min(available, due), Decimal("0.00"))
+        if use == used_here:
+            continue
+        if line:
+            line.amount = -use
+            line.save(update_fields=["amount"])
+        else:
+            InvoiceLine.objects.create(invoice=invoice, idempotency_key=key, amount=-use,
+                                       description=f"Account credit from invoice {credit.number}")
+        credit.credit_used += use - used_here
+        credit.save(update_fields=["credit_used"])
+
+
+@transaction.atomic
+def invoice_post_lines(
+    *, tenant, key: str, number: str, issue_date, due_date, billing_profile, lines: list[dict],
+    pay_by_card: bool, actor: str,
+) -> Invoice:
+    """Put lines on the invoice identified by ``key`` (created if needed).
+
+    Every line carries an ``idempotency_key``: a line already issued is skipped, and the
+    database refuses a second one with the same key whatever the caller does."""
+    invoice, created = Invoice.objects.select_for_update().get_or_create(
+        period_key=key,
+        defaults={"tenant": tenant, "billing_profile": billing_profile, "number": number,
+                  "date": issue_date, "due_date": due_date},
+    )
+    issued = set(InvoiceLine.objects.filter(idempotency_key__in=[line["idempotency_key"] for line in lines])
+                 .values_list("idempotency_key", flat=True))
+    new = [line for line in lines if line["idempotency_key"] not in issued]
+    InvoiceLine.objects.bulk_create(InvoiceLine(invoice=invoice, **line) for line in new)
+    _apply_account_credit(invoice)
+    invoice.total = _positive_total(invoice)
+    if pay_by_card and invoice.total > 0:
+        invoice.paid = invoice.total  # charged to the card on file
+    invoice.save(update_fields=["total", "paid"])
+    if new:
+        event_record(tenant=tenant, actor=actor, verb="invoice.lines_added", obj=invoice,
+                     data={"number": invoice.number, "lines": [
+                         {"description": line["description"], "amount": str(line["amount"])} for line in new]})
+    return invoice
+
+
+@transaction.atomic
+def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: str) -> Subscription:
+    """Buy or remove licenses. Removing below the assigned count is refused: unassign first."""
+    sub = _locked_subscription(tenant, subscription_id)
+    _require_no_change_under_way(sub)
+    if sub.status != Subscription.Status.ACTIVE:
+        raise Conflict(_("Only an active subscription's licenses can change."), code="subscription_not_active")
+    from django.apps import apps
+
+    assigned = apps.get_model("licensing", "LicenseAssignment").objects.filter(subscription=sub).count()
+    if licenses < max(assigned, 1):
+        raise DomainError(_("%(assigned)d licenses are assigned; unassign licenses before you remove them.")
+                          % {"assigned": assigned}, code="licenses_too_few", field="licenses")
+    if sub.product.max_licenses is not None and licenses > sub.product.max_licenses:
+        raise DomainError(_("%(product)s allows at most %(max)d licenses.")
+                          % {"product": sub.product.name, "max": sub.product.max_licenses},
+                          code="licenses_too_many", field="licenses")
+    before = sub.licenses
+    sub.licenses = licenses
+    sub.save(update_fields=["licenses"])
+    event_record(tenant=tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
+                 data={"from": before, "to": licenses})
+    return sub
+
+
+@transaction.atomic
+def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool, actor: str) -> Subscription:
+    sub = _locked_subscription(tenant, subscription_id)
+    _require_no_change_under_way(sub)
+    if sub.recurring_billing != enabled:
+        sub.recurring_billing = enabled
+        sub.save(update_fields=["recurring_billing"])
+        event_record(tenant=tenant, actor=actor, verb="subscription.recurring_billing_changed", obj=sub,
+                     data={"recurring_billing": enabled})
+    return sub

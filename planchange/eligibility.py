@@ -62,8 +62,9 @@ def catalog_products() -> dict[int, Product]:
     return {p.pk: p for p in products}
 
 
-def eligibility_context(*, subscription: Subscription) -> EligibilityContext:
-    """Everything the rules read, in a fixed number of queries."""
+def eligibility_context(*, subscription: Subscription, exclude_change_id: int | None = None) -> EligibilityContext:
+    """Everything the rules read, in a fixed number of queries. ``exclude_change_id``: the
+    change being validated, which must not block itself."""
     tenant = subscription.tenant
     today = clock.today()
     healthy = [s.value for s in ServiceIncident.HEALTHY]
@@ -81,6 +82,7 @@ def eligibility_context(*, subscription: Subscription) -> EligibilityContext:
         open_incidents=list(ServiceIncident.objects.filter(tenant=tenant).exclude(status__in=healthy)),
         live_changes=list(
             PlanChange.objects.filter(tenant=tenant, status__in=LIVE_STATUSES)
+            .exclude(pk=exclude_change_id)
             .select_related("subscription__product", "target_product")
         ),
         pending_credit_checks=list(CreditCheck.objects.filter(tenant=tenant, status=CreditCheck.Status.PENDING)),
@@ -368,7 +370,7 @@ class Eligibility:
         return [t for t in self.targets if not t.supported]
 
 
-def eligibility_check(*, subscription: Subscription) -> Eligibility:
-    ctx = eligibility_context(subscription=subscription)
+def eligibility_check(*, subscription: Subscription, exclude_change_id: int | None = None) -> Eligibility:
+    ctx = eligibility_context(subscription=subscription, exclude_change_id=exclude_change_id)
     return Eligibility(subscription=subscription, product=ctx.product, today=ctx.today,
                        blockers=subscription_blockers(ctx), targets=target_options(ctx))

@@ -46,6 +46,13 @@ class PlanChange(models.Model):
     new_subscription = models.OneToOneField(
         Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="created_by_change"
     )
+    effective_date = models.DateField(null=True, blank=True, help_text="the day billing switches")
+    quote = models.ForeignKey("Quote", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    credit = models.DecimalField(**MONEY, null=True, blank=True)
+    blockers = models.JSONField(default=list, blank=True, help_text="codes that failed validate")
     disabled_plans_before = models.JSONField(
         default=dict, blank=True, help_text="upn → service plans that were turned off"
     )
@@ -56,6 +63,7 @@ class PlanChange(models.Model):
     )
     requested_at = models.DateTimeField(help_text="simulation time")
     completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, help_text="machine time, for the sweep")
 
     class Meta:
         ordering = ["-requested_at", "-id"]
@@ -137,6 +145,9 @@ class Quote(models.Model):
     charge = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     lines = models.JSONField(default=list)
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     fingerprint = models.CharField(max_length=64, help_text="hash of what the quote was computed from")
     computed_from = models.JSONField(default=dict)
     created_at = models.DateTimeField()
@@ -153,3 +164,30 @@ class Quote(models.Model):
 
     def __str__(self):
         return f"quote {self.pk} total {self.total}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request made with an Idempotency-Key, kept 24 hours."""
+
+    class State(models.TextChoices):
+        IN_FLIGHT = "in_flight", _("In flight")
+        DONE = "done", _("Done")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user", "key"], name="idempotency_key_once_per_caller"),
+        ]
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self):
+        return f"{self.key} ({self.state})"

@@ -1,11 +1,22 @@
-"""Celery tasks. They take ids, re-fetch, and call one service each."""
+"""Celery tasks. They take ids, re-fetch, and call services; retries are for transient
+errors only, with bounded backoff."""
 
 from celery import shared_task
 
-from billing.services import credit_checks_complete_due
+from planchange import workflow
+from planchange.sweep import sweep_run
+
+
+@shared_task(
+    name="planchange.run_change", ignore_result=True, acks_late=True,
+    autoretry_for=workflow.TRANSIENT, retry_backoff=2, retry_backoff_max=60, retry_jitter=True, max_retries=8,
+)
+def run_change(change_id: int) -> str:
+    """Run a plan change's remaining steps (safe to receive twice)."""
+    return workflow.run(change_id)
 
 
 @shared_task(name="planchange.sweep", ignore_result=True)
 def sweep() -> dict:
     """The periodic sweep (Celery beat): work that falls due as the clock moves."""
-    return {"credit_checks_completed": credit_checks_complete_due()}
+    return sweep_run()

@@ -218,3 +218,12 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     X_FRAME_OPTIONS = "DENY"
+# A claimed workflow step is another worker's to take over once its lease (real seconds) runs out.
+PLANCHANGE_STEP_LEASE = env.float("PLANCHANGE_STEP_LEASE", default=120.0)
+# Users moved per transaction in migrate_licenses.
+PLANCHANGE_MIGRATE_BATCH = env.int("PLANCHANGE_MIGRATE_BATCH", default=500)
+# Fault injection for crash tests: "bill:5" sleeps 5 s inside the bill step's transaction.
+PLANCHANGE_PAUSE_INSIDE = env("PLANCHANGE_PAUSE_INSIDE", default="")
+# How long a quote stays binding (simulation minutes) and an Idempotency-Key is remembered.
+PLANCHANGE_QUOTE_MINUTES = env.int("PLANCHANGE_QUOTE_MINUTES", default=30)
+IDEMPOTENCY_KEY_HOURS = 24

@@ -1,0 +1,92 @@
+"""What a plan change costs: pure functions, used by the quote and by the bill step alike,
+so a preview and the invoice for the same date match to the cent (DESIGN.md "Money").
+
+- Credit for the old subscription = charge of the current billed period × unused days /
+  days in that period, counted from the effective (completion) date; rounded once.
+  Trials and subscriptions prepaid with a product key get none; neither does a change at
+  renewal (the old term has run out).
+- The new subscription's term starts on the effective date; its first billing period is
+  charged in full at the chosen offer's price.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from billing.money import money
+from billing.periods import FREQUENCY_MONTHS, add_months, billing_period
+
+NO_CREDIT_SOURCES = ("trial", "product_key")
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: str  # "credit" | "charge"
+    description: str
+    amount: Decimal
+    start: date
+    end: date
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "description": self.description, "amount": str(self.amount),
+                "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Line":
+        return cls(kind=data["kind"], description=data["description"], amount=Decimal(data["amount"]),
+                   start=date.fromisoformat(data["start"]), end=date.fromisoformat(data["end"]))
+
+
+@dataclass(frozen=True)
+class Side:
+    """One subscription as billing sees it."""
+
+    product_name: str
+    price: Decimal  # per license per month, the offer's
+    licenses: int
+    term: str
+    billing_frequency: str
+    start: date | None = None
+    source: str = "direct"
+
+    @property
+    def months_per_period(self) -> int:
+        return 1 if self.term == "P1M" else FREQUENCY_MONTHS[self.billing_frequency]
+
+    @property
+    def period_charge(self) -> Decimal:
+        """What one billing period costs, unrounded."""
+        return self.price * self.licenses * self.months_per_period
+
+
+def credit_line(old: Side, *, effective: date, at_renewal: bool) -> Line | None:
+    if at_renewal or old.source in NO_CREDIT_SOURCES:
+        return None
+    begin, end = billing_period(start=old.start, billing_frequency=old.billing_frequency, term=old.term,
+                                day=effective)
+    unused = (end - effective).days
+    if unused <= 0:
+        return None
+    amount = money(old.period_charge * unused / (end - begin).days)
+    if amount == 0:
+        return None
+    return Line("credit", f"Credit for {unused} unused days of {old.product_name} ({old.licenses} licenses)",
+                -amount, effective, end)
+
+
+def charge_line(new: Side, *, effective: date) -> Line:
+    end = add_months(effective, new.months_per_period)
+    return Line("charge", f"{new.product_name} ({new.licenses} licenses), {effective:%Y-%m-%d} to {end:%Y-%m-%d}",
+                money(new.period_charge), effective, end)
+
+
+def change_lines(old: Side, new: Side, *, effective: date, at_renewal: bool) -> list[Line]:
+    credit = credit_line(old, effective=effective, at_renewal=at_renewal)
+    return [*([credit] if credit else []), charge_line(new, effective=effective)]
+
+
+def totals(lines: list[Line]) -> tuple[Decimal, Decimal, Decimal]:
+    """(credit ≤ 0, charge, total) of a change's lines."""
+    credit = sum((line.amount for line in lines if line.kind == "credit"), Decimal("0.00"))
+    charge = sum((line.amount for line in lines if line.kind == "charge"), Decimal("0.00"))
+    return credit, charge, credit + charge

@@ -107,6 +107,12 @@ def _locked(change_id: int) -> PlanChange:
                                                                  "target_product").get(pk=change_id)
 
 
+def _is_done(change: PlanChange, name: str) -> bool:
+    """A step already done (or ended) is not run again: the answer is read under the lock."""
+    return PlanChangeStep.objects.filter(plan_change=change, name=name).exclude(
+        status__in=(Step.PENDING, Step.RUNNING)).exists()
+
+
 # --- The steps ---------------------------------------------------------------------
 
 
@@ -114,6 +120,8 @@ def step_validate(change_id: int) -> None:
     """Re-check eligibility now; a change that became blocked fails and touches nothing."""
     with transaction.atomic():
         change = _locked(change_id)
+        if _is_done(change, "validate"):
+            return
         Subscription.objects.select_for_update().filter(pk=change.subscription_id).exists()
         try:
             inputs = _inputs(tenant=change.tenant, subscription_id=change.subscription_id,
@@ -149,6 +157,8 @@ def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str, 
 def step_provision(change_id: int) -> None:
     with transaction.atomic():
         change = _locked(change_id)
+        if _is_done(change, "provision"):
+            return
         if change.new_subscription_id is None:
             old = change.subscription
             change.new_subscription = Subscription.objects.create(
@@ -168,6 +178,8 @@ def step_migrate_licenses(change_id: int) -> None:
     while True:
         with transaction.atomic():
             change = _locked(change_id)
+            if _is_done(change, "migrate_licenses"):
+                return
             batch = list(LicenseAssignment.objects.filter(subscription_id=change.subscription_id)
                          .select_related("user").order_by("pk")[:batch_size])
             if not batch:
@@ -194,6 +206,8 @@ def step_bill(change_id: int) -> None:
     first charge go on one invoice (MOSA) or the billing profile's next monthly invoice (MCA)."""
     with transaction.atomic():
         change = _locked(change_id)
+        if _is_done(change, "bill"):
+            return
         if change.invoice_id is None:
             lines = _change_lines(change)
             old, new = change.subscription, change.new_subscription
@@ -242,6 +256,8 @@ def _change_lines(change: PlanChange) -> list[Line]:
 def step_cancel_source(change_id: int) -> None:
     with transaction.atomic():
         change = _locked(change_id)
+        if _is_done(change, "cancel_source"):
+            return
         old = Subscription.objects.select_for_update().get(pk=change.subscription_id)
         if old.status != Subscription.Status.CANCELLED:
             old.status = Subscription.Status.CANCELLED
@@ -256,6 +272,8 @@ def step_cancel_source(change_id: int) -> None:
 def step_complete(change_id: int) -> None:
     with transaction.atomic():
         change = _locked(change_id)
+        if _is_done(change, "complete"):
+            return
         if change.status != PlanChange.Status.COMPLETED:
             change.status = PlanChange.Status.COMPLETED
             change.completed_at = clock.now()

@@ -1,0 +1,328 @@
+"""The automatic change through its services, steps run in this process (the real-worker
+tests are in test_worker_e2e.py): licenses, disabled plans, money to the cent."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from billing.models import Invoice, InvoiceLine, Subscription
+from licensing.models import LicenseAssignment
+from planchange import workflow
+from planchange.models import PlanChange
+from planchange.services import Blocked, plan_change_cancel, plan_change_preview, plan_change_request
+from planchange.sweep import sweep_run
+from portal import clock
+from portal.errors import Conflict, DomainError
+from tests.factories import (
+    BillingProfileFactory,
+
+    IncidentFactory,
+    LicenseFactory,
+    PaymentMethodFactory,
+    SubscriptionFactory,
+    TenantFactory,
+    admin_of,
+    product,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def contoso(at_date):
+    """The worked example's tenant: Business Standard P1Y monthly, 25 licenses, from 2026-01-01."""
+    at_date("2026-06-16")
+    tenant = TenantFactory(name="Contoso", domain="contoso.example")
+    card = PaymentMethodFactory(tenant=tenant, last4="4242", is_default=True)
+    std = SubscriptionFactory(tenant=tenant, licenses=25, payment_method=card)
+    basic = SubscriptionFactory(tenant=tenant, product=product("O365_BUSINESS_ESSENTIALS"), licenses=5,
+                                payment_method=card, term="P1M")
+    users = [LicenseFactory(subscription=std).user for _ in range(22)]
+    first = users[0].licenses.get()
+    first.disabled_plans = ["YAMMER_ENTERPRISE"]
+    first.save()
+    LicenseAssignment.objects.create(user=users[1], subscription=basic)
+    admin = admin_of(tenant)
+    return tenant, admin, std, basic, users
+
+
+def run(change):
+    assert workflow.run(change.pk) == "completed"
+    change.refresh_from_db()
+    return change
+
+
+def test_mosa_change_completes_exactly_as_the_worked_example(contoso):
+    tenant, admin, std, basic, users = contoso
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+    assert (change.status, change.licenses, change.term, change.billing_frequency) == ("queued", 25, "P1Y", "monthly")
+    change = run(change)
+    assert change.status == "completed"
+    assert list(change.steps.values_list("name", "status")) == [
+        (n, "done") for n in ("validate", "provision", "migrate_licenses", "bill", "cancel_source", "complete")]
+    new = change.new_subscription
+    assert (new.product.sku, new.licenses, new.term, new.billing_frequency, new.start_date, new.status) == (
+        "SPB", 25, "P1Y", "monthly", date(2026, 6, 16), "active")
+    std.refresh_from_db()
+    assert (std.status, std.cancelled_on, std.recurring_billing) == ("cancelled", date(2026, 6, 16), False)
+    # Every user moved, disabled plans reset and kept on the change; other licenses kept.
+    assert LicenseAssignment.objects.filter(subscription=std).count() == 0
+    assert sorted(LicenseAssignment.objects.filter(subscription=new).values_list("user__upn", flat=True)) == sorted(
+        u.upn for u in users)
+    assert all(a.disabled_plans == [] for a in LicenseAssignment.objects.filter(subscription=new))
+    assert change.disabled_plans_before == {users[0].upn: ["YAMMER_ENTERPRISE"]}
+    assert set(users[1].licenses.values_list("subscription_id", flat=True)) == {new.pk, basic.pk}
+    # The invoice dated the completion day.
+    invoice = change.invoice
+    assert (invoice.date, invoice.total, invoice.paid) == (date(2026, 6, 16), Decimal("413.37"), Decimal("413.37"))
+    assert [(line.amount, line.start, line.end, line.subscription_id) for line in invoice.lines.all()] == [
+        (Decimal("-164.13"), date(2026, 6, 16), date(2026, 7, 1), std.pk),
+        (Decimal("577.50"), date(2026, 6, 16), date(2026, 7, 16), new.pk),
+    ]
+    assert change.credit == Decimal("-164.13")
+    verbs = list(tenant.events.filter(object_type="planchange.planchange", object_id=str(change.pk)).order_by("id").values_list("verb", flat=True))
+    assert verbs == ["plan_change.requested", "plan_change.step.validate", "plan_change.step.provision",
+                     "plan_change.step.migrate_licenses", "plan_change.step.bill", "plan_change.step.cancel_source",
+                     "plan_change.step.complete"]
+
+
+def test_preview_equals_the_invoice_to_the_cent(contoso):
+    tenant, admin, std, *_ = contoso
+    quote = plan_change_preview(tenant=tenant, actor="a", subscription_id=std.pk, target_sku="SPB")
+    assert (quote.effective_date, quote.credit, quote.charge, quote.total) == (
+        date(2026, 6, 16), Decimal("-164.13"), Decimal("577.50"), Decimal("413.37"))
+    change = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB",
+                                     quote_id=quote.pk))
+    amounts = [str(line.amount) for line in change.invoice.lines.all()]
+    assert amounts == [line["amount"] for line in quote.lines]
+    assert change.invoice.total == quote.total
+
+
+def test_a_stale_or_expired_quote_is_refused(contoso):
+    tenant, admin, std, *_ = contoso
+    quote = plan_change_preview(tenant=tenant, actor="a", subscription_id=std.pk, target_sku="SPB")
+    Subscription.objects.filter(pk=std.pk).update(licenses=26)
+    with pytest.raises(Conflict) as exc:
+        plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB", quote_id=quote.pk)
+    assert exc.value.code == "quote_stale"
+    fresh = plan_change_preview(tenant=tenant, actor="a", subscription_id=std.pk, target_sku="SPB")
+    clock.advance(days=1)
+    with pytest.raises(Conflict) as exc:
+        plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB", quote_id=fresh.pk)
+    assert exc.value.code == "quote_expired"
+    assert PlanChange.objects.count() == 0
+
+
+def test_the_credit_line_is_unique_in_the_database(contoso):
+    tenant, admin, std, *_ = contoso
+    change = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InvoiceLine.objects.create(invoice=change.invoice, description="again", amount=Decimal("-164.13"),
+                                   idempotency_key=f"plan_change/{change.pk}/credit")
+
+
+def test_every_step_run_twice_changes_nothing_more(contoso):
+    tenant, admin, std, *_ = contoso
+    change = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB"))
+    snapshot = (Subscription.objects.count(), LicenseAssignment.objects.count(), InvoiceLine.objects.count(),
+                Invoice.objects.count())
+    for step in workflow.STEPS.values():
+        step(change.pk)
+    assert workflow.run(change.pk) == "completed"
+    assert (Subscription.objects.count(), LicenseAssignment.objects.count(), InvoiceLine.objects.count(),
+            Invoice.objects.count()) == snapshot
+
+
+def test_a_change_blocked_between_request_and_run_fails_at_validate(contoso):
+    tenant, admin, std, *_ = contoso
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+    IncidentFactory(tenant=tenant, service="sharepoint")
+    before = (list(LicenseAssignment.objects.values_list("pk", "subscription_id")), Subscription.objects.count(),
+              Invoice.objects.count())
+    assert workflow.run(change.pk) == "failed"
+    change.refresh_from_db()
+    assert (change.status, change.error_code, change.blockers) == ("failed", "blocked", ["service_incident"])
+    assert list(change.steps.values_list("name", "status")) == [
+        ("validate", "failed"), ("provision", "skipped"), ("migrate_licenses", "skipped"), ("bill", "skipped"),
+        ("cancel_source", "skipped"), ("complete", "skipped")]
+    assert (list(LicenseAssignment.objects.values_list("pk", "subscription_id")), Subscription.objects.count(),
+            Invoice.objects.count()) == before
+    std.refresh_from_db()
+    assert std.status == "active"
+
+
+def test_too_few_licenses_is_a_clear_error_before_anything_starts(contoso):
+    tenant, admin, std, *_ = contoso
+    with pytest.raises(DomainError) as exc:
+        plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB", licenses=20)
+    assert exc.value.code == "licenses_too_few"
+    assert str(exc.value.detail) == ("22 users have licenses on the current plan; the new plan needs at least 22 "
+                                     "licenses, not 20.")
+    assert PlanChange.objects.count() == 0
+
+
+def test_a_blocked_request_says_why(contoso):
+    tenant, admin, std, *_ = contoso
+    with pytest.raises(Blocked) as exc:
+        plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="O365_BUSINESS")
+    assert [b["code"] for b in exc.value.extra["blockers"]] == ["target_not_supported"]
+
+
+def test_a_second_change_while_one_is_under_way_is_a_conflict(contoso):
+    tenant, admin, std, *_ = contoso
+    plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+    with pytest.raises(Conflict):
+        plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="ENTERPRISEPACK")
+
+
+def test_a_mosa_change_cannot_wait_for_renewal(contoso):
+    tenant, admin, std, *_ = contoso
+    with pytest.raises(DomainError) as exc:
+        plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB", schedule="renewal")
+    assert exc.value.code == "schedule_not_available"
+
+
+@pytest.fixture
+def fabrikam(at_date):
+    at_date("2026-06-15")
+    profile = BillingProfileFactory(name="Fabrikam billing", tenant__name="Fabrikam")
+    tenant = profile.tenant
+    sub = SubscriptionFactory(tenant=tenant, product=product("O365_BUSINESS_PREMIUM"), licenses=12,
+                              billing_profile=profile, payment="invoice", start_date=date(2025, 10, 1))
+    for _ in range(10):
+        LicenseFactory(subscription=sub)
+    return tenant, admin_of(tenant), sub, profile
+
+
+def test_mca_change_at_renewal_waits_then_runs_when_the_clock_gets_there(fabrikam):
+    tenant, admin, sub, profile = fabrikam
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB",
+                                 schedule="renewal", term="P1Y", billing_frequency="annual", licenses=15)
+    assert (change.status, change.scheduled_for) == ("scheduled", date(2026, 10, 1))
+    assert workflow.run(change.pk) == "not_runnable"
+    assert sweep_run()["scheduled_started"] == []
+    clock.set_date(date(2026, 10, 1))
+    assert sweep_run()["scheduled_started"] == [change.pk]
+    change = run(change)
+    new = change.new_subscription
+    assert (new.start_date, new.licenses, new.term, new.billing_frequency, new.billing_profile) == (
+        date(2026, 10, 1), 15, "P1Y", "annual", profile)
+    # At renewal the old term has run out: no credit. The year is charged on November's invoice.
+    invoice = change.invoice
+    assert (invoice.number, invoice.date, invoice.billing_profile) == (f"BP{profile.pk}-202611", date(2026, 11, 1),
+                                                                       profile)
+    assert [(line.amount, line.start, line.end) for line in invoice.lines.all()] == [
+        (Decimal("3960.00"), date(2026, 10, 1), date(2027, 10, 1))]  # 22.00 × 15 × 12
+    assert change.credit == 0
+
+
+def test_mca_immediate_change_lands_on_next_months_invoice(fabrikam):
+    tenant, admin, sub, profile = fabrikam
+    change = run(plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB"))
+    invoice = change.invoice
+    assert (invoice.date, invoice.due_date) == (date(2026, 7, 1), date(2026, 7, 31))
+    # 12 × 13.13 × 16/30 = 84.032 → credit 84.03; 12 × 23.10 = 277.20
+    assert [str(line.amount) for line in invoice.lines.all()] == ["-84.03", "277.20"]
+    assert invoice.total == Decimal("193.17")
+
+
+def test_a_scheduled_change_can_be_cancelled_before_it_runs(fabrikam):
+    tenant, admin, sub, _ = fabrikam
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB",
+                                 schedule="renewal")
+    plan_change_cancel(tenant=tenant, change_id=change.pk, actor="a")
+    change.refresh_from_db()
+    assert change.status == "cancelled"
+    clock.set_date(date(2026, 10, 1))
+    assert sweep_run()["scheduled_started"] == []
+    with pytest.raises(Conflict):
+        plan_change_cancel(tenant=tenant, change_id=change.pk, actor="a")
+
+
+def test_turning_recurring_billing_off_cancels_the_scheduled_change(fabrikam):
+    from planchange.services import subscription_update
+
+    tenant, admin, sub, _ = fabrikam
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB",
+                                 schedule="renewal")
+    subscription_update(tenant=tenant, subscription_id=sub.pk, actor="a", recurring_billing=False)
+    change.refresh_from_db()
+    assert change.status == "cancelled"
+    event = tenant.events.get(verb="plan_change.cancelled")
+    assert event.data["reason"] == "recurring billing was turned off, so the subscription won't renew"
+
+
+def test_an_immediate_change_replaces_a_scheduled_one(fabrikam):
+    tenant, admin, sub, _ = fabrikam
+    scheduled = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB",
+                                    schedule="renewal")
+    now = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="ENTERPRISEPACK")
+    scheduled.refresh_from_db()
+    assert (scheduled.status, now.status) == ("cancelled", "queued")
+    assert tenant.events.get(verb="plan_change.cancelled").data["reason"] == "replaced by an immediate plan change"
+
+
+def test_a_net_credit_is_kept_and_applied_to_the_next_invoice(contoso):
+    tenant, admin, std, basic, users = contoso
+    clock.set_date(date(2026, 6, 2))
+    down = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk,
+                                   target_sku="STANDARDPACK", licenses=25))
+    credit_invoice = down.invoice
+    # 328.25 × 29/30 = 317.31 credit, 25 × 10.50 = 262.50 charge: a net credit of 54.81.
+    assert (credit_invoice.total, credit_invoice.status_on(clock.today())) == (Decimal("-54.81"), "credit")
+    assert credit_invoice.paid == 0
+    clock.set_date(date(2026, 6, 20))
+    up = run(plan_change_request(tenant=tenant, user=admin, subscription_id=down.new_subscription_id,
+                                 target_sku="ENTERPRISEPACK"))
+    lines = [(line.description, str(line.amount)) for line in up.invoice.lines.all()]
+    # E1's month runs 06-02..07-02: credit 262.50 × 12/30 = 105.00; E3 charge 25 × 24.15 = 603.75;
+    # the account credit last.
+    assert lines == [
+        ("Credit for 12 unused days of Office 365 E1 (25 licenses)", "-105.00"),
+        ("Office 365 E3 (25 licenses), 2026-06-20 to 2026-07-20", "603.75"),
+        (f"Account credit from invoice {credit_invoice.number}", "-54.81"),
+    ]
+    assert up.invoice.total == Decimal("443.94")
+    credit_invoice.refresh_from_db()
+    assert credit_invoice.credit_left == 0
+
+
+def test_users_keep_their_old_service_until_the_licenses_move(contoso):
+    tenant, admin, std, *_ = contoso
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+    for name in ("validate", "provision"):
+        assert workflow._claim(change.pk, name)
+        workflow.STEPS[name](change.pk)
+    assert LicenseAssignment.objects.filter(subscription=std).count() == 22
+
+
+def test_migration_in_small_batches_never_leaves_a_user_unlicensed(contoso, settings):
+    tenant, admin, std, *_ = contoso
+    settings.PLANCHANGE_MIGRATE_BATCH = 5
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+    change = run(change)
+    assert LicenseAssignment.objects.filter(subscription=change.new_subscription).count() == 22
+    assert change.steps.get(name="migrate_licenses").status == "done"
+
+
+def test_another_tenants_subscription_is_not_found(contoso):
+    tenant, admin, *_ = contoso
+    from django.http import Http404
+
+    other = SubscriptionFactory()
+    with pytest.raises((Http404, DomainError)):
+        plan_change_request(tenant=tenant, user=admin, subscription_id=other.pk, target_sku="SPB")
+    assert PlanChange.objects.count() == 0
+
+
+def test_a_payment_method_of_another_tenant_is_refused(contoso):
+    tenant, admin, std, *_ = contoso
+    foreign = PaymentMethodFactory(last4="9999")
+    with pytest.raises(DomainError) as exc:
+        plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB",
+                            payment_method=foreign.pk)
+    assert exc.value.code == "unknown_payment_method"
+
+

@@ -17,7 +17,6 @@ from portal import clock
 from portal.errors import Conflict, DomainError
 from tests.factories import (
     BillingProfileFactory,
-
     IncidentFactory,
     LicenseFactory,
     PaymentMethodFactory,

@@ -299,3 +299,13 @@ def subscription_update(*, tenant: Tenant, subscription_id, actor: str, licenses
     if licenses is not None:
         subscription_licenses_set(tenant=tenant, subscription_id=subscription_id, licenses=licenses, actor=actor)
     return subscription_get(tenant=tenant, subscription_id=subscription_id)
+
+
+@transaction.atomic
+def subscription_cancel(*, tenant: Tenant, subscription_id, actor: str) -> Subscription:
+    """Cancel a subscription (billing's rules); a change scheduled for its renewal goes with it."""
+    from billing.services import subscription_cancel as billing_cancel
+
+    _lock_subscription(tenant, subscription_id)
+    _cancel_scheduled(subscription_id=subscription_id, actor=actor, reason="the subscription was cancelled")
+    return billing_cancel(tenant=tenant, subscription_id=subscription_id, actor=actor)

@@ -49,3 +49,24 @@ def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
     event_record(tenant=incident.tenant, actor=actor, verb="incident.resolved", obj=incident,
                  data={"service": incident.service, "title": incident.title})
     return incident
+
+
+@transaction.atomic
+def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None):
+    """Move the simulation clock forward (support staff). Never backwards."""
+    from django.utils.translation import gettext as _
+
+    from portal.errors import DomainError
+
+    before = clock.today()
+    if to is not None:
+        if to < before:
+            raise DomainError(_("The clock only moves forward; today is %(today)s.") % {"today": before},
+                              code="clock_backwards", field="to")
+        clock.set_date(to)
+    else:
+        clock.advance(days=days, business_days=business_days)
+    after = clock.today()
+    event_record(tenant=None, actor=actor, verb="clock.advanced",
+                 data={"from": before.isoformat(), "to": after.isoformat()})
+    return after

@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from billing.models import BillingFrequency, Term
+from planchange.models import PlanChange, PlanChangeStep
+
 
 class ActionSerializer(serializers.Serializer):
     label = serializers.CharField()
@@ -39,3 +42,74 @@ class UpgradesSerializer(serializers.Serializer):
     can_change_automatically = serializers.BooleanField()
     blockers = BlockerSerializer(many=True)
     upgrades = TargetSerializer(many=True, source="targets")
+
+
+class PlanChangeRequestSerializer(serializers.Serializer):
+    subscription = serializers.IntegerField()
+    target_sku = serializers.CharField(max_length=64)
+    licenses = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    schedule = serializers.ChoiceField(choices=PlanChange.Schedule.choices, default="now")
+    term = serializers.ChoiceField(choices=Term.choices, required=False)
+    billing_frequency = serializers.ChoiceField(choices=BillingFrequency.choices, required=False)
+    payment_method = serializers.IntegerField(required=False)
+    quote_id = serializers.IntegerField(required=False)
+
+
+class StepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanChangeStep
+        fields = ["name", "status", "attempts", "started_at", "finished_at", "error"]
+
+
+class PlanChangeSerializer(serializers.ModelSerializer):
+    subscription = serializers.IntegerField(source="subscription_id")
+    target_sku = serializers.CharField(source="target_product.sku")
+    new_subscription = serializers.IntegerField(source="new_subscription_id", allow_null=True)
+    invoice = serializers.IntegerField(source="invoice_id", allow_null=True)
+    steps = StepSerializer(many=True)
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlanChange
+        fields = ["id", "status", "subscription", "target_sku", "licenses", "term", "billing_frequency",
+                  "schedule", "scheduled_for", "effective_date", "new_subscription", "steps", "credit", "invoice",
+                  "disabled_plans_before", "blockers", "error", "requested_at", "completed_at"]
+
+    def get_error(self, change) -> dict | None:
+        if not change.error_code:
+            return None
+        return {"code": change.error_code, "detail": change.error_detail}
+
+
+class QuoteSerializer(serializers.Serializer):
+    quote_id = serializers.IntegerField(source="pk")
+    expires_at = serializers.DateTimeField()
+    effective_date = serializers.DateField()
+    credit = serializers.DecimalField(max_digits=12, decimal_places=2)
+    charge = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    lines = serializers.SerializerMethodField()
+
+    def get_lines(self, quote) -> list[dict]:
+        return [{k: line[k] for k in ("description", "amount", "start", "end")} for line in quote.lines]
+
+
+class SubscriptionUpdateSerializer(serializers.Serializer):
+    licenses = serializers.IntegerField(min_value=1, required=False)
+    recurring_billing = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give licenses or recurring_billing.")
+        return attrs
+
+
+class ClockSerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=3660, required=False)
+    business_days = serializers.IntegerField(min_value=1, max_value=2600, required=False)
+    to = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        if len(attrs) != 1:
+            raise serializers.ValidationError("Give exactly one of days, business_days or to.")
+        return attrs

@@ -1,12 +1,93 @@
-from drf_spectacular.utils import extend_schema
+"""The plan-change API, subscription edits that touch scheduled changes, and support's clock."""
+
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
+from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from billing.api.serializers import SubscriptionSerializer
 from billing.models import Subscription
 from billing.selectors import subscription_list
-from planchange.api.serializers import UpgradesSerializer
+from planchange.api.serializers import (
+    ClockSerializer,
+    PlanChangeRequestSerializer,
+    PlanChangeSerializer,
+    QuoteSerializer,
+    SubscriptionUpdateSerializer,
+    UpgradesSerializer,
+)
 from planchange.eligibility import eligibility_check
-from portal.api.mixins import TenantScopedMixin
+from planchange.idempotency import (
+    Replay,
+    body_hash,
+    idempotency_abandon,
+    idempotency_begin,
+    idempotency_finish,
+)
+from planchange.models import PlanChange
+from planchange.services import (
+    plan_change_cancel,
+    plan_change_preview,
+    plan_change_request,
+    subscription_cancel,
+    subscription_update,
+)
+from planchange.sweep import sweep_run
+from portal import clock
+from portal.api.errors import problem
+from portal.api.mixins import IsSupportStaff, TenantScopedMixin
+from portal.errors import DomainError
+from portal.services import clock_advance
+
+
+class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The caller's tenant's subscriptions; PATCH licenses or recurring billing; cancel."""
+
+    serializer_class = SubscriptionSerializer
+    http_method_names = ["get", "patch", "post", "delete", "head", "options"]
+
+    def tenant_queryset(self, tenant):
+        return subscription_list(tenant=tenant)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": clock.today()}
+
+    @extend_schema(request=SubscriptionUpdateSerializer, responses=SubscriptionSerializer)
+    def partial_update(self, request, pk=None):
+        subscription = self.get_object()
+        data = SubscriptionUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = subscription_update(tenant=self.tenant, subscription_id=subscription.pk,
+                                      actor=request.user.get_username(), **data.validated_data)
+        return Response(self.get_serializer(updated).data)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            return self.http_method_not_allowed(request)
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        subscription = self.get_object()
+        subscription_cancel(tenant=self.tenant, subscription_id=subscription.pk, actor=request.user.get_username())
+        return Response(self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"addons/(?P<code>[A-Z0-9_]+)")
+    def remove_addon(self, request, pk, code):
+        """Remove an add-on (one that blocks a plan change can be added back later)."""
+        from billing.services import subscription_addon_remove
+
+        subscription = self.get_object()
+        subscription_addon_remove(tenant=self.tenant, subscription_id=subscription.pk, code=code,
+                                  actor=request.user.get_username())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SubscriptionUpgradesView(TenantScopedMixin, GenericAPIView):
@@ -22,3 +103,92 @@ class SubscriptionUpgradesView(TenantScopedMixin, GenericAPIView):
     def get(self, request, pk):
         subscription = self.get_object()
         return Response(UpgradesSerializer(eligibility_check(subscription=subscription)).data)
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+                                      description="Any unique string; the same key and body replay the answer.")
+
+
+class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        viewsets.GenericViewSet):
+    """Plan changes of the caller's tenant: preview, request, follow, cancel."""
+
+    serializer_class = PlanChangeSerializer
+
+    def tenant_queryset(self, tenant):
+        return (PlanChange.objects.filter(tenant=tenant)
+                .select_related("target_product").prefetch_related("steps").order_by("-requested_at", "-id"))
+
+    def _request_fields(self, request) -> dict:
+        data = PlanChangeRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields["subscription_id"] = fields.pop("subscription")
+        return fields
+
+    @extend_schema(request=PlanChangeRequestSerializer, responses={200: QuoteSerializer})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        fields = self._request_fields(request)
+        fields.pop("quote_id", None)
+        try:
+            quote = plan_change_preview(tenant=self.tenant, actor=request.user.get_username(), **fields)
+        except Http404 as exc:
+            raise DomainError("No such subscription.", code="not_found", status=404) from exc
+        return Response(QuoteSerializer(quote).data)
+
+    @extend_schema(request=PlanChangeRequestSerializer, parameters=[IDEMPOTENCY_HEADER],
+                   responses={202: PlanChangeSerializer})
+    def create(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 255:
+            raise DomainError("Send an Idempotency-Key header (1 to 255 characters) with each new request.",
+                              code="idempotency_key_required", status=400)
+        fields = self._request_fields(request)
+        started = idempotency_begin(tenant=self.tenant, user=request.user, key=key, request_hash=body_hash(fields))
+        if isinstance(started, Replay):
+            return Response(started.body, status=started.status,
+                            content_type="application/problem+json" if started.status >= 400 else None)
+        try:
+            change = plan_change_request(tenant=self.tenant, user=request.user, **fields)
+            response = Response(PlanChangeSerializer(self.get_queryset().get(pk=change.pk)).data,
+                                status=status.HTTP_202_ACCEPTED)
+        except DomainError as exc:
+            response = problem(status_code=exc.status, code=exc.code, detail=exc.detail, **exc.extra)
+        except Http404:
+            response = problem(status_code=404, code="not_found", detail="No such subscription.")
+        except Exception:
+            idempotency_abandon(started)
+            raise
+        idempotency_finish(started, status=response.status_code, body=response.data)
+        return response
+
+    @extend_schema(request=None, responses=PlanChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        change = self.get_object()
+        plan_change_cancel(tenant=self.tenant, change_id=change.pk, actor=request.user.get_username())
+        return Response(PlanChangeSerializer(self.get_queryset().get(pk=change.pk)).data)
+
+
+class SupportClockView(GenericAPIView):
+    """The simulation clock (support staff): GET it, POST to move it forward; the sweep runs at once."""
+
+    permission_classes = [IsAuthenticated, IsSupportStaff]
+    serializer_class = ClockSerializer
+
+    @extend_schema(responses=inline_serializer("Clock", {"now": drf_serializers.DateTimeField(),
+                                                         "today": drf_serializers.DateField()}))
+    def get(self, request):
+        return Response({"now": clock.now(), "today": clock.today()})
+
+    @extend_schema(request=ClockSerializer, responses=inline_serializer("ClockAdvanced", {
+        "now": drf_serializers.DateTimeField(), "today": drf_serializers.DateField(),
+        "sweep": drf_serializers.DictField()}))
+    def post(self, request):
+        data = ClockSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            clock_advance(actor=request.user.get_username(), **data.validated_data)
+        swept = sweep_run()
+        return Response({"now": clock.now(), "today": clock.today(), "sweep": swept})

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
@@ -134,7 +135,7 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
         try:
             quote = plan_change_preview(tenant=self.tenant, actor=request.user.get_username(), **fields)
         except Http404 as exc:
-            raise DomainError("No such subscription.", code="not_found", status=404) from exc
+            raise DomainError(_("No such subscription."), code="subscription_not_found", status=404) from exc
         return Response(QuoteSerializer(quote).data)
 
     @extend_schema(request=PlanChangeRequestSerializer, parameters=[IDEMPOTENCY_HEADER],
@@ -156,7 +157,7 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
         except DomainError as exc:
             response = problem(status_code=exc.status, code=exc.code, detail=exc.detail, **exc.extra)
         except Http404:
-            response = problem(status_code=404, code="not_found", detail="No such subscription.")
+            response = problem(status_code=404, code="subscription_not_found", detail=_("No such subscription."))
         except Exception:
             idempotency_abandon(started)
             raise

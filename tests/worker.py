@@ -2,6 +2,7 @@
 broker, and the test database the test process is using."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,12 +38,18 @@ def worker_env(**extra) -> dict:
 def celery_worker(log_path: Path, *, concurrency: int = 1, **env):
     """Start ``celery -A portal worker``; yield the process once it is ready; stop it."""
     app.control.purge()  # nothing left over from an earlier run
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        # A killed worker's unacknowledged message would be redelivered into a later test;
+        # the suite's broker database (15 in .ci/run) is the suite's alone.
+        with app.connection_for_write() as conn:
+            conn.default_channel.client.flushdb()
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel=info",
              f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
              f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h"],
             env=worker_env(**env), stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
+            start_new_session=True,  # its own process group: a kill takes the pool children too
         )
     try:
         deadline = time.monotonic() + 60
@@ -57,8 +64,16 @@ def celery_worker(log_path: Path, *, concurrency: int = 1, **env):
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                kill_hard(proc)
+
+
+def kill_hard(proc: subprocess.Popen) -> None:
+    """SIGKILL the worker and its pool processes: no cleanup, no acknowledgement."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):

@@ -1,12 +1,16 @@
 """Pages of the plan change: subscription details, Available upgrades, Checkout."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from billing.periods import renewal_date
 from billing.selectors import product_for_sku
-from planchange.selectors import eligibility_for
+from planchange.selectors import completed_change_creating, eligibility_for, live_change_for
+from planchange.services import plan_change_cancel
 from portal.decorators import tenant_page
+from portal.errors import DomainError
 
 
 @tenant_page
@@ -14,6 +18,8 @@ def subscription_detail(request, subscription_id):
     eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
     sub = eligibility.subscription
     return render(request, "planchange/subscription_detail.html", {
+        "live_change": live_change_for(subscription=sub),
+        "created_by": completed_change_creating(subscription=sub),
         "section": "billing",
         "sub": sub,
         "eligibility": eligibility,
@@ -40,3 +46,15 @@ def checkout(request, subscription_id, sku):
     return render(request, "portal/not_built.html", {
         "section": "billing", "title": _("Checkout: %(product)s") % {"product": target.name},
     })
+
+
+@require_POST
+@tenant_page
+def cancel_change(request, subscription_id, change_id):
+    try:
+        plan_change_cancel(tenant=request.tenant, change_id=change_id, actor=request.user.get_username())
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("The scheduled change was cancelled."))
+    return redirect("planchange:subscription", subscription_id=subscription_id)

@@ -325,3 +325,48 @@ def test_a_payment_method_of_another_tenant_is_refused(contoso):
     assert exc.value.code == "unknown_payment_method"
 
 
+
+
+def _text(response) -> str:
+    import re
+
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.content.decode(), flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_the_subscription_page_shows_the_change_and_offers_no_edits(client, contoso):
+    tenant, admin, std, *_ = contoso
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+    workflow._claim(change.pk, "validate")
+    workflow.step_validate(change.pk)
+    client.force_login(admin)
+    page = client.get(f"/billing/products/{std.pk}/")
+    body = _text(page)
+    assert "Change to Microsoft 365 Business Premium Running" in body
+    assert "Validate — Done" in body and "Provision the new subscription — Pending" in body
+    assert "A plan change of this subscription is in progress." in body
+    assert 'aria-disabled="true" data-testid="upgrades-link"' in page.content.decode()
+    assert client.get("/billing/products/").status_code == 200  # the rest of the portal works
+    assert client.get("/users/").status_code == 200
+
+
+def test_the_new_subscription_shows_the_disabled_plans_that_were_reset(client, contoso):
+    tenant, admin, std, _basic, users = contoso
+    change = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB"))
+    client.force_login(admin)
+    body = _text(client.get(f"/billing/products/{change.new_subscription_id}/"))
+    assert "Services turned back on by the plan change" in body
+    assert f"{users[0].upn} : YAMMER_ENTERPRISE" in body
+
+
+def test_a_scheduled_change_is_shown_and_cancelled_on_the_page(client, fabrikam):
+    tenant, admin, sub, _ = fabrikam
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB",
+                                 schedule="renewal")
+    client.force_login(admin)
+    body = _text(client.get(f"/billing/products/{sub.pk}/"))
+    assert "Scheduled for the renewal on 2026-10-01, with 12 licenses." in body
+    response = client.post(f"/billing/products/{sub.pk}/changes/{change.pk}/cancel/", follow=True)
+    assert "The scheduled change was cancelled." in _text(response)
+    change.refresh_from_db()
+    assert change.status == "cancelled"

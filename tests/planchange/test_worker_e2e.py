@@ -145,3 +145,33 @@ def test_worker_killed_in_the_middle_of_bill(contoso, tmp_path):
     _finish_with_a_new_worker(tmp_path, change_id)
     assert_completed_exactly_once(change_id, std, basic, users)
     assert PlanChangeStep.objects.get(plan_change_id=change_id, name="bill").attempts == 2
+
+
+def test_a_scheduled_change_runs_on_the_worker_when_support_moves_the_clock(tmp_path):
+    from tests.factories import BillingProfileFactory, LoginFactory
+
+    clock.set_date(date(2026, 6, 15))
+    profile = BillingProfileFactory(name="Fabrikam billing")
+    sub = SubscriptionFactory(tenant=profile.tenant, billing_profile=profile, payment="invoice", licenses=12,
+                              start_date=date(2025, 7, 1))
+    users = [LicenseFactory(subscription=sub).user for _ in range(4)]
+    admin_api = APIClient()
+    admin_api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(admin_of(profile.tenant))}")
+    staff_api = APIClient()
+    staff_api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(LoginFactory(is_staff=True))}")
+    change = admin_api.post("/api/v1/plan-changes/", {"subscription": sub.pk, "target_sku": "SPB",
+                                                      "schedule": "renewal"},
+                            format="json", HTTP_IDEMPOTENCY_KEY="sched").json()
+    assert (change["status"], change["scheduled_for"]) == ("scheduled", "2026-07-01")
+    with celery_worker(tmp_path / "worker.log"):
+        staff_api.post("/api/v1/support/clock/", {"days": 10}, format="json")
+        time.sleep(2)
+        assert PlanChange.objects.get(pk=change["id"]).status == "scheduled"  # not yet
+        staff_api.post("/api/v1/support/clock/", {"to": "2026-07-01"}, format="json")
+        wait_for(lambda: PlanChange.objects.get(pk=change["id"]).status == "completed", timeout=60,
+                 what="the scheduled change")
+    done = PlanChange.objects.get(pk=change["id"])
+    assert done.new_subscription.start_date == date(2026, 7, 1)
+    assert LicenseAssignment.objects.filter(subscription=done.new_subscription).count() == len(users)
+    assert [str(line.amount) for line in done.invoice.lines.all()] == ["277.20"]  # at renewal: no credit
+    assert done.invoice.date == date(2026, 8, 1)

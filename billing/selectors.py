@@ -85,3 +85,9 @@ def invoice_get(*, tenant: Tenant, invoice_id) -> Invoice:
             tenant=tenant, pk=invoice_id)
     except (Invoice.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def invoice_list(*, tenant: Tenant):
+    """The tenant's invoices, newest first, with their lines (two queries, whatever the count)."""
+    return (Invoice.objects.filter(tenant=tenant).select_related("billing_profile")
+            .prefetch_related("lines").order_by("-date", "-id"))

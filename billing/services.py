@@ -211,3 +211,46 @@ def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool
         event_record(tenant=tenant, actor=actor, verb="subscription.recurring_billing_changed", obj=sub,
                      data={"recurring_billing": enabled})
     return sub
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+@transaction.atomic
+def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: str, actor: str):
+    """Add a card. Only its last four digits are kept; the number itself is never stored."""
+    from billing.models import PaymentMethod
+
+    errors = {}
+    digits = "".join(ch for ch in number if not ch.isspace() and ch != "-")
+    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+        errors["number"] = _("Enter a card number of 12 to 19 digits.")
+    elif not _luhn_ok(digits):
+        errors["number"] = _("This card number isn't valid. Check it and try again.")
+    month = year = None
+    parts = expiry.replace(" ", "").split("/")
+    if len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[0]) <= 12 and len(parts[1]) in (2, 4):
+        month, year = int(parts[0]), int(parts[1]) + (2000 if len(parts[1]) == 2 else 0)
+        today = clock.today()
+        if (year, month) < (today.year, today.month):
+            errors["expiry"] = _("This card has expired.")
+    else:
+        errors["expiry"] = _("Enter the expiry date as MM/YY.")
+    if not holder_name.strip():
+        errors["holder_name"] = _("Enter the name on the card.")
+    if errors:
+        raise DomainError(_("Check the card details."), code="invalid_card", errors=errors)
+    method = PaymentMethod.objects.create(
+        tenant=tenant, kind="card", last4=digits[-4:], holder_name=holder_name.strip()[:200],
+        expiry_month=month, expiry_year=year,
+        is_default=not PaymentMethod.objects.filter(tenant=tenant, is_default=True).exists(),
+    )
+    event_record(tenant=tenant, actor=actor, verb="payment_method.added", obj=method, data={"last4": method.last4})
+    return method

@@ -3,12 +3,13 @@ guide to changing plans manually."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing.money import money
 from billing.periods import renewal_date
-from billing.selectors import invoice_get, subscription_list
+from billing.selectors import invoice_get, invoice_list, subscription_list
 from billing.services import invoice_pay, subscription_addon_remove
 from portal import clock
 from portal.decorators import tenant_page
@@ -32,6 +33,18 @@ def your_products(request):
 
 
 @tenant_page
+def bills(request):
+    """Bills & payments: every invoice with its lines, balance and due date."""
+    today = clock.today()
+    invoices = [{"invoice": inv, "status": inv.status_on(today)} for inv in invoice_list(tenant=request.tenant)]
+    balance = sum((row["invoice"].balance for row in invoices), 0)
+    credit = sum((row["invoice"].credit_left for row in invoices), 0)
+    return render(request, "billing/bills.html", {
+        "section": "billing", "invoices": invoices, "balance": balance, "credit": credit,
+    })
+
+
+@tenant_page
 def invoice_detail(request, invoice_id):
     invoice = invoice_get(tenant=request.tenant, invoice_id=invoice_id)
     return render(request, "billing/invoice.html", {
@@ -48,6 +61,9 @@ def invoice_pay_now(request, invoice_id):
         messages.error(request, exc.detail)
     else:
         messages.success(request, _("Invoice %(number)s is paid.") % {"number": invoice.number})
+    back = request.POST.get("next", "")
+    if back == reverse("billing:bills"):
+        return redirect(back)
     return redirect("billing:invoice", invoice_id=invoice_id)
 
 

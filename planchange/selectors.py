@@ -22,3 +22,14 @@ def completed_change_creating(*, subscription: Subscription) -> PlanChange | Non
     """The completed change that made this subscription (to show what it reset)."""
     return (PlanChange.objects.filter(new_subscription=subscription, status=PlanChange.Status.COMPLETED)
             .select_related("subscription__product").first())
+
+
+def plan_change_get(*, tenant: Tenant, change_id) -> PlanChange:
+    """One of the tenant's changes with its steps; missing and foreign ids are the same 404."""
+    from django.http import Http404
+
+    try:
+        return (PlanChange.objects.select_related("subscription__product", "target_product", "new_subscription",
+                                                  "invoice").prefetch_related("steps").get(tenant=tenant, pk=change_id))
+    except (PlanChange.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc

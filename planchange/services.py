@@ -67,8 +67,7 @@ class ChangeInputs:
             "target": self.target.sku, "new_price": str(self.offer.price), "new_licenses": self.licenses,
             "new_term": self.term, "new_billing_frequency": self.billing_frequency, "schedule": self.schedule,
             "effective_date": self.effective_date.isoformat(),
-            "payment_method": self.payment_method.pk if self.payment_method else None,
-        }
+        }  # the payment method changes who pays, not what: it is not part of the quote
         digest = hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
         return digest, basis
 

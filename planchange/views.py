@@ -1,14 +1,19 @@
-"""Pages of the plan change: subscription details, Available upgrades, Checkout."""
+"""Pages of the plan change: subscription details, Available upgrades, Checkout (MOSA),
+the Change plan pane (MCA), and the change's progress."""
 
 from django.contrib import messages
+from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from billing.models import BillingFrequency, PaymentMethod, Term
 from billing.periods import renewal_date
-from billing.selectors import product_for_sku
-from planchange.selectors import completed_change_creating, eligibility_for, live_change_for
-from planchange.services import plan_change_cancel
+from billing.services import payment_method_add_card
+from planchange.blockers import TEXTS
+from planchange.selectors import completed_change_creating, eligibility_for, live_change_for, plan_change_get
+from planchange.services import Blocked, plan_change_cancel, plan_change_preview, plan_change_request
 from portal.decorators import tenant_page
 from portal.errors import DomainError
 
@@ -38,14 +43,153 @@ def available_upgrades(request, subscription_id):
     })
 
 
+def _field_errors(exc: DomainError) -> dict:
+    """Errors by form field: a card's fields, the field a service named, or the form as a whole."""
+    if "errors" in exc.extra:
+        return {k: str(v) for k, v in exc.extra["errors"].items()}
+    return {exc.extra.get("field") or "form": str(exc.detail)}
+
+
 @tenant_page
 def checkout(request, subscription_id, sku):
-    """Placing the order arrives with the workflow; the page says so rather than pretend."""
-    eligibility_for(tenant=request.tenant, subscription_id=subscription_id)  # 404 for another tenant's
-    target = product_for_sku(sku=sku)
-    return render(request, "portal/not_built.html", {
-        "section": "billing", "title": _("Checkout: %(product)s") % {"product": target.name},
+    """MOSA: Checkout — Sold to, Billed to, Items in this order, payment method, Place order."""
+    if request.tenant.has_billing_profile:
+        return redirect("planchange:change-option", subscription_id=subscription_id)
+    eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
+    sub = eligibility.subscription
+    target = next((t for t in eligibility.recommended if t.product.sku == sku), None)
+    if target is None or not eligibility.can_change_automatically:
+        wanted = next((t for t in eligibility.targets if t.product.sku == sku), None)
+        if wanted is None:
+            raise Http404
+        messages.error(request, _("%(product)s can't be ordered as an automatic change.")
+                       % {"product": wanted.product.name})
+        return redirect("planchange:upgrades", subscription_id=sub.pk)
+    data = request.POST if request.method == "POST" else request.GET
+    term = data.get("term") or sub.term
+    billing_frequency = data.get("billing_frequency") or ("monthly" if term == "P1M" else sub.billing_frequency)
+    errors, actor = {}, request.user.get_username()
+    if request.method == "POST":
+        choice = request.POST.get("payment_method", "")
+        try:
+            with transaction.atomic():  # a refused order keeps no new card
+                if choice == "new":
+                    method_id = payment_method_add_card(
+                        tenant=request.tenant, number=request.POST.get("card_number", ""),
+                        expiry=request.POST.get("card_expiry", ""), holder_name=request.POST.get("card_name", ""),
+                        actor=actor).pk
+                elif choice:
+                    method_id = choice
+                else:
+                    raise DomainError(_("Choose or add a payment method."), field="payment_method")
+                change = plan_change_request(
+                    tenant=request.tenant, user=request.user, subscription_id=sub.pk, target_sku=sku, term=term,
+                    billing_frequency=billing_frequency, payment_method=method_id,
+                    quote_id=request.POST.get("quote_id") or None)
+        except DomainError as exc:
+            if exc.code == "change_in_progress":
+                live = live_change_for(subscription=sub)
+                if live is not None:  # a second click on Place order: show the order already placed
+                    return redirect("planchange:change", change_id=live.pk)
+            if exc.code in ("quote_stale", "quote_expired"):
+                messages.warning(request, exc.detail)
+            else:
+                errors = _field_errors(exc)
+        else:
+            return redirect("planchange:change", change_id=change.pk)
+    try:
+        quote = plan_change_preview(tenant=request.tenant, actor=actor, subscription_id=sub.pk, target_sku=sku,
+                                    term=term, billing_frequency=billing_frequency)
+    except Blocked:
+        return redirect("planchange:subscription", subscription_id=sub.pk)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return redirect("planchange:upgrades", subscription_id=sub.pk)
+    return render(request, "planchange/checkout.html", {
+        "section": "billing", "sub": sub, "target": target, "quote": quote, "term": term,
+        "billing_frequency": billing_frequency, "errors": errors, "posted": request.POST,
+        "methods": PaymentMethod.objects.filter(tenant=request.tenant).order_by("-is_default", "id"),
+        "selected_method": request.POST.get("payment_method") or str(sub.payment_method_id or ""),
     })
+
+
+@tenant_page
+def change_option(request, subscription_id):
+    """MCA: the right-hand pane of "Change to a different subscription option"."""
+    eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
+    sub = eligibility.subscription
+    if not request.tenant.has_billing_profile:
+        return redirect("planchange:upgrades", subscription_id=sub.pk)
+    choice = _pane_choice(request, sub, eligibility)
+    errors = {}
+    if request.method == "POST" and eligibility.can_change_automatically:
+        try:
+            change = plan_change_request(tenant=request.tenant, user=request.user, subscription_id=sub.pk,
+                                         quote_id=request.POST.get("quote_id") or None, **choice)
+        except DomainError as exc:
+            errors = _field_errors(exc)
+            if exc.code in ("quote_stale", "quote_expired"):
+                errors = {}
+                messages.warning(request, exc.detail)
+        else:
+            if change.status == "scheduled":
+                messages.success(request, _("The change is scheduled for %(date)s.")
+                                 % {"date": change.scheduled_for.isoformat()})
+                return redirect("planchange:subscription", subscription_id=sub.pk)
+            return redirect("planchange:change", change_id=change.pk)
+    quote, quote_error = _pane_quote(request, sub, choice)
+    context = {
+        "section": "billing", "sub": sub, "eligibility": eligibility, "choice": choice, "quote": quote,
+        "quote_error": quote_error, "errors": errors, "terms": Term.choices, "frequencies": BillingFrequency.choices,
+        "renewal": renewal_date(start=sub.start_date, term=sub.term, today=eligibility.today),
+    }
+    if request.GET.get("fragment") == "quote":
+        return render(request, "planchange/_pane_quote.html", context)
+    return render(request, "planchange/change_option.html", context)
+
+
+def _pane_choice(request, sub, eligibility) -> dict:
+    data = request.POST if request.method == "POST" else request.GET
+    recommended = [t.product.sku for t in eligibility.recommended]
+    licenses = data.get("licenses", "")
+    return {
+        "target_sku": data.get("target_sku") or (recommended[0] if recommended else ""),
+        "licenses": int(licenses) if licenses.isdigit() else (licenses or None),
+        "schedule": data.get("schedule") or "now",
+        "term": data.get("term") or sub.term,
+        "billing_frequency": data.get("billing_frequency") or sub.billing_frequency,
+    }
+
+
+def _pane_quote(request, sub, choice):
+    try:
+        return plan_change_preview(tenant=request.tenant, actor=request.user.get_username(),
+                                   subscription_id=sub.pk, **choice), None
+    except Blocked as exc:
+        return None, "; ".join(b["title"] for b in exc.extra["blockers"])
+    except DomainError as exc:
+        return None, str(exc.detail)
+
+
+@tenant_page
+def change_detail(request, change_id):
+    """The change's progress page (its steps update live)."""
+    change = plan_change_get(tenant=request.tenant, change_id=change_id)
+    return render(request, "planchange/change.html", {"section": "billing", "change": change,
+                                                      **_outcome(change)})
+
+
+@tenant_page
+def change_progress(request, change_id):
+    """The progress fragment the page polls."""
+    change = plan_change_get(tenant=request.tenant, change_id=change_id)
+    return render(request, "planchange/_progress.html", {"change": change, **_outcome(change)})
+
+
+def _outcome(change) -> dict:
+    blockers = [{"code": code, "title": str(TEXTS[code][0]), "resolution": str(TEXTS[code][1])}
+                for code in change.blockers if code in TEXTS]
+    return {"final": change.status in ("completed", "failed", "cancelled"), "blockers": blockers}
 
 
 @require_POST

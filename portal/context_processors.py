@@ -4,11 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.selectors import is_support_staff, tenant_for_user
 
+# (section, label, url name, [(label, url name), …] shown under it)
 NAV = [
-    ("home", _("Home"), "home"),
-    ("users", _("Users"), "users:active"),
-    ("billing", _("Billing"), "billing:products"),
-    ("health", _("Health"), "health:service-health"),
+    ("home", _("Home"), "home", []),
+    ("users", _("Users"), "users:active", [(_("Active users"), "users:active")]),
+    ("billing", _("Billing"), "billing:products", [(_("Your products"), "billing:products"),
+                                                   (_("Bills & payments"), "billing:bills")]),
+    ("health", _("Health"), "health:service-health", [(_("Service health"), "health:service-health")]),
 ]
 
 
@@ -20,5 +22,5 @@ def shell(request):
     support = is_support_staff(user=user)
     nav = list(NAV) if tenant else []
     if support:
-        nav.append(("support", _("Support"), "support:console"))
+        nav.append(("support", _("Support"), "support:console", []))
     return {"shell_tenant": tenant, "shell_support": support, "shell_nav": nav}

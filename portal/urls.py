@@ -14,7 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("billing/", include("billing.urls")),
-    path("billing/products/", include("planchange.urls")),
+    path("billing/", include("planchange.urls")),
     path("users/", include("licensing.urls")),
     path("health/", include(health_patterns)),
     path("support/", include(support_patterns)),

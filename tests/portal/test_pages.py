@@ -67,17 +67,6 @@ def test_the_navigation_has_the_shells_sections(client, demo):
     assert 'href="/support/"' not in html
 
 
-def test_pages_not_built_yet_say_so(client, demo):
-    from billing.models import Subscription
-
-    client.login(username="admin@contoso.com", password="Contoso-demo-2026")
-    sub = Subscription.objects.get(tenant__domain="contoso.com", product__sku="O365_BUSINESS_PREMIUM")
-    response = client.get(f"/billing/products/{sub.id}/upgrades/SPB/checkout/")
-    assert response.status_code == 200
-    assert "Checkout: Microsoft 365 Business Premium" in text(response)
-    assert "This page is not built yet." in text(response)
-
-
 def test_support_staff_land_on_the_support_console(client, demo):
     client.login(username="support@portal.local", password="Support-demo-2026")
     response = client.get("/billing/products/", follow=True)

@@ -1,0 +1,61 @@
+// Plan Change Portal: progressive enhancement only; every page works without it.
+(function () {
+  "use strict";
+
+  // Live progress: poll the fragment until it carries data-final.
+  document.querySelectorAll("[data-poll]").forEach(function (box) {
+    var url = box.getAttribute("data-poll");
+    function tick() {
+      if (box.querySelector("[data-final]")) return;
+      fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html !== null) box.innerHTML = html; })
+        .finally(function () { if (!box.querySelector("[data-final]")) setTimeout(tick, 1000); });
+    }
+    setTimeout(tick, 1000);
+  });
+
+  // The Change plan pane: the quote follows the choices.
+  var form = document.getElementById("change-plan-form");
+  if (form) {
+    var quoteBox = document.getElementById("pane-quote");
+    var pending = null;
+    var requote = function () {
+      if (pending) clearTimeout(pending);
+      pending = setTimeout(function () {
+        var params = new URLSearchParams(new FormData(form));
+        params.delete("csrfmiddlewaretoken");
+        params.delete("quote_id");
+        fetch(form.getAttribute("data-quote-url") + "&" + params.toString(), { credentials: "same-origin" })
+          .then(function (r) { return r.text(); })
+          .then(function (html) {
+            var holder = document.createElement("div");
+            holder.innerHTML = html;
+            var fresh = holder.querySelector("#pane-quote");
+            if (fresh) quoteBox.replaceWith(fresh), quoteBox = fresh;
+          });
+      }, 250);
+    };
+    form.querySelectorAll("[data-requote]").forEach(function (el) {
+      el.addEventListener("change", requote);
+      el.addEventListener("input", requote);
+    });
+    var first = form.querySelector("select, input:not([type=hidden])");
+    if (first) first.focus();
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") {
+        var close = document.querySelector(".pane [data-close]");
+        if (close) window.location.href = close.getAttribute("href");
+      }
+    });
+  }
+
+  // Checkout: the new card's fields only matter when "Add a card" is chosen.
+  var newCard = document.getElementById("pm-new");
+  if (newCard) {
+    var box = document.querySelector(".new-card");
+    var sync = function () { box.hidden = !newCard.checked; };
+    document.querySelectorAll("input[name=payment_method]").forEach(function (r) { r.addEventListener("change", sync); });
+    sync();
+  }
+})();

@@ -1,0 +1,141 @@
+"""Checkout (MOSA), the Change plan pane (MCA) and the progress page, through the test client
+(the browser runs them in tests/browser/)."""
+
+import html as html_lib
+import re
+from datetime import date
+
+import pytest
+
+from billing.models import PaymentMethod
+from planchange import workflow
+from planchange.models import PlanChange
+from tests.factories import (
+    BillingProfileFactory,
+    LicenseFactory,
+    PaymentMethodFactory,
+    SubscriptionFactory,
+    TenantFactory,
+    admin_of,
+    product,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.content.decode(), flags=re.S)
+    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip())
+
+
+@pytest.fixture
+def mosa(client, at_date):
+    at_date("2026-06-16")
+    tenant = TenantFactory(name="Contoso", domain="contoso.example")
+    card = PaymentMethodFactory(tenant=tenant, last4="4242", is_default=True)
+    std = SubscriptionFactory(tenant=tenant, licenses=25, payment_method=card)
+    for _ in range(3):
+        LicenseFactory(subscription=std)
+    client.force_login(admin_of(tenant))
+    return tenant, std, card
+
+
+def test_checkout_shows_sold_to_billed_to_items_and_the_quote(client, mosa):
+    tenant, std, card = mosa
+    page = client.get(f"/billing/products/{std.pk}/upgrades/SPB/checkout/")
+    body = text(page)
+    assert "Sold to Contoso contoso.example" in body
+    assert "Billed to Payment method Card ending in 4242" in body
+    assert "Items in this order Microsoft 365 Business Premium — 25 licenses, 1 year, billed monthly" in body
+    assert "Credit for your current subscription USD -164.13" in body
+    assert "Charge for the new subscription USD 577.50" in body and "Total USD 413.37" in body
+
+
+def test_place_order_starts_the_change_and_shows_its_progress(client, mosa):
+    tenant, std, card = mosa
+    page = client.get(f"/billing/products/{std.pk}/upgrades/SPB/checkout/")
+    quote_id = re.search(r'name="quote_id" value="(\d+)"', page.content.decode()).group(1)
+    response = client.post(f"/billing/products/{std.pk}/upgrades/SPB/checkout/",
+                           {"quote_id": quote_id, "payment_method": card.pk, "term": "P1Y",
+                            "billing_frequency": "monthly"})
+    change = PlanChange.objects.get(subscription=std)
+    assert response["Location"] == f"/billing/changes/{change.pk}/"
+    assert (change.status, change.quote_id, change.payment_method) == ("queued", int(quote_id), card)
+    assert "Validate — Pending" in text(client.get(f"/billing/changes/{change.pk}/"))
+    workflow.run(change.pk)
+    fragment = client.get(f"/billing/changes/{change.pk}/progress/")
+    assert 'data-final="completed"' in fragment.content.decode()
+    assert "Your plan change is complete." in text(fragment)
+    change.refresh_from_db()
+    assert f'href="/billing/products/{change.new_subscription_id}/"' in fragment.content.decode()
+    assert f'href="/billing/invoices/{change.invoice_id}/"' in fragment.content.decode()
+    # A second click on Place order shows the order already placed.
+    again = client.post(f"/billing/products/{std.pk}/upgrades/SPB/checkout/",
+                        {"quote_id": quote_id, "payment_method": card.pk})
+    assert again.status_code in (200, 302)
+    assert PlanChange.objects.filter(subscription=std).count() == 1
+
+
+def test_an_invalid_card_is_refused_beside_its_field_and_nothing_is_kept(client, mosa):
+    tenant, std, _ = mosa
+    page = client.get(f"/billing/products/{std.pk}/upgrades/SPB/checkout/")
+    quote_id = re.search(r'name="quote_id" value="(\d+)"', page.content.decode()).group(1)
+    response = client.post(f"/billing/products/{std.pk}/upgrades/SPB/checkout/", {
+        "quote_id": quote_id, "payment_method": "new", "card_number": "4242 4242 4242 4241",
+        "card_expiry": "01/20", "card_name": ""})
+    html = response.content.decode()
+    assert '<div class="field-error" id="card_number-error" data-testid="card-number-error">This card number isn' in html
+    assert '<div class="field-error" id="card_expiry-error">This card has expired.</div>' in html
+    assert '<div class="field-error" id="card_name-error">Enter the name on the card.</div>' in html
+    assert PlanChange.objects.count() == 0
+    assert PaymentMethod.objects.filter(tenant=tenant).count() == 1
+
+
+def test_a_new_card_pays_for_the_order_and_keeps_four_digits(client, mosa):
+    tenant, std, _ = mosa
+    response = client.post(f"/billing/products/{std.pk}/upgrades/SPB/checkout/", {
+        "payment_method": "new", "card_number": "5555 5555 5555 4444", "card_expiry": "12/29",
+        "card_name": "Contoso Ltd"})
+    change = PlanChange.objects.get(subscription=std)
+    assert response.status_code == 302
+    assert (change.payment_method.kind, change.payment_method.last4) == ("card", "4444")
+
+
+def test_checkout_of_an_unsupported_plan_is_refused(client, mosa):
+    tenant, std, _ = mosa
+    response = client.get(f"/billing/products/{std.pk}/upgrades/O365_BUSINESS/checkout/", follow=True)
+    assert "Microsoft 365 Apps for business can't be ordered as an automatic change." in text(response)
+    assert client.get(f"/billing/products/{std.pk}/upgrades/NOPE/checkout/").status_code == 404
+
+
+@pytest.fixture
+def mca(client, at_date):
+    at_date("2026-06-15")
+    profile = BillingProfileFactory(name="Fabrikam billing")
+    sub = SubscriptionFactory(tenant=profile.tenant, product=product("O365_BUSINESS_PREMIUM"), licenses=12,
+                              billing_profile=profile, payment="invoice", start_date=date(2025, 10, 1))
+    for _ in range(10):
+        LicenseFactory(subscription=sub)
+    client.force_login(admin_of(profile.tenant))
+    return sub
+
+
+def test_the_pane_quotes_the_choices_and_schedules_at_renewal(client, mca):
+    url = f"/billing/products/{mca.pk}/change/"
+    body = text(client.get(url))
+    assert "Change to a different subscription option" in body and "At renewal (2026-10-01)" in body
+    fragment = text(client.get(url, {"fragment": "quote", "target_sku": "SPB", "licenses": "15",
+                                     "schedule": "renewal", "term": "P1Y", "billing_frequency": "annual"}))
+    assert "Charge for the new subscription USD 3960.00" in fragment  # 22.00 × 15 × 12, no credit at renewal
+    too_few = text(client.get(url, {"fragment": "quote", "target_sku": "SPB", "licenses": "5"}))
+    assert "10 users have licenses on the current plan" in too_few
+    response = client.post(url, {"target_sku": "SPB", "licenses": "15", "schedule": "renewal", "term": "P1Y",
+                                 "billing_frequency": "annual"}, follow=True)
+    assert "The change is scheduled for 2026-10-01." in text(response)
+    assert PlanChange.objects.get(subscription=mca).status == "scheduled"
+
+
+def test_the_pane_refuses_too_few_licenses_beside_the_field(client, mca):
+    response = client.post(f"/billing/products/{mca.pk}/change/", {"target_sku": "SPB", "licenses": "5"})
+    assert 'data-testid="licenses-error">10 users have licenses on the current plan' in response.content.decode()
+    assert PlanChange.objects.count() == 0

@@ -226,6 +226,11 @@ class Subscription(models.Model):
     def __str__(self):
         return f"{self.product.name} ({self.tenant.domain})"
 
+    @property
+    def available_licenses(self) -> int:
+        """Licenses bought and not assigned (needs billing.selectors' assigned_licenses annotation)."""
+        return max(self.licenses - self.assigned_licenses, 0)
+
 
 class SubscriptionAddOn(models.Model):
     subscription = models.ForeignKey(

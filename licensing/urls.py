@@ -6,4 +6,5 @@ app_name = "users"
 urlpatterns = [
     path("", views.active_users, name="active"),
     path("unassign/", views.unassign, name="unassign"),
+    path("licenses/", views.manage_licenses, name="manage-licenses"),
 ]

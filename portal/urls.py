@@ -6,7 +6,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from portal import views
 
 health_patterns = ([path("", views.service_health, name="service-health")], "health")
-support_patterns = ([path("", views.support_console, name="console")], "support")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,7 +16,7 @@ urlpatterns = [
     path("billing/", include("planchange.urls")),
     path("users/", include("licensing.urls")),
     path("health/", include(health_patterns)),
-    path("support/", include(support_patterns)),
+    path("support/", include("planchange.support_urls")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

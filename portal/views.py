@@ -1,11 +1,10 @@
 """Pages of the shell: home, the pages later issues fill, and the support console."""
 
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 
 from billing.selectors import subscription_list
 from portal import clock
-from portal.decorators import support_page, tenant_page
+from portal.decorators import tenant_page
 from portal.models import Service
 from portal.selectors import incidents_open, roles_for_user
 
@@ -38,8 +37,3 @@ def service_health(request):
         rows.append({"service": service, "incidents": incidents, "healthy": not incidents})
     rows.sort(key=lambda r: (r["healthy"], str(r["service"].label)))
     return render(request, "portal/service_health.html", {"section": "health", "rows": rows})
-
-
-@support_page
-def support_console(request):
-    return _not_built(request, title=_("Support console"), section="support")

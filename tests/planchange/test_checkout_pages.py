@@ -139,3 +139,22 @@ def test_the_pane_refuses_too_few_licenses_beside_the_field(client, mca):
     response = client.post(f"/billing/products/{mca.pk}/change/", {"target_sku": "SPB", "licenses": "5"})
     assert 'data-testid="licenses-error">10 users have licenses on the current plan' in response.content.decode()
     assert PlanChange.objects.count() == 0
+
+
+def test_support_console_moves_the_clock_and_starts_due_changes(client, mca):
+    from tests.factories import LoginFactory
+
+    admin_client = client
+    admin_client.post(f"/billing/products/{mca.pk}/change/", {"target_sku": "SPB", "schedule": "renewal"})
+    change = PlanChange.objects.get(subscription=mca)
+    client.force_login(LoginFactory(is_staff=True))
+    page = text(client.get("/support/"))
+    assert "Simulation date: 2026-06-15" in page and "Microsoft 365 Business Standard → Microsoft 365 Business Premium" in page
+    bad = client.post("/support/clock/", {"how": "to", "value": "2026-01-01"}, follow=True)
+    assert "The clock only moves forward; today is 2026-06-15." in text(bad)
+    bad = client.post("/support/clock/", {"how": "days", "value": "-2"}, follow=True)
+    assert "Enter a whole number of days from 1 to 3660." in text(bad)
+    done = client.post("/support/clock/", {"how": "to", "value": "2026-10-01"}, follow=True)
+    assert "The simulation date is now 2026-10-01. Scheduled changes started: 1." in text(done)
+    change.refresh_from_db()
+    assert change.status == "queued"

@@ -18,11 +18,10 @@ from portal.decorators import tenant_page
 from portal.errors import DomainError
 
 
-@tenant_page
-def subscription_detail(request, subscription_id):
-    eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
+def _subscription_context(eligibility) -> dict:
+    """What the subscription details page shows (also behind the Change plan pane)."""
     sub = eligibility.subscription
-    return render(request, "planchange/subscription_detail.html", {
+    return {
         "live_change": live_change_for(subscription=sub),
         "created_by": completed_change_creating(subscription=sub),
         "section": "billing",
@@ -32,7 +31,13 @@ def subscription_detail(request, subscription_id):
         if sub.status == "active" else None,
         "service_plans": sorted(eligibility.product.service_plans.all(), key=lambda p: (p.service, p.level)),
         "addons": list(sub.subscription_addons.all()),
-    })
+    }
+
+
+@tenant_page
+def subscription_detail(request, subscription_id):
+    eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
+    return render(request, "planchange/subscription_detail.html", _subscription_context(eligibility))
 
 
 @tenant_page
@@ -138,14 +143,14 @@ def change_option(request, subscription_id):
                 return redirect("planchange:subscription", subscription_id=sub.pk)
             return redirect("planchange:change", change_id=change.pk)
     quote, quote_error = _pane_quote(request, sub, choice)
-    context = {
-        "section": "billing", "sub": sub, "eligibility": eligibility, "choice": choice, "quote": quote,
-        "quote_error": quote_error, "errors": errors, "terms": Term.choices, "frequencies": BillingFrequency.choices,
-        "renewal": renewal_date(start=sub.start_date, term=sub.term, today=eligibility.today),
+    pane = {
+        "choice": choice, "quote": quote, "quote_error": quote_error, "errors": errors, "terms": Term.choices,
+        "frequencies": BillingFrequency.choices,
+        "pane_renewal": renewal_date(start=sub.start_date, term=sub.term, today=eligibility.today),
     }
     if request.GET.get("fragment") == "quote":
-        return render(request, "planchange/_pane_quote.html", context)
-    return render(request, "planchange/change_option.html", context)
+        return render(request, "planchange/_pane_quote.html", pane)
+    return render(request, "planchange/change_option.html", {**_subscription_context(eligibility), **pane})
 
 
 def _pane_choice(request, sub, eligibility) -> dict:

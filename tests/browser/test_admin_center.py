@@ -1,0 +1,186 @@
+"""The admin center in Chromium, as an admin clicks through it (issue 5's paths)."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from billing.models import Subscription
+from planchange.models import PlanChange
+from planchange.scenarios.loader import scenario_load_file
+from tests.worker import celery_worker
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def login(page, username, password):
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/(support/)?$"))
+
+
+def mosa_path(page, shots, labels):
+    """Your products → details → View upgrades → Available upgrades → Upgrade → Checkout → Place order."""
+    page.get_by_role("navigation", name=labels["nav"]).get_by_role("link", name=labels["billing"], exact=True).click()
+    expect(page.get_by_role("heading", name=labels["your_products"], exact=True)).to_be_visible()
+    shots(page, "your-products")
+    page.get_by_role("link", name="Microsoft 365 Business Standard").click()
+    expect(page.get_by_role("heading", name=labels["product_details"])).to_be_visible()
+    shots(page, "subscription")
+    page.get_by_role("link", name=labels["view_upgrades"]).click()
+    expect(page.get_by_role("heading", name=labels["available_upgrades"], exact=True)).to_be_visible()
+    shots(page, "available-upgrades")
+    page.locator("article[data-sku=SPB]").get_by_role("link", name=labels["upgrade"]).click()
+    expect(page.get_by_role("heading", name=labels["checkout"], exact=True)).to_be_visible()
+    for heading in labels["checkout_sections"]:
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.get_by_test_id("quote-total")).to_have_text("USD 402.43")  # 577.50 − 175.07 on 2026-06-15
+    shots(page, "checkout")
+    page.get_by_label(labels["card_4242"]).check()
+    page.get_by_role("button", name=labels["place_order"]).click()
+    expect(page).to_have_url(re.compile(r"/billing/changes/\d+/$"))
+    shots(page, "progress")
+    # The steps update without reloading the page, until Completed.
+    expect(page.get_by_test_id("change-status")).to_have_text(labels["completed"], timeout=60000)
+    shots(page, "completed")
+    page.get_by_role("link", name=f"{labels['go_to']} Microsoft 365 Business Premium").click()
+    page.get_by_role("link", name=labels["your_products"], exact=True).first.click()
+    premium = page.locator("tr", has=page.get_by_role("link", name="Microsoft 365 Business Premium"))
+    expect(premium).to_contain_text(labels["active"])
+    expect(premium).to_contain_text(labels["assigned_22"])
+    standard = page.locator("tr", has=page.get_by_role("link", name="Microsoft 365 Business Standard"))
+    expect(standard).to_contain_text(labels["cancelled"])
+    shots(page, "new-plan-on-your-products")
+
+
+ENGLISH = {
+    "nav": "Main navigation", "billing": "Billing", "your_products": "Your products",
+    "product_details": "Product details and upgrades", "view_upgrades": "View upgrades recommended for your org",
+    "available_upgrades": "Available upgrades", "upgrade": "Upgrade", "checkout": "Checkout",
+    "checkout_sections": ["Sold to", "Billed to", "Items in this order"], "card_4242": "Card ending in 4242",
+    "place_order": "Place order", "completed": "Completed", "go_to": "Go to", "active": "Active",
+    "cancelled": "Cancelled", "assigned_22": "22 of 25",
+}
+SWEDISH = {
+    "nav": "Huvudnavigering", "billing": "Fakturering", "your_products": "Dina produkter",
+    "product_details": "Produktinformation och uppgraderingar",
+    "view_upgrades": "Visa uppgraderingar som rekommenderas för din organisation",
+    "available_upgrades": "Tillgängliga uppgraderingar", "upgrade": "Uppgradera", "checkout": "Checka ut",
+    "checkout_sections": ["Såld till", "Fakturerad till", "Artiklar i den här beställningen"],
+    "card_4242": "Kort som slutar på 4242", "place_order": "Placera beställning", "completed": "Slutförd",
+    "go_to": "Gå till", "active": "Aktiv", "cancelled": "Avbruten", "assigned_22": "22 av 25",
+}
+
+
+def test_mosa_path_from_login_to_completed(new_context, shots, tmp_path):
+    scenario_load_file("scenarios/demo.json")
+    with celery_worker(tmp_path / "worker.log", PLANCHANGE_STEP_DELAY="0.5"):
+        page = new_context("en-US")
+        login(page, "admin@contoso.com", "Contoso-demo-2026")
+        shots(page, "home")
+        mosa_path(page, shots, ENGLISH)
+    assert PlanChange.objects.get().status == "completed"
+
+
+def test_mosa_path_in_swedish(new_context, shots, tmp_path):
+    scenario_load_file("scenarios/demo.json")
+    with celery_worker(tmp_path / "worker.log", PLANCHANGE_STEP_DELAY="0.2"):
+        page = new_context("sv-SE")
+        login(page, "admin@contoso.com", "Contoso-demo-2026")
+        mosa_path(page, shots, SWEDISH)
+
+
+def test_mca_path_scheduled_at_renewal_then_the_clock_advanced(new_context, shots, tmp_path):
+    scenario_load_file("scenarios/demo.json")
+    page = new_context("en-US")
+    login(page, "admin@fabrikam.com", "Fabrikam-demo-2026")
+    page.goto("/billing/products/")
+    page.get_by_role("link", name="Microsoft 365 Business Premium").click()
+    # Blocked by Audio Conferencing: the fix link leads to the add-on, removing it unblocks.
+    expect(page.get_by_test_id("change-option-link")).to_have_attribute("aria-disabled", "true")
+    expect(page.get_by_test_id("why-panel")).to_contain_text("Your subscription has an add-on.")
+    shots(page, "blocked-by-addon")
+    page.get_by_role("link", name="Remove the add-on").click()
+    page.get_by_role("button", name="Remove Microsoft 365 Audio Conferencing").click()
+    expect(page.get_by_role("status").first).to_contain_text("The add-on was removed.")
+    page.get_by_role("link", name="Change to a different subscription option").click()
+    pane = page.get_by_test_id("change-pane")
+    expect(pane).to_be_visible()
+    pane.get_by_label("Plan").select_option(label="Microsoft 365 E3")
+    pane.get_by_label("At renewal (2026-10-01)").check()
+    pane.get_by_label("Billing frequency").select_option("annual")
+    # The quote follows the choices: 12 licenses × 36.00 × 12 months, no credit at renewal.
+    expect(pane.get_by_test_id("quote-charge")).to_have_text("USD 5184.00")
+    expect(pane.get_by_test_id("quote-credit")).to_have_text("USD 0.00")
+    shots(page, "change-plan-pane")
+    pane.get_by_role("button", name="Change plan").click()
+    expect(page.get_by_test_id("plan-change")).to_contain_text("Scheduled for the renewal on 2026-10-01")
+    shots(page, "scheduled")
+    # Pay the open invoice so the change is still allowed when it runs.
+    page.goto("/billing/bills/")
+    shots(page, "bills-and-payments")
+    page.get_by_role("button", name="Pay now FAB-2026-06").click()
+    expect(page.get_by_test_id("balance-FAB-2026-06")).to_have_text("USD 0.00")
+
+    with celery_worker(tmp_path / "worker.log", PLANCHANGE_STEP_DELAY="0.2"):
+        support = new_context("en-US")
+        login(support, "support@portal.local", "Support-demo-2026")
+        support.get_by_label("Move the clock").select_option("to")
+        support.get_by_label("Days or date").fill("2026-10-01")
+        support.get_by_role("button", name="Move the clock").click()
+        expect(support.get_by_test_id("sim-date")).to_have_text("2026-10-01")
+        shots(support, "support-console")
+        page.goto("/billing/products/")
+        page.get_by_role("link", name="Microsoft 365 Business Premium").click()
+        page.get_by_role("link", name="Follow the change").click()
+        expect(page.get_by_test_id("change-status")).to_have_text("Completed", timeout=60000)
+        shots(page, "completed")
+    change = PlanChange.objects.get(tenant__domain="fabrikam.com")
+    assert (change.new_subscription.product.sku, change.new_subscription.start_date.isoformat()) == (
+        "SPE_E3", "2026-10-01")
+
+
+def test_a_blocked_subscription_is_fixed_through_its_fix_link(new_context, shots):
+    scenario_load_file("scenarios/unpaid_balance.json")
+    page = new_context("en-US")
+    login(page, "admin@unpaid.example", "Training-2026")
+    page.goto("/billing/products/")
+    page.get_by_role("link", name="Microsoft 365 Business Standard").click()
+    link = page.get_by_test_id("change-option-link")
+    expect(link).to_have_attribute("aria-disabled", "true")
+    expect(page.get_by_test_id("why-panel")).to_contain_text("Your invoice has an unpaid balance.")
+    shots(page, "blocked")
+    page.get_by_test_id("why-panel").get_by_role("link", name="Pay now").click()
+    shots(page, "invoice")
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.get_by_test_id("balance")).to_have_text("USD 0.00")
+    page.go_back()
+    page.go_back()
+    page.reload()
+    expect(page.get_by_test_id("change-option-link")).not_to_have_attribute("aria-disabled", "true")
+    expect(page.get_by_test_id("why-panel")).to_have_count(0)
+    shots(page, "unblocked")
+
+
+def test_an_invalid_card_is_refused_beside_the_field(new_context, shots):
+    scenario_load_file("scenarios/demo.json")
+    page = new_context("en-US")
+    login(page, "admin@contoso.com", "Contoso-demo-2026")
+    sub = Subscription.objects.get(tenant__domain="contoso.com", product__sku="O365_BUSINESS_PREMIUM")
+    page.goto(f"/billing/products/{sub.pk}/upgrades/SPB/checkout/")
+    page.get_by_label("Add a credit or debit card").check()
+    page.get_by_label("Card number").fill("4242 4242 4242 4241")
+    page.get_by_label("Expiry date (MM/YY)").fill("12/29")
+    page.get_by_label("Name on card").fill("Contoso Ltd")
+    page.get_by_role("button", name="Place order").click()
+    error = page.get_by_test_id("card-number-error")
+    expect(error).to_have_text("This card number isn't valid. Check it and try again.")
+    expect(page.get_by_label("Card number")).to_have_attribute("aria-invalid", "true")
+    # The error sits right under its field.
+    field_box = page.get_by_label("Card number").bounding_box()
+    error_box = error.bounding_box()
+    assert 0 <= error_box["y"] - (field_box["y"] + field_box["height"]) < 40
+    shots(page, "invalid-card")
+    assert PlanChange.objects.count() == 0

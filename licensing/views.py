@@ -62,21 +62,3 @@ def manage_licenses(request):
     except DomainError as exc:
         request.session["license_errors"] = {exc.extra.get("field") or "form": str(exc.detail)}
     return redirect(back or "users:active")
-
-
-@require_POST
-@tenant_page
-def unassign(request):
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = ""
-    try:
-        count = license_unassign(
-            tenant=request.tenant, subscription_id=request.POST.get("subscription"),
-            upns=request.POST.getlist("users"), actor=request.user.get_username(),
-        )
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Licenses unassigned from %(count)d users.") % {"count": count})
-    return redirect(back or "users:active")

@@ -1,16 +1,13 @@
-import re
 
 import pytest
 
 from licensing.models import DirectoryUser, LicenseAssignment
 from tests.factories import DirectoryUserFactory, LicenseFactory, SubscriptionFactory, TenantFactory, admin_of, product
+from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
 
 
-def text(response) -> str:
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
 @pytest.fixture
@@ -26,7 +23,7 @@ def tenant_with_users(client, at_date):
 
 
 def test_manage_licenses_shows_available_counts(client, tenant_with_users):
-    body = text(client.get("/users/"))
+    body = page_text(client.get("/users/"))
     assert "Manage product licenses" in body
     assert "Microsoft 365 Business Standard — 1 available" in body
     assert "Microsoft 365 Business Basic — 2 available" in body
@@ -36,15 +33,15 @@ def test_assign_unassign_and_replace_through_the_page(client, tenant_with_users)
     std, basic, licensed, free = tenant_with_users
     response = client.post("/users/licenses/", {"action": "assign", "subscription": basic.pk,
                                                 "users": [u.upn for u in free[:2]], "next": "/users/"}, follow=True)
-    assert "Licenses assigned to 2 users." in text(response)
+    assert "Licenses assigned to 2 users." in page_text(response)
     response = client.post("/users/licenses/", {"action": "replace", "subscription": std.pk,
                                                 "to_subscription": basic.pk, "users": [licensed[0].upn]},
                            follow=True)
-    assert "2 licenses are needed" not in text(response)
-    assert "1 licenses are needed but only 0 are available." in text(response)  # Basic is full now
+    assert "2 licenses are needed" not in page_text(response)
+    assert "1 licenses are needed but only 0 are available." in page_text(response)  # Basic is full now
     response = client.post("/users/licenses/", {"action": "unassign", "subscription": basic.pk,
                                                 "users": [free[0].upn]}, follow=True)
-    assert "Licenses unassigned from 1 users." in text(response)
+    assert "Licenses unassigned from 1 users." in page_text(response)
     client.post("/users/licenses/", {"action": "replace", "subscription": std.pk, "to_subscription": basic.pk,
                                      "users": [licensed[0].upn]})
     assert list(licensed[0].licenses.values_list("subscription_id", flat=True)) == [basic.pk]
@@ -58,7 +55,7 @@ def test_a_refused_change_says_why_and_changes_nothing(client, tenant_with_users
     assert '<div class="form-error" role="alert" data-testid="licenses-error">3 licenses are needed but only 1 are' \
            in response.content.decode()
     response = client.post("/users/licenses/", {"action": "explode", "users": [free[0].upn]}, follow=True)
-    assert "Choose what to do with the licenses." in text(response)
+    assert "Choose what to do with the licenses." in page_text(response)
     assert list(LicenseAssignment.objects.values_list("pk", flat=True)) == before
 
 
@@ -66,8 +63,8 @@ def test_search_and_pagination(client, tenant_with_users):
     std, *_ = tenant_with_users
     DirectoryUser.objects.bulk_create(DirectoryUser(tenant=std.tenant, upn=f"bulk{i}@contoso.example",
                                                     display_name=f"Bulk {i:03d}") for i in range(120))
-    body = text(client.get("/users/"))
+    body = page_text(client.get("/users/"))
     assert "Page 1 of 3 (125 users)" in body
-    assert "Page 3 of 3" in text(client.get("/users/?page=3"))
-    assert "Page 1 of 1 (1 users)" in text(client.get("/users/", {"q": "Bulk 007"}))
-    assert "Page 1 of 1 (1 users)" in text(client.get("/users/", {"q": "bulk7@"}))
+    assert "Page 3 of 3" in page_text(client.get("/users/?page=3"))
+    assert "Page 1 of 1 (1 users)" in page_text(client.get("/users/", {"q": "Bulk 007"}))
+    assert "Page 1 of 1 (1 users)" in page_text(client.get("/users/", {"q": "bulk7@"}))

@@ -1,7 +1,6 @@
 """Checkout (MOSA), the Change plan pane (MCA) and the progress page, through the test client
 (the browser runs them in tests/browser/)."""
 
-import html as html_lib
 import re
 from datetime import date
 
@@ -19,13 +18,11 @@ from tests.factories import (
     admin_of,
     product,
 )
+from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
 
 
-def text(response) -> str:
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip())
 
 
 @pytest.fixture
@@ -43,7 +40,7 @@ def mosa(client, at_date):
 def test_checkout_shows_sold_to_billed_to_items_and_the_quote(client, mosa):
     tenant, std, card = mosa
     page = client.get(f"/billing/products/{std.pk}/upgrades/SPB/checkout/")
-    body = text(page)
+    body = page_text(page)
     assert "Sold to Contoso contoso.example" in body
     assert "Billed to Payment method Card ending in 4242" in body
     assert "Items in this order Microsoft 365 Business Premium — 25 licenses, 1 year, billed monthly" in body
@@ -61,11 +58,11 @@ def test_place_order_starts_the_change_and_shows_its_progress(client, mosa):
     change = PlanChange.objects.get(subscription=std)
     assert response["Location"] == f"/billing/changes/{change.pk}/"
     assert (change.status, change.quote_id, change.payment_method) == ("queued", int(quote_id), card)
-    assert "Validate — Pending" in text(client.get(f"/billing/changes/{change.pk}/"))
+    assert "Validate — Pending" in page_text(client.get(f"/billing/changes/{change.pk}/"))
     workflow.run(change.pk)
     fragment = client.get(f"/billing/changes/{change.pk}/progress/")
     assert 'data-final="completed"' in fragment.content.decode()
-    assert "Your plan change is complete." in text(fragment)
+    assert "Your plan change is complete." in page_text(fragment)
     change.refresh_from_db()
     assert f'href="/billing/products/{change.new_subscription_id}/"' in fragment.content.decode()
     assert f'href="/billing/invoices/{change.invoice_id}/"' in fragment.content.decode()
@@ -104,7 +101,7 @@ def test_a_new_card_pays_for_the_order_and_keeps_four_digits(client, mosa):
 def test_checkout_of_an_unsupported_plan_is_refused(client, mosa):
     tenant, std, _ = mosa
     response = client.get(f"/billing/products/{std.pk}/upgrades/O365_BUSINESS/checkout/", follow=True)
-    assert "Microsoft 365 Apps for business can't be ordered as an automatic change." in text(response)
+    assert "Microsoft 365 Apps for business can't be ordered as an automatic change." in page_text(response)
     assert client.get(f"/billing/products/{std.pk}/upgrades/NOPE/checkout/").status_code == 404
 
 
@@ -122,16 +119,16 @@ def mca(client, at_date):
 
 def test_the_pane_quotes_the_choices_and_schedules_at_renewal(client, mca):
     url = f"/billing/products/{mca.pk}/change/"
-    body = text(client.get(url))
+    body = page_text(client.get(url))
     assert "Change to a different subscription option" in body and "At renewal (2026-10-01)" in body
-    fragment = text(client.get(url, {"fragment": "quote", "target_sku": "SPB", "licenses": "15",
+    fragment = page_text(client.get(url, {"fragment": "quote", "target_sku": "SPB", "licenses": "15",
                                      "schedule": "renewal", "term": "P1Y", "billing_frequency": "annual"}))
     assert "Charge for the new subscription USD 3960.00" in fragment  # 22.00 × 15 × 12, no credit at renewal
-    too_few = text(client.get(url, {"fragment": "quote", "target_sku": "SPB", "licenses": "5"}))
+    too_few = page_text(client.get(url, {"fragment": "quote", "target_sku": "SPB", "licenses": "5"}))
     assert "10 users have licenses on the current plan" in too_few
     response = client.post(url, {"target_sku": "SPB", "licenses": "15", "schedule": "renewal", "term": "P1Y",
                                  "billing_frequency": "annual"}, follow=True)
-    assert "The change is scheduled for 2026-10-01." in text(response)
+    assert "The change is scheduled for 2026-10-01." in page_text(response)
     assert PlanChange.objects.get(subscription=mca).status == "scheduled"
 
 
@@ -148,13 +145,13 @@ def test_support_console_moves_the_clock_and_starts_due_changes(client, mca):
     admin_client.post(f"/billing/products/{mca.pk}/change/", {"target_sku": "SPB", "schedule": "renewal"})
     change = PlanChange.objects.get(subscription=mca)
     client.force_login(LoginFactory(is_staff=True))
-    page = text(client.get("/support/"))
+    page = page_text(client.get("/support/"))
     assert "Simulation date: 2026-06-15" in page and "Microsoft 365 Business Standard → Microsoft 365 Business Premium" in page
     bad = client.post("/support/clock/", {"how": "to", "value": "2026-01-01"}, follow=True)
-    assert "The clock only moves forward; today is 2026-06-15." in text(bad)
+    assert "The clock only moves forward; today is 2026-06-15." in page_text(bad)
     bad = client.post("/support/clock/", {"how": "days", "value": "-2"}, follow=True)
-    assert "Enter a whole number of days from 1 to 3660." in text(bad)
+    assert "Enter a whole number of days from 1 to 3660." in page_text(bad)
     done = client.post("/support/clock/", {"how": "to", "value": "2026-10-01"}, follow=True)
-    assert "The simulation date is now 2026-10-01. Scheduled changes started: 1." in text(done)
+    assert "The simulation date is now 2026-10-01. Scheduled changes started: 1." in page_text(done)
     change.refresh_from_db()
     assert change.status == "queued"

@@ -25,6 +25,7 @@ from tests.factories import (
     admin_of,
     product,
 )
+from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -327,11 +328,6 @@ def test_a_payment_method_of_another_tenant_is_refused(contoso):
 
 
 
-def _text(response) -> str:
-    import re
-
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", response.content.decode(), flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
 def test_the_subscription_page_shows_the_change_and_offers_no_edits(client, contoso):
@@ -341,7 +337,7 @@ def test_the_subscription_page_shows_the_change_and_offers_no_edits(client, cont
     workflow.step_validate(change.pk)
     client.force_login(admin)
     page = client.get(f"/billing/products/{std.pk}/")
-    body = _text(page)
+    body = page_text(page)
     assert "Change to Microsoft 365 Business Premium Running" in body
     assert "Validate — Done" in body and "Provision the new subscription — Pending" in body
     assert "A plan change of this subscription is in progress." in body
@@ -354,7 +350,7 @@ def test_the_new_subscription_shows_the_disabled_plans_that_were_reset(client, c
     tenant, admin, std, _basic, users = contoso
     change = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB"))
     client.force_login(admin)
-    body = _text(client.get(f"/billing/products/{change.new_subscription_id}/"))
+    body = page_text(client.get(f"/billing/products/{change.new_subscription_id}/"))
     assert "Services turned back on by the plan change" in body
     assert f"{users[0].upn} : YAMMER_ENTERPRISE" in body
 
@@ -364,9 +360,9 @@ def test_a_scheduled_change_is_shown_and_cancelled_on_the_page(client, fabrikam)
     change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB",
                                  schedule="renewal")
     client.force_login(admin)
-    body = _text(client.get(f"/billing/products/{sub.pk}/"))
+    body = page_text(client.get(f"/billing/products/{sub.pk}/"))
     assert "Scheduled for the renewal on 2026-10-01, with 12 licenses." in body
     response = client.post(f"/billing/products/{sub.pk}/changes/{change.pk}/cancel/", follow=True)
-    assert "The scheduled change was cancelled." in _text(response)
+    assert "The scheduled change was cancelled." in page_text(response)
     change.refresh_from_db()
     assert change.status == "cancelled"

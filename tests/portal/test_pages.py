@@ -1,6 +1,5 @@
 """The shell in the browser's terms: login, navigation, Your products, languages."""
 
-import re
 
 import pytest
 from django.db import connection
@@ -9,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from licensing.models import DirectoryUser, LicenseAssignment
 from planchange.scenarios.loader import scenario_load_file
 from tests.factories import LoginFactory, SubscriptionFactory, TenantFactory, admin_of, product
+from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +18,6 @@ def demo():
     scenario_load_file("scenarios/demo.json")
 
 
-def text(response) -> str:
-    """The page's visible text, whitespace collapsed."""
-    html = response.content.decode()
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client):
@@ -37,7 +32,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 def test_a_wrong_password_is_refused_next_to_the_form(client, demo):
     response = client.post("/login/", {"username": "admin@contoso.com", "password": "wrong"})
     assert response.status_code == 200
-    assert "Please enter a correct username and password." in text(response)
+    assert "Please enter a correct username and password." in page_text(response)
     assert "_auth_user_id" not in client.session
 
 
@@ -47,7 +42,7 @@ def test_demo_admin_logs_in_and_sees_contosos_subscriptions(client, demo):
     assert response.redirect_chain[-1][0] == "/"
     page = client.get("/billing/products/")
     assert page.status_code == 200
-    body = text(page)
+    body = page_text(page)
     assert "Your products" in body
     assert "Contoso" in body
     assert "Microsoft 365 Business Standard" in body and "Microsoft 365 Business Basic" in body
@@ -71,7 +66,7 @@ def test_support_staff_land_on_the_support_console(client, demo):
     client.login(username="support@portal.local", password="Support-demo-2026")
     response = client.get("/billing/products/", follow=True)
     assert response.redirect_chain[-1][0] == "/support/"
-    assert "Support console" in text(response)
+    assert "Support console" in page_text(response)
 
 
 def test_tenant_admins_cannot_open_the_support_console(client, demo):
@@ -83,18 +78,18 @@ def test_a_login_with_no_tenant_is_told_so(client, db):
     client.force_login(LoginFactory())
     response = client.get("/billing/products/")
     assert response.status_code == 403
-    assert "Your account is not an admin of any organization." in text(response)
+    assert "Your account is not an admin of any organization." in page_text(response)
 
 
 def test_swedish_from_the_browser_language_and_from_the_menu(client, demo):
     client.login(username="admin@contoso.com", password="Contoso-demo-2026")
-    body = text(client.get("/billing/products/", HTTP_ACCEPT_LANGUAGE="sv-SE,sv;q=0.9"))
+    body = page_text(client.get("/billing/products/", HTTP_ACCEPT_LANGUAGE="sv-SE,sv;q=0.9"))
     assert "Dina produkter" in body and "Produkter" in body and "22 av 25" in body
     assert "Fakturering" in body and "Användare" in body and "Hälsa" in body
     client.post("/i18n/setlang/", {"language": "sv", "next": "/"})
-    assert "Dina produkter" in text(client.get("/billing/products/"))
+    assert "Dina produkter" in page_text(client.get("/billing/products/"))
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    assert "Your products" in text(client.get("/billing/products/"))
+    assert "Your products" in page_text(client.get("/billing/products/"))
 
 
 def test_logout(client, demo):

@@ -91,3 +91,10 @@ def invoice_list(*, tenant: Tenant):
     """The tenant's invoices, newest first, with their lines (two queries, whatever the count)."""
     return (Invoice.objects.filter(tenant=tenant).select_related("billing_profile")
             .prefetch_related("lines").order_by("-date", "-id"))
+
+
+def payment_method_list(*, tenant: Tenant):
+    """The tenant's payment methods, the default first."""
+    from billing.models import PaymentMethod
+
+    return PaymentMethod.objects.filter(tenant=tenant).order_by("-is_default", "id")

@@ -308,3 +308,21 @@ def subscription_cancel(*, tenant: Tenant, subscription_id, actor: str) -> Subsc
     _lock_subscription(tenant, subscription_id)
     _cancel_scheduled(subscription_id=subscription_id, actor=actor, reason="the subscription was cancelled")
     return billing_cancel(tenant=tenant, subscription_id=subscription_id, actor=actor)
+
+
+@transaction.atomic
+def checkout_place_order(*, tenant: Tenant, user, subscription_id, target_sku: str, term, billing_frequency,
+                         payment_choice: str, card: dict, quote_id=None) -> PlanChange:
+    """MOSA Checkout's Place order: pay with one of the tenant's payment methods or a new card,
+    and request the change. One transaction: a refused order keeps no new card."""
+    from billing.services import payment_method_add_card
+
+    if payment_choice == "new":
+        payment_method = payment_method_add_card(tenant=tenant, actor=user.get_username(), **card).pk
+    elif payment_choice:
+        payment_method = payment_choice
+    else:
+        raise DomainError(_("Choose or add a payment method."), field="payment_method")
+    return plan_change_request(tenant=tenant, user=user, subscription_id=subscription_id, target_sku=target_sku,
+                               term=term, billing_frequency=billing_frequency, payment_method=payment_method,
+                               quote_id=quote_id)

@@ -2,18 +2,23 @@
 the Change plan pane (MCA), and the change's progress."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing.models import BillingFrequency, PaymentMethod, Term
+from billing.models import BillingFrequency, Term
 from billing.periods import renewal_date
-from billing.services import payment_method_add_card
+from billing.selectors import payment_method_list
 from planchange.blockers import TEXTS
 from planchange.selectors import completed_change_creating, eligibility_for, live_change_for, plan_change_get
-from planchange.services import Blocked, plan_change_cancel, plan_change_preview, plan_change_request
+from planchange.services import (
+    Blocked,
+    checkout_place_order,
+    plan_change_cancel,
+    plan_change_preview,
+    plan_change_request,
+)
 from portal.decorators import tenant_page
 from portal.errors import DomainError
 
@@ -75,22 +80,13 @@ def checkout(request, subscription_id, sku):
     billing_frequency = data.get("billing_frequency") or ("monthly" if term == "P1M" else sub.billing_frequency)
     errors, actor = {}, request.user.get_username()
     if request.method == "POST":
-        choice = request.POST.get("payment_method", "")
         try:
-            with transaction.atomic():  # a refused order keeps no new card
-                if choice == "new":
-                    method_id = payment_method_add_card(
-                        tenant=request.tenant, number=request.POST.get("card_number", ""),
-                        expiry=request.POST.get("card_expiry", ""), holder_name=request.POST.get("card_name", ""),
-                        actor=actor).pk
-                elif choice:
-                    method_id = choice
-                else:
-                    raise DomainError(_("Choose or add a payment method."), field="payment_method")
-                change = plan_change_request(
-                    tenant=request.tenant, user=request.user, subscription_id=sub.pk, target_sku=sku, term=term,
-                    billing_frequency=billing_frequency, payment_method=method_id,
-                    quote_id=request.POST.get("quote_id") or None)
+            change = checkout_place_order(
+                tenant=request.tenant, user=request.user, subscription_id=sub.pk, target_sku=sku, term=term,
+                billing_frequency=billing_frequency, payment_choice=request.POST.get("payment_method", ""),
+                card={"number": request.POST.get("card_number", ""), "expiry": request.POST.get("card_expiry", ""),
+                      "holder_name": request.POST.get("card_name", "")},
+                quote_id=request.POST.get("quote_id") or None)
         except DomainError as exc:
             if exc.code == "change_in_progress":
                 live = live_change_for(subscription=sub)
@@ -113,7 +109,7 @@ def checkout(request, subscription_id, sku):
     return render(request, "planchange/checkout.html", {
         "section": "billing", "sub": sub, "target": target, "quote": quote, "term": term,
         "billing_frequency": billing_frequency, "errors": errors, "posted": request.POST,
-        "methods": PaymentMethod.objects.filter(tenant=request.tenant).order_by("-is_default", "id"),
+        "methods": payment_method_list(tenant=request.tenant),
         "selected_method": request.POST.get("payment_method") or str(sub.payment_method_id or ""),
     })
 

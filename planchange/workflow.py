@@ -50,8 +50,13 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.PLANCHANGE_STEP_LEASE)
 
 
+class GaveUp(Exception):
+    """A step failed transiently too many times."""
+
+
 def _claim(change_id: int, name: str) -> bool:
-    """Take the step if it is pending, or running with a lapsed lease. One transaction."""
+    """Take the step if it is pending, or running with a lapsed lease. One transaction.
+    Raises GaveUp when the step has used up its attempts."""
     with transaction.atomic():
         step = PlanChangeStep.objects.select_for_update().get(plan_change_id=change_id, name=name)
         now = timezone.now()  # leases are machine time, not business time
@@ -60,8 +65,7 @@ def _claim(change_id: int, name: str) -> bool:
         if step.status == Step.RUNNING and step.lease_until and step.lease_until > now:
             return False
         if step.attempts >= MAX_ATTEMPTS:
-            _fail(step, f"gave up after {step.attempts} attempts")
-            return False
+            raise GaveUp(f"gave up after {step.attempts} attempts")
         step.status = Step.RUNNING
         step.attempts += 1
         step.started_at = step.started_at or clock.now()
@@ -306,8 +310,12 @@ def run(change_id: int) -> str:
             continue
         if step.status == Step.FAILED:
             return "failed"
-        if not _claim(change_id, name):
-            return "busy"
+        try:
+            if not _claim(change_id, name):
+                return "busy"
+        except GaveUp as exc:
+            _stop(change_id, name, exc)
+            return "failed"
         if name != "migrate_licenses":
             _pause(settings.PLANCHANGE_STEP_DELAY)
         try:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from billing.models import Invoice, InvoiceLine, Subscription
 from licensing.models import LicenseAssignment
@@ -366,3 +367,82 @@ def test_a_scheduled_change_is_shown_and_cancelled_on_the_page(client, fabrikam)
     assert "The scheduled change was cancelled." in page_text(response)
     change.refresh_from_db()
     assert change.status == "cancelled"
+
+
+def test_a_transient_error_releases_the_step_for_an_immediate_retry(contoso, monkeypatch):
+    from django.db import OperationalError
+
+    tenant, admin, std, *_ = contoso
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+    real_bill = workflow.STEPS["bill"]
+    calls = []
+
+    def flaky(change_id):
+        calls.append(change_id)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real_bill(change_id)
+
+    monkeypatch.setitem(workflow.STEPS, "bill", flaky)
+    with pytest.raises(OperationalError):
+        workflow.run(change.pk)
+    step = change.steps.get(name="bill")
+    assert (step.status, step.attempts) == ("running", 1)
+    assert step.lease_until <= timezone.now()  # released: the retry needn't wait for the lease
+    assert workflow.run(change.pk) == "completed"
+    assert change.steps.get(name="bill").attempts == 2
+    assert InvoiceLine.objects.filter(idempotency_key=f"plan_change/{change.pk}/credit").count() == 1
+
+
+def test_a_bug_after_licenses_moved_stops_the_change_for_support(contoso, monkeypatch):
+    tenant, admin, std, *_ = contoso
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+
+    def broken(change_id):
+        raise ValueError("no exchange rate")
+
+    monkeypatch.setitem(workflow.STEPS, "bill", broken)
+    assert workflow.run(change.pk) == "failed"
+    change.refresh_from_db()
+    # Licenses already moved: it doesn't roll back or pretend, it waits for support staff.
+    assert (change.status, change.error_code) == ("running", "step_failed")
+    assert change.error_detail == "bill: ValueError: no exchange rate"
+    assert change.steps.get(name="bill").status == "failed"
+    assert LicenseAssignment.objects.filter(subscription=change.new_subscription).count() == 22
+    assert tenant.events.filter(verb="plan_change.stuck").count() == 1
+    assert sweep_run()["requeued"] == []  # a failed step is not retried blindly
+
+
+def test_a_bug_before_licenses_move_fails_the_change_cleanly(contoso, monkeypatch):
+    tenant, admin, std, *_ = contoso
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+
+    def broken(change_id):
+        raise RuntimeError("catalog unreachable")
+
+    monkeypatch.setitem(workflow.STEPS, "provision", broken)
+    assert workflow.run(change.pk) == "failed"
+    change.refresh_from_db()
+    assert (change.status, change.error_code) == ("failed", "error")
+    assert change.new_subscription_id is None
+    assert LicenseAssignment.objects.filter(subscription=std).count() == 22
+
+
+def test_a_step_gives_up_after_its_attempts(contoso):
+    tenant, admin, std, *_ = contoso
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+    change.steps.filter(name="validate").update(status="running", attempts=workflow.MAX_ATTEMPTS,
+                                                lease_until=timezone.now())
+    assert workflow.run(change.pk) == "failed"
+    change.refresh_from_db()
+    assert (change.status, change.error_code) == ("failed", "error")
+    assert change.error_detail == "GaveUp: gave up after 10 attempts"
+    assert change.steps.get(name="validate").status == "failed"
+
+
+def test_the_task_retries_only_transient_errors_with_bounded_backoff():
+    from planchange.tasks import run_change
+
+    assert set(run_change.autoretry_for) == set(workflow.TRANSIENT)
+    assert (run_change.max_retries, run_change.retry_backoff_max, run_change.acks_late) == (8, 60, True)
+    assert run_change.name == "planchange.run_change"

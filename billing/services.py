@@ -254,3 +254,86 @@ def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: st
     )
     event_record(tenant=tenant, actor=actor, verb="payment_method.added", obj=method, data={"last4": method.last4})
     return method
+
+
+@transaction.atomic
+def credit_check_decide(*, check_id, approve: bool, actor: str) -> CreditCheck:
+    """Support staff decide a pending credit check before the two business days are up."""
+    check = CreditCheck.objects.select_for_update().filter(pk=check_id).first() if str(check_id).isdigit() else None
+    if check is None:
+        raise NotFound(_("No such credit check."), code="credit_check_not_found")
+    if check.status != CreditCheck.Status.PENDING:
+        raise Conflict(_("The credit check was already decided."), code="credit_check_decided")
+    check.status = CreditCheck.Status.APPROVED if approve else CreditCheck.Status.REJECTED
+    check.decided_on = clock.today()
+    check.save(update_fields=["status", "decided_on"])
+    event_record(tenant=check.tenant, actor=actor, verb=f"credit_check.{check.status}", obj=check)
+    return check
+
+
+@transaction.atomic
+def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_frequency: str, actor: str,
+                     payment_method=None) -> Subscription:
+    """Buy a subscription: active from today, its first billing period charged at once (MOSA:
+    an invoice today; MCA: the billing profile's next monthly invoice)."""
+    from billing.models import Offer, PaymentMethod, Product
+    from billing.proration import Side, charge_line
+
+    product = Product.objects.filter(sku=sku).first()
+    if product is None:
+        raise DomainError(_("Unknown plan %(sku)s.") % {"sku": sku}, code="unknown_sku", field="sku")
+    if term == "P1M":
+        billing_frequency = "monthly"
+    offer = Offer.objects.filter(product=product, term=term, billing_frequency=billing_frequency).first()
+    if offer is None:
+        raise DomainError(_("%(product)s isn't sold for %(term)s billed %(frequency)s.")
+                          % {"product": product.name, "term": term, "frequency": billing_frequency},
+                          code="invalid_offer", field="billing_frequency")
+    if licenses < 1 or (product.max_licenses is not None and licenses > product.max_licenses):
+        raise DomainError(_("%(product)s allows 1 to %(max)d licenses.")
+                          % {"product": product.name, "max": product.max_licenses or 1_000_000},
+                          code="invalid_licenses", field="licenses")
+    profile = tenant.billing_profiles.order_by("pk").first() if tenant.has_billing_profile else None
+    method = None
+    if profile is None:
+        methods = PaymentMethod.objects.filter(tenant=tenant)
+        method = (methods.filter(pk=payment_method).first() if str(payment_method or "").isdigit()
+                  else None if payment_method not in (None, "") else methods.filter(is_default=True).first())
+        if method is None:
+            raise DomainError(_("Choose one of your organization's payment methods."),
+                              code="unknown_payment_method", field="payment_method")
+    today = clock.today()
+    sub = Subscription.objects.create(
+        tenant=tenant, product=product, licenses=licenses, term=term, billing_frequency=billing_frequency,
+        start_date=today, payment=profile.payment if profile else method.kind, payment_method=method,
+        billing_profile=profile,
+    )
+    line = charge_line(Side(product.name, offer.price, licenses, term, billing_frequency), effective=today)
+    keyed = [{"description": line.description, "amount": line.amount, "start": line.start, "end": line.end,
+              "subscription": sub, "idempotency_key": f"subscription/{sub.pk}/first-period"}]
+    lines_bill(tenant=tenant, billing_profile=profile, card=method is not None and method.kind == "card",
+               effective=today, key=f"subscription/{sub.pk}", number=f"INV-{today:%Y%m%d}-S{sub.pk:05d}",
+               lines=keyed, actor=actor)
+    event_record(tenant=tenant, actor=actor, verb="subscription.bought", obj=sub,
+                 data={"sku": sku, "licenses": licenses, "term": term, "billing_frequency": billing_frequency})
+    return sub
+
+
+def lines_bill(*, tenant, billing_profile, card: bool, effective, key: str, number: str, lines: list[dict],
+               actor: str) -> Invoice:
+    """Where a day's charges go: without a billing profile (MOSA), an invoice of their own dated
+    that day (``key``/``number``), paid at once by card or due in 30 days; with one (MCA), the
+    profile's monthly invoice of the first of next month, due 30 days after."""
+    from datetime import timedelta
+
+    from billing.periods import add_months
+
+    if billing_profile is None:
+        return invoice_post_lines(tenant=tenant, key=key, number=number, issue_date=effective,
+                                  due_date=effective if card else effective + timedelta(days=30),
+                                  billing_profile=None, lines=lines, pay_by_card=card, actor=actor)
+    issue = add_months(effective.replace(day=1), 1)
+    return invoice_post_lines(tenant=tenant, key=f"profile/{billing_profile.pk}/{issue:%Y-%m}",
+                              number=f"BP{billing_profile.pk}-{issue:%Y%m}", issue_date=issue,
+                              due_date=issue + timedelta(days=30), billing_profile=billing_profile, lines=lines,
+                              pay_by_card=False, actor=actor)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Subscription
 from licensing.models import DirectoryUser, LicenseAssignment
-from portal.errors import DomainError, NotFound, user_list
+from portal.errors import Conflict, DomainError, NotFound, user_list
 from portal.models import Tenant
 from portal.services import event_record
 
@@ -123,3 +123,17 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
     event_record(tenant=tenant, actor=actor, verb="licenses.replaced", obj=target,
                  data={"users": sorted(u.upn for u in users), "from": source.pk, "to": target.pk})
     return len(users)
+
+
+@transaction.atomic
+def user_create(*, tenant: Tenant, upn: str, display_name: str, actor: str) -> DirectoryUser:
+    """Add a person to the tenant's directory (unlicensed; assign licenses after)."""
+    upn = upn.strip().lower()
+    if upn.count("@") != 1 or upn.split("@")[1] != tenant.domain or not upn.split("@")[0]:
+        raise DomainError(_("The user name must end with @%(domain)s.") % {"domain": tenant.domain}, field="upn")
+    if DirectoryUser.objects.filter(upn=upn).exists():
+        raise Conflict(_("A user %(upn)s already exists.") % {"upn": upn}, code="user_exists")
+    user = DirectoryUser.objects.create(tenant=tenant, upn=upn,
+                                        display_name=(display_name.strip() or upn.split("@")[0])[:200])
+    event_record(tenant=tenant, actor=actor, verb="user.created", obj=user, data={"upn": upn})
+    return user

@@ -326,3 +326,25 @@ def checkout_place_order(*, tenant: Tenant, user, subscription_id, target_sku: s
     return plan_change_request(tenant=tenant, user=user, subscription_id=subscription_id, target_sku=target_sku,
                                term=term, billing_frequency=billing_frequency, payment_method=payment_method,
                                quote_id=quote_id)
+
+
+@transaction.atomic
+def plan_change_retry(*, change_id, actor: str) -> PlanChange:
+    """Support staff: run a stuck change's failed step again (after fixing what broke it)."""
+    change = PlanChange.objects.select_for_update().filter(pk=change_id).first() if str(change_id).isdigit() else None
+    if change is None:
+        raise NotFound(_("No such plan change."), code="plan_change_not_found")
+    failed = change.steps.filter(status=PlanChangeStep.Status.FAILED).first()
+    if change.status != PlanChange.Status.RUNNING or failed is None:
+        raise Conflict(_("Only a change stuck on a failed step can be retried."), code="not_retryable")
+    failed.status = PlanChangeStep.Status.PENDING
+    failed.attempts = 0
+    failed.error = ""
+    failed.lease_until = None
+    failed.save(update_fields=["status", "attempts", "error", "lease_until"])
+    change.error_code = ""
+    change.error_detail = ""
+    change.save(update_fields=["error_code", "error_detail"])
+    event_record(tenant=change.tenant, actor=actor, verb="plan_change.retried", obj=change, data={"step": failed.name})
+    _enqueue(change.pk)
+    return change

@@ -17,9 +17,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.utils import timezone
 
 from billing.models import PaymentKind, Subscription
-from billing.periods import add_months
 from billing.proration import Line
-from billing.services import invoice_post_lines
+from billing.services import lines_bill
 from licensing.models import LicenseAssignment
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.services import Blocked, _inputs, _require_allowed
@@ -222,21 +221,10 @@ def step_bill(change_id: int) -> None:
                     "subscription": old if line.kind == "credit" else new,
                     "idempotency_key": f"plan_change/{change.pk}/{line.kind}",
                 })
-            effective = change.effective_date
-            profile = old.billing_profile
-            if profile is None:  # MOSA: an invoice dated the completion day
-                card = new.payment == PaymentKind.CARD
-                invoice = invoice_post_lines(
-                    tenant=change.tenant, key=f"plan_change/{change.pk}",
-                    number=f"INV-{effective:%Y%m%d}-{change.pk:06d}",
-                    issue_date=effective, due_date=effective if card else effective + timedelta(days=30),
-                    billing_profile=None, lines=keyed, pay_by_card=card, actor="system")
-            else:  # MCA: the profile's next monthly invoice, the first of next month
-                issue = add_months(effective.replace(day=1), 1)
-                invoice = invoice_post_lines(
-                    tenant=change.tenant, key=f"profile/{profile.pk}/{issue:%Y-%m}",
-                    number=f"BP{profile.pk}-{issue:%Y%m}", issue_date=issue, due_date=issue + timedelta(days=30),
-                    billing_profile=profile, lines=keyed, pay_by_card=False, actor="system")
+            invoice = lines_bill(
+                tenant=change.tenant, billing_profile=old.billing_profile, card=new.payment == PaymentKind.CARD,
+                effective=change.effective_date, key=f"plan_change/{change.pk}",
+                number=f"INV-{change.effective_date:%Y%m%d}-{change.pk:06d}", lines=keyed, actor="system")
             change.invoice = invoice
             change.credit = sum((line.amount for line in lines if line.kind == "credit"), 0)
             change.save(update_fields=["invoice", "credit"])

@@ -70,3 +70,45 @@ def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None)
     event_record(tenant=None, actor=actor, verb="clock.advanced",
                  data={"from": before.isoformat(), "to": after.isoformat()})
     return after
+
+
+@transaction.atomic
+def incident_open(*, tenant: Tenant, service: str, status: str, title: str, actor: str) -> ServiceIncident:
+    """Support staff inject an incident (Health > Service health shows it; it blocks plan changes
+    of plans that include the service until it is healthy again)."""
+    from django.utils.translation import gettext as _
+
+    from portal.errors import DomainError
+    from portal.models import IncidentStatus, Service
+
+    if service not in Service.values:
+        raise DomainError(_("Unknown service %(service)s.") % {"service": service}, field="service")
+    if status not in IncidentStatus.values:
+        raise DomainError(_("Unknown status %(status)s.") % {"status": status}, field="status")
+    if not title.strip():
+        raise DomainError(_("Give the incident a title."), field="title")
+    incident = ServiceIncident.objects.create(tenant=tenant, service=service, status=status,
+                                              title=title.strip()[:300], opened_at=clock.now())
+    event_record(tenant=tenant, actor=actor, verb="incident.opened", obj=incident,
+                 data={"service": service, "status": status, "title": incident.title})
+    return incident
+
+
+@transaction.atomic
+def incident_update(*, incident_id, status: str, actor: str) -> ServiceIncident:
+    from django.utils.translation import gettext as _
+
+    from portal.errors import DomainError, NotFound
+    from portal.models import IncidentStatus
+
+    incident = ServiceIncident.objects.select_for_update().filter(pk=incident_id).first() if str(
+        incident_id).isdigit() else None
+    if incident is None:
+        raise NotFound(_("No such incident."), code="incident_not_found")
+    if status not in IncidentStatus.values:
+        raise DomainError(_("Unknown status %(status)s.") % {"status": status}, field="status")
+    incident.status = status
+    incident.resolved_at = clock.now() if incident.is_healthy else None
+    incident.save(update_fields=["status", "resolved_at"])
+    event_record(tenant=incident.tenant, actor=actor, verb="incident.updated", obj=incident, data={"status": status})
+    return incident

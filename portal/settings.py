@@ -168,6 +168,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SubscriptionStatusEnum": "billing.models.SubscriptionStatus",
+        "CreditCheckStatusEnum": "billing.models.CreditCheckStatus",
+        "PaymentKindEnum": "billing.models.PaymentKind",
+        "PlanChangeStatusEnum": "planchange.models.PlanChangeStatus",
+        "StepStatusEnum": "planchange.models.PlanChangeStep.Status",
+        "IncidentStatusEnum": "portal.models.IncidentStatus",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------

@@ -1,12 +1,12 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing.api.serializers import InvoiceSerializer, ProductSerializer
-from billing.models import Invoice
-from billing.selectors import product_list
-from billing.services import invoice_pay
+from billing.models import Invoice, PaymentMethod
+from billing.selectors import payment_method_list, product_list
+from billing.services import invoice_pay, payment_method_add_card
 from portal import clock
 from portal.api.mixins import TenantScopedMixin
 
@@ -39,3 +39,31 @@ class InvoiceViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
         invoice = self.get_object()
         invoice_pay(tenant=self.tenant, invoice_id=invoice.pk, actor=request.user.get_username())
         return Response(self.get_serializer(self.get_queryset().get(pk=invoice.pk)).data)
+
+
+class PaymentMethodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentMethod
+        fields = ["id", "kind", "last4", "holder_name", "expiry_month", "expiry_year", "is_default"]
+
+
+class CardSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=40, write_only=True)
+    expiry = serializers.CharField(max_length=7, help_text="MM/YY")
+    holder_name = serializers.CharField(max_length=200)
+
+
+class PaymentMethodViewSet(TenantScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The tenant's payment methods; POST adds a card (only its last four digits are kept)."""
+
+    serializer_class = PaymentMethodSerializer
+
+    def tenant_queryset(self, tenant):
+        return payment_method_list(tenant=tenant)
+
+    @extend_schema(request=CardSerializer, responses={201: PaymentMethodSerializer})
+    def create(self, request, *args, **kwargs):
+        data = CardSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        method = payment_method_add_card(tenant=self.tenant, actor=request.user.get_username(), **data.validated_data)
+        return Response(PaymentMethodSerializer(method).data, status=201)

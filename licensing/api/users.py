@@ -1,7 +1,10 @@
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.response import Response
 
 from licensing.models import DirectoryUser
 from licensing.selectors import user_list
+from licensing.services import user_create
 from portal.api.mixins import TenantScopedMixin
 
 
@@ -19,10 +22,23 @@ class DirectoryUserSerializer(serializers.ModelSerializer):
         fields = ["id", "upn", "display_name", "licenses"]
 
 
-class UserViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
-    """The tenant's directory users with their licenses; ``?search=`` matches name or UPN."""
+class NewUserSerializer(serializers.Serializer):
+    upn = serializers.CharField(max_length=254)
+    display_name = serializers.CharField(max_length=200, required=False, default="")
+
+
+class UserViewSet(TenantScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The tenant's directory users with their licenses; ``?search=`` matches name or UPN;
+    POST adds an (unlicensed) user."""
 
     serializer_class = DirectoryUserSerializer
 
     def tenant_queryset(self, tenant):
         return user_list(tenant=tenant, search=self.request.query_params.get("search", "").strip())
+
+    @extend_schema(request=NewUserSerializer, responses={201: DirectoryUserSerializer})
+    def create(self, request, *args, **kwargs):
+        data = NewUserSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_create(tenant=self.tenant, actor=request.user.get_username(), **data.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data, status=201)

@@ -12,8 +12,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from billing.api.serializers import SubscriptionSerializer
-from billing.models import Subscription
+from billing.models import BillingFrequency, Subscription, Term
 from billing.selectors import subscription_list
+from billing.services import subscription_buy
 from planchange.api.serializers import (
     ClockSerializer,
     PlanChangeRequestSerializer,
@@ -46,8 +47,23 @@ from portal.errors import DomainError
 from portal.services import clock_advance
 
 
+class BuySerializer(drf_serializers.Serializer):
+    sku = drf_serializers.CharField(max_length=64)
+    licenses = drf_serializers.IntegerField(min_value=1, max_value=1_000_000)
+    term = drf_serializers.ChoiceField(choices=Term.choices, default="P1Y")
+    billing_frequency = drf_serializers.ChoiceField(choices=BillingFrequency.choices, default="monthly")
+    payment_method = drf_serializers.IntegerField(required=False, allow_null=True)
+
+
 class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """The caller's tenant's subscriptions; PATCH licenses or recurring billing; cancel."""
+    """The caller's tenant's subscriptions; POST buys one; PATCH licenses or recurring billing; cancel."""
+
+    @extend_schema(request=BuySerializer, responses={201: SubscriptionSerializer})
+    def create(self, request):
+        data = BuySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sub = subscription_buy(tenant=self.tenant, actor=request.user.get_username(), **data.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=sub.pk)).data, status=status.HTTP_201_CREATED)
 
     serializer_class = SubscriptionSerializer
     http_method_names = ["get", "patch", "post", "delete", "head", "options"]

@@ -1,10 +1,12 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from billing.api.views import InvoiceViewSet, ProductViewSet
+from billing.api.views import InvoiceViewSet, PaymentMethodViewSet, ProductViewSet
 from licensing.api.users import UserViewSet
 from licensing.api.views import AssignView, ReplaceView, UnassignView
+from planchange.api.support import SupportCreditCheckViewSet, SupportIncidentViewSet, SupportPlanChangeViewSet
 from planchange.api.views import PlanChangeViewSet, SubscriptionUpgradesView, SubscriptionViewSet, SupportClockView
+from portal.api.tenant_views import EventViewSet, ServiceHealthView
 from portal.api.views import MeView
 
 router = DefaultRouter()
@@ -13,6 +15,11 @@ router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("users", UserViewSet, basename="user")
 router.register("plan-changes", PlanChangeViewSet, basename="plan-change")
+router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
+router.register("events", EventViewSet, basename="event")
+router.register("support/plan-changes", SupportPlanChangeViewSet, basename="support-plan-change")
+router.register("support/credit-checks", SupportCreditCheckViewSet, basename="support-credit-check")
+router.register("support/incidents", SupportIncidentViewSet, basename="support-incident")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
@@ -21,5 +28,6 @@ urlpatterns = [
     path("licenses/unassign/", UnassignView.as_view(), name="licenses-unassign"),
     path("licenses/replace/", ReplaceView.as_view(), name="licenses-replace"),
     path("support/clock/", SupportClockView.as_view(), name="support-clock"),
+    path("service-health/", ServiceHealthView.as_view(), name="service-health"),
     *router.urls,
 ]

@@ -1,0 +1,53 @@
+"""The tenant's audit trail and Health > Service health through the API."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from portal.api.mixins import TenantScopedMixin
+from portal.models import Event, Service, ServiceIncident
+from portal.selectors import incidents_open
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = ["id", "occurred_at", "actor", "verb", "object_type", "object_id", "data"]
+
+
+class EventViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """The tenant's audit trail, newest first."""
+
+    serializer_class = EventSerializer
+
+    def tenant_queryset(self, tenant):
+        return Event.objects.filter(tenant=tenant).order_by("-occurred_at", "-id")
+
+
+class IncidentBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceIncident
+        fields = ["id", "status", "title", "opened_at"]
+
+
+class ServiceHealthView(TenantScopedMixin, GenericAPIView):
+    """Every service with its status and open incidents."""
+
+    queryset_model = ServiceIncident
+    serializer_class = IncidentBriefSerializer
+
+    def tenant_queryset(self, tenant):
+        return incidents_open(tenant=tenant)
+
+    @extend_schema(responses=inline_serializer("ServiceHealth", {
+        "service": serializers.CharField(), "status": serializers.CharField(),
+        "incidents": IncidentBriefSerializer(many=True)}, many=True))
+    def get(self, request):
+        incidents = list(self.get_queryset())
+        rows = []
+        for service in Service:
+            mine = [i for i in incidents if i.service == service.value]
+            rows.append({"service": service.value, "status": mine[0].status if mine else "serviceOperational",
+                         "incidents": IncidentBriefSerializer(mine, many=True).data})
+        return Response(rows)

@@ -12,8 +12,9 @@ from billing.periods import renewal_date
 from billing.selectors import invoice_get, invoice_list, subscription_list
 from billing.services import invoice_pay, subscription_addon_remove
 from portal import clock
-from portal.decorators import tenant_page
+from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
+from portal.roles import BILLING_WRITERS
 
 
 @tenant_page
@@ -54,6 +55,7 @@ def invoice_detail(request, invoice_id):
 
 @require_POST
 @tenant_page
+@writes(BILLING_WRITERS)
 def invoice_pay_now(request, invoice_id):
     try:
         invoice = invoice_pay(tenant=request.tenant, invoice_id=invoice_id, actor=request.user.get_username())
@@ -69,6 +71,7 @@ def invoice_pay_now(request, invoice_id):
 
 @require_POST
 @tenant_page
+@writes(BILLING_WRITERS)
 def addon_remove(request, subscription_id, code):
     try:
         subscription_addon_remove(tenant=request.tenant, subscription_id=subscription_id, code=code,

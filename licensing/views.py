@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 from billing.selectors import subscription_get, subscription_list
 from licensing.selectors import user_list
 from licensing.services import license_assign, license_replace, license_unassign
-from portal.decorators import tenant_page
+from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
+from portal.roles import LICENSE_WRITERS
 
 PAGE_SIZE = 50
 
@@ -38,6 +39,7 @@ def active_users(request):
 
 @require_POST
 @tenant_page
+@writes(LICENSE_WRITERS)
 def manage_licenses(request):
     """Manage product licenses for the selected users: assign, unassign or replace."""
     back = request.POST.get("next", "")

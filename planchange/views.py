@@ -19,8 +19,9 @@ from planchange.services import (
     plan_change_preview,
     plan_change_request,
 )
-from portal.decorators import tenant_page
+from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
+from portal.roles import BILLING_WRITERS
 
 
 def _subscription_context(eligibility) -> dict:
@@ -61,6 +62,7 @@ def _field_errors(exc: DomainError) -> dict:
 
 
 @tenant_page
+@writes(BILLING_WRITERS)
 def checkout(request, subscription_id, sku):
     """MOSA: Checkout — Sold to, Billed to, Items in this order, payment method, Place order."""
     if request.tenant.has_billing_profile:
@@ -115,6 +117,7 @@ def checkout(request, subscription_id, sku):
 
 
 @tenant_page
+@writes(BILLING_WRITERS)
 def change_option(request, subscription_id):
     """MCA: the right-hand pane of "Change to a different subscription option"."""
     eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
@@ -195,6 +198,7 @@ def _outcome(change) -> dict:
 
 @require_POST
 @tenant_page
+@writes(BILLING_WRITERS)
 def cancel_change(request, subscription_id, change_id):
     try:
         plan_change_cancel(tenant=request.tenant, change_id=change_id, actor=request.user.get_username())

@@ -2,7 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from portal.selectors import is_support_staff, tenant_for_user
+from portal.roles import BILLING_WRITERS, LICENSE_WRITERS, may
+from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
 
 # (section, label, url name, [(label, url name), …] shown under it)
 NAV = [
@@ -23,4 +24,8 @@ def shell(request):
     nav = list(NAV) if tenant else []
     if support:
         nav.append(("support", _("Support"), "support:console", []))
-    return {"shell_tenant": tenant, "shell_support": support, "shell_nav": nav}
+    roles = getattr(request, "roles", None)
+    if roles is None:
+        roles = roles_for_user(user=user, tenant=tenant) if tenant else []
+    return {"shell_tenant": tenant, "shell_support": support, "shell_nav": nav,
+            "can_billing": may(roles, BILLING_WRITERS), "can_licenses": may(roles, LICENSE_WRITERS)}

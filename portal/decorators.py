@@ -3,7 +3,8 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from portal.selectors import is_support_staff, tenant_for_user
+from portal.roles import may
+from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
 
 
 def tenant_page(view):
@@ -18,9 +19,25 @@ def tenant_page(view):
                 return redirect("support:console")
             return render(request, "portal/no_tenant.html", status=403)
         request.tenant = tenant
+        request.roles = roles_for_user(user=request.user, tenant=tenant)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def writes(roles):
+    """A page action that changes something: only for these admin roles (inside tenant_page)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in ("GET", "HEAD") and not may(request.roles, roles):
+                return render(request, "portal/forbidden_role.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def support_page(view):

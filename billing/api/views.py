@@ -9,6 +9,7 @@ from billing.selectors import payment_method_list, product_list
 from billing.services import invoice_pay, payment_method_add_card
 from portal import clock
 from portal.api.mixins import TenantScopedMixin
+from portal.roles import BILLING_WRITERS
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
@@ -23,6 +24,8 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
 
 class InvoiceViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """The tenant's invoices; a credit is a line with a negative amount."""
+
+    write_roles = BILLING_WRITERS
 
     serializer_class = InvoiceSerializer
 
@@ -55,6 +58,8 @@ class CardSerializer(serializers.Serializer):
 
 class PaymentMethodViewSet(TenantScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The tenant's payment methods; POST adds a card (only its last four digits are kept)."""
+
+    write_roles = BILLING_WRITERS
 
     serializer_class = PaymentMethodSerializer
 

@@ -6,6 +6,7 @@ from licensing.models import DirectoryUser
 from licensing.selectors import user_list
 from licensing.services import user_create
 from portal.api.mixins import TenantScopedMixin
+from portal.roles import USER_WRITERS
 
 
 class LicenseSerializer(serializers.Serializer):
@@ -30,6 +31,8 @@ class NewUserSerializer(serializers.Serializer):
 class UserViewSet(TenantScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The tenant's directory users with their licenses; ``?search=`` matches name or UPN;
     POST adds an (unlicensed) user."""
+
+    write_roles = USER_WRITERS
 
     serializer_class = DirectoryUserSerializer
 

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from licensing.services import license_assign, license_replace, license_unassign
 from portal.api.mixins import TenantScopedMixin
+from portal.roles import LICENSE_WRITERS
 
 
 class UsersSerializer(serializers.Serializer):
@@ -25,6 +26,8 @@ Result = inline_serializer("LicenseResult", {"count": serializers.IntegerField()
 
 class _LicenseView(TenantScopedMixin, APIView):
     """The services take the caller's tenant, so every user and subscription is scoped."""
+
+    write_roles = LICENSE_WRITERS
 
     input_serializer = UsersSerializer
 

@@ -44,6 +44,7 @@ from portal import clock
 from portal.api.errors import problem
 from portal.api.mixins import IsSupportStaff, TenantScopedMixin
 from portal.errors import DomainError
+from portal.roles import BILLING_WRITERS
 from portal.services import clock_advance
 
 
@@ -57,6 +58,8 @@ class BuySerializer(drf_serializers.Serializer):
 
 class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The caller's tenant's subscriptions; POST buys one; PATCH licenses or recurring billing; cancel."""
+
+    write_roles = BILLING_WRITERS
 
     @extend_schema(request=BuySerializer, responses={201: SubscriptionSerializer})
     def create(self, request):
@@ -129,6 +132,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.H
 class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                         viewsets.GenericViewSet):
     """Plan changes of the caller's tenant: preview, request, follow, cancel."""
+
+    write_roles = BILLING_WRITERS
 
     serializer_class = PlanChangeSerializer
 

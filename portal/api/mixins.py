@@ -7,9 +7,10 @@ hands subclasses only the caller's tenant; a subclass that defines its own
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 
-from portal.selectors import is_support_staff, tenant_for_user
+from portal.roles import may
+from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
 
 
 class IsTenantAdmin(BasePermission):
@@ -17,6 +18,17 @@ class IsTenantAdmin(BasePermission):
 
     def has_permission(self, request, view):
         return getattr(view, "tenant", None) is not None
+
+
+class HasWriteRole(BasePermission):
+    """Reads for every tenant role; writes only for the roles the view names (none by default)."""
+
+    message = _("Your admin role can't make this change.")
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True
+        return may(view.roles, view.write_roles)
 
 
 class IsSupportStaff(BasePermission):
@@ -27,8 +39,10 @@ class IsSupportStaff(BasePermission):
 
 
 class TenantScopedMixin:
-    permission_classes = [IsAuthenticated, IsTenantAdmin]
+    permission_classes = [IsAuthenticated, IsTenantAdmin, HasWriteRole]
     tenant = None
+    roles: list[str] = []
+    write_roles: frozenset = frozenset()  # fail closed: a view that writes names who may
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -40,6 +54,7 @@ class TenantScopedMixin:
     def initial(self, request, *args, **kwargs):
         # Authentication is lazy: resolve the tenant once the user is known.
         self.tenant = tenant_for_user(user=request.user)
+        self.roles = roles_for_user(user=request.user, tenant=self.tenant) if self.tenant else []
         super().initial(request, *args, **kwargs)
 
     def get_queryset(self):

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.services import credit_checks_complete_due
-from planchange.models import IdempotencyRecord, PlanChange, PlanChangeStep
+from planchange.models import IdempotencyRecord, PlanChange, PlanChangeStep, Quote
 from portal import clock
 from portal.services import event_record
 
@@ -58,6 +58,12 @@ def stalled_changes_requeue() -> list[int]:
     return ids
 
 
+def quotes_expire() -> int:
+    """Quotes a day past their expiry that no change used: nobody can place them any more."""
+    used = PlanChange.objects.filter(quote__isnull=False).values("quote_id")
+    return Quote.objects.filter(expires_at__lt=clock.now() - timedelta(days=1)).exclude(pk__in=used).delete()[0]
+
+
 def idempotency_records_expire() -> int:
     return IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()[0]
 
@@ -71,4 +77,5 @@ def sweep_run() -> dict:
         "requeued": requeued,
         "credit_checks_completed": credit_checks_complete_due(),
         "idempotency_keys_expired": idempotency_records_expire(),
+        "quotes_expired": quotes_expire(),
     }

@@ -27,8 +27,11 @@ from portal.roles import BILLING_WRITERS
 def _subscription_context(eligibility) -> dict:
     """What the subscription details page shows (also behind the Change plan pane)."""
     sub = eligibility.subscription
+    live = live_change_for(subscription=sub)
     return {
-        "live_change": live_change_for(subscription=sub),
+        "live_change": live,
+        # The page already shows this subscription's own change; don't list it as a blocker too.
+        "why_blockers": [b for b in eligibility.blockers if not (live and b.code == "change_in_progress")],
         "created_by": completed_change_creating(subscription=sub),
         "section": "billing",
         "sub": sub,

@@ -446,3 +446,27 @@ def test_the_task_retries_only_transient_errors_with_bounded_backoff():
     assert set(run_change.autoretry_for) == set(workflow.TRANSIENT)
     assert (run_change.max_retries, run_change.retry_backoff_max, run_change.acks_late) == (8, 60, True)
     assert run_change.name == "planchange.run_change"
+
+
+def test_old_unused_quotes_are_swept_and_used_ones_kept(contoso):
+    from planchange.models import Quote
+
+    tenant, admin, std, *_ = contoso
+    unused = plan_change_preview(tenant=tenant, actor="a", subscription_id=std.pk, target_sku="SPB")
+    used = plan_change_preview(tenant=tenant, actor="a", subscription_id=std.pk, target_sku="SPB")
+    plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB", quote_id=used.pk)
+    assert sweep_run()["quotes_expired"] == 0
+    clock.advance(days=2)
+    assert sweep_run()["quotes_expired"] == 1
+    assert list(Quote.objects.values_list("pk", flat=True)) == [used.pk]
+    assert unused.pk != used.pk
+
+
+def test_the_own_change_is_not_listed_as_a_blocker_on_its_page(client, contoso):
+    tenant, admin, std, *_ = contoso
+    plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+    client.force_login(admin)
+    response = client.get(f"/billing/products/{std.pk}/")
+    assert "Change to Microsoft 365 Business Premium" in page_text(response)
+    assert 'data-testid="why-panel"' not in response.content.decode()
+    assert "not available while this subscription's change is under way." in page_text(response)

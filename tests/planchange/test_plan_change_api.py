@@ -2,15 +2,16 @@
 
 import threading
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from billing.models import Subscription
 from planchange import workflow
 from planchange.models import IdempotencyRecord, PlanChange
+from portal import clock
 from tests.factories import (
     BillingProfileFactory,
     LicenseFactory,
@@ -278,9 +279,9 @@ def _concurrently(n, fn):
     return results
 
 
-@pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_requests_with_different_keys_make_exactly_one_change(at_date):
-    at_date("2026-06-16")
+def _post_concurrently(n, key_of) -> tuple[list, Subscription]:
+    """n API clients post the same change at once (key_of(i) is each one's Idempotency-Key)."""
+    clock.set_date(date(2026, 6, 16))
     tenant = TenantFactory()
     card = PaymentMethodFactory(tenant=tenant, is_default=True)
     std = SubscriptionFactory(tenant=tenant, licenses=25, payment_method=card)
@@ -289,31 +290,23 @@ def test_twenty_concurrent_requests_with_different_keys_make_exactly_one_change(
     def request(i):
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        response = post_change(api, {"subscription": std.pk, "target_sku": "SPB"}, f"key-{i}")
-        return response.status_code, response.json().get("code")
-
-    results = _concurrently(20, request)
-    assert sorted(results, key=str).count((202, None)) == 1, results
-    assert all(r == (409, "change_in_progress") for r in results if r != (202, None)), results
-    assert PlanChange.objects.filter(subscription=std).count() == 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_requests_with_the_same_key_make_one_change(at_date):
-    at_date("2026-06-16")
-    tenant = TenantFactory()
-    card = PaymentMethodFactory(tenant=tenant, is_default=True)
-    std = SubscriptionFactory(tenant=tenant, licenses=25, payment_method=card)
-    token = token_for(admin_of(tenant))
-
-    def request(i):
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        response = post_change(api, {"subscription": std.pk, "target_sku": "SPB"}, "same-key")
+        response = post_change(api, {"subscription": std.pk, "target_sku": "SPB"}, key_of(i))
         return response.status_code, response.json().get("id") or response.json().get("code")
 
-    results = _concurrently(8, request)
+    return _concurrently(n, request), std
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_requests_with_different_keys_make_exactly_one_change():
+    results, std = _post_concurrently(20, lambda i: f"key-{i}")
+    change = PlanChange.objects.get(subscription=std)
+    assert results.count((202, change.pk)) == 1, results
+    assert all(r == (409, "change_in_progress") for r in results if r != (202, change.pk)), results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_the_same_key_make_one_change():
+    results, std = _post_concurrently(8, lambda i: "same-key")
     change = PlanChange.objects.get(subscription=std)
     assert (202, change.pk) in results
     assert all(r in ((202, change.pk), (409, "request_in_progress")) for r in results), results
-    assert Decimal(1) == PlanChange.objects.filter(subscription=std).count()

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from portal.models import AdminMembership, ServiceIncident, Tenant
+from portal.models import AdminMembership, IncidentStatus, Service, ServiceIncident, Tenant
 
 
 def tenant_for_user(*, user: AbstractBaseUser) -> Tenant | None:
@@ -30,3 +30,16 @@ def incidents_open(*, tenant: Tenant):
     healthy = [s.value for s in ServiceIncident.HEALTHY]
     return ServiceIncident.objects.filter(tenant=tenant).exclude(status__in=healthy)
 
+
+
+def service_health(*, tenant: Tenant) -> list[dict]:
+    """Every service with its status and open incidents, unhealthy services first
+    (one query). A service without an open incident is operational."""
+    incidents = list(incidents_open(tenant=tenant))
+    rows = []
+    for service in Service:
+        mine = [i for i in incidents if i.service == service.value]
+        rows.append({"service": service, "incidents": mine,
+                     "status": mine[0].status if mine else IncidentStatus.SERVICE_OPERATIONAL})
+    rows.sort(key=lambda r: (not r["incidents"], str(r["service"].label)))
+    return rows

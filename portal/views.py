@@ -1,12 +1,12 @@
-"""Pages of the shell: home, the pages later issues fill, and the support console."""
+"""Pages of the shell: home and Health > Service health."""
 
 from django.shortcuts import render
 
 from billing.selectors import subscription_list
 from portal import clock
 from portal.decorators import tenant_page
-from portal.models import Service
 from portal.selectors import incidents_open, roles_for_user
+from portal.selectors import service_health as service_health_rows  # the view has the same name
 
 
 @tenant_page
@@ -23,17 +23,8 @@ def home(request):
     })
 
 
-def _not_built(request, *, title, section):
-    return render(request, "portal/not_built.html", {"title": title, "section": section})
-
-
 @tenant_page
 def service_health(request):
     """Health > Service health: each service's state and its open incidents."""
-    open_incidents = list(incidents_open(tenant=request.tenant))
-    rows = []
-    for service in Service:
-        incidents = [i for i in open_incidents if i.service == service.value]
-        rows.append({"service": service, "incidents": incidents, "healthy": not incidents})
-    rows.sort(key=lambda r: (r["healthy"], str(r["service"].label)))
-    return render(request, "portal/service_health.html", {"section": "health", "rows": rows})
+    return render(request, "portal/service_health.html", {
+        "section": "health", "rows": service_health_rows(tenant=request.tenant)})

@@ -6,8 +6,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from portal.api.mixins import TenantScopedMixin
-from portal.models import Event, Service, ServiceIncident
-from portal.selectors import incidents_open
+from portal.models import Event, ServiceIncident
+from portal.selectors import incidents_open, service_health
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -44,10 +44,8 @@ class ServiceHealthView(TenantScopedMixin, GenericAPIView):
         "service": serializers.CharField(), "status": serializers.CharField(),
         "incidents": IncidentBriefSerializer(many=True)}, many=True))
     def get(self, request):
-        incidents = list(self.get_queryset())
-        rows = []
-        for service in Service:
-            mine = [i for i in incidents if i.service == service.value]
-            rows.append({"service": service.value, "status": mine[0].status if mine else "serviceOperational",
-                         "incidents": IncidentBriefSerializer(mine, many=True).data})
-        return Response(rows)
+        return Response([
+            {"service": row["service"].value, "status": str(row["status"]),
+             "incidents": IncidentBriefSerializer(row["incidents"], many=True).data}
+            for row in service_health(tenant=self.tenant)
+        ])

@@ -63,3 +63,12 @@ def add_business_days(start: date, count: int) -> date:
         if is_business_day(day):
             count -= 1
     return day
+
+
+def latest_start_due(day: date, count: int) -> date:
+    """The latest start date whose ``count`` business days have all passed by ``day``
+    (what was started on or before it is due)."""
+    start = day
+    while add_business_days(start, count) > day:
+        start -= timedelta(days=1)
+    return start

@@ -46,3 +46,15 @@ def test_offset_is_shared_through_the_database():
 
     clock.set_date(timezone.now().date() + timedelta(days=10))
     assert SimulationClock.objects.get(pk=1).offset == timedelta(days=10)
+
+
+@pytest.mark.parametrize(("day", "expected"), [
+    (date(2026, 6, 17), date(2026, 6, 15)),  # Wed: Monday's are due
+    (date(2026, 6, 16), date(2026, 6, 14)),  # Tue: Friday's and the weekend's
+    (date(2026, 6, 15), date(2026, 6, 11)),  # Mon: Thursday's
+    (date(2026, 6, 20), date(2026, 6, 17)),  # Sat: Wednesday's (Thursday's end on Monday)
+])
+def test_latest_start_due_agrees_with_add_business_days(day, expected):
+    assert clock.latest_start_due(day, 2) == expected
+    assert clock.add_business_days(expected, 2) <= day
+    assert clock.add_business_days(expected + timedelta(days=1), 2) > day

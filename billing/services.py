@@ -1,14 +1,28 @@
 """Writes of billing. Every state change locks its rows and records an audit event."""
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from billing.models import CreditCheck, Invoice, InvoiceLine, Subscription, SubscriptionAddOn
+from billing.models import (
+    CreditCheck,
+    Invoice,
+    InvoiceLine,
+    Offer,
+    PaymentMethod,
+    Product,
+    Subscription,
+    SubscriptionAddOn,
+)
+from billing.periods import add_months
+from billing.proration import Side, charge_line
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
+from portal.selectors import by_id
 from portal.services import event_record
 
 CREDIT_CHECK_BUSINESS_DAYS = 2
@@ -36,7 +50,8 @@ def credit_checks_complete_due() -> int:
     return done
 
 
-def _locked_subscription(tenant, subscription_id) -> Subscription:
+def subscription_lock(*, tenant, subscription_id) -> Subscription:
+    """The tenant's subscription, row-locked for the rest of the transaction (404 otherwise)."""
     try:
         return Subscription.objects.select_for_update().select_related("product").get(
             tenant=tenant, pk=subscription_id)
@@ -45,8 +60,6 @@ def _locked_subscription(tenant, subscription_id) -> Subscription:
 
 
 def _require_no_change_under_way(sub: Subscription) -> None:
-    from django.apps import apps
-
     plan_change = apps.get_model("planchange", "PlanChange")
     if plan_change.objects.filter(subscription=sub, status__in=("queued", "running")).exists():
         raise Conflict(_("A plan change of this subscription is in progress."), code="change_in_progress")
@@ -55,7 +68,7 @@ def _require_no_change_under_way(sub: Subscription) -> None:
 @transaction.atomic
 def subscription_addon_remove(*, tenant, subscription_id, code: str, actor: str) -> None:
     """Remove an add-on ("you can add it back later if you still need it")."""
-    sub = _locked_subscription(tenant, subscription_id)
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     _require_no_change_under_way(sub)
     deleted, _detail = SubscriptionAddOn.objects.filter(subscription=sub, addon__code=code).delete()
     if not deleted:
@@ -67,12 +80,10 @@ def subscription_addon_remove(*, tenant, subscription_id, code: str, actor: str)
 def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
     """Cancel a subscription nobody uses any more. Licenses still assigned must be moved or
     unassigned first, so no user loses service by surprise."""
-    sub = _locked_subscription(tenant, subscription_id)
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     if sub.status != Subscription.Status.ACTIVE:
         raise Conflict(_("Only an active subscription can be cancelled."), code="subscription_not_active")
     _require_no_change_under_way(sub)
-    from django.apps import apps
-
     assigned = apps.get_model("licensing", "LicenseAssignment").objects.filter(subscription=sub).count()
     if assigned:
         raise DomainError(
@@ -174,12 +185,10 @@ def invoice_post_lines(
 @transaction.atomic
 def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: str) -> Subscription:
     """Buy or remove licenses. Removing below the assigned count is refused: unassign first."""
-    sub = _locked_subscription(tenant, subscription_id)
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     _require_no_change_under_way(sub)
     if sub.status != Subscription.Status.ACTIVE:
         raise Conflict(_("Only an active subscription's licenses can change."), code="subscription_not_active")
-    from django.apps import apps
-
     assigned = apps.get_model("licensing", "LicenseAssignment").objects.filter(subscription=sub).count()
     if licenses < max(assigned, 1):
         raise DomainError(_("%(assigned)d licenses are assigned; unassign licenses before you remove them.")
@@ -198,7 +207,7 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
 
 @transaction.atomic
 def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool, actor: str) -> Subscription:
-    sub = _locked_subscription(tenant, subscription_id)
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     _require_no_change_under_way(sub)
     if sub.recurring_billing != enabled:
         sub.recurring_billing = enabled
@@ -221,8 +230,6 @@ def _luhn_ok(digits: str) -> bool:
 @transaction.atomic
 def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: str, actor: str):
     """Add a card. Only its last four digits are kept; the number itself is never stored."""
-    from billing.models import PaymentMethod
-
     errors = {}
     digits = "".join(ch for ch in number if not ch.isspace() and ch != "-")
     if not digits.isdigit() or not 12 <= len(digits) <= 19:
@@ -254,7 +261,7 @@ def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: st
 @transaction.atomic
 def credit_check_decide(*, check_id, approve: bool, actor: str) -> CreditCheck:
     """Support staff decide a pending credit check before the two business days are up."""
-    check = CreditCheck.objects.select_for_update().filter(pk=check_id).first() if str(check_id).isdigit() else None
+    check = by_id(CreditCheck.objects.select_for_update(), check_id)
     if check is None:
         raise NotFound(_("No such credit check."), code="credit_check_not_found")
     if check.status != CreditCheck.Status.PENDING:
@@ -271,9 +278,6 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
                      payment_method=None) -> Subscription:
     """Buy a subscription: active from today, its first billing period charged at once (MOSA:
     an invoice today; MCA: the billing profile's next monthly invoice)."""
-    from billing.models import Offer, PaymentMethod, Product
-    from billing.proration import Side, charge_line
-
     product = Product.objects.filter(sku=sku).first()
     if product is None:
         raise DomainError(_("Unknown plan %(sku)s.") % {"sku": sku}, code="unknown_sku", field="sku")
@@ -292,8 +296,8 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
     method = None
     if profile is None:
         methods = PaymentMethod.objects.filter(tenant=tenant)
-        method = (methods.filter(pk=payment_method).first() if str(payment_method or "").isdigit()
-                  else None if payment_method not in (None, "") else methods.filter(is_default=True).first())
+        method = (methods.filter(is_default=True).first() if payment_method in (None, "")
+                  else by_id(methods, payment_method))
         if method is None:
             raise DomainError(_("Choose one of your organization's payment methods."),
                               code="unknown_payment_method", field="payment_method")
@@ -319,10 +323,6 @@ def lines_bill(*, tenant, billing_profile, card: bool, effective, key: str, numb
     """Where a day's charges go: without a billing profile (MOSA), an invoice of their own dated
     that day (``key``/``number``), paid at once by card or due in 30 days; with one (MCA), the
     profile's monthly invoice of the first of next month, due 30 days after."""
-    from datetime import timedelta
-
-    from billing.periods import add_months
-
     if billing_profile is None:
         return invoice_post_lines(tenant=tenant, key=key, number=number, issue_date=effective,
                                   due_date=effective if card else effective + timedelta(days=30),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Subscription
 from licensing.models import DirectoryUser, LicenseAssignment
-from portal.errors import Conflict, DomainError, NotFound, user_list
+from portal.errors import Conflict, DomainError, NotFound, short_list
 from portal.models import Tenant
 from portal.services import event_record
 
@@ -37,7 +37,7 @@ def _users(tenant: Tenant, upns) -> list[DirectoryUser]:
     users = list(DirectoryUser.objects.filter(tenant=tenant, upn__in=wanted))
     unknown = sorted(set(wanted) - {u.upn for u in users})
     if unknown:
-        raise DomainError(_("These users aren't in your organization: %(users)s.") % {"users": user_list(unknown)},
+        raise DomainError(_("These users aren't in your organization: %(users)s.") % {"users": short_list(unknown)},
                           code="unknown_users", users=unknown)
     return users
 
@@ -83,7 +83,7 @@ def license_unassign(*, tenant: Tenant, subscription_id: int, upns, actor: str) 
     without = sorted(u.upn for u in users if u.pk not in holding)
     if without:
         raise DomainError(_("These users don't have a license of %(product)s: %(users)s.")
-                          % {"product": sub.product.name, "users": user_list(without)},
+                          % {"product": sub.product.name, "users": short_list(without)},
                           code="user_not_licensed", users=without)
     removed, _detail = assignments.delete()
     event_record(tenant=tenant, actor=actor, verb="licenses.unassigned", obj=sub,
@@ -107,7 +107,7 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
     without = sorted(u.upn for u in users if u.pk not in holding)
     if without:
         raise DomainError(_("These users don't have a license of %(product)s: %(users)s.")
-                          % {"product": source.product.name, "users": user_list(without)},
+                          % {"product": source.product.name, "users": short_list(without)},
                           code="user_not_licensed", users=without)
     already = set(LicenseAssignment.objects.filter(subscription=target, user__in=users)
                   .values_list("user_id", flat=True))

@@ -68,11 +68,12 @@ def eligibility_context(*, subscription: Subscription, exclude_change_id: int | 
     tenant = subscription.tenant
     today = clock.today()
     healthy = [s.value for s in ServiceIncident.HEALTHY]
-    invoices = Invoice.objects.none()
+    overdue = []  # only an invoice payer's unpaid invoices block (the article's row says so)
     if subscription.payment == PaymentKind.INVOICE:
         invoices = Invoice.objects.filter(tenant=tenant, due_date__lt=today, total__gt=F("paid"))
         if subscription.billing_profile_id:
             invoices = invoices.filter(billing_profile_id=subscription.billing_profile_id)
+        overdue = list(invoices.order_by("due_date"))
     return EligibilityContext(
         tenant=tenant,
         subscription=subscription,
@@ -90,7 +91,7 @@ def eligibility_context(*, subscription: Subscription, exclude_change_id: int | 
             Subscription.objects.filter(tenant=tenant, product_id=subscription.product_id,
                                         status=Subscription.Status.ACTIVE).order_by("id")
         ),
-        overdue_invoices=list(invoices.order_by("due_date")) if subscription.payment == PaymentKind.INVOICE else [],
+        overdue_invoices=overdue,
     )
 
 

@@ -12,17 +12,26 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from billing.models import Offer, PaymentKind, PaymentMethod, Product, Subscription
 from billing.periods import renewal_date
 from billing.proration import Line, Side, change_lines, totals
 from billing.selectors import subscription_get
+from billing.services import (
+    payment_method_add_card,
+    subscription_licenses_set,
+    subscription_lock,
+    subscription_recurring_billing_set,
+)
+from billing.services import subscription_cancel as billing_cancel
 from planchange.eligibility import eligibility_check
 from planchange.models import PlanChange, PlanChangeStep, Quote
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.models import Tenant
+from portal.selectors import by_id
 from portal.services import event_record
 
 
@@ -116,8 +125,7 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     method = None
     if not tenant.has_billing_profile:
         if payment_method not in (None, ""):
-            method = PaymentMethod.objects.filter(tenant=tenant, pk=payment_method).first() if str(
-                payment_method).isdigit() else None
+            method = by_id(PaymentMethod.objects.filter(tenant=tenant), payment_method)
             if method is None:
                 raise DomainError(_("Choose one of your organization's payment methods."),
                                   code="unknown_payment_method", field="payment_method")
@@ -137,7 +145,8 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     )
 
 
-def _require_allowed(inputs: ChangeInputs, *, exclude_change_id=None) -> None:
+def change_require_allowed(inputs: ChangeInputs, *, exclude_change_id=None) -> None:
+    """Raise Blocked with every blocker of the subscription and of the target plan."""
     eligibility = eligibility_check(subscription=inputs.subscription, exclude_change_id=exclude_change_id)
     blockers = list(eligibility.blockers)
     target = next(t for t in eligibility.targets if t.product.pk == inputs.target.pk)
@@ -147,9 +156,14 @@ def _require_allowed(inputs: ChangeInputs, *, exclude_change_id=None) -> None:
                       blockers=[b.as_dict() for b in blockers])
 
 
-def _inputs(*, tenant, subscription_id, target_sku, licenses, schedule, term, billing_frequency,
-            payment_method) -> ChangeInputs:
-    subscription = subscription_get(tenant=tenant, subscription_id=subscription_id)  # Http404 for others'
+def change_inputs(*, tenant, subscription_id, target_sku, licenses, schedule, term, billing_frequency,
+                  payment_method) -> ChangeInputs:
+    """A request's fields checked against the tenant's subscription (the preview, the request
+    and the workflow's validate and bill steps all start here)."""
+    try:
+        subscription = subscription_get(tenant=tenant, subscription_id=subscription_id)
+    except Http404 as exc:  # missing or another tenant's: the same answer
+        raise NotFound(_("No such subscription."), code="subscription_not_found") from exc
     return _resolve(tenant=tenant, subscription=subscription, target_sku=target_sku, licenses=licenses,
                     schedule=schedule, term=term, billing_frequency=billing_frequency,
                     payment_method=payment_method)
@@ -159,10 +173,10 @@ def _inputs(*, tenant, subscription_id, target_sku, licenses, schedule, term, bi
 def plan_change_preview(*, tenant: Tenant, actor: str, subscription_id, target_sku: str, licenses=None,
                         schedule: str = "now", term=None, billing_frequency=None, payment_method=None) -> Quote:
     """A quote: the same lines the bill step will post for the same date, kept binding for a while."""
-    inputs = _inputs(tenant=tenant, subscription_id=subscription_id, target_sku=target_sku, licenses=licenses,
+    inputs = change_inputs(tenant=tenant, subscription_id=subscription_id, target_sku=target_sku, licenses=licenses,
                      schedule=schedule, term=term, billing_frequency=billing_frequency,
                      payment_method=payment_method)
-    _require_allowed(inputs)
+    change_require_allowed(inputs)
     lines = inputs.lines()
     credit, charge, total = totals(lines)
     digest, basis = inputs.fingerprint()
@@ -177,11 +191,6 @@ def plan_change_preview(*, tenant: Tenant, actor: str, subscription_id, target_s
     event_record(tenant=tenant, actor=actor, verb="plan_change.quoted", obj=quote,
                  data={"subscription": inputs.subscription.pk, "target": inputs.target.sku, "total": str(total)})
     return quote
-
-
-def _lock_subscription(tenant, subscription_id) -> None:
-    if not Subscription.objects.select_for_update().filter(tenant=tenant, pk=subscription_id).exists():
-        raise NotFound(_("No such subscription."), code="subscription_not_found")
 
 
 def _cancel_scheduled(*, subscription_id, actor: str, reason: str) -> PlanChange | None:
@@ -214,7 +223,7 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
         subscription_id = int(subscription_id)
     except (TypeError, ValueError) as exc:
         raise NotFound(_("No such subscription."), code="subscription_not_found") from exc
-    _lock_subscription(tenant, subscription_id)
+    subscription_lock(tenant=tenant, subscription_id=subscription_id)
     live = PlanChange.objects.filter(subscription_id=subscription_id,
                                      status__in=(PlanChange.Status.QUEUED, PlanChange.Status.RUNNING))
     if live.exists():
@@ -225,10 +234,10 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
     elif PlanChange.objects.filter(subscription_id=subscription_id, status=PlanChange.Status.SCHEDULED).exists():
         raise Conflict(_("A change of this subscription is already scheduled; cancel it first."),
                        code="change_in_progress")
-    inputs = _inputs(tenant=tenant, subscription_id=subscription_id, target_sku=target_sku, licenses=licenses,
+    inputs = change_inputs(tenant=tenant, subscription_id=subscription_id, target_sku=target_sku, licenses=licenses,
                      schedule=schedule, term=term, billing_frequency=billing_frequency,
                      payment_method=payment_method)
-    _require_allowed(inputs)
+    change_require_allowed(inputs)
     quote = _quote_that_holds(tenant=tenant, quote_id=quote_id, inputs=inputs) if quote_id else None
     scheduled = inputs.at_renewal
     try:
@@ -256,7 +265,7 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
 
 
 def _quote_that_holds(*, tenant, quote_id, inputs: ChangeInputs) -> Quote:
-    quote = Quote.objects.filter(tenant=tenant, pk=quote_id).first() if str(quote_id).isdigit() else None
+    quote = by_id(Quote.objects.filter(tenant=tenant), quote_id)
     if quote is None:
         raise NotFound(_("No such quote."), code="quote_not_found")
     if quote.expires_at <= clock.now():
@@ -271,8 +280,7 @@ def _quote_that_holds(*, tenant, quote_id, inputs: ChangeInputs) -> Quote:
 @transaction.atomic
 def plan_change_cancel(*, tenant: Tenant, change_id, actor: str) -> PlanChange:
     """Cancel a scheduled change (a change already queued or running can't be cancelled)."""
-    change = PlanChange.objects.select_for_update().filter(tenant=tenant, pk=change_id).first() if str(
-        change_id).isdigit() else None
+    change = by_id(PlanChange.objects.select_for_update().filter(tenant=tenant), change_id)
     if change is None:
         raise NotFound(_("No such plan change."), code="plan_change_not_found")
     if change.status != PlanChange.Status.SCHEDULED:
@@ -286,10 +294,8 @@ def subscription_update(*, tenant: Tenant, subscription_id, actor: str, licenses
                         recurring_billing=None) -> Subscription:
     """PATCH a subscription: its licenses or its recurring billing. Refused while a change is
     under way; turning recurring billing off cancels a change scheduled for renewal."""
-    from billing.services import subscription_licenses_set, subscription_recurring_billing_set
-
     if recurring_billing is False:
-        _lock_subscription(tenant, subscription_id)
+        subscription_lock(tenant=tenant, subscription_id=subscription_id)
         _cancel_scheduled(subscription_id=subscription_id, actor=actor,
                           reason="recurring billing was turned off, so the subscription won't renew")
     if recurring_billing is not None:
@@ -303,9 +309,7 @@ def subscription_update(*, tenant: Tenant, subscription_id, actor: str, licenses
 @transaction.atomic
 def subscription_cancel(*, tenant: Tenant, subscription_id, actor: str) -> Subscription:
     """Cancel a subscription (billing's rules); a change scheduled for its renewal goes with it."""
-    from billing.services import subscription_cancel as billing_cancel
-
-    _lock_subscription(tenant, subscription_id)
+    subscription_lock(tenant=tenant, subscription_id=subscription_id)
     _cancel_scheduled(subscription_id=subscription_id, actor=actor, reason="the subscription was cancelled")
     return billing_cancel(tenant=tenant, subscription_id=subscription_id, actor=actor)
 
@@ -315,8 +319,6 @@ def checkout_place_order(*, tenant: Tenant, user, subscription_id, target_sku: s
                          payment_choice: str, card: dict, quote_id=None) -> PlanChange:
     """MOSA Checkout's Place order: pay with one of the tenant's payment methods or a new card,
     and request the change. One transaction: a refused order keeps no new card."""
-    from billing.services import payment_method_add_card
-
     if payment_choice == "new":
         payment_method = payment_method_add_card(tenant=tenant, actor=user.get_username(), **card).pk
     elif payment_choice:
@@ -331,7 +333,7 @@ def checkout_place_order(*, tenant: Tenant, user, subscription_id, target_sku: s
 @transaction.atomic
 def plan_change_retry(*, change_id, actor: str) -> PlanChange:
     """Support staff: run a stuck change's failed step again (after fixing what broke it)."""
-    change = PlanChange.objects.select_for_update().filter(pk=change_id).first() if str(change_id).isdigit() else None
+    change = by_id(PlanChange.objects.select_for_update(), change_id)
     if change is None:
         raise NotFound(_("No such plan change."), code="plan_change_not_found")
     failed = change.steps.filter(status=PlanChangeStep.Status.FAILED).first()

@@ -21,7 +21,7 @@ from billing.proration import Line
 from billing.services import lines_bill
 from licensing.models import LicenseAssignment
 from planchange.models import PlanChange, PlanChangeStep
-from planchange.services import Blocked, _inputs, _require_allowed
+from planchange.services import Blocked, change_inputs, change_require_allowed
 from portal import clock
 from portal.errors import DomainError
 from portal.services import event_record
@@ -127,11 +127,11 @@ def step_validate(change_id: int) -> None:
             return
         Subscription.objects.select_for_update().filter(pk=change.subscription_id).exists()
         try:
-            inputs = _inputs(tenant=change.tenant, subscription_id=change.subscription_id,
+            inputs = change_inputs(tenant=change.tenant, subscription_id=change.subscription_id,
                              target_sku=change.target_product.sku, licenses=change.licenses,
                              schedule=change.schedule, term=change.term, billing_frequency=change.billing_frequency,
                              payment_method=change.payment_method_id)
-            _require_allowed(inputs, exclude_change_id=change.pk)
+            change_require_allowed(inputs, exclude_change_id=change.pk)
         except Blocked as exc:
             codes = [b["code"] for b in exc.extra["blockers"]]
             _fail_change(change, "validate", code="blocked", detail=", ".join(codes), blockers=codes)
@@ -237,7 +237,7 @@ def _change_lines(change: PlanChange) -> list[Line]:
     quote = change.quote
     if quote is not None and quote.effective_date == change.effective_date:
         return [Line.from_dict(line) for line in quote.lines]
-    inputs = _inputs(tenant=change.tenant, subscription_id=change.subscription_id,
+    inputs = change_inputs(tenant=change.tenant, subscription_id=change.subscription_id,
                      target_sku=change.target_product.sku, licenses=change.licenses, schedule=change.schedule,
                      term=change.term, billing_frequency=change.billing_frequency,
                      payment_method=change.payment_method_id)

@@ -27,7 +27,7 @@ class NotFound(DomainError):
     code = "not_found"
 
 
-def user_list(items, limit: int = 5) -> str:
+def short_list(items, limit: int = 5) -> str:
     """``a, b, c and 2 more`` for error messages about several users."""
     items = list(items)
     shown = ", ".join(items[:limit])

@@ -5,6 +5,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from portal.models import AdminMembership, IncidentStatus, Service, ServiceIncident, Tenant
 
 
+def by_id(queryset, raw_id):
+    """The object with this id, or None when there is none or the id isn't a number
+    (ids arrive as text from forms and URLs)."""
+    try:
+        return queryset.filter(pk=int(raw_id)).first()
+    except (TypeError, ValueError):
+        return None
+
+
 def tenant_for_user(*, user: AbstractBaseUser) -> Tenant | None:
     """The tenant an admin belongs to, or None (support staff, or no membership)."""
     if not user.is_authenticated:

@@ -2,11 +2,13 @@
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from portal import clock
-from portal.models import Event, ServiceIncident, Tenant
-from portal.selectors import tenant_for_user
+from portal.errors import DomainError, NotFound
+from portal.models import Event, IncidentStatus, Service, ServiceIncident, Tenant
+from portal.selectors import by_id, tenant_for_user
 
 
 def event_record(
@@ -54,10 +56,6 @@ def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
 @transaction.atomic
 def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None):
     """Move the simulation clock forward (support staff). Never backwards."""
-    from django.utils.translation import gettext as _
-
-    from portal.errors import DomainError
-
     before = clock.today()
     if to is not None:
         if to < before:
@@ -76,11 +74,6 @@ def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None)
 def incident_open(*, tenant: Tenant, service: str, status: str, title: str, actor: str) -> ServiceIncident:
     """Support staff inject an incident (Health > Service health shows it; it blocks plan changes
     of plans that include the service until it is healthy again)."""
-    from django.utils.translation import gettext as _
-
-    from portal.errors import DomainError
-    from portal.models import IncidentStatus, Service
-
     if service not in Service.values:
         raise DomainError(_("Unknown service %(service)s.") % {"service": service}, field="service")
     if status not in IncidentStatus.values:
@@ -96,13 +89,7 @@ def incident_open(*, tenant: Tenant, service: str, status: str, title: str, acto
 
 @transaction.atomic
 def incident_update(*, incident_id, status: str, actor: str) -> ServiceIncident:
-    from django.utils.translation import gettext as _
-
-    from portal.errors import DomainError, NotFound
-    from portal.models import IncidentStatus
-
-    incident = ServiceIncident.objects.select_for_update().filter(pk=incident_id).first() if str(
-        incident_id).isdigit() else None
+    incident = by_id(ServiceIncident.objects.select_for_update(), incident_id)
     if incident is None:
         raise NotFound(_("No such incident."), code="incident_not_found")
     if status not in IncidentStatus.values:

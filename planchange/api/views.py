@@ -1,8 +1,6 @@
 """The plan-change API, subscription edits that touch scheduled changes, and support's clock."""
 
 from django.db import transaction
-from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
@@ -14,7 +12,7 @@ from rest_framework.response import Response
 from billing.api.serializers import SubscriptionSerializer
 from billing.models import BillingFrequency, Subscription, Term
 from billing.selectors import subscription_list
-from billing.services import subscription_buy
+from billing.services import subscription_addon_remove, subscription_buy
 from planchange.api.serializers import (
     ClockSerializer,
     PlanChangeRequestSerializer,
@@ -102,8 +100,6 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
     @action(detail=True, methods=["delete"], url_path=r"addons/(?P<code>[A-Z0-9_]+)")
     def remove_addon(self, request, pk, code):
         """Remove an add-on (one that blocks a plan change can be added back later)."""
-        from billing.services import subscription_addon_remove
-
         subscription = self.get_object()
         subscription_addon_remove(tenant=self.tenant, subscription_id=subscription.pk, code=code,
                                   actor=request.user.get_username())
@@ -153,10 +149,7 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
     def preview(self, request):
         fields = self._request_fields(request)
         fields.pop("quote_id", None)
-        try:
-            quote = plan_change_preview(tenant=self.tenant, actor=request.user.get_username(), **fields)
-        except Http404 as exc:
-            raise DomainError(_("No such subscription."), code="subscription_not_found", status=404) from exc
+        quote = plan_change_preview(tenant=self.tenant, actor=request.user.get_username(), **fields)
         return Response(QuoteSerializer(quote).data)
 
     @extend_schema(request=PlanChangeRequestSerializer, parameters=[IDEMPOTENCY_HEADER],
@@ -177,8 +170,6 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
                                 status=status.HTTP_202_ACCEPTED)
         except DomainError as exc:
             response = problem(status_code=exc.status, code=exc.code, detail=exc.detail, **exc.extra)
-        except Http404:
-            response = problem(status_code=404, code="subscription_not_found", detail=_("No such subscription."))
         except Exception:
             idempotency_abandon(started)
             raise

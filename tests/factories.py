@@ -160,3 +160,14 @@ class PlanChangeFactory(factory.django.DjangoModelFactory):
     billing_frequency = "monthly"
     status = "queued"
     requested_at = factory.LazyFunction(clock.now)
+
+
+def mosa_standard(*, users: int = 0, licenses: int = 25, name: str = "Contoso", domain: str = "contoso.example"):
+    """The worked example's tenant: MOSA, a default card ending 4242, Business Standard P1Y
+    billed monthly from 2026-01-01 with ``licenses`` licenses, ``users`` of them assigned.
+    Returns (tenant, card, subscription, users)."""
+    tenant = TenantFactory(name=name, domain=domain)
+    card = PaymentMethodFactory(tenant=tenant, last4="4242", is_default=True)
+    subscription = SubscriptionFactory(tenant=tenant, licenses=licenses, payment_method=card)
+    licensed = [LicenseFactory(subscription=subscription).user for _ in range(users)]
+    return tenant, card, subscription, licensed

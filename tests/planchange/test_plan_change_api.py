@@ -14,12 +14,10 @@ from planchange.models import IdempotencyRecord, PlanChange
 from portal import clock
 from tests.factories import (
     BillingProfileFactory,
-    LicenseFactory,
     LoginFactory,
-    PaymentMethodFactory,
     SubscriptionFactory,
-    TenantFactory,
     admin_of,
+    mosa_standard,
     product,
     token_for,
 )
@@ -28,11 +26,7 @@ from tests.factories import (
 @pytest.fixture
 def contoso(at_date):
     at_date("2026-06-16")
-    tenant = TenantFactory(name="Contoso")
-    card = PaymentMethodFactory(tenant=tenant, is_default=True)
-    std = SubscriptionFactory(tenant=tenant, licenses=25, payment_method=card)
-    for _ in range(5):
-        LicenseFactory(subscription=std)
+    tenant, _card, std, _users = mosa_standard(users=5)
     admin = admin_of(tenant)
     return tenant, admin, std
 
@@ -282,9 +276,7 @@ def _concurrently(n, fn):
 def _post_concurrently(n, key_of) -> tuple[list, Subscription]:
     """n API clients post the same change at once (key_of(i) is each one's Idempotency-Key)."""
     clock.set_date(date(2026, 6, 16))
-    tenant = TenantFactory()
-    card = PaymentMethodFactory(tenant=tenant, is_default=True)
-    std = SubscriptionFactory(tenant=tenant, licenses=25, payment_method=card)
+    tenant, _card, std, _users = mosa_standard()
     token = token_for(admin_of(tenant))
 
     def request(i):

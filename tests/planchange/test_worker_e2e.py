@@ -16,10 +16,9 @@ from planchange.sweep import sweep_run
 from portal import clock
 from tests.factories import (
     LicenseFactory,
-    PaymentMethodFactory,
     SubscriptionFactory,
-    TenantFactory,
     admin_of,
+    mosa_standard,
     product,
     token_for,
 )
@@ -33,12 +32,9 @@ USERS = 22
 @pytest.fixture
 def contoso():
     clock.set_date(date(2026, 6, 16))
-    tenant = TenantFactory(name="Contoso", domain="contoso.example")
-    card = PaymentMethodFactory(tenant=tenant, last4="4242", is_default=True)
-    std = SubscriptionFactory(tenant=tenant, licenses=25, payment_method=card)
+    tenant, card, std, users = mosa_standard(users=USERS)
     basic = SubscriptionFactory(tenant=tenant, product=product("O365_BUSINESS_ESSENTIALS"), licenses=5,
                                 payment_method=card, term="P1M")
-    users = [LicenseFactory(subscription=std).user for _ in range(USERS)]
     for user in users[:3]:
         LicenseAssignment.objects.filter(user=user, subscription=std).update(
             disabled_plans=["SHAREPOINTSTANDARD", "YAMMER_ENTERPRISE"])

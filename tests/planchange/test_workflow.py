@@ -22,8 +22,8 @@ from tests.factories import (
     LicenseFactory,
     PaymentMethodFactory,
     SubscriptionFactory,
-    TenantFactory,
     admin_of,
+    mosa_standard,
     product,
 )
 from tests.helpers import page_text
@@ -35,12 +35,9 @@ pytestmark = pytest.mark.django_db
 def contoso(at_date):
     """The worked example's tenant: Business Standard P1Y monthly, 25 licenses, from 2026-01-01."""
     at_date("2026-06-16")
-    tenant = TenantFactory(name="Contoso", domain="contoso.example")
-    card = PaymentMethodFactory(tenant=tenant, last4="4242", is_default=True)
-    std = SubscriptionFactory(tenant=tenant, licenses=25, payment_method=card)
+    tenant, card, std, users = mosa_standard(users=22)
     basic = SubscriptionFactory(tenant=tenant, product=product("O365_BUSINESS_ESSENTIALS"), licenses=5,
                                 payment_method=card, term="P1M")
-    users = [LicenseFactory(subscription=std).user for _ in range(22)]
     first = users[0].licenses.get()
     first.disabled_plans = ["YAMMER_ENTERPRISE"]
     first.save()
@@ -470,3 +467,15 @@ def test_the_own_change_is_not_listed_as_a_blocker_on_its_page(client, contoso):
     assert "Change to Microsoft 365 Business Premium" in page_text(response)
     assert 'data-testid="why-panel"' not in response.content.decode()
     assert "not available while this subscription's change is under way." in page_text(response)
+
+
+def test_step_delay_makes_every_step_wait_that_long(contoso, settings, monkeypatch):
+    """PLANCHANGE_STEP_DELAY (demo pacing): each step pauses for it; license moves pause per batch."""
+    tenant, admin, std, *_ = contoso
+    settings.PLANCHANGE_STEP_DELAY = 0.7
+    settings.PLANCHANGE_MIGRATE_BATCH = 10
+    pauses = []
+    monkeypatch.setattr(workflow, "_pause", pauses.append)
+    change = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB"))
+    assert change.status == "completed"
+    assert pauses == [0.7] * (5 + 3)  # five steps, and three batches of up to 10 of the 22 users

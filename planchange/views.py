@@ -72,6 +72,9 @@ def checkout(request, subscription_id, sku):
         return redirect("planchange:change-option", subscription_id=subscription_id)
     eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
     sub = eligibility.subscription
+    live = live_change_for(subscription=sub)
+    if live is not None and live.status != "scheduled":  # e.g. a second click on Place order
+        return redirect("planchange:change", change_id=live.pk)
     target = next((t for t in eligibility.recommended if t.product.sku == sku), None)
     if target is None or not eligibility.can_change_automatically:
         wanted = next((t for t in eligibility.targets if t.product.sku == sku), None)
@@ -93,10 +96,6 @@ def checkout(request, subscription_id, sku):
                       "holder_name": request.POST.get("card_name", "")},
                 quote_id=request.POST.get("quote_id") or None)
         except DomainError as exc:
-            if exc.code == "change_in_progress":
-                live = live_change_for(subscription=sub)
-                if live is not None:  # a second click on Place order: show the order already placed
-                    return redirect("planchange:change", change_id=live.pk)
             if exc.code in ("quote_stale", "quote_expired"):
                 messages.warning(request, exc.detail)
             else:

@@ -4,17 +4,15 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from planchange.models import PlanChange
-from planchange.sweep import sweep_run
+from planchange.sweep import clock_move
 from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
-from portal.services import clock_advance
 
 
 @support_page
@@ -46,9 +44,8 @@ def advance_clock(request):
             kwargs = {how: int(raw)}
         else:
             raise DomainError(_("Enter a whole number of days from 1 to 3660."), field="value")
-        with transaction.atomic():
-            today = clock_advance(actor=request.user.get_username(), **kwargs)
-        swept = sweep_run()
+        swept = clock_move(actor=request.user.get_username(), **kwargs)
+        today = clock.today()
     except DomainError as exc:
         request.session["clock_errors"] = {"value": str(exc.detail)}
     else:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from billing.services import credit_checks_complete_due
 from planchange.models import IdempotencyRecord, PlanChange, PlanChangeStep, Quote
 from portal import clock
-from portal.services import event_record
+from portal.services import clock_advance, event_record
 
 
 def _enqueue(change_id: int) -> None:
@@ -79,3 +79,11 @@ def sweep_run() -> dict:
         "idempotency_keys_expired": idempotency_records_expire(),
         "quotes_expired": quotes_expire(),
     }
+
+
+def clock_move(*, actor: str, days: int = 0, business_days: int = 0, to=None) -> dict:
+    """Support staff move the simulation clock forward; the sweep runs at once, after the
+    new date is committed, so what fell due in between happens now."""
+    with transaction.atomic():
+        clock_advance(actor=actor, days=days, business_days=business_days, to=to)
+    return sweep_run()

@@ -1,6 +1,5 @@
 """The plan-change API, subscription edits that touch scheduled changes, and support's clock."""
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
@@ -37,13 +36,12 @@ from planchange.services import (
     subscription_cancel,
     subscription_update,
 )
-from planchange.sweep import sweep_run
+from planchange.sweep import clock_move
 from portal import clock
 from portal.api.errors import problem
 from portal.api.mixins import IsSupportStaff, TenantScopedMixin
 from portal.errors import DomainError
 from portal.roles import BILLING_WRITERS
-from portal.services import clock_advance
 
 
 class BuySerializer(drf_serializers.Serializer):
@@ -201,7 +199,5 @@ class SupportClockView(GenericAPIView):
     def post(self, request):
         data = ClockSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with transaction.atomic():
-            clock_advance(actor=request.user.get_username(), **data.validated_data)
-        swept = sweep_run()
+        swept = clock_move(actor=request.user.get_username(), **data.validated_data)
         return Response({"now": clock.now(), "today": clock.today(), "sweep": swept})

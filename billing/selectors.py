@@ -24,13 +24,6 @@ def product_list():
     ).order_by("family", "annual_price")
 
 
-def product_for_sku(*, sku: str) -> Product:
-    try:
-        return Product.objects.get(sku=sku)
-    except Product.DoesNotExist as exc:
-        raise Http404 from exc
-
-
 def _subscriptions(tenant: Tenant):
     from django.apps import apps
 

@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import Service, Tenant
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+# Wide enough for any order the input bounds allow (1,000,000 licenses × the dearest offer × 36
+# months) summed on one invoice many times over.
+MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 class Term(models.TextChoices):

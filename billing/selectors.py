@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from billing.models import (
+    MONEY,
     Invoice,
     Offer,
     Product,
@@ -48,7 +49,7 @@ def _subscriptions(tenant: Tenant):
         )
         .annotate(
             assigned_licenses=Coalesce(Subquery(assigned, output_field=IntegerField()), Value(0)),
-            price=Subquery(price, output_field=DecimalField(max_digits=12, decimal_places=2)),
+            price=Subquery(price, output_field=DecimalField(**MONEY)),
             change_in_progress=Exists(
                 plan_change.objects.filter(subscription=OuterRef("pk"), status__in=LIVE_CHANGE_STATUSES)
             ),

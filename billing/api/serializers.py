@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from billing.models import Invoice, InvoiceLine, Offer, Product, ServicePlan, Subscription
+from billing.models import MONEY, Invoice, InvoiceLine, Offer, Product, ServicePlan, Subscription
 from billing.periods import renewal_date
 from portal import clock
 
@@ -42,7 +42,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     billing_profile = BillingProfileRefSerializer(allow_null=True)
     addons = serializers.SerializerMethodField()
     change_in_progress = serializers.BooleanField()
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    price = serializers.DecimalField(**MONEY, allow_null=True)
 
     class Meta:
         model = Subscription
@@ -73,7 +73,7 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
 class InvoiceSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
-    balance = serializers.DecimalField(max_digits=12, decimal_places=2)
+    balance = serializers.DecimalField(**MONEY)
     lines = InvoiceLineSerializer(many=True)
     billing_profile = BillingProfileRefSerializer(allow_null=True)
 

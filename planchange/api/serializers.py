@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from billing.models import BillingFrequency, Term
+from billing.models import MONEY, BillingFrequency, Term
 from planchange.models import PlanChange, PlanChangeStep
 
 
@@ -24,10 +24,10 @@ class BlockerSerializer(serializers.Serializer):
 class OfferOptionSerializer(serializers.Serializer):
     term = serializers.CharField(source="offer.term")
     billing_frequency = serializers.CharField(source="offer.billing_frequency")
-    price = serializers.DecimalField(source="offer.price", max_digits=12, decimal_places=2)
+    price = serializers.DecimalField(source="offer.price", **MONEY)
     licenses = serializers.IntegerField()
-    monthly_total = serializers.DecimalField(max_digits=12, decimal_places=2)
-    period_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    monthly_total = serializers.DecimalField(**MONEY)
+    period_total = serializers.DecimalField(**MONEY)
 
 
 class TargetSerializer(serializers.Serializer):
@@ -85,9 +85,9 @@ class QuoteSerializer(serializers.Serializer):
     quote_id = serializers.IntegerField(source="pk")
     expires_at = serializers.DateTimeField()
     effective_date = serializers.DateField()
-    credit = serializers.DecimalField(max_digits=12, decimal_places=2)
-    charge = serializers.DecimalField(max_digits=12, decimal_places=2)
-    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    credit = serializers.DecimalField(**MONEY)
+    charge = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
     lines = serializers.SerializerMethodField()
 
     def get_lines(self, quote) -> list[dict]:

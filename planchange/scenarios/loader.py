@@ -31,7 +31,9 @@ from billing.models import (
     SubscriptionAddOn,
 )
 from billing.periods import renewal_date
+from billing.services import subscription_hold
 from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.services import licenses_recount
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.scenarios.schema import DATE, MONEY, SCHEMA
 from portal import clock
@@ -435,6 +437,7 @@ def _load_tenant(t, *, today, products, addons, report, source) -> Tenant:  # no
             tenant=tenant, service=inc["service"], status=inc["status"], title=inc["title"],
             opened_at=_aware(date.fromisoformat(inc["opened"])) if "opened" in inc else clock.now(),
         )
+    licenses_recount(tenant=tenant)
     for pc in t.get("plan_changes", []):
         _load_plan_change(tenant, subs[pc["subscription"]], products[pc["target_sku"]], pc, today)
     counts = {
@@ -465,6 +468,8 @@ def _load_plan_change(tenant, sub, target, pc, today) -> None:
         PlanChangeStep(plan_change=change, name=name, position=i)
         for i, name in enumerate(PlanChangeStep.ORDER)
     )
+    if not scheduled:  # queued: under way, so its subscription is read-only
+        subscription_hold(tenant=tenant, subscription_id=sub.pk, holder=change.holder)
 
 
 def _bulk_users(users: list[DirectoryUser]) -> None:

@@ -111,6 +111,7 @@ def test_keys_belong_to_the_caller_and_expire(contoso):
     assert (response.status_code, response.json()["code"]) == (409, "change_in_progress")  # not a replay
     IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     PlanChange.objects.update(status="failed")
+    Subscription.objects.update(held_by="")  # as failing it would
     response = post_change(client_for(admin), {"subscription": std.pk, "target_sku": "SPB"}, "shared")
     assert response.status_code == 202  # the expired key is a new request
     assert PlanChange.objects.count() == 2

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench lint migrations-check clean
+.PHONY: install run test soak bench lint migrations-check clean
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The property tests with many more examples (minutes, not for CI): HYPOTHESIS_PROFILE=soak.
+soak: install
+	HYPOTHESIS_PROFILE=soak $(BIN)/pytest tests/test_stateful.py tests/billing/test_proration.py -s -q $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/pytest benchmarks -o testpaths=benchmarks -o python_files="bench_*.py" -s -q $(PYTEST_ARGS)

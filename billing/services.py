@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from billing.models import (
@@ -206,10 +206,12 @@ def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
 
 
 def _positive_total(invoice: Invoice, *, without_key: str | None = None) -> Decimal:
+    """The sum of the invoice's lines, added as Decimals here: SQLite's SUM() answers a float
+    (3.64999999999999 for 3.65), which must not leak into the amounts derived from it."""
     lines = InvoiceLine.objects.filter(invoice=invoice)
     if without_key:
         lines = lines.exclude(idempotency_key=without_key)
-    return lines.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+    return sum(lines.values_list("amount", flat=True), Decimal("0.00"))
 
 
 def _apply_account_credit(invoice: Invoice) -> None:

@@ -1,38 +1,24 @@
-"""Settings, read from the environment (CONTRACT.md "Commands").
+"""Settings shared by every environment, read from the environment (CONTRACT.md "Commands").
 
-Embedded default: SQLite and Celery's filesystem broker, both under ``var/``.
-``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to PostgreSQL and Redis.
+Not used on its own: ``local`` (make run, manage.py), ``test`` (pytest) and
+``production`` (gunicorn, docker-compose) import it and add what is theirs; only they set
+``SECRET_KEY``. Embedded default: SQLite and Celery's filesystem broker, both under
+``var/`` (``PORTAL_VAR_DIR``). ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to
+PostgreSQL and Redis.
 """
 
-import sys
 from pathlib import Path
 
 import environ
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-# Under pytest the SQLite test database and the filesystem broker live in var/test/, so
-# a worker of `make run` never takes a test's message (nor a test worker a real one).
-TESTING = "pytest" in sys.modules
-VAR_DIR = Path(env("PORTAL_VAR_DIR", default=str(BASE_DIR / "var" / ("test" if TESTING else ""))))
+VAR_DIR = Path(env("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DEBUG = False
 
-
-def _local_secret_key() -> str:
-    """A key made once per checkout and kept in var/ (deployments set DJANGO_SECRET_KEY)."""
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        from django.core.management.utils import get_random_secret_key
-
-        path.write_text(get_random_secret_key())
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -129,17 +115,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed, compressed files from `collectstatic`, served by whitenoise (local.py with DEBUG
+# on serves them straight from the source folders instead).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = False
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -223,9 +205,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="WARNING")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
+# --- Browser security headers -------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+
 # A claimed workflow step is another worker's to take over once its lease (real seconds) runs out.
 PLANCHANGE_STEP_LEASE = env.float("PLANCHANGE_STEP_LEASE", default=120.0)
 # Users moved per transaction in migrate_licenses.

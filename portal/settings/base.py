@@ -7,6 +7,7 @@ Not used on its own: ``local`` (make run, manage.py), ``test`` (pytest) and
 PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "csp",
     "portal",
     "billing",
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: turns a login refused for lockout into the lockout page (AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -102,6 +106,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
+# --- Login lockout (django-axes) -------------------------------------------
+# Axes' backend first: it refuses a locked-out login before the password is checked, on
+# the portal's login page and the Django admin's alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After PORTAL_LOGIN_FAILURE_LIMIT wrong passwords for one username from one client
+# address, that pair is locked out for PORTAL_LOGIN_COOLOFF_MINUTES (another attempt while
+# locked starts the cool-off again); other users and other addresses are unaffected.
+AXES_FAILURE_LIMIT = env.int("PORTAL_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("PORTAL_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.security.login_locked_out"
+# The client address is REMOTE_ADDR, or with PORTAL_PROXY_COUNT trusted reverse proxies
+# in front, the address they saw (the same rule as the API throttles' NUM_PROXIES).
+PORTAL_PROXY_COUNT = env.int("PORTAL_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_address"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -132,6 +156,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # X-Forwarded-For is trusted only as far as PORTAL_PROXY_COUNT proxies added it; with
+    # 0 the address is REMOTE_ADDR (a client can't escape a throttle by sending the header).
+    "NUM_PROXIES": PORTAL_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.Pagination",
     "PAGE_SIZE": 50,

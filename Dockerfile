@@ -12,7 +12,7 @@ RUN pip install --no-cache-dir .
 COPY . .
 # Production settings refuse to load without their secrets; collectstatic needs none of
 # them, so this one command gets placeholders that stay out of the image.
-RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
+RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost DJANGO_CACHE_URL=locmemcache:// \
     python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -34,6 +34,7 @@ def test_app_services_share_the_same_settings_from_the_environment():
     assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
     assert env["DJANGO_SECRET_KEY"] == "${DJANGO_SECRET_KEY:?set DJANGO_SECRET_KEY}"  # no default in production
     assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.production"
+    assert env["DJANGO_CACHE_URL"] == "redis://redis:6379/1"  # the throttles count across gunicorn workers
 
 
 def compose_env() -> dict:
@@ -49,7 +50,7 @@ def test_the_http_demo_turns_off_exactly_the_https_redirect_and_secure_cookies(t
     env = compose_env()
     assert (env["DJANGO_SECURE_SSL_REDIRECT"], env["DJANGO_SECURE_COOKIES"]) == ("false", "false")
     env.update(DJANGO_SECRET_KEY="compose-demo-secret-" + "x" * 40, DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
-               CELERY_BROKER_URL="redis://127.0.0.1:6379/14",
+               CELERY_BROKER_URL="redis://127.0.0.1:6379/14", DJANGO_CACHE_URL="redis://127.0.0.1:6379/14",
                PORTAL_VAR_DIR=str(tmp_path / "var"))
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PORTAL_"))}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], env={**keep, **env},

@@ -150,12 +150,28 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = False
 
+# --- Cache: the API throttles' counters --------------------------------------
+# Per process by default; production sets DJANGO_CACHE_URL (redis://…) so every web
+# process counts against the same limits.
+CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
+
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # TokenAuthentication that answers 429 to an address after too many bad tokens.
+        "portal.api.throttling.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Counts requests nobody was identified for (DRF would check permissions first).
+        "portal.api.throttling.AnonymousRateLimit",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.UserRateThrottle"],
+    # Requests per client address from anonymous callers, per signed-in user (token or
+    # session), and bad tokens per client address; "N/second|minute|hour|day".
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("PORTAL_API_RATE_ANON", default="60/minute"),
+        "user": env("PORTAL_API_RATE_USER", default="600/minute"),
+        "token_failures": env("PORTAL_API_RATE_TOKEN_FAILURES", default="20/hour"),
+    },
     # X-Forwarded-For is trusted only as far as PORTAL_PROXY_COUNT proxies added it; with
     # 0 the address is REMOTE_ADDR (a client can't escape a throttle by sending the header).
     "NUM_PROXIES": PORTAL_PROXY_COUNT,
@@ -174,6 +190,11 @@ SPECTACULAR_SETTINGS = {
         "Authenticate with `Authorization: Token <token>`."
     ),
     "VERSION": "1.0.0",
+    # The schemes a client can use (AnonymousRateLimit authenticates nobody).
+    "AUTHENTICATION_WHITELIST": [
+        "portal.api.throttling.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Served from the project: the machines have no internet, so no CDN.

@@ -1,6 +1,7 @@
 """Settings for a deployment: gunicorn (``portal.wsgi``), the Docker image, docker-compose.
 
-Refuses to start without ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS``.
+Refuses to start without ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS`` and
+``DJANGO_CACHE_URL`` (the cache every web process shares, for the API throttles).
 HTTPS by default — ``manage.py check --deploy --fail-level WARNING`` passes (tests/portal/
 test_settings.py); behind a TLS-terminating proxy, or for a plain-http demo, the switches
 below turn parts of it off (docker-compose.yml says which and why).
@@ -23,6 +24,7 @@ def _required(name: str) -> str:
 
 SECRET_KEY = _required("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [host.strip() for host in _required("DJANGO_ALLOWED_HOSTS").split(",") if host.strip()]
+CACHES = {"default": env.cache_url_config(_required("DJANGO_CACHE_URL"))}
 
 # --- HTTPS --------------------------------------------------------------------
 # Plain-http requests are redirected to https. Off (DJANGO_SECURE_SSL_REDIRECT=false) when

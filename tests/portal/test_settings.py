@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "k3y-for-the-settings-tests-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFG"
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "portal.settings.production", "DJANGO_SECRET_KEY": SECRET,
-              "DJANGO_ALLOWED_HOSTS": "portal.example.com"}
+              "DJANGO_ALLOWED_HOSTS": "portal.example.com", "DJANGO_CACHE_URL": "redis://127.0.0.1:6379/14"}
 
 
 def manage(tmp_path, *args, **env) -> subprocess.CompletedProcess:
@@ -39,8 +39,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
         "production settings (portal.settings.production) need it.")
 
 
-@pytest.mark.parametrize("name", ["DJANGO_ALLOWED_HOSTS"])
-def test_production_refuses_to_start_without_its_hosts(tmp_path, name):
+@pytest.mark.parametrize("name", ["DJANGO_ALLOWED_HOSTS", "DJANGO_CACHE_URL"])
+def test_production_refuses_to_start_without_its_hosts_or_shared_cache(tmp_path, name):
     env = {k: v for k, v in PRODUCTION.items() if k != name}
     result = manage(tmp_path, "check", **env)
     assert result.returncode == 1
@@ -91,8 +91,21 @@ def test_behind_a_tls_proxy_the_redirect_is_off_and_the_proxy_header_opted_in(tm
                    "settings.SESSION_COOKIE_SECURE", **env) == "(False, ('HTTP_X_FORWARDED_PROTO', 'https'), True)"
 
 
-def test_the_test_settings_keep_their_own_var_dir():
+def test_production_shares_its_cache_and_the_rates_come_from_the_environment(tmp_path):
+    env = {**PRODUCTION, "PORTAL_API_RATE_USER": "7/second", "PORTAL_API_RATE_ANON": "8/hour",
+           "PORTAL_API_RATE_TOKEN_FAILURES": "9/day", "PORTAL_LOGIN_FAILURE_LIMIT": "4",
+           "PORTAL_LOGIN_COOLOFF_MINUTES": "30"}
+    assert setting(tmp_path, "settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'], "
+                   "settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], settings.AXES_FAILURE_LIMIT, "
+                   "settings.AXES_COOLOFF_TIME", **env) == (
+        "('django.core.cache.backends.redis.RedisCache', 'redis://127.0.0.1:6379/14', "
+        "{'anon': '8/hour', 'user': '7/second', 'token_failures': '9/day'}, 4, datetime.timedelta(seconds=1800))")
+
+
+def test_the_test_settings_keep_their_own_var_dir_and_high_rates():
     from django.conf import settings
 
     assert os.environ["DJANGO_SETTINGS_MODULE"] == "portal.settings.test"
     assert os.environ["PORTAL_VAR_DIR"] == str(settings.VAR_DIR)  # the Celery workers the tests start inherit it
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] == {
+        "anon": "100000/minute", "user": "100000/minute", "token_failures": "100000/minute"}

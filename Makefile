@@ -14,12 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# make run is the developer's portal: local settings for every command and for web, worker
+# and beat (Procfile), whatever DJANGO_SETTINGS_MODULE the calling shell has.
+run: export DJANGO_SETTINGS_MODULE = portal.settings.local
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_scenario --once scenarios/demo.json
 	@$(BIN)/python manage.py demo_logins scenarios/demo.json
 	@echo "Starting web (http://127.0.0.1:$${PORTAL_PORT:-8000}), Celery worker and beat — Ctrl-C stops all."
-	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_DEBUG=$${DJANGO_DEBUG:-true} \
+	PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  PLANCHANGE_STEP_DELAY=$${PLANCHANGE_STEP_DELAY:-3} \
 	  $(BIN)/honcho --procfile Procfile start
 

@@ -1,10 +1,28 @@
+from csp.constants import NONCE, SELF
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from billing.views import home
 from portal import views
+
+# ReDoc (2.x, from drf-spectacular-sidecar) cannot run under the portal's CSP as it is; its
+# page alone gets what ReDoc needs, each as narrow as it comes, never 'unsafe-inline':
+# - styled-components writes ReDoc's CSS into <style> elements as it renders: allowed when
+#   they carry this response's nonce (static/portal/redoc-init.js hands it to ReDoc);
+# - two <style> elements the bundle inserts while it loads, before any nonce can reach it
+#   (an empty one, then its scrollbar CSS): allowed by their exact hashes;
+# - its search index runs in a Web Worker made from a blob: URL;
+# - its side menu shows its vendor's logo from cdn.redoc.ly (hard-coded; the image hides
+#   itself when it can't load, as on machines without internet).
+REDOC_CSP = {
+    "style-src": [NONCE, "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+                  "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='"],
+    "worker-src": [SELF, "blob:"],
+    "img-src": ["https://cdn.redoc.ly"],
+}
 
 health_patterns = ([path("", views.service_health, name="service-health")], "health")
 
@@ -21,6 +39,12 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # The API docs under the portal's CSP (templates/api/): Swagger UI needs nothing inline
+    # once its init script is a request of its own (the split view). ReDoc renders with
+    # styled-components, which can only put its CSS into <style> elements at run time; its
+    # page alone also allows styles carrying that response's nonce (never 'unsafe-inline').
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+         name="api-docs"),
+    path("api/redoc/", csp_update(REDOC_CSP)(
+        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html")), name="api-redoc"),
 ]

@@ -1,7 +1,11 @@
 """docker-compose.yml runs what the project has (no Docker engine here, so it is parsed)."""
 
 import importlib
+import os
+import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -29,6 +33,31 @@ def test_app_services_share_the_same_settings_from_the_environment():
     assert env["DATABASE_URL"].startswith("postgres://") and env["DATABASE_URL"].endswith("@postgres:5432/planchange")
     assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
     assert env["DJANGO_SECRET_KEY"] == "${DJANGO_SECRET_KEY:?set DJANGO_SECRET_KEY}"  # no default in production
+    assert env["DJANGO_SETTINGS_MODULE"] == "portal.settings.production"
+    assert env["DJANGO_CACHE_URL"] == "redis://redis:6379/1"  # the throttles count across gunicorn workers
+
+
+def compose_env() -> dict:
+    """The app services' environment as `docker compose up` gives it with nothing exported."""
+    def resolve(value):
+        return re.sub(r"\$\{(\w+):[-?]([^}]*)\}", lambda m: m[2] if m[0].count(":-") else "", str(value))
+    return {k: resolve(v) for k, v in COMPOSE["services"]["web"]["environment"].items()}
+
+
+def test_the_http_demo_turns_off_exactly_the_https_redirect_and_secure_cookies(tmp_path):
+    """Served over plain http://localhost:8000, the demo can't redirect to https nor use Secure
+    cookies (the browser would not send them back); everything else of the deploy check holds."""
+    env = compose_env()
+    assert (env["DJANGO_SECURE_SSL_REDIRECT"], env["DJANGO_SECURE_COOKIES"]) == ("false", "false")
+    env.update(DJANGO_SECRET_KEY="compose-demo-secret-" + "x" * 40, DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+               CELERY_BROKER_URL="redis://127.0.0.1:6379/14", DJANGO_CACHE_URL="redis://127.0.0.1:6379/14",
+               PORTAL_VAR_DIR=str(tmp_path / "var"))
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PORTAL_"))}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], env={**keep, **env},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"\((security\.\w+)\)", result.stderr) == ["security.W008", "security.W012", "security.W016"]
+    assert result.stderr.strip().endswith("System check identified 3 issues (0 silenced).")
 
 
 def test_web_runs_migrations_the_demo_and_gunicorn_on_the_projects_wsgi():
@@ -53,6 +82,7 @@ def test_the_image_is_built_from_the_project():
     assert COMPOSE["services"]["web"]["build"] == "."
     assert "pip install --no-cache-dir ." in dockerfile
     assert "collectstatic --noinput" in dockerfile
+    assert "DJANGO_SETTINGS_MODULE=portal.settings.production" in dockerfile  # gunicorn, worker and beat alike
     for service in ("web", "worker", "beat"):
         depends = COMPOSE["services"][service]["depends_on"]
         assert depends == {"postgres": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"}}

@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // The language menu applies the choice at once (no inline handlers: the CSP forbids them).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
   // Live progress: poll the fragment until it carries data-final.
   document.querySelectorAll("[data-poll]").forEach(function (box) {
     var url = box.getAttribute("data-poll");

@@ -198,7 +198,7 @@ def test_pay_now_on_the_invoice_page(client, basic):
 
 def test_mca_tenants_get_other_subscription_options(client):
     scenario_load_file("scenarios/demo.json")
-    client.login(username="admin@fabrikam.com", password="Fabrikam-demo-2026")
+    client.post("/login/", {"username": "admin@fabrikam.com", "password": "Fabrikam-demo-2026"})
     sub = Subscription.objects.get(tenant__domain="fabrikam.com")
     body = page_text(client.get(f"/billing/products/{sub.pk}/"))
     assert "Other subscription options" in body and "Change to a different subscription option" in body

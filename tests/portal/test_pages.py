@@ -55,7 +55,7 @@ def test_demo_admin_logs_in_and_sees_contosos_subscriptions(client, demo):
 
 
 def test_the_navigation_has_the_shells_sections(client, demo):
-    client.login(username="admin@contoso.com", password="Contoso-demo-2026")
+    client.post("/login/", {"username": "admin@contoso.com", "password": "Contoso-demo-2026"})
     html = client.get("/").content.decode()
     for href, label in [("/", "Home"), ("/users/", "Users"), ("/billing/products/", "Billing"), ("/health/", "Health")]:
         assert f'href="{href}"' in html and label in html
@@ -63,14 +63,14 @@ def test_the_navigation_has_the_shells_sections(client, demo):
 
 
 def test_support_staff_land_on_the_support_console(client, demo):
-    client.login(username="support@portal.local", password="Support-demo-2026")
+    client.post("/login/", {"username": "support@portal.local", "password": "Support-demo-2026"})
     response = client.get("/billing/products/", follow=True)
     assert response.redirect_chain[-1][0] == "/support/"
     assert "Support console" in page_text(response)
 
 
 def test_tenant_admins_cannot_open_the_support_console(client, demo):
-    client.login(username="admin@contoso.com", password="Contoso-demo-2026")
+    client.post("/login/", {"username": "admin@contoso.com", "password": "Contoso-demo-2026"})
     assert client.get("/support/").status_code == 403
 
 
@@ -82,7 +82,7 @@ def test_a_login_with_no_tenant_is_told_so(client, db):
 
 
 def test_swedish_from_the_browser_language_and_from_the_menu(client, demo):
-    client.login(username="admin@contoso.com", password="Contoso-demo-2026")
+    client.post("/login/", {"username": "admin@contoso.com", "password": "Contoso-demo-2026"})
     body = page_text(client.get("/billing/products/", HTTP_ACCEPT_LANGUAGE="sv-SE,sv;q=0.9"))
     assert "Dina produkter" in body and "Produkter" in body and "22 av 25" in body
     assert "Fakturering" in body and "Användare" in body and "Hälsa" in body
@@ -93,7 +93,7 @@ def test_swedish_from_the_browser_language_and_from_the_menu(client, demo):
 
 
 def test_logout(client, demo):
-    client.login(username="admin@contoso.com", password="Contoso-demo-2026")
+    client.post("/login/", {"username": "admin@contoso.com", "password": "Contoso-demo-2026"})
     response = client.post("/logout/")
     assert response.status_code == 302
     assert client.get("/billing/products/").status_code == 302
@@ -102,7 +102,7 @@ def test_logout(client, demo):
 def test_support_staff_can_read_but_not_edit_in_the_django_admin(client, demo):
     from planchange.models import PlanChange  # noqa: F401 - registered
 
-    client.login(username="support@portal.local", password="Support-demo-2026")
+    client.post("/login/", {"username": "support@portal.local", "password": "Support-demo-2026"})
     assert client.get("/django-admin/billing/subscription/").status_code == 200
     assert client.get("/django-admin/billing/subscription/add/").status_code == 403
 

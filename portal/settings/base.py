@@ -1,38 +1,26 @@
-"""Settings, read from the environment (CONTRACT.md "Commands").
+"""Settings shared by every environment, read from the environment (CONTRACT.md "Commands").
 
-Embedded default: SQLite and Celery's filesystem broker, both under ``var/``.
-``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to PostgreSQL and Redis.
+Not used on its own: ``local`` (make run, manage.py), ``test`` (pytest) and
+``production`` (gunicorn, docker-compose) import it and add what is theirs; only they set
+``SECRET_KEY``. Embedded default: SQLite and Celery's filesystem broker, both under
+``var/`` (``PORTAL_VAR_DIR``). ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to
+PostgreSQL and Redis.
 """
 
-import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-# Under pytest the SQLite test database and the filesystem broker live in var/test/, so
-# a worker of `make run` never takes a test's message (nor a test worker a real one).
-TESTING = "pytest" in sys.modules
-VAR_DIR = Path(env("PORTAL_VAR_DIR", default=str(BASE_DIR / "var" / ("test" if TESTING else ""))))
+VAR_DIR = Path(env("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DEBUG = False
 
-
-def _local_secret_key() -> str:
-    """A key made once per checkout and kept in var/ (deployments set DJANGO_SECRET_KEY)."""
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        from django.core.management.utils import get_random_secret_key
-
-        path.write_text(get_random_secret_key())
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -48,6 +36,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "portal",
     "billing",
     "licensing",
@@ -64,6 +54,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a login refused for lockout into the lockout page (AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -113,6 +106,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
+# --- Login lockout (django-axes) -------------------------------------------
+# Axes' backend first: it refuses a locked-out login before the password is checked, on
+# the portal's login page and the Django admin's alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After PORTAL_LOGIN_FAILURE_LIMIT wrong passwords for one username from one client
+# address, that pair is locked out for PORTAL_LOGIN_COOLOFF_MINUTES (another attempt while
+# locked starts the cool-off again); other users and other addresses are unaffected.
+AXES_FAILURE_LIMIT = env.int("PORTAL_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("PORTAL_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.security.login_locked_out"
+# The client address is REMOTE_ADDR, or with PORTAL_PROXY_COUNT trusted reverse proxies
+# in front, the address they saw (the same rule as the API throttles' NUM_PROXIES).
+PORTAL_PROXY_COUNT = env.int("PORTAL_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_address"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -129,24 +142,39 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed, compressed files from `collectstatic`, served by whitenoise (local.py with DEBUG
+# on serves them straight from the source folders instead).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = False
+
+# --- Cache: the API throttles' counters --------------------------------------
+# Per process by default; production sets DJANGO_CACHE_URL (redis://…) so every web
+# process counts against the same limits.
+CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # TokenAuthentication that answers 429 to an address after too many bad tokens.
+        "portal.api.throttling.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Counts requests nobody was identified for (DRF would check permissions first).
+        "portal.api.throttling.AnonymousRateLimit",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.UserRateThrottle"],
+    # Requests per client address from anonymous callers, per signed-in user (token or
+    # session), and bad tokens per client address; "N/second|minute|hour|day".
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("PORTAL_API_RATE_ANON", default="60/minute"),
+        "user": env("PORTAL_API_RATE_USER", default="600/minute"),
+        "token_failures": env("PORTAL_API_RATE_TOKEN_FAILURES", default="20/hour"),
+    },
+    # X-Forwarded-For is trusted only as far as PORTAL_PROXY_COUNT proxies added it; with
+    # 0 the address is REMOTE_ADDR (a client can't escape a throttle by sending the header).
+    "NUM_PROXIES": PORTAL_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.Pagination",
     "PAGE_SIZE": 50,
@@ -162,6 +190,11 @@ SPECTACULAR_SETTINGS = {
         "Authenticate with `Authorization: Token <token>`."
     ),
     "VERSION": "1.0.0",
+    # The schemes a client can use (AnonymousRateLimit authenticates nobody).
+    "AUTHENTICATION_WHITELIST": [
+        "portal.api.throttling.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Served from the project: the machines have no internet, so no CDN.
@@ -223,9 +256,27 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="WARNING")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
+# --- Browser security headers -------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles, fonts and fetches from the portal
+# itself only. No inline <script>, <style>, style="" or on…="" in any template (the API
+# docs use SpectacularSwaggerSplitView and the portal's own ReDoc page for that reason).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI and ReDoc draw some icons from data: URIs.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # A queued change that no worker has claimed this many seconds after it was queued (or last
 # woken) is woken again by the sweep: the broker may have been down when it was requested.
 PLANCHANGE_UNCLAIMED_SECONDS = env.float("PLANCHANGE_UNCLAIMED_SECONDS", default=5.0)

@@ -1,0 +1,94 @@
+"""API throttles (CONTRACT.md: "429 problem+json with Retry-After when throttled").
+
+DRF's throttle classes, composed for what DRF's order of checks leaves out. DRF
+authenticates, then checks permissions, then throttles: a token guesser fails with 401
+before any throttle runs, and so does every anonymous request to an endpoint that needs a
+login. So two of the three limits are counted while authenticating:
+
+- ``token_failures``: bad tokens per client address (``TokenAuthentication``);
+- ``anon``: requests per client address from callers no token or session identified
+  (``AnonymousRateLimit``, last of the authentication classes);
+- ``user``: requests per signed-in user, by token or session alike (a throttle class).
+
+The rates are read from ``REST_FRAMEWORK`` on every request (DRF binds them when it is
+imported, so a changed setting would never apply). Counters live in the default cache,
+shared by every web process in production.
+"""
+
+from rest_framework import authentication, exceptions, throttling
+from rest_framework.settings import api_settings
+
+
+class RatesFromSettings:
+    @property
+    def THROTTLE_RATES(self):  # DRF reads this attribute
+        return api_settings.DEFAULT_THROTTLE_RATES
+
+
+class UserRateThrottle(RatesFromSettings, throttling.UserRateThrottle):
+    """Requests per signed-in user (``user``); anonymous callers count in ``anon`` instead."""
+
+    def get_cache_key(self, request, view):
+        return super().get_cache_key(request, view) if request.user.is_authenticated else None
+
+
+class AnonymousRateThrottle(RatesFromSettings, throttling.SimpleRateThrottle):
+    """Requests per client address (``anon``), for callers nobody has identified."""
+
+    scope = "anon"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class TokenFailureThrottle(RatesFromSettings, throttling.SimpleRateThrottle):
+    """Bad tokens per client address (``token_failures``): only failures count."""
+
+    scope = "token_failures"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def _load(self, request) -> None:
+        self.key = self.get_cache_key(request, None)
+        self.now = self.timer()
+        self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
+
+    def exhausted(self, request) -> bool:
+        self._load(request)
+        return len(self.history) >= self.num_requests
+
+    def record_failure(self, request) -> None:
+        self._load(request)
+        self.throttle_success()  # DRF's name for "add now to the history"
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """``Authorization: Token …``; once an address has sent ``token_failures`` bad tokens
+    within the period, every token it sends answers 429 with Retry-After — a right one
+    too, so a guesser learns nothing — until the oldest failure leaves the window."""
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None  # no token: nothing to guess, other authenticators decide
+        throttle = TokenFailureThrottle()
+        if throttle.exhausted(request):
+            raise exceptions.Throttled(wait=throttle.wait())
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            throttle.record_failure(request)
+            raise
+
+
+class AnonymousRateLimit(authentication.BaseAuthentication):
+    """Last of the authentication classes, so reached only when no token or session
+    identified the caller: counts the request in ``anon``, 429 past the rate. Never
+    authenticates anyone."""
+
+    def authenticate(self, request):
+        throttle = AnonymousRateThrottle()
+        if not throttle.allow_request(request, None):
+            raise exceptions.Throttled(wait=throttle.wait())
+        return None

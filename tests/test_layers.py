@@ -46,3 +46,38 @@ def test_the_check_sees_a_reference_through_the_app_registry(tmp_path):
     module.write_text('from django.apps import apps\nPlanChange = apps.get_model("planchange", "PlanChange")\n'
                       'fk = "licensing.LicenseAssignment"\n')
     assert list(references(module)) == [(2, "planchange"), (3, "licensing")]
+
+
+WRITES = {"create", "bulk_create", "update", "delete", "get_or_create", "update_or_create", "bulk_update"}
+
+
+def manager_writes(path: Path):
+    """(line, model name) of every ``Model.objects….<write>(…)`` call in the module."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WRITES):
+            continue
+        part, through_manager = node.func.value, False
+        while isinstance(part, ast.Attribute | ast.Call):
+            if isinstance(part, ast.Attribute) and part.attr == "objects":
+                through_manager = True
+            part = part.value if isinstance(part, ast.Attribute) else part.func
+        if through_manager and isinstance(part, ast.Name):
+            yield node.lineno, part.id
+
+
+def test_an_app_writes_only_its_own_tables():
+    """Owners write their own tables: an app changes another app's rows only by calling its services."""
+    from django.apps import apps
+
+    owner = {model.__name__: model._meta.app_label for model in apps.get_models()}
+    found = [f"{path.relative_to(ROOT)}:{line} writes {owner[name]}.{name}"
+             for app in LAYERS for path in sources(app) for line, name in manager_writes(path)
+             if owner.get(name) in LAYERS and owner[name] != app]
+    assert found == []
+
+
+def test_the_write_check_sees_a_write_around_the_owner(tmp_path):
+    module = tmp_path / "sneaky.py"
+    module.write_text("Subscription.objects.filter(pk=1).update(status='cancelled')\n"
+                      "LicenseAssignment.objects.bulk_create([])\n")
+    assert list(manager_writes(module)) == [(1, "Subscription"), (2, "LicenseAssignment")]

@@ -10,38 +10,28 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from jsonschema import Draft202012Validator
 from rest_framework.authtoken.models import Token
 
-from billing.models import (
-    AddOnProduct,
-    BillingProfile,
-    CreditCheck,
-    Invoice,
-    InvoiceLine,
-    PaymentMethod,
-    Product,
-    Subscription,
-    SubscriptionAddOn,
-)
+from billing.models import AddOnProduct, Invoice, Product
 from billing.periods import renewal_date
+from billing.scenario import billing_load
 from billing.services import subscription_hold
-from licensing.models import DirectoryUser, LicenseAssignment
-from licensing.services import licenses_recount
+from licensing.models import DirectoryUser
+from licensing.scenario import directory_load
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.scenarios.schema import DATE, MONEY, SCHEMA
 from portal import clock
-from portal.models import AdminMembership, ServiceIncident, Tenant
+from portal.models import Tenant
+from portal.scenario import incidents_load, support_staff_load, tenant_load
 from portal.services import event_record
 
-BATCH = 2000
 _VALIDATOR = Draft202012Validator(SCHEMA)
 
 
@@ -347,13 +337,11 @@ def _shifted(data: dict, days: int) -> dict:
     return data
 
 
-def _aware(day: date):
-    return datetime.combine(day, time(9, 0), tzinfo=clock.now().tzinfo)
-
-
 @transaction.atomic
 def scenario_load(data, *, source: str = "scenario") -> LoadReport:
-    """Load a whole scenario or, on any error, raise ``ScenarioError`` and load nothing."""
+    """Load a whole scenario or, on any error, raise ``ScenarioError`` and load nothing. Each app
+    writes its own rows (``portal.scenario``, ``billing.scenario``, ``licensing.scenario``); this
+    validates the file, keeps time from running back, and writes only planchange's own rows."""
     errors = scenario_validate(data)
     if errors:
         raise ScenarioError(errors)
@@ -369,131 +357,27 @@ def scenario_load(data, *, source: str = "scenario") -> LoadReport:
         clock.set_date(report.clock)
         report.lines.append(f"clock set to {report.clock.isoformat()}")
     today = clock.today()
-    products = {p.sku: p for p in Product.objects.all()}
-    addons = {a.code: a for a in AddOnProduct.objects.all()}
     for t in data.get("tenants", []):
-        report.tenants.append(_load_tenant(t, today=today, products=products, addons=addons,
-                                           report=report, source=source))
-    user_model = get_user_model()
+        report.tenants.append(_load_tenant(t, today=today, report=report, source=source))
     for s in data.get("support_staff", []):
-        user = user_model.objects.create(
-            username=s["username"], is_staff=True,
-            password=make_password(s["password"]) if "password" in s else make_password(None),
-        )
-        if "api_token" in s:
-            Token.objects.create(user=user, key=s["api_token"])
+        user = support_staff_load(s)
         event_record(tenant=None, actor="scenario", verb="support_staff.created", obj=user,
                      data={"username": user.username, "source": source})
         report.lines.append(f"support staff {user.username}")
     return report
 
 
-def _load_tenant(t, *, today, products, addons, report, source) -> Tenant:  # noqa: C901
-    tenant = Tenant.objects.create(
-        name=t["name"], domain=t["domain"], kind=t.get("kind", "commercial"),
-        agreement=t.get("agreement", "MOSA"),
-    )
-    profiles = {
-        bp["key"]: BillingProfile.objects.create(
-            tenant=tenant, name=bp["name"], payment=bp.get("payment", "invoice"))
-        for bp in t.get("billing_profiles", [])
-    }
-    methods = {
-        pm["key"]: PaymentMethod.objects.create(
-            tenant=tenant, kind=pm["kind"], last4=pm.get("last4", ""),
-            holder_name=pm.get("holder_name", ""), is_default=pm.get("default", False))
-        for pm in t.get("payment_methods", [])
-    }
-    default_card = next(
-        (m for m in methods.values() if m.kind == "card" and m.is_default),
-        next((m for m in methods.values() if m.kind == "card"), None),
-    )
-    only_profile = next(iter(profiles.values())) if len(profiles) == 1 else None
-
-    user_model = get_user_model()
-    for a in t.get("admins", []):
-        user = user_model.objects.create(
-            username=a["username"], first_name=a.get("display_name", "")[:150],
-            password=make_password(a["password"]) if "password" in a else make_password(None),
-        )
-        for role in dict.fromkeys(a["roles"]):
-            AdminMembership.objects.create(user=user, tenant=tenant, role=role)
-        if "api_token" in a:
-            Token.objects.create(user=user, key=a["api_token"])
-
-    subs = {}
-    for s in t.get("subscriptions", []):
-        profile = profiles[s["billing_profile"]] if "billing_profile" in s else only_profile
-        method = methods[s["payment_method"]] if "payment_method" in s else None
-        payment = s.get("payment") or (
-            profile.payment if profile else (method.kind if method else "card"))
-        if payment == "card" and method is None:
-            method = default_card
-        status = s.get("status", "active")
-        sub = Subscription.objects.create(
-            tenant=tenant, product=products[s["sku"]], licenses=s["licenses"],
-            term=s.get("term", "P1Y"), billing_frequency=s.get("billing_frequency", "monthly"),
-            start_date=date.fromisoformat(s["start_date"]) if "start_date" in s else today,
-            status=status, provisioning=s.get("provisioning", "provisioned"),
-            source=s.get("source", "direct"), payment=payment, payment_method=method,
-            billing_profile=profile, recurring_billing=s.get("recurring_billing", True),
-            cancelled_on=today if status == "cancelled" else None,
-        )
-        SubscriptionAddOn.objects.bulk_create(
-            SubscriptionAddOn(subscription=sub, addon=addons[code], added_on=sub.start_date)
-            for code in s.get("addons", [])
-        )
-        subs[s["key"]] = sub
-
-    listed = [
-        DirectoryUser(tenant=tenant, upn=u["upn"],
-                      display_name=u.get("display_name") or u["upn"].split("@")[0])
-        for u in t.get("users", [])
-    ]
-    _bulk_users(listed)
-    assignments = [
-        LicenseAssignment(user=user, subscription=subs[lic["subscription"]],
-                          disabled_plans=sorted(lic.get("disabled_plans", [])))
-        for user, u in zip(listed, t.get("users", []), strict=True)
-        for lic in u.get("licenses", [])
-    ]
-    LicenseAssignment.objects.bulk_create(assignments, batch_size=BATCH)
-    generated = 0
-    for g in t.get("generate_users", []):
-        generated += _generate_users(tenant, subs[g["subscription"]], g["count"], g.get("prefix", "user"))
-
-    for inv in t.get("invoices", []):
-        amount = Decimal(inv["amount"])
-        invoice = Invoice.objects.create(
-            tenant=tenant,
-            billing_profile=profiles[inv["billing_profile"]] if "billing_profile" in inv else only_profile,
-            number=inv["number"], date=date.fromisoformat(inv["date"]),
-            due_date=date.fromisoformat(inv["due_date"]), total=amount,
-            paid=Decimal(inv.get("paid", "0.00")),
-        )
-        InvoiceLine.objects.create(
-            invoice=invoice, description=inv.get("description", "Subscription charges"), amount=amount,
-        )
-    for cc in t.get("credit_checks", []):
-        status = cc.get("status", "pending")
-        requested = date.fromisoformat(cc["requested"])
-        CreditCheck.objects.create(
-            tenant=tenant, status=status, requested=requested,
-            decided_on=(
-                None if status == "pending"
-                else min(clock.add_business_days(requested, 2), max(today, requested))
-            ),
-        )
-    for inc in t.get("incidents", []):
-        ServiceIncident.objects.create(
-            tenant=tenant, service=inc["service"], status=inc["status"], title=inc["title"],
-            opened_at=_aware(date.fromisoformat(inc["opened"])) if "opened" in inc else clock.now(),
-        )
-    licenses_recount(tenant=tenant)
-    for pc in t.get("plan_changes", []):
+def _load_tenant(t, *, today, report, source) -> Tenant:
+    tenant = tenant_load(t)
+    subs = billing_load(tenant, t, today=today).subscriptions
+    users = directory_load(tenant, t, subscriptions=subs)
+    incidents_load(tenant, t.get("incidents", []))
+    changes = t.get("plan_changes", [])
+    products = {p.sku: p for p in Product.objects.filter(sku__in=[pc["target_sku"] for pc in changes])}
+    for pc in changes:
         _load_plan_change(tenant, subs[pc["subscription"]], products[pc["target_sku"]], pc, today)
     counts = {
-        "subscriptions": len(subs), "users": len(listed) + generated,
+        "subscriptions": len(subs), "users": users,
         "admins": len(t.get("admins", [])), "invoices": len(t.get("invoices", [])),
         "credit_checks": len(t.get("credit_checks", [])), "incidents": len(t.get("incidents", [])),
     }
@@ -522,30 +406,6 @@ def _load_plan_change(tenant, sub, target, pc, today) -> None:
     )
     if not scheduled:  # queued: under way, so its subscription is read-only
         subscription_hold(tenant=tenant, subscription_id=sub.pk, holder=change.holder)
-
-
-def _bulk_users(users: list[DirectoryUser]) -> None:
-    """Insert users in batches, making sure each object has its primary key after."""
-    DirectoryUser.objects.bulk_create(users, batch_size=BATCH)
-    missing = [u for u in users if u.pk is None]
-    if missing:  # a backend that cannot return ids from a bulk insert
-        ids = dict(DirectoryUser.objects.filter(upn__in=[u.upn for u in missing]).values_list("upn", "pk"))
-        for u in missing:
-            u.pk = ids[u.upn]
-
-
-def _generate_users(tenant, subscription, count: int, prefix: str) -> int:
-    label = prefix[:1].upper() + prefix[1:]
-    for begin in range(1, count + 1, BATCH):
-        chunk = [
-            DirectoryUser(tenant=tenant, upn=f"{prefix}{n}@{tenant.domain}", display_name=f"{label} {n}")
-            for n in range(begin, min(begin + BATCH, count + 1))
-        ]
-        _bulk_users(chunk)
-        LicenseAssignment.objects.bulk_create(
-            [LicenseAssignment(user=u, subscription=subscription, disabled_plans=[]) for u in chunk]
-        )
-    return count
 
 
 def scenario_read(path: Path):

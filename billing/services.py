@@ -88,8 +88,8 @@ def subscription_require_free(sub: Subscription, *, holder: str = "") -> None:
     """Refuse an edit of a subscription that a change holds read-only (409 ``change_in_progress``),
     unless the caller is that holder. Call with the row locked, in the transaction that writes."""
     if sub.held_by and sub.held_by != holder:
-        raise Conflict(_("%(product)s is being changed to another plan; it can't be edited until the change "
-                         "finishes.") % {"product": sub.product.name}, code="change_in_progress",
+        raise Conflict(_("A plan change involving %(product)s is under way; the subscription can't be edited "
+                         "until the change finishes.") % {"product": sub.product.name}, code="change_in_progress",
                        subscription=sub.pk)
 
 

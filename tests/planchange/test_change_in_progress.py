@@ -196,3 +196,16 @@ def test_license_edits_cannot_race_a_running_change_on_a_real_worker(tmp_path):
         u.pk for u in users)
     assert not LicenseAssignment.objects.filter(subscription__status="cancelled").exists()
     assert not LicenseAssignment.objects.filter(user__in=spare).exists()
+
+
+def test_the_refusal_says_why_in_the_callers_language(contoso):
+    api, std, basic, users, spare = contoso
+    request_change(api, std)
+    response = api.post("/api/v1/licenses/assign/", {"users": [spare[0].upn], "subscription": std.pk},
+                        format="json", HTTP_ACCEPT_LANGUAGE="sv")
+    assert_refused(response)
+    assert response.json()["detail"] == ("En planändring som gäller Microsoft 365 Business Standard pågår; "
+                                         "prenumerationen kan inte redigeras förrän ändringen är klar.")
+    english = api.patch(f"/api/v1/subscriptions/{std.pk}/", {"licenses": 30}, format="json")
+    assert english.json()["detail"] == ("A plan change involving Microsoft 365 Business Standard is under way; "
+                                        "the subscription can't be edited until the change finishes.")

@@ -9,6 +9,9 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+# The last day support staff can move the clock to (CONTRACT.md: beyond, 422 clock_out_of_range).
+LAST_DAY = date(2099, 12, 31)
+
 
 def _offset() -> timedelta:
     from portal.models import SimulationClock

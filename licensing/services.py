@@ -4,7 +4,7 @@ Locks are taken on the subscriptions involved, in id order, so two license chang
 the same subscriptions wait for each other instead of over-assigning.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -131,9 +131,14 @@ def user_create(*, tenant: Tenant, upn: str, display_name: str, actor: str) -> D
     upn = upn.strip().lower()
     if upn.count("@") != 1 or upn.split("@")[1] != tenant.domain or not upn.split("@")[0]:
         raise DomainError(_("The user name must end with @%(domain)s.") % {"domain": tenant.domain}, field="upn")
+    exists = Conflict(_("A user %(upn)s already exists.") % {"upn": upn}, code="user_exists")
     if DirectoryUser.objects.filter(upn=upn).exists():
-        raise Conflict(_("A user %(upn)s already exists.") % {"upn": upn}, code="user_exists")
-    user = DirectoryUser.objects.create(tenant=tenant, upn=upn,
-                                        display_name=(display_name.strip() or upn.split("@")[0])[:200])
+        raise exists
+    try:
+        with transaction.atomic():  # two requests for one UPN at once: the database decides
+            user = DirectoryUser.objects.create(tenant=tenant, upn=upn,
+                                                display_name=(display_name.strip() or upn.split("@")[0])[:200])
+    except IntegrityError as exc:
+        raise exists from exc
     event_record(tenant=tenant, actor=actor, verb="user.created", obj=user, data={"upn": upn})
     return user

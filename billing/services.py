@@ -250,6 +250,8 @@ def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: st
         errors["expiry"] = _("Enter the expiry date as MM/YY.")
     if not holder_name.strip():
         errors["holder_name"] = _("Enter the name on the card.")
+    elif len(holder_name.strip()) > 200:
+        errors["holder_name"] = _("Enter at most 200 characters.")
     elif not is_plain_text(holder_name):
         errors["holder_name"] = _("The name can't contain control characters or text-direction overrides.")
     if errors:

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -44,7 +45,8 @@ def active_users(request):
 def manage_licenses(request):
     """Manage product licenses for the selected users: assign, unassign or replace."""
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    # Back to a path of this site only: redirect() would take "2" for a URL name (NoReverseMatch).
+    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
         back = ""
     action, upns, actor = request.POST.get("action"), request.POST.getlist("users"), request.user.get_username()
     # Ids as whole numbers in ASCII digits; anything else is None, which the services answer
@@ -68,4 +70,4 @@ def manage_licenses(request):
             raise DomainError(_("Choose what to do with the licenses."), field="action")
     except DomainError as exc:
         request.session["license_errors"] = {exc.extra.get("field") or "form": str(exc.detail)}
-    return redirect(back or "users:active")
+    return HttpResponseRedirect(back) if back else redirect("users:active")

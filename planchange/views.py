@@ -208,6 +208,8 @@ def _outcome(change) -> dict:
 @tenant_page
 @writes(BILLING_WRITERS)
 def cancel_change(request, subscription_id, change_id):
+    if plan_change_get(tenant=request.tenant, change_id=change_id).subscription_id != subscription_id:
+        raise Http404  # the URL names another subscription's change
     try:
         plan_change_cancel(tenant=request.tenant, change_id=change_id, actor=request.user.get_username())
     except DomainError as exc:

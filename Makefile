@@ -31,6 +31,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run

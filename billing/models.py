@@ -12,6 +12,8 @@ from portal.models import Service, Tenant
 # Wide enough for any order the input bounds allow (1,000,000 licenses × the dearest offer × 36
 # months) summed on one invoice many times over.
 MONEY = {"max_digits": 18, "decimal_places": 2}
+# Licenses of one subscription where the product sets no maximum: every door is bounded.
+LICENSES_LIMIT = 1_000_000
 
 
 class Term(models.TextChoices):
@@ -76,6 +78,12 @@ class Product(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def licenses_limit(self) -> int:
+        """The most licenses one subscription may have: the product's maximum, or
+        LICENSES_LIMIT where it has none."""
+        return self.max_licenses if self.max_licenses is not None else LICENSES_LIMIT
 
 
 class Offer(models.Model):
@@ -205,6 +213,15 @@ class Subscription(models.Model):
     )
     recurring_billing = models.BooleanField(default=True)
     cancelled_on = models.DateField(null=True, blank=True)
+    assigned_licenses = models.IntegerField(
+        default=0,
+        help_text="licenses assigned to users (Graph's consumedUnits); licensing's services keep it "
+                  "through subscription_usage_add, in the transaction that assigns or removes them",
+    )
+    held_by = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="who holds the subscription read-only while changing it (plan_change/<id>); empty when free",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     addons = models.ManyToManyField(AddOnProduct, through="SubscriptionAddOn", blank=True)
 
@@ -213,6 +230,7 @@ class Subscription(models.Model):
         indexes = [models.Index(fields=["tenant", "status"])]
         constraints = [
             models.CheckConstraint(condition=Q(licenses__gte=0), name="subscription_licenses_nonnegative"),
+            models.CheckConstraint(condition=Q(assigned_licenses__gte=0), name="subscription_assigned_nonnegative"),
             models.CheckConstraint(condition=Q(status__in=SubscriptionStatus.values), name="subscription_status_valid"),
             models.CheckConstraint(condition=Q(term__in=Term.values), name="subscription_term_valid"),
             models.CheckConstraint(
@@ -230,8 +248,13 @@ class Subscription(models.Model):
 
     @property
     def available_licenses(self) -> int:
-        """Licenses bought and not assigned (needs billing.selectors' assigned_licenses annotation)."""
+        """Licenses bought and not assigned."""
         return max(self.licenses - self.assigned_licenses, 0)
+
+    @property
+    def change_in_progress(self) -> bool:
+        """Held read-only by a change that is queued or running (CONTRACT.md)."""
+        return bool(self.held_by)
 
 
 class SubscriptionAddOn(models.Model):

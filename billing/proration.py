@@ -2,7 +2,8 @@
 so a preview and the invoice for the same date match to the cent (DESIGN.md "Money").
 
 - Credit for the old subscription = charge of the current billed period × unused days /
-  days in that period, counted from the effective (completion) date; rounded once.
+  days in that period, counted from the effective (completion) date; rounded once; never
+  more than the period's charge (a change dated before the period began credits all of it).
   Trials and subscriptions prepaid with a product key get none; neither does a change at
   renewal (the old term has run out).
 - The new subscription's term starts on the effective date; its first billing period is
@@ -64,14 +65,17 @@ def credit_line(old: Side, *, effective: date, at_renewal: bool) -> Line | None:
         return None
     begin, end = billing_period(start=old.start, billing_frequency=old.billing_frequency, term=old.term,
                                 day=effective)
-    unused = (end - effective).days
+    days = (end - begin).days
+    # A change dated before the billed period began leaves all of it unused, never more: the credit
+    # is at most what the period was charged.
+    unused = min((end - effective).days, days)
     if unused <= 0:
         return None
-    amount = money(old.period_charge * unused / (end - begin).days)
+    amount = money(old.period_charge * unused / days)
     if amount == 0:
         return None
     return Line("credit", f"Credit for {unused} unused days of {old.product_name} ({old.licenses} licenses)",
-                -amount, effective, end)
+                -amount, max(effective, begin), end)
 
 
 def charge_line(new: Side, *, effective: date) -> Line:

@@ -1,7 +1,6 @@
 """Reads of the catalog and of a tenant's subscriptions."""
 
-from django.db.models import Case, Count, DecimalField, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DecimalField, OuterRef, Prefetch, Subquery, Value, When
 from django.http import Http404
 
 from billing.models import (
@@ -14,10 +13,6 @@ from billing.models import (
 )
 from portal.models import Tenant
 
-# Licenses (licensing) and plan changes (planchange) are counted through the app
-# registry, so billing imports nothing from the apps above it.
-LIVE_CHANGE_STATUSES = ("queued", "running")
-
 
 def product_list():
     return Product.objects.prefetch_related(
@@ -26,17 +21,9 @@ def product_list():
 
 
 def _subscriptions(tenant: Tenant):
-    from django.apps import apps
-
-    assignment = apps.get_model("licensing", "LicenseAssignment")
-    plan_change = apps.get_model("planchange", "PlanChange")
-    assigned = (
-        assignment.objects.filter(subscription=OuterRef("pk"))
-        .order_by()
-        .values("subscription")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """The tenant's subscriptions with what their pages show: the offer's price, add-ons.
+    ``assigned_licenses`` and ``change_in_progress`` are billing's own (a count licensing keeps
+    through billing's service, and the hold a change takes)."""
     price = Offer.objects.filter(
         product=OuterRef("product"), term=OuterRef("term"),
         billing_frequency=OuterRef("billing_frequency"),
@@ -47,13 +34,7 @@ def _subscriptions(tenant: Tenant):
         .prefetch_related(
             Prefetch("subscription_addons", queryset=SubscriptionAddOn.objects.select_related("addon"))
         )
-        .annotate(
-            assigned_licenses=Coalesce(Subquery(assigned, output_field=IntegerField()), Value(0)),
-            price=Subquery(price, output_field=DecimalField(**MONEY)),
-            change_in_progress=Exists(
-                plan_change.objects.filter(subscription=OuterRef("pk"), status__in=LIVE_CHANGE_STATUSES)
-            ),
-        )
+        .annotate(price=Subquery(price, output_field=DecimalField(**MONEY)))
     )
 
 

@@ -3,9 +3,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.apps import apps
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from billing.models import (
@@ -38,7 +37,7 @@ def credit_checks_complete_due() -> int:
     """
     today = clock.today()
     cutoff = clock.latest_start_due(today, CREDIT_CHECK_BUSINESS_DAYS)
-    due = (CreditCheck.objects.select_for_update().select_related("tenant")
+    due = (CreditCheck.objects.select_for_update(of=("self",)).select_related("tenant")
            .filter(status=CreditCheck.Status.PENDING, requested__lte=cutoff))
     done = 0
     for check in due:
@@ -51,26 +50,116 @@ def credit_checks_complete_due() -> int:
     return done
 
 
+def _whole_number(raw) -> int | None:
+    """An id as a whole number: an int, or a string of ASCII digits; anything else is None."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None
+
+
+def subscriptions_lock(*, tenant, subscription_ids) -> dict[int, Subscription]:
+    """The tenant's subscriptions with these ids, row-locked for the rest of the transaction.
+
+    **The lock order, everywhere:** subscription rows first, in ascending id order (this
+    function), then the plan change (planchange locks it after calling this), then invoices.
+    Two transactions that follow it wait for each other instead of deadlocking. A missing or
+    foreign id is the same 404, and ids are taken only as whole numbers (never ``int('٤')``).
+    """
+    wanted = {_whole_number(i) for i in subscription_ids}
+    if None in wanted:
+        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    subs = {
+        s.pk: s for s in Subscription.objects.select_for_update(of=("self",)).select_related("product")
+        .filter(tenant=tenant, pk__in=wanted).order_by("pk")
+    }
+    if set(subs) != wanted:
+        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    return subs
+
+
 def subscription_lock(*, tenant, subscription_id) -> Subscription:
     """The tenant's subscription, row-locked for the rest of the transaction (404 otherwise)."""
-    try:
-        return Subscription.objects.select_for_update().select_related("product").get(
-            tenant=tenant, pk=subscription_id)
-    except (Subscription.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound(_("No such subscription."), code="subscription_not_found") from exc
+    (sub,) = subscriptions_lock(tenant=tenant, subscription_ids=[subscription_id]).values()
+    return sub
 
 
-def _require_no_change_under_way(sub: Subscription) -> None:
-    plan_change = apps.get_model("planchange", "PlanChange")
-    if plan_change.objects.filter(subscription=sub, status__in=("queued", "running")).exists():
-        raise Conflict(_("A plan change of this subscription is in progress."), code="change_in_progress")
+def subscription_require_free(sub: Subscription, *, holder: str = "") -> None:
+    """Refuse an edit of a subscription that a change holds read-only (409 ``change_in_progress``),
+    unless the caller is that holder. Call with the row locked, in the transaction that writes."""
+    if sub.held_by and sub.held_by != holder:
+        raise Conflict(_("%(product)s is being changed to another plan; it can't be edited until the change "
+                         "finishes.") % {"product": sub.product.name}, code="change_in_progress",
+                       subscription=sub.pk)
+
+
+@transaction.atomic
+def subscription_hold(*, tenant, subscription_id, holder: str) -> Subscription:
+    """Make the subscription read-only for everyone but ``holder`` (a plan change that is queued
+    or running). Holding it again for the same holder is a no-op; another holder is a 409."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    subscription_require_free(sub, holder=holder)
+    if sub.held_by != holder:
+        sub.held_by = holder
+        sub.save(update_fields=["held_by"])
+    return sub
+
+
+def subscriptions_release(*, holder: str) -> int:
+    """Every subscription ``holder`` held is editable again (call inside the holder's transaction,
+    with the rows locked)."""
+    return Subscription.objects.filter(held_by=holder).update(held_by="")
+
+
+def subscription_usage_add(*, subscription: Subscription, delta: int) -> None:
+    """Count licenses assigned (``delta`` > 0) or removed (< 0). Licensing calls this in the
+    transaction that assigns or removes them, with the subscription locked."""
+    if delta:
+        Subscription.objects.filter(pk=subscription.pk).update(assigned_licenses=F("assigned_licenses") + delta)
+        subscription.assigned_licenses += delta
+
+
+@transaction.atomic
+def subscription_provision(*, tenant, product, licenses: int, term: str, billing_frequency: str, start_date,
+                           payment: str, payment_method, billing_profile, holder: str, actor: str) -> Subscription:
+    """A subscription made by a plan change: created held by ``holder`` so nobody else edits it
+    before the change is done."""
+    sub = Subscription.objects.create(
+        tenant=tenant, product=product, licenses=licenses, term=term, billing_frequency=billing_frequency,
+        start_date=start_date, payment=payment, payment_method=payment_method, billing_profile=billing_profile,
+        held_by=holder,
+    )
+    event_record(tenant=tenant, actor=actor, verb="subscription.provisioned", obj=sub,
+                 data={"sku": product.sku, "licenses": licenses, "by": holder})
+    return sub
+
+
+@transaction.atomic
+def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, reason: str, actor: str) -> Subscription:
+    """Cancel a subscription a change has replaced (its users already moved). Only the holder may;
+    a subscription that still has licenses assigned is never cancelled."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    if sub.held_by != holder:
+        raise Conflict(_("The subscription isn't held by this change."), code="not_held")
+    if sub.status == Subscription.Status.CANCELLED:
+        return sub
+    if sub.assigned_licenses:
+        raise Conflict(_("%(count)d users still have licenses of %(product)s.")
+                       % {"count": sub.assigned_licenses, "product": sub.product.name}, code="licenses_assigned")
+    sub.status = Subscription.Status.CANCELLED
+    sub.cancelled_on = on
+    sub.recurring_billing = False
+    sub.save(update_fields=["status", "cancelled_on", "recurring_billing"])
+    event_record(tenant=tenant, actor=actor, verb="subscription.cancelled", obj=sub, data={"reason": reason})
+    return sub
 
 
 @transaction.atomic
 def subscription_addon_remove(*, tenant, subscription_id, code: str, actor: str) -> None:
     """Remove an add-on ("you can add it back later if you still need it")."""
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
-    _require_no_change_under_way(sub)
+    subscription_require_free(sub)
     deleted, _detail = SubscriptionAddOn.objects.filter(subscription=sub, addon__code=code).delete()
     if not deleted:
         raise NotFound(_("The subscription has no add-on %(code)s.") % {"code": code}, code="addon_not_found")
@@ -82,10 +171,10 @@ def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
     """Cancel a subscription nobody uses any more. Licenses still assigned must be moved or
     unassigned first, so no user loses service by surprise."""
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    subscription_require_free(sub)
     if sub.status != Subscription.Status.ACTIVE:
         raise Conflict(_("Only an active subscription can be cancelled."), code="subscription_not_active")
-    _require_no_change_under_way(sub)
-    assigned = apps.get_model("licensing", "LicenseAssignment").objects.filter(subscription=sub).count()
+    assigned = sub.assigned_licenses
     if assigned:
         raise DomainError(
             _("%(count)d users still have licenses of %(product)s. Move them to another subscription or "
@@ -187,16 +276,16 @@ def invoice_post_lines(
 def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: str) -> Subscription:
     """Buy or remove licenses. Removing below the assigned count is refused: unassign first."""
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
-    _require_no_change_under_way(sub)
+    subscription_require_free(sub)
     if sub.status != Subscription.Status.ACTIVE:
         raise Conflict(_("Only an active subscription's licenses can change."), code="subscription_not_active")
-    assigned = apps.get_model("licensing", "LicenseAssignment").objects.filter(subscription=sub).count()
+    assigned = sub.assigned_licenses
     if licenses < max(assigned, 1):
         raise DomainError(_("%(assigned)d licenses are assigned; unassign licenses before you remove them.")
                           % {"assigned": assigned}, code="licenses_too_few", field="licenses")
-    if sub.product.max_licenses is not None and licenses > sub.product.max_licenses:
+    if licenses > sub.product.licenses_limit:
         raise DomainError(_("%(product)s allows at most %(max)d licenses.")
-                          % {"product": sub.product.name, "max": sub.product.max_licenses},
+                          % {"product": sub.product.name, "max": sub.product.licenses_limit},
                           code="licenses_too_many", field="licenses")
     before = sub.licenses
     sub.licenses = licenses
@@ -209,7 +298,7 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
 @transaction.atomic
 def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool, actor: str) -> Subscription:
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
-    _require_no_change_under_way(sub)
+    subscription_require_free(sub)
     if sub.recurring_billing != enabled:
         sub.recurring_billing = enabled
         sub.save(update_fields=["recurring_billing"])
@@ -295,9 +384,9 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
         raise DomainError(_("%(product)s isn't sold for %(term)s billed %(frequency)s.")
                           % {"product": product.name, "term": term, "frequency": billing_frequency},
                           code="invalid_offer", field="billing_frequency")
-    if licenses < 1 or (product.max_licenses is not None and licenses > product.max_licenses):
+    if not 1 <= licenses <= product.licenses_limit:
         raise DomainError(_("%(product)s allows 1 to %(max)d licenses.")
-                          % {"product": product.name, "max": product.max_licenses or 1_000_000},
+                          % {"product": product.name, "max": product.licenses_limit},
                           code="invalid_licenses", field="licenses")
     profile = tenant.billing_profiles.order_by("pk").first() if tenant.has_billing_profile else None
     method = None

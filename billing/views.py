@@ -1,5 +1,5 @@
-"""Billing pages: Your products, an invoice with Pay now, removing an add-on, and the
-guide to changing plans manually."""
+"""Billing pages: the admin center's home (a summary of the subscriptions), Your products,
+an invoice with Pay now, removing an add-on, and the guide to changing plans manually."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -15,6 +15,21 @@ from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
 from portal.roles import BILLING_WRITERS
+from portal.selectors import incidents_open, roles_for_user
+
+
+@tenant_page
+def home(request):
+    subscriptions = list(subscription_list(tenant=request.tenant))
+    return render(request, "portal/home.html", {
+        "active_count": sum(1 for s in subscriptions if s.status == "active"),
+        "license_total": sum(s.licenses for s in subscriptions if s.status == "active"),
+        "assigned_total": sum(s.assigned_licenses for s in subscriptions if s.status == "active"),
+        "open_incidents": incidents_open(tenant=request.tenant).count(),
+        "roles": roles_for_user(user=request.user, tenant=request.tenant),
+        "today": clock.today(),
+        "section": "home",
+    })
 
 
 @tenant_page

@@ -1,32 +1,28 @@
-"""Assign, unassign and replace licenses: all or nothing, audited, locked per subscription.
+"""Assign, unassign, replace and move licenses: all or nothing, audited.
 
-Locks are taken on the subscriptions involved, in id order, so two license changes on
-the same subscriptions wait for each other instead of over-assigning.
+Every service locks the subscriptions it touches through billing (rows in ascending id
+order: the one lock order, see ``billing.services.subscriptions_lock``), refuses one that a
+change holds read-only unless the caller is that change (409 ``change_in_progress``), and
+keeps billing's count of assigned licenses in the same transaction that writes.
 """
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from billing.models import Subscription
+from billing.services import subscription_require_free, subscription_usage_add, subscriptions_lock
 from licensing.models import DirectoryUser, LicenseAssignment
-from portal.errors import Conflict, DomainError, NotFound, short_list
+from portal.errors import Conflict, DomainError, short_list
 from portal.models import Tenant
 from portal.services import event_record
 
 
-def _lock_subscriptions(tenant: Tenant, ids) -> dict[int, Subscription]:
-    try:
-        ids = [int(i) for i in ids]
-    except (TypeError, ValueError) as exc:
-        raise NotFound(_("No such subscription."), code="subscription_not_found") from exc
-    subs = {
-        s.pk: s
-        for s in Subscription.objects.select_for_update().filter(tenant=tenant, pk__in=set(ids)).order_by("pk")
-    }
-    missing = set(ids) - set(subs)
-    if missing:
-        raise NotFound(_("No such subscription."), code="subscription_not_found")
+def _lock(tenant: Tenant, ids, *, holder: str = "") -> dict[int, Subscription]:
+    subs = subscriptions_lock(tenant=tenant, subscription_ids=ids)
+    for sub in subs.values():
+        subscription_require_free(sub, holder=holder)
     return subs
 
 
@@ -42,32 +38,44 @@ def _users(tenant: Tenant, upns) -> list[DirectoryUser]:
     return users
 
 
-def _available(sub: Subscription) -> int:
-    assigned = LicenseAssignment.objects.filter(subscription=sub).aggregate(n=Count("pk"))["n"]
-    return sub.licenses - assigned
-
-
 def _require_active(sub: Subscription) -> None:
     if sub.status != Subscription.Status.ACTIVE:
         raise DomainError(_("%(product)s isn't active.") % {"product": sub.product.name},
                           code="subscription_not_active")
 
 
+def _require_available(sub: Subscription, needed: int) -> None:
+    available = sub.licenses - sub.assigned_licenses
+    if needed > available:
+        raise DomainError(
+            _("%(needed)d licenses are needed but only %(available)d are available.")
+            % {"needed": needed, "available": max(available, 0)},
+            code="not_enough_licenses")
+
+
+def _require_holding(sub: Subscription, users, holding: set[int]) -> None:
+    without = sorted(u.upn for u in users if u.pk not in holding)
+    if without:
+        raise DomainError(_("These users don't have a license of %(product)s: %(users)s.")
+                          % {"product": sub.product.name, "users": short_list(without)},
+                          code="user_not_licensed", users=without)
+
+
+def _holders(sub: Subscription, users) -> set[int]:
+    return set(LicenseAssignment.objects.filter(subscription=sub, user__in=users).values_list("user_id", flat=True))
+
+
 @transaction.atomic
 def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) -> int:
     """Give each user a license of the subscription; refuse all if there aren't enough."""
-    (sub,) = _lock_subscriptions(tenant, [subscription_id]).values()
+    (sub,) = _lock(tenant, [subscription_id]).values()
     _require_active(sub)
     users = _users(tenant, upns)
-    holding = set(LicenseAssignment.objects.filter(subscription=sub, user__in=users).values_list("user_id", flat=True))
+    holding = _holders(sub, users)
     new = [u for u in users if u.pk not in holding]
-    available = _available(sub)
-    if len(new) > available:
-        raise DomainError(
-            _("%(needed)d licenses are needed but only %(available)d are available.")
-            % {"needed": len(new), "available": max(available, 0)},
-            code="not_enough_licenses")
+    _require_available(sub, len(new))
     LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=sub) for u in new)
+    subscription_usage_add(subscription=sub, delta=len(new))
     event_record(tenant=tenant, actor=actor, verb="licenses.assigned", obj=sub,
                  data={"users": [u.upn for u in new]})
     return len(new)
@@ -76,16 +84,11 @@ def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) ->
 @transaction.atomic
 def license_unassign(*, tenant: Tenant, subscription_id: int, upns, actor: str) -> int:
     """Take the subscription's license from each user; refuse all if one doesn't hold it."""
-    (sub,) = _lock_subscriptions(tenant, [subscription_id]).values()
+    (sub,) = _lock(tenant, [subscription_id]).values()
     users = _users(tenant, upns)
-    assignments = LicenseAssignment.objects.filter(subscription=sub, user__in=users)
-    holding = set(assignments.values_list("user_id", flat=True))
-    without = sorted(u.upn for u in users if u.pk not in holding)
-    if without:
-        raise DomainError(_("These users don't have a license of %(product)s: %(users)s.")
-                          % {"product": sub.product.name, "users": short_list(without)},
-                          code="user_not_licensed", users=without)
-    removed, _detail = assignments.delete()
+    _require_holding(sub, users, _holders(sub, users))
+    removed, _detail = LicenseAssignment.objects.filter(subscription=sub, user__in=users).delete()
+    subscription_usage_add(subscription=sub, delta=-removed)
     event_record(tenant=tenant, actor=actor, verb="licenses.unassigned", obj=sub,
                  data={"users": sorted(u.upn for u in users)})
     return removed
@@ -96,33 +99,71 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
                     actor: str) -> int:
     """Move users from one subscription to another in one transaction: nobody is
     unlicensed in between, and nothing moves unless everyone can."""
-    subs = _lock_subscriptions(tenant, [from_subscription_id, to_subscription_id])
+    subs = _lock(tenant, [from_subscription_id, to_subscription_id])
     if len(subs) != 2:
         raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
     source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
     _require_active(target)
     users = _users(tenant, upns)
-    holding = set(LicenseAssignment.objects.filter(subscription=source, user__in=users)
-                  .values_list("user_id", flat=True))
-    without = sorted(u.upn for u in users if u.pk not in holding)
-    if without:
-        raise DomainError(_("These users don't have a license of %(product)s: %(users)s.")
-                          % {"product": source.product.name, "users": short_list(without)},
-                          code="user_not_licensed", users=without)
-    already = set(LicenseAssignment.objects.filter(subscription=target, user__in=users)
-                  .values_list("user_id", flat=True))
+    _require_holding(source, users, _holders(source, users))
+    already = _holders(target, users)
     new = [u for u in users if u.pk not in already]
-    available = _available(target)
-    if len(new) > available:
-        raise DomainError(
-            _("%(needed)d licenses are needed but only %(available)d are available.")
-            % {"needed": len(new), "available": max(available, 0)},
-            code="not_enough_licenses")
+    _require_available(target, len(new))
     LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=target) for u in new)
-    LicenseAssignment.objects.filter(subscription=source, user__in=users).delete()
+    removed, _detail = LicenseAssignment.objects.filter(subscription=source, user__in=users).delete()
+    subscription_usage_add(subscription=target, delta=len(new))
+    subscription_usage_add(subscription=source, delta=-removed)
     event_record(tenant=tenant, actor=actor, verb="licenses.replaced", obj=target,
                  data={"users": sorted(u.upn for u in users), "from": source.pk, "to": target.pk})
     return len(users)
+
+
+@dataclass
+class MovedBatch:
+    moved: list[str] = field(default_factory=list)  # UPNs that now hold the target's license
+    reset: dict[str, list[str]] = field(default_factory=dict)  # UPN → service plans that were turned off
+    left: int = 0  # licenses still assigned on the source
+
+
+@transaction.atomic
+def licenses_move_batch(*, tenant: Tenant, from_subscription_id: int, to_subscription_id: int, limit: int,
+                        holder: str, actor: str) -> MovedBatch:
+    """Move up to ``limit`` users from one subscription to another for the change ``holder``
+    (both subscriptions may be held by it, nobody else's edit gets in between). In this one
+    transaction each user gets the target's license and loses the source's, so nobody is ever
+    unlicensed; the target's licenses start with every service plan on, and what each user had
+    turned off is returned. Users who already hold the target keep it. Never assigns beyond the
+    target's licenses."""
+    subs = _lock(tenant, [from_subscription_id, to_subscription_id], holder=holder)
+    source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
+    _require_active(target)
+    batch = list(LicenseAssignment.objects.filter(subscription=source).select_related("user").order_by("pk")[:limit])
+    if not batch:
+        return MovedBatch(left=0)
+    users = [a.user for a in batch]
+    already = _holders(target, users)
+    new = [u for u in users if u.pk not in already]
+    _require_available(target, len(new))
+    LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=target, disabled_plans=[])
+                                          for u in new)
+    LicenseAssignment.objects.filter(pk__in=[a.pk for a in batch]).delete()
+    subscription_usage_add(subscription=target, delta=len(new))
+    subscription_usage_add(subscription=source, delta=-len(batch))
+    moved = sorted(u.upn for u in users)
+    event_record(tenant=tenant, actor=actor, verb="licenses.moved", obj=target,
+                 data={"users": moved, "from": source.pk, "to": target.pk, "by": holder})
+    return MovedBatch(moved=moved, reset={a.user.upn: sorted(a.disabled_plans) for a in batch if a.disabled_plans},
+                      left=source.assigned_licenses)
+
+
+def licenses_recount(*, tenant: Tenant) -> None:
+    """Set billing's count of assigned licenses from the assignments themselves, for every
+    subscription of the tenant (after a scenario loads users in bulk)."""
+    counts = dict(LicenseAssignment.objects.filter(subscription__tenant=tenant).values("subscription")
+                  .annotate(n=models.Count("pk")).values_list("subscription", "n"))
+    for sub in subscriptions_lock(tenant=tenant, subscription_ids=list(
+            Subscription.objects.filter(tenant=tenant).values_list("pk", flat=True))).values():
+        subscription_usage_add(subscription=sub, delta=counts.get(sub.pk, 0) - sub.assigned_licenses)
 
 
 @transaction.atomic

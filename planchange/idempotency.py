@@ -1,9 +1,9 @@
 """Idempotency-Key for POST plan-changes/: the same key and body replay the first answer,
-a different body is refused, and a request while the first is still in flight is a 409.
-Keys belong to one tenant and one caller and are kept 24 hours."""
+a different body is refused. Keys belong to one tenant and one caller and are kept 24 hours."""
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,34 +26,35 @@ def body_hash(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def idempotency_begin(*, tenant, user, key: str, request_hash: str) -> IdempotencyRecord | Replay:
-    """Reserve the key for this request, or return the first answer to replay."""
+def idempotent(*, tenant, user, key: str, request_hash: str, action: Callable[[], tuple[int, dict]]) -> Replay:
+    """Answer a request made with an Idempotency-Key: the first time, run ``action`` (which
+    returns the answer's status and body); afterwards, replay that answer.
+
+    One transaction holds the key's record, everything ``action`` writes and the answer, so
+    they commit together or not at all: a committed change always has its answer stored, and a
+    request that fails unexpectedly leaves no key behind (the client may simply retry). A second
+    request with the same key waits for the first to commit, then replays its answer.
+    """
     now = timezone.now()
     with transaction.atomic():
         IdempotencyRecord.objects.filter(tenant=tenant, user=user, key=key, expires_at__lte=now).delete()
         try:
             with transaction.atomic():
-                return IdempotencyRecord.objects.create(
+                record = IdempotencyRecord.objects.create(
                     tenant=tenant, user=user, key=key, request_hash=request_hash, created_at=now,
                     expires_at=now + timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS))
         except IntegrityError:
             existing = IdempotencyRecord.objects.get(tenant=tenant, user=user, key=key)
-    if existing.request_hash != request_hash:
-        raise DomainError(_("This Idempotency-Key was used for a different request."),
-                          code="idempotency_key_reused")
-    if existing.state == IdempotencyRecord.State.IN_FLIGHT:
-        raise Conflict(_("A request with this Idempotency-Key is still being processed."),
-                       code="request_in_progress")
-    return Replay(existing.response_status, existing.response_body)
-
-
-def idempotency_finish(record: IdempotencyRecord, *, status: int, body: dict) -> None:
-    record.state = IdempotencyRecord.State.DONE
-    record.response_status = status
-    record.response_body = body
-    record.save(update_fields=["state", "response_status", "response_body"])
-
-
-def idempotency_abandon(record: IdempotencyRecord) -> None:
-    """An unexpected failure: forget the key so the client can retry it."""
-    IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            if existing.request_hash != request_hash:
+                raise DomainError(_("This Idempotency-Key was used for a different request."),
+                                  code="idempotency_key_reused") from None
+            if existing.state == IdempotencyRecord.State.IN_FLIGHT:  # not committed without its answer any more
+                raise Conflict(_("A request with this Idempotency-Key is still being processed."),
+                               code="request_in_progress") from None
+            return Replay(existing.response_status, existing.response_body)
+        status, body = action()
+        record.state = IdempotencyRecord.State.DONE
+        record.response_status = status
+        record.response_body = body
+        record.save(update_fields=["state", "response_status", "response_body"])
+    return Replay(status, body)

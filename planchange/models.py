@@ -84,6 +84,11 @@ class PlanChange(models.Model):
     def __str__(self):
         return f"change #{self.pk} {self.subscription_id} → {self.target_product_id} ({self.status})"
 
+    @property
+    def holder(self) -> str:
+        """How billing knows this change holds a subscription read-only (``Subscription.held_by``)."""
+        return f"plan_change/{self.pk}"
+
 
 class StepName(models.TextChoices):
     VALIDATE = "validate", _("Validate")

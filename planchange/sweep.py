@@ -8,53 +8,57 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.services import credit_checks_complete_due
+from billing.services import credit_checks_complete_due, subscription_hold, subscription_lock
+from planchange.dispatch import change_enqueue
 from planchange.models import IdempotencyRecord, PlanChange, PlanChangeStep, Quote
 from portal import clock
 from portal.services import clock_advance, event_record
 
 
-def _enqueue(change_id: int) -> None:
-    from planchange.tasks import run_change
-
-    transaction.on_commit(lambda: run_change.delay(change_id))
-
-
 def scheduled_changes_start_due() -> list[int]:
-    """Changes scheduled for renewal whose date has come: queue them."""
+    """Changes scheduled for renewal whose date has come: queue them, holding their
+    subscription read-only from now on (locks: the subscription, then the change)."""
     started = []
-    for change_id in PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED,
-                                               scheduled_for__lte=clock.today()).values_list("pk", flat=True):
+    due = PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED, scheduled_for__lte=clock.today())
+    for change_id, tenant_id, subscription_id in due.values_list("pk", "tenant_id", "subscription_id"):
         with transaction.atomic():
+            subscription_lock(tenant=tenant_id, subscription_id=subscription_id)
             change = PlanChange.objects.select_for_update().get(pk=change_id)
             if change.status != PlanChange.Status.SCHEDULED:
                 continue
             change.status = PlanChange.Status.QUEUED
-            change.save(update_fields=["status"])
+            change.save(update_fields=["status", "updated_at"])
+            subscription_hold(tenant=tenant_id, subscription_id=subscription_id, holder=change.holder)
             event_record(tenant=change.tenant, actor="system", verb="plan_change.started", obj=change,
                          data={"scheduled_for": change.scheduled_for.isoformat()})
-            _enqueue(change.pk)
+            change_enqueue(change.pk)
             started.append(change.pk)
     return started
 
 
 def stalled_changes_requeue() -> list[int]:
-    """Queued or running changes nobody holds (a lost message, a killed worker): enqueue
-    them again. A duplicate message is harmless: a step is claimed by one worker only."""
+    """Wake a worker again for changes nobody is working on: queued changes that no worker
+    claimed within ``PLANCHANGE_UNCLAIMED_SECONDS`` (the broker was down, a message was lost),
+    and running ones whose step lease lapsed (a killed worker) or that went quiet for a lease
+    period. A duplicate message is harmless: a step is claimed by one worker only."""
     now = timezone.now()
     held = PlanChangeStep.objects.filter(status=PlanChangeStep.Status.RUNNING, lease_until__gt=now)
+    unclaimed_since = now - timedelta(seconds=settings.PLANCHANGE_UNCLAIMED_SECONDS)
     quiet_since = now - timedelta(seconds=settings.PLANCHANGE_STEP_LEASE)
     stalled = (
         PlanChange.objects.filter(status__in=(PlanChange.Status.QUEUED, PlanChange.Status.RUNNING))
         .exclude(pk__in=held.values("plan_change_id"))
         .exclude(steps__status=PlanChangeStep.Status.FAILED)
-        .filter(Q(steps__status=PlanChangeStep.Status.RUNNING, steps__lease_until__lte=now)
+        .filter(Q(status=PlanChange.Status.QUEUED, updated_at__lte=unclaimed_since)
+                | Q(steps__status=PlanChangeStep.Status.RUNNING, steps__lease_until__lte=now)
                 | Q(updated_at__lte=quiet_since))
         .distinct().values_list("pk", flat=True)
     )
     ids = list(stalled)
+    # Touch them, so a change waiting behind others is woken once per period, not at every sweep.
+    PlanChange.objects.filter(pk__in=ids).update(updated_at=now)
     for change_id in ids:
-        _enqueue(change_id)
+        change_enqueue(change_id)
     return ids
 
 

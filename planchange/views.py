@@ -11,9 +11,9 @@ from billing.models import BillingFrequency, Term
 from billing.periods import renewal_date
 from billing.selectors import payment_method_list
 from planchange.blockers import TEXTS
+from planchange.inputs import Blocked
 from planchange.selectors import completed_change_creating, eligibility_for, live_change_for, plan_change_get
 from planchange.services import (
-    Blocked,
     checkout_place_order,
     plan_change_cancel,
     plan_change_preview,
@@ -22,7 +22,7 @@ from planchange.services import (
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
 from portal.inputs import LICENSES_MAX, whole_number
-from portal.roles import BILLING_WRITERS
+from portal.roles import BILLING_WRITERS, may
 
 
 def _subscription_context(eligibility) -> dict:
@@ -87,7 +87,7 @@ def checkout(request, subscription_id, sku):
     data = request.POST if request.method == "POST" else request.GET
     term = data.get("term") or sub.term
     billing_frequency = data.get("billing_frequency") or ("monthly" if term == "P1M" else sub.billing_frequency)
-    errors, actor = {}, request.user.get_username()
+    errors = {}
     if request.method == "POST":
         try:
             change = checkout_place_order(
@@ -104,8 +104,9 @@ def checkout(request, subscription_id, sku):
         else:
             return redirect("planchange:change", change_id=change.pk)
     try:
-        quote = plan_change_preview(tenant=request.tenant, actor=actor, subscription_id=sub.pk, target_sku=sku,
-                                    term=term, billing_frequency=billing_frequency)
+        # Stored only for a role that may order it: a Global reader's visit writes nothing.
+        quote = plan_change_preview(tenant=request.tenant, subscription_id=sub.pk, target_sku=sku, term=term,
+                                    billing_frequency=billing_frequency, store=may(request.roles, BILLING_WRITERS))
     except Blocked:
         return redirect("planchange:subscription", subscription_id=sub.pk)
     except DomainError as exc:
@@ -175,8 +176,8 @@ def _pane_choice(request, sub, eligibility) -> tuple[dict, dict]:
 
 def _pane_quote(request, sub, choice):
     try:
-        return plan_change_preview(tenant=request.tenant, actor=request.user.get_username(),
-                                   subscription_id=sub.pk, **choice), None
+        return plan_change_preview(tenant=request.tenant, subscription_id=sub.pk,
+                                   store=may(request.roles, BILLING_WRITERS), **choice), None
     except Blocked as exc:
         return None, "; ".join(b["title"] for b in exc.extra["blockers"])
     except DomainError as exc:

@@ -6,6 +6,16 @@ take over, so a killed worker's change is finished by another. Every step is saf
 twice: it checks what is already done inside the transaction that does the rest, and
 marks itself done in that same transaction. Failures before licenses move leave nothing
 but the failed record; from migrate_licenses on, the workflow only moves forward.
+
+The workflow orchestrates; it writes only planchange's own rows. Billing provisions, bills
+and cancels subscriptions, licensing moves users, each through its services. While the
+change is queued or running it holds both subscriptions read-only (billing's hold, taken
+when the change is queued, given to the new subscription when it is provisioned, released
+when the change completes or fails before licenses move), so no edit gets in between.
+
+**Lock order** (the same everywhere, see ``billing.services.subscriptions_lock``): a step's
+transaction locks the change's subscriptions by ascending id, then the change
+(``_lock_change``), then its step rows; the claim locks the change, then the step.
 """
 
 import logging
@@ -16,12 +26,18 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from billing.models import PaymentKind, Subscription
+from billing.models import PaymentKind
 from billing.proration import Line
-from billing.services import lines_bill
-from licensing.models import LicenseAssignment
+from billing.services import (
+    lines_bill,
+    subscription_end_replaced,
+    subscription_provision,
+    subscriptions_lock,
+    subscriptions_release,
+)
+from licensing.services import licenses_move_batch
+from planchange.inputs import Blocked, change_inputs, change_require_allowed
 from planchange.models import PlanChange, PlanChangeStep
-from planchange.services import Blocked, change_inputs, change_require_allowed
 from portal import clock
 from portal.errors import DomainError
 from portal.services import event_record
@@ -54,9 +70,10 @@ class GaveUp(Exception):
 
 
 def _claim(change_id: int, name: str) -> bool:
-    """Take the step if it is pending, or running with a lapsed lease. One transaction.
-    Raises GaveUp when the step has used up its attempts."""
+    """Take the step if it is pending, or running with a lapsed lease. One transaction that
+    locks the change, then the step. Raises GaveUp when the step has used up its attempts."""
     with transaction.atomic():
+        change = PlanChange.objects.select_for_update().only("status").get(pk=change_id)
         step = PlanChangeStep.objects.select_for_update().get(plan_change_id=change_id, name=name)
         now = timezone.now()  # leases are machine time, not business time
         if step.status in (Step.DONE, Step.FAILED, Step.SKIPPED):
@@ -70,8 +87,9 @@ def _claim(change_id: int, name: str) -> bool:
         step.started_at = step.started_at or clock.now()
         step.lease_until = now + _lease()
         step.save(update_fields=["status", "attempts", "started_at", "lease_until"])
-        PlanChange.objects.filter(pk=change_id, status=PlanChange.Status.QUEUED).update(
-            status=PlanChange.Status.RUNNING)
+        if change.status == PlanChange.Status.QUEUED:
+            change.status = PlanChange.Status.RUNNING
+            change.save(update_fields=["status", "updated_at"])
         return True
 
 
@@ -106,8 +124,21 @@ def _fail(step: PlanChangeStep, error: str) -> None:
 
 
 def _locked(change_id: int) -> PlanChange:
-    return PlanChange.objects.select_for_update().select_related("tenant", "subscription__product",
-                                                                 "target_product").get(pk=change_id)
+    return (PlanChange.objects.select_for_update(of=("self",))
+            .select_related("tenant", "subscription__product", "target_product").get(pk=change_id))
+
+
+def _lock_change(change_id: int) -> PlanChange:
+    """Inside a step's transaction: lock the change's subscriptions (ascending id), then the
+    change itself. If another worker provisioned the new subscription in between, go round
+    again so it is locked before the change too."""
+    while True:
+        tenant_id, old_id, new_id = (PlanChange.objects.filter(pk=change_id)
+                                     .values_list("tenant_id", "subscription_id", "new_subscription_id").get())
+        subscriptions_lock(tenant=tenant_id, subscription_ids=[i for i in (old_id, new_id) if i])
+        change = _locked(change_id)
+        if change.new_subscription_id == new_id:
+            return change
 
 
 def _is_done(change: PlanChange, name: str) -> bool:
@@ -122,15 +153,14 @@ def _is_done(change: PlanChange, name: str) -> bool:
 def step_validate(change_id: int) -> None:
     """Re-check eligibility now; a change that became blocked fails and touches nothing."""
     with transaction.atomic():
-        change = _locked(change_id)
+        change = _lock_change(change_id)
         if _is_done(change, "validate"):
             return
-        Subscription.objects.select_for_update().filter(pk=change.subscription_id).exists()
         try:
             inputs = change_inputs(tenant=change.tenant, subscription_id=change.subscription_id,
-                             target_sku=change.target_product.sku, licenses=change.licenses,
-                             schedule=change.schedule, term=change.term, billing_frequency=change.billing_frequency,
-                             payment_method=change.payment_method_id)
+                                   target_sku=change.target_product.sku, licenses=change.licenses,
+                                   schedule=change.schedule, term=change.term,
+                                   billing_frequency=change.billing_frequency, payment_method=change.payment_method_id)
             change_require_allowed(inputs, exclude_change_id=change.pk)
         except Blocked as exc:
             codes = [b["code"] for b in exc.extra["blockers"]]
@@ -145,6 +175,8 @@ def step_validate(change_id: int) -> None:
 
 
 def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str, blockers=()) -> None:
+    """Fail a change before licenses moved (inside its step's transaction, locks taken): the
+    record says why, the subscriptions are free again, nothing else changed."""
     change.status = PlanChange.Status.FAILED
     change.error_code = code
     change.error_detail = detail
@@ -153,53 +185,49 @@ def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str, 
     step = PlanChangeStep.objects.get(plan_change=change, name=step_name)
     _fail(step, f"{code}: {detail}")
     change.steps.filter(status=Step.PENDING).update(status=Step.SKIPPED)
+    subscriptions_release(holder=change.holder)
     event_record(tenant=change.tenant, actor="system", verb="plan_change.failed", obj=change,
                  data={"step": step_name, "code": code, "detail": detail, "blockers": list(blockers)})
 
 
 def step_provision(change_id: int) -> None:
+    """Billing provisions the new subscription, held by this change from its first moment."""
     with transaction.atomic():
-        change = _locked(change_id)
+        change = _lock_change(change_id)
         if _is_done(change, "provision"):
             return
         if change.new_subscription_id is None:
             old = change.subscription
-            change.new_subscription = Subscription.objects.create(
+            change.new_subscription = subscription_provision(
                 tenant=change.tenant, product=change.target_product, licenses=change.licenses, term=change.term,
                 billing_frequency=change.billing_frequency, start_date=change.effective_date,
                 payment=old.payment if change.payment_method is None else change.payment_method.kind,
                 payment_method=change.payment_method or old.payment_method, billing_profile=old.billing_profile,
+                holder=change.holder, actor="system",
             )
             change.save(update_fields=["new_subscription"])
         _done(change, "provision", new_subscription=change.new_subscription_id)
 
 
 def step_migrate_licenses(change_id: int) -> None:
-    """Move users in batches; in each batch's transaction every user gets the new license
-    and loses the old one together, so nobody is unlicensed at any moment."""
-    batch_size = settings.PLANCHANGE_MIGRATE_BATCH
+    """Licensing moves the users in batches; in each batch's transaction every user gets the
+    new license and loses the old one together, so nobody is unlicensed at any moment. The
+    per-user disabled plans it resets are kept on the change for admins to re-apply."""
     while True:
         with transaction.atomic():
-            change = _locked(change_id)
+            change = _lock_change(change_id)
             if _is_done(change, "migrate_licenses"):
                 return
-            batch = list(LicenseAssignment.objects.filter(subscription_id=change.subscription_id)
-                         .select_related("user").order_by("pk")[:batch_size])
-            if not batch:
-                moved = LicenseAssignment.objects.filter(subscription_id=change.new_subscription_id).count()
-                _done(change, "migrate_licenses", users=moved)
+            batch = licenses_move_batch(
+                tenant=change.tenant, from_subscription_id=change.subscription_id,
+                to_subscription_id=change.new_subscription_id, limit=settings.PLANCHANGE_MIGRATE_BATCH,
+                holder=change.holder, actor="system")
+            if batch.reset:
+                change.disabled_plans_before = {**change.disabled_plans_before, **batch.reset}
+                change.save(update_fields=["disabled_plans_before"])
+            if not batch.left:
+                _done(change, "migrate_licenses", users=change.new_subscription.assigned_licenses)
                 return
-            holding = set(LicenseAssignment.objects.filter(subscription_id=change.new_subscription_id,
-                                                           user_id__in=[a.user_id for a in batch])
-                          .values_list("user_id", flat=True))
-            LicenseAssignment.objects.bulk_create(
-                LicenseAssignment(user_id=a.user_id, subscription_id=change.new_subscription_id, disabled_plans=[])
-                for a in batch if a.user_id not in holding)
-            before = dict(change.disabled_plans_before)
-            before.update({a.user.upn: sorted(a.disabled_plans) for a in batch if a.disabled_plans})
-            change.disabled_plans_before = before
-            change.save(update_fields=["disabled_plans_before"])
-            LicenseAssignment.objects.filter(pk__in=[a.pk for a in batch]).delete()
         _renew_lease(change_id, "migrate_licenses")
         _pause(settings.PLANCHANGE_STEP_DELAY)
 
@@ -208,7 +236,7 @@ def step_bill(change_id: int) -> None:
     """Old billing stops and new billing starts on the effective date: the credit and the
     first charge go on one invoice (MOSA) or the billing profile's next monthly invoice (MCA)."""
     with transaction.atomic():
-        change = _locked(change_id)
+        change = _lock_change(change_id)
         if _is_done(change, "bill"):
             return
         if change.invoice_id is None:
@@ -238,38 +266,36 @@ def _change_lines(change: PlanChange) -> list[Line]:
     if quote is not None and quote.effective_date == change.effective_date:
         return [Line.from_dict(line) for line in quote.lines]
     inputs = change_inputs(tenant=change.tenant, subscription_id=change.subscription_id,
-                     target_sku=change.target_product.sku, licenses=change.licenses, schedule=change.schedule,
-                     term=change.term, billing_frequency=change.billing_frequency,
-                     payment_method=change.payment_method_id)
+                           target_sku=change.target_product.sku, licenses=change.licenses, schedule=change.schedule,
+                           term=change.term, billing_frequency=change.billing_frequency,
+                           payment_method=change.payment_method_id)
     inputs.effective_date = change.effective_date
     return inputs.lines()
 
 
 def step_cancel_source(change_id: int) -> None:
+    """Billing cancels the old subscription (its users have all moved)."""
     with transaction.atomic():
-        change = _locked(change_id)
+        change = _lock_change(change_id)
         if _is_done(change, "cancel_source"):
             return
-        old = Subscription.objects.select_for_update().get(pk=change.subscription_id)
-        if old.status != Subscription.Status.CANCELLED:
-            old.status = Subscription.Status.CANCELLED
-            old.cancelled_on = change.effective_date
-            old.recurring_billing = False
-            old.save(update_fields=["status", "cancelled_on", "recurring_billing"])
-            event_record(tenant=change.tenant, actor="system", verb="subscription.cancelled", obj=old,
-                         data={"reason": f"replaced by plan change {change.pk}"})
+        subscription_end_replaced(tenant=change.tenant, subscription_id=change.subscription_id, holder=change.holder,
+                                  on=change.effective_date, reason=f"replaced by plan change {change.pk}",
+                                  actor="system")
         _done(change, "cancel_source")
 
 
 def step_complete(change_id: int) -> None:
+    """The change is done: its subscriptions are free for edits again."""
     with transaction.atomic():
-        change = _locked(change_id)
+        change = _lock_change(change_id)
         if _is_done(change, "complete"):
             return
         if change.status != PlanChange.Status.COMPLETED:
             change.status = PlanChange.Status.COMPLETED
             change.completed_at = clock.now()
             change.save(update_fields=["status", "completed_at"])
+        subscriptions_release(holder=change.holder)
         _done(change, "complete", new_subscription=change.new_subscription_id)
 
 
@@ -320,7 +346,7 @@ def run(change_id: int) -> str:
 
 def _stop(change_id: int, name: str, exc: Exception) -> None:
     with transaction.atomic():
-        change = _locked(change_id)
+        change = _lock_change(change_id)
         if name in BEFORE_LICENSES_MOVE:
             _fail_change(change, name, code="error", detail=f"{type(exc).__name__}: {exc}")
         else:  # licenses may have moved: only forward, so it waits for support staff

@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-# The last day support staff can move the clock to (CONTRACT.md: beyond, 422 clock_out_of_range).
+# The simulation's time ends here: every date the portal computes from it (renewals years
+# ahead, billing periods) stays representable, and support can't strand a tenant past it.
 LAST_DAY = date(2099, 12, 31)
 
 
@@ -36,9 +37,19 @@ def _store(offset: timedelta) -> None:
     SimulationClock.objects.update_or_create(pk=1, defaults={"offset": offset})
 
 
+def has_been_set() -> bool:
+    """Whether the simulation's time has started (a scenario or support set the clock)."""
+    from portal.models import SimulationClock
+
+    return SimulationClock.objects.filter(pk=1).exists()
+
+
 @transaction.atomic
 def set_date(day: date) -> None:
-    """Make ``today()`` return ``day``, keeping the real time of day."""
+    """Make ``today()`` return ``day``, keeping the real time of day (tests and scenarios;
+    support staff move it through ``portal.services.clock_advance``)."""
+    if day > LAST_DAY:
+        raise ValueError(f"the simulation clock goes up to {LAST_DAY.isoformat()}")
     real_today = timezone.now().date()
     _store(timedelta(days=(day - real_today).days))
 
@@ -48,9 +59,15 @@ def advance(*, days: int = 0, business_days: int = 0) -> date:
     """Move the clock forward; it never goes back. Returns the new date."""
     if days < 0 or business_days < 0:
         raise ValueError("the clock only moves forward")
-    target = add_business_days(today(), business_days) + timedelta(days=days)
+    target = advanced(today(), days=days, business_days=business_days)
     set_date(target)
     return target
+
+
+def advanced(day: date, *, days: int = 0, business_days: int = 0) -> date:
+    """``day`` moved forward by business days, then days (never past the end of time + 1)."""
+    target = add_business_days(day, business_days)
+    return target + timedelta(days=min(days, (LAST_DAY - target).days + 1))
 
 
 def is_business_day(day: date) -> bool:

@@ -1,7 +1,5 @@
 """Writes of the shell: the audit trail, admins and API tokens."""
 
-from datetime import timedelta
-
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -57,20 +55,17 @@ def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
 
 @transaction.atomic
 def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None):
-    """Move the simulation clock forward (support staff). Never backwards."""
+    """Move the simulation clock forward (support staff): never backwards, never past
+    ``clock.LAST_DAY``; a refused move changes nothing."""
     before = clock.today()
     if to is not None and to < before:
         raise DomainError(_("The clock only moves forward; today is %(today)s.") % {"today": before},
                           code="clock_backwards", field="to")
-    target = to if to is not None else clock.add_business_days(before, business_days) + timedelta(days=days)
-    if target > clock.LAST_DAY:
-        raise DomainError(_("The simulation clock runs up to %(last)s.") % {"last": clock.LAST_DAY.isoformat()},
-                          code="clock_out_of_range")
-    if to is not None:
-        clock.set_date(to)
-    else:
-        clock.advance(days=days, business_days=business_days)
-    after = clock.today()
+    after = to if to is not None else clock.advanced(before, days=days, business_days=business_days)
+    if after > clock.LAST_DAY:
+        raise DomainError(_("The simulation clock goes up to %(last)s.") % {"last": clock.LAST_DAY.isoformat()},
+                          code="clock_out_of_range", field="to" if to is not None else "days")
+    clock.set_date(after)
     event_record(tenant=None, actor=actor, verb="clock.advanced",
                  data={"from": before.isoformat(), "to": after.isoformat()})
     return after

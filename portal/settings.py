@@ -210,7 +210,7 @@ else:
     # would run twice at once.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
-    "planchange-sweep": {"task": "planchange.sweep", "schedule": 15.0},
+    "planchange-sweep": {"task": "planchange.sweep", "schedule": 5.0},
 }
 
 # Seconds each plan-change workflow step pretends to take (0 in tests).
@@ -226,6 +226,9 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     X_FRAME_OPTIONS = "DENY"
+# A queued change that no worker has claimed this many seconds after it was queued (or last
+# woken) is woken again by the sweep: the broker may have been down when it was requested.
+PLANCHANGE_UNCLAIMED_SECONDS = env.float("PLANCHANGE_UNCLAIMED_SECONDS", default=5.0)
 # A claimed workflow step is another worker's to take over once its lease (real seconds) runs out.
 PLANCHANGE_STEP_LEASE = env.float("PLANCHANGE_STEP_LEASE", default=120.0)
 # Users moved per transaction in migrate_licenses.

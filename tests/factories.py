@@ -16,6 +16,7 @@ from billing.models import (
     Product,
     Subscription,
 )
+from billing.services import subscription_hold, subscription_usage_add
 from licensing.models import DirectoryUser, LicenseAssignment
 from planchange.models import PlanChange
 from portal import clock
@@ -109,6 +110,20 @@ class LicenseFactory(factory.django.DjangoModelFactory):
     subscription = factory.SubFactory(SubscriptionFactory)
     user = factory.LazyAttribute(lambda o: DirectoryUserFactory(tenant=o.subscription.tenant))
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """A license as a scenario states it (no role or capacity check), with billing's count kept."""
+        assignment = super()._create(model_class, *args, **kwargs)
+        subscription_usage_add(subscription=assignment.subscription, delta=1)
+        return assignment
+
+
+def licenses_bulk(subscription, users, **fields) -> None:
+    """Give each user a license of the subscription in one insert (for big tenants), counted."""
+    LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=subscription, **fields)
+                                          for u in users)
+    subscription_usage_add(subscription=subscription, delta=len(users))
+
 
 class InvoiceFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -151,6 +166,7 @@ class IncidentFactory(factory.django.DjangoModelFactory):
 class PlanChangeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PlanChange
+        skip_postgeneration_save = True
 
     subscription = factory.SubFactory(SubscriptionFactory)
     tenant = factory.LazyAttribute(lambda o: o.subscription.tenant)
@@ -160,6 +176,12 @@ class PlanChangeFactory(factory.django.DjangoModelFactory):
     billing_frequency = "monthly"
     status = "queued"
     requested_at = factory.LazyFunction(clock.now)
+
+    @factory.post_generation
+    def hold(change, create, extracted, **kwargs):
+        """A change that is queued or running holds its subscription read-only, as requesting it would."""
+        if create and change.status in ("queued", "running"):
+            subscription_hold(tenant=change.tenant, subscription_id=change.subscription_id, holder=change.holder)
 
 
 def mosa_standard(*, users: int = 0, licenses: int = 25, name: str = "Contoso", domain: str = "contoso.example"):

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.models import DirectoryUser
 from planchange import workflow
 from planchange.services import plan_change_request
 from tests.factories import (
@@ -19,6 +19,7 @@ from tests.factories import (
     SubscriptionFactory,
     TenantFactory,
     admin_of,
+    licenses_bulk,
     product,
 )
 
@@ -29,9 +30,8 @@ def add_users(tenant, subscriptions, start, count):
     users = DirectoryUser.objects.bulk_create(
         (DirectoryUser(tenant=tenant, upn=f"user{i}@{tenant.domain}", display_name=f"User {i:05d}")
          for i in range(start, start + count)), batch_size=2000)
-    LicenseAssignment.objects.bulk_create(
-        (LicenseAssignment(user=u, subscription=subscriptions[i % len(subscriptions)]) for i, u in enumerate(users)),
-        batch_size=2000)
+    for k, sub in enumerate(subscriptions):
+        licenses_bulk(sub, users[k::len(subscriptions)])
 
 
 def count_queries(client, url) -> int:

@@ -83,3 +83,48 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2, what: s
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def web_server(log_path: Path, **env):
+    """Serve the portal from its own process (``manage.py runserver``) on the test database;
+    yield its base URL. ``env`` overrides settings, e.g. a broker that is down."""
+    port = free_port()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
+            env=worker_env(**env), stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket_connection(port):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the web server did not start:\n{log_path.read_text()[-3000:]}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            kill_hard(proc)
+
+
+def socket_connection(port: int):
+    import socket
+
+    return socket.create_connection(("127.0.0.1", port), timeout=1)

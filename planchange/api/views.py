@@ -21,13 +21,7 @@ from planchange.api.serializers import (
     UpgradesSerializer,
 )
 from planchange.eligibility import eligibility_check
-from planchange.idempotency import (
-    Replay,
-    body_hash,
-    idempotency_abandon,
-    idempotency_begin,
-    idempotency_finish,
-)
+from planchange.idempotency import body_hash, idempotent
 from planchange.models import PlanChange
 from planchange.services import (
     plan_change_cancel,
@@ -79,9 +73,9 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
         subscription = self.get_object()
         data = SubscriptionUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        updated = subscription_update(tenant=self.tenant, subscription_id=subscription.pk,
-                                      actor=request.user.get_username(), **data.validated_data)
-        return Response(self.get_serializer(updated).data)
+        subscription_update(tenant=self.tenant, subscription_id=subscription.pk,
+                            actor=request.user.get_username(), **data.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data)
 
     def update(self, request, *args, **kwargs):
         if not kwargs.get("partial"):
@@ -148,7 +142,7 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
     def preview(self, request):
         fields = self._request_fields(request)
         fields.pop("quote_id", None)
-        quote = plan_change_preview(tenant=self.tenant, actor=request.user.get_username(), **fields)
+        quote = plan_change_preview(tenant=self.tenant, **fields)
         return Response(QuoteSerializer(quote).data)
 
     @extend_schema(request=PlanChangeRequestSerializer, parameters=[IDEMPOTENCY_HEADER],
@@ -159,21 +153,18 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
             raise DomainError("Send an Idempotency-Key header (1 to 255 characters) with each new request.",
                               code="idempotency_key_required", status=400)
         fields = self._request_fields(request)
-        started = idempotency_begin(tenant=self.tenant, user=request.user, key=key, request_hash=body_hash(fields))
-        if isinstance(started, Replay):
-            return Response(started.body, status=started.status,
-                            content_type="application/problem+json" if started.status >= 400 else None)
-        try:
-            change = plan_change_request(tenant=self.tenant, user=request.user, **fields)
-            response = Response(PlanChangeSerializer(self.get_queryset().get(pk=change.pk)).data,
-                                status=status.HTTP_202_ACCEPTED)
-        except DomainError as exc:
-            response = problem(status_code=exc.status, code=exc.code, detail=exc.detail, **exc.extra)
-        except Exception:
-            idempotency_abandon(started)
-            raise
-        idempotency_finish(started, status=response.status_code, body=response.data)
-        return response
+
+        def request_change() -> tuple[int, dict]:
+            try:
+                change = plan_change_request(tenant=self.tenant, user=request.user, **fields)
+            except DomainError as exc:
+                return exc.status, problem(status_code=exc.status, code=exc.code, detail=exc.detail, **exc.extra).data
+            return status.HTTP_202_ACCEPTED, PlanChangeSerializer(self.get_queryset().get(pk=change.pk)).data
+
+        answer = idempotent(tenant=self.tenant, user=request.user, key=key, request_hash=body_hash(fields),
+                            action=request_change)
+        return Response(answer.body, status=answer.status,
+                        content_type="application/problem+json" if answer.status >= 400 else None)
 
     @extend_schema(request=None, responses=PlanChangeSerializer)
     @action(detail=True, methods=["post"])

@@ -6,10 +6,11 @@ create (more users than licenses, an overdue invoice, an expired subscription) a
 loaded as they stand: scenarios describe tenants, they do not operate them.
 """
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,7 +32,9 @@ from billing.models import (
     SubscriptionAddOn,
 )
 from billing.periods import renewal_date
+from billing.services import subscription_hold
 from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.services import licenses_recount
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.scenarios.schema import DATE, MONEY, SCHEMA
 from portal import clock
@@ -106,10 +109,14 @@ class _Checker:
 
     def date(self, path, value) -> date | None:
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.err(path, f"{value!r} is not a date (YYYY-MM-DD)")
             return None
+        if day > clock.LAST_DAY:
+            self.err(path, f"{value!r} is after {clock.LAST_DAY.isoformat()}, the end of the simulation's time")
+            return None
+        return day
 
     def unique(self, items, attr, path_prefix, what):
         seen = set()
@@ -299,6 +306,47 @@ def scenario_validate(data) -> list[str]:
     return _Checker(data).run()
 
 
+# Where a tenant keeps its dates (besides the file's "clock"): they move together when a file is shifted.
+DATED = (("subscriptions", ("start_date",)), ("invoices", ("date", "due_date")), ("credit_checks", ("requested",)),
+         ("incidents", ("opened",)))
+
+
+def _dated(data):
+    """(path, item, field) of every date of the file's tenants."""
+    for t_i, t in enumerate(data.get("tenants", [])):
+        for key, fields in DATED:
+            for i, item in enumerate(t.get(key, [])):
+                for name in fields:
+                    if name in item:
+                        yield ["tenants", t_i, key, i, name], item, name
+
+
+def _days_to_shift(data) -> int:
+    """How far the file's dates move forward so that loading it never moves the clock back: a
+    file whose clock is earlier than the portal's is loaded as if written today."""
+    if "clock" not in data or not clock.has_been_set():
+        return 0
+    return max((clock.today() - date.fromisoformat(data["clock"])).days, 0)
+
+
+def _shifted(data: dict, days: int) -> dict:
+    """A copy of the file with every date ``days`` later (the clock stays where it is), or the
+    errors of dates that would pass the end of time."""
+    data = copy.deepcopy(data)
+    del data["clock"]
+    errors = []
+    for path, item, name in _dated(data):
+        moved = date.fromisoformat(item[name]) + timedelta(days=days)
+        if moved > clock.LAST_DAY:
+            errors.append(f"{fmt_path(path)}: {item[name]!r} would be {moved.isoformat()} once the file's dates "
+                          f"move forward {days} days, after {clock.LAST_DAY.isoformat()}, the end of the "
+                          f"simulation's time")
+        item[name] = moved.isoformat()
+    if errors:
+        raise ScenarioError(errors)
+    return data
+
+
 def _aware(day: date):
     return datetime.combine(day, time(9, 0), tzinfo=clock.now().tzinfo)
 
@@ -310,6 +358,12 @@ def scenario_load(data, *, source: str = "scenario") -> LoadReport:
     if errors:
         raise ScenarioError(errors)
     report = LoadReport()
+    days = _days_to_shift(data)
+    if days:
+        report.lines.append(
+            f"clock stays at {clock.today().isoformat()} (the file's {data['clock']} is earlier; time never runs "
+            f"back): every date of the file moved forward {days} days")
+        data = _shifted(data, days)
     if "clock" in data:
         report.clock = date.fromisoformat(data["clock"])
         clock.set_date(report.clock)
@@ -435,6 +489,7 @@ def _load_tenant(t, *, today, products, addons, report, source) -> Tenant:  # no
             tenant=tenant, service=inc["service"], status=inc["status"], title=inc["title"],
             opened_at=_aware(date.fromisoformat(inc["opened"])) if "opened" in inc else clock.now(),
         )
+    licenses_recount(tenant=tenant)
     for pc in t.get("plan_changes", []):
         _load_plan_change(tenant, subs[pc["subscription"]], products[pc["target_sku"]], pc, today)
     counts = {
@@ -465,6 +520,8 @@ def _load_plan_change(tenant, sub, target, pc, today) -> None:
         PlanChangeStep(plan_change=change, name=name, position=i)
         for i, name in enumerate(PlanChangeStep.ORDER)
     )
+    if not scheduled:  # queued: under way, so its subscription is read-only
+        subscription_hold(tenant=tenant, subscription_id=sub.pk, holder=change.holder)
 
 
 def _bulk_users(users: list[DirectoryUser]) -> None:

@@ -56,3 +56,37 @@ def test_a_downgrade_can_be_a_net_credit():
     assert credit == Decimal("-317.31")  # 328.25 × 29/30 = 317.308…
     assert charge == Decimal("157.50")
     assert total == Decimal("-159.81")
+
+
+# --- A credit never exceeds what was charged for the period it credits ----------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from billing.money import money  # noqa: E402
+
+sides = st.builds(
+    Side, product_name=st.just("Old plan"), price=st.decimals("0.01", "68.40", places=2),
+    licenses=st.integers(1, 1_000_000), term=st.sampled_from(["P1M", "P1Y", "P3Y"]),
+    billing_frequency=st.sampled_from(["monthly", "annual"]),
+    start=st.dates(date(2000, 1, 1), date(2099, 12, 31)), source=st.just("direct"),
+)
+
+
+@given(old=sides, effective=st.dates(date(2000, 1, 1), date(2099, 12, 31)))
+def test_a_credit_is_never_more_than_the_charge_of_the_period_it_credits(old, effective):
+    """Whatever the dates, even a change dated before the billed period began (a clock that once ran
+    back made 837 "unused days" of a one-month period), the credit is at most that period's charge."""
+    lines = change_lines(old, PREMIUM, effective=effective, at_renewal=False)
+    credit = -sum((line.amount for line in lines if line.kind == "credit"), Decimal("0.00"))
+    assert Decimal("0.00") <= credit <= money(old.period_charge)
+    for line in lines:
+        if line.kind == "credit":
+            assert (line.end - line.start).days <= 31 * old.months_per_period
+
+
+def test_a_change_before_the_period_began_credits_the_whole_period_not_more():
+    old = Side("Standard", Decimal("13.13"), 25, "P1Y", "monthly", date(2027, 10, 1))
+    (credit, _charge) = change_lines(old, PREMIUM, effective=date(2026, 6, 15), at_renewal=False)
+    assert (credit.amount, credit.start, credit.end) == (Decimal("-328.25"), date(2027, 10, 1), date(2027, 11, 1))
+    assert credit.description == "Credit for 31 unused days of Standard (25 licenses)"

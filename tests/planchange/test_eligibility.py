@@ -26,6 +26,7 @@ from tests.factories import (
     SubscriptionFactory,
     TenantFactory,
     addon,
+    licenses_bulk,
     product,
 )
 
@@ -234,17 +235,17 @@ def test_the_catalogs_consequences(current, target_sku, lost, at_date):
 
 def test_a_target_too_small_for_the_users_is_not_supported(at_date):
     at_date("2026-06-15")
-    from licensing.models import DirectoryUser, LicenseAssignment
+    from licensing.models import DirectoryUser
 
     sub = SubscriptionFactory(product=product("ENTERPRISEPACK"), licenses=400)
     users = DirectoryUser.objects.bulk_create(
         DirectoryUser(tenant=sub.tenant, upn=f"u{i}@{sub.tenant.domain}", display_name=f"U{i}") for i in range(301))
-    LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=sub) for u in users)
+    licenses_bulk(sub, users)
     assert target(sub, "SPE_E5").reasons == []  # enterprise plans have no maximum
     business = SubscriptionFactory(tenant=sub.tenant, product=product("O365_BUSINESS_ESSENTIALS"), licenses=300)
-    LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=business) for u in users[:300])
+    licenses_bulk(business, users[:300])
     assert target(business, "SPB").supported is True  # 300 users fit Business Premium's 300
-    LicenseAssignment.objects.create(user=users[300], subscription=business)
+    licenses_bulk(business, users[300:])
     (reason,) = target(business, "SPB").reasons
     assert reason.detail == "Microsoft 365 Business Premium allows at most 300 licenses; 301 users need one."
 
@@ -327,12 +328,12 @@ def test_the_credit_check_stops_blocking_after_two_business_days(at_date):
 
 
 def _add_users(sub, n, start=0):
-    from licensing.models import DirectoryUser, LicenseAssignment
+    from licensing.models import DirectoryUser
 
     users = DirectoryUser.objects.bulk_create(
         DirectoryUser(tenant=sub.tenant, upn=f"bulk{i}@{sub.tenant.domain}", display_name=f"Bulk {i}")
         for i in range(start, start + n))
-    LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=sub) for u in users)
+    licenses_bulk(sub, users)
 
 
 def _queries(fn) -> int:

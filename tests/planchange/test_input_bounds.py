@@ -125,7 +125,7 @@ def test_the_pane_refuses_licenses_that_arent_a_bounded_ascii_number(client, mca
     ("business_days", "9" * 30, "Enter a whole number of days from 1 to 3660."),
     ("to", "٢٠٢٦-٠٧-٠١", "Enter a date as YYYY-MM-DD."),
     ("to", "2026-W27-3", "Enter a date as YYYY-MM-DD."),
-    ("to", "2100-01-01", "The simulation clock runs up to 2099-12-31."),
+    ("to", "2100-01-01", "The simulation clock goes up to 2099-12-31."),
 ])
 def test_the_support_clock_form_takes_ascii_numbers_and_dates_only(client, at_date, how, value, error):
     at_date("2026-06-15")
@@ -159,5 +159,18 @@ def test_the_clock_stops_at_2099_12_31_however_it_is_moved(api, at_date):
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(LoginFactory(is_staff=True))}")
     response = api.post("/api/v1/support/clock/", {"days": 3660}, format="json")
     assert (response.status_code, response.json()["code"]) == (422, "clock_out_of_range")
-    assert response.json()["detail"] == "The simulation clock runs up to 2099-12-31."
+    assert response.json()["detail"] == "The simulation clock goes up to 2099-12-31."
     assert api.post("/api/v1/support/clock/", {"to": "2099-12-31"}, format="json").json()["today"] == "2099-12-31"
+
+
+@pytest.mark.parametrize("url", [
+    "/billing/products/{big}/addons/EXTRA_FILE_STORAGE/remove/", "/billing/invoices/{big}/pay/",
+    "/billing/products/{big}/changes/1/cancel/", "/billing/products/{big}/change/",
+])
+def test_an_id_past_the_databases_integers_is_404_on_a_page(client, mosa, url):
+    tenant, _, _, _ = mosa
+    client.force_login(admin_of(tenant))
+    client.raise_request_exception = False
+    for big in (2**63, 10**30):  # <int:…> took them, and the lock query overflowed (a 500)
+        assert client.post(url.format(big=big)).status_code == 404
+    assert client.get(f"/api/v1/subscriptions/{2**63}/upgrades/").status_code == 404

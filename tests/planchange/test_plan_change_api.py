@@ -110,6 +110,7 @@ def test_keys_belong_to_the_caller_and_expire(contoso):
     assert (response.status_code, response.json()["code"]) == (409, "change_in_progress")  # not a replay
     IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     PlanChange.objects.update(status="failed")
+    Subscription.objects.update(held_by="")  # as failing it would
     response = post_change(client_for(admin), {"subscription": std.pk, "target_sku": "SPB"}, "shared")
     assert response.status_code == 202  # the expired key is a new request
     assert PlanChange.objects.count() == 2
@@ -284,3 +285,25 @@ def test_concurrent_requests_with_the_same_key_make_one_change():
     change = PlanChange.objects.get(subscription=std)
     assert (202, change.pk) in results
     assert all(r in ((202, change.pk), (409, "request_in_progress")) for r in results), results
+
+
+@pytest.mark.django_db
+def test_the_key_and_what_the_request_wrote_commit_together_or_not_at_all(contoso):
+    """An unexpected failure after the change was written leaves neither the change nor the key:
+    the client's retry with the same key is a new request, not a replay of nothing."""
+    from planchange.idempotency import idempotent
+    from planchange.services import plan_change_request
+
+    tenant, admin, std = contoso
+
+    def request_then_crash():
+        plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB")
+        raise RuntimeError("the process died after writing the change")
+
+    with pytest.raises(RuntimeError):
+        idempotent(tenant=tenant, user=admin, key="crash", request_hash="h", action=request_then_crash)
+    assert (PlanChange.objects.count(), IdempotencyRecord.objects.count()) == (0, 0)
+    assert Subscription.objects.get(pk=std.pk).held_by == ""
+    response = post_change(client_for(admin), {"subscription": std.pk, "target_sku": "SPB"}, "crash")
+    assert response.status_code == 202
+    assert IdempotencyRecord.objects.get(key="crash").response_body == response.json()

@@ -3,7 +3,7 @@ path of the bad field, and nothing at all loaded from a refused file."""
 
 import copy
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -373,3 +373,59 @@ def test_shipped_scenarios_load(path):
 
     report = scenario_load_file(path)
     assert report.tenants
+
+
+def test_a_scenario_earlier_than_the_clock_is_shifted_forward_and_the_clock_never_goes_back(tmp_path, capsys):
+    """Training file at 2026-06-15 after support moved time to 2027-10-01: the tenant stands as the file
+    describes relative to today (every date 473 days later), and the clock stays where it was."""
+    clock.set_date(date(2027, 10, 1))
+    path = tmp_path / "training.json"
+    path.write_text(json.dumps(FULL))
+    call_command("load_scenario", str(path))
+    out = capsys.readouterr().out
+    assert ("clock stays at 2027-10-01 (the file's 2026-06-15 is earlier; time never runs back): "
+            "every date of the file moved forward 473 days") in out
+    assert clock.today() == date(2027, 10, 1)
+    std = Subscription.objects.get(product__sku="O365_BUSINESS_PREMIUM")
+    assert std.start_date == date(2027, 4, 19)  # 2026-01-01 + 473 days
+    invoice = Invoice.objects.get(number="INV-1001")
+    assert (invoice.date, invoice.due_date) == (date(2027, 8, 17), date(2027, 9, 16))
+    assert CreditCheck.objects.get().requested == date(2027, 9, 30)
+    assert PlanChange.objects.get().scheduled_for == date(2028, 4, 19)  # std's renewal, from its shifted start
+
+
+def test_a_later_scenario_moves_the_clock_forward_and_one_with_no_clock_row_sets_it():
+    scenario_load({"clock": "2026-06-15", "tenants": []})
+    assert clock.today() == date(2026, 6, 15)
+    scenario_load({"clock": "2026-09-01", "tenants": []})
+    assert clock.today() == date(2026, 9, 1)
+
+
+def test_a_scenario_whose_dates_would_pass_the_end_of_time_once_shifted_is_refused():
+    clock.set_date(date(2099, 6, 1))
+    shift = (date(2099, 6, 1) - date(2026, 6, 15)).days
+    data = copy.deepcopy(FULL)
+    data["tenants"][0]["invoices"][0]["due_date"] = "2027-01-15"
+    with pytest.raises(ScenarioError) as refused:
+        scenario_load(data)
+    moved = date(2027, 1, 15) + timedelta(days=shift)
+    assert refused.value.errors == [
+        f"tenants[0].invoices[0].due_date: '2027-01-15' would be {moved.isoformat()} once the file's dates move "
+        f"forward {shift} days, after 2099-12-31, the end of the simulation's time",
+    ]
+    assert Tenant.objects.count() == 0
+    assert clock.today() == date(2099, 6, 1)
+
+
+@pytest.mark.parametrize("field", ["clock", "start_date"])
+def test_dates_past_2099_are_refused(field):
+    data = copy.deepcopy(FULL)
+    if field == "clock":
+        data["clock"] = "9999-06-01"
+    else:
+        data["tenants"][0]["subscriptions"][0]["start_date"] = "9999-01-01"
+    with pytest.raises(ScenarioError) as refused:
+        scenario_load(data)
+    where = "clock" if field == "clock" else "tenants[0].subscriptions[0].start_date"
+    assert f"{where}: '9999-" in refused.value.errors[0]
+    assert "is after 2099-12-31, the end of the simulation's time" in refused.value.errors[0]

@@ -38,7 +38,7 @@ def contoso():
     for user in users[:3]:
         LicenseAssignment.objects.filter(user=user, subscription=std).update(
             disabled_plans=["SHAREPOINTSTANDARD", "YAMMER_ENTERPRISE"])
-    LicenseAssignment.objects.create(user=users[4], subscription=basic)
+    LicenseFactory(user=users[4], subscription=basic)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(admin_of(tenant))}")
     return api, std, basic, users

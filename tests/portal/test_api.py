@@ -14,6 +14,7 @@ from tests.factories import (
     TenantFactory,
     addon,
     admin_of,
+    licenses_bulk,
     product,
     token_for,
 )
@@ -190,7 +191,7 @@ def test_the_tenant_mixin_refuses_views_that_would_bypass_it():
 
 
 def test_subscription_list_runs_the_same_queries_for_10_and_1000_users(api, contoso, django_assert_num_queries):
-    from licensing.models import DirectoryUser, LicenseAssignment
+    from licensing.models import DirectoryUser
 
     tenant, admin, sub = contoso
     SubscriptionFactory(tenant=tenant, product=product("O365_BUSINESS_ESSENTIALS"))
@@ -209,7 +210,7 @@ def test_subscription_list_runs_the_same_queries_for_10_and_1000_users(api, cont
     users = DirectoryUser.objects.bulk_create(
         DirectoryUser(tenant=tenant, upn=f"bulk{n}@contoso.com", display_name=f"Bulk {n}") for n in range(1000)
     )
-    LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=sub) for u in users)
+    licenses_bulk(sub, users)
     assert count() == small
     assert api.get(f"/api/v1/subscriptions/{sub.id}/").json()["assigned_licenses"] == 1003
 

@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.models import DirectoryUser
 from planchange.scenarios.loader import scenario_load_file
-from tests.factories import LoginFactory, SubscriptionFactory, TenantFactory, admin_of, product
+from tests.factories import LoginFactory, SubscriptionFactory, TenantFactory, admin_of, licenses_bulk, product
 from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
@@ -124,8 +124,8 @@ def test_pages_run_the_same_queries_for_10_and_1000_users(client, url):
         users = DirectoryUser.objects.bulk_create(
             DirectoryUser(tenant=tenant, upn=f"u{i}@{tenant.domain}", display_name=f"U {i}")
             for i in range(start, start + n))
-        LicenseAssignment.objects.bulk_create(
-            LicenseAssignment(user=u, subscription=subs[i % 2]) for i, u in enumerate(users))
+        licenses_bulk(subs[0], users[0::2])
+        licenses_bulk(subs[1], users[1::2])
 
     add_users(10, 0)
     small = _queries(client, url)

@@ -42,12 +42,13 @@ def api_as(tenant, role) -> APIClient:
 
 
 def attempts(api, sub, invoice, free):
+    # The change last: once it is under way, the subscription's licenses are read-only.
     return {
-        "plan_change": api.post("/api/v1/plan-changes/", {"subscription": sub.pk, "target_sku": "SPB"},
-                                format="json", HTTP_IDEMPOTENCY_KEY="k").status_code,
-        "pay": api.post(f"/api/v1/invoices/{invoice.pk}/pay/").status_code,
         "assign": api.post("/api/v1/licenses/assign/", {"users": [free.upn], "subscription": sub.pk},
                            format="json").status_code,
+        "pay": api.post(f"/api/v1/invoices/{invoice.pk}/pay/").status_code,
+        "plan_change": api.post("/api/v1/plan-changes/", {"subscription": sub.pk, "target_sku": "SPB"},
+                                format="json", HTTP_IDEMPOTENCY_KEY="k").status_code,
     }
 
 

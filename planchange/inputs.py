@@ -1,0 +1,160 @@
+"""The inputs of a plan change: a request's fields checked against the tenant's subscription
+and the catalog, and the eligibility check. The preview, the request and the workflow's
+validate and bill steps all start here (so the quote and the invoice agree to the cent).
+
+This module writes nothing and enqueues nothing: services and the workflow both import it,
+and it imports neither.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from billing.models import Offer, PaymentKind, PaymentMethod, Product, Subscription
+from billing.periods import renewal_date
+from billing.proration import Line, Side, change_lines
+from billing.selectors import subscription_get
+from planchange.eligibility import eligibility_check
+from planchange.models import PlanChange
+from portal import clock
+from portal.errors import DomainError, NotFound
+from portal.models import Tenant
+from portal.selectors import by_id
+
+
+class Blocked(DomainError):
+    """The change is not allowed: ``blockers`` says why and what fixes it (422)."""
+
+    code = "blocked"
+
+
+@dataclass
+class ChangeInputs:
+    subscription: Subscription
+    target: Product
+    offer: Offer
+    old_offer: Offer | None
+    licenses: int
+    schedule: str
+    term: str
+    billing_frequency: str
+    payment_method: PaymentMethod | None
+    effective_date: date
+
+    @property
+    def at_renewal(self) -> bool:
+        return self.schedule == PlanChange.Schedule.RENEWAL
+
+    def lines(self) -> list[Line]:
+        sub = self.subscription
+        old = Side(sub.product.name, self.old_offer.price if self.old_offer else 0, sub.licenses, sub.term,
+                   sub.billing_frequency, sub.start_date, sub.source)
+        new = Side(self.target.name, self.offer.price, self.licenses, self.term, self.billing_frequency)
+        return change_lines(old, new, effective=self.effective_date, at_renewal=self.at_renewal)
+
+    def fingerprint(self) -> tuple[str, dict]:
+        """What the numbers depend on; a quote holds only while this is unchanged."""
+        sub = self.subscription
+        basis = {
+            "subscription": sub.pk, "product": sub.product.sku, "licenses": sub.licenses, "term": sub.term,
+            "billing_frequency": sub.billing_frequency, "start_date": sub.start_date.isoformat(),
+            "status": sub.status, "source": sub.source, "payment": sub.payment,
+            "old_price": str(self.old_offer.price) if self.old_offer else None,
+            "target": self.target.sku, "new_price": str(self.offer.price), "new_licenses": self.licenses,
+            "new_term": self.term, "new_billing_frequency": self.billing_frequency, "schedule": self.schedule,
+            "effective_date": self.effective_date.isoformat(),
+        }  # the payment method changes who pays, not what: it is not part of the quote
+        digest = hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+        return digest, basis
+
+
+def _offer(product: Product, term: str, billing_frequency: str) -> Offer | None:
+    return Offer.objects.filter(product=product, term=term, billing_frequency=billing_frequency).first()
+
+
+def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, licenses, schedule, term,
+             billing_frequency, payment_method) -> ChangeInputs:
+    """Turn a request's fields into checked inputs, or a clear error naming the field."""
+    target = Product.objects.filter(sku=target_sku).first()
+    if target is None:
+        raise DomainError(_("Unknown plan %(sku)s.") % {"sku": target_sku}, code="unknown_sku", field="target_sku")
+    if target.pk == subscription.product_id:
+        raise DomainError(_("The subscription already is %(product)s.") % {"product": target.name},
+                          code="same_plan", field="target_sku")
+    if schedule not in PlanChange.Schedule.values:
+        raise DomainError(_("When must be now or renewal."), code="invalid_schedule", field="schedule")
+    if schedule == PlanChange.Schedule.RENEWAL and not tenant.has_billing_profile:
+        raise DomainError(
+            _("Without a billing profile a plan change takes effect now; it can't wait for renewal."),
+            code="schedule_not_available", field="schedule")
+    term = term or subscription.term
+    billing_frequency = billing_frequency or ("monthly" if term == "P1M" else subscription.billing_frequency)
+    offer = _offer(target, term, billing_frequency)
+    if offer is None:
+        raise DomainError(_("%(product)s isn't sold for %(term)s billed %(frequency)s.")
+                          % {"product": target.name, "term": term, "frequency": billing_frequency},
+                          code="invalid_offer", field="billing_frequency")
+    assigned = subscription.assigned_licenses
+    if licenses in (None, ""):
+        licenses = max(subscription.licenses, assigned, 1)
+    if not isinstance(licenses, int) or isinstance(licenses, bool) or licenses < 1:
+        raise DomainError(_("The number of licenses must be a whole number of at least 1."),
+                          code="invalid_licenses", field="licenses")
+    if licenses < assigned:
+        raise DomainError(
+            _("%(users)d users have licenses on the current plan; the new plan needs at least %(users)d "
+              "licenses, not %(licenses)d.") % {"users": assigned, "licenses": licenses},
+            code="licenses_too_few", field="licenses")
+    if licenses > target.licenses_limit:
+        raise DomainError(_("%(product)s allows at most %(max)d licenses.")
+                          % {"product": target.name, "max": target.licenses_limit},
+                          code="licenses_too_many", field="licenses")
+    method = None
+    if not tenant.has_billing_profile:
+        if payment_method not in (None, ""):
+            method = by_id(PaymentMethod.objects.filter(tenant=tenant), payment_method)
+            if method is None:
+                raise DomainError(_("Choose one of your organization's payment methods."),
+                                  code="unknown_payment_method", field="payment_method")
+        else:
+            method = subscription.payment_method or PaymentMethod.objects.filter(
+                tenant=tenant, is_default=True).first()
+            if method is None and subscription.payment == PaymentKind.CARD:
+                raise DomainError(_("Choose or add a payment method."), code="payment_method_required",
+                                  field="payment_method")
+    effective = (renewal_date(start=subscription.start_date, term=subscription.term, today=clock.today())
+                 if schedule == PlanChange.Schedule.RENEWAL else clock.today())
+    return ChangeInputs(
+        subscription=subscription, target=target, offer=offer,
+        old_offer=_offer(subscription.product, subscription.term, subscription.billing_frequency),
+        licenses=licenses, schedule=schedule, term=term, billing_frequency=billing_frequency,
+        payment_method=method, effective_date=effective,
+    )
+
+
+def change_require_allowed(inputs: ChangeInputs, *, exclude_change_id=None) -> None:
+    """Raise Blocked with every blocker of the subscription and of the target plan."""
+    eligibility = eligibility_check(subscription=inputs.subscription, exclude_change_id=exclude_change_id)
+    blockers = list(eligibility.blockers)
+    target = next(t for t in eligibility.targets if t.product.pk == inputs.target.pk)
+    blockers += target.reasons
+    if blockers:
+        raise Blocked(_("This plan can't change automatically right now."),
+                      blockers=[b.as_dict() for b in blockers])
+
+
+def change_inputs(*, tenant, subscription_id, target_sku, licenses, schedule, term, billing_frequency,
+                  payment_method) -> ChangeInputs:
+    """A request's fields checked against the tenant's subscription (the preview, the request
+    and the workflow's validate and bill steps all start here)."""
+    try:
+        subscription = subscription_get(tenant=tenant, subscription_id=subscription_id)
+    except Http404 as exc:  # missing or another tenant's: the same answer
+        raise NotFound(_("No such subscription."), code="subscription_not_found") from exc
+    return _resolve(tenant=tenant, subscription=subscription, target_sku=target_sku, licenses=licenses,
+                    schedule=schedule, term=term, billing_frequency=billing_frequency,
+                    payment_method=payment_method)

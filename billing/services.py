@@ -21,6 +21,7 @@ from billing.periods import add_months
 from billing.proration import Side, charge_line
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
+from portal.inputs import is_plain_text
 from portal.selectors import by_id
 from portal.services import event_record
 
@@ -322,14 +323,16 @@ def _luhn_ok(digits: str) -> bool:
 def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: str, actor: str):
     """Add a card. Only its last four digits are kept; the number itself is never stored."""
     errors = {}
+    # ASCII digits only: isdigit() also takes '²' (int() refuses it) and '٤' (int() takes it).
     digits = "".join(ch for ch in number if not ch.isspace() and ch != "-")
-    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+    if not (digits.isascii() and digits.isdigit() and 12 <= len(digits) <= 19):
         errors["number"] = _("Enter a card number of 12 to 19 digits.")
     elif not _luhn_ok(digits):
         errors["number"] = _("This card number isn't valid. Check it and try again.")
     month = year = None
     parts = expiry.replace(" ", "").split("/")
-    if len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[0]) <= 12 and len(parts[1]) in (2, 4):
+    if (len(parts) == 2 and all(p.isascii() and p.isdigit() for p in parts) and len(parts[0]) <= 2
+            and 1 <= int(parts[0]) <= 12 and len(parts[1]) in (2, 4)):
         month, year = int(parts[0]), int(parts[1]) + (2000 if len(parts[1]) == 2 else 0)
         today = clock.today()
         if (year, month) < (today.year, today.month):
@@ -338,6 +341,10 @@ def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: st
         errors["expiry"] = _("Enter the expiry date as MM/YY.")
     if not holder_name.strip():
         errors["holder_name"] = _("Enter the name on the card.")
+    elif len(holder_name.strip()) > 200:
+        errors["holder_name"] = _("Enter at most 200 characters.")
+    elif not is_plain_text(holder_name):
+        errors["holder_name"] = _("The name can't contain control characters or text-direction overrides.")
     if errors:
         raise DomainError(_("Check the card details."), code="invalid_card", errors=errors)
     method = PaymentMethod.objects.create(

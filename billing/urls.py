@@ -5,9 +5,9 @@ from billing import views
 app_name = "billing"
 urlpatterns = [
     path("products/", views.your_products, name="products"),
-    path("products/<int:subscription_id>/addons/<str:code>/remove/", views.addon_remove, name="addon-remove"),
+    path("products/<id:subscription_id>/addons/<str:code>/remove/", views.addon_remove, name="addon-remove"),
     path("bills/", views.bills, name="bills"),
-    path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
-    path("invoices/<int:invoice_id>/pay/", views.invoice_pay_now, name="invoice-pay"),
+    path("invoices/<id:invoice_id>/", views.invoice_detail, name="invoice"),
+    path("invoices/<id:invoice_id>/pay/", views.invoice_pay_now, name="invoice-pay"),
     path("change-plans-manually/", views.change_manually, name="change-manually"),
 ]

@@ -8,7 +8,7 @@ keeps billing's count of assigned licenses in the same transaction that writes.
 
 from dataclasses import dataclass, field
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from billing.models import Subscription
@@ -172,9 +172,14 @@ def user_create(*, tenant: Tenant, upn: str, display_name: str, actor: str) -> D
     upn = upn.strip().lower()
     if upn.count("@") != 1 or upn.split("@")[1] != tenant.domain or not upn.split("@")[0]:
         raise DomainError(_("The user name must end with @%(domain)s.") % {"domain": tenant.domain}, field="upn")
+    exists = Conflict(_("A user %(upn)s already exists.") % {"upn": upn}, code="user_exists")
     if DirectoryUser.objects.filter(upn=upn).exists():
-        raise Conflict(_("A user %(upn)s already exists.") % {"upn": upn}, code="user_exists")
-    user = DirectoryUser.objects.create(tenant=tenant, upn=upn,
-                                        display_name=(display_name.strip() or upn.split("@")[0])[:200])
+        raise exists
+    try:
+        with transaction.atomic():  # two requests for one UPN at once: the database decides
+            user = DirectoryUser.objects.create(tenant=tenant, upn=upn,
+                                                display_name=(display_name.strip() or upn.split("@")[0])[:200])
+    except IntegrityError as exc:
+        raise exists from exc
     event_record(tenant=tenant, actor=actor, verb="user.created", obj=user, data={"upn": upn})
     return user

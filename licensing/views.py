@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from licensing.selectors import user_list
 from licensing.services import license_assign, license_replace, license_unassign
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
+from portal.inputs import parse_id
 from portal.roles import LICENSE_WRITERS
 
 PAGE_SIZE = 50
@@ -19,7 +21,7 @@ PAGE_SIZE = 50
 
 def _subscription_filter(request):
     raw = request.GET.get("subscription", "")
-    return subscription_get(tenant=request.tenant, subscription_id=raw) if raw else None
+    return subscription_get(tenant=request.tenant, subscription_id=parse_id(raw)) if raw else None
 
 
 @tenant_page
@@ -43,24 +45,29 @@ def active_users(request):
 def manage_licenses(request):
     """Manage product licenses for the selected users: assign, unassign or replace."""
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    # Back to a path of this site only: redirect() would take "2" for a URL name (NoReverseMatch).
+    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
         back = ""
     action, upns, actor = request.POST.get("action"), request.POST.getlist("users"), request.user.get_username()
+    # Ids as whole numbers in ASCII digits; anything else is None, which the services answer
+    # "No such subscription." (int() would take '٤' as 4).
+    subscription, to_subscription = parse_id(request.POST.get("subscription")), parse_id(
+        request.POST.get("to_subscription"))
     try:
         if action == "assign":
-            count = license_assign(tenant=request.tenant, subscription_id=request.POST.get("subscription"),
+            count = license_assign(tenant=request.tenant, subscription_id=subscription,
                                    upns=upns, actor=actor)
             messages.success(request, _("Licenses assigned to %(count)d users.") % {"count": count})
         elif action == "unassign":
-            count = license_unassign(tenant=request.tenant, subscription_id=request.POST.get("subscription"),
+            count = license_unassign(tenant=request.tenant, subscription_id=subscription,
                                      upns=upns, actor=actor)
             messages.success(request, _("Licenses unassigned from %(count)d users.") % {"count": count})
         elif action == "replace":
-            count = license_replace(tenant=request.tenant, from_subscription_id=request.POST.get("subscription"),
-                                    to_subscription_id=request.POST.get("to_subscription"), upns=upns, actor=actor)
+            count = license_replace(tenant=request.tenant, from_subscription_id=subscription,
+                                    to_subscription_id=to_subscription, upns=upns, actor=actor)
             messages.success(request, _("%(count)d users moved to the other subscription.") % {"count": count})
         else:
             raise DomainError(_("Choose what to do with the licenses."), field="action")
     except DomainError as exc:
         request.session["license_errors"] = {exc.extra.get("field") or "form": str(exc.detail)}
-    return redirect(back or "users:active")
+    return HttpResponseRedirect(back) if back else redirect("users:active")

@@ -13,6 +13,7 @@ from planchange.sweep import clock_move
 from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
+from portal.inputs import is_iso_date, whole_number
 
 
 @support_page
@@ -37,11 +38,13 @@ def advance_clock(request):
     try:
         if how == "to":
             try:
+                if not is_iso_date(raw):
+                    raise ValueError(raw)
                 kwargs = {"to": date.fromisoformat(raw)}
             except ValueError as exc:
                 raise DomainError(_("Enter a date as YYYY-MM-DD."), field="value") from exc
-        elif how in ("days", "business_days") and raw.isdigit() and 1 <= int(raw) <= 3660:
-            kwargs = {how: int(raw)}
+        elif how in ("days", "business_days") and whole_number(raw, min_value=1, max_value=3660) is not None:
+            kwargs = {how: whole_number(raw)}
         else:
             raise DomainError(_("Enter a whole number of days from 1 to 3660."), field="value")
         swept = clock_move(actor=request.user.get_username(), **kwargs)

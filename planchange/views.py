@@ -21,6 +21,7 @@ from planchange.services import (
 )
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
+from portal.inputs import LICENSES_MAX, whole_number
 from portal.roles import BILLING_WRITERS, may
 
 
@@ -127,9 +128,8 @@ def change_option(request, subscription_id):
     sub = eligibility.subscription
     if not request.tenant.has_billing_profile:
         return redirect("planchange:upgrades", subscription_id=sub.pk)
-    choice = _pane_choice(request, sub, eligibility)
-    errors = {}
-    if request.method == "POST" and eligibility.can_change_automatically:
+    choice, errors = _pane_choice(request, sub, eligibility)
+    if request.method == "POST" and eligibility.can_change_automatically and not errors:
         try:
             change = plan_change_request(tenant=request.tenant, user=request.user, subscription_id=sub.pk,
                                          quote_id=request.POST.get("quote_id") or None, **choice)
@@ -144,7 +144,7 @@ def change_option(request, subscription_id):
                                  % {"date": change.scheduled_for.isoformat()})
                 return redirect("planchange:subscription", subscription_id=sub.pk)
             return redirect("planchange:change", change_id=change.pk)
-    quote, quote_error = _pane_quote(request, sub, choice)
+    quote, quote_error = (None, errors["licenses"]) if "licenses" in errors else _pane_quote(request, sub, choice)
     pane = {
         "choice": choice, "quote": quote, "quote_error": quote_error, "errors": errors, "terms": Term.choices,
         "frequencies": BillingFrequency.choices,
@@ -155,17 +155,23 @@ def change_option(request, subscription_id):
     return render(request, "planchange/change_option.html", {**_subscription_context(eligibility), **pane})
 
 
-def _pane_choice(request, sub, eligibility) -> dict:
+def _pane_choice(request, sub, eligibility) -> tuple[dict, dict]:
+    """The pane's choices, and an error for a number of licenses that isn't a whole number from
+    1 to 1,000,000 in ASCII digits (the product's own maximum is the service's to check)."""
     data = request.POST if request.method == "POST" else request.GET
     recommended = [t.product.sku for t in eligibility.recommended]
-    licenses = data.get("licenses", "")
+    raw = data.get("licenses", "").strip()
+    licenses = whole_number(raw, min_value=1, max_value=LICENSES_MAX) if raw else None
+    errors = {}
+    if raw and licenses is None:
+        errors["licenses"] = _("Enter a whole number of licenses from 1 to 1,000,000.")
     return {
         "target_sku": data.get("target_sku") or (recommended[0] if recommended else ""),
-        "licenses": int(licenses) if licenses.isdigit() else (licenses or None),
+        "licenses": licenses,
         "schedule": data.get("schedule") or "now",
         "term": data.get("term") or sub.term,
         "billing_frequency": data.get("billing_frequency") or sub.billing_frequency,
-    }
+    }, errors
 
 
 def _pane_quote(request, sub, choice):
@@ -203,6 +209,8 @@ def _outcome(change) -> dict:
 @tenant_page
 @writes(BILLING_WRITERS)
 def cancel_change(request, subscription_id, change_id):
+    if plan_change_get(tenant=request.tenant, change_id=change_id).subscription_id != subscription_id:
+        raise Http404  # the URL names another subscription's change
     try:
         plan_change_cancel(tenant=request.tenant, change_id=change_id, actor=request.user.get_username())
     except DomainError as exc:

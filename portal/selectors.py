@@ -2,16 +2,15 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from portal.inputs import parse_id
 from portal.models import AdminMembership, IncidentStatus, Service, ServiceIncident, Tenant
 
 
 def by_id(queryset, raw_id):
-    """The object with this id, or None when there is none or the id isn't a number
-    (ids arrive as text from forms and URLs)."""
-    try:
-        return queryset.filter(pk=int(raw_id)).first()
-    except (TypeError, ValueError):
-        return None
+    """The object with this id, or None when there is none or the id isn't a whole number
+    in ASCII digits (ids arrive as text from forms and URLs; ``int('٤')`` is 4)."""
+    pk = parse_id(raw_id)
+    return None if pk is None else queryset.filter(pk=pk).first()
 
 
 def tenant_for_user(*, user: AbstractBaseUser) -> Tenant | None:

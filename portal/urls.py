@@ -48,3 +48,9 @@ urlpatterns = [
     path("api/redoc/", csp_update(REDOC_CSP)(
         SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html")), name="api-redoc"),
 ]
+
+# Under /api/ errors are problem+json, never HTML pages (portal/api/errors.py).
+handler400 = "portal.api.errors.bad_request"
+handler403 = "portal.api.errors.permission_denied"
+handler404 = "portal.api.errors.page_not_found"
+handler500 = "portal.api.errors.server_error"

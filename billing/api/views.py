@@ -17,6 +17,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ProductSerializer
     lookup_field = "sku"
+    lookup_value_regex = "[A-Za-z0-9_-]{1,64}"
 
     def get_queryset(self):
         return product_list()

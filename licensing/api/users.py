@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from licensing.models import DirectoryUser
 from licensing.selectors import user_list
 from licensing.services import user_create
+from portal.api.fields import NameField, UpnField
 from portal.api.mixins import TenantScopedMixin
 from portal.roles import USER_WRITERS
 
@@ -24,8 +25,8 @@ class DirectoryUserSerializer(serializers.ModelSerializer):
 
 
 class NewUserSerializer(serializers.Serializer):
-    upn = serializers.CharField(max_length=254)
-    display_name = serializers.CharField(max_length=200, required=False, default="")
+    upn = UpnField()
+    display_name = NameField(max_length=200, required=False, default="")
 
 
 class UserViewSet(TenantScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -6,19 +6,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from licensing.services import license_assign, license_replace, license_unassign
+from portal.api.fields import IdField
 from portal.api.mixins import TenantScopedMixin
 from portal.roles import LICENSE_WRITERS
 
 
 class UsersSerializer(serializers.Serializer):
     users = serializers.ListField(child=serializers.CharField(max_length=254), min_length=1, max_length=10000)
-    subscription = serializers.IntegerField()
+    subscription = IdField()
 
 
 class ReplaceSerializer(serializers.Serializer):
     users = serializers.ListField(child=serializers.CharField(max_length=254), min_length=1, max_length=10000)
-    from_subscription = serializers.IntegerField()
-    to_subscription = serializers.IntegerField()
+    from_subscription = IdField()
+    to_subscription = IdField()
 
 
 Result = inline_serializer("LicenseResult", {"count": serializers.IntegerField()})

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from billing.models import MONEY, BillingFrequency, Term
 from planchange.models import PlanChange, PlanChangeStep
+from portal.api.fields import IdField, LicensesField, StrictDateField, StrictIntegerField
 
 
 class ActionSerializer(serializers.Serializer):
@@ -45,14 +46,14 @@ class UpgradesSerializer(serializers.Serializer):
 
 
 class PlanChangeRequestSerializer(serializers.Serializer):
-    subscription = serializers.IntegerField()
+    subscription = IdField()
     target_sku = serializers.CharField(max_length=64)
-    licenses = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    licenses = LicensesField(required=False)
     schedule = serializers.ChoiceField(choices=PlanChange.Schedule.choices, default="now")
     term = serializers.ChoiceField(choices=Term.choices, required=False)
     billing_frequency = serializers.ChoiceField(choices=BillingFrequency.choices, required=False)
-    payment_method = serializers.IntegerField(required=False)
-    quote_id = serializers.IntegerField(required=False)
+    payment_method = IdField(required=False)
+    quote_id = IdField(required=False)
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -95,7 +96,7 @@ class QuoteSerializer(serializers.Serializer):
 
 
 class SubscriptionUpdateSerializer(serializers.Serializer):
-    licenses = serializers.IntegerField(min_value=1, required=False)
+    licenses = LicensesField(required=False)
     recurring_billing = serializers.BooleanField(required=False)
 
     def validate(self, attrs):
@@ -105,9 +106,9 @@ class SubscriptionUpdateSerializer(serializers.Serializer):
 
 
 class ClockSerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=3660, required=False)
-    business_days = serializers.IntegerField(min_value=1, max_value=2600, required=False)
-    to = serializers.DateField(required=False)
+    days = StrictIntegerField(min_value=1, max_value=3660, required=False)
+    business_days = StrictIntegerField(min_value=1, max_value=2600, required=False)
+    to = StrictDateField(required=False)
 
     def validate(self, attrs):
         if len(attrs) != 1:

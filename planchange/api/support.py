@@ -12,13 +12,16 @@ from billing.services import credit_check_decide
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
 from planchange.services import plan_change_retry
+from portal.api.fields import IdRelatedField, NameField
 from portal.api.mixins import IsSupportStaff
+from portal.inputs import ID_PATTERN
 from portal.models import ServiceIncident, Tenant
 from portal.services import incident_open, incident_update
 
 
 class SupportMixin:
     permission_classes = [IsAuthenticated, IsSupportStaff]
+    lookup_value_regex = ID_PATTERN
 
 
 class SupportPlanChangeSerializer(PlanChangeSerializer):
@@ -72,7 +75,8 @@ class SupportCreditCheckViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class IncidentSerializer(serializers.ModelSerializer):
-    tenant = serializers.PrimaryKeyRelatedField(queryset=Tenant.objects.all())
+    tenant = IdRelatedField(queryset=Tenant.objects.all())
+    title = NameField(max_length=300)
 
     class Meta:
         model = ServiceIncident

@@ -33,6 +33,7 @@ from planchange.services import (
 from planchange.sweep import clock_move
 from portal import clock
 from portal.api.errors import problem
+from portal.api.fields import IdField, LicensesField
 from portal.api.mixins import IsSupportStaff, TenantScopedMixin
 from portal.errors import DomainError
 from portal.roles import BILLING_WRITERS
@@ -40,10 +41,10 @@ from portal.roles import BILLING_WRITERS
 
 class BuySerializer(drf_serializers.Serializer):
     sku = drf_serializers.CharField(max_length=64)
-    licenses = drf_serializers.IntegerField(min_value=1, max_value=1_000_000)
+    licenses = LicensesField()
     term = drf_serializers.ChoiceField(choices=Term.choices, default="P1Y")
     billing_frequency = drf_serializers.ChoiceField(choices=BillingFrequency.choices, default="monthly")
-    payment_method = drf_serializers.IntegerField(required=False, allow_null=True)
+    payment_method = IdField(required=False, allow_null=True)
 
 
 class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -1,31 +1,45 @@
-"""One handler turns every API error into ``application/problem+json`` (RFC 9457)."""
+"""One handler turns every API error into ``application/problem+json`` (RFC 9457), and the
+project's 400/403/404/500 handlers do the same for anything under ``/api/``: nothing there
+answers HTML, whatever went wrong."""
 
+import json
+import logging
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import IntegrityError
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from portal.api.exceptions import BodyTooLarge, body_too_large_detail
 from portal.errors import DomainError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+API_PREFIX = "/api/"
+
+logger = logging.getLogger(__name__)
+
 
 def _title(status_code: int) -> str:
     # Looked up per request so the title is in the caller's language.
     titles = {
         400: _("Bad request"), 401: _("Not authenticated"), 403: _("Permission denied"),
         404: _("Not found"), 405: _("Method not allowed"), 406: _("Not acceptable"),
-        409: _("Conflict"), 415: _("Unsupported media type"), 422: _("Unprocessable request"),
-        429: _("Too many requests"),
+        409: _("Conflict"), 413: _("Content too large"), 415: _("Unsupported media type"),
+        422: _("Unprocessable request"), 429: _("Too many requests"), 500: _("Server error"),
     }
     return titles.get(status_code) or HTTPStatus(status_code).phrase
 
 
-def problem(*, status_code: int, code: str, detail, **extra) -> Response:
-    body = {
+def _body(*, status_code: int, code: str, detail, **extra) -> dict:
+    return {
         "type": f"/api/problems/{code}",
         "title": _title(status_code),
         "status": status_code,
@@ -33,13 +47,41 @@ def problem(*, status_code: int, code: str, detail, **extra) -> Response:
         "code": code,
         **extra,
     }
-    return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def problem(*, status_code: int, code: str, detail, **extra) -> Response:
+    return Response(_body(status_code=status_code, code=code, detail=detail, **extra), status=status_code,
+                    content_type=PROBLEM_CONTENT_TYPE)
+
+
+def problem_response(*, status_code: int, code: str, detail, **extra) -> HttpResponse:
+    """The same problem outside DRF (middleware, Django's error handlers)."""
+    return HttpResponse(json.dumps(_body(status_code=status_code, code=code, detail=detail, **extra)),
+                        status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def is_api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+CONFLICT_DETAIL = gettext_lazy("The request conflicts with the current state of the data. Reload it and try again.")
+SERVER_ERROR_DETAIL = gettext_lazy("Something went wrong on our side. Try again later.")
+BAD_REQUEST_DETAIL = gettext_lazy("The request couldn't be read.")
 
 
 def problem_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return problem(status_code=exc.status, code=exc.code, detail=exc.detail, **exc.extra)
-    if isinstance(exc, Http404):
+    if isinstance(exc, IntegrityError):
+        # A backstop: services turn the races they know about into 409s themselves.
+        logger.warning("IntegrityError answered 409: %s", exc)
+        set_rollback()
+        return problem(status_code=409, code="conflict", detail=CONFLICT_DETAIL)
+    if isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
+        exc = exceptions.ParseError(BAD_REQUEST_DETAIL)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
@@ -59,3 +101,33 @@ def problem_exception_handler(exc, context):
         if header.lower() in ("www-authenticate", "retry-after", "allow"):
             result[header] = value
     return result
+
+
+# --- Django's error handlers (portal/urls.py): problem+json under /api/, pages elsewhere ---
+
+
+def bad_request(request, exception):
+    if not is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return problem_response(status_code=413, code="body_too_large", detail=body_too_large_detail())
+    return problem_response(status_code=400, code="parse_error", detail=BAD_REQUEST_DETAIL)
+
+
+def permission_denied(request, exception):
+    if not is_api(request):
+        return defaults.permission_denied(request, exception)
+    return problem_response(status_code=403, code="permission_denied",
+                            detail=exceptions.PermissionDenied.default_detail)
+
+
+def page_not_found(request, exception):
+    if not is_api(request):
+        return defaults.page_not_found(request, exception)
+    return problem_response(status_code=404, code="not_found", detail=exceptions.NotFound.default_detail)
+
+
+def server_error(request):
+    if not is_api(request):
+        return defaults.server_error(request)
+    return problem_response(status_code=500, code="server_error", detail=SERVER_ERROR_DETAIL)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 
+from portal.inputs import ID_PATTERN
 from portal.roles import may
 from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
 
@@ -40,6 +41,7 @@ class IsSupportStaff(BasePermission):
 
 class TenantScopedMixin:
     permission_classes = [IsAuthenticated, IsTenantAdmin, HasWriteRole]
+    lookup_value_regex = ID_PATTERN  # /subscriptions/٤/ is a 404, not subscription 4
     tenant = None
     roles: list[str] = []
     write_roles: frozenset = frozenset()  # fail closed: a view that writes names who may

@@ -36,6 +36,7 @@ class ServiceHealthView(TenantScopedMixin, GenericAPIView):
 
     queryset_model = ServiceIncident
     serializer_class = IncidentBriefSerializer
+    pagination_class = None  # one row per service: the schema mustn't offer ?page=
 
     def tenant_queryset(self, tenant):
         return incidents_open(tenant=tenant)

@@ -23,7 +23,7 @@ router.register("support/incidents", SupportIncidentViewSet, basename="support-i
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
-    path("subscriptions/<int:pk>/upgrades/", SubscriptionUpgradesView.as_view(), name="subscription-upgrades"),
+    path("subscriptions/<id:pk>/upgrades/", SubscriptionUpgradesView.as_view(), name="subscription-upgrades"),
     path("licenses/assign/", AssignView.as_view(), name="licenses-assign"),
     path("licenses/unassign/", UnassignView.as_view(), name="licenses-unassign"),
     path("licenses/replace/", ReplaceView.as_view(), name="licenses-replace"),

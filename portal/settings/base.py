@@ -289,3 +289,15 @@ PLANCHANGE_PAUSE_INSIDE = env("PLANCHANGE_PAUSE_INSIDE", default="")
 # How long a quote stays binding (simulation minutes) and an Idempotency-Key is remembered.
 PLANCHANGE_QUOTE_MINUTES = env.int("PLANCHANGE_QUOTE_MINUTES", default=30)
 IDEMPOTENCY_KEY_HOURS = 24
+
+# --- Hostile input (DESIGN.md "Integrity"; portal/middleware.py, portal/api/parsers.py) ----
+# Bodies over this many bytes answer 413 (Django's default, stated because the API docs name it).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Refuses oversized bodies and NUL in paths, query strings, headers and form fields.
+MIDDLEWARE = [*MIDDLEWARE, "portal.middleware.InputGuardMiddleware"]
+# The API's JSON parser bounds size and depth and refuses NUL; form parsers as DRF's default.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "portal.api.parsers.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]

@@ -68,3 +68,12 @@ def test_search_and_pagination(client, tenant_with_users):
     assert "Page 3 of 3" in page_text(client.get("/users/?page=3"))
     assert "Page 1 of 1 (1 users)" in page_text(client.get("/users/", {"q": "Bulk 007"}))
     assert "Page 1 of 1 (1 users)" in page_text(client.get("/users/", {"q": "bulk7@"}))
+
+
+@pytest.mark.parametrize("back", ["2", "-1", "²", "٤", "x" * 300, "users:active", "//evil.example/", "https://evil.example/"])
+def test_manage_licenses_goes_back_only_to_a_path_of_this_site(client, tenant_with_users, back):
+    std, _basic, _licensed, free = tenant_with_users
+    response = client.post("/users/licenses/", {"action": "assign", "subscription": std.pk,
+                                                "users": [free[0].upn], "next": back})
+    assert (response.status_code, response["Location"]) == (302, "/users/")  # was a 500 NoReverseMatch for "2"
+    assert LicenseAssignment.objects.filter(user=free[0]).count() == 1

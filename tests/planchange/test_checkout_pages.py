@@ -152,3 +152,16 @@ def test_support_console_moves_the_clock_and_starts_due_changes(client, mca):
     assert "The simulation date is now 2026-10-01. Scheduled changes started: 1." in page_text(done)
     change.refresh_from_db()
     assert change.status == "queued"
+
+
+def test_cancelling_a_change_through_another_subscriptions_url_is_404(client, mca):
+    client.post(f"/billing/products/{mca.pk}/change/", {"target_sku": "SPB", "schedule": "renewal"})
+    change = PlanChange.objects.get(subscription=mca)
+    other = SubscriptionFactory(tenant=mca.tenant, product=product("O365_BUSINESS_ESSENTIALS"))
+    for subscription_id in (other.pk, 2**31):
+        response = client.post(f"/billing/products/{subscription_id}/changes/{change.pk}/cancel/")
+        assert response.status_code == 404
+    change.refresh_from_db()
+    assert change.status == "scheduled"
+    response = client.post(f"/billing/products/{mca.pk}/changes/{change.pk}/cancel/", follow=True)
+    assert "The scheduled change was cancelled." in page_text(response)

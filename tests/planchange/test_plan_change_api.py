@@ -1,10 +1,8 @@
 """POST plan-changes/ and friends: Idempotency-Key, quotes, concurrency, the support clock."""
 
-import threading
 from datetime import date, timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -21,6 +19,7 @@ from tests.factories import (
     product,
     token_for,
 )
+from tests.helpers import concurrently
 
 
 @pytest.fixture
@@ -127,7 +126,8 @@ def test_the_key_is_required(contoso):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("body", "status", "code"), [
-    ({"subscription": 0, "target_sku": "SPB"}, 404, "subscription_not_found"),
+    ({"subscription": 999999, "target_sku": "SPB"}, 404, "subscription_not_found"),
+    ({"subscription": 0, "target_sku": "SPB"}, 400, "invalid"),  # ids are 1 to 2**63 - 1 at the door
     ({"subscription": "x", "target_sku": "SPB"}, 400, "invalid"),
     ({"target_sku": "SPB"}, 400, "invalid"),
     ({"subscription": None, "target_sku": "NOPE"}, 400, "invalid"),
@@ -256,24 +256,6 @@ def test_support_clock_is_for_support_staff_and_runs_the_sweep(at_date):
     assert staff.post("/api/v1/support/clock/", {"days": -3}, format="json").status_code == 400
 
 
-def _concurrently(n, fn):
-    results, barrier = [None] * n, threading.Barrier(n)
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = fn(i)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 def _post_concurrently(n, key_of) -> tuple[list, Subscription]:
     """n API clients post the same change at once (key_of(i) is each one's Idempotency-Key)."""
     clock.set_date(date(2026, 6, 16))
@@ -286,7 +268,7 @@ def _post_concurrently(n, key_of) -> tuple[list, Subscription]:
         response = post_change(api, {"subscription": std.pk, "target_sku": "SPB"}, key_of(i))
         return response.status_code, response.json().get("id") or response.json().get("code")
 
-    return _concurrently(n, request), std
+    return concurrently(n, request), std
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,91 @@
+"""The API's input fields, strict where DRF's are lenient (``portal.inputs`` says why).
+
+DRF's ``IntegerField`` takes ``'٤'`` as 4, ``4.0`` and ``'4.0'`` as 4 and has no bounds by
+default; its ``DateField`` takes Arabic-Indic digits; ``PrimaryKeyRelatedField`` takes
+whatever the model field's ``int()`` takes. Every request serializer uses these instead
+(tests/test_hostile_inputs.py checks that no other integer, date or id field is left).
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from portal.inputs import ID_MAX, LICENSES_MAX, is_iso_date, is_plain_text, is_upn, whole_number
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer or a string of ASCII digits, within bounds the field must name."""
+
+    def __init__(self, *, min_value: int, max_value: int, **kwargs):
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) > self.MAX_STRING_LENGTH:
+            self.fail("max_string_length")
+        value = whole_number(data)
+        if value is None:
+            self.fail("invalid")
+        return value
+
+
+class IdField(StrictIntegerField):
+    """An object's id: 1 to 2**63 - 1."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=ID_MAX, **kwargs)
+
+
+class LicensesField(StrictIntegerField):
+    """A number of licenses: 1 to 1,000,000 (the product's own maximum is the services')."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=LICENSES_MAX, **kwargs)
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object by its id, taken only as a whole number from 1 to 2**63 - 1."""
+
+    def to_internal_value(self, data):
+        pk = whole_number(data)
+        if pk is None:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= pk <= ID_MAX:
+            self.fail("does_not_exist", pk_value=pk)
+        return super().to_internal_value(pk)
+
+
+class StrictDateField(serializers.DateField):
+    """``YYYY-MM-DD`` in ASCII digits."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not is_iso_date(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+def plain_text(value: str) -> None:
+    if not is_plain_text(value):
+        raise serializers.ValidationError(_("The name can't contain control characters or text-direction overrides."))
+
+
+class NameField(serializers.CharField):
+    """A name people read: no control or text-direction characters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(plain_text)
+
+
+def upn(value: str) -> None:
+    if not is_upn(value.strip()):
+        raise serializers.ValidationError(_(
+            "Enter a user name of up to 64 letters (A-Z), digits (0-9) and ' . - _ ! # ^ ~, not starting or "
+            "ending with a period, followed by @ and your organization's domain."))
+
+
+class UpnField(serializers.CharField):
+    """A user principal name with Entra ID's characters only."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 254)
+        super().__init__(**kwargs)
+        self.validators.append(upn)

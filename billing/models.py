@@ -281,6 +281,7 @@ class Invoice(models.Model):
         UNPAID = "unpaid", _("Unpaid")
         OVERDUE = "overdue", _("Past due")
         CREDIT = "credit", _("Credit")
+        UPCOMING = "upcoming", _("Upcoming")  # dated later: lines may still arrive, not payable yet
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invoices")
     billing_profile = models.ForeignKey(
@@ -332,6 +333,8 @@ class Invoice(models.Model):
     def status_on(self, day) -> str:
         if self.total < 0:
             return self.Status.CREDIT
+        if self.date > day:
+            return self.Status.UPCOMING
         if self.balance == 0:
             return self.Status.PAID
         return self.Status.OVERDUE if self.due_date < day else self.Status.UNPAID

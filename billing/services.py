@@ -195,6 +195,9 @@ def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
         invoice = Invoice.objects.select_for_update().get(tenant=tenant, pk=invoice_id)
     except (Invoice.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("No such invoice."), code="invoice_not_found") from exc
+    if invoice.date > clock.today():  # an MCA profile's monthly invoice still collects the month's lines
+        raise Conflict(_("Invoice %(number)s is issued on %(date)s; it can be paid from then.")
+                       % {"number": invoice.number, "date": invoice.date.isoformat()}, code="invoice_not_issued")
     if invoice.balance <= 0:
         raise Conflict(_("Invoice %(number)s has nothing left to pay.") % {"number": invoice.number},
                        code="nothing_to_pay")

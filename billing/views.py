@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from billing.models import Invoice
 from billing.money import money
 from billing.periods import renewal_date
 from billing.selectors import invoice_get, invoice_list, subscription_list
@@ -52,7 +53,8 @@ def your_products(request):
 def bills(request):
     """Bills & payments: every invoice with its lines, balance and due date."""
     today = clock.today()
-    invoices = [{"invoice": inv, "status": inv.status_on(today)} for inv in invoice_list(tenant=request.tenant)]
+    invoices = [{"invoice": inv, "status": status, "label": Invoice.Status(status).label}
+                for inv in invoice_list(tenant=request.tenant) for status in [inv.status_on(today)]]
     balance = sum((row["invoice"].balance for row in invoices), 0)
     credit = sum((row["invoice"].credit_left for row in invoices), 0)
     return render(request, "billing/bills.html", {
@@ -63,8 +65,9 @@ def bills(request):
 @tenant_page
 def invoice_detail(request, invoice_id):
     invoice = invoice_get(tenant=request.tenant, invoice_id=invoice_id)
+    status = invoice.status_on(clock.today())
     return render(request, "billing/invoice.html", {
-        "section": "billing", "invoice": invoice, "status": invoice.status_on(clock.today()),
+        "section": "billing", "invoice": invoice, "status": status, "label": Invoice.Status(status).label,
     })
 
 

@@ -286,6 +286,12 @@ class PlanChangeMachine(RuleBasedStateMachine):
     # --- The invariants -----------------------------------------------------------------------------
 
     @invariant()
+    def no_change_is_stuck(self):
+        """A change stops for support only on a step error nobody foresaw: here, that is a bug."""
+        stuck = PlanChange.objects.filter(status="running", error_code="step_failed")
+        assert not stuck.exists(), list(stuck.values_list("error_detail", flat=True))
+
+    @invariant()
     def at_most_one_live_change_per_subscription(self):
         assert not (PlanChange.objects.filter(status__in=LIVE_STATUSES).values("subscription")
                     .annotate(n=Count("pk")).filter(n__gt=1).exists())
@@ -363,5 +369,5 @@ def test_nothing_is_lost_or_doubled_whatever_the_order_of_events():
     print("\nwhat the examples did:", dict(sorted(SEEN.items())))  # noqa: T201 - shown with -s
     # The run exercised what matters (else it proves nothing): changes completed, workers died and were
     # taken over, edits were refused because a change held the subscription.
-    for what in ("workflow: completed", "worker died", "refused: change_in_progress", "refused: not_enough_licenses"):
+    for what in ("workflow: completed", "worker died", "refused: change_in_progress"):
         assert SEEN[what] > 0, (what, SEEN)

@@ -10,6 +10,7 @@ nothing here imports the tasks (or, through them, the workflow).
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from portal.celery import app
@@ -33,7 +34,7 @@ def change_wake(change_id: int) -> bool:
     try:
         # Its own short-lived connection with socket timeouts: the pooled one is the worker's too,
         # and a timeout there would break its long polls.
-        with app.connection_for_write(connect_timeout=BROKER_WAIT, transport_options={
+        with app.connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=BROKER_WAIT, transport_options={
                 "socket_connect_timeout": BROKER_WAIT, "socket_timeout": BROKER_WAIT}) as connection:
             app.send_task(RUN_CHANGE, args=[change_id], connection=connection, retry=True,
                           retry_policy=PUBLISH_RETRY_POLICY)

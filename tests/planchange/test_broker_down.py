@@ -5,6 +5,7 @@ claimed it within PLANCHANGE_UNCLAIMED_SECONDS."""
 
 import json
 import logging
+import socket
 import time
 import urllib.request
 from datetime import date
@@ -16,7 +17,6 @@ from planchange.dispatch import change_wake
 from planchange.models import IdempotencyRecord, PlanChange
 from planchange.sweep import stalled_changes_requeue, sweep_run
 from portal import clock
-from portal.celery import app
 from tests.factories import admin_of, mosa_standard, token_for
 from tests.worker import celery_worker, wait_for, web_server
 
@@ -63,16 +63,18 @@ def test_a_change_requested_while_the_broker_is_down_is_202_and_runs_when_the_sw
 
 
 @pytest.mark.django_db
-def test_a_failed_wake_is_logged_not_raised_and_bounded(caplog):
-    broker = app.conf.broker_url
-    app.conf.broker_url = DEAD_BROKER
-    try:
+@pytest.mark.parametrize("broker", ["refuses", "hangs"])
+def test_a_failed_wake_is_logged_not_raised_and_bounded(caplog, settings, broker):
+    """A broker that refuses connections fails at once; one that accepts and never answers (a hung
+    Redis) is given up on after seconds, not the minute a request would wait by default."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)  # the kernel accepts connections; nobody ever reads or answers
+        settings.CELERY_BROKER_URL = DEAD_BROKER if broker == "refuses" else f"redis://127.0.0.1:{hung.getsockname()[1]}/0"
         started = time.monotonic()
         with caplog.at_level(logging.WARNING, logger="planchange.dispatch"):
             assert change_wake(12345) is False
-        assert time.monotonic() - started < 5
-    finally:
-        app.conf.broker_url = broker
+        assert time.monotonic() - started < 6
     assert caplog.messages == ["could not wake a worker for plan change 12345; the sweep will"]
 
 

@@ -7,13 +7,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.inputs import LICENSES_MAX
 from portal.models import Service, Tenant
 
 # Wide enough for any order the input bounds allow (1,000,000 licenses × the dearest offer × 36
 # months) summed on one invoice many times over.
 MONEY = {"max_digits": 18, "decimal_places": 2}
-# Licenses of one subscription where the product sets no maximum: every door is bounded.
-LICENSES_LIMIT = 1_000_000
 
 
 class Term(models.TextChoices):
@@ -81,9 +80,9 @@ class Product(models.Model):
 
     @property
     def licenses_limit(self) -> int:
-        """The most licenses one subscription may have: the product's maximum, or
-        LICENSES_LIMIT where it has none."""
-        return self.max_licenses if self.max_licenses is not None else LICENSES_LIMIT
+        """The most licenses one subscription may have: the product's maximum, or the bound every
+        door keeps (``portal.inputs.LICENSES_MAX``) where it has none."""
+        return self.max_licenses if self.max_licenses is not None else LICENSES_MAX
 
 
 class Offer(models.Model):

@@ -21,7 +21,7 @@ from billing.periods import add_months
 from billing.proration import Side, charge_line
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
-from portal.inputs import is_plain_text
+from portal.inputs import is_plain_text, parse_id
 from portal.selectors import by_id
 from portal.services import event_record
 
@@ -50,24 +50,16 @@ def credit_checks_complete_due() -> int:
     return done
 
 
-def _whole_number(raw) -> int | None:
-    """An id as a whole number: an int, or a string of ASCII digits; anything else is None."""
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
-        return int(raw)
-    return None
-
-
 def subscriptions_lock(*, tenant, subscription_ids) -> dict[int, Subscription]:
     """The tenant's subscriptions with these ids, row-locked for the rest of the transaction.
 
     **The lock order, everywhere:** subscription rows first, in ascending id order (this
     function), then the plan change (planchange locks it after calling this), then invoices.
     Two transactions that follow it wait for each other instead of deadlocking. A missing or
-    foreign id is the same 404, and ids are taken only as whole numbers (never ``int('٤')``).
+    foreign id is the same 404, and ids are taken only as whole numbers within the database's
+    range (never ``int('٤')``, never an overflow).
     """
-    wanted = {_whole_number(i) for i in subscription_ids}
+    wanted = {parse_id(i) for i in subscription_ids}
     if None in wanted:
         raise NotFound(_("No such subscription."), code="subscription_not_found")
     subs = {

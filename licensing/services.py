@@ -15,6 +15,7 @@ from billing.models import Subscription
 from billing.services import subscription_require_free, subscription_usage_add, subscriptions_lock
 from licensing.models import DirectoryUser, LicenseAssignment
 from portal.errors import Conflict, DomainError, short_list
+from portal.inputs import is_plain_text, is_upn
 from portal.models import Tenant
 from portal.services import event_record
 
@@ -170,8 +171,11 @@ def licenses_recount(*, tenant: Tenant) -> None:
 def user_create(*, tenant: Tenant, upn: str, display_name: str, actor: str) -> DirectoryUser:
     """Add a person to the tenant's directory (unlicensed; assign licenses after)."""
     upn = upn.strip().lower()
-    if upn.count("@") != 1 or upn.split("@")[1] != tenant.domain or not upn.split("@")[0]:
+    if not is_upn(upn) or upn.split("@")[1] != tenant.domain:
         raise DomainError(_("The user name must end with @%(domain)s.") % {"domain": tenant.domain}, field="upn")
+    if not is_plain_text(display_name):
+        raise DomainError(_("The name can't contain control characters or text-direction overrides."),
+                          field="display_name")
     exists = Conflict(_("A user %(upn)s already exists.") % {"upn": upn}, code="user_exists")
     if DirectoryUser.objects.filter(upn=upn).exists():
         raise exists

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from billing.views import home
 from portal import views
+from portal.forms import AdminLoginForm, LoginForm
 
 # ReDoc (2.x, from drf-spectacular-sidecar) cannot run under the portal's CSP as it is; its
 # page alone gets what ReDoc needs, each as narrow as it comes, never 'unsafe-inline':
@@ -26,9 +27,12 @@ REDOC_CSP = {
 
 health_patterns = ([path("", views.service_health, name="service-health")], "health")
 
+admin.site.login_form = AdminLoginForm
+
 urlpatterns = [
     path("", home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+         name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("billing/", include("billing.urls")),

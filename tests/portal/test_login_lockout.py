@@ -110,3 +110,15 @@ def test_a_forwarded_for_header_does_not_make_a_new_address(client, alice):
         sign_in(client, alice.username, "wrong", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
     response = sign_in(client, alice.username, "Alice-right-2026", HTTP_X_FORWARDED_FOR="192.0.2.200")
     assert response.status_code == 429
+
+
+@pytest.mark.parametrize("path", ["/login/", "/django-admin/login/"])
+def test_a_username_longer_than_any_login_is_a_wrong_sign_in_not_a_500(client, path):
+    """Django's form checked no length, and the lockout's record of the attempt holds 255 characters:
+    a 500 on PostgreSQL. Now it is refused like any wrong sign-in, and not counted."""
+    from axes.models import AccessAttempt
+
+    response = client.post(path, {"username": "a" * 300, "password": "whatever"}, REMOTE_ADDR="10.9.9.9")
+    assert response.status_code == 200
+    assert "correct username and password" in page_text(response)
+    assert AccessAttempt.objects.count() == 0

@@ -355,7 +355,7 @@ class PlanChangeMachine(RuleBasedStateMachine):
 
 # Examples and steps per profile: `make test` runs the first, `make soak` the second.
 RUNS = {
-    "default": settings(max_examples=30, stateful_step_count=25, deadline=None, derandomize=True, phases=[Phase.generate],
+    "default": settings(max_examples=50, stateful_step_count=30, deadline=None, derandomize=True, phases=[Phase.generate],
                         suppress_health_check=[HealthCheck.too_slow]),
     "soak": settings(max_examples=500, stateful_step_count=50, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow]),

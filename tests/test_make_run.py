@@ -3,20 +3,15 @@ database or broker server, and one Ctrl-C (SIGINT to the process group) stops ev
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
+from tests.worker import free_port
+
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_make_run_serves_the_portal_and_ctrl_c_stops_it(tmp_path):

@@ -26,6 +26,7 @@ from tests.factories import (
     product,
     token_for,
 )
+from tests.helpers import page_text
 from tests.worker import celery_worker, wait_for
 
 USERS = 22
@@ -209,3 +210,18 @@ def test_the_refusal_says_why_in_the_callers_language(contoso):
     english = api.patch(f"/api/v1/subscriptions/{std.pk}/", {"licenses": 30}, format="json")
     assert english.json()["detail"] == ("A plan change involving Microsoft 365 Business Standard is under way; "
                                         "the subscription can't be edited until the change finishes.")
+
+
+def test_users_page_offers_no_subscription_under_change_and_refuses_one_sent_anyway(contoso, client):
+    api, std, basic, users, spare = contoso
+    request_change(api, std)
+    client.force_login(admin_of(std.tenant))
+    page = client.get(f"/users/?subscription={std.pk}", HTTP_ACCEPT_LANGUAGE="sv")
+    html = page.content.decode()
+    assert f'<option value="{std.pk}" disabled>Microsoft 365 Business Standard (22 av 25 tilldelade) — planändring pågår' \
+        in html
+    assert f'<option value="{std.pk}" disabled>Microsoft 365 Business Standard — planändring pågår</option>' in html
+    response = client.post("/users/licenses/", {"action": "assign", "subscription": str(std.pk),
+                                                "users": [spare[0].upn]}, follow=True, HTTP_ACCEPT_LANGUAGE="sv")
+    assert "En planändring som gäller Microsoft 365 Business Standard pågår" in page_text(response)
+    assert not LicenseAssignment.objects.filter(user=spare[0]).exists()

@@ -36,9 +36,9 @@ from portal.services import event_record
 def plan_change_preview(*, tenant: Tenant, subscription_id, target_sku: str, licenses=None, schedule: str = "now",
                         term=None, billing_frequency=None, payment_method=None, store: bool = True) -> Quote:
     """A quote: the same lines the bill step will post for the same date. Stored (binding for
-    ``PLANCHANGE_QUOTE_MINUTES``) when the caller may order it, so Place order can honour it;
-    with ``store=False`` (a role that may not order) nothing is written. A quote is not an
-    action: the audit trail records it on the order that used it."""
+    ``PLANCHANGE_QUOTE_MINUTES``) when the caller may order it, so Place order can honour it, and
+    reused while it holds; with ``store=False`` (a role that may not order) nothing is written. A
+    quote is not an action: the audit trail records it on the order that used it."""
     inputs = change_inputs(tenant=tenant, subscription_id=subscription_id, target_sku=target_sku, licenses=licenses,
                            schedule=schedule, term=term, billing_frequency=billing_frequency,
                            payment_method=payment_method)
@@ -54,8 +54,17 @@ def plan_change_preview(*, tenant: Tenant, subscription_id, target_sku: str, lic
         charge=charge, total=total, lines=[line.as_dict() for line in lines], fingerprint=digest,
         computed_from=basis, created_at=now, expires_at=now + timedelta(minutes=settings.PLANCHANGE_QUOTE_MINUTES),
     )
-    if store:
-        quote.save()
+    if not store:
+        return quote
+    # The same preview again (a page reloaded, a choice toggled back) reuses the stored quote while it
+    # has most of its validity left, instead of storing one per view.
+    fresh = (Quote.objects.filter(tenant=tenant, fingerprint=digest, payment_method=inputs.payment_method,
+                                  expires_at__gt=now + timedelta(minutes=settings.PLANCHANGE_QUOTE_MINUTES / 2))
+             .exclude(pk__in=PlanChange.objects.filter(quote__isnull=False).values("quote_id"))
+             .order_by("-created_at").first())
+    if fresh is not None:
+        return fresh
+    quote.save()
     return quote
 
 

@@ -1,7 +1,7 @@
 """The automatic change through its services, steps run in this process (the real-worker
 tests are in test_worker_e2e.py): licenses, disabled plans, money to the cent."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -450,7 +450,7 @@ def test_old_unused_quotes_are_swept_and_used_ones_kept(contoso):
     from planchange.models import Quote
 
     tenant, admin, std, *_ = contoso
-    unused = plan_change_preview(tenant=tenant, subscription_id=std.pk, target_sku="SPB")
+    unused = plan_change_preview(tenant=tenant, subscription_id=std.pk, target_sku="SPB", licenses=30)
     used = plan_change_preview(tenant=tenant, subscription_id=std.pk, target_sku="SPB")
     plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB", quote_id=used.pk)
     assert sweep_run()["quotes_expired"] == 0
@@ -458,6 +458,19 @@ def test_old_unused_quotes_are_swept_and_used_ones_kept(contoso):
     assert sweep_run()["quotes_expired"] == 1
     assert list(Quote.objects.values_list("pk", flat=True)) == [used.pk]
     assert unused.pk != used.pk
+
+
+def test_the_same_preview_reuses_its_quote_while_most_of_its_validity_is_left(contoso, settings):
+    tenant, admin, std, *_ = contoso
+    first = plan_change_preview(tenant=tenant, subscription_id=std.pk, target_sku="SPB")
+    assert plan_change_preview(tenant=tenant, subscription_id=std.pk, target_sku="SPB").pk == first.pk
+    other = plan_change_preview(tenant=tenant, subscription_id=std.pk, target_sku="SPB", licenses=26)
+    assert other.pk != first.pk
+    from planchange.models import Quote
+
+    Quote.objects.filter(pk=first.pk).update(expires_at=clock.now() + timedelta(minutes=10))  # 20 minutes later
+    renewed = plan_change_preview(tenant=tenant, subscription_id=std.pk, target_sku="SPB")
+    assert renewed.pk != first.pk and renewed.total == first.total
 
 
 def test_the_own_change_is_not_listed_as_a_blocker_on_its_page(client, contoso):

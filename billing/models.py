@@ -172,6 +172,7 @@ class SubscriptionStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     EXPIRED = "expired", _("Expired")
     DISABLED = "disabled", _("Disabled")
+    DELETED = "deleted", _("Deleted")
     CANCELLED = "cancelled", _("Cancelled")
 
 
@@ -212,6 +213,18 @@ class Subscription(models.Model):
     )
     recurring_billing = models.BooleanField(default=True)
     cancelled_on = models.DateField(null=True, blank=True)
+    status_until = models.DateField(
+        null=True, blank=True,
+        help_text="when the next lifecycle stage starts: Expired → Disabled → Deleted (DESIGN.md \"Time\")",
+    )
+    billed_until = models.DateField(
+        null=True, blank=True,
+        help_text="end (exclusive) of the last billing period charged: the next period starts here; "
+                  "empty for a subscription that is no longer billed",
+    )
+    provisioning_until = models.DateTimeField(
+        null=True, blank=True, help_text="simulation time when a subscription being set up is provisioned",
+    )
     assigned_licenses = models.IntegerField(
         default=0,
         help_text="licenses assigned to users (Graph's consumedUnits); licensing's services keep it "
@@ -244,6 +257,19 @@ class Subscription(models.Model):
 
     def __str__(self):
         return f"{self.product.name} ({self.tenant.domain})"
+
+    @property
+    def users_keep_service(self) -> bool:
+        """Active and Expired: users keep using the product; Disabled: only admins reach the data."""
+        return self.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED)
+
+    @property
+    def users_access(self) -> str:
+        """What users still have (CONTRACT.md): ``full``, ``admins_only`` (Disabled: admins keep the data)
+        or ``none`` (Deleted, or cancelled when a plan change replaced it)."""
+        if self.users_keep_service:
+            return "full"
+        return "admins_only" if self.status == SubscriptionStatus.DISABLED else "none"
 
     @property
     def available_licenses(self) -> int:
@@ -281,6 +307,7 @@ class Invoice(models.Model):
         OVERDUE = "overdue", _("Past due")
         CREDIT = "credit", _("Credit")
         UPCOMING = "upcoming", _("Upcoming")  # dated later: lines may still arrive, not payable yet
+        REFUNDED = "refunded", _("Refunded")  # a net credit paid back to the card
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invoices")
     billing_profile = models.ForeignKey(
@@ -298,6 +325,15 @@ class Invoice(models.Model):
     credit_used = models.DecimalField(
         **MONEY, default=Decimal("0.00"), help_text="of a credit invoice: how much later invoices have used"
     )
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices",
+        help_text="the card charged on the due date (the day after the invoice), or refunded a net credit",
+    )
+    refund = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), help_text="of a credit invoice paid by card: refunded to the card",
+    )
+    refund_on = models.DateField(null=True, blank=True, help_text="when the refund reaches the card")
+    refunded = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -315,6 +351,10 @@ class Invoice(models.Model):
                 condition=Q(credit_used__gte=0) & (Q(credit_used=0) | Q(total__lt=0)),
                 name="invoice_credit_used_only_of_credits",
             ),
+            models.CheckConstraint(
+                condition=Q(refund=0) | (Q(total__lt=0) & Q(refund__gt=0) & Q(refund_on__isnull=False)),
+                name="invoice_refund_only_of_credits",
+            ),
         ]
 
     def __str__(self):
@@ -327,11 +367,11 @@ class Invoice(models.Model):
     @property
     def credit_left(self) -> Decimal:
         """Of a credit invoice: account credit not yet applied to a later invoice."""
-        return max(-self.total - self.credit_used, Decimal("0.00"))
+        return max(-self.total - self.credit_used - self.refund, Decimal("0.00"))
 
     def status_on(self, day) -> str:
         if self.total < 0:
-            return self.Status.CREDIT
+            return self.Status.REFUNDED if self.refunded else self.Status.CREDIT
         if self.date > day:
             return self.Status.UPCOMING
         if self.balance == 0:

@@ -42,3 +42,18 @@ def billing_period(*, start: date, billing_frequency: str, term: str, day: date)
     months = 1 if term == "P1M" else FREQUENCY_MONTHS[billing_frequency]
     k = _period_index(start, months, day)
     return add_months(start, k * months), add_months(start, (k + 1) * months)
+
+
+def period_end(*, start: date, billing_frequency: str, term: str, begin: date) -> date:
+    """The end (exclusive) of the billing period that begins on ``begin``."""
+    return billing_period(start=start, billing_frequency=billing_frequency, term=term, day=begin)[1]
+
+
+def term_ends_on(*, start: date, term: str, day: date) -> bool:
+    """Whether a term of the subscription started on ``start`` ends on ``day`` (so it renews or
+    expires that day)."""
+    if day <= start:
+        return False
+    months = TERM_MONTHS[term]
+    k = _period_index(start, months, day)
+    return add_months(start, k * months) == day

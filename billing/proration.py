@@ -1,9 +1,10 @@
 """What a plan change costs: pure functions, used by the quote and by the bill step alike,
 so a preview and the invoice for the same date match to the cent (DESIGN.md "Money").
 
-- Credit for the old subscription = charge of the current billed period × unused days /
-  days in that period, counted from the effective (completion) date; rounded once; never
-  more than the period's charge (a change dated before the period began credits all of it).
+- Credit for the old subscription = charge of the last period actually invoiced × unused
+  days / days in that period, counted from the effective (completion) date; rounded once;
+  never more than the period's charge (a change dated before the period began credits all of
+  it), nothing for a period that was never billed.
   Trials and subscriptions prepaid with a product key get none; neither does a change at
   renewal (the old term has run out).
 - The new subscription's term starts on the effective date; its first billing period is
@@ -11,7 +12,7 @@ so a preview and the invoice for the same date match to the cent (DESIGN.md "Mon
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from billing.money import money
@@ -49,6 +50,7 @@ class Side:
     billing_frequency: str
     start: date | None = None
     source: str = "direct"
+    billed_until: date | None = None  # the end of the last period charged (None: not tracked)
 
     @property
     def months_per_period(self) -> int:
@@ -63,8 +65,16 @@ class Side:
 def credit_line(old: Side, *, effective: date, at_renewal: bool) -> Line | None:
     if at_renewal or old.source in NO_CREDIT_SOURCES:
         return None
-    begin, end = billing_period(start=old.start, billing_frequency=old.billing_frequency, term=old.term,
-                                day=effective)
+    if old.billed_until is not None:
+        # Only the period actually invoiced is credited: the last one charged. A day at or after its end
+        # falls in a period nobody was billed for, so there is nothing to give back.
+        if effective >= old.billed_until:
+            return None
+        begin, end = billing_period(start=old.start, billing_frequency=old.billing_frequency, term=old.term,
+                                    day=old.billed_until - timedelta(days=1))
+    else:
+        begin, end = billing_period(start=old.start, billing_frequency=old.billing_frequency, term=old.term,
+                                    day=effective)
     days = (end - begin).days
     # A change dated before the billed period began leaves all of it unused, never more: the credit
     # is at most what the period was charged.

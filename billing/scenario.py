@@ -3,9 +3,10 @@
 this (DESIGN.md: owners write their own tables)."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from billing.lifecycle import DISABLED_DAYS, EXPIRED_DAYS, provisioning_time
 from billing.models import (
     AddOnProduct,
     BillingProfile,
@@ -17,6 +18,7 @@ from billing.models import (
     Subscription,
     SubscriptionAddOn,
 )
+from billing.periods import period_end
 from billing.services import CREDIT_CHECK_BUSINESS_DAYS
 from portal import clock
 from portal.models import Tenant
@@ -50,11 +52,21 @@ def billing_load(tenant: Tenant, t: dict, *, today: date) -> LoadedBilling:
         if payment == "card" and method is None:
             method = default_card
         status = s.get("status", "active")
+        start = date.fromisoformat(s["start_date"]) if "start_date" in s else today
+        term, frequency = s.get("term", "P1Y"), s.get("billing_frequency", "monthly")
+        provisioning = s.get("provisioning", "provisioned")
         sub = Subscription.objects.create(
             tenant=tenant, product=products[s["sku"]], licenses=s["licenses"],
-            term=s.get("term", "P1Y"), billing_frequency=s.get("billing_frequency", "monthly"),
-            start_date=date.fromisoformat(s["start_date"]) if "start_date" in s else today,
-            status=status, provisioning=s.get("provisioning", "provisioned"),
+            term=term, billing_frequency=frequency, start_date=start,
+            status=status, provisioning=provisioning,
+            # Set up within the configured time from now; support can finish it sooner.
+            provisioning_until=clock.now() + provisioning_time() if provisioning == "provisioning" else None,
+            # The file's period is taken as billed (its own invoices say what was paid); the next one is
+            # charged when the clock reaches it. Expired and Disabled start their stage today.
+            billed_until=period_end(start=start, billing_frequency=frequency, term=term, begin=max(today, start))
+            if status == "active" else None,
+            status_until=today + timedelta(days={"expired": EXPIRED_DAYS, "disabled": DISABLED_DAYS}[status])
+            if status in ("expired", "disabled") else None,
             source=s.get("source", "direct"), payment=payment, payment_method=method,
             billing_profile=profile, recurring_billing=s.get("recurring_billing", True),
             cancelled_on=today if status == "cancelled" else None,

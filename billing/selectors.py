@@ -20,7 +20,7 @@ def product_list():
     ).order_by("family", "annual_price")
 
 
-def _subscriptions(tenant: Tenant):
+def _subscriptions(tenant: Tenant | None):
     """The tenant's subscriptions with what their pages show: the offer's price, add-ons.
     ``assigned_licenses`` and ``change_in_progress`` are billing's own (a count licensing keeps
     through billing's service, and the hold a change takes)."""
@@ -28,9 +28,9 @@ def _subscriptions(tenant: Tenant):
         product=OuterRef("product"), term=OuterRef("term"),
         billing_frequency=OuterRef("billing_frequency"),
     ).values("price")[:1]
+    subs = Subscription.objects.all() if tenant is None else Subscription.objects.filter(tenant=tenant)
     return (
-        Subscription.objects.filter(tenant=tenant)
-        .select_related("tenant", "product", "billing_profile", "payment_method")
+        subs.select_related("tenant", "product", "billing_profile", "payment_method")
         .prefetch_related(
             Prefetch("subscription_addons", queryset=SubscriptionAddOn.objects.select_related("addon"))
         )
@@ -42,6 +42,11 @@ def subscription_list(*, tenant: Tenant):
     """The tenant's subscriptions as Your products lists them: active ones first."""
     active_first = Case(When(status=Subscription.Status.ACTIVE, then=Value(0)), default=Value(1))
     return _subscriptions(tenant).order_by(active_first, "product__name", "start_date", "id")
+
+
+def subscriptions_all():
+    """Every tenant's subscriptions (support staff), newest first."""
+    return _subscriptions(None).order_by("-id")
 
 
 def subscription_get(*, tenant: Tenant, subscription_id) -> Subscription:

@@ -1,26 +1,27 @@
 """Writes of billing. Every state change locks its rows and records an audit event."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from billing.invoicing import invoice_post_lines, lines_bill  # noqa: F401 (billing's services post through these)
+from billing.lifecycle import DISABLED_DAYS, provisioning_time
 from billing.models import (
     CreditCheck,
     Invoice,
-    InvoiceLine,
     Offer,
     PaymentMethod,
     Product,
     Subscription,
     SubscriptionAddOn,
 )
-from billing.periods import add_months
+from billing.periods import period_end
 from billing.proration import Side, charge_line
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
+from portal.happenings import Happening
 from portal.inputs import is_plain_text, parse_id
 from portal.selectors import by_id
 from portal.services import event_record
@@ -28,26 +29,36 @@ from portal.services import event_record
 CREDIT_CHECK_BUSINESS_DAYS = 2
 
 
-@transaction.atomic
-def credit_checks_complete_due() -> int:
-    """Approve pending credit checks requested two business days ago or more.
+def credit_checks_complete_due(*, day=None) -> list[Happening]:
+    """Approve pending credit checks requested two business days before ``day`` or earlier.
 
     The article: "Kreditkontroller kan ta upp till två arbetsdagar." Support staff can
     decide earlier; this is what happens when nobody does. Only the due checks are read.
     """
-    today = clock.today()
-    cutoff = clock.latest_start_due(today, CREDIT_CHECK_BUSINESS_DAYS)
+    day = day or clock.today()
+    cutoff = clock.latest_start_due(day, CREDIT_CHECK_BUSINESS_DAYS)
     due = (CreditCheck.objects.select_for_update(of=("self",)).select_related("tenant")
-           .filter(status=CreditCheck.Status.PENDING, requested__lte=cutoff))
-    done = 0
+           .filter(status=CreditCheck.Status.PENDING, requested__lte=cutoff).order_by("requested", "pk"))
+    happened = []
     for check in due:
         check.status = CreditCheck.Status.APPROVED
-        check.decided_on = today
+        check.decided_on = day
         check.save(update_fields=["status", "decided_on"])
         event_record(tenant=check.tenant, actor="system", verb="credit_check.approved", obj=check,
                      data={"requested": check.requested.isoformat(), "reason": "two business days passed"})
-        done += 1
-    return done
+        happened.append(Happening(day, "credit_check", check.tenant_id, check.tenant.domain,
+                                  _("Credit check of %(date)s") % {"date": check.requested.isoformat()},
+                                  _("Approved: two business days passed."), f"credit_check/{check.pk}"))
+    return happened
+
+
+def credit_checks_next_due(after):
+    """The first day after ``after`` on which a pending credit check is approved by itself."""
+    first = (CreditCheck.objects.filter(status=CreditCheck.Status.PENDING).order_by("requested")
+             .values_list("requested", flat=True).first())
+    if first is None:
+        return None
+    return max(clock.add_business_days(first, CREDIT_CHECK_BUSINESS_DAYS), after + timedelta(days=1))
 
 
 def subscriptions_lock(*, tenant, subscription_ids) -> dict[int, Subscription]:
@@ -121,6 +132,7 @@ def subscription_provision(*, tenant, product, licenses: int, term: str, billing
         tenant=tenant, product=product, licenses=licenses, term=term, billing_frequency=billing_frequency,
         start_date=start_date, payment=payment, payment_method=payment_method, billing_profile=billing_profile,
         held_by=holder,
+        billed_until=period_end(start=start_date, billing_frequency=billing_frequency, term=term, begin=start_date),
     )
     event_record(tenant=tenant, actor=actor, verb="subscription.provisioned", obj=sub,
                  data={"sku": product.sku, "licenses": licenses, "by": holder})
@@ -142,7 +154,9 @@ def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, reaso
     sub.status = Subscription.Status.CANCELLED
     sub.cancelled_on = on
     sub.recurring_billing = False
-    sub.save(update_fields=["status", "cancelled_on", "recurring_billing"])
+    sub.billed_until = None
+    sub.status_until = None
+    sub.save(update_fields=["status", "cancelled_on", "recurring_billing", "billed_until", "status_until"])
     event_record(tenant=tenant, actor=actor, verb="subscription.cancelled", obj=sub, data={"reason": reason})
     return sub
 
@@ -172,11 +186,16 @@ def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
             _("%(count)d users still have licenses of %(product)s. Move them to another subscription or "
               "unassign their licenses first.") % {"count": assigned, "product": sub.product.name},
             code="licenses_assigned")
-    sub.status = Subscription.Status.CANCELLED
-    sub.cancelled_on = clock.today()
+    # Cancelling mid-term goes straight to Disabled: only admins reach the data, for 90 days.
+    today = clock.today()
+    sub.status = Subscription.Status.DISABLED
+    sub.cancelled_on = today
+    sub.status_until = today + timedelta(days=DISABLED_DAYS)
     sub.recurring_billing = False
-    sub.save(update_fields=["status", "cancelled_on", "recurring_billing"])
-    event_record(tenant=tenant, actor=actor, verb="subscription.cancelled", obj=sub)
+    sub.billed_until = None
+    sub.save(update_fields=["status", "cancelled_on", "status_until", "recurring_billing", "billed_until"])
+    event_record(tenant=tenant, actor=actor, verb="subscription.cancelled", obj=sub,
+                 data={"disabled_until": sub.status_until.isoformat()})
     return sub
 
 
@@ -198,74 +217,6 @@ def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
     invoice.save(update_fields=["paid"])
     event_record(tenant=tenant, actor=actor, verb="invoice.paid", obj=invoice,
                  data={"number": invoice.number, "amount": str(amount)})
-    return invoice
-
-
-def _positive_total(invoice: Invoice, *, without_key: str | None = None) -> Decimal:
-    """The sum of the invoice's lines, added as Decimals here: SQLite's SUM() answers a float
-    (3.64999999999999 for 3.65), which must not leak into the amounts derived from it."""
-    lines = InvoiceLine.objects.filter(invoice=invoice)
-    if without_key:
-        lines = lines.exclude(idempotency_key=without_key)
-    return sum(lines.values_list("amount", flat=True), Decimal("0.00"))
-
-
-def _apply_account_credit(invoice: Invoice) -> None:
-    """Use earlier credit invoices (a net credit kept as account credit) against this one.
-
-    One line per credit invoice, re-sized whenever lines are added, so it is never applied
-    twice and never exceeds either side."""
-    credits = (
-        Invoice.objects.select_for_update()
-        .filter(tenant=invoice.tenant, billing_profile=invoice.billing_profile, total__lt=0)
-        .exclude(pk=invoice.pk).order_by("date", "pk")
-    )
-    for credit in credits:
-        key = f"account-credit/{credit.pk}/to/{invoice.pk}"
-        line = InvoiceLine.objects.filter(idempotency_key=key).first()
-        used_here = -line.amount if line else Decimal("0.00")
-        available = credit.credit_left + used_here
-        due = _positive_total(invoice, without_key=key)
-        use = max(min(available, due), Decimal("0.00"))
-        if use == used_here:
-            continue
-        if line:
-            line.amount = -use
-            line.save(update_fields=["amount"])
-        else:
-            InvoiceLine.objects.create(invoice=invoice, idempotency_key=key, amount=-use,
-                                       description=f"Account credit from invoice {credit.number}")
-        credit.credit_used += use - used_here
-        credit.save(update_fields=["credit_used"])
-
-
-@transaction.atomic
-def invoice_post_lines(
-    *, tenant, key: str, number: str, issue_date, due_date, billing_profile, lines: list[dict],
-    pay_by_card: bool, actor: str,
-) -> Invoice:
-    """Put lines on the invoice identified by ``key`` (created if needed).
-
-    Every line carries an ``idempotency_key``: a line already issued is skipped, and the
-    database refuses a second one with the same key whatever the caller does."""
-    invoice, created = Invoice.objects.select_for_update().get_or_create(
-        period_key=key,
-        defaults={"tenant": tenant, "billing_profile": billing_profile, "number": number,
-                  "date": issue_date, "due_date": due_date},
-    )
-    issued = set(InvoiceLine.objects.filter(idempotency_key__in=[line["idempotency_key"] for line in lines])
-                 .values_list("idempotency_key", flat=True))
-    new = [line for line in lines if line["idempotency_key"] not in issued]
-    InvoiceLine.objects.bulk_create(InvoiceLine(invoice=invoice, **line) for line in new)
-    _apply_account_credit(invoice)
-    invoice.total = _positive_total(invoice)
-    if pay_by_card and invoice.total > 0:
-        invoice.paid = invoice.total  # charged to the card on file
-    invoice.save(update_fields=["total", "paid"])
-    if new:
-        event_record(tenant=tenant, actor=actor, verb="invoice.lines_added", obj=invoice,
-                     data={"number": invoice.number, "lines": [
-                         {"description": line["description"], "amount": str(line["amount"])} for line in new]})
     return invoice
 
 
@@ -294,13 +245,41 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
 
 @transaction.atomic
 def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool, actor: str) -> Subscription:
+    """Turn recurring billing on or off. On, for an Expired or Disabled subscription, reactivates it:
+    Active again, a new term from today, its first period charged now."""
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     subscription_require_free(sub)
+    if sub.status in (Subscription.Status.DELETED, Subscription.Status.CANCELLED):
+        raise Conflict(_("A %(status)s subscription can't be turned back on; buy a new one.")
+                       % {"status": sub.get_status_display().lower()}, code="subscription_not_active")
+    if enabled and sub.status in (Subscription.Status.EXPIRED, Subscription.Status.DISABLED):
+        return subscription_reactivate(sub, actor=actor)
     if sub.recurring_billing != enabled:
         sub.recurring_billing = enabled
         sub.save(update_fields=["recurring_billing"])
         event_record(tenant=tenant, actor=actor, verb="subscription.recurring_billing_changed", obj=sub,
                      data={"recurring_billing": enabled})
+    return sub
+
+
+def subscription_reactivate(sub: Subscription, *, actor: str) -> Subscription:
+    """An Expired or Disabled subscription back to Active (call with it locked): recurring billing
+    on, a new term from today, the first period charged now (a card the day after)."""
+    from billing.lifecycle import _bill_period
+
+    today = clock.today()
+    before = sub.status
+    sub.status = Subscription.Status.ACTIVE
+    sub.status_until = None
+    sub.cancelled_on = None
+    sub.recurring_billing = True
+    sub.start_date = today
+    sub.billed_until = today
+    _bill_period(sub, begin=today, offers={}, actor=actor)
+    sub.save(update_fields=["status", "status_until", "cancelled_on", "recurring_billing", "start_date",
+                            "billed_until"])
+    event_record(tenant=sub.tenant, actor=actor, verb="subscription.reactivated", obj=sub,
+                 data={"from": before, "term_start": today.isoformat()})
     return sub
 
 
@@ -398,30 +377,16 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
     sub = Subscription.objects.create(
         tenant=tenant, product=product, licenses=licenses, term=term, billing_frequency=billing_frequency,
         start_date=today, payment=profile.payment if profile else method.kind, payment_method=method,
-        billing_profile=profile,
+        billing_profile=profile, provisioning=Subscription.Provisioning.PROVISIONING,
+        provisioning_until=clock.now() + provisioning_time(),
     )
     line = charge_line(Side(product.name, offer.price, licenses, term, billing_frequency), effective=today)
     keyed = [{"description": line.description, "amount": line.amount, "start": line.start, "end": line.end,
               "subscription": sub, "idempotency_key": f"subscription/{sub.pk}/first-period"}]
-    lines_bill(tenant=tenant, billing_profile=profile, card=method is not None and method.kind == "card",
-               effective=today, key=f"subscription/{sub.pk}", number=f"INV-{today:%Y%m%d}-S{sub.pk:05d}",
-               lines=keyed, actor=actor)
+    lines_bill(tenant=tenant, billing_profile=profile, card=method, effective=today, key=f"subscription/{sub.pk}",
+               number=f"INV-{today:%Y%m%d}-S{sub.pk:05d}", lines=keyed, actor=actor)
+    sub.billed_until = period_end(start=today, billing_frequency=billing_frequency, term=term, begin=today)
+    sub.save(update_fields=["billed_until"])
     event_record(tenant=tenant, actor=actor, verb="subscription.bought", obj=sub,
                  data={"sku": sku, "licenses": licenses, "term": term, "billing_frequency": billing_frequency})
     return sub
-
-
-def lines_bill(*, tenant, billing_profile, card: bool, effective, key: str, number: str, lines: list[dict],
-               actor: str) -> Invoice:
-    """Where a day's charges go: without a billing profile (MOSA), an invoice of their own dated
-    that day (``key``/``number``), paid at once by card or due in 30 days; with one (MCA), the
-    profile's monthly invoice of the first of next month, due 30 days after."""
-    if billing_profile is None:
-        return invoice_post_lines(tenant=tenant, key=key, number=number, issue_date=effective,
-                                  due_date=effective if card else effective + timedelta(days=30),
-                                  billing_profile=None, lines=lines, pay_by_card=card, actor=actor)
-    issue = add_months(effective.replace(day=1), 1)
-    return invoice_post_lines(tenant=tenant, key=f"profile/{billing_profile.pk}/{issue:%Y-%m}",
-                              number=f"BP{billing_profile.pk}-{issue:%Y%m}", issue_date=issue,
-                              due_date=issue + timedelta(days=30), billing_profile=billing_profile, lines=lines,
-                              pay_by_card=False, actor=actor)

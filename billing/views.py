@@ -55,7 +55,8 @@ def bills(request):
     today = clock.today()
     invoices = [{"invoice": inv, "status": status, "label": Invoice.Status(status).label}
                 for inv in invoice_list(tenant=request.tenant) for status in [inv.status_on(today)]]
-    balance = sum((row["invoice"].balance for row in invoices), 0)
+    # What is due now: an upcoming invoice still collects the month's lines and isn't payable yet.
+    balance = sum((row["invoice"].balance for row in invoices if row["status"] != Invoice.Status.UPCOMING), 0)
     credit = sum((row["invoice"].credit_left for row in invoices), 0)
     return render(request, "billing/bills.html", {
         "section": "billing", "invoices": invoices, "balance": balance, "credit": credit,

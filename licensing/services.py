@@ -157,6 +157,22 @@ def licenses_move_batch(*, tenant: Tenant, from_subscription_id: int, to_subscri
                       left=source.assigned_licenses)
 
 
+@transaction.atomic
+def licenses_remove_all(*, tenant: Tenant, subscription_id: int, actor: str, reason: str) -> int:
+    """Remove every license of a subscription that is being deleted (the last stage of its
+    lifecycle): audited with the users who lost them. Answers how many."""
+    (sub,) = subscriptions_lock(tenant=tenant, subscription_ids=[subscription_id]).values()
+    held = LicenseAssignment.objects.filter(subscription=sub)
+    upns = sorted(held.values_list("user__upn", flat=True))
+    if not upns:
+        return 0
+    held.delete()
+    subscription_usage_add(subscription=sub, delta=-len(upns))
+    event_record(tenant=tenant, actor=actor, verb="licenses.removed", obj=sub,
+                 data={"users": upns[:100], "count": len(upns), "reason": reason})
+    return len(upns)
+
+
 def licenses_recount(*, tenant: Tenant) -> None:
     """Set billing's count of assigned licenses from the assignments themselves, for every
     subscription of the tenant (after a scenario loads users in bulk)."""

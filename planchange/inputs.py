@@ -52,7 +52,7 @@ class ChangeInputs:
     def lines(self) -> list[Line]:
         sub = self.subscription
         old = Side(sub.product.name, self.old_offer.price if self.old_offer else 0, sub.licenses, sub.term,
-                   sub.billing_frequency, sub.start_date, sub.source)
+                   sub.billing_frequency, sub.start_date, sub.source, sub.billed_until)
         new = Side(self.target.name, self.offer.price, self.licenses, self.term, self.billing_frequency)
         return change_lines(old, new, effective=self.effective_date, at_renewal=self.at_renewal)
 
@@ -63,6 +63,7 @@ class ChangeInputs:
             "subscription": sub.pk, "product": sub.product.sku, "licenses": sub.licenses, "term": sub.term,
             "billing_frequency": sub.billing_frequency, "start_date": sub.start_date.isoformat(),
             "status": sub.status, "source": sub.source, "payment": sub.payment,
+            "billed_until": sub.billed_until.isoformat() if sub.billed_until else None,
             "old_price": str(self.old_offer.price) if self.old_offer else None,
             "target": self.target.sku, "new_price": str(self.offer.price), "new_licenses": self.licenses,
             "new_term": self.term, "new_billing_frequency": self.billing_frequency, "schedule": self.schedule,

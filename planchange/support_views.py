@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from planchange.models import PlanChange
-from planchange.sweep import clock_move
+from planchange.timeline import clock_move
 from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
@@ -52,6 +52,6 @@ def advance_clock(request):
     except DomainError as exc:
         request.session["clock_errors"] = {"value": str(exc.detail)}
     else:
-        messages.success(request, _("The simulation date is now %(date)s. Scheduled changes started: %(n)d.")
-                         % {"date": today.isoformat(), "n": len(swept["scheduled_started"])})
+        messages.success(request, _("The simulation date is now %(date)s. Things that happened on the way: %(n)d.")
+                         % {"date": today.isoformat(), "n": len(swept["events"])})
     return redirect("support:console")

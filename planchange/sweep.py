@@ -1,5 +1,5 @@
-"""The sweep: what falls due as time passes. Run by Celery beat every few seconds and at
-once when support staff move the clock."""
+"""The sweep: what falls due as time passes. Run by Celery beat every few seconds (support
+staff's clock moves run the same day loop, ``planchange.timeline.clock_move``)."""
 
 from datetime import timedelta
 
@@ -8,32 +8,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.services import credit_checks_complete_due, subscription_hold, subscription_lock
 from planchange.dispatch import change_enqueue
 from planchange.models import IdempotencyRecord, PlanChange, PlanChangeStep, Quote
 from portal import clock
-from portal.services import clock_advance, event_record
-
-
-def scheduled_changes_start_due() -> list[int]:
-    """Changes scheduled for renewal whose date has come: queue them, holding their
-    subscription read-only from now on (locks: the subscription, then the change)."""
-    started = []
-    due = PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED, scheduled_for__lte=clock.today())
-    for change_id, tenant_id, subscription_id in due.values_list("pk", "tenant_id", "subscription_id"):
-        with transaction.atomic():
-            subscription_lock(tenant=tenant_id, subscription_id=subscription_id)
-            change = PlanChange.objects.select_for_update().get(pk=change_id)
-            if change.status != PlanChange.Status.SCHEDULED:
-                continue
-            change.status = PlanChange.Status.QUEUED
-            change.save(update_fields=["status", "updated_at"])
-            subscription_hold(tenant=tenant_id, subscription_id=subscription_id, holder=change.holder)
-            event_record(tenant=change.tenant, actor="system", verb="plan_change.started", obj=change,
-                         data={"scheduled_for": change.scheduled_for.isoformat()})
-            change_enqueue(change.pk)
-            started.append(change.pk)
-    return started
 
 
 def stalled_changes_requeue() -> list[int]:
@@ -73,21 +50,19 @@ def idempotency_records_expire() -> int:
 
 
 def sweep_run() -> dict:
+    """What falls due now: the days real time has reached (``planchange.timeline``), subscriptions
+    whose set-up time is up, changes nobody is working on, expired keys and quotes."""
+    from planchange.timeline import days_run, provisioning_now
+
+    happened = days_run(until=clock.today(), move_clock=False)
+    happened += provisioning_now()
     with transaction.atomic():
-        started = scheduled_changes_start_due()
         requeued = stalled_changes_requeue()
     return {
-        "scheduled_started": started,
+        "happened": [h.as_dict() for h in happened],
+        "scheduled_started": [int(h.ref.split("/")[1]) for h in happened if h.kind == "plan_change"],
+        "credit_checks_completed": sum(h.kind == "credit_check" for h in happened),
         "requeued": requeued,
-        "credit_checks_completed": credit_checks_complete_due(),
         "idempotency_keys_expired": idempotency_records_expire(),
         "quotes_expired": quotes_expire(),
     }
-
-
-def clock_move(*, actor: str, days: int = 0, business_days: int = 0, to=None) -> dict:
-    """Support staff move the simulation clock forward; the sweep runs at once, after the
-    new date is committed, so what fell due in between happens now."""
-    with transaction.atomic():
-        clock_advance(actor=actor, days=days, business_days=business_days, to=to)
-    return sweep_run()

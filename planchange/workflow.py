@@ -250,7 +250,9 @@ def step_bill(change_id: int) -> None:
                     "idempotency_key": f"plan_change/{change.pk}/{line.kind}",
                 })
             invoice = lines_bill(
-                tenant=change.tenant, billing_profile=old.billing_profile, card=new.payment == PaymentKind.CARD,
+                tenant=change.tenant, billing_profile=old.billing_profile,
+                card=new.payment_method if new.payment == PaymentKind.CARD else None,
+                refund_card=old.payment_method if old.payment == PaymentKind.CARD else None,
                 effective=change.effective_date, key=f"plan_change/{change.pk}",
                 number=f"INV-{change.effective_date:%Y%m%d}-{change.pk:06d}", lines=keyed, actor="system")
             change.invoice = invoice

@@ -37,6 +37,29 @@ def _store(offset: timedelta) -> None:
     SimulationClock.objects.update_or_create(pk=1, defaults={"offset": offset})
 
 
+def applied_through() -> date | None:
+    """The last day whose renewals, invoices and lifecycle moves were applied (None before the
+    first sweep); ``planchange.timeline`` keeps it."""
+    from portal.models import SimulationClock
+
+    return SimulationClock.objects.filter(pk=1).values_list("applied_through", flat=True).first()
+
+
+def applied_lock() -> date | None:
+    """Inside a transaction: lock the clock's row (one applier of days at a time) and answer the
+    last day applied."""
+    from portal.models import SimulationClock
+
+    SimulationClock.objects.get_or_create(pk=1)
+    return SimulationClock.objects.select_for_update().values_list("applied_through", flat=True).get(pk=1)
+
+
+def mark_applied(day: date) -> None:
+    from portal.models import SimulationClock
+
+    SimulationClock.objects.filter(pk=1).update(applied_through=day)
+
+
 def has_been_set() -> bool:
     """Whether the simulation's time has started (a scenario or support set the clock)."""
     from portal.models import SimulationClock

@@ -86,6 +86,10 @@ class SimulationClock(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     offset = models.DurationField(default=timedelta(0))
+    applied_through = models.DateField(
+        null=True, blank=True,
+        help_text="the last simulation day whose renewals, invoices and lifecycle moves were applied",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -53,9 +53,8 @@ def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
     return incident
 
 
-@transaction.atomic
-def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None):
-    """Move the simulation clock forward (support staff): never backwards, never past
+def clock_target(*, days: int = 0, business_days: int = 0, to=None):
+    """Where a move of the simulation clock would take it: never backwards, never past
     ``clock.LAST_DAY``; a refused move changes nothing."""
     before = clock.today()
     if to is not None and to < before:
@@ -65,9 +64,18 @@ def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None)
     if after > clock.LAST_DAY:
         raise DomainError(_("The simulation clock goes up to %(last)s.") % {"last": clock.LAST_DAY.isoformat()},
                           code="clock_out_of_range", field="to" if to is not None else "days")
+    return after
+
+
+@transaction.atomic
+def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None, before=None):
+    """Move the simulation clock forward (support staff) and audit it; ``before`` is where the move
+    began when the day loop already moved it part of the way."""
+    start = before or clock.today()
+    after = clock_target(days=days, business_days=business_days, to=to)
     clock.set_date(after)
     event_record(tenant=None, actor=actor, verb="clock.advanced",
-                 data={"from": before.isoformat(), "to": after.isoformat()})
+                 data={"from": start.isoformat(), "to": after.isoformat()})
     return after
 
 

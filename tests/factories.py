@@ -16,6 +16,7 @@ from billing.models import (
     Product,
     Subscription,
 )
+from billing.periods import period_end
 from billing.services import subscription_hold, subscription_usage_add
 from licensing.models import DirectoryUser, LicenseAssignment
 from planchange.models import PlanChange
@@ -92,6 +93,12 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     term = "P1Y"
     billing_frequency = "monthly"
     start_date = dt.date(2026, 1, 1)
+    status = "active"
+    # The period the clock is in counts as billed (as a scenario's subscriptions do); the next is
+    # charged when the clock reaches it.
+    billed_until = factory.LazyAttribute(lambda o: period_end(
+        start=o.start_date, billing_frequency=o.billing_frequency, term=o.term,
+        begin=max(clock.today(), o.start_date)) if o.status == "active" else None)
 
 
 class DirectoryUserFactory(factory.django.DjangoModelFactory):

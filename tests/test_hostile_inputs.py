@@ -220,7 +220,7 @@ def base_bodies(w) -> dict:
                                                 "to_subscription": w["basic"].pk},
         ("/api/v1/payment-methods/", "POST"): {"number": "4242 4242 4242 4242", "expiry": "12/30",
                                                "holder_name": "Alice Andersson"},
-        ("/api/v1/support/clock/", "POST"): {"days": 1, "business_days": 1, "to": "2026-07-01"},
+        ("/api/v1/support/clock/", "POST"): {"days": 1, "business_days": 1, "to": "2026-07-01", "dry_run": True},
         ("/api/v1/support/incidents/", "POST"): {"tenant": w["elsewhere"].pk, "service": "teams",
                                                  "status": "serviceDegradation", "title": "Calls drop"},
         ("/api/v1/support/incidents/{id}/", "PATCH"): {"status": "resolved"},
@@ -233,6 +233,7 @@ NOT_FOUND_BY_SERVICE = {
     ("/api/v1/support/credit-checks/{id}/reject/", "POST"): "credit_check_not_found",
     ("/api/v1/support/incidents/{id}/", "PATCH"): "incident_not_found",
     ("/api/v1/support/plan-changes/{id}/retry/", "POST"): "plan_change_not_found",
+    ("/api/v1/support/subscriptions/{id}/provision/", "POST"): "subscription_not_found",
 }
 
 # The clock takes exactly one of its fields: each case sends the hostile field alone.
@@ -247,6 +248,7 @@ def real_path_params(w, path: str) -> dict:
         "users": w["free"].pk, "plan-changes": w["scheduled"].pk, "payment-methods": w["card"].pk,
         "events": w["event"].pk, "products": "SPB", "support/plan-changes": w["scheduled"].pk,
         "support/credit-checks": w["credit_check"].pk, "support/incidents": w["incident"].pk,
+        "support/subscriptions": w["std"].pk,
     }
     return {"id": ids[resource.group(1)], "sku": "SPB", "code": "EXTRA_FILE_STORAGE"} if resource else {}
 

@@ -46,7 +46,8 @@ from planchange.models import LIVE_STATUSES, PlanChange, PlanChangeStep
 from planchange.scenarios import scenario_load
 from planchange.selectors import eligibility_for
 from planchange.services import plan_change_cancel, plan_change_request, subscription_cancel, subscription_update
-from planchange.sweep import clock_move, sweep_run
+from planchange.sweep import sweep_run
+from planchange.timeline import clock_move
 from portal import clock
 from portal.errors import DomainError
 from tests.factories import (

@@ -43,6 +43,13 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     addons = serializers.SerializerMethodField()
     change_in_progress = serializers.BooleanField()
     price = serializers.DecimalField(**MONEY, allow_null=True)
+    status_until = serializers.DateField(
+        allow_null=True, help_text="when the next lifecycle stage starts (Expired → Disabled → Deleted)")
+    next_billing_date = serializers.DateField(
+        source="billed_until", allow_null=True, help_text="when the next billing period starts and is charged")
+    users_access = serializers.ChoiceField(
+        choices=["full", "admins_only", "none"], read_only=True,
+        help_text="full (Active, Expired), admins_only (Disabled: admins keep the data), none")
 
     class Meta:
         model = Subscription
@@ -50,7 +57,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "id", "sku", "product_name", "status", "provisioning", "source", "licenses",
             "assigned_licenses", "term", "billing_frequency", "price", "start_date",
             "renewal_date", "recurring_billing", "payment", "billing_profile", "addons",
-            "change_in_progress",
+            "change_in_progress", "status_until", "next_billing_date", "users_access",
         ]
 
     def get_renewal_date(self, sub) -> str | None:

@@ -7,7 +7,10 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from billing.api.serializers import SubscriptionSerializer
+from billing.lifecycle import subscription_provisioning_finish
 from billing.models import CreditCheck
+from billing.selectors import subscriptions_all
 from billing.services import credit_check_decide
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
@@ -47,6 +50,28 @@ class SupportPlanChangeViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
     def retry(self, request, pk=None):
         change = plan_change_retry(change_id=pk, actor=request.user.get_username())
         return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data)
+
+
+class SupportSubscriptionSerializer(SubscriptionSerializer):
+    tenant = serializers.IntegerField(source="tenant_id")
+
+    class Meta(SubscriptionSerializer.Meta):
+        fields = ["tenant", *SubscriptionSerializer.Meta.fields]
+
+
+class SupportSubscriptionViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
+    """Every tenant's subscriptions; ``provision`` finishes one's set-up now."""
+
+    serializer_class = SupportSubscriptionSerializer
+
+    def get_queryset(self):
+        return subscriptions_all()
+
+    @extend_schema(request=None, responses=SupportSubscriptionSerializer)
+    @action(detail=True, methods=["post"])
+    def provision(self, request, pk=None):
+        sub = subscription_provisioning_finish(subscription_id=pk, actor=request.user.get_username())
+        return Response(self.get_serializer(self.get_queryset().get(pk=sub.pk)).data)
 
 
 class CreditCheckSerializer(serializers.ModelSerializer):

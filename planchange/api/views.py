@@ -13,6 +13,7 @@ from billing.models import BillingFrequency, Subscription, Term
 from billing.selectors import subscription_list
 from billing.services import subscription_addon_remove, subscription_buy
 from planchange.api.serializers import (
+    ClockMovedSerializer,
     ClockSerializer,
     PlanChangeRequestSerializer,
     PlanChangeSerializer,
@@ -30,7 +31,7 @@ from planchange.services import (
     subscription_cancel,
     subscription_update,
 )
-from planchange.sweep import clock_move
+from planchange.timeline import clock_move
 from portal import clock
 from portal.api.errors import problem
 from portal.api.fields import IdField, LicensesField
@@ -185,11 +186,12 @@ class SupportClockView(GenericAPIView):
     def get(self, request):
         return Response({"now": clock.now(), "today": clock.today()})
 
-    @extend_schema(request=ClockSerializer, responses=inline_serializer("ClockAdvanced", {
-        "now": drf_serializers.DateTimeField(), "today": drf_serializers.DateField(),
-        "sweep": drf_serializers.DictField()}))
+    @extend_schema(request=ClockSerializer, responses=ClockMovedSerializer)
     def post(self, request):
+        """Move the clock forward, applying every day on the way in order (renewals, invoices, lifecycle
+        moves, scheduled changes, credit checks, provisioning); ``dry_run`` lists them and moves nothing."""
         data = ClockSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        swept = clock_move(actor=request.user.get_username(), **data.validated_data)
-        return Response({"now": clock.now(), "today": clock.today(), "sweep": swept})
+        moved = clock_move(actor=request.user.get_username(), **data.validated_data)
+        started = [int(e["ref"].split("/")[1]) for e in moved["events"] if e["kind"] == "plan_change"]
+        return Response({"now": clock.now(), "today": clock.today(), **moved, "sweep": {"scheduled_started": started}})

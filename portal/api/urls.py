@@ -4,7 +4,12 @@ from rest_framework.routers import DefaultRouter
 from billing.api.views import InvoiceViewSet, PaymentMethodViewSet, ProductViewSet
 from licensing.api.users import UserViewSet
 from licensing.api.views import AssignView, ReplaceView, UnassignView
-from planchange.api.support import SupportCreditCheckViewSet, SupportIncidentViewSet, SupportPlanChangeViewSet
+from planchange.api.support import (
+    SupportCreditCheckViewSet,
+    SupportIncidentViewSet,
+    SupportPlanChangeViewSet,
+    SupportSubscriptionViewSet,
+)
 from planchange.api.views import PlanChangeViewSet, SubscriptionUpgradesView, SubscriptionViewSet, SupportClockView
 from portal.api.tenant_views import EventViewSet, ServiceHealthView
 from portal.api.views import MeView
@@ -20,6 +25,7 @@ router.register("events", EventViewSet, basename="event")
 router.register("support/plan-changes", SupportPlanChangeViewSet, basename="support-plan-change")
 router.register("support/credit-checks", SupportCreditCheckViewSet, basename="support-credit-check")
 router.register("support/incidents", SupportIncidentViewSet, basename="support-incident")
+router.register("support/subscriptions", SupportSubscriptionViewSet, basename="support-subscription")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

@@ -289,6 +289,9 @@ PLANCHANGE_PAUSE_INSIDE = env("PLANCHANGE_PAUSE_INSIDE", default="")
 # How long a quote stays binding (simulation minutes) and an Idempotency-Key is remembered.
 PLANCHANGE_QUOTE_MINUTES = env.int("PLANCHANGE_QUOTE_MINUTES", default=30)
 IDEMPOTENCY_KEY_HOURS = 24
+# How long a new (or scenario-loaded) subscription takes to be set up, in simulation minutes; support
+# staff can finish it sooner (DESIGN.md "Time and the subscription lifecycle").
+PORTAL_PROVISIONING_MINUTES = env.int("PORTAL_PROVISIONING_MINUTES", default=5)
 
 # --- Hostile input (DESIGN.md "Integrity"; portal/middleware.py, portal/api/parsers.py) ----
 # Bodies over this many bytes answer 413 (Django's default, stated because the API docs name it).

@@ -149,9 +149,13 @@ def test_support_console_moves_the_clock_and_starts_due_changes(client, mca):
     bad = client.post("/support/clock/", {"how": "days", "value": "-2"}, follow=True)
     assert "Enter a whole number of days from 1 to 3660." in page_text(bad)
     done = client.post("/support/clock/", {"how": "to", "value": "2026-10-01"}, follow=True)
-    assert "The simulation date is now 2026-10-01. Scheduled changes started: 1." in page_text(done)
+    assert "The simulation date is now 2026-10-01. Things that happened on the way: " in page_text(done)
     change.refresh_from_db()
-    assert change.status == "queued"
+    # Nobody paid the monthly invoices on the way (BP…-202608 fell past due on 2026-09-01), so the change
+    # fails at renewal for that reason, and the subscription renews as it is.
+    assert (change.status, change.blockers) == ("failed", ["unpaid_balance"])
+    mca.refresh_from_db()
+    assert (mca.status, mca.billed_until) == ("active", date(2026, 11, 1))
 
 
 def test_cancelling_a_change_through_another_subscriptions_url_is_404(client, mca):

@@ -317,10 +317,10 @@ def test_the_credit_check_stops_blocking_after_two_business_days(at_date):
     sub = SubscriptionFactory()
     CreditCheckFactory(tenant=sub.tenant, requested=date(2026, 6, 12))
     clock.advance(days=3)  # Monday: one business day
-    assert credit_checks_complete_due() == 0
+    assert credit_checks_complete_due() == []
     assert codes(sub) == ["credit_check_pending"]
     clock.advance(days=1)  # Tuesday: two business days
-    assert credit_checks_complete_due() == 1
+    assert [h.kind for h in credit_checks_complete_due()] == ["credit_check"]
     assert codes(sub) == []
 
 

@@ -249,7 +249,9 @@ def test_support_clock_is_for_support_staff_and_runs_the_sweep(at_date):
     assert moved["sweep"]["scheduled_started"] == []
     moved = staff.post("/api/v1/support/clock/", {"to": "2026-07-01"}, format="json").json()
     assert moved["sweep"]["scheduled_started"] == [change["id"]]
-    assert PlanChange.objects.get(pk=change["id"]).status == "queued"
+    # The day loop runs a change on its renewal day, before that day's billing.
+    assert PlanChange.objects.get(pk=change["id"]).status == "completed"
+    assert [e["kind"] for e in moved["events"] if e["ref"] == f"plan_change/{change['id']}"] == ["plan_change"]
     bad = staff.post("/api/v1/support/clock/", {"to": "2026-01-01"}, format="json")
     assert (bad.status_code, bad.json()["code"]) == (422, "clock_backwards")
     assert staff.post("/api/v1/support/clock/", {"days": 1, "business_days": 1}, format="json").status_code == 400

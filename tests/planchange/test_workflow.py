@@ -6,15 +6,18 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceLine, Subscription
+from billing.services import invoice_pay
 from licensing.models import LicenseAssignment
 from planchange import workflow
 from planchange.inputs import Blocked
 from planchange.models import PlanChange
 from planchange.services import plan_change_cancel, plan_change_preview, plan_change_request
 from planchange.sweep import sweep_run
+from planchange.timeline import clock_move
 from portal import clock
 from portal.errors import Conflict, DomainError
 from tests.factories import (
@@ -202,9 +205,14 @@ def test_mca_change_at_renewal_waits_then_runs_when_the_clock_gets_there(fabrika
     assert (change.status, change.scheduled_for) == ("scheduled", date(2026, 10, 1))
     assert workflow.run(change.pk) == "not_runnable"
     assert sweep_run()["scheduled_started"] == []
+    # The months on the way are billed on the profile's monthly invoices; the admin pays them as they come.
+    clock_move(actor="support", to=date(2026, 9, 30))
+    for invoice in Invoice.objects.filter(tenant=tenant, date__lte=clock.today()).exclude(total=F("paid")):
+        invoice_pay(tenant=tenant, invoice_id=invoice.pk, actor="admin")
     clock.set_date(date(2026, 10, 1))
-    assert sweep_run()["scheduled_started"] == [change.pk]
-    change = run(change)
+    assert sweep_run()["scheduled_started"] == [change.pk]  # the sweep runs it on its day, before billing
+    change.refresh_from_db()
+    assert change.status == "completed"
     new = change.new_subscription
     assert (new.start_date, new.licenses, new.term, new.billing_frequency, new.billing_profile) == (
         date(2026, 10, 1), 15, "P1Y", "annual", profile)
@@ -263,15 +271,40 @@ def test_an_immediate_change_replaces_a_scheduled_one(fabrikam):
     assert tenant.events.get(verb="plan_change.cancelled").data["reason"] == "replaced by an immediate plan change"
 
 
-def test_a_net_credit_is_kept_and_applied_to_the_next_invoice(contoso):
+def test_a_net_credit_paid_by_card_is_refunded_to_the_card_five_days_later(contoso):
     tenant, admin, std, basic, users = contoso
     clock.set_date(date(2026, 6, 2))
     down = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk,
                                    target_sku="STANDARDPACK", licenses=25))
     credit_invoice = down.invoice
-    # 328.25 × 29/30 = 317.31 credit, 25 × 10.50 = 262.50 charge: a net credit of 54.81.
+    # 328.25 × 29/30 = 317.31 credit, 25 × 10.50 = 262.50 charge: a net credit of 54.81, back to the card.
+    assert (credit_invoice.total, credit_invoice.refund, credit_invoice.refund_on, credit_invoice.payment_method) == (
+        Decimal("-54.81"), Decimal("54.81"), date(2026, 6, 7), std.payment_method)
+    assert (credit_invoice.status_on(clock.today()), credit_invoice.credit_left) == ("credit", 0)
+    clock_move(actor="support", to=date(2026, 6, 20))
+    credit_invoice.refresh_from_db()
+    assert (credit_invoice.refunded, credit_invoice.status_on(clock.today())) == (True, "refunded")
+    refunded = tenant.events.get(verb="invoice.refunded")
+    assert (refunded.data, refunded.occurred_at.date()) == (
+        {"number": credit_invoice.number, "amount": "54.81", "card": "4242"}, date(2026, 6, 7))
+    up = run(plan_change_request(tenant=tenant, user=admin, subscription_id=down.new_subscription_id,
+                                 target_sku="ENTERPRISEPACK"))
+    # Refunded, so nothing is left to apply to the next invoice.
+    assert [(line.description, str(line.amount)) for line in up.invoice.lines.all()] == [
+        ("Credit for 12 unused days of Office 365 E1 (25 licenses)", "-105.00"),
+        ("Office 365 E3 (25 licenses), 2026-06-20 to 2026-07-20", "603.75"),
+    ]
+
+
+def test_a_net_credit_of_an_invoice_payer_is_applied_to_the_next_invoice(contoso):
+    tenant, admin, std, basic, users = contoso
+    Subscription.objects.filter(pk=std.pk).update(payment="invoice", payment_method=None)
+    clock.set_date(date(2026, 6, 2))
+    down = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk,
+                                   target_sku="STANDARDPACK", licenses=25))
+    credit_invoice = down.invoice
     assert (credit_invoice.total, credit_invoice.status_on(clock.today())) == (Decimal("-54.81"), "credit")
-    assert credit_invoice.paid == 0
+    assert (credit_invoice.paid, credit_invoice.refund, credit_invoice.credit_left) == (0, 0, Decimal("54.81"))
     clock.set_date(date(2026, 6, 20))
     up = run(plan_change_request(tenant=tenant, user=admin, subscription_id=down.new_subscription_id,
                                  target_sku="ENTERPRISEPACK"))

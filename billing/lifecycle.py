@@ -1,0 +1,291 @@
+"""Billing as the days pass (DESIGN.md "Time and the subscription lifecycle").
+
+Each function applies what falls due on one simulation ``day`` and answers what happened
+(``portal.happenings.Happening``), in the order the day loop (``planchange.timeline``) calls
+them. Everything is keyed by dates, never by when the code runs, so a jump of two years equals
+730 jumps of a day: a period's invoice is dated the period's first day, a stage of the lifecycle
+starts on the date the previous one set.
+
+- **Billing periods**: an active subscription is charged for each period as the day reaches its
+  start (``billed_until``). MOSA: an invoice of its own dated that day (a card is charged the day
+  after, an invoice payer has 30 days); MCA: a line on the billing profile's monthly invoice of
+  the 1st (net 30). At the end of a term, recurring billing on renews it (the same offer);
+  off, it expires.
+- **Lifecycle** (Microsoft's "What happens to my data and access when my subscription ends"):
+  Expired (30 days, users keep service) → Disabled (90 days, only admins reach the data) →
+  Deleted (planchange's day loop has licensing remove the licenses first).
+- Provisioning that has had its time, card charges and refunds due, invoices falling past due.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Min
+from django.utils.translation import gettext as _
+
+from billing.invoicing import lines_bill
+from billing.models import Invoice, Offer, PaymentKind, Subscription
+from billing.money import money
+from billing.periods import period_end, term_ends_on
+from billing.proration import Side
+from portal import clock
+from portal.errors import Conflict, NotFound
+from portal.happenings import Happening
+from portal.inputs import parse_id
+from portal.services import event_record
+
+Status = Subscription.Status
+EXPIRED_DAYS = 30  # users keep service
+DISABLED_DAYS = 90  # only admins reach the data
+
+
+def _happening(day: date, kind: str, obj, subject: str, detail: str) -> Happening:
+    tenant = obj.tenant
+    ref = f"{'invoice' if isinstance(obj, Invoice) else 'subscription'}/{obj.pk}"
+    return Happening(day, kind, tenant.pk, tenant.domain, subject, detail, ref)
+
+
+def _subject(sub: Subscription) -> str:
+    return _("%(product)s (%(licenses)d licenses)") % {"product": sub.product.name, "licenses": sub.licenses}
+
+
+# --- When is something next due ---------------------------------------------------------
+
+
+def next_due(after: date) -> date | None:
+    """The first day after ``after`` on which billing has something to do, or None: one query
+    per kind of due date, however many tenants (a day when nothing falls due costs nothing)."""
+    candidates = [
+        Subscription.objects.filter(status=Status.ACTIVE, billed_until__gt=after).aggregate(d=Min("billed_until"))["d"],
+        Subscription.objects.filter(status__in=(Status.EXPIRED, Status.DISABLED), status_until__gt=after)
+        .aggregate(d=Min("status_until"))["d"],
+        Invoice.objects.filter(payment_method__isnull=False, total__gt=F("paid"), due_date__gt=after)
+        .aggregate(d=Min("due_date"))["d"],
+        Invoice.objects.filter(refund__gt=0, refunded=False, refund_on__gt=after).aggregate(d=Min("refund_on"))["d"],
+    ]
+    overdue_from = (Invoice.objects.filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=after)
+                    .aggregate(d=Min("due_date"))["d"])
+    if overdue_from is not None:
+        candidates.append(overdue_from + timedelta(days=1))
+    provisioning = (Subscription.objects.filter(provisioning=Subscription.Provisioning.PROVISIONING,
+                                                provisioning_until__isnull=False)
+                    .aggregate(d=Min("provisioning_until"))["d"])
+    if provisioning is not None:
+        candidates.append(max(provisioning.date(), after + timedelta(days=1)))
+    # Left behind (a plan change held the subscription over its date): due again the next day.
+    if (Subscription.objects.filter(status=Status.ACTIVE, billed_until__lte=after, held_by="").exists()
+            or Subscription.objects.filter(status__in=(Status.EXPIRED, Status.DISABLED), status_until__lte=after)
+            .exists()):
+        candidates.append(after + timedelta(days=1))
+    due = [d for d in candidates if d is not None and d > after]
+    return min(due) if due else None
+
+
+# --- Provisioning -------------------------------------------------------------------------
+
+
+def provisioning_time() -> timedelta:
+    return timedelta(minutes=settings.PORTAL_PROVISIONING_MINUTES)
+
+
+def _provisioned(sub: Subscription, *, day: date, actor: str, reason: str) -> Happening:
+    sub.provisioning = Subscription.Provisioning.PROVISIONED
+    sub.provisioning_until = None
+    sub.save(update_fields=["provisioning", "provisioning_until"])
+    event_record(tenant=sub.tenant, actor=actor, verb="subscription.provisioning_finished", obj=sub,
+                 data={"reason": reason})
+    return _happening(day, "provisioned", sub, _subject(sub), _("Set up: the subscription is fully provisioned."))
+
+
+def provisioning_finish_due(*, day: date, until: datetime) -> list[Happening]:
+    """Subscriptions being set up whose time is up by ``until`` are provisioned."""
+    due = (Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
+           .filter(provisioning=Subscription.Provisioning.PROVISIONING, provisioning_until__lte=until)
+           .order_by("pk"))
+    return [_provisioned(sub, day=day, actor="system", reason="set-up time passed") for sub in due]
+
+
+@transaction.atomic
+def subscription_provisioning_finish(*, subscription_id, actor: str) -> Subscription:
+    """Support staff finish a subscription's set-up now."""
+    pk = parse_id(subscription_id)
+    sub = (Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
+           .filter(pk=pk).first()) if pk is not None else None
+    if sub is None:
+        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    if sub.provisioning != Subscription.Provisioning.PROVISIONING:
+        raise Conflict(_("The subscription is already fully set up."), code="already_provisioned")
+    _provisioned(sub, day=clock.today(), actor=actor, reason="finished by support")
+    return sub
+
+
+# --- Billing periods and renewal -------------------------------------------------------------
+
+
+def _offer_price(sub: Subscription, cache: dict) -> Offer | None:
+    key = (sub.product_id, sub.term, sub.billing_frequency)
+    if key not in cache:
+        cache[key] = Offer.objects.filter(product_id=sub.product_id, term=sub.term,
+                                          billing_frequency=sub.billing_frequency).first()
+    return cache[key]
+
+
+def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None) -> tuple[dict, date] | None:
+    """The line charging the period of ``sub`` that begins on ``begin`` (the catalog offer's price
+    today), and the period's end; None for what isn't billed here (trials, product keys, resellers)."""
+    end = period_end(start=sub.start_date, billing_frequency=sub.billing_frequency, term=sub.term, begin=begin)
+    if sub.source != Subscription.Source.DIRECT:
+        return None, end
+    offer = _offer_price(sub, {} if offers is None else offers)
+    if offer is None:
+        return None, end
+    side = Side(sub.product.name, offer.price, sub.licenses, sub.term, sub.billing_frequency)
+    line = {"description": f"{sub.product.name} ({sub.licenses} licenses), {begin:%Y-%m-%d} to {end:%Y-%m-%d}",
+            "amount": money(side.period_charge), "start": begin, "end": end, "subscription": sub,
+            "idempotency_key": f"subscription/{sub.pk}/period/{begin:%Y-%m-%d}"}
+    return line, end
+
+
+def _bill_period(sub: Subscription, *, begin: date, offers: dict, actor: str) -> list[Happening]:
+    """Charge the period beginning ``begin`` and move ``billed_until`` to its end."""
+    line, end = period_charge(sub, begin=begin, offers=offers)
+    happened = []
+    if line is not None:
+        card = sub.payment_method if sub.payment == PaymentKind.CARD and sub.payment_method_id else None
+        invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=card, effective=begin,
+                             key=f"subscription/{sub.pk}/{begin:%Y-%m-%d}",
+                             number=f"INV-{begin:%Y%m%d}-P{sub.pk:05d}", lines=[line], actor=actor,
+                             charge_later=True)
+        happened.append(_happening(begin, "invoice", invoice, invoice.number, _(
+            "%(line)s: USD %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
+                "line": line["description"], "amount": line["amount"], "number": invoice.number,
+                "date": invoice.date.isoformat(), "due": invoice.due_date.isoformat()}))
+    sub.billed_until = end
+    return happened
+
+
+def billing_periods_run(*, day: date, actor: str = "system") -> list[Happening]:
+    """Every active subscription whose next period has begun by ``day`` (and that no plan change
+    holds: the change bills it) is renewed or expired at a term's end, and charged per period."""
+    happened: list[Happening] = []
+    offers: dict = {}
+    due = (Subscription.objects.select_for_update(of=("self",))
+           .select_related("tenant", "product", "billing_profile", "payment_method")
+           .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="").order_by("pk"))
+    for sub in due:
+        while sub.status == Status.ACTIVE and sub.billed_until is not None and sub.billed_until <= day:
+            begin = sub.billed_until
+            if term_ends_on(start=sub.start_date, term=sub.term, day=begin):
+                if not sub.recurring_billing:
+                    happened.append(_expire(sub, on=begin, actor=actor))
+                    break
+                event_record(tenant=sub.tenant, actor=actor, verb="subscription.renewed", obj=sub,
+                             data={"term_start": begin.isoformat(), "term": sub.term})
+                happened.append(_happening(begin, "renewal", sub, _subject(sub), _(
+                    "Recurring billing is on: a new term starts %(date)s.") % {"date": begin.isoformat()}))
+            happened += _bill_period(sub, begin=begin, offers=offers, actor=actor)
+        sub.save(update_fields=["status", "status_until", "billed_until"])
+    return happened
+
+
+def _expire(sub: Subscription, *, on: date, actor: str) -> Happening:
+    sub.status = Status.EXPIRED
+    sub.status_until = on + timedelta(days=EXPIRED_DAYS)
+    sub.billed_until = None
+    event_record(tenant=sub.tenant, actor=actor, verb="subscription.expired", obj=sub,
+                 data={"on": on.isoformat(), "disabled_on": sub.status_until.isoformat()})
+    return _happening(on, "expired", sub, _subject(sub), _(
+        "The term ended with recurring billing off: Expired. Users keep service until %(date)s, when it is "
+        "disabled.") % {"date": sub.status_until.isoformat()})
+
+
+# --- Lifecycle -----------------------------------------------------------------------------------
+
+
+def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening], list[Subscription]]:
+    """Expired subscriptions whose 30 days are up are disabled; Disabled ones whose 90 days are up
+    are answered for deletion (licensing removes their licenses, then ``subscription_delete``)."""
+    happened = []
+    expired = (Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
+               .filter(status=Status.EXPIRED, status_until__lte=day).order_by("pk"))
+    for sub in expired:
+        on = sub.status_until
+        sub.status = Status.DISABLED
+        sub.status_until = on + timedelta(days=DISABLED_DAYS)
+        sub.save(update_fields=["status", "status_until"])
+        event_record(tenant=sub.tenant, actor=actor, verb="subscription.disabled", obj=sub,
+                     data={"on": on.isoformat(), "deleted_on": sub.status_until.isoformat()})
+        happened.append(_happening(on, "disabled", sub, _subject(sub), _(
+            "Disabled: users lose access; admins keep the data until %(date)s, when it is deleted.")
+            % {"date": sub.status_until.isoformat()}))
+    to_delete = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
+                     .filter(status=Status.DISABLED, status_until__lte=day).order_by("pk"))
+    return happened, to_delete
+
+
+def subscription_delete(sub: Subscription, *, removed: int, actor: str = "system") -> Happening:
+    """The last stage: the subscription is deleted (its licenses already removed by licensing)."""
+    on = sub.status_until
+    sub.status = Status.DELETED
+    sub.status_until = None
+    sub.save(update_fields=["status", "status_until"])
+    event_record(tenant=sub.tenant, actor=actor, verb="subscription.deleted", obj=sub,
+                 data={"on": on.isoformat(), "licenses_removed": removed})
+    return _happening(on, "deleted", sub, _subject(sub), _(
+        "Deleted: %(count)d licenses removed from users; the data is gone.") % {"count": removed})
+
+
+# --- Payments ------------------------------------------------------------------------------------
+
+
+def card_charges_run(*, day: date, actor: str = "system") -> list[Happening]:
+    """Invoices paid by card are charged on their due date (the day after the invoice)."""
+    happened = []
+    due = (Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
+           .filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day, date__lte=day)
+           .order_by("due_date", "pk"))
+    for invoice in due:
+        amount = invoice.total - invoice.paid
+        invoice.paid = invoice.total
+        invoice.save(update_fields=["paid"])
+        event_record(tenant=invoice.tenant, actor=actor, verb="invoice.paid", obj=invoice,
+                     data={"number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4})
+        happened.append(_happening(invoice.due_date, "payment", invoice, invoice.number, _(
+            "USD %(amount)s charged to the card ending %(last4)s.") % {
+                "amount": amount, "last4": invoice.payment_method.last4}))
+    return happened
+
+
+def refunds_run(*, day: date, actor: str = "system") -> list[Happening]:
+    """Net credits paid back to the card reach it on their date."""
+    happened = []
+    due = (Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
+           .filter(refund__gt=0, refunded=False, refund_on__lte=day).order_by("refund_on", "pk"))
+    for invoice in due:
+        invoice.refunded = True
+        invoice.save(update_fields=["refunded"])
+        last4 = invoice.payment_method.last4 if invoice.payment_method else ""
+        event_record(tenant=invoice.tenant, actor=actor, verb="invoice.refunded", obj=invoice,
+                     data={"number": invoice.number, "amount": str(invoice.refund), "card": last4})
+        happened.append(_happening(invoice.refund_on, "refund", invoice, invoice.number, _(
+            "USD %(amount)s refunded to the card ending %(last4)s.") % {"amount": invoice.refund, "last4": last4}))
+    return happened
+
+
+def overdue_run(*, day: date, since: date, actor: str = "system") -> list[Happening]:
+    """Invoices paid by invoice whose due date passed after ``since`` and before ``day`` with a
+    balance left fall past due: plan changes are blocked until they are paid (``unpaid_balance``)."""
+    happened = []
+    due = (Invoice.objects.select_related("tenant")
+           .filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=since, due_date__lt=day)
+           .order_by("due_date", "pk"))
+    for invoice in due:
+        on = invoice.due_date + timedelta(days=1)
+        event_record(tenant=invoice.tenant, actor=actor, verb="invoice.overdue", obj=invoice,
+                     data={"number": invoice.number, "balance": str(invoice.balance),
+                           "due": invoice.due_date.isoformat()})
+        happened.append(_happening(on, "overdue", invoice, invoice.number, _(
+            "USD %(balance)s unpaid past its due date %(due)s: plan changes are blocked until it is paid.") % {
+                "balance": invoice.balance, "due": invoice.due_date.isoformat()}))
+    return happened

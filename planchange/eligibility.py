@@ -128,11 +128,13 @@ def rule_users_exceed_licenses(ctx: EligibilityContext) -> Blocker | None:
 def rule_subscription_not_provisioned(ctx: EligibilityContext) -> Blocker | None:
     if ctx.subscription.provisioning == Subscription.Provisioning.PROVISIONED:
         return None
-    return Blocker(
-        Code.SUBSCRIPTION_NOT_PROVISIONED,
-        _("%(product)s is still being set up.") % {"product": ctx.product.name},
-        _service_health(),
-    )
+    until = ctx.subscription.provisioning_until
+    detail = (_("%(product)s is still being set up; it is expected to be ready by %(when)s (simulation time), "
+                "or when support finishes it.") % {"product": ctx.product.name,
+                                                    "when": until.strftime("%Y-%m-%d %H:%M UTC")}
+              if until else _("%(product)s is still being set up; support can finish it.")
+              % {"product": ctx.product.name})
+    return Blocker(Code.SUBSCRIPTION_NOT_PROVISIONED, detail, _service_health())
 
 
 def rule_service_incident(ctx: EligibilityContext) -> Blocker | None:
@@ -142,7 +144,9 @@ def rule_service_incident(ctx: EligibilityContext) -> Blocker | None:
         return None
     return Blocker(
         Code.SERVICE_INCIDENT,
-        "; ".join(f"{Service(i.service).label}: {i.title} ({i.get_status_display()})" for i in hits),
+        "; ".join(f"{Service(i.service).label}: {i.title} ({i.get_status_display()})" for i in hits)
+        + " " + _("This clears as soon as the service is restored or the incident resolved; the Service health "
+                  "page shows its progress."),
         _service_health(),
         services=tuple(sorted({i.service for i in hits})),
     )

@@ -35,10 +35,11 @@ from billing.lifecycle import (
 from billing.services import credit_checks_complete_due, credit_checks_next_due, subscription_hold, subscription_lock
 from licensing.services import licenses_remove_all
 from planchange import workflow
+from planchange.blockers import TEXTS
 from planchange.dispatch import change_enqueue
 from planchange.models import PlanChange
 from portal import clock
-from portal.happenings import Happening
+from portal.happenings import KINDS, Happening
 from portal.services import clock_advance, clock_target, event_record
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,8 @@ def _change_happening(change_id: int, day: date) -> Happening:
         detail = _("The change scheduled for renewal completed: %(licenses)d licenses of %(target)s.") % {
             "licenses": change.licenses, "target": change.target_product.name}
     elif change.status == PlanChange.Status.FAILED:
-        detail = _("The change scheduled for renewal failed: %(why)s.") % {
-            "why": ", ".join(change.blockers) or change.error_code}
+        why = [str(TEXTS[code][0]) for code in change.blockers if code in TEXTS] or [change.error_detail]
+        detail = _("The change scheduled for renewal failed: %(why)s") % {"why": " ".join(why)}
     else:
         detail = _("The change scheduled for renewal started; a worker finishes it.")
     return Happening(day, "plan_change", change.tenant_id, change.tenant.domain, subject, detail,
@@ -136,6 +137,7 @@ def day_apply(day: date, *, since: date) -> list[Happening]:
             happened.append(subscription_delete(sub, removed=removed))
         happened += overdue_run(day=day, since=since)
         clock.mark_applied(day)
+    happened.sort(key=lambda h: KINDS.index(h.kind))  # the day's order; stable within a kind
     return happened
 
 

@@ -1,0 +1,335 @@
+"""Time passes as it does for a real tenant (DESIGN.md "Time and the subscription lifecycle").
+
+Stories in Kill Bill's manner: set the clock, act, move the clock as support staff do, assert the
+exact invoices, statuses and events.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from billing.models import Invoice, Subscription
+from billing.services import subscription_recurring_billing_set
+from licensing.models import LicenseAssignment
+from planchange.services import plan_change_preview, plan_change_request
+from planchange.timeline import clock_move
+from portal import clock
+from portal.models import Event
+from tests.factories import (
+    BillingProfileFactory,
+    CreditCheckFactory,
+    LicenseFactory,
+    PaymentMethodFactory,
+    SubscriptionFactory,
+    TenantFactory,
+    admin_of,
+    mosa_standard,
+    product,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def move(to: str, **kwargs) -> dict:
+    return clock_move(actor="support@portal.local", to=date.fromisoformat(to), **kwargs)
+
+
+def invoices(tenant) -> list[tuple]:
+    return [(i.number, i.date.isoformat(), i.due_date.isoformat(), str(i.total), str(i.paid), i.status_on(clock.today()),
+             [(line.description, str(line.amount)) for line in i.lines.all()])
+            for i in Invoice.objects.filter(tenant=tenant).prefetch_related("lines").order_by("date", "pk")]
+
+
+def test_a_mosa_monthly_subscription_is_invoiced_on_each_periods_first_day(at_date):
+    at_date("2026-06-15")
+    tenant, card, _, _ = mosa_standard()
+    sub = SubscriptionFactory(tenant=tenant, licenses=25, payment_method=card, start_date=date(2026, 1, 15))
+    Subscription.objects.exclude(pk=sub.pk).update(status="cancelled", billed_until=None)  # only the one
+    moved = move("2026-09-15")
+    # Business Standard P1Y billed monthly: 25 × 13.13 (12.50 + 5 %) = 328.25 a month, an invoice on the
+    # 15th of Jul, Aug and Sep; the card is charged the day after, so September's is still open today.
+    line = "Microsoft 365 Business Standard (25 licenses), {} to {}"
+    n = f"{sub.pk:05d}"
+    assert invoices(tenant) == [
+        (f"INV-20260715-P{n}", "2026-07-15", "2026-07-16", "328.25", "328.25", "paid",
+         [(line.format("2026-07-15", "2026-08-15"), "328.25")]),
+        (f"INV-20260815-P{n}", "2026-08-15", "2026-08-16", "328.25", "328.25", "paid",
+         [(line.format("2026-08-15", "2026-09-15"), "328.25")]),
+        (f"INV-20260915-P{n}", "2026-09-15", "2026-09-16", "328.25", "0.00", "unpaid",
+         [(line.format("2026-09-15", "2026-10-15"), "328.25")]),
+    ]
+    assert [(e["date"], e["kind"]) for e in moved["events"]] == [
+        ("2026-07-15", "invoice"), ("2026-07-16", "payment"), ("2026-08-15", "invoice"), ("2026-08-16", "payment"),
+        ("2026-09-15", "invoice")]
+    move("2026-09-16")
+    assert invoices(tenant)[-1][4:6] == ("328.25", "paid")
+    assert tenant.events.filter(verb="invoice.paid").count() == 3
+    sub.refresh_from_db()
+    assert sub.billed_until == date(2026, 10, 15)
+
+
+def test_an_mca_profile_gets_one_monthly_invoice_with_every_subscriptions_lines(at_date):
+    at_date("2026-06-15")
+    tenant = TenantFactory(agreement="MCA", domain="fabrikam.example")
+    profile = BillingProfileFactory(tenant=tenant, name="Fabrikam billing", payment="invoice")
+    premium = SubscriptionFactory(tenant=tenant, product=product("SPB"), licenses=12, billing_profile=profile,
+                                  payment="invoice")
+    basic = SubscriptionFactory(tenant=tenant, product=product("O365_BUSINESS_ESSENTIALS"), licenses=5, term="P1M",
+                                billing_profile=profile, payment="invoice")
+    move("2026-09-15")
+    # Periods start on the 1st; each month's lines go on the profile's invoice of the next 1st, net 30.
+    premium_line = "Microsoft 365 Business Premium (12 licenses), {} to {}"  # 12 × 23.10 = 277.20
+    basic_line = "Microsoft 365 Business Basic (5 licenses), {} to {}"  # 5 × 7.20 = 36.00
+    month = [("2026-07-01", "2026-08-01"), ("2026-08-01", "2026-09-01"), ("2026-09-01", "2026-10-01")]
+    assert invoices(tenant) == [
+        (f"BP{profile.pk}-202608", "2026-08-01", "2026-08-31", "313.20", "0.00", "overdue",
+         [(premium_line.format(*month[0]), "277.20"), (basic_line.format(*month[0]), "36.00")]),
+        (f"BP{profile.pk}-202609", "2026-09-01", "2026-10-01", "313.20", "0.00", "unpaid",
+         [(premium_line.format(*month[1]), "277.20"), (basic_line.format(*month[1]), "36.00")]),
+        (f"BP{profile.pk}-202610", "2026-10-01", "2026-10-31", "313.20", "0.00", "upcoming",
+         [(premium_line.format(*month[2]), "277.20"), (basic_line.format(*month[2]), "36.00")]),
+    ]
+    # A month-to-month subscription renews every month; the yearly one doesn't until January.
+    assert tenant.events.filter(verb="subscription.renewed", object_id=str(basic.pk)).count() == 3
+    assert not tenant.events.filter(verb="subscription.renewed", object_id=str(premium.pk)).exists()
+    # Unpaid past its due date: the article's unpaid-balance blocker stops plan changes.
+    overdue = tenant.events.get(verb="invoice.overdue")
+    assert (overdue.data["number"], overdue.occurred_at.date()) == (f"BP{profile.pk}-202608", date(2026, 9, 1))
+
+
+def test_annual_billing_charges_the_year_at_once_each_year(at_date):
+    at_date("2026-06-15")
+    tenant = TenantFactory(domain="yearly.example")
+    card = PaymentMethodFactory(tenant=tenant, is_default=True)
+    sub = SubscriptionFactory(tenant=tenant, product=product("ENTERPRISEPACK"), licenses=10, payment_method=card,
+                              billing_frequency="annual", start_date=date(2026, 3, 1))
+    moved = move("2028-06-15")
+    # Office 365 E3 P1Y billed annually: 10 × 23.00 × 12 = 2760.00, once a year on the anniversary.
+    assert [(number, day, total, status) for number, day, _, total, _, status, _ in invoices(tenant)] == [
+        (f"INV-20270301-P{sub.pk:05d}", "2027-03-01", "2760.00", "paid"),
+        (f"INV-20280301-P{sub.pk:05d}", "2028-03-01", "2760.00", "paid"),
+    ]
+    assert [(e["date"], e["kind"]) for e in moved["events"]] == [
+        ("2027-03-01", "renewal"), ("2027-03-01", "invoice"), ("2027-03-02", "payment"),
+        ("2028-03-01", "renewal"), ("2028-03-01", "invoice"), ("2028-03-02", "payment")]
+
+
+def test_recurring_billing_off_expires_then_disables_then_deletes_and_only_then_removes_licenses(at_date):
+    at_date("2026-06-15")
+    tenant, card, sub, users = mosa_standard(users=3)
+    subscription_recurring_billing_set(tenant=tenant, subscription_id=sub.pk, enabled=False, actor="admin")
+
+    def state():
+        sub.refresh_from_db()
+        return (sub.status, sub.status_until and sub.status_until.isoformat(), sub.users_access,
+                LicenseAssignment.objects.filter(subscription=sub).count())
+
+    move("2026-12-31")
+    assert state() == ("active", None, "full", 3)
+    move("2027-01-01")  # the term ends: Expired for 30 days, users keep service
+    assert state() == ("expired", "2027-01-31", "full", 3)
+    assert Invoice.objects.filter(tenant=tenant, date__gte=date(2027, 1, 1)).count() == 0  # not renewed
+    move("2027-01-31")  # Disabled for 90 days: only admins reach the data, licenses still there
+    assert state() == ("disabled", "2027-05-01", "admins_only", 3)
+    move("2027-04-30")
+    assert state() == ("disabled", "2027-05-01", "admins_only", 3)
+    moved = move("2027-05-01")  # Deleted: the licenses are removed from users, audited
+    assert state() == ("deleted", None, "none", 0)
+    assert [(e["kind"], e["detail"]) for e in moved["events"]] == [
+        ("deleted", "Deleted: 3 licenses removed from users; the data is gone.")]
+    removed = tenant.events.get(verb="licenses.removed")
+    assert (removed.data["count"], removed.data["users"]) == (3, sorted(u.upn for u in users))
+    assert [e.verb for e in tenant.events.filter(object_id=str(sub.pk), verb__startswith="subscription.")
+            .order_by("occurred_at", "id")][-3:] == [
+        "subscription.expired", "subscription.disabled", "subscription.deleted"]
+
+
+def test_an_expired_subscription_is_reactivated_by_turning_recurring_billing_back_on(at_date):
+    at_date("2026-06-15")
+    tenant, card, sub, users = mosa_standard(users=2)
+    subscription_recurring_billing_set(tenant=tenant, subscription_id=sub.pk, enabled=False, actor="admin")
+    move("2027-01-10")
+    sub.refresh_from_db()
+    assert sub.status == "expired"
+    subscription_recurring_billing_set(tenant=tenant, subscription_id=sub.pk, enabled=True, actor="admin")
+    sub.refresh_from_db()
+    # Active again with a new term from today, its first month charged now (the card the day after).
+    assert (sub.status, sub.start_date, sub.billed_until, sub.status_until, sub.recurring_billing) == (
+        "active", date(2027, 1, 10), date(2027, 2, 10), None, True)
+    assert invoices(tenant)[-1][:5] == (f"INV-20270110-P{sub.pk:05d}", "2027-01-10", "2027-01-11", "328.25", "0.00")
+    assert LicenseAssignment.objects.filter(subscription=sub).count() == 2
+    move("2027-02-10")
+    assert [i[1] for i in invoices(tenant)][-2:] == ["2027-01-10", "2027-02-10"]
+
+
+def test_cancelling_mid_term_goes_straight_to_disabled(at_date):
+    from billing.services import subscription_cancel
+
+    at_date("2026-06-15")
+    tenant, card, sub, _ = mosa_standard()
+    subscription_cancel(tenant=tenant, subscription_id=sub.pk, actor="admin")
+    sub.refresh_from_db()
+    assert (sub.status, sub.status_until, sub.billed_until) == ("disabled", date(2026, 9, 13), None)
+    move("2026-09-13")
+    sub.refresh_from_db()
+    assert sub.status == "deleted"
+
+
+def test_a_credit_after_a_clock_jump_never_exceeds_what_was_invoiced_for_that_period(at_date):
+    at_date("2026-06-15")
+    tenant, card, sub, users = mosa_standard(users=5)
+    # The jump that used to break it: to 10-01 without anything billed, then a change credited 31 unused
+    # days of October. Now October is invoiced on 10-01 and the credit is at most that charge.
+    move("2026-10-01")
+    october = Invoice.objects.get(tenant=tenant, date=date(2026, 10, 1))
+    quote = plan_change_preview(tenant=tenant, subscription_id=sub.pk, target_sku="SPB")
+    assert (october.total, -quote.credit) == (Decimal("328.25"), Decimal("328.25"))
+    assert quote.lines[0]["description"] == "Credit for 31 unused days of Microsoft 365 Business Standard (25 licenses)"
+
+
+def test_no_credit_for_a_period_that_was_never_invoiced(at_date):
+    at_date("2026-06-15")
+    tenant, card, sub, users = mosa_standard(users=5)
+    # Real time reached November before any sweep billed it (the clock set directly, no day loop):
+    clock.set_date(date(2026, 11, 1))
+    quote = plan_change_preview(tenant=tenant, subscription_id=sub.pk, target_sku="SPB")
+    assert (quote.credit, [line["kind"] for line in quote.lines]) == (Decimal("0.00"), ["charge"])
+
+
+@pytest.fixture
+def world(at_date):
+    """Several tenants whose two years hold every kind of happening."""
+    at_date("2026-06-15")
+    mosa, card, monthly, _ = mosa_standard(users=3, domain="mosa.example")
+    ending = SubscriptionFactory(tenant=mosa, product=product("O365_BUSINESS_ESSENTIALS"), licenses=4,
+                                 payment_method=card, recurring_billing=False, start_date=date(2026, 2, 1))
+    for _ in range(2):
+        LicenseFactory(subscription=ending)
+    yearly = TenantFactory(domain="yearly.example")
+    SubscriptionFactory(tenant=yearly, product=product("ENTERPRISEPACK"), licenses=10, payment="invoice",
+                        billing_frequency="annual", start_date=date(2026, 3, 1))
+    CreditCheckFactory(tenant=yearly, requested=date(2026, 6, 12))
+    mca = TenantFactory(agreement="MCA", domain="mca.example")
+    profile = BillingProfileFactory(tenant=mca, payment="invoice")
+    std = SubscriptionFactory(tenant=mca, licenses=12, billing_profile=profile, payment="invoice",
+                              start_date=date(2025, 10, 1))
+    for _ in range(10):
+        LicenseFactory(subscription=std)
+    change = plan_change_request(tenant=mca, user=admin_of(mca), subscription_id=std.pk, target_sku="SPB",
+                                 schedule="renewal")
+    assert change.scheduled_for == date(2026, 10, 1)
+    SubscriptionFactory(tenant=mca, product=product("EXCHANGESTANDARD"), licenses=2, billing_profile=profile,
+                        payment="invoice", provisioning="provisioning",
+                        provisioning_until=clock.now().replace(year=2026, month=6, day=16))
+
+
+def snapshot() -> dict:
+    """Everything time touches, by natural keys (ids of rolled-back rows may differ)."""
+    return {
+        "invoices": [(i.tenant.domain, i.number, i.date, i.due_date, i.total, i.paid, i.refund, i.refunded,
+                      [(line.description, line.amount, line.start, line.end) for line in i.lines.all()])
+                     for i in Invoice.objects.select_related("tenant").prefetch_related("lines").order_by("number")],
+        "subscriptions": list(Subscription.objects.order_by("tenant__domain", "product__sku", "start_date").values_list(
+            "tenant__domain", "product__sku", "status", "status_until", "billed_until", "start_date", "provisioning",
+            "assigned_licenses")),
+        "licenses": LicenseAssignment.objects.count(),
+        "events": sorted((e.tenant.domain if e.tenant else "", e.verb, e.occurred_at.date(), repr(sorted(
+            (k, v) for k, v in e.data.items() if k not in ("from", "to", "quote"))))
+            for e in Event.objects.select_related("tenant").exclude(verb="clock.advanced")),
+        "today": clock.today(),
+    }
+
+
+def test_a_dry_run_lists_two_years_in_order_and_changes_nothing_then_the_real_jump_does_exactly_that(world):
+    before = snapshot()
+    dry = move("2028-06-15", dry_run=True)
+    assert snapshot() == before
+    assert clock.today() == date(2026, 6, 15)
+    kinds = {e["kind"] for e in dry["events"]}
+    assert kinds >= {"provisioned", "credit_check", "plan_change", "renewal", "invoice", "payment", "expired",
+                     "disabled", "deleted", "overdue"}
+    days = [e["date"] for e in dry["events"]]
+    assert days == sorted(days)
+    real = move("2028-06-15")
+    assert real["events"] == dry["events"]
+    assert snapshot() != before
+    # On a boundary day, billing comes before termination: the subscription ending 2027-02-01 gets no
+    # invoice that day, and nothing is billed after it expired.
+    ending = [e for e in real["events"] if e["subject"].startswith("Microsoft 365 Business Basic (4")]
+    assert [(e["date"], e["kind"]) for e in ending] == [
+        ("2027-02-01", "expired"), ("2027-03-03", "disabled"), ("2027-06-01", "deleted")]
+
+
+def test_a_jump_of_two_years_equals_730_jumps_of_a_day(world):
+    with transaction.atomic():
+        move("2028-06-14")
+        one_jump = snapshot()
+        transaction.set_rollback(True)
+    assert clock.today() == date(2026, 6, 15)
+    for _ in range(730):
+        clock_move(actor="support@portal.local", days=1)
+    assert clock.today() == date(2028, 6, 14)
+    assert snapshot() == one_jump
+
+
+def test_a_subscription_being_set_up_is_provisioned_after_its_time_and_the_blocker_clears(at_date, settings):
+    from planchange.eligibility import eligibility_check
+    from planchange.sweep import sweep_run
+
+    at_date("2026-06-15")
+    settings.PORTAL_PROVISIONING_MINUTES = 5
+    tenant, card, sub, _ = mosa_standard()
+    from billing.lifecycle import provisioning_time
+
+    Subscription.objects.filter(pk=sub.pk).update(provisioning="provisioning",
+                                                  provisioning_until=clock.now() + provisioning_time())
+    sub.refresh_from_db()
+    blocker = next(b for b in eligibility_check(subscription=sub).blockers)
+    assert blocker.code == "subscription_not_provisioned"
+    assert "expected to be ready by " in blocker.detail and "or when support finishes it" in blocker.detail
+    assert sweep_run()["happened"] == []  # five minutes haven't passed
+    moved = clock_move(actor="support@portal.local", days=1)
+    assert [(e["kind"], e["ref"]) for e in moved["events"]] == [("provisioned", f"subscription/{sub.pk}")]
+    sub.refresh_from_db()
+    assert (sub.provisioning, eligibility_check(subscription=sub).blockers) == ("provisioned", [])
+
+
+def test_support_finishes_provisioning_through_the_api(at_date):
+    from tests.factories import LoginFactory
+    from tests.planchange.test_plan_change_api import client_for
+
+    at_date("2026-06-15")
+    tenant, card, sub, _ = mosa_standard()
+    Subscription.objects.filter(pk=sub.pk).update(provisioning="provisioning")
+    url = f"/api/v1/support/subscriptions/{sub.pk}/provision/"
+    assert client_for(admin_of(tenant)).post(url).status_code == 403
+    staff = client_for(LoginFactory(is_staff=True, username="support@portal.local"))
+    done = staff.post(url)
+    assert (done.status_code, done.json()["provisioning"], done.json()["tenant"]) == (200, "provisioned", tenant.pk)
+    again = staff.post(url)
+    assert (again.status_code, again.json()["code"]) == (409, "already_provisioned")
+    event = tenant.events.get(verb="subscription.provisioning_finished")
+    assert (event.actor, event.data) == ("support@portal.local", {"reason": "finished by support"})
+
+
+def test_the_clock_api_dry_run_answers_the_events_and_moves_nothing(at_date):
+    from tests.factories import LoginFactory
+    from tests.planchange.test_plan_change_api import client_for
+
+    at_date("2026-06-15")
+    tenant, card, sub, _ = mosa_standard()
+    staff = client_for(LoginFactory(is_staff=True))
+    dry = staff.post("/api/v1/support/clock/", {"to": "2026-08-01", "dry_run": True}, format="json")
+    assert dry.status_code == 200
+    body = dry.json()
+    assert (body["today"], body["from"], body["to"], body["dry_run"]) == ("2026-06-15", "2026-06-15", "2026-08-01",
+                                                                        True)
+    assert [(e["date"], e["kind"], e["tenant"]) for e in body["events"]] == [
+        ("2026-07-01", "invoice", tenant.pk), ("2026-07-02", "payment", tenant.pk),
+        ("2026-08-01", "invoice", tenant.pk)]
+    assert Invoice.objects.count() == 0 and clock.today() == date(2026, 6, 15)
+    real = staff.post("/api/v1/support/clock/", {"to": "2026-08-01"}, format="json").json()
+    assert (real["today"], real["events"], real["dry_run"]) == ("2026-08-01", body["events"], False)
+    assert Invoice.objects.count() == 2

@@ -118,3 +118,33 @@ def lines_bill(*, tenant, billing_profile, card: PaymentMethod | None, effective
                               due_date=issue + timedelta(days=CARD_CHARGE_DAYS if card else INVOICE_NET_DAYS),
                               billing_profile=billing_profile, lines=lines, pay_by_card=False, actor=actor,
                               card=card, refund_card=refund_card)
+
+
+def credit_delivery(*, subscription, effective, credit: Decimal, total: Decimal) -> dict | None:
+    """How a plan change's credit reaches the payer, which depends on the old subscription's
+    payment method (the article's note): it is taken off the change's invoice (MOSA: dated the
+    change's day; MCA: the billing profile's invoice of the next 1st); what it leaves over goes back
+    to the card ``REFUND_DAYS`` after that invoice, or stays as account credit for the next invoice."""
+    from django.utils.translation import gettext as _
+
+    if credit >= 0:
+        return None
+    invoice_date = effective if subscription.billing_profile_id is None else add_months(effective.replace(day=1), 1)
+    card = subscription.payment_method if (subscription.payment == PaymentKind.CARD
+                                           and subscription.payment_method_id) else None
+    refund_date = invoice_date + timedelta(days=REFUND_DAYS) if card else None
+    text = _("The credit of USD %(credit)s is taken off the invoice of %(date)s.") % {
+        "credit": -credit, "date": invoice_date.isoformat()}
+    if card and total < 0:
+        text += " " + _("The USD %(amount)s it leaves over is refunded to the card ending %(last4)s on %(refund)s.") % {
+            "amount": -total, "last4": card.last4, "refund": refund_date.isoformat()}
+    elif card:
+        text += " " + _("Anything it leaves over would be refunded to the card ending %(last4)s, %(days)d days after "
+                        "the invoice.") % {"last4": card.last4, "days": REFUND_DAYS}
+    elif total < 0:
+        text += " " + _("The USD %(amount)s it leaves over stays as account credit and is taken off your next "
+                        "invoice.") % {"amount": -total}
+    else:
+        text += " " + _("Anything it leaves over stays as account credit for your next invoice.")
+    return {"kind": "card_refund" if card else "account_credit", "invoice_date": invoice_date,
+            "refund_date": refund_date, "text": text}

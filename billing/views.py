@@ -1,4 +1,4 @@
-"""Billing pages: the admin center's home (a summary of the subscriptions), Your products,
+"""Billing pages: Your products, Bills & payments,
 an invoice with Pay now, removing an add-on, and the guide to changing plans manually."""
 
 from django.contrib import messages
@@ -16,21 +16,6 @@ from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
 from portal.roles import BILLING_WRITERS
-from portal.selectors import incidents_open, roles_for_user
-
-
-@tenant_page
-def home(request):
-    subscriptions = list(subscription_list(tenant=request.tenant))
-    return render(request, "portal/home.html", {
-        "active_count": sum(1 for s in subscriptions if s.status == "active"),
-        "license_total": sum(s.licenses for s in subscriptions if s.status == "active"),
-        "assigned_total": sum(s.assigned_licenses for s in subscriptions if s.status == "active"),
-        "open_incidents": incidents_open(tenant=request.tenant).count(),
-        "roles": roles_for_user(user=request.user, tenant=request.tenant),
-        "today": clock.today(),
-        "section": "home",
-    })
 
 
 @tenant_page

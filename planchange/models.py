@@ -170,6 +170,14 @@ class Quote(models.Model):
     def __str__(self):
         return f"quote {self.pk} total {self.total}"
 
+    @property
+    def credit_delivery(self) -> dict | None:
+        """How the credit reaches the payer, and when (``billing.invoicing.credit_delivery``)."""
+        from billing.invoicing import credit_delivery
+
+        return credit_delivery(subscription=self.subscription, effective=self.effective_date, credit=self.credit,
+                               total=self.total)
+
 
 class IdempotencyRecord(models.Model):
     """The first answer to a request made with an Idempotency-Key, kept 24 hours."""

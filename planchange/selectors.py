@@ -33,3 +33,50 @@ def plan_change_get(*, tenant: Tenant, change_id) -> PlanChange:
                                                   "invoice").prefetch_related("steps").get(tenant=tenant, pk=change_id))
     except (PlanChange.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def scheduled_change_warnings(change: PlanChange) -> list[dict]:
+    """What a change waiting for its date would meet if nothing is fixed first."""
+    return change_warnings(subscription=change.subscription, on=change.scheduled_for, exclude_change_id=change.pk)
+
+
+def change_warnings(*, subscription: Subscription, on, exclude_change_id=None) -> list[dict]:
+    """What a change on ``on`` would meet if nothing is fixed first: the blockers it meets today (its
+    own scheduled state aside), and invoices still unpaid that fall past due before its date (the
+    article's unpaid-balance rule then stops it). Each with the article's fix."""
+    from django.db.models import F
+    from django.utils.translation import gettext as _
+
+    from billing.models import Invoice, PaymentKind
+    from planchange.blockers import Action, Blocker, Code
+
+    sub = subscription
+    warnings = [b for b in eligibility_check(subscription=sub, exclude_change_id=exclude_change_id).blockers]
+    if on and sub.payment == PaymentKind.INVOICE and not any(b.code == Code.UNPAID_BALANCE for b in warnings):
+        due = (Invoice.objects.filter(tenant=sub.tenant, payment_method__isnull=True, total__gt=F("paid"),
+                                      due_date__lt=on).order_by("due_date", "pk").first())
+        if due is not None:
+            from django.urls import reverse
+
+            warnings.append(Blocker(Code.UNPAID_BALANCE, _(
+                "Invoice %(number)s (USD %(balance)s) is due %(due)s, before the change's date %(date)s: unpaid by "
+                "then, it stops the change.") % {"number": due.number, "balance": due.balance,
+                                                 "due": due.due_date.isoformat(), "date": on.isoformat()},
+                Action(_("Pay now"), reverse("billing:invoice", args=[due.pk]))))
+    return [w.as_dict() for w in warnings]
+
+
+def changes_failed_recently(*, tenant: Tenant, subscription: Subscription | None = None, days: int = 30):
+    """The tenant's changes that failed on a date in the last ``days`` days (simulation time): a
+    scheduled change on its date, another on the day it was requested. Newest first."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    from portal import clock
+
+    since = clock.today() - timedelta(days=days)
+    failed = (PlanChange.objects.filter(tenant=tenant, status=PlanChange.Status.FAILED)
+              .filter(Q(scheduled_for__gte=since) | Q(scheduled_for__isnull=True, requested_at__date__gte=since))
+              .select_related("subscription__product", "target_product").order_by("-requested_at", "-pk"))
+    return failed.filter(subscription=subscription) if subscription is not None else failed

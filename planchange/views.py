@@ -9,28 +9,58 @@ from django.views.decorators.http import require_POST
 
 from billing.models import BillingFrequency, Term
 from billing.periods import renewal_date
-from billing.selectors import payment_method_list
+from billing.selectors import payment_method_list, subscription_get, subscription_list
 from planchange.blockers import TEXTS
 from planchange.inputs import Blocked
-from planchange.selectors import completed_change_creating, eligibility_for, live_change_for, plan_change_get
+from planchange.selectors import (
+    change_warnings,
+    changes_failed_recently,
+    completed_change_creating,
+    eligibility_for,
+    live_change_for,
+    plan_change_get,
+    scheduled_change_warnings,
+)
 from planchange.services import (
     checkout_place_order,
     plan_change_cancel,
     plan_change_preview,
     plan_change_request,
+    subscription_update,
 )
+from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
 from portal.inputs import LICENSES_MAX, whole_number
 from portal.roles import BILLING_WRITERS, may
+from portal.selectors import incidents_open
+
+
+def _failure_reasons(change, eligibility) -> list[dict]:
+    """Why a change failed, in the article's words, with the fix where it still applies."""
+    now = {b.code: b for b in eligibility.blockers}
+    reasons = []
+    for code in change.blockers or []:
+        title = str(TEXTS[code][0]) if code in TEXTS else code
+        still = now.get(code)
+        reasons.append({"code": code, "title": title, "resolution": str(TEXTS[code][1]) if code in TEXTS else "",
+                        "action": still.action if still else None, "fixed": still is None})
+    if not reasons:
+        reasons.append({"code": change.error_code, "title": change.error_detail, "resolution": "", "action": None,
+                        "fixed": False})
+    return reasons
 
 
 def _subscription_context(eligibility) -> dict:
     """What the subscription details page shows (also behind the Change plan pane)."""
     sub = eligibility.subscription
     live = live_change_for(subscription=sub)
+    failed = None if live else changes_failed_recently(tenant=sub.tenant, subscription=sub).first()
     return {
         "live_change": live,
+        "warnings": scheduled_change_warnings(live) if live and live.status == "scheduled" else [],
+        "failed_change": failed,
+        "failure_reasons": _failure_reasons(failed, eligibility) if failed else [],
         # The page already shows this subscription's own change; don't list it as a blocker too.
         "why_blockers": [b for b in eligibility.blockers if not (live and b.code == "change_in_progress")],
         "created_by": completed_change_creating(subscription=sub),
@@ -150,6 +180,8 @@ def change_option(request, subscription_id):
         "frequencies": BillingFrequency.choices,
         "pane_renewal": renewal_date(start=sub.start_date, term=sub.term, today=eligibility.today),
     }
+    if choice["schedule"] == "renewal" and quote is not None:
+        pane["warnings"] = change_warnings(subscription=sub, on=quote.effective_date)
     if request.GET.get("fragment") == "quote":
         return render(request, "planchange/_pane_quote.html", pane)
     return render(request, "planchange/change_option.html", {**_subscription_context(eligibility), **pane})
@@ -218,3 +250,42 @@ def cancel_change(request, subscription_id, change_id):
     else:
         messages.success(request, _("The scheduled change was cancelled."))
     return redirect("planchange:subscription", subscription_id=subscription_id)
+
+
+@require_POST
+@tenant_page
+@writes(BILLING_WRITERS)
+def recurring_billing(request, subscription_id):
+    """Turn recurring billing on or off; on, for an Expired or Disabled subscription, reactivates it."""
+    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
+    choice = request.POST.get("enabled")
+    if choice not in ("on", "off"):
+        messages.error(request, _("Choose whether recurring billing is on or off."))
+        return redirect("planchange:subscription", subscription_id=subscription_id)
+    enabled = choice == "on"
+    try:
+        sub = subscription_update(tenant=request.tenant, subscription_id=subscription_id,
+                                  actor=request.user.get_username(), recurring_billing=enabled)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Recurring billing is on.") if sub.recurring_billing
+                         else _("Recurring billing is off: the subscription expires at the end of its term."))
+    return redirect("planchange:subscription", subscription_id=subscription_id)
+
+
+@tenant_page
+def home(request):
+    """Home: the tenant at a glance, and the plan changes that need the admin (failed recently)."""
+    subscriptions = list(subscription_list(tenant=request.tenant))
+    failed = list(changes_failed_recently(tenant=request.tenant)[:5])
+    return render(request, "portal/home.html", {
+        "active_count": sum(1 for s in subscriptions if s.status == "active"),
+        "license_total": sum(s.licenses for s in subscriptions if s.status == "active"),
+        "assigned_total": sum(s.assigned_licenses for s in subscriptions if s.status == "active"),
+        "open_incidents": incidents_open(tenant=request.tenant).count(),
+        "failed_changes": [{"change": c, "reasons": [str(TEXTS[code][0]) for code in c.blockers if code in TEXTS]
+                            or [c.error_detail]} for c in failed],
+        "today": clock.today(),
+        "section": "home",
+    })

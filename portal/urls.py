@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from billing.views import home
+from planchange.views import home
 from portal import views
 from portal.forms import AdminLoginForm, LoginForm
 

@@ -535,8 +535,12 @@ def forms(w) -> dict:
             "path": {"subscription_id": mca.pk}, "path_status": {"subscription_id": 404},
             "base": {"target_sku": "SPB", "licenses": "15", "schedule": "renewal", "term": "P1Y",
                      "billing_frequency": "annual", "quote_id": ""}},
+        ("planchange:recurring-billing", "POST"): {
+            "as": "admin", "url": "/billing/products/{subscription_id}/recurring-billing/", "status": 302,
+            "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {"enabled": "on"}},
         ("support:clock", "POST"): {
-            "as": "staff", "url": "/support/clock/", "status": 302, "base": {"how": "days", "value": "1"}},
+            "as": "staff", "url": "/support/clock/", "status": 302, "base": {"how": "days", "value": "1",
+                                                                              "action": "move"}},
         ("support:console", "GET"): {
             "as": "staff", "url": "/support/", "status": 200, "base": {"status": "queued", "page": "1"}},
         ("users:manage-licenses", "POST"): {
@@ -553,7 +557,7 @@ def forms(w) -> dict:
 
 FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-pay POST", "billing:addon-remove POST",
              "planchange:cancel-change POST", "planchange:checkout POST", "planchange:change-option POST",
-             "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET"]
+             "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET"]
 # A form carries text only: a list is the field given twice.
 FORM_HOSTILE = [*TEXT_HOSTILE, "list"]
 
@@ -581,7 +585,8 @@ FORM_FIELDS = {
                                       "billing_frequency"},
     ("planchange:change-option", "POST"): {"target_sku", "licenses", "schedule", "term", "billing_frequency",
                                            "quote_id"},
-    ("support:clock", "POST"): {"how", "value"},
+    ("planchange:recurring-billing", "POST"): {"enabled"},
+    ("support:clock", "POST"): {"how", "value", "action"},
     ("support:console", "GET"): {"status", "page"},
     ("users:manage-licenses", "POST"): {"action", "users", "subscription", "to_subscription", "next"},
     ("users:active", "GET"): {"q", "subscription"},

@@ -91,6 +91,17 @@ class QuoteSerializer(serializers.Serializer):
     charge = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)
     lines = serializers.SerializerMethodField()
+    credit_delivery = serializers.SerializerMethodField(
+        help_text="how the credit reaches the payer: card_refund (the card, with the refund's date) or "
+                  "account_credit (taken off the next invoice); null without a credit")
+
+    def get_credit_delivery(self, quote) -> dict | None:
+        delivery = quote.credit_delivery
+        if delivery is None:
+            return None
+        return {"kind": delivery["kind"], "invoice_date": delivery["invoice_date"].isoformat(),
+                "refund_date": delivery["refund_date"].isoformat() if delivery["refund_date"] else None,
+                "text": delivery["text"]}
 
     def get_lines(self, quote) -> list[dict]:
         return [{k: line[k] for k in ("description", "amount", "start", "end")} for line in quote.lines]

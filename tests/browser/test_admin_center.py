@@ -117,32 +117,52 @@ def test_mca_path_scheduled_at_renewal_then_the_clock_advanced(new_context, shot
     shots(page, "change-plan-pane")
     pane.get_by_role("button", name="Change plan").click()
     expect(page.get_by_test_id("plan-change")).to_contain_text("Scheduled for the renewal on 2026-10-01")
-    shots(page, "scheduled")
-    # Pay the open invoice so the change is still allowed when it runs.
-    page.goto("/billing/bills/")
-    shots(page, "bills-and-payments")
-    page.get_by_role("button", name="Pay now FAB-2026-06").click()
-    expect(page.get_by_test_id("balance-FAB-2026-06")).to_have_text("USD 0.00")
+    # Warned in advance: the open invoice falls due before the renewal, and unpaid it would stop the change.
+    warnings = page.get_by_test_id("scheduled-change-warnings")
+    expect(warnings).to_contain_text("If nothing changes, this change will fail on 2026-10-01.")
+    expect(warnings).to_contain_text("Invoice FAB-2026-06 (USD 277.20) is due 2026-07-01")
+    shots(page, "scheduled-with-warning")
+    warnings.get_by_role("link", name="Pay now").click()
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.get_by_test_id("balance")).to_have_text("USD 0.00")
+    page.goto("/billing/products/")
+    page.get_by_role("link", name="Microsoft 365 Business Premium").click()
+    expect(page.get_by_test_id("plan-change")).to_contain_text("Scheduled for the renewal on 2026-10-01")
+    expect(page.get_by_test_id("scheduled-change-warnings")).to_have_count(0)
+
+    def move_clock(to: str, *, expect_in_preview: str):
+        support.get_by_label("Move the clock").select_option("to")
+        support.get_by_label("Days or date").fill(to)
+        support.get_by_role("button", name="Preview the move").click()
+        preview = support.get_by_test_id("clock-preview")
+        expect(preview).to_contain_text(expect_in_preview)
+        shots(support, f"preview-to-{to}")
+        preview.get_by_role("button", name=f"Move the clock to {to}").click()
+        expect(support.get_by_test_id("sim-date")).to_have_text(to)
+        expect(support.get_by_test_id("clock-moved")).to_contain_text(expect_in_preview)
 
     with celery_worker(tmp_path / "worker.log", PLANCHANGE_STEP_DELAY="0.2"):
         support = new_context("en-US")
         login(support, "support@portal.local", "Support-demo-2026")
-        support.get_by_label("Move the clock").select_option("to")
-        support.get_by_label("Days or date").fill("2026-09-30")
-        support.get_by_role("button", name="Move the clock").click()
-        expect(support.get_by_test_id("sim-date")).to_have_text("2026-09-30")
-        # The months on the way were invoiced on the billing profile's monthly invoices: the admin pays
-        # them, or the change would fail at renewal with unpaid_balance.
+        # Support sees what the move will do before it happens: the months on the way are billed on the
+        # billing profile's monthly invoices, and July's falls past due on 2026-09-01.
+        move_clock("2026-09-30", expect_in_preview="USD 277.20 unpaid past its due date 2026-08-31")
+        assert PlanChange.objects.get(tenant__domain="fabrikam.com").status == "scheduled"
+        # The admin sees the new invoices, and the warning that the change would fail.
+        page.reload()
+        expect(page.get_by_test_id("scheduled-change-warnings")).to_contain_text("Your invoice has an unpaid balance.")
+        shots(page, "warned-before-renewal")
         page.goto("/billing/bills/")
+        for number in ("BP", "FAB-2026-06"):
+            expect(page.get_by_role("link", name=re.compile(number)).first).to_be_visible()
+        expect(page.locator("text=Past due")).to_have_count(1)
+        shots(page, "new-invoices")
         pay = page.get_by_role("button", name=re.compile("^(Pay now|Settle balance)"))
         while pay.count():
             pay.first.click()
             page.wait_for_load_state()
         shots(page, "paid-before-renewal")
-        support.get_by_label("Move the clock").select_option("to")
-        support.get_by_label("Days or date").fill("2026-10-01")
-        support.get_by_role("button", name="Move the clock").click()
-        expect(support.get_by_test_id("sim-date")).to_have_text("2026-10-01")
+        move_clock("2026-10-01", expect_in_preview="The change scheduled for renewal completed")
         shots(support, "support-console")
         # The clock's day loop ran the change on its renewal day.
         change = PlanChange.objects.get(tenant__domain="fabrikam.com")

@@ -9,6 +9,7 @@ import pytest
 from billing.models import PaymentMethod
 from planchange import workflow
 from planchange.models import PlanChange
+from portal import clock
 from tests.factories import (
     BillingProfileFactory,
     LicenseFactory,
@@ -144,12 +145,23 @@ def test_support_console_moves_the_clock_and_starts_due_changes(client, mca):
     client.force_login(LoginFactory(is_staff=True))
     page = page_text(client.get("/support/"))
     assert "Simulation date: 2026-06-15" in page and "Microsoft 365 Business Standard → Microsoft 365 Business Premium" in page
-    bad = client.post("/support/clock/", {"how": "to", "value": "2026-01-01"}, follow=True)
+    bad = client.post("/support/clock/", {"how": "to", "value": "2026-01-01", "action": "preview"}, follow=True)
     assert "The clock only moves forward; today is 2026-06-15." in page_text(bad)
-    bad = client.post("/support/clock/", {"how": "days", "value": "-2"}, follow=True)
+    bad = client.post("/support/clock/", {"how": "days", "value": "-2", "action": "preview"}, follow=True)
     assert "Enter a whole number of days from 1 to 3660." in page_text(bad)
-    done = client.post("/support/clock/", {"how": "to", "value": "2026-10-01"}, follow=True)
-    assert "The simulation date is now 2026-10-01. Things that happened on the way: " in page_text(done)
+    preview = client.post("/support/clock/", {"how": "to", "value": "2026-10-01", "action": "preview"})
+    shown = page_text(preview)
+    # Three monthly invoices on the way; the first falls past due on 09-01, so the change would fail at
+    # renewal and the subscription renew as it is.
+    assert "Moving from 2026-06-15 to 2026-10-01 will do these 7 things, in this order:" in shown
+    assert f"2026-09-01 Past due {mca.tenant.domain} BP" in shown
+    assert (f"2026-10-01 Scheduled change {mca.tenant.domain} Microsoft 365 Business Standard → Microsoft 365 "
+            "Business Premium The change scheduled for renewal failed: Your invoice has an unpaid balance.") in shown
+    change.refresh_from_db()
+    assert (change.status, clock.today()) == ("scheduled", date(2026, 6, 15))  # a preview moves nothing
+    done = client.post("/support/clock/", {"how": "to", "value": "2026-10-01", "action": "move"}, follow=True)
+    assert "The simulation date is now 2026-10-01. Things that happened on the way: 7." in page_text(done)
+    assert "What happened from 2026-06-15 to 2026-10-01" in page_text(done)
     change.refresh_from_db()
     # Nobody paid the monthly invoices on the way (BP…-202608 fell past due on 2026-09-01), so the change
     # fails at renewal for that reason, and the subscription renews as it is.

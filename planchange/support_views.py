@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from planchange.models import PlanChange
@@ -17,11 +17,17 @@ from portal.errors import DomainError
 from portal.inputs import is_iso_date, whole_number
 
 KIND_LABELS = {
-    "provisioned": _lazy("Provisioned"), "credit_check": _lazy("Credit check"),
-    "plan_change": _lazy("Scheduled change"),
-    "renewal": _lazy("Renewal"), "invoice": _lazy("Invoice"), "payment": _lazy("Card payment"),
-    "refund": _lazy("Refund"), "expired": _lazy("Expired"), "disabled": _lazy("Disabled"), "deleted": _lazy("Deleted"),
-    "overdue": _lazy("Past due"),
+    "provisioned": gettext_lazy("Provisioned"),
+    "credit_check": gettext_lazy("Credit check"),
+    "plan_change": gettext_lazy("Scheduled change"),
+    "renewal": gettext_lazy("Renewal"),
+    "invoice": gettext_lazy("Invoice"),
+    "payment": gettext_lazy("Card payment"),
+    "refund": gettext_lazy("Refund"),
+    "expired": gettext_lazy("Expired"),
+    "disabled": gettext_lazy("Disabled"),
+    "deleted": gettext_lazy("Deleted"),
+    "overdue": gettext_lazy("Past due"),
 }
 SHOWN = 300  # events listed on the page; the count says how many there were
 

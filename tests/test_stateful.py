@@ -50,6 +50,7 @@ from planchange.sweep import sweep_run
 from planchange.timeline import clock_move
 from portal import clock
 from portal.errors import DomainError
+from portal.models import Event
 from tests.factories import (
     BillingProfileFactory,
     DirectoryUserFactory,
@@ -306,13 +307,29 @@ class PlanChangeMachine(RuleBasedStateMachine):
             assert sub.assigned_licenses <= sub.licenses, sub
 
     @invariant()
-    def no_license_on_a_subscription_that_is_not_active(self):
-        assert not LicenseAssignment.objects.exclude(subscription__status="active").exists()
+    def no_license_on_a_subscription_that_is_deleted_or_replaced(self):
+        # Expired and Disabled subscriptions keep their users' licenses until they are deleted.
+        assert not LicenseAssignment.objects.filter(subscription__status__in=("deleted", "cancelled")).exists()
+
+    @invariant()
+    def every_active_subscription_is_billed_through_the_last_day_applied(self):
+        applied = clock.applied_through()
+        if applied is not None:
+            behind = Subscription.objects.filter(status="active", held_by="", billed_until__lte=applied)
+            assert not behind.exists(), list(behind.values_list("pk", "billed_until"))
+        # A period is invoiced once, whatever the order of events.
+        keys = list(InvoiceLine.objects.filter(idempotency_key__contains="/period/")
+                    .values_list("idempotency_key", flat=True))
+        assert len(keys) == len(set(keys))
 
     @invariant()
     def nobody_loses_a_license_without_its_replacement(self):
         now = self._licensed_now()
-        assert self.licensed - self.unassigned <= now
+        # The lifecycle's last stage removes licenses on purpose, audited with the users.
+        deleted = {upn for data in Event.objects.filter(verb="licenses.removed").values_list("data", flat=True)
+                   for upn in data["users"]}
+        on_purpose = set(DirectoryUser.objects.filter(upn__in=deleted).values_list("pk", flat=True))
+        assert self.licensed - self.unassigned - on_purpose <= now
         self.licensed, self.unassigned = now, set()
 
     @invariant()

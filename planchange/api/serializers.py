@@ -70,12 +70,22 @@ class PlanChangeSerializer(serializers.ModelSerializer):
     invoice = serializers.IntegerField(source="invoice_id", allow_null=True)
     steps = StepSerializer(many=True)
     error = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField(
+        help_text="of a scheduled change: what it would meet on its date if nothing is fixed first (blockers "
+                  "with their fixes); empty otherwise")
 
     class Meta:
         model = PlanChange
         fields = ["id", "status", "subscription", "target_sku", "licenses", "term", "billing_frequency",
                   "schedule", "scheduled_for", "effective_date", "new_subscription", "steps", "credit", "invoice",
-                  "disabled_plans_before", "blockers", "error", "requested_at", "completed_at"]
+                  "disabled_plans_before", "blockers", "error", "warnings", "requested_at", "completed_at"]
+
+    def get_warnings(self, change) -> list[dict]:
+        if change.status != PlanChange.Status.SCHEDULED:
+            return []
+        from planchange.selectors import scheduled_change_warnings
+
+        return scheduled_change_warnings(change)
 
     def get_error(self, change) -> dict | None:
         if not change.error_code:

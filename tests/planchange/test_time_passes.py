@@ -333,3 +333,28 @@ def test_the_clock_api_dry_run_answers_the_events_and_moves_nothing(at_date):
     real = staff.post("/api/v1/support/clock/", {"to": "2026-08-01"}, format="json").json()
     assert (real["today"], real["events"], real["dry_run"]) == ("2026-08-01", body["events"], False)
     assert Invoice.objects.count() == 2
+
+
+def test_a_scheduled_change_warns_of_what_would_stop_it_and_its_failure_names_the_fix(at_date):
+    from tests.factories import LoginFactory  # noqa: F401
+    from tests.planchange.test_plan_change_api import client_for
+
+    at_date("2026-06-15")
+    tenant = TenantFactory(agreement="MCA", domain="warned.example")
+    profile = BillingProfileFactory(tenant=tenant, payment="invoice")
+    sub = SubscriptionFactory(tenant=tenant, licenses=12, billing_profile=profile, payment="invoice")
+    admin = admin_of(tenant)
+    api = client_for(admin)
+    change = api.post("/api/v1/plan-changes/", {"subscription": sub.pk, "target_sku": "SPB", "schedule": "renewal"},
+                      format="json", HTTP_IDEMPOTENCY_KEY="warned-1").json()
+    assert change["warnings"] == []  # nothing unpaid yet
+    move("2026-09-02")  # July's line (invoice of 08-01) fell past due on 09-01
+    warnings = api.get(f"/api/v1/plan-changes/{change['id']}/").json()["warnings"]
+    assert [(w["code"], w["action"]["label"]) for w in warnings] == [("unpaid_balance", "Pay now")]
+    assert change["scheduled_for"] == "2027-01-01"
+    moved = move("2027-01-01")
+    failed = api.get(f"/api/v1/plan-changes/{change['id']}/").json()
+    assert (failed["status"], failed["blockers"], failed["error"]["code"], failed["warnings"]) == (
+        "failed", ["unpaid_balance"], "blocked", [])
+    assert [e["detail"] for e in moved["events"] if e["kind"] == "plan_change"] == [
+        "The change scheduled for renewal failed: Your invoice has an unpaid balance."]

@@ -109,12 +109,20 @@ def _change_happening(change_id: int, day: date) -> Happening:
                      f"plan_change/{change.pk}")
 
 
+def _applied_by_another(day: date) -> bool:
+    """Inside a transaction: lock the clock's row (one applier at a time: the beat's sweep and a
+    support move may reach the same day) and answer whether the day is already applied."""
+    applied = clock.applied_lock()
+    return applied is not None and applied >= day
+
+
 def day_apply(day: date, *, since: date) -> list[Happening]:
     """Apply what falls due on ``day`` (the previous day applied was ``since``), in the day's order."""
     happened: list[Happening] = []
     until = clock.now() if day >= clock.today() else _end_of(day)
     with transaction.atomic():
-        clock.applied_lock()
+        if _applied_by_another(day):
+            return []
         happened += provisioning_finish_due(day=day, until=until)
         happened += credit_checks_complete_due(day=day)
         started = scheduled_changes_start_due(day=day, enqueue=False)
@@ -125,7 +133,8 @@ def day_apply(day: date, *, since: date) -> list[Happening]:
             log.warning("scheduled change %s hit a transient error; a worker will finish it", change_id)
         happened.append(_change_happening(change_id, day))
     with transaction.atomic():
-        clock.applied_lock()
+        if _applied_by_another(day):
+            return happened
         happened += billing_periods_run(day=day)
         happened += card_charges_run(day=day)
         happened += refunds_run(day=day)

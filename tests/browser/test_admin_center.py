@@ -216,3 +216,44 @@ def test_an_invalid_card_is_refused_beside_the_field(new_context, shots):
     assert 0 <= error_box["y"] - (field_box["y"] + field_box["height"]) < 40
     shots(page, "invalid-card")
     assert PlanChange.objects.count() == 0
+
+
+def test_the_lifecycle_in_swedish_expired_then_reactivated(new_context, shots):
+    """Contoso's admin turns recurring billing off; support previews and moves the clock past the
+    term's end; the subscription is Expired ("Har upphört") with the dates of its next stages, and
+    turning recurring billing back on reactivates it, its first month invoiced at once."""
+    scenario_load_file("scenarios/demo.json")
+    page = new_context("sv-SE")
+    login(page, "admin@contoso.com", "Contoso-demo-2026")
+    page.goto("/billing/products/")
+    page.get_by_role("link", name="Microsoft 365 Business Basic").click()
+    page.get_by_role("button", name="Stäng av återkommande fakturering").click()
+    stage = page.get_by_test_id("stage")
+    expect(stage).to_contain_text("Återkommande fakturering är av: den 2026-07-10 upphör prenumerationen.")
+    shots(page, "recurring-billing-off")
+
+    support = new_context("sv-SE")
+    login(support, "support@portal.local", "Support-demo-2026")
+    support.get_by_label("Flytta klockan").select_option("to")
+    support.get_by_label("Dagar eller datum").fill("2026-07-15")
+    support.get_by_role("button", name="Förhandsgranska flytten").click()
+    preview = support.get_by_test_id("clock-preview")
+    expired = preview.locator("tr[data-kind=expired]")
+    expect(expired).to_contain_text("2026-07-10")
+    expect(expired).to_contain_text("Perioden tog slut med återkommande fakturering avstängd: har upphört.")
+    shots(support, "preview")
+    preview.get_by_role("button", name="Flytta klockan till 2026-07-15").click()
+    expect(support.get_by_test_id("sim-date")).to_have_text("2026-07-15")
+
+    page.reload()
+    expect(page.get_by_test_id("status")).to_have_text("Har upphört")
+    expect(stage).to_contain_text("Har upphört: användarna behåller tjänsten till 2026-08-09")
+    expect(page.get_by_test_id("users-access")).to_have_text("Användarna har full åtkomst till tjänsterna.")
+    shots(page, "expired")
+    page.get_by_role("button", name="Återaktivera: slå på återkommande fakturering igen").click()
+    expect(page.get_by_test_id("status")).to_have_text("Aktiv")
+    expect(stage).to_contain_text("Förnyas den 2026-08-15 med samma erbjudande.")
+    shots(page, "reactivated")
+    sub = Subscription.objects.get(tenant__domain="contoso.com", product__sku="O365_BUSINESS_ESSENTIALS")
+    assert (sub.status, sub.start_date.isoformat(), sub.billed_until.isoformat()) == ("active", "2026-07-15",
+                                                                                      "2026-08-15")

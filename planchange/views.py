@@ -257,7 +257,7 @@ def cancel_change(request, subscription_id, change_id):
 @writes(BILLING_WRITERS)
 def recurring_billing(request, subscription_id):
     """Turn recurring billing on or off; on, for an Expired or Disabled subscription, reactivates it."""
-    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
+    before = subscription_get(tenant=request.tenant, subscription_id=subscription_id).status  # another's: 404
     choice = request.POST.get("enabled")
     if choice not in ("on", "off"):
         messages.error(request, _("Choose whether recurring billing is on or off."))
@@ -269,8 +269,12 @@ def recurring_billing(request, subscription_id):
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, _("Recurring billing is on.") if sub.recurring_billing
-                         else _("Recurring billing is off: the subscription expires at the end of its term."))
+        if before != sub.status:
+            messages.success(request, _("The subscription is active again: a new term starts today and its first "
+                                        "billing period is invoiced now."))
+        else:
+            messages.success(request, _("Recurring billing is on.") if sub.recurring_billing
+                             else _("Recurring billing is off: the subscription expires at the end of its term."))
     return redirect("planchange:subscription", subscription_id=subscription_id)
 
 

@@ -358,3 +358,15 @@ def test_a_scheduled_change_warns_of_what_would_stop_it_and_its_failure_names_th
         "failed", ["unpaid_balance"], "blocked", [])
     assert [e["detail"] for e in moved["events"] if e["kind"] == "plan_change"] == [
         "The change scheduled for renewal failed: Your invoice has an unpaid balance."]
+
+
+@pytest.mark.parametrize("tenants", [2, 20])
+def test_days_when_nothing_falls_due_cost_the_same_few_queries_whatever_the_number_of_tenants(
+        at_date, tenants, django_assert_max_num_queries):
+    at_date("2026-06-15")
+    for i in range(tenants):  # subscriptions that are over: nothing falls due for two years
+        SubscriptionFactory(tenant=TenantFactory(domain=f"quiet{i}.example"), status="deleted")
+    clock_move(actor="support", days=1)  # the first move starts the day loop's watermark
+    with django_assert_max_num_queries(40):
+        moved = clock_move(actor="support", days=730)
+    assert moved["events"] == []

@@ -367,6 +367,6 @@ def test_days_when_nothing_falls_due_cost_the_same_few_queries_whatever_the_numb
     for i in range(tenants):  # subscriptions that are over: nothing falls due for two years
         SubscriptionFactory(tenant=TenantFactory(domain=f"quiet{i}.example"), status="deleted")
     clock_move(actor="support", days=1)  # the first move starts the day loop's watermark
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(60):  # 51 with savepoints, for 2 tenants as for 20
         moved = clock_move(actor="support", days=730)
     assert moved["events"] == []

@@ -370,3 +370,18 @@ def test_days_when_nothing_falls_due_cost_the_same_few_queries_whatever_the_numb
     with django_assert_max_num_queries(60):  # 51 with savepoints, for 2 tenants as for 20
         moved = clock_move(actor="support", days=730)
     assert moved["events"] == []
+
+
+def test_a_day_reached_by_two_appliers_is_applied_once(at_date):
+    """The beat's sweep and a support move can reach the same day: the second finds it applied."""
+    from planchange.timeline import day_apply
+
+    at_date("2026-06-15")
+    tenant, card, sub, _ = mosa_standard()
+    clock_move(actor="support", days=1)
+    clock.set_date(date(2026, 7, 1))
+    first = day_apply(date(2026, 7, 1), since=date(2026, 6, 16))
+    again = day_apply(date(2026, 7, 1), since=date(2026, 6, 16))
+    assert ([h.kind for h in first], again) == (["invoice"], [])
+    assert Invoice.objects.filter(tenant=tenant).count() == 1
+    assert tenant.events.filter(verb="invoice.lines_added").count() == 1

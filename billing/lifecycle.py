@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.invoicing import lines_bill
 from billing.models import Invoice, Offer, PaymentKind, Subscription
@@ -42,12 +43,14 @@ DISABLED_DAYS = 90  # only admins reach the data
 
 def _happening(day: date, kind: str, obj, subject: str, detail: str) -> Happening:
     tenant = obj.tenant
-    ref = f"{'invoice' if isinstance(obj, Invoice) else 'subscription'}/{obj.pk}"
+    # An invoice by its number: a dry run's invoices never get the ids it would show.
+    ref = f"invoice/{obj.number}" if isinstance(obj, Invoice) else f"subscription/{obj.pk}"
     return Happening(day, kind, tenant.pk, tenant.domain, subject, detail, ref)
 
 
 def _subject(sub: Subscription) -> str:
-    return _("%(product)s (%(licenses)d licenses)") % {"product": sub.product.name, "licenses": sub.licenses}
+    return ngettext("%(product)s (%(licenses)d license)", "%(product)s (%(licenses)d licenses)", sub.licenses) % {
+        "product": sub.product.name, "licenses": sub.licenses}
 
 
 # --- When is something next due ---------------------------------------------------------
@@ -162,6 +165,7 @@ def _bill_period(sub: Subscription, *, begin: date, offers: dict, actor: str) ->
                 "line": line["description"], "amount": line["amount"], "number": invoice.number,
                 "date": invoice.date.isoformat(), "due": invoice.due_date.isoformat()}))
     sub.billed_until = end
+    sub.billed_amount = line["amount"] if line is not None else None
     return happened
 
 
@@ -185,7 +189,7 @@ def billing_periods_run(*, day: date, actor: str = "system") -> list[Happening]:
                 happened.append(_happening(begin, "renewal", sub, _subject(sub), _(
                     "Recurring billing is on: a new term starts %(date)s.") % {"date": begin.isoformat()}))
             happened += _bill_period(sub, begin=begin, offers=offers, actor=actor)
-        sub.save(update_fields=["status", "status_until", "billed_until"])
+        sub.save(update_fields=["status", "status_until", "billed_until", "billed_amount"])
     return happened
 
 
@@ -193,6 +197,7 @@ def _expire(sub: Subscription, *, on: date, actor: str) -> Happening:
     sub.status = Status.EXPIRED
     sub.status_until = on + timedelta(days=EXPIRED_DAYS)
     sub.billed_until = None
+    sub.billed_amount = None
     event_record(tenant=sub.tenant, actor=actor, verb="subscription.expired", obj=sub,
                  data={"on": on.isoformat(), "disabled_on": sub.status_until.isoformat()})
     return _happening(on, "expired", sub, _subject(sub), _(
@@ -232,8 +237,9 @@ def subscription_delete(sub: Subscription, *, removed: int, actor: str = "system
     sub.save(update_fields=["status", "status_until"])
     event_record(tenant=sub.tenant, actor=actor, verb="subscription.deleted", obj=sub,
                  data={"on": on.isoformat(), "licenses_removed": removed})
-    return _happening(on, "deleted", sub, _subject(sub), _(
-        "Deleted: %(count)d licenses removed from users; the data is gone.") % {"count": removed})
+    return _happening(on, "deleted", sub, _subject(sub), ngettext(
+        "Deleted: %(count)d license removed from users; the data is gone.",
+        "Deleted: %(count)d licenses removed from users; the data is gone.", removed) % {"count": removed})
 
 
 # --- Payments ------------------------------------------------------------------------------------

@@ -222,6 +222,10 @@ class Subscription(models.Model):
         help_text="end (exclusive) of the last billing period charged: the next period starts here; "
                   "empty for a subscription that is no longer billed",
     )
+    billed_amount = models.DecimalField(
+        **MONEY, null=True, blank=True,
+        help_text="what the last period charged (billed_until's period) cost: a credit never exceeds it",
+    )
     provisioning_until = models.DateTimeField(
         null=True, blank=True, help_text="simulation time when a subscription being set up is provisioned",
     )

@@ -51,6 +51,7 @@ class Side:
     start: date | None = None
     source: str = "direct"
     billed_until: date | None = None  # the end of the last period charged (None: not tracked)
+    billed_amount: Decimal | None = None  # what that period was charged (None: not tracked)
 
     @property
     def months_per_period(self) -> int:
@@ -81,7 +82,10 @@ def credit_line(old: Side, *, effective: date, at_renewal: bool) -> Line | None:
     unused = min((end - effective).days, days)
     if unused <= 0:
         return None
-    amount = money(old.period_charge * unused / days)
+    # What the period was charged, not what the subscription would cost today: licenses added since
+    # weren't billed, so they are not credited either.
+    charged = old.period_charge if old.billed_amount is None else min(old.period_charge, old.billed_amount)
+    amount = money(charged * unused / days)
     if amount == 0:
         return None
     return Line("credit", f"Credit for {unused} unused days of {old.product_name} ({old.licenses} licenses)",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from billing.lifecycle import DISABLED_DAYS, EXPIRED_DAYS, provisioning_time
+from billing.lifecycle import DISABLED_DAYS, EXPIRED_DAYS, period_charge, provisioning_time
 from billing.models import (
     AddOnProduct,
     BillingProfile,
@@ -18,7 +18,7 @@ from billing.models import (
     Subscription,
     SubscriptionAddOn,
 )
-from billing.periods import period_end
+from billing.periods import billing_period, period_end
 from billing.services import CREDIT_CHECK_BUSINESS_DAYS
 from portal import clock
 from portal.models import Tenant
@@ -71,6 +71,13 @@ def billing_load(tenant: Tenant, t: dict, *, today: date) -> LoadedBilling:
             billing_profile=profile, recurring_billing=s.get("recurring_billing", True),
             cancelled_on=today if status == "cancelled" else None,
         )
+        if sub.billed_until is not None:  # what the file's current period was charged, for credits
+            begin = billing_period(start=start, billing_frequency=frequency, term=term,
+                                   day=sub.billed_until - timedelta(days=1))[0]
+            line, _end = period_charge(sub, begin=begin)
+            if line is not None:
+                sub.billed_amount = line["amount"]
+                sub.save(update_fields=["billed_amount"])
         SubscriptionAddOn.objects.bulk_create(
             SubscriptionAddOn(subscription=sub, addon=addons[code], added_on=sub.start_date)
             for code in s.get("addons", []))

@@ -115,6 +115,13 @@ def subscriptions_release(*, holder: str) -> int:
     return Subscription.objects.filter(held_by=holder).update(held_by="")
 
 
+def subscription_period_charged(*, subscription: Subscription, amount) -> None:
+    """Record what the subscription's current period was charged (a plan change's bill step, for
+    the subscription it made): a later credit never exceeds it. Call with the row locked."""
+    Subscription.objects.filter(pk=subscription.pk).update(billed_amount=amount)
+    subscription.billed_amount = amount
+
+
 def subscription_usage_add(*, subscription: Subscription, delta: int) -> None:
     """Count licenses assigned (``delta`` > 0) or removed (< 0). Licensing calls this in the
     transaction that assigns or removes them, with the subscription locked."""
@@ -191,9 +198,8 @@ def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
     sub.status = Subscription.Status.DISABLED
     sub.cancelled_on = today
     sub.status_until = today + timedelta(days=DISABLED_DAYS)
-    sub.recurring_billing = False
-    sub.billed_until = None
-    sub.save(update_fields=["status", "cancelled_on", "status_until", "recurring_billing", "billed_until"])
+    sub.recurring_billing = False  # billed_until stays: what was paid runs until then, if reactivated
+    sub.save(update_fields=["status", "cancelled_on", "status_until", "recurring_billing"])
     event_record(tenant=tenant, actor=actor, verb="subscription.cancelled", obj=sub,
                  data={"disabled_until": sub.status_until.isoformat()})
     return sub
@@ -250,8 +256,9 @@ def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     subscription_require_free(sub)
     if sub.status in (Subscription.Status.DELETED, Subscription.Status.CANCELLED):
-        raise Conflict(_("A %(status)s subscription can't be turned back on; buy a new one.")
-                       % {"status": sub.get_status_display().lower()}, code="subscription_not_active")
+        message = (_("A %(status)s subscription can't be turned back on; buy a new one.") if enabled
+                   else _("A %(status)s subscription has no recurring billing to turn off."))
+        raise Conflict(message % {"status": sub.get_status_display().lower()}, code="subscription_not_active")
     if enabled and sub.status in (Subscription.Status.EXPIRED, Subscription.Status.DISABLED):
         return subscription_reactivate(sub, actor=actor)
     if sub.recurring_billing != enabled:
@@ -273,13 +280,17 @@ def subscription_reactivate(sub: Subscription, *, actor: str) -> Subscription:
     sub.status_until = None
     sub.cancelled_on = None
     sub.recurring_billing = True
-    sub.start_date = today
-    sub.billed_until = today
-    _bill_period(sub, begin=today, offers={}, actor=actor)
+    if sub.billed_until is not None and sub.billed_until > today:
+        # Cancelled mid-term and back within the period already paid: it resumes, nothing is charged twice.
+        data = {"from": before, "resumed": True, "billed_until": sub.billed_until.isoformat()}
+    else:
+        sub.start_date = today
+        sub.billed_until = today
+        _bill_period(sub, begin=today, offers={}, actor=actor)
+        data = {"from": before, "term_start": today.isoformat()}
     sub.save(update_fields=["status", "status_until", "cancelled_on", "recurring_billing", "start_date",
-                            "billed_until"])
-    event_record(tenant=sub.tenant, actor=actor, verb="subscription.reactivated", obj=sub,
-                 data={"from": before, "term_start": today.isoformat()})
+                            "billed_until", "billed_amount"])
+    event_record(tenant=sub.tenant, actor=actor, verb="subscription.reactivated", obj=sub, data=data)
     return sub
 
 
@@ -386,7 +397,8 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
     lines_bill(tenant=tenant, billing_profile=profile, card=method, effective=today, key=f"subscription/{sub.pk}",
                number=f"INV-{today:%Y%m%d}-S{sub.pk:05d}", lines=keyed, actor=actor)
     sub.billed_until = period_end(start=today, billing_frequency=billing_frequency, term=term, begin=today)
-    sub.save(update_fields=["billed_until"])
+    sub.billed_amount = line.amount
+    sub.save(update_fields=["billed_until", "billed_amount"])
     event_record(tenant=tenant, actor=actor, verb="subscription.bought", obj=sub,
                  data={"sku": sku, "licenses": licenses, "term": term, "billing_frequency": billing_frequency})
     return sub

@@ -52,7 +52,7 @@ class ChangeInputs:
     def lines(self) -> list[Line]:
         sub = self.subscription
         old = Side(sub.product.name, self.old_offer.price if self.old_offer else 0, sub.licenses, sub.term,
-                   sub.billing_frequency, sub.start_date, sub.source, sub.billed_until)
+                   sub.billing_frequency, sub.start_date, sub.source, sub.billed_until, sub.billed_amount)
         new = Side(self.target.name, self.offer.price, self.licenses, self.term, self.billing_frequency)
         return change_lines(old, new, effective=self.effective_date, at_renewal=self.at_renewal)
 
@@ -64,6 +64,7 @@ class ChangeInputs:
             "billing_frequency": sub.billing_frequency, "start_date": sub.start_date.isoformat(),
             "status": sub.status, "source": sub.source, "payment": sub.payment,
             "billed_until": sub.billed_until.isoformat() if sub.billed_until else None,
+            "billed_amount": str(sub.billed_amount) if sub.billed_amount is not None else None,
             "old_price": str(self.old_offer.price) if self.old_offer else None,
             "target": self.target.sku, "new_price": str(self.offer.price), "new_licenses": self.licenses,
             "new_term": self.term, "new_billing_frequency": self.billing_frequency, "schedule": self.schedule,
@@ -129,6 +130,10 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
                                   field="payment_method")
     effective = (renewal_date(start=subscription.start_date, term=subscription.term, today=clock.today())
                  if schedule == PlanChange.Schedule.RENEWAL else clock.today())
+    if effective > clock.LAST_DAY:
+        raise DomainError(_("The renewal on %(date)s is after %(last)s, the end of the simulation's time; change "
+                            "now instead.") % {"date": effective.isoformat(), "last": clock.LAST_DAY.isoformat()},
+                          code="schedule_not_available", field="schedule")
     return ChangeInputs(
         subscription=subscription, target=target, offer=offer,
         old_offer=_offer(subscription.product, subscription.term, subscription.billing_frequency),

@@ -39,6 +39,7 @@ from planchange.blockers import TEXTS
 from planchange.dispatch import change_enqueue
 from planchange.models import PlanChange
 from portal import clock
+from portal.errors import Conflict
 from portal.happenings import KINDS, Happening
 from portal.services import clock_advance, clock_target, event_record
 
@@ -109,11 +110,12 @@ def _change_happening(change_id: int, day: date) -> Happening:
                      f"plan_change/{change.pk}")
 
 
-def _applied_by_another(day: date) -> bool:
+def _applied_by_another(day: date) -> date | None:
     """Inside a transaction: lock the clock's row (one applier at a time: the beat's sweep and a
-    support move may reach the same day) and answer whether the day is already applied."""
+    support move may reach the same day) and answer the last day applied if it is ``day`` or
+    later, else None."""
     applied = clock.applied_lock()
-    return applied is not None and applied >= day
+    return applied if applied is not None and applied >= day else None
 
 
 def day_apply(day: date, *, since: date) -> list[Happening]:
@@ -135,6 +137,7 @@ def day_apply(day: date, *, since: date) -> list[Happening]:
     with transaction.atomic():
         if _applied_by_another(day):
             return happened
+        since = max(since, clock.applied_lock() or since)  # another applier may have gone part of the way
         happened += billing_periods_run(day=day)
         happened += card_charges_run(day=day)
         happened += refunds_run(day=day)
@@ -178,6 +181,16 @@ def clock_move(*, actor: str, days: int = 0, business_days: int = 0, to=None, dr
     """Support staff move the simulation clock forward: every day on the way is applied in order,
     the clock ends on the target, and the answer lists what happened. ``dry_run`` answers the same
     list and keeps nothing."""
+    if not clock.move_begin():
+        raise Conflict(_("Another move of the clock is under way; try again when it has finished."),
+                       code="clock_moving")
+    try:
+        return _clock_move(actor=actor, days=days, business_days=business_days, to=to, dry_run=dry_run)
+    finally:
+        clock.move_end()
+
+
+def _clock_move(*, actor: str, days: int, business_days: int, to, dry_run: bool) -> dict:
     before = clock.today()
     target = clock_target(days=days, business_days=business_days, to=to)
     result: dict = {}

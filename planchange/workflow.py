@@ -31,6 +31,7 @@ from billing.proration import Line
 from billing.services import (
     lines_bill,
     subscription_end_replaced,
+    subscription_period_charged,
     subscription_provision,
     subscriptions_lock,
     subscriptions_release,
@@ -255,6 +256,8 @@ def step_bill(change_id: int) -> None:
                 refund_card=old.payment_method if old.payment == PaymentKind.CARD else None,
                 effective=change.effective_date, key=f"plan_change/{change.pk}",
                 number=f"INV-{change.effective_date:%Y%m%d}-{change.pk:06d}", lines=keyed, actor="system")
+            subscription_period_charged(subscription=new, amount=sum(
+                (line.amount for line in lines if line.kind == "charge"), 0))
             change.invoice = invoice
             change.credit = sum((line.amount for line in lines if line.kind == "credit"), 0)
             change.save(update_fields=["invoice", "credit"])

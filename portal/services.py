@@ -1,5 +1,7 @@
 """Writes of the shell: the audit trail, admins and API tokens."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -53,6 +55,10 @@ def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
     return incident
 
 
+# One move applies every day on the way in one request: ten years at most.
+MOVE_MAX_DAYS = 3660
+
+
 def clock_target(*, days: int = 0, business_days: int = 0, to=None):
     """Where a move of the simulation clock would take it: never backwards, never past
     ``clock.LAST_DAY``; a refused move changes nothing."""
@@ -61,9 +67,14 @@ def clock_target(*, days: int = 0, business_days: int = 0, to=None):
         raise DomainError(_("The clock only moves forward; today is %(today)s.") % {"today": before},
                           code="clock_backwards", field="to")
     after = to if to is not None else clock.advanced(before, days=days, business_days=business_days)
+    field = "to" if to is not None else ("business_days" if business_days else "days")
     if after > clock.LAST_DAY:
         raise DomainError(_("The simulation clock goes up to %(last)s.") % {"last": clock.LAST_DAY.isoformat()},
-                          code="clock_out_of_range", field="to" if to is not None else "days")
+                          code="clock_out_of_range", field=field)
+    if (after - before).days > MOVE_MAX_DAYS:
+        raise DomainError(_("One move goes at most %(days)d days ahead (to %(last)s); move in steps.")
+                          % {"days": MOVE_MAX_DAYS, "last": (before + timedelta(days=MOVE_MAX_DAYS)).isoformat()},
+                          code="clock_move_too_far", field=field)
     return after
 
 

@@ -1,8 +1,9 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from billing.models import MONEY, BillingFrequency, Term
 from planchange.models import PlanChange, PlanChangeStep
-from portal.api.fields import IdField, LicensesField, StrictDateField, StrictIntegerField
+from portal.api.fields import IdField, LicensesField, StrictBooleanField, StrictDateField, StrictIntegerField
 from portal.happenings import KINDS
 
 
@@ -131,12 +132,12 @@ class ClockSerializer(serializers.Serializer):
     days = StrictIntegerField(min_value=1, max_value=3660, required=False)
     business_days = StrictIntegerField(min_value=1, max_value=2600, required=False)
     to = StrictDateField(required=False)
-    dry_run = serializers.BooleanField(required=False, default=False,
-                                       help_text="list what the move would do, in order, and move nothing")
+    dry_run = StrictBooleanField(required=False, default=False,
+                                 help_text="JSON true: list what the move would do, in order, and move nothing")
 
     def validate(self, attrs):
         if len([k for k in attrs if k != "dry_run"]) != 1:
-            raise serializers.ValidationError("Give exactly one of days, business_days or to.")
+            raise serializers.ValidationError(_("Give exactly one of days, business_days or to."))
         return attrs
 
 

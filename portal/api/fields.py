@@ -53,6 +53,18 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(pk)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only: a string, a number or null is refused, so a typo never turns
+    a preview into the real thing."""
+
+    default_error_messages = {"invalid": _("Must be true or false.")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid")
+
+
 class StrictDateField(serializers.DateField):
     """``YYYY-MM-DD`` in ASCII digits."""
 

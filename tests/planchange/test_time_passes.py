@@ -171,10 +171,29 @@ def test_cancelling_mid_term_goes_straight_to_disabled(at_date):
     tenant, card, sub, _ = mosa_standard()
     subscription_cancel(tenant=tenant, subscription_id=sub.pk, actor="admin")
     sub.refresh_from_db()
-    assert (sub.status, sub.status_until, sub.billed_until) == ("disabled", date(2026, 9, 13), None)
+    # Disabled for 90 days; what was paid (June) stays paid, nothing more is billed.
+    assert (sub.status, sub.status_until, sub.billed_until) == ("disabled", date(2026, 9, 13), date(2026, 7, 1))
     move("2026-09-13")
     sub.refresh_from_db()
     assert sub.status == "deleted"
+    assert not Invoice.objects.filter(tenant=tenant).exists()
+
+
+def test_cancelled_then_reactivated_within_the_paid_period_resumes_without_charging_twice(at_date):
+    from billing.services import subscription_cancel
+
+    at_date("2026-06-15")
+    tenant, card, sub, _ = mosa_standard()
+    subscription_cancel(tenant=tenant, subscription_id=sub.pk, actor="admin")
+    move("2026-06-20")
+    subscription_recurring_billing_set(tenant=tenant, subscription_id=sub.pk, enabled=True, actor="admin")
+    sub.refresh_from_db()
+    assert (sub.status, sub.start_date, sub.billed_until) == ("active", date(2026, 1, 1), date(2026, 7, 1))
+    assert not Invoice.objects.filter(tenant=tenant).exists()  # June was paid already
+    assert tenant.events.get(verb="subscription.reactivated").data == {
+        "from": "disabled", "resumed": True, "billed_until": "2026-07-01"}
+    move("2026-07-01")
+    assert [i[1] for i in invoices(tenant)] == ["2026-07-01"]
 
 
 def test_a_credit_after_a_clock_jump_never_exceeds_what_was_invoiced_for_that_period(at_date):
@@ -385,3 +404,42 @@ def test_a_day_reached_by_two_appliers_is_applied_once(at_date):
     assert ([h.kind for h in first], again) == (["invoice"], [])
     assert Invoice.objects.filter(tenant=tenant).count() == 1
     assert tenant.events.filter(verb="invoice.lines_added").count() == 1
+
+
+def test_licenses_added_after_the_period_was_billed_are_not_credited(at_date):
+    """The probe's money from nothing: 300 licenses PATCHed onto a 25-license subscription, then a
+    change credited all 300 for the rest of the month and refunded the difference to the card."""
+    from planchange.services import subscription_update
+    from planchange.workflow import run
+
+    at_date("2026-06-15")
+    tenant, card, sub, users = mosa_standard(users=3)
+    admin = admin_of(tenant)
+    move("2026-07-01")  # July is billed: 25 × 13.13 = 328.25
+    sub.refresh_from_db()
+    assert (sub.billed_amount, sub.billed_until) == (Decimal("328.25"), date(2026, 8, 1))
+    subscription_update(tenant=tenant, subscription_id=sub.pk, actor="admin", licenses=300)
+    move("2026-07-16")
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="O365_BUSINESS_ESSENTIALS",
+                                 licenses=3)
+    assert run(change.pk) == "completed"
+    change.refresh_from_db()
+    # 16 unused days of 31 of what July was charged (328.25), not of 300 licenses (3,939.00).
+    assert change.credit == Decimal("-169.42")
+    credit = change.invoice.lines.get(amount__lt=0)
+    assert -credit.amount <= Decimal("328.25")
+
+
+def test_one_move_of_the_clock_at_a_time(at_date):
+    from portal.errors import Conflict
+
+    at_date("2026-06-15")
+    assert clock.move_begin()  # another support agent's move is under way
+    with pytest.raises(Conflict) as refused:
+        move("2026-07-01")
+    assert refused.value.code == "clock_moving"
+    assert clock.today() == date(2026, 6, 15)
+    clock.move_end()
+    assert move("2026-07-01")["to"] == "2026-07-01"
+    assert clock.move_begin()  # free again after a move, whatever it did
+    clock.move_end()

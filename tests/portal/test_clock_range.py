@@ -37,7 +37,7 @@ def test_beyond_2099_is_422_and_nothing_moves(staff, body):
 
 
 def test_the_last_day_is_allowed_and_every_page_still_answers(staff, client):
-    clock.set_date(date(2026, 6, 15))
+    clock.set_date(date(2090, 6, 15))  # one move goes at most 3,660 days
     tenant, card, std, users = mosa_standard(users=3)
     assert staff.post("/api/v1/support/clock/", {"to": "2099-12-31"}, format="json").json()["today"] == "2099-12-31"
     refused = staff.post("/api/v1/support/clock/", {"days": 1}, format="json")
@@ -64,3 +64,19 @@ def test_the_support_console_says_why_in_swedish(client):
     assert "Simuleringsklockan går till och med 2099-12-31." in page_text(response)
     assert clock.today() == date(2099, 12, 30)
     assert product("SPB")  # the catalog is untouched
+
+
+def test_one_move_goes_at_most_ten_years(staff):
+    clock.set_date(date(2026, 6, 15))
+    far = staff.post("/api/v1/support/clock/", {"to": "2036-06-23"}, format="json")
+    assert (far.status_code, far.json()["code"]) == (422, "clock_move_too_far")
+    assert clock.today() == date(2026, 6, 15)
+    assert staff.post("/api/v1/support/clock/", {"to": "2036-06-22"}, format="json").status_code == 200
+
+
+def test_dry_run_takes_only_json_true_or_false(staff):
+    clock.set_date(date(2026, 6, 15))
+    for value in ("false", "true", 0, 1, None):
+        answer = staff.post("/api/v1/support/clock/", {"days": 1, "dry_run": value}, format="json")
+        assert answer.status_code == 400, value
+    assert clock.today() == date(2026, 6, 15)

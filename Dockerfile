@@ -15,4 +15,6 @@ COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost DJANGO_CACHE_URL=locmemcache:// \
     python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# --timeout: a support move of the clock applies every day on the way within its request (up to
+# 3,660 days; minutes over many tenants).
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300"]

@@ -42,6 +42,29 @@ def test_checkout_shows_sold_to_billed_to_items_and_the_quote(client, mosa):
     assert "Items in this order Microsoft 365 Business Premium — 25 licenses, 1 year, billed monthly" in body
     assert "Credit for your current subscription USD -164.13" in body
     assert "Charge for the new subscription USD 577.50" in body and "Total USD 413.37" in body
+    # How the credit reaches the payer, and when: the old subscription is paid by card.
+    assert ("The credit of USD 164.13 is taken off the invoice of 2026-06-16. Anything it leaves over would be "
+            "refunded to the card ending 4242, 5 days after the invoice.") in body
+
+
+def test_the_quote_says_a_net_credit_goes_to_the_card_or_stays_as_account_credit(client, mosa):
+    from billing.models import Subscription
+    from tests.planchange.test_plan_change_api import client_for
+
+    tenant, std, card = mosa
+    api = client_for(admin_of(tenant))
+    down = {"subscription": std.pk, "target_sku": "STANDARDPACK", "licenses": 3}  # E1 for 3: a net credit
+    quote = api.post("/api/v1/plan-changes/preview/", down, format="json").json()
+    assert (quote["total"], quote["credit_delivery"]) == ("-132.63", {
+        "kind": "card_refund", "invoice_date": "2026-06-16", "refund_date": "2026-06-21",
+        "text": "The credit of USD 164.13 is taken off the invoice of 2026-06-16. The USD 132.63 it leaves over is "
+                "refunded to the card ending 4242 on 2026-06-21."})
+    Subscription.objects.filter(pk=std.pk).update(payment="invoice", payment_method=None)
+    quote = api.post("/api/v1/plan-changes/preview/", down, format="json").json()
+    assert quote["credit_delivery"] == {
+        "kind": "account_credit", "invoice_date": "2026-06-16", "refund_date": None,
+        "text": "The credit of USD 164.13 is taken off the invoice of 2026-06-16. The USD 132.63 it leaves over "
+                "stays as account credit and is taken off your next invoice."}
 
 
 def test_place_order_starts_the_change_and_shows_its_progress(client, mosa):

@@ -271,8 +271,9 @@ def test_an_immediate_change_replaces_a_scheduled_one(fabrikam):
     assert tenant.events.get(verb="plan_change.cancelled").data["reason"] == "replaced by an immediate plan change"
 
 
-def test_a_net_credit_paid_by_card_is_refunded_to_the_card_five_days_later(contoso):
+def test_a_net_credit_paid_by_card_is_refunded_to_the_card_five_days_later(contoso, client):
     tenant, admin, std, basic, users = contoso
+    client.force_login(admin)
     clock.set_date(date(2026, 6, 2))
     down = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk,
                                    target_sku="STANDARDPACK", licenses=25))
@@ -281,9 +282,13 @@ def test_a_net_credit_paid_by_card_is_refunded_to_the_card_five_days_later(conto
     assert (credit_invoice.total, credit_invoice.refund, credit_invoice.refund_on, credit_invoice.payment_method) == (
         Decimal("-54.81"), Decimal("54.81"), date(2026, 6, 7), std.payment_method)
     assert (credit_invoice.status_on(clock.today()), credit_invoice.credit_left) == ("credit", 0)
+    page = page_text(client.get(f"/billing/invoices/{credit_invoice.pk}/"))
+    assert "Payment USD 54.81 will be refunded to the card ending 4242 on 2026-06-07." in page
     clock_move(actor="support", to=date(2026, 6, 20))
     credit_invoice.refresh_from_db()
     assert (credit_invoice.refunded, credit_invoice.status_on(clock.today())) == (True, "refunded")
+    page = page_text(client.get(f"/billing/invoices/{credit_invoice.pk}/"))
+    assert "Refunded" in page and "Payment USD 54.81 refunded to the card ending 4242 on 2026-06-07." in page
     refunded = tenant.events.get(verb="invoice.refunded")
     assert (refunded.data, refunded.occurred_at.date()) == (
         {"number": credit_invoice.number, "amount": "54.81", "card": "4242"}, date(2026, 6, 7))

@@ -92,6 +92,28 @@ def credit_line(old: Side, *, effective: date, at_renewal: bool) -> Line | None:
                 -amount, max(effective, begin), end)
 
 
+def used_line(old: Side, *, effective: date, at_renewal: bool) -> Line | None:
+    """Days the old subscription was used and never billed: a change held it (queued or running)
+    over the start of its next period, so billing waited for the change, which took effect later.
+    Those days are charged at the old offer (full periods in between, the last one prorated), so
+    none is given away; a change at renewal has none."""
+    if at_renewal or old.billed_until is None or effective <= old.billed_until or old.source in NO_CREDIT_SOURCES:
+        return None
+    amount, begin = Decimal("0"), old.billed_until
+    while begin < effective:
+        period_begin, period_end = billing_period(start=old.start, billing_frequency=old.billing_frequency,
+                                                  term=old.term, day=begin)
+        until = min(period_end, effective)
+        amount += old.period_charge * (until - begin).days / (period_end - period_begin).days
+        begin = until
+    amount = money(amount)
+    if amount == 0:
+        return None
+    days = (effective - old.billed_until).days
+    return Line("used", f"{old.product_name} ({old.licenses} licenses), {days} days used before the change, "
+                        f"{old.billed_until:%Y-%m-%d} to {effective:%Y-%m-%d}", amount, old.billed_until, effective)
+
+
 def charge_line(new: Side, *, effective: date) -> Line:
     end = add_months(effective, new.months_per_period)
     return Line("charge", f"{new.product_name} ({new.licenses} licenses), {effective:%Y-%m-%d} to {end:%Y-%m-%d}",
@@ -100,11 +122,13 @@ def charge_line(new: Side, *, effective: date) -> Line:
 
 def change_lines(old: Side, new: Side, *, effective: date, at_renewal: bool) -> list[Line]:
     credit = credit_line(old, effective=effective, at_renewal=at_renewal)
-    return [*([credit] if credit else []), charge_line(new, effective=effective)]
+    used = used_line(old, effective=effective, at_renewal=at_renewal)
+    return [*([credit] if credit else []), *([used] if used else []), charge_line(new, effective=effective)]
 
 
 def totals(lines: list[Line]) -> tuple[Decimal, Decimal, Decimal]:
-    """(credit ≤ 0, charge, total) of a change's lines."""
+    """(credit ≤ 0, charge ≥ 0, total) of a change's lines; days of the old subscription used and
+    not yet billed count with the charge."""
     credit = sum((line.amount for line in lines if line.kind == "credit"), Decimal("0.00"))
-    charge = sum((line.amount for line in lines if line.kind == "charge"), Decimal("0.00"))
+    charge = sum((line.amount for line in lines if line.kind != "credit"), Decimal("0.00"))
     return credit, charge, credit + charge

@@ -16,6 +16,7 @@ what the real move then does, if nothing else changes in between.
 """
 
 import contextlib
+import dataclasses
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -32,6 +33,7 @@ from billing.lifecycle import (
     refunds_run,
     subscription_delete,
 )
+from billing.models import Subscription
 from billing.services import credit_checks_complete_due, credit_checks_next_due, subscription_hold, subscription_lock
 from licensing.services import licenses_remove_all
 from planchange import workflow
@@ -190,8 +192,26 @@ def clock_move(*, actor: str, days: int = 0, business_days: int = 0, to=None, dr
         clock.move_end()
 
 
+def _stable_refs(happened: list[Happening], *, first_new: int) -> list[Happening]:
+    """A subscription made on the way (a scheduled change's) by the change that made it: a dry
+    run's rolled-back rows never get the ids it would show (PostgreSQL's sequences don't roll
+    back), so both runs name it the same way."""
+    made = dict(PlanChange.objects.filter(new_subscription_id__gte=first_new)
+                .values_list("new_subscription_id", "pk"))
+    if not made:
+        return happened
+    renamed = []
+    for h in happened:
+        kind, _sep, pk = h.ref.partition("/")
+        if kind == "subscription" and pk.isdigit() and int(pk) in made:
+            h = dataclasses.replace(h, ref=f"plan_change/{made[int(pk)]}/new_subscription")
+        renamed.append(h)
+    return renamed
+
+
 def _clock_move(*, actor: str, days: int, business_days: int, to, dry_run: bool) -> dict:
     before = clock.today()
+    first_new = (Subscription.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     target = clock_target(days=days, business_days=business_days, to=to)
     result: dict = {}
     try:
@@ -201,6 +221,7 @@ def _clock_move(*, actor: str, days: int, business_days: int, to, dry_run: bool)
             happened += days_run(until=target, move_clock=True)
             clock_advance(actor=actor, to=target, before=before)
             happened += provisioning_now()
+            happened = _stable_refs(happened, first_new=first_new)
             result = {"from": before.isoformat(), "to": target.isoformat(), "dry_run": dry_run,
                       "events": [h.as_dict() for h in happened]}
             if dry_run:

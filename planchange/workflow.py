@@ -247,7 +247,7 @@ def step_bill(change_id: int) -> None:
             for line in lines:
                 keyed.append({
                     "description": line.description, "amount": line.amount, "start": line.start, "end": line.end,
-                    "subscription": old if line.kind == "credit" else new,
+                    "subscription": new if line.kind == "charge" else old,
                     "idempotency_key": f"plan_change/{change.pk}/{line.kind}",
                 })
             invoice = lines_bill(

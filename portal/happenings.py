@@ -21,7 +21,9 @@ class Happening:
     tenant: str  # the tenant's domain
     subject: str
     detail: str
-    ref: str = ""  # what it happened to: "subscription/12", "invoice/40", "plan_change/7"
+    # what it happened to: "subscription/12", "invoice/INV-20260701-P00012", "plan_change/7", "credit_check/3",
+    # "plan_change/7/new_subscription" (a subscription made on the way)
+    ref: str = ""
 
     def as_dict(self) -> dict:
         return {"date": self.date.isoformat(), "kind": self.kind, "tenant": self.tenant_id,

@@ -351,8 +351,11 @@ class PlanChangeMachine(RuleBasedStateMachine):
         for change in PlanChange.objects.exclude(invoice=None).select_related("subscription__product"):
             lines = InvoiceLine.objects.filter(idempotency_key__startswith=f"plan_change/{change.pk}/")
             kinds = sorted(lines.values_list("idempotency_key", flat=True))
+            # A credit for the unused part of a billed period, or a charge for days used and never billed
+            # (a change that held its subscription over a billing date), never both.
             assert kinds in ([f"plan_change/{change.pk}/charge"],
-                             [f"plan_change/{change.pk}/charge", f"plan_change/{change.pk}/credit"])
+                             [f"plan_change/{change.pk}/charge", f"plan_change/{change.pk}/credit"],
+                             [f"plan_change/{change.pk}/charge", f"plan_change/{change.pk}/used"])
             old = change.subscription
             price = Offer.objects.get(product=old.product, term=old.term, billing_frequency=old.billing_frequency).price
             charged = money(Side(old.product.name, price, old.licenses, old.term, old.billing_frequency).period_charge)

@@ -214,7 +214,9 @@ def test_no_credit_for_a_period_that_was_never_invoiced(at_date):
     # Real time reached November before any sweep billed it (the clock set directly, no day loop):
     clock.set_date(date(2026, 11, 1))
     quote = plan_change_preview(tenant=tenant, subscription_id=sub.pk, target_sku="SPB")
-    assert (quote.credit, [line["kind"] for line in quote.lines]) == (Decimal("0.00"), ["charge"])
+    # Nothing credited; the four months used and never billed (July to October) are charged instead.
+    assert (quote.credit, [(line["kind"], line["amount"]) for line in quote.lines]) == (
+        Decimal("0.00"), [("used", "1313.00"), ("charge", "577.50")])
 
 
 @pytest.fixture
@@ -443,3 +445,44 @@ def test_one_move_of_the_clock_at_a_time(at_date):
     assert move("2026-07-01")["to"] == "2026-07-01"
     assert clock.move_begin()  # free again after a move, whatever it did
     clock.move_end()
+
+
+def test_days_a_change_kept_from_billing_are_charged_when_it_takes_effect(at_date):
+    """A change queued (its worker down) holds its subscription over the start of July: billing waits
+    for the change, which takes effect on 07-20. July 1–20 were used and never billed: the change's
+    invoice charges them at the old offer, so no day is given away."""
+    from planchange.workflow import run
+
+    at_date("2026-06-15")
+    tenant, card, sub, users = mosa_standard(users=3)
+    change = plan_change_request(tenant=tenant, user=admin_of(tenant), subscription_id=sub.pk, target_sku="SPB")
+    moved = move("2026-07-20")
+    assert [e for e in moved["events"] if e["ref"] == f"subscription/{sub.pk}"] == []  # held: not billed
+    assert run(change.pk) == "completed"
+    change.refresh_from_db()
+    lines = [(line.description, str(line.amount), line.subscription_id) for line in change.invoice.lines.all()]
+    # 328.25 × 19/31 = 201.185… → 201.19 for the 19 days of July used; then the new plan's first month.
+    assert lines == [
+        ("Microsoft 365 Business Standard (25 licenses), 19 days used before the change, 2026-07-01 to 2026-07-20",
+         "201.19", sub.pk),
+        ("Microsoft 365 Business Premium (25 licenses), 2026-07-20 to 2026-08-20", "577.50",
+         change.new_subscription_id),
+    ]
+    assert change.credit == 0
+
+
+def test_a_subscription_made_on_the_way_is_named_by_its_change_in_the_dry_run_and_the_real_move(at_date):
+    at_date("2026-06-15")
+    tenant = TenantFactory(agreement="MCA", domain="cardmca.example")
+    card = PaymentMethodFactory(tenant=tenant, is_default=True)
+    profile = BillingProfileFactory(tenant=tenant, payment="card")
+    sub = SubscriptionFactory(tenant=tenant, licenses=5, billing_profile=profile, payment="card",
+                              payment_method=card)
+    change = plan_change_request(tenant=tenant, user=admin_of(tenant), subscription_id=sub.pk, target_sku="SPB",
+                                 schedule="renewal")
+    dry = move("2028-06-15", dry_run=True)
+    real = move("2028-06-15")
+    assert real["events"] == dry["events"]
+    made = f"plan_change/{change.pk}/new_subscription"
+    # Made on 2027-01-01 by the change; renewed a year later, under the same name in both lists.
+    assert [(e["date"], e["kind"]) for e in real["events"] if e["ref"] == made] == [("2028-01-01", "renewal")]

@@ -12,12 +12,14 @@ from billing.models import (
     CreditCheck,
     Invoice,
     Offer,
+    PaymentKind,
     PaymentMethod,
     Product,
     Subscription,
     SubscriptionAddOn,
 )
-from billing.periods import period_end
+from billing.money import money
+from billing.periods import billing_period, period_end
 from billing.proration import Side, charge_line
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
@@ -244,9 +246,45 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
     before = sub.licenses
     sub.licenses = licenses
     sub.save(update_fields=["licenses"])
-    event_record(tenant=tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
-                 data={"from": before, "to": licenses})
+    event = event_record(tenant=tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
+                         data={"from": before, "to": licenses})
+    if licenses > before:
+        _licenses_bought_bill(sub, before=before, key=f"subscription/{sub.pk}/licenses/{event.pk}", actor=actor)
     return sub
+
+
+def _licenses_bought_bill(sub: Subscription, *, before: int, key: str, actor: str) -> None:
+    """Licenses bought mid-period are charged for the rest of it, as Microsoft's "Buy or remove
+    licenses" says: the rest of the previous charge reversed, and the rest of the period charged for
+    the new count (MOSA: an invoice today; MCA: the profile's next monthly invoice). Nothing for
+    what isn't billed here (trials, product keys, resellers) or a period not yet billed."""
+    today = clock.today()
+    if sub.source != Subscription.Source.DIRECT or sub.billed_until is None or today >= sub.billed_until:
+        return
+    offer = Offer.objects.filter(product=sub.product, term=sub.term, billing_frequency=sub.billing_frequency).first()
+    if offer is None:
+        return
+    begin, end = billing_period(start=sub.start_date, billing_frequency=sub.billing_frequency, term=sub.term,
+                                day=sub.billed_until - timedelta(days=1))
+    rest, days = (end - max(today, begin)).days, (end - begin).days
+    old = Side(sub.product.name, offer.price, before, sub.term, sub.billing_frequency)
+    new = Side(sub.product.name, offer.price, sub.licenses, sub.term, sub.billing_frequency)
+    charged = old.period_charge if sub.billed_amount is None else min(old.period_charge, sub.billed_amount)
+    start = max(today, begin)
+    lines = [
+        {"description": f"{sub.product.name} ({before} licenses), {start:%Y-%m-%d} to {end:%Y-%m-%d}: reversed",
+         "amount": -money(charged * rest / days), "start": start, "end": end, "subscription": sub,
+         "idempotency_key": f"{key}/reversal"},
+        {"description": f"{sub.product.name} ({sub.licenses} licenses), {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+         "amount": money(new.period_charge * rest / days), "start": start, "end": end, "subscription": sub,
+         "idempotency_key": f"{key}/charge"},
+    ]
+    card = sub.payment_method if sub.payment == PaymentKind.CARD and sub.payment_method_id else None
+    lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=card, effective=today, key=key,
+               number=f"INV-{today:%Y%m%d}-L{sub.pk:05d}-{key.rsplit('/', 1)[1]}", lines=lines, actor=actor)
+    # From now on the period costs the new count: that is what a later credit gives back.
+    sub.billed_amount = money(new.period_charge)
+    sub.save(update_fields=["billed_amount"])
 
 
 @transaction.atomic

@@ -90,3 +90,23 @@ def test_a_change_before_the_period_began_credits_the_whole_period_not_more():
     (credit, _charge) = change_lines(old, PREMIUM, effective=date(2026, 6, 15), at_renewal=False)
     assert (credit.amount, credit.start, credit.end) == (Decimal("-328.25"), date(2027, 10, 1), date(2027, 11, 1))
     assert credit.description == "Credit for 31 unused days of Standard (25 licenses)"
+
+
+def test_the_credit_is_of_what_the_billed_period_was_charged_never_more():
+    # 300 licenses on the subscription today, but the period (June) was charged for 25: 328.25.
+    raised = Side("Standard", Decimal("13.13"), 300, "P1Y", "monthly", date(2026, 1, 1),
+                  billed_until=date(2026, 7, 1), billed_amount=Decimal("328.25"))
+    (credit, _charge) = change_lines(raised, PREMIUM, effective=date(2026, 6, 16), at_renewal=False)
+    assert credit.amount == Decimal("-164.13")  # 328.25 × 15/30, not 3939.00 × 15/30
+
+
+def test_no_credit_for_an_unbilled_period_and_the_used_days_are_charged():
+    old = Side("Standard", Decimal("13.13"), 25, "P1Y", "monthly", date(2026, 1, 1),
+               billed_until=date(2026, 7, 1), billed_amount=Decimal("328.25"))
+    lines = change_lines(old, PREMIUM, effective=date(2026, 8, 11), at_renewal=False)
+    # July in full (328.25) and 10 of August's 31 days (105.887… → 105.89): 434.14 used, never billed.
+    assert [(line.kind, line.amount, line.start, line.end) for line in lines] == [
+        ("used", Decimal("434.14"), date(2026, 7, 1), date(2026, 8, 11)),
+        ("charge", Decimal("577.50"), date(2026, 8, 11), date(2026, 9, 11)),
+    ]
+    assert change_lines(old, PREMIUM, effective=date(2026, 8, 11), at_renewal=True)[0].kind == "charge"

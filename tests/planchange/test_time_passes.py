@@ -408,9 +408,10 @@ def test_a_day_reached_by_two_appliers_is_applied_once(at_date):
     assert tenant.events.filter(verb="invoice.lines_added").count() == 1
 
 
-def test_licenses_added_after_the_period_was_billed_are_not_credited(at_date):
+def test_a_credit_gives_back_at_most_what_the_period_was_charged_for_its_licenses(at_date):
     """The probe's money from nothing: 300 licenses PATCHed onto a 25-license subscription, then a
-    change credited all 300 for the rest of the month and refunded the difference to the card."""
+    change credited all 300 (never charged) for the rest of the month and refunded it to the card.
+    Now buying them charges them, and the credit is of what was charged."""
     from planchange.services import subscription_update
     from planchange.workflow import run
 
@@ -421,15 +422,16 @@ def test_licenses_added_after_the_period_was_billed_are_not_credited(at_date):
     sub.refresh_from_db()
     assert (sub.billed_amount, sub.billed_until) == (Decimal("328.25"), date(2026, 8, 1))
     subscription_update(tenant=tenant, subscription_id=sub.pk, actor="admin", licenses=300)
+    bought = Invoice.objects.get(tenant=tenant, number__contains="-L")
+    assert (bought.total, bought.paid) == (Decimal("3610.75"), Decimal("3610.75"))  # 3939.00 − 328.25, all July
     move("2026-07-16")
     change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="O365_BUSINESS_ESSENTIALS",
                                  licenses=3)
     assert run(change.pk) == "completed"
     change.refresh_from_db()
-    # 16 unused days of 31 of what July was charged (328.25), not of 300 licenses (3,939.00).
-    assert change.credit == Decimal("-169.42")
-    credit = change.invoice.lines.get(amount__lt=0)
-    assert -credit.amount <= Decimal("328.25")
+    # 16 unused days of 31 of what July now cost (3939.00), never more than was charged for it.
+    assert change.credit == Decimal("-2033.03")
+    assert -change.credit <= Decimal("328.25") + bought.total
 
 
 def test_one_move_of_the_clock_at_a_time(at_date):
@@ -486,3 +488,28 @@ def test_a_subscription_made_on_the_way_is_named_by_its_change_in_the_dry_run_an
     made = f"plan_change/{change.pk}/new_subscription"
     # Made on 2027-01-01 by the change; renewed a year later, under the same name in both lists.
     assert [(e["date"], e["kind"]) for e in real["events"] if e["ref"] == made] == [("2028-01-01", "renewal")]
+
+
+def test_licenses_bought_mid_period_are_charged_for_the_rest_of_it(at_date):
+    """Microsoft's "Buy or remove licenses": the rest of the previous charge reversed, the rest of the
+    period charged for the new count; a later credit gives back what the period now costs."""
+    from planchange.services import subscription_update
+
+    at_date("2026-06-16")
+    tenant, card, sub, users = mosa_standard(users=3)
+    subscription_update(tenant=tenant, subscription_id=sub.pk, actor="admin", licenses=35)
+    (invoice,) = Invoice.objects.filter(tenant=tenant)
+    # June 16–30 is 15 of 30 days: 25 × 13.13 = 328.25 → 164.13 (half up) reversed; 35 × 13.13 = 459.55 →
+    # 229.78 charged; paid at once by the card on file.
+    assert [(line.description, str(line.amount)) for line in invoice.lines.all()] == [
+        ("Microsoft 365 Business Standard (25 licenses), 2026-06-16 to 2026-07-01: reversed", "-164.13"),
+        ("Microsoft 365 Business Standard (35 licenses), 2026-06-16 to 2026-07-01", "229.78"),
+    ]
+    assert (invoice.date, invoice.total, invoice.paid) == (date(2026, 6, 16), Decimal("65.65"), Decimal("65.65"))
+    sub.refresh_from_db()
+    assert sub.billed_amount == Decimal("459.55")
+    subscription_update(tenant=tenant, subscription_id=sub.pk, actor="admin", licenses=30)  # removing: no bill
+    assert Invoice.objects.filter(tenant=tenant).count() == 1
+    move("2026-07-01")
+    assert invoices(tenant)[-1][6] == [("Microsoft 365 Business Standard (30 licenses), 2026-07-01 to 2026-08-01",
+                                        "393.90")]

@@ -11,6 +11,7 @@ from billing.lifecycle import DISABLED_DAYS, provisioning_time
 from billing.models import (
     CreditCheck,
     Invoice,
+    InvoiceLine,
     Offer,
     PaymentKind,
     PaymentMethod,
@@ -19,8 +20,8 @@ from billing.models import (
     SubscriptionAddOn,
 )
 from billing.money import money
-from billing.periods import billing_period, period_end
-from billing.proration import Side, charge_line
+from billing.periods import TERM_MONTHS, add_months, billing_period, period_end
+from billing.proration import Side, charge_line, credit_line
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.happenings import Happening
@@ -181,10 +182,19 @@ def subscription_addon_remove(*, tenant, subscription_id, code: str, actor: str)
     event_record(tenant=tenant, actor=actor, verb="subscription.addon_removed", obj=sub, data={"addon": code})
 
 
+CANCEL_ONLINE_MAX_LICENSES = 25  # "Cancel your subscription": more than that, reduce first (or call support)
+MCA_CANCEL_WINDOW_DAYS = 7  # MCA: a credit only within 7 days of the start or a renewal
+
+
 @transaction.atomic
 def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
-    """Cancel a subscription nobody uses any more. Licenses still assigned must be moved or
-    unassigned first, so no user loses service by surprise."""
+    """Cancel a subscription nobody uses any more (Microsoft's "Cancel your subscription"). Licenses
+    still assigned must be moved or unassigned first, so no user loses service by surprise.
+
+    MOSA: any time, with the unused part of the period credited daily, by the same rule and code as a
+    plan change; online only up to 25 licenses. MCA: within 7 days of the start or a renewal, with that
+    credit; later, refused with the alternative (turn off recurring billing, so it expires at the end of
+    its term). Either way it goes straight to Disabled. ``credit_line`` on the answer: what was given."""
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     subscription_require_free(sub)
     if sub.status != Subscription.Status.ACTIVE:
@@ -195,16 +205,63 @@ def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
             _("%(count)d users still have licenses of %(product)s. Move them to another subscription or "
               "unassign their licenses first.") % {"count": assigned, "product": sub.product.name},
             code="licenses_assigned")
-    # Cancelling mid-term goes straight to Disabled: only admins reach the data, for 90 days.
     today = clock.today()
+    if sub.billing_profile_id is None and sub.licenses > CANCEL_ONLINE_MAX_LICENSES:
+        raise Conflict(_("A subscription with more than %(max)d licenses can't be cancelled online: remove licenses "
+                         "down to %(max)d first, or contact support.") % {"max": CANCEL_ONLINE_MAX_LICENSES},
+                       code="cancel_too_many_licenses", max_licenses=CANCEL_ONLINE_MAX_LICENSES)
+    if sub.billing_profile_id is not None:
+        term_start = add_months(sub.start_date, _terms_begun(sub, today) * TERM_MONTHS[sub.term])
+        if (today - term_start).days > MCA_CANCEL_WINDOW_DAYS:
+            raise Conflict(_("%(product)s can be cancelled only within %(days)d days of its start or renewal "
+                             "(%(date)s). Turn off recurring billing instead: it then expires at the end of its "
+                             "term.") % {"product": sub.product.name, "days": MCA_CANCEL_WINDOW_DAYS,
+                                         "date": term_start.isoformat()},
+                           code="cancel_window_closed", alternative="turn_off_recurring_billing")
+    credit = _cancel_credit(sub, today=today, actor=actor)
+    # Cancelling mid-term goes straight to Disabled: only admins reach the data, for 90 days.
     sub.status = Subscription.Status.DISABLED
     sub.cancelled_on = today
     sub.status_until = today + timedelta(days=DISABLED_DAYS)
-    sub.recurring_billing = False  # billed_until stays: what was paid runs until then, if reactivated
-    sub.save(update_fields=["status", "cancelled_on", "status_until", "recurring_billing"])
+    sub.recurring_billing = False
+    if credit is not None:  # the rest of the period was given back: a reactivation charges anew
+        sub.billed_until, sub.billed_amount = today, None
+    # (without a credit billed_until stays: what was paid runs until then, if reactivated)
+    sub.save(update_fields=["status", "cancelled_on", "status_until", "recurring_billing", "billed_until",
+                            "billed_amount"])
     event_record(tenant=tenant, actor=actor, verb="subscription.cancelled", obj=sub,
-                 data={"disabled_until": sub.status_until.isoformat()})
+                 data={"disabled_until": sub.status_until.isoformat(),
+                       "credit": str(credit.amount) if credit is not None else None})
+    sub.credit_line = credit
     return sub
+
+
+def _terms_begun(sub: Subscription, day) -> int:
+    """How many whole terms of ``sub`` have passed by ``day`` (0 during the first)."""
+    months, k = TERM_MONTHS[sub.term], 0
+    while add_months(sub.start_date, (k + 1) * months) <= day:
+        k += 1
+    return k
+
+
+def _cancel_credit(sub: Subscription, *, today, actor: str) -> InvoiceLine | None:
+    """The unused part of the billed period, credited as a plan change would (card: refunded; invoice:
+    account credit on the next invoice)."""
+    offer = Offer.objects.filter(product=sub.product, term=sub.term, billing_frequency=sub.billing_frequency).first()
+    if offer is None:
+        return None
+    line = credit_line(Side(sub.product.name, offer.price, sub.licenses, sub.term, sub.billing_frequency,
+                            sub.start_date, sub.source, sub.billed_until, sub.billed_amount),
+                       effective=today, at_renewal=False)
+    if line is None:
+        return None
+    card = sub.payment_method if sub.payment == PaymentKind.CARD and sub.payment_method_id else None
+    key = f"subscription/{sub.pk}/cancel"
+    invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=None, refund_card=card,
+                         effective=today, key=key, number=f"INV-{today:%Y%m%d}-C{sub.pk:05d}", actor=actor,
+                         lines=[{"description": line.description, "amount": line.amount, "start": line.start,
+                                 "end": line.end, "subscription": sub, "idempotency_key": f"{key}/credit"}])
+    return invoice.lines.get(idempotency_key=f"{key}/credit")
 
 
 @transaction.atomic

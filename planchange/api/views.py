@@ -83,12 +83,25 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
             return self.http_method_not_allowed(request)
         return super().update(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses=SubscriptionSerializer)
+    @extend_schema(request=None, responses=inline_serializer("SubscriptionCancelled", {
+        "subscription": SubscriptionSerializer(),
+        "credit": inline_serializer("CancelCredit", {
+            "amount": drf_serializers.DecimalField(max_digits=18, decimal_places=2),
+            "invoice": drf_serializers.IntegerField(), "invoice_number": drf_serializers.CharField(),
+            "description": drf_serializers.CharField()}, allow_null=True)}))
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
+        """Cancel (Microsoft's "Cancel your subscription"): answers the credit it gave, or 409 with the
+        reason (and, outside MCA's 7-day window, the alternative: turn off recurring billing)."""
         subscription = self.get_object()
-        subscription_cancel(tenant=self.tenant, subscription_id=subscription.pk, actor=request.user.get_username())
-        return Response(self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data)
+        cancelled = subscription_cancel(tenant=self.tenant, subscription_id=subscription.pk,
+                                        actor=request.user.get_username())
+        line = cancelled.credit_line
+        return Response({
+            "subscription": self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
+            "credit": {"amount": str(line.amount), "invoice": line.invoice_id, "invoice_number": line.invoice.number,
+                       "description": line.description} if line is not None else None,
+        })
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"addons/(?P<code>[A-Z0-9_]+)")

@@ -164,36 +164,81 @@ def test_an_expired_subscription_is_reactivated_by_turning_recurring_billing_bac
     assert [i[1] for i in invoices(tenant)][-2:] == ["2027-01-10", "2027-02-10"]
 
 
-def test_cancelling_mid_term_goes_straight_to_disabled(at_date):
+def test_cancelling_mid_term_goes_straight_to_disabled_with_the_unused_days_credited(at_date):
     from billing.services import subscription_cancel
 
     at_date("2026-06-15")
     tenant, card, sub, _ = mosa_standard()
-    subscription_cancel(tenant=tenant, subscription_id=sub.pk, actor="admin")
+    cancelled = subscription_cancel(tenant=tenant, subscription_id=sub.pk, actor="admin")
+    # MOSA: the unused 16 of June's 30 days credited, as a plan change would: 328.25 × 16/30 = 175.07,
+    # refunded to the card five days after the invoice.
+    assert (cancelled.credit_line.description, cancelled.credit_line.amount) == (
+        "Credit for 16 unused days of Microsoft 365 Business Standard (25 licenses)", Decimal("-175.07"))
+    invoice = cancelled.credit_line.invoice
+    assert (invoice.total, invoice.refund, invoice.refund_on) == (Decimal("-175.07"), Decimal("175.07"),
+                                                                   date(2026, 6, 20))
     sub.refresh_from_db()
-    # Disabled for 90 days; what was paid (June) stays paid, nothing more is billed.
-    assert (sub.status, sub.status_until, sub.billed_until) == ("disabled", date(2026, 9, 13), date(2026, 7, 1))
+    # Disabled for 90 days; nothing is billed any more.
+    assert (sub.status, sub.status_until, sub.billed_until) == ("disabled", date(2026, 9, 13), date(2026, 6, 15))
     move("2026-09-13")
     sub.refresh_from_db()
     assert sub.status == "deleted"
-    assert not Invoice.objects.filter(tenant=tenant).exists()
+    assert list(Invoice.objects.filter(tenant=tenant).values_list("number", flat=True)) == [invoice.number]
 
 
-def test_cancelled_then_reactivated_within_the_paid_period_resumes_without_charging_twice(at_date):
+def test_cancelled_then_reactivated_is_never_charged_twice_for_the_same_days(at_date):
     from billing.services import subscription_cancel
 
     at_date("2026-06-15")
     tenant, card, sub, _ = mosa_standard()
+    subscription_cancel(tenant=tenant, subscription_id=sub.pk, actor="admin")  # 06-15..07-01 credited
+    move("2026-06-20")
+    subscription_recurring_billing_set(tenant=tenant, subscription_id=sub.pk, enabled=True, actor="admin")
+    sub.refresh_from_db()
+    # A new term from 06-20, charged from 06-20: the days credited are charged once again, no more.
+    assert (sub.status, sub.start_date, sub.billed_until) == ("active", date(2026, 6, 20), date(2026, 7, 20))
+    assert [(i[1], i[3]) for i in invoices(tenant)] == [("2026-06-15", "-175.07"), ("2026-06-20", "328.25")]
+
+
+def test_a_subscription_cancelled_without_a_credit_resumes_within_its_paid_period(at_date):
+    from billing.services import subscription_cancel
+
+    at_date("2026-06-15")
+    tenant, card, sub, _ = mosa_standard()
+    Subscription.objects.filter(pk=sub.pk).update(source="product_key")  # prepaid: no credit
     subscription_cancel(tenant=tenant, subscription_id=sub.pk, actor="admin")
     move("2026-06-20")
     subscription_recurring_billing_set(tenant=tenant, subscription_id=sub.pk, enabled=True, actor="admin")
     sub.refresh_from_db()
     assert (sub.status, sub.start_date, sub.billed_until) == ("active", date(2026, 1, 1), date(2026, 7, 1))
-    assert not Invoice.objects.filter(tenant=tenant).exists()  # June was paid already
     assert tenant.events.get(verb="subscription.reactivated").data == {
         "from": "disabled", "resumed": True, "billed_until": "2026-07-01"}
-    move("2026-07-01")
-    assert [i[1] for i in invoices(tenant)] == ["2026-07-01"]
+    assert not Invoice.objects.filter(tenant=tenant).exists()
+
+
+def test_cancel_rules_mosa_over_25_licenses_and_mca_after_7_days(at_date):
+    from billing.services import subscription_cancel
+    from portal.errors import Conflict
+
+    at_date("2026-06-15")
+    tenant, card, big, _ = mosa_standard(licenses=26)
+    with pytest.raises(Conflict) as refused:
+        subscription_cancel(tenant=tenant, subscription_id=big.pk, actor="admin")
+    assert (refused.value.code, refused.value.extra["max_licenses"]) == ("cancel_too_many_licenses", 25)
+    mca = TenantFactory(agreement="MCA", domain="window.example")
+    profile = BillingProfileFactory(tenant=mca, payment="invoice")
+    late = SubscriptionFactory(tenant=mca, licenses=5, billing_profile=profile, payment="invoice")  # since 01-01
+    with pytest.raises(Conflict) as refused:
+        subscription_cancel(tenant=mca, subscription_id=late.pk, actor="admin")
+    assert (refused.value.code, refused.value.extra["alternative"]) == ("cancel_window_closed",
+                                                                       "turn_off_recurring_billing")
+    fresh = SubscriptionFactory(tenant=mca, licenses=5, billing_profile=profile, payment="invoice",
+                                start_date=date(2026, 6, 10))  # 5 days ago: within the window
+    cancelled = subscription_cancel(tenant=mca, subscription_id=fresh.pk, actor="admin")
+    # P1Y billed monthly: 5 × 13.13 = 65.65 for 06-10..07-10, 25 of 30 days unused: 54.71, account credit
+    # on the profile's July invoice.
+    assert (cancelled.credit_line.amount, cancelled.credit_line.invoice.number) == (
+        Decimal("-54.71"), f"BP{profile.pk}-202607")
 
 
 def test_a_credit_after_a_clock_jump_never_exceeds_what_was_invoiced_for_that_period(at_date):
@@ -513,3 +558,18 @@ def test_licenses_bought_mid_period_are_charged_for_the_rest_of_it(at_date):
     move("2026-07-01")
     assert invoices(tenant)[-1][6] == [("Microsoft 365 Business Standard (30 licenses), 2026-07-01 to 2026-08-01",
                                         "393.90")]
+
+
+def test_the_cancel_api_answers_the_credit_it_gave_or_why_not(at_date):
+    from tests.planchange.test_plan_change_api import client_for
+
+    at_date("2026-06-15")
+    tenant, card, sub, _ = mosa_standard()
+    api = client_for(admin_of(tenant))
+    done = api.post(f"/api/v1/subscriptions/{sub.pk}/cancel/")
+    assert done.status_code == 200
+    body = done.json()
+    assert (body["subscription"]["status"], body["credit"]["amount"], body["credit"]["description"]) == (
+        "disabled", "-175.07", "Credit for 16 unused days of Microsoft 365 Business Standard (25 licenses)")
+    again = api.post(f"/api/v1/subscriptions/{sub.pk}/cancel/")
+    assert (again.status_code, again.json()["code"]) == (409, "subscription_not_active")

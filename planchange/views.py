@@ -26,6 +26,7 @@ from planchange.services import (
     plan_change_cancel,
     plan_change_preview,
     plan_change_request,
+    subscription_cancel,
     subscription_update,
 )
 from portal import clock
@@ -275,6 +276,32 @@ def recurring_billing(request, subscription_id):
         else:
             messages.success(request, _("Recurring billing is on.") if sub.recurring_billing
                              else _("Recurring billing is off: the subscription expires at the end of its term."))
+    return redirect("planchange:subscription", subscription_id=subscription_id)
+
+
+@require_POST
+@tenant_page
+@writes(BILLING_WRITERS)
+def cancel_subscription(request, subscription_id):
+    """Cancel subscription (Microsoft's "Cancel your subscription"): confirmed, refused with the reason
+    and what to do instead, or done with the credit it gave."""
+    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Confirm that users lose access and that the data is deleted after 90 days."))
+        return redirect("planchange:subscription", subscription_id=subscription_id)
+    try:
+        sub = subscription_cancel(tenant=request.tenant, subscription_id=subscription_id,
+                                  actor=request.user.get_username())
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        line = sub.credit_line
+        if line is None:
+            messages.success(request, _("The subscription is cancelled."))
+        else:
+            messages.success(request, _("The subscription is cancelled. A credit of USD %(amount)s for its unused days "
+                                        "is on invoice %(number)s.") % {"amount": -line.amount,
+                                                                        "number": line.invoice.number})
     return redirect("planchange:subscription", subscription_id=subscription_id)
 
 

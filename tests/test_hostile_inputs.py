@@ -535,6 +535,9 @@ def forms(w) -> dict:
             "path": {"subscription_id": mca.pk}, "path_status": {"subscription_id": 404},
             "base": {"target_sku": "SPB", "licenses": "15", "schedule": "renewal", "term": "P1Y",
                      "billing_frequency": "annual", "quote_id": ""}},
+        ("planchange:cancel-subscription", "POST"): {  # std has licensed users: even a valid post is refused
+            "as": "admin", "url": "/billing/products/{subscription_id}/cancel/", "status": 302,
+            "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
         ("planchange:recurring-billing", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/recurring-billing/", "status": 302,
             "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {"enabled": "on"}},
@@ -557,7 +560,7 @@ def forms(w) -> dict:
 
 FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-pay POST", "billing:addon-remove POST",
              "planchange:cancel-change POST", "planchange:checkout POST", "planchange:change-option POST",
-             "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET"]
+             "planchange:cancel-subscription POST", "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET"]
 # A form carries text only: a list is the field given twice.
 FORM_HOSTILE = [*TEXT_HOSTILE, "list"]
 
@@ -585,6 +588,7 @@ FORM_FIELDS = {
                                       "billing_frequency"},
     ("planchange:change-option", "POST"): {"target_sku", "licenses", "schedule", "term", "billing_frequency",
                                            "quote_id"},
+    ("planchange:cancel-subscription", "POST"): {"confirm"},
     ("planchange:recurring-billing", "POST"): {"enabled"},
     ("support:clock", "POST"): {"how", "value", "action"},
     ("support:console", "GET"): {"status", "page"},

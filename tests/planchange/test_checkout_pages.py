@@ -204,3 +204,24 @@ def test_cancelling_a_change_through_another_subscriptions_url_is_404(client, mc
     assert change.status == "scheduled"
     response = client.post(f"/billing/products/{mca.pk}/changes/{change.pk}/cancel/", follow=True)
     assert "The scheduled change was cancelled." in page_text(response)
+
+
+def test_cancel_subscription_on_its_page_confirmed_with_the_credit_it_gave(client, at_date):
+    at_date("2026-06-15")
+    tenant, card, std, users = mosa_standard(users=2)
+    client.force_login(admin_of(tenant))
+    page = page_text(client.get(f"/billing/products/{std.pk}/"))
+    assert ("Cancel subscription 2 users still have licenses of this subscription: move or unassign them first. "
+            "View users with this license") in page
+    from licensing.services import license_unassign
+
+    license_unassign(tenant=tenant, subscription_id=std.pk, upns=[u.upn for u in users], actor="admin")
+    page = page_text(client.get(f"/billing/products/{std.pk}/"))
+    assert "The unused days of the period are credited: refunded to a card, or taken off your next invoice." in page
+    unconfirmed = client.post(f"/billing/products/{std.pk}/cancel/", follow=True)
+    assert "Confirm that users lose access and that the data is deleted after 90 days." in page_text(unconfirmed)
+    std.refresh_from_db()
+    assert std.status == "active"
+    done = page_text(client.post(f"/billing/products/{std.pk}/cancel/", {"confirm": "yes"}, follow=True))
+    assert f"The subscription is cancelled. A credit of USD 175.07 for its unused days is on invoice INV-20260615-C{std.pk:05d}." in done
+    assert "Disabled: users have lost access; admins can still reach the data until 2026-09-13" in done

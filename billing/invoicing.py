@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from billing.models import Invoice, InvoiceLine, PaymentKind, PaymentMethod
 from billing.periods import add_months
@@ -125,13 +126,10 @@ def credit_delivery(*, subscription, effective, credit: Decimal, total: Decimal)
     payment method (the article's note): it is taken off the change's invoice (MOSA: dated the
     change's day; MCA: the billing profile's invoice of the next 1st); what it leaves over goes back
     to the card ``REFUND_DAYS`` after that invoice, or stays as account credit for the next invoice."""
-    from django.utils.translation import gettext as _
-
     if credit >= 0:
         return None
     invoice_date = effective if subscription.billing_profile_id is None else add_months(effective.replace(day=1), 1)
-    card = subscription.payment_method if (subscription.payment == PaymentKind.CARD
-                                           and subscription.payment_method_id) else None
+    card = subscription.paying_card
     refund_date = invoice_date + timedelta(days=REFUND_DAYS) if card else None
     text = _("The credit of USD %(credit)s is taken off the invoice of %(date)s.") % {
         "credit": -credit, "date": invoice_date.isoformat()}

@@ -26,10 +26,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing.invoicing import lines_bill
-from billing.models import Invoice, Offer, PaymentKind, Subscription
+from billing.models import Invoice, Subscription
 from billing.money import money
 from billing.periods import period_end, term_ends_on
 from billing.proration import Side
+from billing.selectors import offer_of
 from portal import clock
 from portal.errors import Conflict, NotFound
 from portal.happenings import Happening
@@ -126,38 +127,29 @@ def subscription_provisioning_finish(*, subscription_id, actor: str) -> Subscrip
 # --- Billing periods and renewal -------------------------------------------------------------
 
 
-def _offer_price(sub: Subscription, cache: dict) -> Offer | None:
-    key = (sub.product_id, sub.term, sub.billing_frequency)
-    if key not in cache:
-        cache[key] = Offer.objects.filter(product_id=sub.product_id, term=sub.term,
-                                          billing_frequency=sub.billing_frequency).first()
-    return cache[key]
-
-
-def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None) -> tuple[dict, date] | None:
+def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None) -> tuple[dict | None, date]:
     """The line charging the period of ``sub`` that begins on ``begin`` (the catalog offer's price
     today), and the period's end; None for what isn't billed here (trials, product keys, resellers)."""
     end = period_end(start=sub.start_date, billing_frequency=sub.billing_frequency, term=sub.term, begin=begin)
     if sub.source != Subscription.Source.DIRECT:
         return None, end
-    offer = _offer_price(sub, {} if offers is None else offers)
+    offer = offer_of(sub, offers)
     if offer is None:
         return None, end
-    side = Side(sub.product.name, offer.price, sub.licenses, sub.term, sub.billing_frequency)
+    side = Side.of(sub, offer.price)
     line = {"description": f"{sub.product.name} ({sub.licenses} licenses), {begin:%Y-%m-%d} to {end:%Y-%m-%d}",
             "amount": money(side.period_charge), "start": begin, "end": end, "subscription": sub,
             "idempotency_key": f"subscription/{sub.pk}/period/{begin:%Y-%m-%d}"}
     return line, end
 
 
-def _bill_period(sub: Subscription, *, begin: date, offers: dict, actor: str) -> list[Happening]:
+def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str) -> list[Happening]:
     """Charge the period beginning ``begin`` and move ``billed_until`` to its end."""
     line, end = period_charge(sub, begin=begin, offers=offers)
     happened = []
     if line is not None:
-        card = sub.payment_method if sub.payment == PaymentKind.CARD and sub.payment_method_id else None
-        invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=card, effective=begin,
-                             key=f"subscription/{sub.pk}/{begin:%Y-%m-%d}",
+        invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card,
+                             effective=begin, key=f"subscription/{sub.pk}/{begin:%Y-%m-%d}",
                              number=f"INV-{begin:%Y%m%d}-P{sub.pk:05d}", lines=[line], actor=actor,
                              charge_later=True)
         happened.append(_happening(begin, "invoice", invoice, invoice.number, _(
@@ -188,7 +180,7 @@ def billing_periods_run(*, day: date, actor: str = "system") -> list[Happening]:
                              data={"term_start": begin.isoformat(), "term": sub.term})
                 happened.append(_happening(begin, "renewal", sub, _subject(sub), _(
                     "Recurring billing is on: a new term starts %(date)s.") % {"date": begin.isoformat()}))
-            happened += _bill_period(sub, begin=begin, offers=offers, actor=actor)
+            happened += period_bill(sub, begin=begin, offers=offers, actor=actor)
         sub.save(update_fields=["status", "status_until", "billed_until", "billed_amount"])
     return happened
 

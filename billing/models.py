@@ -263,6 +263,11 @@ class Subscription(models.Model):
         return f"{self.product.name} ({self.tenant.domain})"
 
     @property
+    def paying_card(self) -> "PaymentMethod | None":
+        """The card that pays for this subscription (charged, and refunded a net credit), if it is paid by card."""
+        return self.payment_method if self.payment == PaymentKind.CARD and self.payment_method_id else None
+
+    @property
     def users_keep_service(self) -> bool:
         """Active and Expired: users keep using the product; Disabled: only admins reach the data."""
         return self.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.EXPIRED)

@@ -28,6 +28,12 @@ def _period_index(start: date, step_months: int, day: date) -> int:
     return k
 
 
+def current_term_start(*, start: date, term: str, today: date) -> date:
+    """The date the term ``today`` is in began (the start or the last renewal)."""
+    months = TERM_MONTHS[term]
+    return add_months(start, _period_index(start, months, today) * months)
+
+
 def renewal_date(*, start: date, term: str, today: date) -> date:
     """The date the current term ends and the subscription renews (or expires)."""
     months = TERM_MONTHS[term]

@@ -53,6 +53,12 @@ class Side:
     billed_until: date | None = None  # the end of the last period charged (None: not tracked)
     billed_amount: Decimal | None = None  # what that period was charged (None: not tracked)
 
+    @classmethod
+    def of(cls, sub, price: Decimal) -> "Side":
+        """A subscription as billing sees it, at its offer's ``price``."""
+        return cls(sub.product.name, price, sub.licenses, sub.term, sub.billing_frequency, sub.start_date,
+                   sub.source, sub.billed_until, sub.billed_amount)
+
     @property
     def months_per_period(self) -> int:
         return 1 if self.term == "P1M" else FREQUENCY_MONTHS[self.billing_frequency]

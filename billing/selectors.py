@@ -44,6 +44,19 @@ def subscription_list(*, tenant: Tenant):
     return _subscriptions(tenant).order_by(active_first, "product__name", "start_date", "id")
 
 
+def offer_of(sub: Subscription, cache: dict | None = None) -> Offer | None:
+    """The catalog offer a subscription is on (its product, term and billing frequency); ``cache``
+    keeps one query per offer across many subscriptions."""
+    key = (sub.product_id, sub.term, sub.billing_frequency)
+    if cache is None or key not in cache:
+        offer = Offer.objects.filter(product_id=sub.product_id, term=sub.term,
+                                     billing_frequency=sub.billing_frequency).first()
+        if cache is None:
+            return offer
+        cache[key] = offer
+    return cache[key]
+
+
 def subscriptions_all():
     """Every tenant's subscriptions (support staff), newest first."""
     return _subscriptions(None).order_by("-id")

@@ -1,5 +1,6 @@
 """Writes of billing. Every state change locks its rows and records an audit event."""
 
+import dataclasses
 from datetime import timedelta
 
 from django.db import transaction
@@ -7,21 +8,21 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from billing.invoicing import invoice_post_lines, lines_bill  # noqa: F401 (billing's services post through these)
-from billing.lifecycle import DISABLED_DAYS, provisioning_time
+from billing.lifecycle import DISABLED_DAYS, period_bill, provisioning_time
 from billing.models import (
     CreditCheck,
     Invoice,
     InvoiceLine,
     Offer,
-    PaymentKind,
     PaymentMethod,
     Product,
     Subscription,
     SubscriptionAddOn,
 )
 from billing.money import money
-from billing.periods import TERM_MONTHS, add_months, billing_period, period_end
+from billing.periods import billing_period, current_term_start, period_end
 from billing.proration import Side, charge_line, credit_line
+from billing.selectors import offer_of
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.happenings import Happening
@@ -32,6 +33,7 @@ from portal.services import event_record
 CREDIT_CHECK_BUSINESS_DAYS = 2
 
 
+@transaction.atomic
 def credit_checks_complete_due(*, day=None) -> list[Happening]:
     """Approve pending credit checks requested two business days before ``day`` or earlier.
 
@@ -211,7 +213,7 @@ def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
                          "down to %(max)d first, or contact support.") % {"max": CANCEL_ONLINE_MAX_LICENSES},
                        code="cancel_too_many_licenses", max_licenses=CANCEL_ONLINE_MAX_LICENSES)
     if sub.billing_profile_id is not None:
-        term_start = add_months(sub.start_date, _terms_begun(sub, today) * TERM_MONTHS[sub.term])
+        term_start = current_term_start(start=sub.start_date, term=sub.term, today=today)
         if (today - term_start).days > MCA_CANCEL_WINDOW_DAYS:
             raise Conflict(_("%(product)s can be cancelled only within %(days)d days of its start or renewal "
                              "(%(date)s). Turn off recurring billing instead: it then expires at the end of its "
@@ -236,28 +238,17 @@ def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
     return sub
 
 
-def _terms_begun(sub: Subscription, day) -> int:
-    """How many whole terms of ``sub`` have passed by ``day`` (0 during the first)."""
-    months, k = TERM_MONTHS[sub.term], 0
-    while add_months(sub.start_date, (k + 1) * months) <= day:
-        k += 1
-    return k
-
-
 def _cancel_credit(sub: Subscription, *, today, actor: str) -> InvoiceLine | None:
     """The unused part of the billed period, credited as a plan change would (card: refunded; invoice:
     account credit on the next invoice)."""
-    offer = Offer.objects.filter(product=sub.product, term=sub.term, billing_frequency=sub.billing_frequency).first()
+    offer = offer_of(sub)
     if offer is None:
         return None
-    line = credit_line(Side(sub.product.name, offer.price, sub.licenses, sub.term, sub.billing_frequency,
-                            sub.start_date, sub.source, sub.billed_until, sub.billed_amount),
-                       effective=today, at_renewal=False)
+    line = credit_line(Side.of(sub, offer.price), effective=today, at_renewal=False)
     if line is None:
         return None
-    card = sub.payment_method if sub.payment == PaymentKind.CARD and sub.payment_method_id else None
     key = f"subscription/{sub.pk}/cancel"
-    invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=None, refund_card=card,
+    invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=None, refund_card=sub.paying_card,
                          effective=today, key=key, number=f"INV-{today:%Y%m%d}-C{sub.pk:05d}", actor=actor,
                          lines=[{"description": line.description, "amount": line.amount, "start": line.start,
                                  "end": line.end, "subscription": sub, "idempotency_key": f"{key}/credit"}])
@@ -318,14 +309,14 @@ def _licenses_bought_bill(sub: Subscription, *, before: int, key: str, actor: st
     today = clock.today()
     if sub.source != Subscription.Source.DIRECT or sub.billed_until is None or today >= sub.billed_until:
         return
-    offer = Offer.objects.filter(product=sub.product, term=sub.term, billing_frequency=sub.billing_frequency).first()
+    offer = offer_of(sub)
     if offer is None:
         return
     begin, end = billing_period(start=sub.start_date, billing_frequency=sub.billing_frequency, term=sub.term,
                                 day=sub.billed_until - timedelta(days=1))
     rest, days = (end - max(today, begin)).days, (end - begin).days
-    old = Side(sub.product.name, offer.price, before, sub.term, sub.billing_frequency)
-    new = Side(sub.product.name, offer.price, sub.licenses, sub.term, sub.billing_frequency)
+    new = Side.of(sub, offer.price)
+    old = dataclasses.replace(new, licenses=before)
     charged = old.period_charge if sub.billed_amount is None else min(old.period_charge, sub.billed_amount)
     start = max(today, begin)
     lines = [
@@ -336,8 +327,7 @@ def _licenses_bought_bill(sub: Subscription, *, before: int, key: str, actor: st
          "amount": money(new.period_charge * rest / days), "start": start, "end": end, "subscription": sub,
          "idempotency_key": f"{key}/charge"},
     ]
-    card = sub.payment_method if sub.payment == PaymentKind.CARD and sub.payment_method_id else None
-    lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=card, effective=today, key=key,
+    lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card, effective=today, key=key,
                number=f"INV-{today:%Y%m%d}-L{sub.pk:05d}-{key.rsplit('/', 1)[1]}", lines=lines, actor=actor)
     # From now on the period costs the new count: that is what a later credit gives back.
     sub.billed_amount = money(new.period_charge)
@@ -367,8 +357,6 @@ def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool
 def subscription_reactivate(sub: Subscription, *, actor: str) -> Subscription:
     """An Expired or Disabled subscription back to Active (call with it locked): recurring billing
     on, a new term from today, the first period charged now (a card the day after)."""
-    from billing.lifecycle import _bill_period
-
     today = clock.today()
     before = sub.status
     sub.status = Subscription.Status.ACTIVE
@@ -381,7 +369,7 @@ def subscription_reactivate(sub: Subscription, *, actor: str) -> Subscription:
     else:
         sub.start_date = today
         sub.billed_until = today
-        _bill_period(sub, begin=today, offers={}, actor=actor)
+        period_bill(sub, begin=today, offers={}, actor=actor)
         data = {"from": before, "term_start": today.isoformat()}
     sub.save(update_fields=["status", "status_until", "cancelled_on", "recurring_billing", "start_date",
                             "billed_until", "billed_amount"])

@@ -92,6 +92,11 @@ TEXTS = {
 }
 
 
+def titles(codes) -> list[str]:
+    """The article's titles of these blocker codes, in the reader's language (unknown codes left out)."""
+    return [str(TEXTS[code][0]) for code in codes if code in TEXTS]
+
+
 @dataclass(frozen=True)
 class Action:
     label: str

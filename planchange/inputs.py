@@ -51,8 +51,7 @@ class ChangeInputs:
 
     def lines(self) -> list[Line]:
         sub = self.subscription
-        old = Side(sub.product.name, self.old_offer.price if self.old_offer else 0, sub.licenses, sub.term,
-                   sub.billing_frequency, sub.start_date, sub.source, sub.billed_until, sub.billed_amount)
+        old = Side.of(sub, self.old_offer.price if self.old_offer else 0)
         new = Side(self.target.name, self.offer.price, self.licenses, self.term, self.billing_frequency)
         return change_lines(old, new, effective=self.effective_date, at_renewal=self.at_renewal)
 

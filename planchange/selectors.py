@@ -1,9 +1,17 @@
 """Reads of plan changes and eligibility, scoped to a tenant."""
 
-from billing.models import Subscription
+from datetime import timedelta
+
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from billing.models import Invoice, PaymentKind, Subscription
 from billing.selectors import subscription_get
+from planchange.blockers import Action, Blocker, Code
 from planchange.eligibility import Eligibility, eligibility_check
 from planchange.models import LIVE_STATUSES, PlanChange
+from portal import clock
 from portal.models import Tenant
 
 
@@ -44,20 +52,12 @@ def change_warnings(*, subscription: Subscription, on, exclude_change_id=None) -
     """What a change on ``on`` would meet if nothing is fixed first: the blockers it meets today (its
     own scheduled state aside), and invoices still unpaid that fall past due before its date (the
     article's unpaid-balance rule then stops it). Each with the article's fix."""
-    from django.db.models import F
-    from django.utils.translation import gettext as _
-
-    from billing.models import Invoice, PaymentKind
-    from planchange.blockers import Action, Blocker, Code
-
     sub = subscription
     warnings = [b for b in eligibility_check(subscription=sub, exclude_change_id=exclude_change_id).blockers]
     if on and sub.payment == PaymentKind.INVOICE and not any(b.code == Code.UNPAID_BALANCE for b in warnings):
         due = (Invoice.objects.filter(tenant=sub.tenant, payment_method__isnull=True, total__gt=F("paid"),
                                       due_date__lt=on).order_by("due_date", "pk").first())
         if due is not None:
-            from django.urls import reverse
-
             warnings.append(Blocker(Code.UNPAID_BALANCE, _(
                 "Invoice %(number)s (USD %(balance)s) is due %(due)s, before the change's date %(date)s: unpaid by "
                 "then, it stops the change.") % {"number": due.number, "balance": due.balance,
@@ -69,12 +69,6 @@ def change_warnings(*, subscription: Subscription, on, exclude_change_id=None) -
 def changes_failed_recently(*, tenant: Tenant, subscription: Subscription | None = None, days: int = 30):
     """The tenant's changes that failed on a date in the last ``days`` days (simulation time): a
     scheduled change on its date, another on the day it was requested. Newest first."""
-    from datetime import timedelta
-
-    from django.db.models import Q
-
-    from portal import clock
-
     since = clock.today() - timedelta(days=days)
     failed = (PlanChange.objects.filter(tenant=tenant, status=PlanChange.Status.FAILED)
               .filter(Q(scheduled_for__gte=since) | Q(scheduled_for__isnull=True, requested_at__date__gte=since))

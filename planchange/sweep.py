@@ -52,16 +52,15 @@ def idempotency_records_expire() -> int:
 def sweep_run() -> dict:
     """What falls due now: the days real time has reached (``planchange.timeline``), subscriptions
     whose set-up time is up, changes nobody is working on, expired keys and quotes."""
-    from planchange.timeline import days_run, provisioning_now
+    from planchange.timeline import changes_started, days_run, provisioning_now
 
-    happened = days_run(until=clock.today(), move_clock=False)
-    happened += provisioning_now()
+    happened = [h.as_dict() for h in days_run(until=clock.today(), move_clock=False) + provisioning_now()]
     with transaction.atomic():
         requeued = stalled_changes_requeue()
     return {
-        "happened": [h.as_dict() for h in happened],
-        "scheduled_started": [int(h.ref.split("/")[1]) for h in happened if h.kind == "plan_change"],
-        "credit_checks_completed": sum(h.kind == "credit_check" for h in happened),
+        "happened": happened,
+        "scheduled_started": changes_started(happened),
+        "credit_checks_completed": sum(h["kind"] == "credit_check" for h in happened),
         "requeued": requeued,
         "idempotency_keys_expired": idempotency_records_expire(),
         "quotes_expired": quotes_expire(),

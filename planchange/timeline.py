@@ -37,8 +37,7 @@ from billing.models import Subscription
 from billing.services import credit_checks_complete_due, credit_checks_next_due, subscription_hold, subscription_lock
 from licensing.services import licenses_remove_all
 from planchange import workflow
-from planchange.blockers import TEXTS
-from planchange.dispatch import change_enqueue
+from planchange.blockers import titles
 from planchange.models import PlanChange
 from portal import clock
 from portal.errors import Conflict
@@ -52,10 +51,11 @@ class _DryRun(Exception):
     """Raised to roll a dry run back."""
 
 
-def scheduled_changes_start_due(*, day: date, enqueue: bool = True) -> list[int]:
+def scheduled_changes_start_due(*, day: date) -> list[int]:
     """Changes scheduled for renewal on ``day`` or before: queue them, holding their subscription
-    read-only from now on (locks: the subscription, then the change). The day loop runs them
-    itself (``enqueue=False``), so a change at renewal is done before the day's billing."""
+    read-only from now on (locks: the subscription, then the change). The day loop runs them itself,
+    without waking a worker, so a change at renewal is done before the day's billing (the sweep wakes
+    one for a change the loop couldn't finish)."""
     started = []
     due = PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED, scheduled_for__lte=day).order_by(
         "scheduled_for", "pk")
@@ -70,8 +70,6 @@ def scheduled_changes_start_due(*, day: date, enqueue: bool = True) -> list[int]
             subscription_hold(tenant=tenant_id, subscription_id=subscription_id, holder=change.holder)
             event_record(tenant=change.tenant, actor="system", verb="plan_change.started", obj=change,
                          data={"scheduled_for": change.scheduled_for.isoformat()})
-            if enqueue:
-                change_enqueue(change.pk)
             started.append(change.pk)
     return started
 
@@ -104,7 +102,7 @@ def _change_happening(change_id: int, day: date) -> Happening:
         detail = _("The change scheduled for renewal completed: %(licenses)d licenses of %(target)s.") % {
             "licenses": change.licenses, "target": change.target_product.name}
     elif change.status == PlanChange.Status.FAILED:
-        why = [str(TEXTS[code][0]) for code in change.blockers if code in TEXTS] or [change.error_detail]
+        why = titles(change.blockers) or [change.error_detail]
         detail = _("The change scheduled for renewal failed: %(why)s") % {"why": " ".join(why)}
     else:
         detail = _("The change scheduled for renewal started; a worker finishes it.")
@@ -112,24 +110,20 @@ def _change_happening(change_id: int, day: date) -> Happening:
                      f"plan_change/{change.pk}")
 
 
-def _applied_by_another(day: date) -> date | None:
-    """Inside a transaction: lock the clock's row (one applier at a time: the beat's sweep and a
-    support move may reach the same day) and answer the last day applied if it is ``day`` or
-    later, else None."""
-    applied = clock.applied_lock()
-    return applied if applied is not None and applied >= day else None
-
-
 def day_apply(day: date, *, since: date) -> list[Happening]:
     """Apply what falls due on ``day`` (the previous day applied was ``since``), in the day's order."""
     happened: list[Happening] = []
     until = clock.now() if day >= clock.today() else _end_of(day)
+    # Each transaction first locks the clock's row: one applier at a time (the beat's sweep and a support
+    # move may reach the same day), and a day already applied is skipped. When taken, that row comes
+    # before the subscriptions in the lock order.
     with transaction.atomic():
-        if _applied_by_another(day):
+        applied = clock.applied_lock()
+        if applied is not None and applied >= day:
             return []
         happened += provisioning_finish_due(day=day, until=until)
         happened += credit_checks_complete_due(day=day)
-        started = scheduled_changes_start_due(day=day, enqueue=False)
+        started = scheduled_changes_start_due(day=day)
     for change_id in started:
         try:
             workflow.run(change_id)
@@ -137,9 +131,10 @@ def day_apply(day: date, *, since: date) -> list[Happening]:
             log.warning("scheduled change %s hit a transient error; a worker will finish it", change_id)
         happened.append(_change_happening(change_id, day))
     with transaction.atomic():
-        if _applied_by_another(day):
+        applied = clock.applied_lock()
+        if applied is not None and applied >= day:
             return happened
-        since = max(since, clock.applied_lock() or since)  # another applier may have gone part of the way
+        since = max(since, applied or since)  # another applier may have gone part of the way
         happened += billing_periods_run(day=day)
         happened += card_charges_run(day=day)
         happened += refunds_run(day=day)
@@ -177,6 +172,11 @@ def days_run(*, until: date, move_clock: bool) -> list[Happening]:
             if (clock.applied_lock() or applied) < until:
                 clock.mark_applied(until)
     return happened
+
+
+def changes_started(events: list[dict]) -> list[int]:
+    """The ids of the scheduled changes the day loop started, from its list of events."""
+    return [int(e["ref"].split("/")[1]) for e in events if e["kind"] == "plan_change"]
 
 
 def clock_move(*, actor: str, days: int = 0, business_days: int = 0, to=None, dry_run: bool = False) -> dict:

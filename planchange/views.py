@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from billing.models import BillingFrequency, Term
 from billing.periods import renewal_date
 from billing.selectors import payment_method_list, subscription_get, subscription_list
-from planchange.blockers import TEXTS
+from planchange.blockers import TEXTS, titles
 from planchange.inputs import Blocked
 from planchange.selectors import (
     change_warnings,
@@ -42,7 +42,7 @@ def _failure_reasons(change, eligibility) -> list[dict]:
     now = {b.code: b for b in eligibility.blockers}
     reasons = []
     for code in change.blockers or []:
-        title = str(TEXTS[code][0]) if code in TEXTS else code
+        title = (titles([code]) or [code])[0]
         still = now.get(code)
         reasons.append({"code": code, "title": title, "resolution": str(TEXTS[code][1]) if code in TEXTS else "",
                         "action": still.action if still else None, "fixed": still is None})
@@ -315,8 +315,7 @@ def home(request):
         "license_total": sum(s.licenses for s in subscriptions if s.status == "active"),
         "assigned_total": sum(s.assigned_licenses for s in subscriptions if s.status == "active"),
         "open_incidents": incidents_open(tenant=request.tenant).count(),
-        "failed_changes": [{"change": c, "reasons": [str(TEXTS[code][0]) for code in c.blockers if code in TEXTS]
-                            or [c.error_detail]} for c in failed],
+        "failed_changes": [{"change": c, "reasons": titles(c.blockers) or [c.error_detail]} for c in failed],
         "today": clock.today(),
         "section": "home",
     })

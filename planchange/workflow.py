@@ -26,7 +26,6 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from billing.models import PaymentKind
 from billing.proration import Line
 from billing.services import (
     lines_bill,
@@ -252,8 +251,7 @@ def step_bill(change_id: int) -> None:
                 })
             invoice = lines_bill(
                 tenant=change.tenant, billing_profile=old.billing_profile,
-                card=new.payment_method if new.payment == PaymentKind.CARD else None,
-                refund_card=old.payment_method if old.payment == PaymentKind.CARD else None,
+                card=new.paying_card, refund_card=old.paying_card,
                 effective=change.effective_date, key=f"plan_change/{change.pk}",
                 number=f"INV-{change.effective_date:%Y%m%d}-{change.pk:06d}", lines=keyed, actor="system")
             subscription_period_charged(subscription=new, amount=sum(

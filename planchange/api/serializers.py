@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from billing.models import MONEY, BillingFrequency, Term
 from planchange.models import PlanChange, PlanChangeStep
+from planchange.selectors import scheduled_change_warnings
 from portal.api.fields import IdField, LicensesField, StrictBooleanField, StrictDateField, StrictIntegerField
 from portal.happenings import KINDS
 
@@ -84,8 +85,6 @@ class PlanChangeSerializer(serializers.ModelSerializer):
     def get_warnings(self, change) -> list[dict]:
         if change.status != PlanChange.Status.SCHEDULED:
             return []
-        from planchange.selectors import scheduled_change_warnings
-
         return scheduled_change_warnings(change)
 
     def get_error(self, change) -> dict | None:
@@ -148,7 +147,8 @@ class HappeningSerializer(serializers.Serializer):
     tenant_domain = serializers.CharField()
     subject = serializers.CharField()
     detail = serializers.CharField()
-    ref = serializers.CharField(help_text="what it happened to: subscription/<id>, invoice/<id>, plan_change/<id>…")
+    ref = serializers.CharField(help_text="what it happened to: subscription/<id>, invoice/<number>, plan_change/<id>, "
+                                          "plan_change/<id>/new_subscription, credit_check/<id>")
 
 
 # "from" is a Python keyword, so this one is built from a dict.

@@ -31,7 +31,7 @@ from planchange.services import (
     subscription_cancel,
     subscription_update,
 )
-from planchange.timeline import clock_move
+from planchange.timeline import changes_started, clock_move
 from portal import clock
 from portal.api.errors import problem
 from portal.api.fields import IdField, LicensesField
@@ -206,5 +206,5 @@ class SupportClockView(GenericAPIView):
         data = ClockSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         moved = clock_move(actor=request.user.get_username(), **data.validated_data)
-        started = [int(e["ref"].split("/")[1]) for e in moved["events"] if e["kind"] == "plan_change"]
-        return Response({"now": clock.now(), "today": clock.today(), **moved, "sweep": {"scheduled_started": started}})
+        return Response({"now": clock.now(), "today": clock.today(), **moved,
+                         "sweep": {"scheduled_started": changes_started(moved["events"])}})

@@ -573,3 +573,19 @@ def test_the_cancel_api_answers_the_credit_it_gave_or_why_not(at_date):
         "disabled", "-175.07", "Credit for 16 unused days of Microsoft 365 Business Standard (25 licenses)")
     again = api.post(f"/api/v1/subscriptions/{sub.pk}/cancel/")
     assert (again.status_code, again.json()["code"]) == (409, "subscription_not_active")
+
+
+def test_the_api_shows_the_stage_its_end_and_what_users_still_have(at_date):
+    from tests.planchange.test_plan_change_api import client_for
+
+    at_date("2026-06-15")
+    tenant, card, sub, _ = mosa_standard(users=1)
+    api = client_for(admin_of(tenant))
+    assert api.patch(f"/api/v1/subscriptions/{sub.pk}/", {"recurring_billing": False}, format="json").status_code == 200
+    move("2027-01-01")
+    body = api.get(f"/api/v1/subscriptions/{sub.pk}/").json()
+    assert (body["status"], body["status_until"], body["users_access"], body["next_billing_date"],
+            body["renewal_date"]) == ("expired", "2027-01-31", "full", None, None)
+    move("2027-01-31")
+    body = api.get(f"/api/v1/subscriptions/{sub.pk}/").json()
+    assert (body["status"], body["status_until"], body["users_access"]) == ("disabled", "2027-05-01", "admins_only")

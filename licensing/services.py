@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.models import Subscription
+from billing.selectors import subscription_list
 from billing.services import subscription_require_free, subscription_usage_add, subscriptions_lock
 from licensing.models import DirectoryUser, LicenseAssignment
-from portal.errors import Conflict, DomainError, short_list
-from portal.inputs import is_plain_text, is_upn
+from licensing.preview import licenses_preview
+from portal.errors import Conflict, DomainError, NotFound, short_list
+from portal.inputs import is_plain_text, is_upn, parse_id
 from portal.models import Tenant
 from portal.services import event_record
 
@@ -46,12 +49,15 @@ def _require_active(sub: Subscription) -> None:
 
 
 def _require_available(sub: Subscription, needed: int) -> None:
-    available = sub.licenses - sub.assigned_licenses
+    available = max(sub.licenses - sub.assigned_licenses, 0)
     if needed > available:
         raise DomainError(
-            _("%(needed)d licenses are needed but only %(available)d are available.")
-            % {"needed": needed, "available": max(available, 0)},
-            code="not_enough_licenses")
+            ngettext("%(needed)d license is needed but only %(available)d are available on %(product)s: "
+                     "buy %(missing)d more, or choose fewer users. Nothing was changed.",
+                     "%(needed)d licenses are needed but only %(available)d are available on %(product)s: "
+                     "buy %(missing)d more, or choose fewer users. Nothing was changed.", needed)
+            % {"needed": needed, "available": available, "product": sub.product.name, "missing": needed - available},
+            code="not_enough_licenses", needed=needed, available=available, missing=needed - available)
 
 
 def _require_holding(sub: Subscription, users, holding: set[int]) -> None:
@@ -97,9 +103,12 @@ def license_unassign(*, tenant: Tenant, subscription_id: int, upns, actor: str) 
 
 @transaction.atomic
 def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscription_id: int, upns,
-                    actor: str) -> int:
+                    actor: str, backup_confirmed: bool = False) -> int:
     """Move users from one subscription to another in one transaction: nobody is
-    unlicensed in between, and nothing moves unless everyone can."""
+    unlicensed in between, and nothing moves unless everyone can. Where a user would lose the data
+    of a data-related service, nothing moves until the admin confirms the data is backed up (422
+    ``backup_required`` naming the services). The services a user had turned off are on again on
+    the new license (the setting isn't kept): the audit event records them."""
     subs = _lock(tenant, [from_subscription_id, to_subscription_id])
     if len(subs) != 2:
         raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
@@ -110,13 +119,46 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
     already = _holders(target, users)
     new = [u for u in users if u.pk not in already]
     _require_available(target, len(new))
+    preview = licenses_preview(source=source, target_product=target.product, target=target,
+                               upns=[u.upn for u in users])
+    if preview.backup_required and not backup_confirmed:
+        raise DomainError(
+            _("Moving these users to %(product)s deletes their data of: %(services)s. Back up the data you want to "
+              "keep, then confirm that you have. Nothing was changed.")
+            % {"product": target.product.name, "services": ", ".join(preview.data_lost)},
+            code="backup_required", field="backup_confirmed", services=list(preview.data_lost))
     LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=target) for u in new)
     removed, _detail = LicenseAssignment.objects.filter(subscription=source, user__in=users).delete()
     subscription_usage_add(subscription=target, delta=len(new))
     subscription_usage_add(subscription=source, delta=-removed)
-    event_record(tenant=tenant, actor=actor, verb="licenses.replaced", obj=target,
-                 data={"users": sorted(u.upn for u in users), "from": source.pk, "to": target.pk})
+    data = {"users": sorted(u.upn for u in users), "from": source.pk, "to": target.pk}
+    if preview.reset:
+        data["reset_disabled_plans"] = {upn: list(names) for upn, names in preview.reset.items()}
+    if preview.data_lost:
+        data["data_lost"] = list(preview.data_lost)
+        data["backup_confirmed"] = True
+    event_record(tenant=tenant, actor=actor, verb="licenses.replaced", obj=target, data=data)
     return len(users)
+
+
+def license_replace_preview(*, tenant: Tenant, from_subscription_id: int, to_subscription_id: int, upns):
+    """What Replace would change for each user, and whether it can: the users must hold the source's
+    license, and ``missing`` says how many licenses the target lacks (0: enough). Reads only."""
+    found = {s.pk: s for s in subscription_list(tenant=tenant).filter(
+        pk__in=[parse_id(from_subscription_id), parse_id(to_subscription_id)])}
+    source, target = found.get(parse_id(from_subscription_id)), found.get(parse_id(to_subscription_id))
+    if source is None or target is None:
+        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    if source.pk == target.pk:
+        raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
+    users = _users(tenant, upns)
+    _require_holding(source, users, _holders(source, users))
+    preview = licenses_preview(source=source, target_product=target.product, target=target,
+                               upns=[u.upn for u in users])
+    needed = len(users) - len(_holders(target, users))
+    preview.missing = max(needed - max(target.licenses - target.assigned_licenses, 0), 0)
+    preview.source, preview.target = source, target
+    return preview
 
 
 @dataclass

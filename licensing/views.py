@@ -1,73 +1,180 @@
-"""Users > Active users: search, a subscription filter, pagination and unassigning."""
+"""Users > Active users: search, a subscription filter, pagination, selecting users (on the page or
+all that match) and the Manage product licenses pane: assign, unassign, or Replace after a review
+of what changes for each user."""
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from billing.selectors import subscription_get, subscription_list
 from licensing.selectors import user_list
-from licensing.services import license_assign, license_replace, license_unassign
+from licensing.services import license_assign, license_replace, license_replace_preview, license_unassign
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
-from portal.inputs import parse_id
+from portal.inputs import parse_id, whole_number
 from portal.roles import LICENSE_WRITERS
 
 PAGE_SIZE = 50
+SELECT_MAX = 10_000  # users one action may take ("all N matching" included), as the API's bound
+
+# Microsoft's guidance for keeping data before a plan with fewer data-related services.
+BACKUP_GUIDANCE = [
+    (gettext_lazy("Back up data before switching plans"),
+     "https://learn.microsoft.com/microsoft-365/commerce/subscriptions/back-up-data-before-switching-plans"),
+    (gettext_lazy("Mail: export to an Outlook .pst file"),
+     "https://support.microsoft.com/office/export-or-backup-email-contacts-and-calendar-to-an-outlook-pst-file-"
+     "14252b52-3075-4e9b-be4e-ff9ef1068f91"),
+    (gettext_lazy("OneDrive and SharePoint: download files and folders"),
+     "https://support.microsoft.com/office/download-files-and-folders-from-onedrive-or-sharepoint-"
+     "5c7397b7-19c7-4893-84fe-d02e8fa5df05"),
+    (gettext_lazy("Viva Engage: export the network's data"),
+     "https://learn.microsoft.com/viva/engage/manage-security-and-compliance/export-yammer-enterprise-data"),
+]
 
 
-def _subscription_filter(request):
-    raw = request.GET.get("subscription", "")
+def _filters(data) -> dict:
+    """The list's filters as a page's query string carries them (``subscription``, ``q``)."""
+    return {"subscription": data.get("subscription", ""), "q": data.get("q", "").strip()}
+
+
+def _subscription_filter(request, raw):
     return subscription_get(tenant=request.tenant, subscription_id=parse_id(raw)) if raw else None
+
+
+def _matching(request, filters, subscription):
+    return user_list(tenant=request.tenant, search=filters["q"],
+                     subscription_id=subscription.pk if subscription else None)
+
+
+def _selection(request, data, filters) -> dict:
+    """Who is selected: the users ticked, or every user matching the filters (``all``)."""
+    if data.get("all", "") not in ("", "1"):
+        raise DomainError(_("Select the users again."), code="invalid_selection")
+    if data.get("all") == "1":
+        subscription = _subscription_filter(request, filters["subscription"])
+        upns = list(_matching(request, filters, subscription).values_list("upn", flat=True)[:SELECT_MAX + 1])
+        return {"all": True, "upns": upns, "count": len(upns)}
+    upns = list(dict.fromkeys(data.getlist("users")))
+    return {"all": False, "upns": upns, "count": len(upns)}
+
+
+def _page_context(request, filters) -> dict:
+    subscription = _subscription_filter(request, filters["subscription"])
+    page = Paginator(_matching(request, filters, subscription), PAGE_SIZE).get_page(request.GET.get("page"))
+    subscriptions = [s for s in subscription_list(tenant=request.tenant) if s.status == "active"]
+    return {
+        "section": "users", "page": page, "search": filters["q"], "subscription": subscription,
+        "subscriptions": subscriptions, "error": next(iter(request.session.pop("license_errors", {}).values()), ""),
+        "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+    }
 
 
 @tenant_page
 def active_users(request):
-    subscription = _subscription_filter(request)
-    search = request.GET.get("q", "").strip()
-    users = user_list(tenant=request.tenant, search=search,
-                      subscription_id=subscription.pk if subscription else None)
-    # Paginator's count is one COUNT query; the page is one query plus one for licenses.
-    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
-    subscriptions = [s for s in subscription_list(tenant=request.tenant) if s.status == "active"]
-    return render(request, "licensing/active_users.html", {
-        "section": "users", "page": page, "search": search, "subscription": subscription,
-        "subscriptions": subscriptions, "errors": request.session.pop("license_errors", {}),
-    })
+    filters = _filters(request.GET)
+    context = _page_context(request, filters)
+    if request.GET.get("pane") == "licenses":
+        try:
+            selection = _selection(request, request.GET, filters)
+        except DomainError as exc:
+            context["error"] = str(exc.detail)
+        else:
+            context["pane"] = {"selection": selection, "too_many": selection["count"] > SELECT_MAX,
+                               "action": request.GET.get("action", "assign")}
+    context["selected"] = set(request.GET.getlist("users"))
+    return render(request, "licensing/active_users.html", context)
+
+
+def _back(request) -> str:
+    back = request.POST.get("next", "")
+    # Back to a path of this site only: redirect() would take "2" for a URL name (NoReverseMatch).
+    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
+        back = reverse("users:active")
+    return back
 
 
 @require_POST
 @tenant_page
 @writes(LICENSE_WRITERS)
 def manage_licenses(request):
-    """Manage product licenses for the selected users: assign, unassign or replace."""
-    back = request.POST.get("next", "")
-    # Back to a path of this site only: redirect() would take "2" for a URL name (NoReverseMatch).
-    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
-        back = ""
-    action, upns, actor = request.POST.get("action"), request.POST.getlist("users"), request.user.get_username()
+    """Manage product licenses for the selected users: assign, unassign, or Replace (reviewed first:
+    each user's change, the licenses missing, and the backup confirmation when data would be lost)."""
+    back, actor = _back(request), request.user.get_username()
+    filters = {"subscription": request.POST.get("filter_subscription", ""), "q": request.POST.get("filter_q", "")}
+    action, step = request.POST.get("action"), request.POST.get("step", "")
     # Ids as whole numbers in ASCII digits; anything else is None, which the services answer
     # "No such subscription." (int() would take '٤' as 4).
     subscription, to_subscription = parse_id(request.POST.get("subscription")), parse_id(
         request.POST.get("to_subscription"))
     try:
+        selection = _selection(request, request.POST, filters)
+        if selection["count"] > SELECT_MAX:
+            raise DomainError(_("Choose at most %(max)s users at a time.") % {"max": f"{SELECT_MAX:,}"},
+                              code="too_many_users")
+        expected = request.POST.get("expected", "")
+        if selection["all"] and expected and whole_number(expected, min_value=0, max_value=SELECT_MAX) != \
+                selection["count"]:
+            raise DomainError(_("The users that match changed since you reviewed them. Review the change again."),
+                              code="selection_changed")
+        upns = selection["upns"]
+        done = reverse("users:active") + (f"?{query}" if (query := urlencode({k: v for k, v in filters.items() if v}))
+                                          else "")
         if action == "assign":
-            count = license_assign(tenant=request.tenant, subscription_id=subscription,
-                                   upns=upns, actor=actor)
-            messages.success(request, _("Licenses assigned to %(count)d users.") % {"count": count})
+            count = license_assign(tenant=request.tenant, subscription_id=subscription, upns=upns, actor=actor)
+            messages.success(request, ngettext("A license was assigned to %(count)d user.",
+                                               "Licenses were assigned to %(count)d users.", count) % {"count": count})
+            return HttpResponseRedirect(done)
         elif action == "unassign":
-            count = license_unassign(tenant=request.tenant, subscription_id=subscription,
-                                     upns=upns, actor=actor)
-            messages.success(request, _("Licenses unassigned from %(count)d users.") % {"count": count})
+            count = license_unassign(tenant=request.tenant, subscription_id=subscription, upns=upns, actor=actor)
+            messages.success(request, ngettext("A license was unassigned from %(count)d user.",
+                                               "Licenses were unassigned from %(count)d users.", count)
+                             % {"count": count})
+            return HttpResponseRedirect(done)
+        elif action == "replace" and step != "confirm":
+            return _review(request, filters, selection, subscription, to_subscription, back)
         elif action == "replace":
             count = license_replace(tenant=request.tenant, from_subscription_id=subscription,
-                                    to_subscription_id=to_subscription, upns=upns, actor=actor)
-            messages.success(request, _("%(count)d users moved to the other subscription.") % {"count": count})
+                                    to_subscription_id=to_subscription, upns=upns, actor=actor,
+                                    backup_confirmed=_confirmed(request.POST.get("backup_confirmed", "")))
+            messages.success(request, ngettext("%(count)d user moved to the other subscription.",
+                                               "%(count)d users moved to the other subscription.", count)
+                             % {"count": count})
+            return HttpResponseRedirect(reverse("users:active") + f"?subscription={to_subscription}")
         else:
             raise DomainError(_("Choose what to do with the licenses."), field="action")
     except DomainError as exc:
+        if action == "replace" and step == "confirm" and exc.code != "selection_changed":
+            try:  # the review again, with why it was refused (the backup confirmation, licenses missing)
+                return _review(request, filters, selection, subscription, to_subscription, back, error=str(exc.detail))
+            except DomainError:
+                pass
         request.session["license_errors"] = {exc.extra.get("field") or "form": str(exc.detail)}
-    return HttpResponseRedirect(back) if back else redirect("users:active")
+    return HttpResponseRedirect(back)
+
+
+def _confirmed(value: str) -> bool:
+    """The backup checkbox: ticked ("yes") or not (""); anything else is refused, never taken as either."""
+    if value not in ("", "yes"):
+        raise DomainError(_("Tick the box to confirm that you have backed up the data, or leave it empty."),
+                          code="invalid_confirmation", field="backup_confirmed")
+    return value == "yes"
+
+
+def _review(request, filters, selection, subscription, to_subscription, back, *, error=""):
+    """The pane's review of a Replace: each user's change before anything moves."""
+    preview = license_replace_preview(tenant=request.tenant, from_subscription_id=subscription,
+                                      to_subscription_id=to_subscription, upns=selection["upns"])
+    context = _page_context(request, filters)
+    context["pane"] = {"selection": selection, "review": preview, "action": "replace", "guidance": BACKUP_GUIDANCE,
+                       "next": back}
+    if error:
+        context["error"] = error
+    return render(request, "licensing/active_users.html", context)

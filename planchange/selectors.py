@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Invoice, PaymentKind, Subscription
 from billing.selectors import subscription_get
+from licensing.preview import licenses_preview
 from planchange.blockers import Action, Blocker, Code
 from planchange.eligibility import Eligibility, eligibility_check
 from planchange.models import LIVE_STATUSES, PlanChange
@@ -74,3 +75,9 @@ def changes_failed_recently(*, tenant: Tenant, subscription: Subscription | None
               .filter(Q(scheduled_for__gte=since) | Q(scheduled_for__isnull=True, requested_at__date__gte=since))
               .select_related("subscription__product", "target_product").order_by("-requested_at", "-pk"))
     return failed.filter(subscription=subscription) if subscription is not None else failed
+
+
+def quote_users(quote):
+    """What the quoted change does to each user's services (set on the quote as ``users_preview``)."""
+    quote.users_preview = licenses_preview(source=quote.subscription, target_product=quote.target_product)
+    return quote

@@ -19,6 +19,7 @@ from planchange.selectors import (
     eligibility_for,
     live_change_for,
     plan_change_get,
+    quote_users,
     scheduled_change_warnings,
 )
 from planchange.services import (
@@ -144,7 +145,7 @@ def checkout(request, subscription_id, sku):
         messages.error(request, exc.detail)
         return redirect("planchange:upgrades", subscription_id=sub.pk)
     return render(request, "planchange/checkout.html", {
-        "section": "billing", "sub": sub, "target": target, "quote": quote, "term": term,
+        "section": "billing", "sub": sub, "target": target, "quote": quote_users(quote), "term": term,
         "billing_frequency": billing_frequency, "errors": errors, "posted": request.POST,
         "methods": payment_method_list(tenant=request.tenant),
         "selected_method": request.POST.get("payment_method") or str(sub.payment_method_id or ""),
@@ -209,8 +210,8 @@ def _pane_choice(request, sub, eligibility) -> tuple[dict, dict]:
 
 def _pane_quote(request, sub, choice):
     try:
-        return plan_change_preview(tenant=request.tenant, subscription_id=sub.pk,
-                                   store=may(request.roles, BILLING_WRITERS), **choice), None
+        return quote_users(plan_change_preview(tenant=request.tenant, subscription_id=sub.pk,
+                                               store=may(request.roles, BILLING_WRITERS), **choice)), None
     except Blocked as exc:
         return None, "; ".join(b["title"] for b in exc.extra["blockers"])
     except DomainError as exc:

@@ -92,6 +92,7 @@ NOT_HOSTILE = {
     "title": TEXT_IN_A_NAME | {"long_string"},
     "card_name": TEXT_IN_A_NAME | {"list"},  # a field given twice counts its last value, "²": a name
     "recurring_billing": {"bool"},
+    "backup_confirmed": {"bool"},
     # The preview takes the request's fields and ignores quote_id: an id in range is no attack there.
     ("/api/v1/plan-changes/preview/", "POST", "quote_id"): {"int32_overflow"},
 }
@@ -217,6 +218,8 @@ def base_bodies(w) -> dict:
         ("/api/v1/licenses/assign/", "POST"): {"users": [w["free"].upn], "subscription": std.pk},
         ("/api/v1/licenses/unassign/", "POST"): {"users": [w["licensed"][0].upn], "subscription": std.pk},
         ("/api/v1/licenses/replace/", "POST"): {"users": [w["licensed"][0].upn], "from_subscription": std.pk,
+                                                "to_subscription": w["basic"].pk, "backup_confirmed": False},
+        ("/api/v1/licenses/preview/", "POST"): {"users": [w["licensed"][0].upn], "from_subscription": std.pk,
                                                 "to_subscription": w["basic"].pk},
         ("/api/v1/payment-methods/", "POST"): {"number": "4242 4242 4242 4242", "expiry": "12/30",
                                                "holder_name": "Alice Andersson"},
@@ -287,6 +290,8 @@ _NO_SUCH = {
     ("/api/v1/licenses/unassign/", "POST", "subscription"): (404, "subscription_not_found"),
     ("/api/v1/licenses/replace/", "POST", "from_subscription"): (404, "subscription_not_found"),
     ("/api/v1/licenses/replace/", "POST", "to_subscription"): (404, "subscription_not_found"),
+    ("/api/v1/licenses/preview/", "POST", "from_subscription"): (404, "subscription_not_found"),
+    ("/api/v1/licenses/preview/", "POST", "to_subscription"): (404, "subscription_not_found"),
     ("/api/v1/support/incidents/", "POST", "tenant"): (400, "invalid"),
 }
 SERVICE_REFUSALS = {(*key, "int32_overflow"): outcome for key, outcome in _NO_SUCH.items()}
@@ -549,11 +554,22 @@ def forms(w) -> dict:
         ("users:manage-licenses", "POST"): {
             "as": "admin", "url": "/users/licenses/", "status": 302,
             "base": {"action": "assign", "users": [w["free"].upn], "subscription": std.pk,
-                     "to_subscription": w["basic"].pk, "next": "/users/"},
-            "field_base": {"to_subscription": {"action": "replace", "users": [w["licensed"][0].upn]},
-                           "next": {"action": "unassign"}}},
+                     "to_subscription": w["basic"].pk, "next": "/users/", "all": "", "expected": "",
+                     "filter_subscription": "", "filter_q": "", "step": "", "backup_confirmed": ""},
+            "field_base": {
+                # Replace's confirmation with every other field valid (a refusal re-renders the review: 200).
+                "to_subscription": {"action": "replace", "users": [w["licensed"][0].upn]},
+                "step": {"action": "replace", "users": [w["licensed"][0].upn], "to_subscription": w["basic"].pk},
+                "backup_confirmed": {"action": "replace", "step": "confirm", "users": [w["licensed"][0].upn]},
+                "next": {"action": "unassign"},
+                "expected": {"all": "1", "filter_q": "nobody-matches"},
+                "filter_subscription": {"all": "1"}, "filter_q": {"all": "1"}},
+            # A filter on nobody's subscription is the page's 404; a hostile step or backup confirmation shows
+            # the review again (with the refusal), writing nothing.
+            "field_status": {"filter_subscription": 404, "step": 200, "backup_confirmed": 200}},
         ("users:active", "GET"): {
-            "as": "admin", "url": "/users/", "status": 200, "base": {"q": "user", "subscription": std.pk},
+            "as": "admin", "url": "/users/", "status": 200,
+            "base": {"q": "user", "subscription": std.pk, "users": [w["free"].upn], "pane": "licenses", "all": ""},
             "field_status": {"subscription": 404}},
     }
 
@@ -592,8 +608,9 @@ FORM_FIELDS = {
     ("planchange:recurring-billing", "POST"): {"enabled"},
     ("support:clock", "POST"): {"how", "value", "action"},
     ("support:console", "GET"): {"status", "page"},
-    ("users:manage-licenses", "POST"): {"action", "users", "subscription", "to_subscription", "next"},
-    ("users:active", "GET"): {"q", "subscription"},
+    ("users:manage-licenses", "POST"): {"action", "users", "subscription", "to_subscription", "next", "all",
+                                        "expected", "filter_subscription", "filter_q", "step", "backup_confirmed"},
+    ("users:active", "GET"): {"q", "subscription", "users", "pane", "all"},
 }
 
 

@@ -2,6 +2,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from billing.models import MONEY, BillingFrequency, Term
+from licensing.api.serializers import LicensePreviewSerializer
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.selectors import scheduled_change_warnings
 from portal.api.fields import IdField, LicensesField, StrictBooleanField, StrictDateField, StrictIntegerField
@@ -112,6 +113,29 @@ class QuoteSerializer(serializers.Serializer):
         return {"kind": delivery["kind"], "invoice_date": delivery["invoice_date"].isoformat(),
                 "refund_date": delivery["refund_date"].isoformat() if delivery["refund_date"] else None,
                 "text": delivery["text"]}
+
+    users = serializers.SerializerMethodField(help_text="what the change does to each user's services: the first "
+                                                           "200 users by user name (users_count: all of them)")
+    users_count = serializers.SerializerMethodField()
+    user_groups = serializers.SerializerMethodField(help_text="every user counted by the change they get")
+    data_lost = serializers.SerializerMethodField(help_text="data-related services some user would lose the "
+                                                           "data of (an automatic change never does)")
+
+    def _users(self, quote) -> dict:
+        preview = getattr(quote, "users_preview", None)
+        return LicensePreviewSerializer(preview).data if preview is not None else {}
+
+    def get_users(self, quote) -> list[dict]:
+        return self._users(quote).get("users", [])
+
+    def get_users_count(self, quote) -> int:
+        return self._users(quote).get("count", 0)
+
+    def get_user_groups(self, quote) -> list[dict]:
+        return self._users(quote).get("groups", [])
+
+    def get_data_lost(self, quote) -> list[str]:
+        return self._users(quote).get("data_lost", [])
 
     def get_lines(self, quote) -> list[dict]:
         return [{k: line[k] for k in ("description", "amount", "start", "end")} for line in quote.lines]

@@ -24,6 +24,7 @@ from planchange.api.serializers import (
 from planchange.eligibility import eligibility_check
 from planchange.idempotency import body_hash, idempotent
 from planchange.models import PlanChange
+from planchange.selectors import quote_users
 from planchange.services import (
     plan_change_cancel,
     plan_change_preview,
@@ -157,7 +158,7 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
         fields = self._request_fields(request)
         fields.pop("quote_id", None)
         quote = plan_change_preview(tenant=self.tenant, **fields)
-        return Response(QuoteSerializer(quote).data)
+        return Response(QuoteSerializer(quote_users(quote)).data)
 
     @extend_schema(request=PlanChangeRequestSerializer, parameters=[IDEMPOTENCY_HEADER],
                    responses={202: PlanChangeSerializer})

@@ -3,7 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from billing.api.views import InvoiceViewSet, PaymentMethodViewSet, ProductViewSet
 from licensing.api.users import UserViewSet
-from licensing.api.views import AssignView, ReplaceView, UnassignView
+from licensing.api.views import AssignView, ReplacePreviewView, ReplaceView, UnassignView
 from planchange.api.support import (
     SupportCreditCheckViewSet,
     SupportIncidentViewSet,
@@ -33,6 +33,7 @@ urlpatterns = [
     path("licenses/assign/", AssignView.as_view(), name="licenses-assign"),
     path("licenses/unassign/", UnassignView.as_view(), name="licenses-unassign"),
     path("licenses/replace/", ReplaceView.as_view(), name="licenses-replace"),
+    path("licenses/preview/", ReplacePreviewView.as_view(), name="licenses-preview"),
     path("support/clock/", SupportClockView.as_view(), name="support-clock"),
     path("service-health/", ServiceHealthView.as_view(), name="service-health"),
     *router.urls,

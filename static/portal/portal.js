@@ -55,6 +55,26 @@
     });
   }
 
+  // Active users: "select all on this page" and how many are selected.
+  var selectPage = document.querySelector("[data-select-page]");
+  if (selectPage) {
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("input[data-user]"));
+    var counter = document.querySelector("[data-testid=selected-count]");
+    var count = function () {
+      var n = boxes.filter(function (b) { return b.checked; }).length;
+      selectPage.checked = n > 0 && n === boxes.length;
+      selectPage.indeterminate = n > 0 && n < boxes.length;
+      if (counter) counter.textContent = n ? n + " " + (counter.getAttribute("data-label") || "") : "";
+    };
+    selectPage.hidden = false;
+    selectPage.addEventListener("change", function () {
+      boxes.forEach(function (b) { b.checked = selectPage.checked; });
+      count();
+    });
+    boxes.forEach(function (b) { b.addEventListener("change", count); });
+    count();
+  }
+
   // Checkout: the new card's fields only matter when "Add a card" is chosen.
   var newCard = document.getElementById("pm-new");
   if (newCard) {

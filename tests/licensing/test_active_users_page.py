@@ -22,29 +22,62 @@ def tenant_with_users(client, at_date):
     return std, basic, licensed, free
 
 
-def test_manage_licenses_shows_available_counts(client, tenant_with_users):
+def test_manage_licenses_pane_opens_for_the_selected_users(client, tenant_with_users):
+    std, basic, licensed, free = tenant_with_users
     body = page_text(client.get("/users/"))
-    assert "Manage product licenses" in body
-    assert "Microsoft 365 Business Standard — 1 available" in body
-    assert "Microsoft 365 Business Basic — 2 available" in body
+    assert "Manage product licenses" in body and "Select all 5 users that match" in body
+    pane = page_text(client.get("/users/", {"pane": "licenses", "users": [free[0].upn, free[1].upn]}))
+    assert "2 users selected." in pane
+    assert "Microsoft 365 Business Standard — 1 available" in pane
+    assert "Microsoft 365 Business Basic — 2 available" in pane
+    assert "All 5 users that match are selected." in page_text(client.get("/users/", {"pane": "licenses", "all": "1"}))
+    assert "Select users in the list first." in page_text(client.get("/users/", {"pane": "licenses"}))
 
 
 def test_assign_unassign_and_replace_through_the_page(client, tenant_with_users):
     std, basic, licensed, free = tenant_with_users
     response = client.post("/users/licenses/", {"action": "assign", "subscription": basic.pk,
                                                 "users": [u.upn for u in free[:2]], "next": "/users/"}, follow=True)
-    assert "Licenses assigned to 2 users." in page_text(response)
-    response = client.post("/users/licenses/", {"action": "replace", "subscription": std.pk,
+    assert "Licenses were assigned to 2 users." in page_text(response)
+    # Replace is reviewed first: nothing moves, and the pane says Basic is short of a license.
+    review = client.post("/users/licenses/", {"action": "replace", "subscription": std.pk,
+                                              "to_subscription": basic.pk, "users": [licensed[0].upn]})
+    assert review.status_code == 200
+    assert "Microsoft 365 Business Basic is short of 1 license for these users." in page_text(review)
+    response = client.post("/users/licenses/", {"action": "replace", "step": "confirm", "subscription": std.pk,
                                                 "to_subscription": basic.pk, "users": [licensed[0].upn]},
                            follow=True)
-    assert "2 licenses are needed" not in page_text(response)
-    assert "1 licenses are needed but only 0 are available." in page_text(response)  # Basic is full now
+    assert ("1 license is needed but only 0 are available on Microsoft 365 Business Basic: buy 1 more, or choose "
+            "fewer users. Nothing was changed.") in page_text(response)
     response = client.post("/users/licenses/", {"action": "unassign", "subscription": basic.pk,
                                                 "users": [free[0].upn]}, follow=True)
-    assert "Licenses unassigned from 1 users." in page_text(response)
-    client.post("/users/licenses/", {"action": "replace", "subscription": std.pk, "to_subscription": basic.pk,
-                                     "users": [licensed[0].upn]})
+    assert "A license was unassigned from 1 user." in page_text(response)
+    review = page_text(client.post("/users/licenses/", {"action": "replace", "subscription": std.pk,
+                                                        "to_subscription": basic.pk, "users": [licensed[0].upn]}))
+    assert f"{licensed[0].upn} — Microsoft 365 Apps for business — —" in review  # gains nothing, loses the apps
+    assert "I have backed up the data" not in review  # Basic keeps every data-related service of Standard
+    done = client.post("/users/licenses/", {"action": "replace", "step": "confirm", "subscription": std.pk,
+                                            "to_subscription": basic.pk, "users": [licensed[0].upn]})
+    assert done["Location"] == f"/users/?subscription={basic.pk}"
     assert list(licensed[0].licenses.values_list("subscription_id", flat=True)) == [basic.pk]
+
+
+def test_all_matching_users_are_moved_with_the_reviewed_count(client, tenant_with_users):
+    std, basic, licensed, free = tenant_with_users
+    basic.licenses = 5
+    basic.save(update_fields=["licenses"])
+    body = {"action": "replace", "all": "1", "filter_subscription": std.pk, "filter_q": "", "subscription": std.pk,
+            "to_subscription": basic.pk}
+    review = page_text(client.post("/users/licenses/", body))
+    assert "All 2 users that match are selected." in review
+    assert "Replace the licenses of 2 users" in review
+    # A user joined the filter since the review: refused, nothing moved.
+    LicenseFactory(subscription=std, user=free[2])
+    changed = client.post("/users/licenses/", {**body, "step": "confirm", "expected": "2"}, follow=True)
+    assert "The users that match changed since you reviewed them. Review the change again." in page_text(changed)
+    assert std.assignments.count() == 3
+    client.post("/users/licenses/", {**body, "step": "confirm", "expected": "3"})
+    assert (std.assignments.count(), basic.assignments.count()) == (0, 3)
 
 
 def test_a_refused_change_says_why_and_changes_nothing(client, tenant_with_users):

@@ -138,7 +138,9 @@ def test_license_errors_are_problems_and_change_nothing(api, basic):
     response = api.post("/api/v1/licenses/replace/",
                         {"users": upns, "from_subscription": basic.pk, "to_subscription": other.pk})
     assert response.status_code == 422
-    assert response.json()["detail"] == "3 licenses are needed but only 1 are available."
+    assert response.json()["detail"] == ("3 licenses are needed but only 1 are available on Microsoft 365 Business "
+                                         "Premium: buy 2 more, or choose fewer users. Nothing was changed.")
+    assert (response.json()["needed"], response.json()["available"], response.json()["missing"]) == (3, 1, 2)
     assert api.post("/api/v1/licenses/assign/", {"users": [], "subscription": basic.pk}).status_code == 400
     assert LicenseAssignment.objects.count() == before
 

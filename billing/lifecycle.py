@@ -180,9 +180,23 @@ def billing_periods_run(*, day: date, actor: str = "system") -> list[Happening]:
                              data={"term_start": begin.isoformat(), "term": sub.term})
                 happened.append(_happening(begin, "renewal", sub, _subject(sub), _(
                     "Recurring billing is on: a new term starts %(date)s.") % {"date": begin.isoformat()}))
+                if sub.licenses_at_renewal is not None:
+                    happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor))
             happened += period_bill(sub, begin=begin, offers=offers, actor=actor)
-        sub.save(update_fields=["status", "status_until", "billed_until", "billed_amount"])
+        sub.save(update_fields=["status", "status_until", "billed_until", "billed_amount", "licenses",
+                                "licenses_at_renewal"])
     return happened
+
+
+def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str) -> Happening:
+    """A removal scheduled for the renewal takes effect: the new term is billed for fewer licenses
+    (never below the licenses assigned since)."""
+    before, licenses = sub.licenses, max(sub.licenses_at_renewal, sub.assigned_licenses, 1)
+    sub.licenses, sub.licenses_at_renewal = licenses, None
+    event_record(tenant=sub.tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
+                 data={"from": before, "to": licenses, "at_renewal": on.isoformat()})
+    return _happening(on, "renewal", sub, _subject(sub), _(
+        "Licenses removed at the renewal: %(before)d → %(after)d.") % {"before": before, "after": licenses})
 
 
 def _expire(sub: Subscription, *, on: date, actor: str) -> Happening:

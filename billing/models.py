@@ -229,6 +229,11 @@ class Subscription(models.Model):
     provisioning_until = models.DateTimeField(
         null=True, blank=True, help_text="simulation time when a subscription being set up is provisioned",
     )
+    licenses_at_renewal = models.IntegerField(
+        null=True, blank=True,
+        help_text="licenses to remove at the renewal: the count it renews with (MCA removes at once only within "
+                  "7 days of the purchase or renewal); empty when none is scheduled",
+    )
     assigned_licenses = models.IntegerField(
         default=0,
         help_text="licenses assigned to users (Graph's consumedUnits); licensing's services keep it "

@@ -5,6 +5,7 @@ from django.http import Http404
 
 from billing.models import (
     MONEY,
+    CreditCheck,
     Invoice,
     Offer,
     Product,
@@ -91,3 +92,8 @@ def payment_method_list(*, tenant: Tenant):
     from billing.models import PaymentMethod
 
     return PaymentMethod.objects.filter(tenant=tenant).order_by("-is_default", "id")
+
+
+def credit_check_pending(*, tenant: Tenant) -> CreditCheck | None:
+    """The tenant's pending credit check, if any."""
+    return CreditCheck.objects.filter(tenant=tenant, status=CreditCheck.Status.PENDING).first()

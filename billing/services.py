@@ -6,6 +6,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from billing.invoicing import invoice_post_lines, lines_bill  # noqa: F401 (billing's services post through these)
 from billing.lifecycle import DISABLED_DAYS, period_bill, provisioning_time
@@ -20,7 +22,7 @@ from billing.models import (
     SubscriptionAddOn,
 )
 from billing.money import money
-from billing.periods import billing_period, current_term_start, period_end
+from billing.periods import billing_period, current_term_start, period_end, renewal_date
 from billing.proration import Side, charge_line, credit_line
 from billing.selectors import offer_of
 from portal import clock
@@ -276,36 +278,114 @@ def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
     return invoice
 
 
+SOURCE_LICENSES_REFUSED = {
+    Subscription.Source.TRIAL: _lazy("It's a trial: buy the subscription to choose how many licenses it has."),
+    Subscription.Source.PRODUCT_KEY: _lazy("It's prepaid with a product key: redeem a key for a different number "
+                                           "of licenses."),
+    Subscription.Source.RESELLER: _lazy("It was bought through a reseller: ask your partner to change its licenses."),
+}
+
+
+def licenses_editable(sub: Subscription, *, credit_check=None) -> str:
+    """Why the subscription's licenses can't be bought or removed now ("" when they can): not active,
+    not bought here (a trial, a product key, a reseller), or a credit check pending (``credit_check``:
+    the tenant's pending one, if the caller has it)."""
+    if sub.status != Subscription.Status.ACTIVE:
+        return str(_("Only an active subscription's licenses can change."))
+    if sub.source in SOURCE_LICENSES_REFUSED:
+        return str(SOURCE_LICENSES_REFUSED[sub.source])
+    if credit_check is not None:
+        return _("A credit check requested on %(date)s is pending: licenses can't change until it's decided "
+                 "(within two business days).") % {"date": credit_check.requested.isoformat()}
+    return ""
+
+
+def licenses_remove_window(sub: Subscription, *, today) -> tuple[bool, object]:
+    """MCA removes licenses at once only within 7 days of the purchase or the last renewal; later, at
+    the renewal. Answers (now?, the renewal date a later removal waits for)."""
+    renewal = renewal_date(start=sub.start_date, term=sub.term, today=today)
+    if sub.billing_profile_id is None:
+        return True, renewal
+    term_start = current_term_start(start=sub.start_date, term=sub.term, today=today)
+    return (today - term_start).days <= MCA_CANCEL_WINDOW_DAYS, renewal
+
+
 @transaction.atomic
 def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: str) -> Subscription:
-    """Buy or remove licenses. Removing below the assigned count is refused: unassign first."""
+    """Buy or remove licenses (Microsoft's "Buy or remove licenses").
+
+    Buying takes effect now, the rest of the period charged (MOSA: an invoice today; MCA: the next
+    monthly invoice). Removing never goes below the licenses assigned (unassign first); MOSA removes
+    now with the unused days credited, MCA only within 7 days of the purchase or renewal, otherwise
+    the removal is scheduled for the renewal (``licenses_at_renewal``). Setting today's number again
+    drops a scheduled removal. Refused for a trial, a product key, a reseller's subscription and while a
+    credit check is pending. The answer carries ``licenses_effective``: "now" or the renewal date."""
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     subscription_require_free(sub)
-    if sub.status != Subscription.Status.ACTIVE:
-        raise Conflict(_("Only an active subscription's licenses can change."), code="subscription_not_active")
+    pending = CreditCheck.objects.filter(tenant=tenant, status=CreditCheck.Status.PENDING).first()
+    refused = licenses_editable(sub, credit_check=pending)
+    if refused:
+        code = ("subscription_not_active" if sub.status != Subscription.Status.ACTIVE else
+                "credit_check_pending" if pending is not None and sub.source == Subscription.Source.DIRECT
+                else "licenses_not_editable")
+        raise Conflict(refused, code=code)
     assigned = sub.assigned_licenses
     if licenses < max(assigned, 1):
-        raise DomainError(_("%(assigned)d licenses are assigned; unassign licenses before you remove them.")
-                          % {"assigned": assigned}, code="licenses_too_few", field="licenses")
+        raise DomainError(
+            ngettext("%(assigned)d license is assigned to users. To keep %(licenses)d, unassign %(more)d first.",
+                     "%(assigned)d licenses are assigned to users. To keep %(licenses)d, unassign %(more)d first.",
+                     assigned) % {"assigned": assigned, "licenses": licenses, "more": assigned - licenses}
+            if licenses >= 1 and assigned else _("A subscription keeps at least 1 license; cancel it instead."),
+            code="licenses_too_few", field="licenses", assigned=assigned)
     if licenses > sub.product.licenses_limit:
         raise DomainError(_("%(product)s allows at most %(max)d licenses.")
                           % {"product": sub.product.name, "max": sub.product.licenses_limit},
                           code="licenses_too_many", field="licenses")
+    today = clock.today()
     before = sub.licenses
+    sub.licenses_effective = "now"
+    if licenses == before:
+        if sub.licenses_at_renewal is not None:
+            event_record(tenant=tenant, actor=actor, verb="subscription.licenses_removal_cancelled", obj=sub,
+                         data={"licenses": before, "was": sub.licenses_at_renewal})
+            sub.licenses_at_renewal = None
+            sub.save(update_fields=["licenses_at_renewal"])
+        return sub
+    if licenses < before:
+        now, renewal = licenses_remove_window(sub, today=today)
+        if not now:
+            sub.licenses_at_renewal = licenses
+            sub.save(update_fields=["licenses_at_renewal"])
+            event_record(tenant=tenant, actor=actor, verb="subscription.licenses_removal_scheduled", obj=sub,
+                         data={"from": before, "to": licenses, "on": renewal.isoformat()})
+            sub.licenses_effective = renewal
+            return sub
     sub.licenses = licenses
-    sub.save(update_fields=["licenses"])
+    if sub.licenses_at_renewal is not None and sub.licenses_at_renewal >= licenses:
+        sub.licenses_at_renewal = None  # removed now, down to (or below) what the renewal was to leave
+    sub.save(update_fields=["licenses", "licenses_at_renewal"])
     event = event_record(tenant=tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
                          data={"from": before, "to": licenses})
-    if licenses > before:
-        _licenses_bought_bill(sub, before=before, key=f"subscription/{sub.pk}/licenses/{event.pk}", actor=actor)
+    _licenses_changed_bill(sub, before=before, key=f"subscription/{sub.pk}/licenses/{event.pk}", actor=actor)
     return sub
 
 
-def _licenses_bought_bill(sub: Subscription, *, before: int, key: str, actor: str) -> None:
-    """Licenses bought mid-period are charged for the rest of it, as Microsoft's "Buy or remove
-    licenses" says: the rest of the previous charge reversed, and the rest of the period charged for
-    the new count (MOSA: an invoice today; MCA: the profile's next monthly invoice). Nothing for
-    what isn't billed here (trials, product keys, resellers) or a period not yet billed."""
+@transaction.atomic
+def subscription_licenses_change(*, tenant, subscription_id, add: int = 0, remove: int = 0,
+                                 actor: str) -> Subscription:
+    """Buy ``add`` or remove ``remove`` licenses, counted from the subscription's licenses under its
+    lock (two admins buying 2 each get 4 more), by the rules of ``subscription_licenses_set``."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    return subscription_licenses_set(tenant=tenant, subscription_id=sub.pk, licenses=sub.licenses + add - remove,
+                                     actor=actor)
+
+
+def _licenses_changed_bill(sub: Subscription, *, before: int, key: str, actor: str) -> None:
+    """Licenses bought or removed mid-period change what the rest of it costs, as Microsoft's "Buy or
+    remove licenses" says: the rest of the previous charge reversed, and the rest of the period charged
+    for the new count (MOSA: an invoice today, paid by the card; MCA: the profile's next monthly
+    invoice). Fewer licenses leave a credit (refunded to a card, else taken off the next invoice).
+    Nothing for what isn't billed here (trials, product keys, resellers) or a period not yet billed."""
     today = clock.today()
     if sub.source != Subscription.Source.DIRECT or sub.billed_until is None or today >= sub.billed_until:
         return
@@ -327,8 +407,11 @@ def _licenses_bought_bill(sub: Subscription, *, before: int, key: str, actor: st
          "amount": money(new.period_charge * rest / days), "start": start, "end": end, "subscription": sub,
          "idempotency_key": f"{key}/charge"},
     ]
-    lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card, effective=today, key=key,
-               number=f"INV-{today:%Y%m%d}-L{sub.pk:05d}-{key.rsplit('/', 1)[1]}", lines=lines, actor=actor)
+    fewer = sub.licenses < before
+    sub.licenses_invoice = lines_bill(
+        tenant=sub.tenant, billing_profile=sub.billing_profile, card=None if fewer else sub.paying_card,
+        refund_card=sub.paying_card if fewer else None, effective=today, key=key,
+        number=f"INV-{today:%Y%m%d}-L{sub.pk:05d}-{key.rsplit('/', 1)[1]}", lines=lines, actor=actor)
     # From now on the period costs the new count: that is what a later credit gives back.
     sub.billed_amount = money(new.period_charge)
     sub.save(update_fields=["billed_amount"])

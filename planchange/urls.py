@@ -11,6 +11,7 @@ urlpatterns = [
     path("products/<id:subscription_id>/changes/<id:change_id>/cancel/", views.cancel_change,
          name="cancel-change"),
     path("products/<id:subscription_id>/recurring-billing/", views.recurring_billing, name="recurring-billing"),
+    path("products/<id:subscription_id>/licenses/", views.licenses, name="licenses"),
     path("products/<id:subscription_id>/cancel/", views.cancel_subscription, name="cancel-subscription"),
     path("changes/<id:change_id>/", views.change_detail, name="change"),
     path("changes/<id:change_id>/progress/", views.change_progress, name="change-progress"),

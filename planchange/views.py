@@ -4,12 +4,15 @@ the Change plan pane (MCA), and the change's progress."""
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from billing.models import BillingFrequency, Term
 from billing.periods import renewal_date
-from billing.selectors import payment_method_list, subscription_get, subscription_list
+from billing.selectors import credit_check_pending, payment_method_list, subscription_get, subscription_list
+from billing.services import licenses_editable, licenses_remove_window, subscription_licenses_change
 from planchange.blockers import TEXTS, titles
 from planchange.inputs import Blocked
 from planchange.selectors import (
@@ -73,7 +76,17 @@ def _subscription_context(eligibility) -> dict:
         if sub.status == "active" else None,
         "service_plans": sorted(eligibility.product.service_plans.all(), key=lambda p: (p.service, p.level)),
         "addons": list(sub.subscription_addons.all()),
+        **_licenses_context(sub, eligibility.today),
     }
+
+
+def _licenses_context(sub, today) -> dict:
+    """The Licenses card: whether licenses can be bought or removed now, and when a removal applies."""
+    refused = licenses_editable(sub, credit_check=credit_check_pending(tenant=sub.tenant))
+    remove_now, renewal = licenses_remove_window(sub, today=today) if sub.status == "active" else (False, None)
+    return {"licenses_refused": refused, "remove_now": remove_now, "remove_on": renewal,
+            "removable": max(sub.licenses - max(sub.assigned_licenses, 1), 0),
+            "buyable": max(sub.product.licenses_limit - sub.licenses, 0)}
 
 
 @tenant_page
@@ -304,6 +317,55 @@ def cancel_subscription(request, subscription_id):
                                         "is on invoice %(number)s.") % {"amount": -line.amount,
                                                                         "number": line.invoice.number})
     return redirect("planchange:subscription", subscription_id=subscription_id)
+
+
+@require_POST
+@tenant_page
+@writes(BILLING_WRITERS)
+def licenses(request, subscription_id):
+    """Buy licenses / Remove licenses on the subscription page."""
+    current = subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
+    action = request.POST.get("action")
+    count = whole_number(request.POST.get("count", "").strip(), min_value=1, max_value=LICENSES_MAX)
+    if action == "keep":  # drop a removal scheduled for the renewal
+        try:
+            subscription_update(tenant=request.tenant, subscription_id=subscription_id,
+                                actor=request.user.get_username(), licenses=current.licenses)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, _("No licenses will be removed at the renewal."))
+    elif action not in ("buy", "remove"):
+        messages.error(request, _("Choose whether to buy or remove licenses."))
+    elif count is None:
+        messages.error(request, _("Enter a whole number of licenses from 1 to 1,000,000."))
+    else:
+        try:
+            sub = subscription_licenses_change(tenant=request.tenant, subscription_id=subscription_id,
+                                               actor=request.user.get_username(),
+                                               **{"add" if action == "buy" else "remove": count})
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            invoice = getattr(sub, "licenses_invoice", None)
+            if sub.licenses_effective != "now":
+                text = ngettext("%(count)d license will be removed at the renewal on %(date)s; until then users keep "
+                                "all %(licenses)d.", "%(count)d licenses will be removed at the renewal on %(date)s; "
+                                "until then users keep all %(licenses)d.", count)
+                messages.success(request, text % {"count": count, "date": sub.licenses_effective.isoformat(),
+                                                  "licenses": sub.licenses})
+            else:
+                text = (ngettext("%(count)d license bought: the subscription has %(licenses)d.",
+                                 "%(count)d licenses bought: the subscription has %(licenses)d.", count)
+                        if action == "buy" else
+                        ngettext("%(count)d license removed: the subscription has %(licenses)d.",
+                                 "%(count)d licenses removed: the subscription has %(licenses)d.", count))
+                text %= {"count": count, "licenses": sub.licenses}
+                if invoice is not None:
+                    text += " " + _("The rest of the billing period is on invoice %(number)s.") % {
+                        "number": invoice.number}
+                messages.success(request, text)
+    return redirect(reverse("planchange:subscription", args=[subscription_id]) + "#licenses")
 
 
 @tenant_page

@@ -212,6 +212,8 @@ def base_bodies(w) -> dict:
         ("/api/v1/subscriptions/", "POST"): {"sku": "O365_BUSINESS", "licenses": 5, "term": "P1Y",
                                              "billing_frequency": "monthly", "payment_method": card.pk},
         ("/api/v1/subscriptions/{id}/", "PATCH"): {"licenses": 30, "recurring_billing": False},
+        # One of the two (ONE_OF): each case sends its field alone.
+        ("/api/v1/subscriptions/{id}/licenses/", "POST"): {"add": 1, "remove": 1},
         ("/api/v1/plan-changes/", "POST"): change,
         ("/api/v1/plan-changes/preview/", "POST"): change,
         ("/api/v1/users/", "POST"): {"upn": f"new.user@{w['tenant'].domain}", "display_name": "New User"},
@@ -240,7 +242,7 @@ NOT_FOUND_BY_SERVICE = {
 }
 
 # The clock takes exactly one of its fields: each case sends the hostile field alone.
-ONE_OF = {("/api/v1/support/clock/", "POST")}
+ONE_OF = {("/api/v1/support/clock/", "POST"), ("/api/v1/subscriptions/{id}/licenses/", "POST")}
 
 
 def real_path_params(w, path: str) -> dict:
@@ -543,6 +545,10 @@ def forms(w) -> dict:
         ("planchange:cancel-subscription", "POST"): {  # std has licensed users: even a valid post is refused
             "as": "admin", "url": "/billing/products/{subscription_id}/cancel/", "status": 302,
             "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
+        ("planchange:licenses", "POST"): {
+            "as": "admin", "url": "/billing/products/{subscription_id}/licenses/", "status": 302,
+            "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404},
+            "base": {"action": "buy", "count": "1"}},
         ("planchange:recurring-billing", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/recurring-billing/", "status": 302,
             "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {"enabled": "on"}},
@@ -576,7 +582,7 @@ def forms(w) -> dict:
 
 FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-pay POST", "billing:addon-remove POST",
              "planchange:cancel-change POST", "planchange:checkout POST", "planchange:change-option POST",
-             "planchange:cancel-subscription POST", "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET"]
+             "planchange:cancel-subscription POST", "planchange:licenses POST", "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET"]
 # A form carries text only: a list is the field given twice.
 FORM_HOSTILE = [*TEXT_HOSTILE, "list"]
 
@@ -606,6 +612,7 @@ FORM_FIELDS = {
                                            "quote_id"},
     ("planchange:cancel-subscription", "POST"): {"confirm"},
     ("planchange:recurring-billing", "POST"): {"enabled"},
+    ("planchange:licenses", "POST"): {"action", "count"},
     ("support:clock", "POST"): {"how", "value", "action"},
     ("support:console", "GET"): {"status", "page"},
     ("users:manage-licenses", "POST"): {"action", "users", "subscription", "to_subscription", "next", "all",

@@ -57,7 +57,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "id", "sku", "product_name", "status", "provisioning", "source", "licenses",
             "assigned_licenses", "term", "billing_frequency", "price", "start_date",
             "renewal_date", "recurring_billing", "payment", "billing_profile", "addons",
-            "change_in_progress", "status_until", "next_billing_date", "users_access",
+            "change_in_progress", "status_until", "next_billing_date", "users_access", "licenses_at_renewal",
         ]
 
     def get_renewal_date(self, sub) -> str | None:

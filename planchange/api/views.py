@@ -1,5 +1,6 @@
 """The plan-change API, subscription edits that touch scheduled changes, and support's clock."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 from billing.api.serializers import SubscriptionSerializer
 from billing.models import BillingFrequency, Subscription, Term
 from billing.selectors import subscription_list
-from billing.services import subscription_addon_remove, subscription_buy
+from billing.services import subscription_addon_remove, subscription_buy, subscription_licenses_change
 from planchange.api.serializers import (
     ClockMovedSerializer,
     ClockSerializer,
@@ -47,6 +48,16 @@ class BuySerializer(drf_serializers.Serializer):
     term = drf_serializers.ChoiceField(choices=Term.choices, default="P1Y")
     billing_frequency = drf_serializers.ChoiceField(choices=BillingFrequency.choices, default="monthly")
     payment_method = IdField(required=False, allow_null=True)
+
+
+class LicensesChangeSerializer(drf_serializers.Serializer):
+    add = LicensesField(required=False, help_text="licenses to buy")
+    remove = LicensesField(required=False, help_text="licenses to remove")
+
+    def validate(self, attrs):
+        if len(attrs) != 1:
+            raise drf_serializers.ValidationError(_("Give either add or remove, a whole number of licenses."))
+        return attrs
 
 
 class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -102,6 +113,30 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
             "subscription": self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
             "credit": {"amount": str(line.amount), "invoice": line.invoice_id, "invoice_number": line.invoice.number,
                        "description": line.description} if line is not None else None,
+        })
+
+    @extend_schema(request=LicensesChangeSerializer, responses=inline_serializer("LicensesChanged", {
+        "subscription": SubscriptionSerializer(),
+        "effective": drf_serializers.CharField(help_text='"now", or the renewal date (YYYY-MM-DD) an MCA removal '
+                                                         'waits for after its 7-day window'),
+        "invoice": inline_serializer("LicensesInvoice", {"id": drf_serializers.IntegerField(),
+                                                         "number": drf_serializers.CharField()}, allow_null=True)}))
+    @action(detail=True, methods=["post"])
+    def licenses(self, request, pk=None):
+        """Buy or remove licenses (Microsoft's "Buy or remove licenses"): bought ones now with the rest of the
+        period charged; removed ones never below the licenses assigned (409/422 with the numbers), MCA at once only
+        within 7 days of the purchase or renewal, otherwise at the renewal."""
+        subscription = self.get_object()
+        data = LicensesChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = subscription_licenses_change(tenant=self.tenant, subscription_id=subscription.pk,
+                                               actor=request.user.get_username(), **data.validated_data)
+        invoice = getattr(changed, "licenses_invoice", None)
+        effective = changed.licenses_effective
+        return Response({
+            "subscription": self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
+            "effective": effective if effective == "now" else effective.isoformat(),
+            "invoice": {"id": invoice.pk, "number": invoice.number} if invoice is not None else None,
         })
 
     @extend_schema(request=None, responses={204: None})

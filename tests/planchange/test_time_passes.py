@@ -553,8 +553,15 @@ def test_licenses_bought_mid_period_are_charged_for_the_rest_of_it(at_date):
     assert (invoice.date, invoice.total, invoice.paid) == (date(2026, 6, 16), Decimal("65.65"), Decimal("65.65"))
     sub.refresh_from_db()
     assert sub.billed_amount == Decimal("459.55")
-    subscription_update(tenant=tenant, subscription_id=sub.pk, actor="admin", licenses=30)  # removing: no bill
-    assert Invoice.objects.filter(tenant=tenant).count() == 1
+    # Removing 5 the same day credits their unused days: 35 × 13.13 = 459.55 → 229.78 reversed, 30 × 13.13 =
+    # 393.90 → 196.95 charged; the net 32.83 goes back to the card (net credit, nothing to pay).
+    subscription_update(tenant=tenant, subscription_id=sub.pk, actor="admin", licenses=30)
+    removed = Invoice.objects.filter(tenant=tenant).exclude(pk=invoice.pk).get()
+    assert [(line.description, str(line.amount)) for line in removed.lines.all()] == [
+        ("Microsoft 365 Business Standard (35 licenses), 2026-06-16 to 2026-07-01: reversed", "-229.78"),
+        ("Microsoft 365 Business Standard (30 licenses), 2026-06-16 to 2026-07-01", "196.95"),
+    ]
+    assert removed.total == Decimal("-32.83")
     move("2026-07-01")
     assert invoices(tenant)[-1][6] == [("Microsoft 365 Business Standard (30 licenses), 2026-07-01 to 2026-08-01",
                                         "393.90")]

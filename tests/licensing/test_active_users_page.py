@@ -28,8 +28,8 @@ def test_manage_licenses_pane_opens_for_the_selected_users(client, tenant_with_u
     assert "Manage product licenses" in body and "Select all 5 users that match" in body
     pane = page_text(client.get("/users/", {"pane": "licenses", "users": [free[0].upn, free[1].upn]}))
     assert "2 users selected." in pane
-    assert "Microsoft 365 Business Standard — 1 available" in pane
-    assert "Microsoft 365 Business Basic — 2 available" in pane
+    assert "Microsoft 365 Business Standard (2 of 3 assigned) — 1 available" in pane
+    assert "Microsoft 365 Business Basic (0 of 2 assigned) — 2 available" in pane
     assert "All 5 users that match are selected." in page_text(client.get("/users/", {"pane": "licenses", "all": "1"}))
     assert "Select users in the list first." in page_text(client.get("/users/", {"pane": "licenses"}))
 

@@ -227,3 +227,18 @@ def test_checkout_shows_what_changes_for_each_user(client, at_date):
     assert "What changes for your users 2 users move." in text
     assert f"1 user: gain {gained} 1 user: gain {gained}, Microsoft Teams · turned back on: Microsoft Teams" in text
     assert f"ben@contoso.example {gained}, Microsoft Teams — Microsoft Teams —" in text
+
+
+def test_the_mca_pane_shows_what_changes_for_each_user(client, at_date):
+    from tests.factories import BillingProfileFactory
+
+    at_date("2026-06-16")
+    tenant = TenantFactory(agreement="MCA", domain="mca.example")
+    profile = BillingProfileFactory(tenant=tenant, payment="invoice")
+    standard = SubscriptionFactory(tenant=tenant, licenses=3, billing_profile=profile, payment="invoice")
+    LicenseFactory(subscription=standard, user=DirectoryUserFactory(tenant=tenant, upn="eva@mca.example"),
+                   disabled_plans=["SHAREPOINTWAC"])
+    client.force_login(admin_of(tenant))
+    text = page_text(client.get(f"/billing/products/{standard.pk}/change/", {"target_sku": "SPB"}))
+    assert "What changes for your users 1 user moves." in text
+    assert "turned back on: Office for the web" in text

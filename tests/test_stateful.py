@@ -226,13 +226,13 @@ class PlanChangeMachine(RuleBasedStateMachine):
                                                   actor="admin")) is not None:
             self.unassigned |= set(DirectoryUser.objects.filter(upn__in=upns).values_list("pk", flat=True))
 
-    @rule(source=indexes, to=indexes, users=st.lists(indexes, min_size=1, max_size=4))
-    def replace(self, source, to, users):
+    @rule(source=indexes, to=indexes, users=st.lists(indexes, min_size=1, max_size=4), backup=st.booleans())
+    def replace(self, source, to, users, backup):
         source = _pick(self._subscriptions(), source)
         target = _pick(self._subscriptions().filter(tenant=source.tenant), to)
         self._refused(lambda: license_replace(
             tenant=source.tenant, from_subscription_id=source.pk, to_subscription_id=target.pk,
-            upns=self._users_of(source.tenant_id, users), actor="admin"))
+            upns=self._users_of(source.tenant_id, users), actor="admin", backup_confirmed=backup))
 
     @rule(sub=indexes, licenses=st.integers(0, 14))
     def patch_licenses(self, sub, licenses):
@@ -305,6 +305,16 @@ class PlanChangeMachine(RuleBasedStateMachine):
         for sub in Subscription.objects.all():
             assert sub.assigned_licenses == counts.get(sub.pk, 0), sub  # billing's count is the truth
             assert sub.assigned_licenses <= sub.licenses, sub
+
+    @invariant()
+    def a_removal_at_renewal_leaves_at_least_one_license_and_fewer_than_now(self):
+        for sub in Subscription.objects.filter(licenses_at_renewal__isnull=False):
+            assert 1 <= sub.licenses_at_renewal < sub.licenses, sub
+
+    @invariant()
+    def no_data_lost_by_hand_without_the_backup_confirmation(self):
+        for event in Event.objects.filter(verb="licenses.replaced"):
+            assert not event.data.get("data_lost") or event.data.get("backup_confirmed") is True, event.data
 
     @invariant()
     def no_license_on_a_subscription_that_is_deleted_or_replaced(self):

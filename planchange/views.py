@@ -13,6 +13,7 @@ from billing.selectors import payment_method_list, subscription_get, subscriptio
 from planchange.blockers import TEXTS, titles
 from planchange.inputs import Blocked
 from planchange.selectors import (
+    addons_to_add_back,
     change_warnings,
     changes_failed_recently,
     completed_change_creating,
@@ -26,6 +27,7 @@ from planchange.services import (
     plan_change_cancel,
     plan_change_preview,
     plan_change_request,
+    subscription_addon_add,
     subscription_cancel,
     subscription_update,
 )
@@ -72,6 +74,7 @@ def _subscription_context(eligibility) -> dict:
         if sub.status == "active" else None,
         "service_plans": sorted(eligibility.product.service_plans.all(), key=lambda p: (p.service, p.level)),
         "addons": list(sub.subscription_addons.all()),
+        "addons_back": addons_to_add_back(subscription=sub) if sub.status == "active" else [],
     }
 
 
@@ -302,6 +305,30 @@ def cancel_subscription(request, subscription_id):
             messages.success(request, _("The subscription is cancelled. A credit of USD %(amount)s for its unused days "
                                         "is on invoice %(number)s.") % {"amount": -line.amount,
                                                                         "number": line.invoice.number})
+    return redirect("planchange:subscription", subscription_id=subscription_id)
+
+
+@require_POST
+@tenant_page
+@writes(BILLING_WRITERS)
+def addon_add(request, subscription_id, code):
+    """Add an add-on back, confirmed; refused with the reason (e.g. a change scheduled that it would stop)."""
+    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Confirm that you want to add the add-on back."))
+        return redirect("planchange:subscription", subscription_id=subscription_id)
+    try:
+        sub = subscription_addon_add(tenant=request.tenant, subscription_id=subscription_id, code=code,
+                                     actor=request.user.get_username())
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        addon = sub.subscription_addons.select_related("addon").get(addon__code=code).addon
+        if addon.blocks_plan_change:
+            messages.success(request, _("%(addon)s was added back. It prevents an automatic plan change: remove it "
+                                        "again before you change plans.") % {"addon": addon.name})
+        else:
+            messages.success(request, _("%(addon)s was added back.") % {"addon": addon.name})
     return redirect("planchange:subscription", subscription_id=subscription_id)
 
 

@@ -1,4 +1,8 @@
+import re
+
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import MONEY, BillingFrequency, Term
@@ -125,6 +129,31 @@ class SubscriptionUpdateSerializer(serializers.Serializer):
         if not attrs:
             raise serializers.ValidationError("Give licenses or recurring_billing.")
         return attrs
+
+
+ADDON_CODE = re.compile(r"[A-Z0-9_]{1,64}")
+
+
+@extend_schema_field({"type": "string", "pattern": "^[A-Z0-9_]{1,64}$", "maxLength": 64,
+                      "example": "AUDIO_CONFERENCING"})
+class AddOnCodeField(serializers.CharField):
+    """An add-on's code as the catalog writes it: a JSON string of 1 to 64 of A-Z, 0-9 and _ (a
+    number, padding or a lookalike letter is refused, not converted)."""
+
+    default_error_messages = {"invalid": gettext_lazy("Give an add-on code of 1 to 64 characters A-Z, 0-9 or _.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not ADDON_CODE.fullmatch(data):
+            self.fail("invalid")
+        return data
+
+
+class AddOnAddSerializer(serializers.Serializer):
+    code = AddOnCodeField(help_text="the add-on to add back: one removed from this subscription, or from the one "
+                                    "a plan change replaced with it")
 
 
 class ClockSerializer(serializers.Serializer):

@@ -103,7 +103,10 @@ def test_mca_path_scheduled_at_renewal_then_the_clock_advanced(new_context, shot
     expect(page.get_by_test_id("why-panel")).to_contain_text("Your subscription has an add-on.")
     shots(page, "blocked-by-addon")
     page.get_by_role("link", name="Remove the add-on").click()
-    page.get_by_role("button", name="Remove Microsoft 365 Audio Conferencing").click()
+    addon = page.locator('[data-addon="AUDIO_CONFERENCING"]')
+    addon.locator("summary").click()  # the confirmation opens
+    addon.get_by_label("I want to remove Microsoft 365 Audio Conferencing from this subscription.").check()
+    addon.get_by_role("button", name="Remove Microsoft 365 Audio Conferencing").click()
     expect(page.get_by_role("status").first).to_contain_text("The add-on was removed.")
     page.get_by_role("link", name="Change to a different subscription option").click()
     pane = page.get_by_test_id("change-pane")

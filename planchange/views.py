@@ -4,6 +4,8 @@ the Change plan pane (MCA), and the change's progress."""
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -103,8 +105,9 @@ def _field_errors(exc: DomainError) -> dict:
 @writes(BILLING_WRITERS)
 def checkout(request, subscription_id, sku):
     """MOSA: Checkout — Sold to, Billed to, Items in this order, payment method, Place order."""
-    if request.tenant.has_billing_profile:
-        return redirect("planchange:change-option", subscription_id=subscription_id)
+    if request.tenant.has_billing_profile:  # MCA: the pane, with the plan and the offer chosen
+        chosen = {"target_sku": sku, **{k: request.GET[k] for k in ("term", "billing_frequency") if request.GET.get(k)}}
+        return redirect(f"{reverse('planchange:change-option', args=[subscription_id])}?{urlencode(chosen)}")
     eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
     sub = eligibility.subscription
     live = live_change_for(subscription=sub)

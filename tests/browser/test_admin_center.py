@@ -32,7 +32,9 @@ def mosa_path(page, shots, labels):
     page.get_by_role("link", name=labels["view_upgrades"]).click()
     expect(page.get_by_role("heading", name=labels["available_upgrades"], exact=True)).to_be_visible()
     shots(page, "available-upgrades")
-    page.locator("article[data-sku=SPB]").get_by_role("link", name=labels["upgrade"]).click()
+    # Each offer has its Upgrade; the one with the current term and billing frequency (P1Y, monthly).
+    offer = page.locator("article[data-sku=SPB] tr[data-term=P1Y][data-billing-frequency=monthly]")
+    offer.get_by_role("link", name=labels["upgrade"]).click()
     expect(page.get_by_role("heading", name=labels["checkout"], exact=True)).to_be_visible()
     for heading in labels["checkout_sections"]:
         expect(page.get_by_role("heading", name=heading)).to_be_visible()

@@ -1,6 +1,7 @@
 """Writes of billing. Every state change locks its rows and records an audit event."""
 
 import dataclasses
+import re
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from billing.invoicing import invoice_post_lines, lines_bill  # noqa: F401 (billing's services post through these)
 from billing.lifecycle import DISABLED_DAYS, period_bill, provisioning_time
 from billing.models import (
+    ADDON_CODE,
     AddOnProduct,
     CreditCheck,
     Invoice,
@@ -174,12 +176,19 @@ def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, reaso
     return sub
 
 
+def _addon_code_plain(code) -> bool:
+    """A code the catalog could have: the services hold this bound whatever door called them."""
+    return isinstance(code, str) and re.fullmatch(ADDON_CODE, code) is not None
+
+
 @transaction.atomic
 def subscription_addon_remove(*, tenant, subscription_id, code: str, actor: str) -> None:
     """Remove an add-on ("you can add it back later if you still need it")."""
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     subscription_require_free(sub)
-    deleted, _detail = SubscriptionAddOn.objects.filter(subscription=sub, addon__code=code).delete()
+    deleted = 0
+    if _addon_code_plain(code):
+        deleted, _detail = SubscriptionAddOn.objects.filter(subscription=sub, addon__code=code).delete()
     if not deleted:
         raise NotFound(_("The subscription has no add-on %(code)s.") % {"code": code}, code="addon_not_found")
     event_record(tenant=tenant, actor=actor, verb=ADDON_REMOVED, obj=sub, data={"addon": code})
@@ -195,9 +204,9 @@ def subscription_addon_add(*, tenant, subscription_id, code: str, actor: str, pr
     subscription_require_free(sub)
     if sub.status != Subscription.Status.ACTIVE:
         raise Conflict(_("Add-ons can be added back only to an active subscription."), code="subscription_not_active")
-    addon = AddOnProduct.objects.filter(code=code).first()
+    addon = AddOnProduct.objects.filter(code=code).first() if _addon_code_plain(code) else None
     if addon is None:
-        raise NotFound(_("There is no add-on %(code)s.") % {"code": code}, code="addon_not_found")
+        raise NotFound(_("There is no add-on %(code)s.") % {"code": str(code)[:64]}, code="addon_not_found")
     if SubscriptionAddOn.objects.filter(subscription=sub, addon=addon).exists():
         raise Conflict(_("%(product)s already has %(addon)s.") % {"product": sub.product.name, "addon": addon.name},
                        code="addon_present_already")

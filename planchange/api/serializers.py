@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.models import MONEY, BillingFrequency, Term
+from billing.models import ADDON_CODE, MONEY, BillingFrequency, Term
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.selectors import scheduled_change_warnings
 from portal.api.fields import IdField, LicensesField, StrictBooleanField, StrictDateField, StrictIntegerField
@@ -131,10 +131,9 @@ class SubscriptionUpdateSerializer(serializers.Serializer):
         return attrs
 
 
-ADDON_CODE = re.compile(r"[A-Z0-9_]{1,64}")
 
 
-@extend_schema_field({"type": "string", "pattern": "^[A-Z0-9_]{1,64}$", "maxLength": 64,
+@extend_schema_field({"type": "string", "pattern": f"^{ADDON_CODE}$", "maxLength": 64,
                       "example": "AUDIO_CONFERENCING"})
 class AddOnCodeField(serializers.CharField):
     """An add-on's code as the catalog writes it: a JSON string of 1 to 64 of A-Z, 0-9 and _ (a
@@ -146,7 +145,7 @@ class AddOnCodeField(serializers.CharField):
         super().__init__(max_length=64, trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not ADDON_CODE.fullmatch(data):
+        if not isinstance(data, str) or re.fullmatch(ADDON_CODE, data) is None:
             self.fail("invalid")
         return data
 

@@ -8,10 +8,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from billing.models import Subscription, SubscriptionAddOn
+from billing.services import subscription_addon_remove
 from planchange import workflow
 from planchange.eligibility import eligibility_check
 from planchange.models import PlanChange
-from planchange.services import plan_change_request
+from planchange.services import plan_change_request, subscription_addon_add
+from portal.errors import NotFound
 from portal.models import Event
 from tests.factories import (
     BillingProfileFactory,
@@ -131,6 +133,19 @@ def test_the_code_is_a_short_string_of_capitals_digits_and_underscores(contoso, 
     response = api.post(f"/api/v1/subscriptions/{std.pk}/addons/", body, format="json")
     assert (response.status_code, response.json()["code"]) == (400, "invalid")
     assert "code" in response.json()["errors"]
+    assert writes() == before
+
+
+@pytest.mark.parametrize("code", ["AUDIO_CONFERENCING\x00", "A" * 300, "audio_conferencing", ["AUDIO_CONFERENCING"],
+                                  None, 7])
+def test_the_services_hold_their_own_bound_on_the_code(contoso, code):
+    tenant, std, api = contoso
+    api.delete(f"/api/v1/subscriptions/{std.pk}/addons/EXTRA_FILE_STORAGE/")
+    before = writes()
+    for service in (subscription_addon_add, subscription_addon_remove):
+        with pytest.raises(NotFound) as refused:
+            service(tenant=tenant, subscription_id=std.pk, code=code, actor="script")
+        assert refused.value.code == "addon_not_found"
     assert writes() == before
 
 

@@ -106,6 +106,9 @@ class Offer(models.Model):
         return f"{self.product.sku} {self.term}/{self.billing_frequency} {self.price}"
 
 
+ADDON_CODE = r"[A-Z0-9_]{1,64}"  # what an add-on's code is made of (the catalog's codes, the API's input)
+
+
 class AddOnProduct(models.Model):
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)

@@ -5,6 +5,7 @@ from django.http import Http404
 
 from billing.models import (
     MONEY,
+    AddOnProduct,
     CreditCheck,
     Invoice,
     Offer,
@@ -12,7 +13,7 @@ from billing.models import (
     Subscription,
     SubscriptionAddOn,
 )
-from portal.models import Tenant
+from portal.models import Event, Tenant
 
 
 def product_list():
@@ -56,6 +57,27 @@ def offer_of(sub: Subscription, cache: dict | None = None) -> Offer | None:
             return offer
         cache[key] = offer
     return cache[key]
+
+
+ADDON_REMOVED = "subscription.addon_removed"  # the audit verb of billing's subscription_addon_remove
+
+
+def addons_restorable(*, tenant: Tenant, subscription: Subscription, predecessor_ids=()) -> list[AddOnProduct]:
+    """The add-ons that can be added back to the subscription (the article: "remove the add-on ... you
+    can add it back later"): those removed from it, and, for a subscription a plan change made, those
+    removed from the subscriptions it replaced (``predecessor_ids``, which the caller knows) or left on
+    them when they were cancelled. Not those it has now. In the catalog's order (by name).
+
+    What was removed is read from the audit trail, which records every removal in the transaction
+    that made it."""
+    ids = [subscription.pk, *predecessor_ids]
+    removed = Event.objects.filter(tenant=tenant, verb=ADDON_REMOVED, object_type=Subscription._meta.label_lower,
+                                   object_id__in=[str(i) for i in ids]).values_list("data", flat=True)
+    codes = {data.get("addon") for data in removed if isinstance(data, dict)}
+    codes |= set(SubscriptionAddOn.objects.filter(subscription_id__in=predecessor_ids, subscription__tenant=tenant)
+                 .values_list("addon__code", flat=True))
+    present = SubscriptionAddOn.objects.filter(subscription=subscription).values("addon_id")
+    return list(AddOnProduct.objects.filter(code__in=codes - {None}).exclude(pk__in=present).order_by("name", "pk"))
 
 
 def subscriptions_all():

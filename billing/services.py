@@ -1,9 +1,10 @@
 """Writes of billing. Every state change locks its rows and records an audit event."""
 
 import dataclasses
+import re
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -12,6 +13,8 @@ from django.utils.translation import ngettext
 from billing.invoicing import invoice_post_lines, lines_bill  # noqa: F401 (billing's services post through these)
 from billing.lifecycle import DISABLED_DAYS, period_bill, provisioning_time
 from billing.models import (
+    ADDON_CODE,
+    AddOnProduct,
     CreditCheck,
     Invoice,
     InvoiceLine,
@@ -24,7 +27,7 @@ from billing.models import (
 from billing.money import money
 from billing.periods import billing_period, current_term_start, period_end, renewal_date
 from billing.proration import Side, charge_line, credit_line
-from billing.selectors import offer_of
+from billing.selectors import ADDON_REMOVED, addons_restorable, offer_of
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.happenings import Happening
@@ -175,15 +178,55 @@ def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, reaso
     return sub
 
 
+def _addon_code_plain(code) -> bool:
+    """A code the catalog could have: the services hold this bound whatever door called them."""
+    return isinstance(code, str) and re.fullmatch(ADDON_CODE, code) is not None
+
+
 @transaction.atomic
 def subscription_addon_remove(*, tenant, subscription_id, code: str, actor: str) -> None:
     """Remove an add-on ("you can add it back later if you still need it")."""
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     subscription_require_free(sub)
-    deleted, _detail = SubscriptionAddOn.objects.filter(subscription=sub, addon__code=code).delete()
+    deleted = 0
+    if _addon_code_plain(code):
+        deleted, _detail = SubscriptionAddOn.objects.filter(subscription=sub, addon__code=code).delete()
     if not deleted:
         raise NotFound(_("The subscription has no add-on %(code)s.") % {"code": code}, code="addon_not_found")
-    event_record(tenant=tenant, actor=actor, verb="subscription.addon_removed", obj=sub, data={"addon": code})
+    event_record(tenant=tenant, actor=actor, verb=ADDON_REMOVED, obj=sub, data={"addon": code})
+
+
+@transaction.atomic
+def subscription_addon_add(*, tenant, subscription_id, code: str, actor: str, predecessor_ids=()) -> Subscription:
+    """Add an add-on back ("you can add it back later if you still need it"): only an active
+    subscription, only an add-on it doesn't have, and only one it had before (removed from it, or
+    from the subscriptions a plan change replaced with it: ``predecessor_ids``; see
+    ``billing.selectors.addons_restorable``). An add-on that blocks a plan change blocks it again."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    subscription_require_free(sub)
+    if sub.status != Subscription.Status.ACTIVE:
+        raise Conflict(_("Add-ons can be added back only to an active subscription."), code="subscription_not_active")
+    addon = AddOnProduct.objects.filter(code=code).first() if _addon_code_plain(code) else None
+    if addon is None:
+        raise NotFound(_("There is no add-on %(code)s.") % {"code": str(code)[:64]}, code="addon_not_found")
+    if SubscriptionAddOn.objects.filter(subscription=sub, addon=addon).exists():
+        raise Conflict(_("%(product)s already has %(addon)s.") % {"product": sub.product.name, "addon": addon.name},
+                       code="addon_present_already")
+    restorable = addons_restorable(tenant=tenant, subscription=sub, predecessor_ids=predecessor_ids)
+    if addon not in restorable:
+        raise Conflict(_("%(addon)s can't be added back to %(product)s: only an add-on removed from this "
+                         "subscription, or from the one a plan change replaced with it, can be added back.")
+                       % {"addon": addon.name, "product": sub.product.name}, code="addon_not_restorable",
+                       can_add_back=[a.code for a in restorable])
+    try:
+        with transaction.atomic():
+            SubscriptionAddOn.objects.create(subscription=sub, addon=addon, added_on=clock.today())
+    except IntegrityError as exc:  # the row lock makes this a backstop: the database keeps one per subscription
+        raise Conflict(_("%(product)s already has %(addon)s.") % {"product": sub.product.name, "addon": addon.name},
+                       code="addon_present_already") from exc
+    event_record(tenant=tenant, actor=actor, verb="subscription.addon_added", obj=sub,
+                 data={"addon": code, "blocks_plan_change": addon.blocks_plan_change})
+    return sub
 
 
 CANCEL_ONLINE_MAX_LICENSES = 25  # "Cancel your subscription": more than that, reduce first (or call support)

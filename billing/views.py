@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from billing.models import Invoice
 from billing.money import money
 from billing.periods import renewal_date
-from billing.selectors import invoice_get, invoice_list, subscription_list
+from billing.selectors import invoice_get, invoice_list, subscription_get, subscription_list
 from billing.services import invoice_pay, subscription_addon_remove
 from portal import clock
 from portal.decorators import tenant_page, writes
@@ -77,6 +77,11 @@ def invoice_pay_now(request, invoice_id):
 @tenant_page
 @writes(BILLING_WRITERS)
 def addon_remove(request, subscription_id, code):
+    """Remove an add-on, confirmed ("you can add it back later if you still need it")."""
+    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Confirm that you want to remove the add-on."))
+        return redirect("planchange:subscription", subscription_id=subscription_id)
     try:
         subscription_addon_remove(tenant=request.tenant, subscription_id=subscription_id, code=code,
                                   actor=request.user.get_username())

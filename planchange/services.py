@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from billing.proration import totals
+from billing.selectors import addons_restorable
 from billing.services import (
     payment_method_add_card,
     subscription_hold,
@@ -22,10 +23,12 @@ from billing.services import (
     subscription_lock,
     subscription_recurring_billing_set,
 )
+from billing.services import subscription_addon_add as billing_addon_add
 from billing.services import subscription_cancel as billing_cancel
 from planchange.dispatch import change_enqueue
 from planchange.inputs import ChangeInputs, change_inputs, change_require_allowed
 from planchange.models import PlanChange, PlanChangeStep, Quote
+from planchange.selectors import subscription_predecessors
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.models import Tenant
@@ -181,6 +184,29 @@ def subscription_cancel(*, tenant: Tenant, subscription_id, actor: str):
     subscription_lock(tenant=tenant, subscription_id=subscription_id)
     _cancel_scheduled(subscription_id=subscription_id, actor=actor, reason="the subscription was cancelled")
     return billing_cancel(tenant=tenant, subscription_id=subscription_id, actor=actor)
+
+
+@transaction.atomic
+def subscription_addon_add(*, tenant: Tenant, subscription_id, code: str, actor: str):
+    """Add an add-on back (billing's rules), to the subscription it was removed from or to the one a
+    plan change replaced that with. An add-on that blocks a plan change is refused while a change of
+    the subscription is scheduled: it would stop that change on its date."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    predecessors = subscription_predecessors(subscription=sub)
+    scheduled = (PlanChange.objects.filter(subscription=sub, status=PlanChange.Status.SCHEDULED)
+                 .select_related("target_product").first())
+    if scheduled is not None:
+        addon = next((a for a in addons_restorable(tenant=tenant, subscription=sub, predecessor_ids=predecessors)
+                      if a.code == code), None)
+        if addon is not None and addon.blocks_plan_change:
+            raise Conflict(_("The change to %(target)s scheduled for %(date)s can't run with %(addon)s, which "
+                             "prevents an automatic plan change. Add it back after the change, or cancel the "
+                             "scheduled change first.")
+                           % {"target": scheduled.target_product.name, "date": scheduled.scheduled_for.isoformat(),
+                              "addon": addon.name}, code="addon_blocks_scheduled_change",
+                           plan_change=scheduled.pk)
+    return billing_addon_add(tenant=tenant, subscription_id=sub.pk, code=code, actor=actor,
+                             predecessor_ids=predecessors)
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ urlpatterns = [
     path("products/<id:subscription_id>/recurring-billing/", views.recurring_billing, name="recurring-billing"),
     path("products/<id:subscription_id>/licenses/", views.licenses, name="licenses"),
     path("products/<id:subscription_id>/cancel/", views.cancel_subscription, name="cancel-subscription"),
+    path("products/<id:subscription_id>/addons/<str:code>/add/", views.addon_add, name="addon-add"),
     path("changes/<id:change_id>/", views.change_detail, name="change"),
     path("changes/<id:change_id>/progress/", views.change_progress, name="change-progress"),
 ]

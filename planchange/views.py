@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -16,6 +17,7 @@ from billing.services import licenses_editable, licenses_remove_window, subscrip
 from planchange.blockers import TEXTS, titles
 from planchange.inputs import Blocked
 from planchange.selectors import (
+    addons_to_add_back,
     change_warnings,
     changes_failed_recently,
     completed_change_creating,
@@ -30,6 +32,7 @@ from planchange.services import (
     plan_change_cancel,
     plan_change_preview,
     plan_change_request,
+    subscription_addon_add,
     subscription_cancel,
     subscription_update,
 )
@@ -76,6 +79,7 @@ def _subscription_context(eligibility) -> dict:
         if sub.status == "active" else None,
         "service_plans": sorted(eligibility.product.service_plans.all(), key=lambda p: (p.service, p.level)),
         "addons": list(sub.subscription_addons.all()),
+        "addons_back": addons_to_add_back(subscription=sub) if sub.status == "active" else [],
         **_licenses_context(sub, eligibility.today),
     }
 
@@ -114,8 +118,9 @@ def _field_errors(exc: DomainError) -> dict:
 @writes(BILLING_WRITERS)
 def checkout(request, subscription_id, sku):
     """MOSA: Checkout — Sold to, Billed to, Items in this order, payment method, Place order."""
-    if request.tenant.has_billing_profile:
-        return redirect("planchange:change-option", subscription_id=subscription_id)
+    if request.tenant.has_billing_profile:  # MCA: the pane, with the plan and the offer chosen
+        chosen = {"target_sku": sku, **{k: request.GET[k] for k in ("term", "billing_frequency") if request.GET.get(k)}}
+        return redirect(f"{reverse('planchange:change-option', args=[subscription_id])}?{urlencode(chosen)}")
     eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
     sub = eligibility.subscription
     live = live_change_for(subscription=sub)
@@ -366,6 +371,30 @@ def licenses(request, subscription_id):
                         "number": invoice.number}
                 messages.success(request, text)
     return redirect(reverse("planchange:subscription", args=[subscription_id]) + "#licenses")
+
+
+@require_POST
+@tenant_page
+@writes(BILLING_WRITERS)
+def addon_add(request, subscription_id, code):
+    """Add an add-on back, confirmed; refused with the reason (e.g. a change scheduled that it would stop)."""
+    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Confirm that you want to add the add-on back."))
+        return redirect("planchange:subscription", subscription_id=subscription_id)
+    try:
+        sub = subscription_addon_add(tenant=request.tenant, subscription_id=subscription_id, code=code,
+                                     actor=request.user.get_username())
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        addon = sub.subscription_addons.select_related("addon").get(addon__code=code).addon
+        if addon.blocks_plan_change:
+            messages.success(request, _("%(addon)s was added back. It prevents an automatic plan change: remove it "
+                                        "again before you change plans.") % {"addon": addon.name})
+        else:
+            messages.success(request, _("%(addon)s was added back.") % {"addon": addon.name})
+    return redirect("planchange:subscription", subscription_id=subscription_id)
 
 
 @tenant_page

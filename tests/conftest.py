@@ -1,6 +1,8 @@
 import os
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
@@ -22,6 +24,14 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _english_again():
+    """Each test starts in English: a Swedish request activates Swedish in the test's thread, and
+    Django leaves it active for the next test's service messages."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

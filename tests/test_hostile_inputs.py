@@ -25,6 +25,7 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.test import APIClient
 
 from billing.models import SubscriptionAddOn
+from billing.services import subscription_addon_remove
 from planchange.services import plan_change_preview
 from portal.api import fields as strict
 from portal.inputs import parse_id
@@ -108,6 +109,9 @@ def world(at_date):
     basic = SubscriptionFactory(tenant=tenant, product=product("O365_BUSINESS_ESSENTIALS"), licenses=5,
                                 payment_method=card)
     SubscriptionAddOn.objects.create(subscription=basic, addon=addon("EXTRA_FILE_STORAGE"), added_on=date(2026, 1, 1))
+    # std had Extra File Storage and it was removed: adding it back is a valid request.
+    SubscriptionAddOn.objects.create(subscription=std, addon=addon("EXTRA_FILE_STORAGE"), added_on=date(2026, 1, 1))
+    subscription_addon_remove(tenant=tenant, subscription_id=std.pk, code="EXTRA_FILE_STORAGE", actor="setup")
     scheduled = PlanChangeFactory(subscription=basic, target_product=product("O365_BUSINESS_PREMIUM"), licenses=5,
                                   status="scheduled", schedule="renewal", scheduled_for=date(2027, 1, 1))
     admin = admin_of(tenant)
@@ -214,6 +218,7 @@ def base_bodies(w) -> dict:
         ("/api/v1/subscriptions/{id}/", "PATCH"): {"licenses": 30, "recurring_billing": False},
         # One of the two (ONE_OF): each case sends its field alone.
         ("/api/v1/subscriptions/{id}/licenses/", "POST"): {"add": 1, "remove": 1},
+        ("/api/v1/subscriptions/{id}/addons/", "POST"): {"code": "EXTRA_FILE_STORAGE"},
         ("/api/v1/plan-changes/", "POST"): change,
         ("/api/v1/plan-changes/preview/", "POST"): change,
         ("/api/v1/users/", "POST"): {"upn": f"new.user@{w['tenant'].domain}", "display_name": "New User"},
@@ -523,7 +528,12 @@ def forms(w) -> dict:
             "path": {"invoice_id": w["paid_invoice"].pk}, "base": {"next": "/billing/bills/"}},
         ("billing:addon-remove", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/addons/{code}/remove/", "status": 302,
-            "path": {"subscription_id": w["basic"].pk, "code": "EXTRA_FILE_STORAGE"}, "base": {}},
+            "path": {"subscription_id": w["basic"].pk, "code": "EXTRA_FILE_STORAGE"},
+            "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
+        ("planchange:addon-add", "POST"): {
+            "as": "admin", "url": "/billing/products/{subscription_id}/addons/{code}/add/", "status": 302,
+            "path": {"subscription_id": std.pk, "code": "EXTRA_FILE_STORAGE"},
+            "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
         ("planchange:cancel-change", "POST"): {
             "as": "mca_admin", "url": "/billing/products/{subscription_id}/changes/{change_id}/cancel/",
             "status": 302, "base": {}, "path_status": {"subscription_id": 404, "change_id": 404},
@@ -581,6 +591,7 @@ def forms(w) -> dict:
 
 
 FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-pay POST", "billing:addon-remove POST",
+             "planchange:addon-add POST",
              "planchange:cancel-change POST", "planchange:checkout POST", "planchange:change-option POST",
              "planchange:cancel-subscription POST", "planchange:licenses POST", "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET"]
 # A form carries text only: a list is the field given twice.
@@ -604,7 +615,8 @@ FORM_FIELDS = {
     ("set_language", "POST"): {"language", "next"},
     ("logout", "POST"): set(),
     ("billing:invoice-pay", "POST"): {"next"},
-    ("billing:addon-remove", "POST"): set(),
+    ("billing:addon-remove", "POST"): {"confirm"},
+    ("planchange:addon-add", "POST"): {"confirm"},
     ("planchange:cancel-change", "POST"): set(),
     ("planchange:checkout", "POST"): {"payment_method", "card_number", "card_expiry", "card_name", "quote_id", "term",
                                       "billing_frequency"},

@@ -313,8 +313,8 @@ class PlanChangeMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_data_lost_by_hand_without_the_backup_confirmation(self):
-        for event in Event.objects.filter(verb="licenses.replaced"):
-            assert not event.data.get("data_lost") or event.data.get("backup_confirmed") is True, event.data
+        for replaced in Event.objects.filter(verb="licenses.replaced"):
+            assert not replaced.data.get("data_lost") or replaced.data.get("backup_confirmed") is True, replaced.data
 
     @invariant()
     def no_license_on_a_subscription_that_is_deleted_or_replaced(self):

@@ -1,7 +1,11 @@
+import re
+
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.models import MONEY, BillingFrequency, Term
+from billing.models import ADDON_CODE, MONEY, BillingFrequency, Term
 from licensing.api.serializers import LicensePreviewSerializer
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.selectors import scheduled_change_warnings
@@ -149,6 +153,30 @@ class SubscriptionUpdateSerializer(serializers.Serializer):
         if not attrs:
             raise serializers.ValidationError("Give licenses or recurring_billing.")
         return attrs
+
+
+
+
+@extend_schema_field({"type": "string", "pattern": f"^{ADDON_CODE}$", "maxLength": 64,
+                      "example": "AUDIO_CONFERENCING"})
+class AddOnCodeField(serializers.CharField):
+    """An add-on's code as the catalog writes it: a JSON string of 1 to 64 of A-Z, 0-9 and _ (a
+    number, padding or a lookalike letter is refused, not converted)."""
+
+    default_error_messages = {"invalid": gettext_lazy("Give an add-on code of 1 to 64 characters A-Z, 0-9 or _.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or re.fullmatch(ADDON_CODE, data) is None:
+            self.fail("invalid")
+        return data
+
+
+class AddOnAddSerializer(serializers.Serializer):
+    code = AddOnCodeField(help_text="the add-on to add back: one removed from this subscription, or from the one "
+                                    "a plan change replaced with it")
 
 
 class ClockSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from billing.models import BillingFrequency, Subscription, Term
 from billing.selectors import subscription_list
 from billing.services import subscription_addon_remove, subscription_buy, subscription_licenses_change
 from planchange.api.serializers import (
+    AddOnAddSerializer,
     ClockMovedSerializer,
     ClockSerializer,
     PlanChangeRequestSerializer,
@@ -30,6 +31,7 @@ from planchange.services import (
     plan_change_cancel,
     plan_change_preview,
     plan_change_request,
+    subscription_addon_add,
     subscription_cancel,
     subscription_update,
 )
@@ -138,6 +140,22 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
             "effective": effective if effective == "now" else effective.isoformat(),
             "invoice": {"id": invoice.pk, "number": invoice.number} if invoice is not None else None,
         })
+
+    @extend_schema(request=AddOnAddSerializer, responses={201: SubscriptionSerializer})
+    @action(detail=True, methods=["post"], url_path="addons")
+    def add_addon(self, request, pk=None):
+        """Add an add-on back: one removed from this subscription, or from (or left on) the subscription a
+        plan change replaced with it. 409 ``addon_present_already``, ``addon_not_restorable`` (with
+        ``can_add_back``), ``addon_blocks_scheduled_change``, ``subscription_not_active`` or
+        ``change_in_progress``; 404 ``addon_not_found`` for a code the catalog doesn't have. An add-on that
+        blocks a plan change blocks it again."""
+        subscription = self.get_object()
+        data = AddOnAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription_addon_add(tenant=self.tenant, subscription_id=subscription.pk,
+                               code=data.validated_data["code"], actor=request.user.get_username())
+        return Response(self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"addons/(?P<code>[A-Z0-9_]+)")

@@ -32,7 +32,9 @@ def mosa_path(page, shots, labels):
     page.get_by_role("link", name=labels["view_upgrades"]).click()
     expect(page.get_by_role("heading", name=labels["available_upgrades"], exact=True)).to_be_visible()
     shots(page, "available-upgrades")
-    page.locator("article[data-sku=SPB]").get_by_role("link", name=labels["upgrade"]).click()
+    # Each offer has its Upgrade; the one with the current term and billing frequency (P1Y, monthly).
+    offer = page.locator("article[data-sku=SPB] tr[data-term=P1Y][data-billing-frequency=monthly]")
+    offer.get_by_role("link", name=labels["upgrade"]).click()
     expect(page.get_by_role("heading", name=labels["checkout"], exact=True)).to_be_visible()
     for heading in labels["checkout_sections"]:
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
@@ -103,7 +105,10 @@ def test_mca_path_scheduled_at_renewal_then_the_clock_advanced(new_context, shot
     expect(page.get_by_test_id("why-panel")).to_contain_text("Your subscription has an add-on.")
     shots(page, "blocked-by-addon")
     page.get_by_role("link", name="Remove the add-on").click()
-    page.get_by_role("button", name="Remove Microsoft 365 Audio Conferencing").click()
+    addon = page.locator('[data-addon="AUDIO_CONFERENCING"]')
+    addon.locator("summary").click()  # the confirmation opens
+    addon.get_by_label("I want to remove Microsoft 365 Audio Conferencing from this subscription.").check()
+    addon.get_by_role("button", name="Remove Microsoft 365 Audio Conferencing").click()
     expect(page.get_by_role("status").first).to_contain_text("The add-on was removed.")
     page.get_by_role("link", name="Change to a different subscription option").click()
     pane = page.get_by_test_id("change-pane")

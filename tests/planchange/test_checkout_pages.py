@@ -3,6 +3,8 @@
 
 import re
 from datetime import date
+from decimal import Decimal
+from html import unescape
 
 import pytest
 
@@ -94,6 +96,77 @@ def test_place_order_starts_the_change_and_shows_its_progress(client, mosa):
 
 
 
+def upgrade_link(client, sub, sku, term, billing_frequency) -> str:
+    """The href of Upgrade on one offer row of Available upgrades."""
+    html = client.get(f"/billing/products/{sub.pk}/upgrades/").content.decode()
+    target = re.search(rf'<article class="card target" data-sku="{sku}">.*?</article>', html, re.S).group(0)
+    row = re.search(rf'<tr data-term="{term}" data-billing-frequency="{billing_frequency}">.*?</tr>', target,
+                    re.S).group(0)
+    return unescape(re.search(r'<a class="button-primary" href="([^"]+)">Upgrade<', row).group(1))
+
+
+def test_upgrade_on_another_offer_checks_out_that_offer_and_orders_it(client, mosa):
+    """Business Standard P1Y billed monthly → Business Premium on a monthly commitment (P1M): USD 26.40."""
+    tenant, std, card = mosa
+    link = upgrade_link(client, std, "SPB", "P1M", "monthly")
+    assert link == f"/billing/products/{std.pk}/upgrades/SPB/checkout/?term=P1M&billing_frequency=monthly"
+    page = client.get(link)
+    body, html = page_text(page), page.content.decode()
+    assert "Items in this order Microsoft 365 Business Premium — 25 licenses, 1 month, billed monthly" in body
+    assert "Subscription length and billing frequency 1 month Monthly USD 26.40 license/month Selected" in body
+    assert ('<tr class="selected" aria-current="true" data-term="P1M" data-billing-frequency="monthly">'
+            in html)
+    assert '<a href="?term=P1Y&amp;billing_frequency=monthly">Choose' in html  # the others can be chosen
+    assert ("Microsoft 365 Business Premium (25 licenses), 2026-06-16 to 2026-07-16 2026-06-16 – 2026-07-16 "
+            "USD 660.00") in body
+    assert ("Credit for your current subscription USD -164.13 Charge for the new subscription USD 660.00 "
+            "Total USD 495.87") in body
+    assert ('<input type="hidden" name="term" value="P1M"><input type="hidden" name="billing_frequency" '
+            'value="monthly">') in html
+    quote_id = re.search(r'name="quote_id" value="(\d+)"', html).group(1)
+    response = client.post(f"/billing/products/{std.pk}/upgrades/SPB/checkout/",
+                           {"quote_id": quote_id, "payment_method": card.pk, "term": "P1M",
+                            "billing_frequency": "monthly"})
+    change = PlanChange.objects.get(subscription=std)
+    assert response["Location"] == f"/billing/changes/{change.pk}/"
+    assert (change.term, change.billing_frequency, change.quote_id, change.quote.total) == (
+        "P1M", "monthly", int(quote_id), Decimal("495.87"))
+    assert workflow.run(change.pk) == "completed"
+    change.refresh_from_db()
+    new = change.new_subscription
+    assert (new.product.sku, new.term, new.billing_frequency, new.start_date) == (
+        "SPB", "P1M", "monthly", date(2026, 6, 16))
+    assert sorted(change.invoice.lines.values_list("amount", flat=True)) == [Decimal("-164.13"), Decimal("660.00")]
+
+
+def test_the_current_offers_upgrade_checks_out_the_current_term(client, mosa):
+    tenant, std, card = mosa
+    link = upgrade_link(client, std, "SPB", "P1Y", "monthly")
+    body = page_text(client.get(link))
+    assert "1 year Monthly USD 23.10 license/month Selected" in body and "Total USD 413.37" in body
+
+
+def test_offers_and_the_chosen_one_in_swedish(client, mosa):
+    tenant, std, card = mosa
+    upgrades = client.get(f"/billing/products/{std.pk}/upgrades/", HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert ("Uppgradera<span class=\"visually-hidden\"> Microsoft 365 Business Premium, 1 månad, månadsvis "
+            "fakturering</span>") in upgrades
+    assert '1 år <span class="badge badge-info">Samma som nu</span>' in upgrades
+    checkout = page_text(client.get(f"/billing/products/{std.pk}/upgrades/SPB/checkout/?term=P1Y&billing_frequency"
+                                    "=annual", HTTP_ACCEPT_LANGUAGE="sv"))
+    assert "Prenumerationslängd och faktureringsfrekvens 1 månad Månadsvis USD 26.40 licens/månad Välj" in checkout
+    assert "1 år Årsvis USD 22.00 licens/månad Valt" in checkout
+
+
+def test_an_offer_the_target_isnt_sold_for_is_refused(client, mosa):
+    tenant, std, card = mosa
+    response = client.get(f"/billing/products/{std.pk}/upgrades/SPB/checkout/?term=P3Y&billing_frequency=monthly",
+                          follow=True)
+    assert response.redirect_chain[-1][0] == f"/billing/products/{std.pk}/upgrades/"
+    assert "Microsoft 365 Business Premium isn't sold for P3Y billed monthly." in page_text(response)
+    assert PlanChange.objects.count() == 0
+
+
 def test_an_invalid_card_is_refused_beside_its_field_and_nothing_is_kept(client, mosa):
     tenant, std, _ = mosa
     page = client.get(f"/billing/products/{std.pk}/upgrades/SPB/checkout/")
@@ -151,6 +224,23 @@ def test_the_pane_quotes_the_choices_and_schedules_at_renewal(client, mca):
                                  "billing_frequency": "annual"}, follow=True)
     assert "The change is scheduled for 2026-10-01." in page_text(response)
     assert PlanChange.objects.get(subscription=mca).status == "scheduled"
+
+
+def test_upgrade_on_an_offer_opens_the_pane_with_that_offer_for_mca(client, mca):
+    link = upgrade_link(client, mca, "SPB", "P1M", "monthly")
+    assert link == f"/billing/products/{mca.pk}/change/?target_sku=SPB&term=P1M&billing_frequency=monthly"
+    page = client.get(link)
+    html = page.content.decode()
+    assert '<option value="SPB" selected>' in html
+    assert '<option value="P1M" selected>' in html and '<option value="monthly" selected>' in html
+    assert "Charge for the new subscription USD 316.80" in page_text(page)  # 26.40 × 12 for one month
+    # Checkout's address (an old link, a bookmark) takes an MCA tenant to the pane with the same choice.
+    response = client.get(f"/billing/products/{mca.pk}/upgrades/SPB/checkout/?term=P1M&billing_frequency=monthly")
+    assert (response.status_code, response["Location"]) == (302, link)
+    client.post(f"/billing/products/{mca.pk}/change/", {"target_sku": "SPB", "licenses": "12", "schedule": "now",
+                                                        "term": "P1M", "billing_frequency": "monthly"})
+    change = PlanChange.objects.get(subscription=mca)
+    assert (change.target_product.sku, change.term, change.billing_frequency) == ("SPB", "P1M", "monthly")
 
 
 def test_the_pane_refuses_too_few_licenses_beside_the_field(client, mca):

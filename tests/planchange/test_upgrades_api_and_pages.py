@@ -181,8 +181,8 @@ def test_available_upgrades_of_a_blocked_subscription_offers_no_upgrade(client, 
     html = client.get(f"/billing/products/{basic.pk}/upgrades/").content.decode()
     assert "Your subscription has an add-on." in html
     assert "/checkout/" not in html
-    # Remove the add-on on the subscription page: unblocked.
-    client.post(f"/billing/products/{basic.pk}/addons/AUDIO_CONFERENCING/remove/")
+    # Remove the add-on on the subscription page, confirmed: unblocked.
+    client.post(f"/billing/products/{basic.pk}/addons/AUDIO_CONFERENCING/remove/", {"confirm": "yes"})
     assert "/checkout/" in client.get(f"/billing/products/{basic.pk}/upgrades/").content.decode()
 
 

@@ -1,5 +1,5 @@
 """Billing pages: Purchase services, Your products, Bills & payments, an invoice with Pay now,
-removing an add-on, and the guide to changing plans manually."""
+removing an add-on, and the checklist for changing plans manually."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing.invoicing import profile_invoice_date
+from billing.manual_path import manual_path_steps
 from billing.models import BillingFrequency, Invoice, Term
 from billing.money import money
 from billing.orders import order_check, order_token_new, order_token_parse
@@ -25,7 +26,7 @@ from billing.services import invoice_pay, subscription_addon_remove, subscriptio
 from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
-from portal.inputs import LICENSES_MAX, whole_number
+from portal.inputs import LICENSES_MAX, parse_id, whole_number
 from portal.roles import BILLING_WRITERS
 
 
@@ -219,6 +220,33 @@ def _bought(request, sub):
     return redirect("planchange:subscription", subscription_id=sub.pk)
 
 
+def _chosen(request, name: str, subscriptions: list, errors: dict):
+    """The subscription the guide's ``name`` select chose (``from``, ``to``): one of the tenant's,
+    else an error beside the select (a missing and a foreign id read the same)."""
+    raw = request.GET.get(name, "")
+    if not raw:
+        return None
+    pk = parse_id(raw)
+    found = next((s for s in subscriptions if s.pk == pk), None) if pk is not None else None
+    if found is None:
+        errors[name] = _("Choose one of your organization's subscriptions.")
+    return found
+
+
 @tenant_page
 def change_manually(request):
-    return render(request, "billing/change_manually.html", {"section": "billing"})
+    """Change plans manually, as a checklist: the admin chooses the subscription users move from
+    (``?from=``; the blockers' "Change plans manually" pass it) and the one they move to (``?to=``),
+    and each of the article's four steps says whether it is done for that pair, with a link to the
+    page that does it. Counts come from the subscriptions (no query grows with the users)."""
+    subscriptions = list(subscription_list(tenant=request.tenant))
+    errors = {}
+    old = _chosen(request, "from", subscriptions, errors)
+    new = _chosen(request, "to", subscriptions, errors)
+    if old is not None and new is not None and old.pk == new.pk:
+        errors["to"] = _("Choose a different subscription from the one users move from.")
+        new = None
+    return render(request, "billing/change_manually.html", {
+        "section": "billing", "subscriptions": subscriptions, "old": old, "new": new, "errors": errors,
+        "steps": manual_path_steps(old=old, new=new),
+    }, status=400 if errors else 200)

@@ -97,6 +97,11 @@ def invoice_post_lines(
     return invoice
 
 
+def profile_invoice_date(day):
+    """The billing profile's monthly invoice that a charge of ``day`` goes on: the first of next month."""
+    return add_months(day.replace(day=1), 1)
+
+
 def lines_bill(*, tenant, billing_profile, card: PaymentMethod | None, effective, key: str, number: str,
                lines: list[dict], actor: str, charge_later: bool = False,
                refund_card: PaymentMethod | None = None) -> Invoice:
@@ -113,7 +118,7 @@ def lines_bill(*, tenant, billing_profile, card: PaymentMethod | None, effective
         return invoice_post_lines(tenant=tenant, key=key, number=number, issue_date=effective, due_date=due,
                                   billing_profile=None, lines=lines, pay_by_card=card is not None and not charge_later,
                                   actor=actor, card=card, refund_card=refund_card)
-    issue = add_months(effective.replace(day=1), 1)
+    issue = profile_invoice_date(effective)
     return invoice_post_lines(tenant=tenant, key=f"profile/{billing_profile.pk}/{issue:%Y-%m}",
                               number=f"BP{billing_profile.pk}-{issue:%Y%m}", issue_date=issue,
                               due_date=issue + timedelta(days=CARD_CHARGE_DAYS if card else INVOICE_NET_DAYS),

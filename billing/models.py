@@ -246,6 +246,11 @@ class Subscription(models.Model):
         max_length=64, blank=True, default="",
         help_text="who holds the subscription read-only while changing it (plan_change/<id>); empty when free",
     )
+    order_token = models.UUIDField(
+        null=True, blank=True, editable=False,
+        help_text="the one-time token of the Purchase services form that bought it: the same form sent again "
+                  "finds this subscription instead of buying another",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     addons = models.ManyToManyField(AddOnProduct, through="SubscriptionAddOn", blank=True)
 
@@ -265,6 +270,7 @@ class Subscription(models.Model):
                 condition=~Q(term="P1M", billing_frequency="annual"),
                 name="subscription_p1m_billed_monthly",
             ),
+            models.UniqueConstraint(fields=["tenant", "order_token"], name="subscription_order_token_unique"),
         ]
 
     def __str__(self):

@@ -8,11 +8,13 @@ from billing.models import (
     AddOnProduct,
     CreditCheck,
     Invoice,
+    InvoiceLine,
     Offer,
     Product,
     Subscription,
     SubscriptionAddOn,
 )
+from billing.orders import first_period_key
 from portal.models import Event, Tenant
 
 
@@ -101,6 +103,12 @@ def invoice_get(*, tenant: Tenant, invoice_id) -> Invoice:
             tenant=tenant, pk=invoice_id)
     except (Invoice.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def subscription_first_charge(*, subscription: Subscription) -> InvoiceLine | None:
+    """The invoice line that charged a bought subscription's first period, with its invoice."""
+    return (InvoiceLine.objects.select_related("invoice")
+            .filter(subscription=subscription, idempotency_key=first_period_key(subscription.pk)).first())
 
 
 def invoice_list(*, tenant: Tenant):

@@ -18,15 +18,14 @@ from billing.models import (
     CreditCheck,
     Invoice,
     InvoiceLine,
-    Offer,
     PaymentMethod,
-    Product,
     Subscription,
     SubscriptionAddOn,
 )
 from billing.money import money
+from billing.orders import first_period_key, order_check
 from billing.periods import billing_period, current_term_start, period_end, renewal_date
-from billing.proration import Side, charge_line, credit_line
+from billing.proration import Side, credit_line
 from billing.selectors import ADDON_REMOVED, addons_restorable, offer_of
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
@@ -567,23 +566,14 @@ def credit_check_decide(*, check_id, approve: bool, actor: str) -> CreditCheck:
 
 @transaction.atomic
 def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_frequency: str, actor: str,
-                     payment_method=None) -> Subscription:
+                     payment_method=None, order_token=None) -> Subscription:
     """Buy a subscription: active from today, its first billing period charged at once (MOSA:
-    an invoice today; MCA: the billing profile's next monthly invoice)."""
-    product = Product.objects.filter(sku=sku).first()
-    if product is None:
-        raise DomainError(_("Unknown plan %(sku)s.") % {"sku": sku}, code="unknown_sku", field="sku")
-    if term == "P1M":
-        billing_frequency = "monthly"
-    offer = Offer.objects.filter(product=product, term=term, billing_frequency=billing_frequency).first()
-    if offer is None:
-        raise DomainError(_("%(product)s isn't sold for %(term)s billed %(frequency)s.")
-                          % {"product": product.name, "term": term, "frequency": billing_frequency},
-                          code="invalid_offer", field="billing_frequency")
-    if not 1 <= licenses <= product.licenses_limit:
-        raise DomainError(_("%(product)s allows 1 to %(max)d licenses.")
-                          % {"product": product.name, "max": product.licenses_limit},
-                          code="invalid_licenses", field="licenses")
+    an invoice today; MCA: the billing profile's next monthly invoice). ``order_token``: the one-time
+    token of the form that ordered it, unique per tenant (a second subscription with it is refused by
+    the database)."""
+    today = clock.today()
+    order = order_check(sku=sku, licenses=licenses, term=term, billing_frequency=billing_frequency, day=today)
+    product, term, billing_frequency = order.product, order.term, order.billing_frequency
     profile = tenant.billing_profiles.order_by("pk").first() if tenant.has_billing_profile else None
     method = None
     if profile is None:
@@ -593,16 +583,15 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
         if method is None:
             raise DomainError(_("Choose one of your organization's payment methods."),
                               code="unknown_payment_method", field="payment_method")
-    today = clock.today()
     sub = Subscription.objects.create(
         tenant=tenant, product=product, licenses=licenses, term=term, billing_frequency=billing_frequency,
         start_date=today, payment=profile.payment if profile else method.kind, payment_method=method,
         billing_profile=profile, provisioning=Subscription.Provisioning.PROVISIONING,
-        provisioning_until=clock.now() + provisioning_time(),
+        provisioning_until=clock.now() + provisioning_time(), order_token=order_token,
     )
-    line = charge_line(Side(product.name, offer.price, licenses, term, billing_frequency), effective=today)
+    line = order.first_period
     keyed = [{"description": line.description, "amount": line.amount, "start": line.start, "end": line.end,
-              "subscription": sub, "idempotency_key": f"subscription/{sub.pk}/first-period"}]
+              "subscription": sub, "idempotency_key": first_period_key(sub.pk)}]
     lines_bill(tenant=tenant, billing_profile=profile, card=method, effective=today, key=f"subscription/{sub.pk}",
                number=f"INV-{today:%Y%m%d}-S{sub.pk:05d}", lines=keyed, actor=actor)
     sub.billed_until = period_end(start=today, billing_frequency=billing_frequency, term=term, begin=today)
@@ -610,4 +599,56 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
     sub.save(update_fields=["billed_until", "billed_amount"])
     event_record(tenant=tenant, actor=actor, verb="subscription.bought", obj=sub,
                  data={"sku": sku, "licenses": licenses, "term": term, "billing_frequency": billing_frequency})
+    return sub
+
+
+def subscription_purchase(*, tenant, sku: str, licenses: int, term: str, billing_frequency: str, order_token,
+                          payment_choice: str, card: dict, actor: str) -> Subscription:
+    """Purchase services' Buy, for the tenant's own organization: pay with one of its payment methods
+    (``payment_choice``: an id) or a new card (``"new"``, with ``card``'s number, expiry and
+    holder_name); an MCA tenant pays through its billing profile. One transaction: a refused order
+    keeps no new card.
+
+    The form's one-time ``order_token`` makes the order happen once: the same form sent again (a
+    double click, a reload, the back button) answers the subscription it bought, with
+    ``already_bought`` set, and writes nothing; two sends at the same moment are decided by the
+    database (the token is unique per tenant): the second one's transaction, new card included, is
+    rolled back whole and it answers the first one's subscription."""
+    try:
+        return _purchase(tenant=tenant, sku=sku, licenses=licenses, term=term, billing_frequency=billing_frequency,
+                         order_token=order_token, payment_choice=payment_choice, card=card, actor=actor)
+    except IntegrityError:
+        bought = _bought_with(tenant=tenant, order_token=order_token)
+        if bought is None:
+            raise
+        return bought
+
+
+def _bought_with(*, tenant, order_token) -> Subscription | None:
+    bought = Subscription.objects.select_related("product").filter(tenant=tenant, order_token=order_token).first()
+    if bought is not None:
+        bought.already_bought = True
+    return bought
+
+
+@transaction.atomic
+def _purchase(*, tenant, sku, licenses, term, billing_frequency, order_token, payment_choice, card, actor):
+    if order_token is None:
+        raise DomainError(_("This order form has expired. Check the order and choose Buy again."),
+                          code="invalid_order_token", field="form")
+    bought = _bought_with(tenant=tenant, order_token=order_token)
+    if bought is not None:
+        return bought
+    payment_method = None
+    if not tenant.has_billing_profile:
+        if payment_choice == "new":
+            payment_method = payment_method_add_card(tenant=tenant, actor=actor, **card).pk
+        elif payment_choice:
+            payment_method = payment_choice
+        else:
+            raise DomainError(_("Choose or add a payment method."), code="unknown_payment_method",
+                              field="payment_method")
+    sub = subscription_buy(tenant=tenant, sku=sku, licenses=licenses, term=term, billing_frequency=billing_frequency,
+                           payment_method=payment_method, order_token=order_token, actor=actor)
+    sub.already_bought = False
     return sub

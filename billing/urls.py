@@ -4,6 +4,7 @@ from billing import views
 
 app_name = "billing"
 urlpatterns = [
+    path("purchase/", views.purchase, name="purchase"),
     path("products/", views.your_products, name="products"),
     path("products/<id:subscription_id>/addons/<str:code>/remove/", views.addon_remove, name="addon-remove"),
     path("bills/", views.bills, name="bills"),

@@ -98,8 +98,9 @@ def eligibility_context(*, subscription: Subscription, exclude_change_id: int | 
 # --- Actions: where the fix is -----------------------------------------------------
 
 
-def _manual_change() -> Action:
-    return Action(_("Change plans manually"), reverse("billing:change-manually"))
+def _manual_change(sub_id: int) -> Action:
+    """The manual path's checklist, for the subscription users would move away from."""
+    return Action(_("Change plans manually"), reverse("billing:change-manually") + f"?from={sub_id}")
 
 
 def _service_health() -> Action:
@@ -191,7 +192,7 @@ def rule_subscription_not_eligible(ctx: EligibilityContext) -> Blocker | None:
     reason = NOT_ELIGIBLE_SOURCES.get(ctx.subscription.source)
     if reason is None:
         return None
-    return Blocker(Code.SUBSCRIPTION_NOT_ELIGIBLE, str(reason), _manual_change())
+    return Blocker(Code.SUBSCRIPTION_NOT_ELIGIBLE, str(reason), _manual_change(ctx.subscription.pk))
 
 
 def rule_duplicate_product(ctx: EligibilityContext) -> Blocker | None:
@@ -211,7 +212,7 @@ def rule_government_or_nonprofit(ctx: EligibilityContext) -> Blocker | None:
         return None
     detail = (_("Your organization is a government organization.") if ctx.tenant.kind == Tenant.Kind.GOVERNMENT
               else _("Your organization is a nonprofit organization."))
-    return Blocker(Code.GOVERNMENT_OR_NONPROFIT, detail, _manual_change())
+    return Blocker(Code.GOVERNMENT_OR_NONPROFIT, detail, _manual_change(ctx.subscription.pk))
 
 
 def rule_addon_present(ctx: EligibilityContext) -> Blocker | None:
@@ -245,7 +246,7 @@ def rule_subscription_not_active(ctx: EligibilityContext) -> Blocker | None:
     return Blocker(
         Code.SUBSCRIPTION_NOT_ACTIVE,
         _("The subscription is %(status)s.") % {"status": sub.get_status_display().lower()},
-        _manual_change(),
+        _manual_change(sub.pk),
     )
 
 
@@ -291,7 +292,7 @@ def rule_target_supported(ctx: EligibilityContext, target: Product) -> Blocker |
         return Blocker(
             Code.TARGET_NOT_SUPPORTED,
             _("Users would lose the data of: %(services)s.") % {"services": ", ".join(lost)},
-            _manual_change(),
+            _manual_change(ctx.subscription.pk),
             services=tuple(lost),
         )
     needed = max(ctx.subscription.assigned_licenses, 1)
@@ -300,7 +301,7 @@ def rule_target_supported(ctx: EligibilityContext, target: Product) -> Blocker |
             Code.TARGET_NOT_SUPPORTED,
             _("%(product)s allows at most %(max)d licenses; %(needed)d users need one.")
             % {"product": target.name, "max": target.max_licenses, "needed": needed},
-            _manual_change(),
+            _manual_change(ctx.subscription.pk),
         )
     return None
 

@@ -9,7 +9,8 @@ from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
 NAV = [
     ("home", _("Home"), "home", []),
     ("users", _("Users"), "users:active", [(_("Active users"), "users:active")]),
-    ("billing", _("Billing"), "billing:products", [(_("Your products"), "billing:products"),
+    ("billing", _("Billing"), "billing:products", [(_("Purchase services"), "billing:purchase"),
+                                                   (_("Your products"), "billing:products"),
                                                    (_("Bills & payments"), "billing:bills")]),
     ("health", _("Health"), "health:service-health", [(_("Service health"), "health:service-health")]),
 ]

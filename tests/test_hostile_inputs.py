@@ -587,13 +587,26 @@ def forms(w) -> dict:
             "as": "admin", "url": "/users/", "status": 200,
             "base": {"q": "user", "subscription": std.pk, "users": [w["free"].upn], "pane": "licenses", "all": ""},
             "field_status": {"subscription": 404}},
+        ("billing:purchase", "GET"): {  # the order's choices: a refused one is a 400 beside its field
+            "as": "admin", "url": "/billing/purchase/", "status": 400,
+            "base": {"sku": "SPB", "licenses": "5", "term": "P1Y", "billing_frequency": "monthly"},
+            "field_status": {"sku": 404}},
+        ("billing:purchase", "POST"): {  # Buy: a refused order is a 422 beside its field, nothing bought
+            "as": "admin", "url": "/billing/purchase/", "status": 422,
+            "base": {"sku": "O365_BUSINESS", "licenses": "5", "term": "P1Y", "billing_frequency": "monthly",
+                     "payment_method": "new", "card_number": "4242 4242 4242 4242", "card_expiry": "12/30",
+                     "card_name": "Alice Andersson", "order_token": "6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f"}},
+        ("billing:change-manually", "GET"): {
+            "as": "admin", "url": "/billing/change-plans-manually/", "status": 400,
+            "base": {"from": std.pk, "to": w["basic"].pk}},
     }
 
 
 FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-pay POST", "billing:addon-remove POST",
              "planchange:addon-add POST",
              "planchange:cancel-change POST", "planchange:checkout POST", "planchange:change-option POST",
-             "planchange:cancel-subscription POST", "planchange:licenses POST", "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET"]
+             "planchange:cancel-subscription POST", "planchange:licenses POST", "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET",
+             "billing:purchase GET", "billing:purchase POST", "billing:change-manually GET"]
 # A form carries text only: a list is the field given twice.
 FORM_HOSTILE = [*TEXT_HOSTILE, "list"]
 
@@ -630,6 +643,10 @@ FORM_FIELDS = {
     ("users:manage-licenses", "POST"): {"action", "users", "subscription", "to_subscription", "next", "all",
                                         "expected", "filter_subscription", "filter_q", "step", "backup_confirmed"},
     ("users:active", "GET"): {"q", "subscription", "users", "pane", "all"},
+    ("billing:purchase", "GET"): {"sku", "licenses", "term", "billing_frequency"},
+    ("billing:purchase", "POST"): {"sku", "licenses", "term", "billing_frequency", "payment_method", "card_number",
+                                   "card_expiry", "card_name", "order_token"},
+    ("billing:change-manually", "GET"): {"from", "to"},
 }
 
 

@@ -62,6 +62,8 @@ def test_mosa_pages_do_not_grow_with_the_tenant(client, at_date):
         f"/billing/changes/{change.pk}/", f"/billing/changes/{change.pk}/progress/", "/billing/bills/",
         f"/billing/invoices/{invoice.pk}/", "/billing/change-plans-manually/", "/health/", "/users/",
         f"/users/?subscription={e3.pk}", "/users/?q=User%200000", "/users/?page=2",
+        f"/billing/change-plans-manually/?from={e3.pk}&to={basic.pk}", "/billing/purchase/",
+        "/billing/purchase/?sku=SPB&licenses=5", "/billing/purchase/?sku=SPB&licenses=5&fragment=total",
     ]
     for url in urls:  # warm up (sessions, content types, translations)
         client.get(url)
@@ -82,6 +84,8 @@ def test_mca_pane_and_support_console_do_not_grow_with_the_tenant(client, at_dat
     staff = LoginFactory(is_staff=True)
     pages = [(admin, f"/billing/products/{sub.pk}/change/"),
              (admin, f"/billing/products/{sub.pk}/change/?fragment=quote&target_sku=SPE_E3&licenses=20000"),
+             (admin, "/billing/purchase/?sku=SPE_E3&licenses=20000&term=P3Y&billing_frequency=annual"),
+             (admin, f"/billing/change-plans-manually/?from={sub.pk}"),
              (staff, "/support/")]
 
     def measure():

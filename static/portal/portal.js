@@ -75,6 +75,36 @@
     count();
   }
 
+  // Purchase services: the order's total follows the choices, and Buy buys what the total shows.
+  var choice = document.getElementById("order-choice");
+  var purchase = document.getElementById("purchase-form");
+  if (choice && purchase) {
+    var waiting = null;
+    var retotal = function () {
+      choice.querySelectorAll("[data-retotal]").forEach(function (el) {
+        var copy = purchase.querySelector("[data-copy='" + el.name + "']");
+        if (copy) copy.value = el.value;
+      });
+      if (waiting) clearTimeout(waiting);
+      waiting = setTimeout(function () {
+        var params = new URLSearchParams(new FormData(choice));
+        fetch(choice.getAttribute("data-total-url") + "&" + params.toString(), { credentials: "same-origin" })
+          .then(function (r) { return r.text(); })
+          .then(function (html) {
+            var holder = document.createElement("div");
+            holder.innerHTML = html;
+            var fresh = holder.querySelector("#order-total");
+            var box = document.getElementById("order-total");
+            if (fresh && box) box.replaceWith(fresh);
+          });
+      }, 250);
+    };
+    choice.querySelectorAll("[data-retotal]").forEach(function (el) {
+      el.addEventListener("change", retotal);
+      el.addEventListener("input", retotal);
+    });
+  }
+
   // Checkout: the new card's fields only matter when "Add a card" is chosen.
   var newCard = document.getElementById("pm-new");
   if (newCard) {

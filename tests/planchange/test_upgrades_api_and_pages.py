@@ -59,7 +59,7 @@ def test_upgrades_of_a_healthy_subscription(api, basic):
         "title": "The plan that you want to change to isn't supported.",
         "resolution": reason["resolution"],
         "detail": "Users would lose the data of: Exchange Online (Plan 1), SharePoint (Plan 1), Viva Engage.",
-        "action": {"label": "Change plans manually", "url": "/billing/change-plans-manually/"},
+        "action": {"label": "Change plans manually", "url": f"/billing/change-plans-manually/?from={basic.pk}"},
         "services": ["Exchange Online (Plan 1)", "SharePoint (Plan 1)", "Viva Engage"],
     }
     assert reason["resolution"].startswith("The plans available to change to are shown based on the services")

@@ -28,8 +28,18 @@ class Step:
     detail: str  # where the step stands, in the user's language: what is done, or what is left
 
 
-def manual_path_steps(*, old: Subscription | None, new: Subscription | None) -> dict[str, Step]:
-    return {"buy": _buy(new), "check": _check(old, new), "move": _move(old), "cancel": _cancel(old, new)}
+def manual_path_steps(*, old: Subscription | None, new: Subscription | None,
+                      moving: int | None = None) -> dict[str, Step]:
+    """``moving``: how many users move (the article: "a license for each user you want to move"); by
+    default everyone on the old subscription. The new subscription's users count as moved."""
+    return {"buy": _buy(new), "check": _check(old, new, moving), "move": _move(old, new, moving),
+            "cancel": _cancel(old, new)}
+
+
+def _still_to_move(old, new, moving) -> int:
+    if moving is None or new is None:
+        return old.assigned_licenses
+    return min(max(moving - new.assigned_licenses, 0), old.assigned_licenses)
 
 
 def _active(sub: Subscription) -> bool:
@@ -52,10 +62,10 @@ def _buy(new):
                 % {"product": new.product.name, "count": new.licenses, "date": new.start_date.isoformat()})
 
 
-def _check(old, new):
+def _check(old, new, moving):
     if old is None or new is None:
         return Step(False, _("Choose the subscription users move from and the one they move to above."))
-    to_move, free = old.assigned_licenses, new.available_licenses
+    to_move, free = _still_to_move(old, new, moving), new.available_licenses
     short = max(to_move - free, 0)
     counts = (ngettext("%(count)d user to move", "%(count)d users to move", to_move) % {"count": to_move} + ", "
               + ngettext("%(count)d unassigned license", "%(count)d unassigned licenses", free) % {"count": free})
@@ -71,9 +81,14 @@ def _check(old, new):
     return Step(not problems and not short, " ".join([counts + ".", *problems]))
 
 
-def _move(old):
+def _move(old, new, moving):
     if old is None:
         return Step(False, _("Choose the subscription users move from above."))
+    if moving is not None and new is not None and old.assigned_licenses:
+        left = _still_to_move(old, new, moving)
+        return Step(not left, ngettext("%(moved)d of the %(count)d user who move has a license of %(product)s.",
+                                       "%(moved)d of the %(count)d users who move have licenses of %(product)s.",
+                                       moving) % {"moved": moving - left, "count": moving, "product": new.product.name})
     if not old.assigned_licenses:
         return Step(True, _("Nobody has a license of %(product)s any more.") % {"product": old.product.name})
     return Step(False, ngettext("%(count)d user still has a license of %(product)s.",

@@ -252,7 +252,11 @@ def change_manually(request):
     if old is not None and new is not None and old.pk == new.pk:
         errors["to"] = _("Choose a different subscription from the one users move from.")
         new = None
+    raw = request.GET.get("moving", "").strip()
+    moving = whole_number(raw, min_value=1, max_value=LICENSES_MAX) if raw else None
+    if raw and moving is None:
+        errors["moving"] = _("Enter a whole number of users from 1 to 1,000,000, or leave it empty for everyone.")
     return render(request, "billing/change_manually.html", {
         "section": "billing", "subscriptions": subscriptions, "old": old, "new": new, "errors": errors,
-        "steps": manual_path_steps(old=old, new=new),
+        "moving": moving, "steps": manual_path_steps(old=old, new=new, moving=moving),
     }, status=400 if errors else 200)

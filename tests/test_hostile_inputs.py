@@ -598,7 +598,7 @@ def forms(w) -> dict:
                      "card_name": "Alice Andersson", "order_token": "6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f"}},
         ("billing:change-manually", "GET"): {
             "as": "admin", "url": "/billing/change-plans-manually/", "status": 400,
-            "base": {"from": std.pk, "to": w["basic"].pk}},
+            "base": {"from": std.pk, "to": w["basic"].pk, "moving": "3"}},
     }
 
 
@@ -646,7 +646,7 @@ FORM_FIELDS = {
     ("billing:purchase", "GET"): {"sku", "licenses", "term", "billing_frequency"},
     ("billing:purchase", "POST"): {"sku", "licenses", "term", "billing_frequency", "payment_method", "card_number",
                                    "card_expiry", "card_name", "order_token"},
-    ("billing:change-manually", "GET"): {"from", "to"},
+    ("billing:change-manually", "GET"): {"from", "to", "moving"},
 }
 
 

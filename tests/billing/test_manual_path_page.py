@@ -112,9 +112,9 @@ def test_each_step_links_to_the_page_that_does_it(client, contoso):
     links = {key: body.split(f'<li data-step="{key}">', 1)[1].split("</li>", 1)[0] for key in ("buy", "check", "move",
                                                                                                "cancel")}
     assert '<a href="/billing/purchase/">Billing > Purchase services</a>' in links["buy"]
-    assert f'<a href="/billing/products/{spb.pk}/">Open Microsoft 365 Business Premium</a>' in links["check"]
+    assert f'<a href="/billing/products/{spb.pk}/#licenses">Open Microsoft 365 Business Premium</a>' in links["check"]
     assert f'<a href="/users/?subscription={std.pk}">Users > Active users</a>' in links["move"]
-    assert f'<a href="/billing/products/{std.pk}/">Open Microsoft 365 Business Standard</a>' in links["cancel"]
+    assert f'<a href="/billing/products/{std.pk}/#licenses">Open Microsoft 365 Business Standard</a>' in links["cancel"]
     assert ("If you change to a plan with fewer data-related services than your current plan, you must manually back "
             "up any data that you want to keep.") in page_text(client.get(URL))
     # The chosen pair stays chosen in the selects.
@@ -220,3 +220,28 @@ def test_the_blockers_link_here_with_the_subscription_users_move_from(client, at
     assert f'href="/billing/change-plans-manually/?from={sub.pk}">Change plans manually</a>' in body
     steps = checklist(client, old=sub)
     assert steps["move"] == ("done", "Nobody has a license of Microsoft 365 Business Standard any more.")
+
+
+def test_when_only_some_users_move_the_checklist_counts_those(client, at_date):
+    """The article: "a license for each user you want to move". With 5 of 20 moving, 5 unassigned
+    licenses on the new subscription are enough, and the move is done once 5 have moved."""
+    from licensing.services import license_replace
+    from tests.factories import LicenseFactory, SubscriptionFactory, TenantFactory, admin_of, product
+
+    at_date("2026-06-15")
+    tenant = TenantFactory(domain="partial.example")
+    old = SubscriptionFactory(tenant=tenant, licenses=20)
+    users = [LicenseFactory(subscription=old).user for _ in range(20)]
+    new = SubscriptionFactory(tenant=tenant, product=product("SPB"), licenses=5)
+    client.force_login(admin_of(tenant))
+    url = f"/billing/change-plans-manually/?from={old.pk}&to={new.pk}&moving=5"
+    text = page_text(client.get(url))
+    assert "5 users to move, 5 unassigned licenses." in text
+    assert "0 of the 5 users who move have licenses of Microsoft 365 Business Premium." in text
+    license_replace(tenant=tenant, from_subscription_id=old.pk, to_subscription_id=new.pk,
+                    upns=[u.upn for u in users[:5]], actor="admin")
+    text = page_text(client.get(url))
+    assert "5 of the 5 users who move have licenses of Microsoft 365 Business Premium." in text
+    refused = client.get(url.replace("moving=5", "moving=٥"))
+    assert refused.status_code == 400
+    assert "Enter a whole number of users from 1 to 1,000,000, or leave it empty for everyone." in page_text(refused)

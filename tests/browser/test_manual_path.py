@@ -2,16 +2,19 @@
 the duplicate-product fix end to end, the article's Steps 1–4, and a move by hand that would lose data."""
 
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
+from billing.lifecycle import subscription_provisioning_finish
 from billing.models import Invoice, Subscription
 from licensing.models import LicenseAssignment
 from planchange.models import PlanChange
 from planchange.scenarios.loader import scenario_load_file
+from portal import clock
 from tests.browser.test_admin_center import login
-from tests.factories import SubscriptionFactory, product
+from tests.factories import LicenseFactory, PaymentMethodFactory, SubscriptionFactory, TenantFactory, admin_of, product
 from tests.worker import celery_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -139,3 +142,91 @@ def test_premium_to_basic_by_hand_needs_the_backup_confirmation(new_context, sho
     assert (premium.assignments.count(), basic.assignments.count()) == (0, 3)
     shots(page, "moved")
     assert Invoice.objects.filter(tenant=premium.tenant).count() == 0  # a move by hand bills nothing
+
+
+STEPS = {
+    "en-US": {"purchase": "Billing > Purchase services", "buy": "Buy", "card": "Card ending in 4242",
+              "show": "Show where I am", "done": "Done", "users": "Users > Active users", "remove": "Remove licenses",
+              "removed": "5 licenses removed: the subscription has 15."},
+    "sv-SE": {"purchase": "Fakturering > Köp tjänster", "buy": "Köp", "card": "Kort som slutar på 4242",
+              "show": "Visa var jag är", "done": "Klar", "users": "Användare > Aktiva användare",
+              "remove": "Ta bort licenser", "removed": "5 licenser borttagna: prenumerationen har 15."},
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "sv-SE"])
+def test_the_manual_path_steps_1_to_4_for_5_of_20_users(new_context, shots, locale):
+    """The article's "Change plans manually" for 5 of 20 Business Standard users: buy Business Premium
+    with 5 licenses, check it, move the 5 with Replace (each user's change shown first), remove the 5
+    licenses no longer needed; the checklist follows every step."""
+    labels, words = STEPS[locale], LABELS[locale]
+    clock.set_date(date(2026, 6, 15))
+    tenant = TenantFactory(name="Northwind", domain="northwind.example")
+    card = PaymentMethodFactory(tenant=tenant, last4="4242", is_default=True)
+    std = SubscriptionFactory(tenant=tenant, licenses=20, payment_method=card)
+    users = [LicenseFactory(subscription=std).user for _ in range(20)]
+    admin = admin_of(tenant)
+    page = new_context(locale)
+    login(page, admin.username, "pw-for-tests")
+
+    # Step 1: buy the new subscription, one license per user who moves.
+    page.goto(f"/billing/change-plans-manually/?from={std.pk}")
+    shots(page, "checklist-start")
+    page.locator("li[data-step=buy]").get_by_role("link", name=labels["purchase"]).click()
+    page.locator("tr[data-sku=SPB]").get_by_role("link", name=labels["buy"]).click()
+    page.locator("#licenses").fill("5")
+    expect(page.get_by_test_id("order-total-amount")).to_have_text("USD 115.50")  # 5 × 23.10, P1Y monthly
+    page.get_by_label(labels["card"]).check()
+    page.get_by_role("button", name=labels["buy"], exact=True).click()
+    expect(page).to_have_url(re.compile(r"/billing/products/\d+/$"))
+    premium = Subscription.objects.get(tenant=tenant, product__sku="SPB")
+    shots(page, "bought")
+    subscription_provisioning_finish(subscription_id=premium.pk, actor="support@portal.local")  # minutes later
+
+    # Step 2: the checklist for the pair.
+    page.goto(f"/billing/change-plans-manually/?from={std.pk}&to={premium.pk}")
+    page.locator("#moving").fill("5")
+    page.get_by_role("button", name=labels["show"]).click()
+    for step in ("buy", "check"):
+        expect(page.locator(f"li[data-step={step}] [data-state]")).to_have_text(labels["done"])
+    shots(page, "checklist-bought")
+
+    # Step 3: move 5 of the 20 with Replace.
+    page.locator("li[data-step=move]").get_by_role("link", name=labels["users"]).click()
+    moving = sorted(users, key=lambda u: (u.display_name, u.upn))[:5]
+    for user in moving:
+        page.locator("tr", has_text=user.upn).get_by_role("checkbox").check()
+    page.get_by_role("button", name=words["manage"]).click()
+    pane = page.get_by_test_id("licenses-pane")
+    pane.get_by_label(words["replace"]).check()
+    pane.locator("#license-subscription").select_option(str(std.pk))
+    pane.locator("#license-to").select_option(str(premium.pk))
+    pane.get_by_role("button", name=words["save"]).click()
+    table = page.get_by_test_id("user-changes-table")
+    expect(table.locator("tr[data-upn]")).to_have_count(5)
+    expect(table.locator(f"tr[data-upn='{moving[0].upn}']")).to_contain_text(
+        "Microsoft Defender for Business, Microsoft Entra ID P1, Exchange Online Archiving, Microsoft Intune")
+    expect(page.get_by_test_id("backup-required")).to_have_count(0)
+    shots(page, "review")
+    page.get_by_test_id("replace-confirm").click()
+    expect(page).to_have_url(re.compile(rf"/users/\?subscription={premium.pk}$"))
+    assert sorted(premium.assignments.values_list("user__upn", flat=True)) == sorted(u.upn for u in moving)
+
+    # Step 4: remove the 5 licenses the old subscription no longer needs (MOSA: the unused days credited).
+    page.goto(f"/billing/products/{std.pk}/")
+    box = page.get_by_test_id("remove-licenses")
+    box.locator("summary").click()
+    box.locator("#remove-count").fill("5")
+    box.get_by_role("button", name=labels["remove"]).click()
+    expect(page.locator(".messages")).to_contain_text(labels["removed"])
+    shots(page, "licenses-removed")
+    credit = Invoice.objects.get(tenant=tenant, lines__description__contains="(20 licenses), 2026-06-15")
+    # June 15–30 is 16 of 30 days: 20 × 13.13 = 262.60 → 140.05 reversed; 15 × 13.13 = 196.95 → 105.04 charged.
+    assert [(line.description, str(line.amount)) for line in credit.lines.all()] == [
+        ("Microsoft 365 Business Standard (20 licenses), 2026-06-15 to 2026-07-01: reversed", "-140.05"),
+        ("Microsoft 365 Business Standard (15 licenses), 2026-06-15 to 2026-07-01", "105.04"),
+    ]
+    page.goto(f"/billing/change-plans-manually/?from={std.pk}&to={premium.pk}&moving=5")
+    for step in ("buy", "check", "move", "cancel"):
+        expect(page.locator(f"li[data-step={step}] [data-state]")).to_have_text(labels["done"])
+    shots(page, "checklist-end")

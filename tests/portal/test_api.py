@@ -71,7 +71,7 @@ def test_subscription_detail_has_the_contract_fields(api, contoso):
         "assigned_licenses": 3, "term": "P1Y", "billing_frequency": "monthly", "price": "13.13",
         "start_date": "2026-01-01", "renewal_date": "2027-01-01", "recurring_billing": True,
         "payment": "card", "billing_profile": None, "addons": [], "change_in_progress": False,
-        "status_until": None, "next_billing_date": "2026-07-01", "users_access": "full",
+        "status_until": None, "next_billing_date": "2026-07-01", "users_access": "full", "licenses_at_renewal": None,
     }
 
 

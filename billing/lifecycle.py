@@ -200,6 +200,7 @@ def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str) -> 
 
 
 def _expire(sub: Subscription, *, on: date, actor: str) -> Happening:
+    sub.licenses_at_renewal = None  # no renewal: nothing left to remove at it
     sub.status = Status.EXPIRED
     sub.status_until = on + timedelta(days=EXPIRED_DAYS)
     sub.billed_until = None

@@ -7,8 +7,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from billing.invoicing import invoice_post_lines, lines_bill  # noqa: F401 (billing's services post through these)
 from billing.lifecycle import DISABLED_DAYS, period_bill, provisioning_time
@@ -31,6 +30,7 @@ from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.happenings import Happening
 from portal.inputs import is_plain_text, parse_id
+from portal.models import Event
 from portal.selectors import by_id
 from portal.services import event_record
 
@@ -248,8 +248,10 @@ def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
     assigned = sub.assigned_licenses
     if assigned:
         raise DomainError(
-            _("%(count)d users still have licenses of %(product)s. Move them to another subscription or "
-              "unassign their licenses first.") % {"count": assigned, "product": sub.product.name},
+            ngettext("%(count)d user still has a license of %(product)s. Move them to another subscription or "
+                     "unassign their licenses first.",
+                     "%(count)d users still have licenses of %(product)s. Move them to another subscription or "
+                     "unassign their licenses first.", assigned) % {"count": assigned, "product": sub.product.name},
             code="licenses_assigned")
     today = clock.today()
     if sub.billing_profile_id is None and sub.licenses > CANCEL_ONLINE_MAX_LICENSES:
@@ -321,10 +323,12 @@ def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
 
 
 SOURCE_LICENSES_REFUSED = {
-    Subscription.Source.TRIAL: _lazy("It's a trial: buy the subscription to choose how many licenses it has."),
-    Subscription.Source.PRODUCT_KEY: _lazy("It's prepaid with a product key: redeem a key for a different number "
-                                           "of licenses."),
-    Subscription.Source.RESELLER: _lazy("It was bought through a reseller: ask your partner to change its licenses."),
+    Subscription.Source.TRIAL:
+        gettext_lazy("It's a trial: buy the subscription to choose how many licenses it has."),
+    Subscription.Source.PRODUCT_KEY:
+        gettext_lazy("It's prepaid with a product key: redeem a key for a different number of licenses."),
+    Subscription.Source.RESELLER:
+        gettext_lazy("It was bought through a reseller: ask your partner to change its licenses."),
 }
 
 
@@ -342,14 +346,24 @@ def licenses_editable(sub: Subscription, *, credit_check=None) -> str:
     return ""
 
 
-def licenses_remove_window(sub: Subscription, *, today) -> tuple[bool, object]:
-    """MCA removes licenses at once only within 7 days of the purchase or the last renewal; later, at
-    the renewal. Answers (now?, the renewal date a later removal waits for)."""
+def licenses_bought_recently(sub: Subscription, *, now) -> int:
+    """Licenses bought in the last 7 days (net of those removed since): MCA removes those at once."""
+    changes = Event.objects.filter(verb="subscription.licenses_changed", object_type=sub._meta.label_lower,
+                                   object_id=str(sub.pk), occurred_at__gte=now - timedelta(days=MCA_CANCEL_WINDOW_DAYS))
+    return max(sum(e.data["to"] - e.data["from"] for e in changes if "at_renewal" not in e.data), 0)
+
+
+def licenses_remove_window(sub: Subscription, *, today, count: int = 0) -> tuple[bool, object]:
+    """Whether ``count`` licenses can be removed now, and the renewal date a later removal waits for.
+    MOSA: any time. MCA: within 7 days of the purchase or the last renewal, or licenses bought in the
+    last 7 days (at most as many as were bought); otherwise at the renewal."""
     renewal = renewal_date(start=sub.start_date, term=sub.term, today=today)
     if sub.billing_profile_id is None:
         return True, renewal
     term_start = current_term_start(start=sub.start_date, term=sub.term, today=today)
-    return (today - term_start).days <= MCA_CANCEL_WINDOW_DAYS, renewal
+    if (today - term_start).days <= MCA_CANCEL_WINDOW_DAYS:
+        return True, renewal
+    return 0 < count <= licenses_bought_recently(sub, now=clock.now()), renewal
 
 
 @transaction.atomic
@@ -376,8 +390,9 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
         raise DomainError(
             ngettext("%(assigned)d license is assigned to users. To keep %(licenses)d, unassign %(more)d first.",
                      "%(assigned)d licenses are assigned to users. To keep %(licenses)d, unassign %(more)d first.",
-                     assigned) % {"assigned": assigned, "licenses": licenses, "more": assigned - licenses}
-            if licenses >= 1 and assigned else _("A subscription keeps at least 1 license; cancel it instead."),
+                     assigned) % {"assigned": assigned, "licenses": max(licenses, 0),
+                                  "more": assigned - max(licenses, 0)}
+            if assigned else _("A subscription keeps at least 1 license; cancel it instead."),
             code="licenses_too_few", field="licenses", assigned=assigned)
     if licenses > sub.product.licenses_limit:
         raise DomainError(_("%(product)s allows at most %(max)d licenses.")
@@ -394,7 +409,7 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
             sub.save(update_fields=["licenses_at_renewal"])
         return sub
     if licenses < before:
-        now, renewal = licenses_remove_window(sub, today=today)
+        now, renewal = licenses_remove_window(sub, today=today, count=before - licenses)
         if not now:
             sub.licenses_at_renewal = licenses
             sub.save(update_fields=["licenses_at_renewal"])
@@ -416,10 +431,25 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
 def subscription_licenses_change(*, tenant, subscription_id, add: int = 0, remove: int = 0,
                                  actor: str) -> Subscription:
     """Buy ``add`` or remove ``remove`` licenses, counted from the subscription's licenses under its
-    lock (two admins buying 2 each get 4 more), by the rules of ``subscription_licenses_set``."""
+    lock (two admins buying 2 each get 4 more), by the rules of ``subscription_licenses_set``. With a
+    removal already waiting for the renewal, another removal that must wait adds to it, and licenses
+    bought now are kept at the renewal."""
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
-    return subscription_licenses_set(tenant=tenant, subscription_id=sub.pk, licenses=sub.licenses + add - remove,
-                                     actor=actor)
+    scheduled = sub.licenses_at_renewal
+    waits = bool(remove) and not licenses_remove_window(sub, today=clock.today(), count=remove)[0]
+    if waits and scheduled is not None:
+        wanted = scheduled - remove  # a second removal adds to the one already waiting for the renewal
+    else:
+        wanted = sub.licenses + add - remove
+    sub = subscription_licenses_set(tenant=tenant, subscription_id=sub.pk, licenses=wanted, actor=actor)
+    if not waits and sub.licenses_at_renewal is not None:
+        # Bought or removed now, with a removal waiting: it still removes the same number at the renewal.
+        at_renewal = sub.licenses_at_renewal + add - remove
+        event_record(tenant=tenant, actor=actor, verb="subscription.licenses_removal_scheduled", obj=sub,
+                     data={"from": sub.licenses, "to": at_renewal, "bought": add, "removed": remove})
+        sub.licenses_at_renewal = at_renewal if 1 <= at_renewal < sub.licenses else None
+        sub.save(update_fields=["licenses_at_renewal"])
+    return sub
 
 
 def _licenses_changed_bill(sub: Subscription, *, before: int, key: str, actor: str) -> None:

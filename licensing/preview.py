@@ -10,6 +10,8 @@ Cost: two queries for the users' licenses however many users move (tuples, not m
 plus the catalog's service plans.
 """
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -41,6 +43,7 @@ class LicensePreview:
     groups: list[tuple[UserChange, int]] = field(default_factory=list)  # same change → how many users (upn "")
     data_lost: tuple[str, ...] = ()  # every data-related service some user would lose the data of
     reset: dict[str, tuple[str, ...]] = field(default_factory=dict)  # every user whose turned-off services go on
+    digest: str = ""  # of every user's change: what the admin reviewed (a confirmation sends it back)
     missing: int = 0  # licenses the target lacks for these users (Replace)
     source: Subscription | None = None
     target: Subscription | None = None
@@ -111,7 +114,9 @@ def licenses_preview(*, source: Subscription, target_product: Product, target: S
         # A plan replaced by a higher level of its service isn't lost (Exchange Plan 1 → Plan 2).
         lost = [c for c, row in before.items() if c not in after and levels.get(row[2], 0) < row[3]]
         data_lost = [c for c, row in source_rows.items() if row[4] and levels.get(row[2], 0) < row[3]]
-        reset = [c for c in (disabled or ()) if c in after and c in source_rows]
+        # Turned back on: off on the license that goes, on after the move, and not already on through a
+        # license the user keeps.
+        reset = [c for c in (disabled or ()) if c in after and c in source_rows and c not in before]
         lost_data.update(data_lost)
         changes.append(UserChange(upn=upn, gained=catalog.names(set(after) - set(before)), lost=catalog.names(lost),
                                   reset_disabled_plans=catalog.names(reset), data_lost=catalog.names(data_lost)))
@@ -122,4 +127,11 @@ def licenses_preview(*, source: Subscription, target_product: Product, target: S
         groups=sorted(groups.items(), key=lambda item: (-item[1], item[0].reset_disabled_plans)),
         data_lost=catalog.names(lost_data),
         reset={c.upn: c.reset_disabled_plans for c in changes if c.reset_disabled_plans},
+        digest=users_digest([c.as_dict() for c in changes]),
     )
+
+
+def users_digest(rows) -> str:
+    """A short fingerprint of what was shown to the admin (users and their changes), so a confirmation
+    can say "this is what I reviewed" and anything different since is refused."""
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:32]

@@ -16,7 +16,7 @@ from billing.models import Subscription
 from billing.selectors import subscription_list
 from billing.services import subscription_require_free, subscription_usage_add, subscriptions_lock
 from licensing.models import DirectoryUser, LicenseAssignment
-from licensing.preview import licenses_preview
+from licensing.preview import DETAIL_MAX, licenses_preview, users_digest
 from portal.errors import Conflict, DomainError, NotFound, short_list
 from portal.inputs import is_plain_text, is_upn, parse_id
 from portal.models import Tenant
@@ -103,12 +103,14 @@ def license_unassign(*, tenant: Tenant, subscription_id: int, upns, actor: str) 
 
 @transaction.atomic
 def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscription_id: int, upns,
-                    actor: str, backup_confirmed: bool = False) -> int:
+                    actor: str, backup_confirmed: bool = False, reviewed: str = "") -> int:
     """Move users from one subscription to another in one transaction: nobody is
     unlicensed in between, and nothing moves unless everyone can. Where a user would lose the data
     of a data-related service, nothing moves until the admin confirms the data is backed up (422
     ``backup_required`` naming the services). The services a user had turned off are on again on
-    the new license (the setting isn't kept): the audit event records them."""
+    the new license (the setting isn't kept): the audit event records them. ``reviewed``: the digest
+    of the preview the admin saw; if anything differs now (users, their licenses), nothing moves (409
+    ``review_outdated``), so the backup confirmation always covers what is lost."""
     subs = _lock(tenant, [from_subscription_id, to_subscription_id])
     if len(subs) != 2:
         raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
@@ -121,6 +123,9 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
     _require_available(target, len(new))
     preview = licenses_preview(source=source, target_product=target.product, target=target,
                                upns=[u.upn for u in users])
+    if reviewed and reviewed != preview.digest:
+        raise Conflict(_("What changes for these users is no longer what you reviewed: their licenses changed "
+                         "since. Review the change again. Nothing was changed."), code="review_outdated")
     if preview.backup_required and not backup_confirmed:
         raise DomainError(
             _("Moving these users to %(product)s deletes their data of: %(services)s. Back up the data you want to "
@@ -159,6 +164,26 @@ def license_replace_preview(*, tenant: Tenant, from_subscription_id: int, to_sub
     preview.missing = max(needed - max(target.licenses - target.assigned_licenses, 0), 0)
     preview.source, preview.target = source, target
     return preview
+
+
+@dataclass
+class UnassignPreview:
+    subscription: Subscription
+    upns: list[str]  # the first DETAIL_MAX, by user name
+    count: int
+    digest: str
+
+
+def license_unassign_preview(*, tenant: Tenant, subscription_id: int, upns) -> UnassignPreview:
+    """Who would lose the subscription's license (each must hold it). Reads only."""
+    found = subscription_list(tenant=tenant).filter(pk=parse_id(subscription_id)).first()
+    if found is None:
+        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    users = _users(tenant, upns)
+    _require_holding(found, users, _holders(found, users))
+    ordered = sorted(u.upn for u in users)
+    return UnassignPreview(subscription=found, upns=ordered[:DETAIL_MAX], count=len(ordered),
+                           digest=users_digest(ordered))
 
 
 @dataclass

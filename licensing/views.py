@@ -15,11 +15,18 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from billing.selectors import subscription_get, subscription_list
+from licensing.preview import users_digest
 from licensing.selectors import user_list
-from licensing.services import license_assign, license_replace, license_replace_preview, license_unassign
+from licensing.services import (
+    license_assign,
+    license_replace,
+    license_replace_preview,
+    license_unassign,
+    license_unassign_preview,
+)
 from portal.decorators import tenant_page, writes
-from portal.errors import DomainError
-from portal.inputs import parse_id, whole_number
+from portal.errors import Conflict, DomainError
+from portal.inputs import parse_id
 from portal.roles import LICENSE_WRITERS
 
 PAGE_SIZE = 50
@@ -62,7 +69,7 @@ def _selection(request, data, filters) -> dict:
         subscription = _subscription_filter(request, filters["subscription"])
         upns = list(_matching(request, filters, subscription).values_list("upn", flat=True)[:SELECT_MAX + 1])
         return {"all": True, "upns": upns, "count": len(upns)}
-    upns = list(dict.fromkeys(data.getlist("users")))
+    upns = list(dict.fromkeys(u.strip().lower() for u in data.getlist("users")))
     return {"all": False, "upns": upns, "count": len(upns)}
 
 
@@ -105,55 +112,65 @@ def _back(request) -> str:
 @tenant_page
 @writes(LICENSE_WRITERS)
 def manage_licenses(request):
-    """Manage product licenses for the selected users: assign, unassign, or Replace (reviewed first:
-    each user's change, the licenses missing, and the backup confirmation when data would be lost)."""
+    """Manage product licenses for the selected users: assign at once; unassign and Replace after a
+    review (who loses which license; for Replace each user's change, the licenses missing and the backup
+    confirmation when data would be lost). The confirmation carries the review's digest: if the users or
+    their licenses changed since, nothing happens and the review is shown again."""
     back, actor = _back(request), request.user.get_username()
     filters = {"subscription": request.POST.get("filter_subscription", ""), "q": request.POST.get("filter_q", "")}
     action, step = request.POST.get("action"), request.POST.get("step", "")
+    reviewed = request.POST.get("reviewed", "")
     # Ids as whole numbers in ASCII digits; anything else is None, which the services answer
     # "No such subscription." (int() would take '٤' as 4).
     subscription, to_subscription = parse_id(request.POST.get("subscription")), parse_id(
         request.POST.get("to_subscription"))
+    selection = None
     try:
         selection = _selection(request, request.POST, filters)
         if selection["count"] > SELECT_MAX:
             raise DomainError(_("Choose at most %(max)s users at a time.") % {"max": f"{SELECT_MAX:,}"},
                               code="too_many_users")
-        expected = request.POST.get("expected", "")
-        if selection["all"] and expected and whole_number(expected, min_value=0, max_value=SELECT_MAX) != \
-                selection["count"]:
-            raise DomainError(_("The users that match changed since you reviewed them. Review the change again."),
-                              code="selection_changed")
         upns = selection["upns"]
-        done = reverse("users:active") + (f"?{query}" if (query := urlencode({k: v for k, v in filters.items() if v}))
-                                          else "")
+        query = urlencode({k: v for k, v in filters.items() if v})
+        done = reverse("users:active") + (f"?{query}" if query else "")
         if action == "assign":
             count = license_assign(tenant=request.tenant, subscription_id=subscription, upns=upns, actor=actor)
-            messages.success(request, ngettext("A license was assigned to %(count)d user.",
-                                               "Licenses were assigned to %(count)d users.", count) % {"count": count})
+            if count:
+                messages.success(request, ngettext("A license was assigned to %(count)d user.",
+                                                   "Licenses were assigned to %(count)d users.", count)
+                                 % {"count": count})
+            else:
+                messages.info(request, _("They already have a license of this subscription: nothing changed."))
             return HttpResponseRedirect(done)
-        elif action == "unassign":
+        if action == "unassign" and step != "confirm":
+            return _review(request, filters, selection, subscription, None, back, action="unassign")
+        if action == "unassign":
+            if users_digest(sorted(upns)) != reviewed:
+                raise Conflict(_("The users are no longer the ones you reviewed. Review the change again; nothing "
+                                 "was changed."), code="review_outdated")
             count = license_unassign(tenant=request.tenant, subscription_id=subscription, upns=upns, actor=actor)
             messages.success(request, ngettext("A license was unassigned from %(count)d user.",
                                                "Licenses were unassigned from %(count)d users.", count)
                              % {"count": count})
             return HttpResponseRedirect(done)
-        elif action == "replace" and step != "confirm":
+        if action == "replace" and step != "confirm":
             return _review(request, filters, selection, subscription, to_subscription, back)
-        elif action == "replace":
+        if action == "replace":
             count = license_replace(tenant=request.tenant, from_subscription_id=subscription,
                                     to_subscription_id=to_subscription, upns=upns, actor=actor,
-                                    backup_confirmed=_confirmed(request.POST.get("backup_confirmed", "")))
+                                    backup_confirmed=_confirmed(request.POST.get("backup_confirmed", "")),
+                                    reviewed=reviewed or "-")
             messages.success(request, ngettext("%(count)d user moved to the other subscription.",
                                                "%(count)d users moved to the other subscription.", count)
                              % {"count": count})
             return HttpResponseRedirect(reverse("users:active") + f"?subscription={to_subscription}")
-        else:
-            raise DomainError(_("Choose what to do with the licenses."), field="action")
+        raise DomainError(_("Choose what to do with the licenses."), field="action")
     except DomainError as exc:
-        if action == "replace" and step == "confirm" and exc.code != "selection_changed":
-            try:  # the review again, with why it was refused (the backup confirmation, licenses missing)
-                return _review(request, filters, selection, subscription, to_subscription, back, error=str(exc.detail))
+        if action in ("replace", "unassign") and step == "confirm" and selection is not None:
+            try:  # the review again, with why it was refused (the backup confirmation, licenses missing, changes)
+                return _review(request, filters, selection, subscription,
+                               to_subscription if action == "replace" else None, back, action=action,
+                               error=str(exc.detail))
             except DomainError:
                 pass
         request.session["license_errors"] = {exc.extra.get("field") or "form": str(exc.detail)}
@@ -168,13 +185,18 @@ def _confirmed(value: str) -> bool:
     return value == "yes"
 
 
-def _review(request, filters, selection, subscription, to_subscription, back, *, error=""):
-    """The pane's review of a Replace: each user's change before anything moves."""
-    preview = license_replace_preview(tenant=request.tenant, from_subscription_id=subscription,
-                                      to_subscription_id=to_subscription, upns=selection["upns"])
+def _review(request, filters, selection, subscription, to_subscription, back, *, action="replace", error=""):
+    """The pane's review before anything happens: for Replace each user's change, for unassign who
+    loses which license."""
     context = _page_context(request, filters)
-    context["pane"] = {"selection": selection, "review": preview, "action": "replace", "guidance": BACKUP_GUIDANCE,
-                       "next": back}
+    pane = {"selection": selection, "action": action, "guidance": BACKUP_GUIDANCE, "next": back}
+    if action == "replace":
+        pane["review"] = license_replace_preview(tenant=request.tenant, from_subscription_id=subscription,
+                                                 to_subscription_id=to_subscription, upns=selection["upns"])
+    else:
+        pane["unassign"] = license_unassign_preview(tenant=request.tenant, subscription_id=subscription,
+                                                    upns=selection["upns"])
+    context["pane"] = pane
     if error:
         context["error"] = error
     return render(request, "licensing/active_users.html", context)

@@ -70,7 +70,18 @@ def plan_change_get(*, tenant: Tenant, change_id) -> PlanChange:
 
 def scheduled_change_warnings(change: PlanChange) -> list[dict]:
     """What a change waiting for its date would meet if nothing is fixed first."""
-    return change_warnings(subscription=change.subscription, on=change.scheduled_for, exclude_change_id=change.pk)
+    warnings = change_warnings(subscription=change.subscription, on=change.scheduled_for,
+                               exclude_change_id=change.pk)
+    sub = change.subscription
+    if change.licenses is not None and change.licenses < sub.assigned_licenses:
+        # Licenses assigned since it was scheduled: on its date every user must fit in the new plan.
+        warnings.append(Blocker(Code.USERS_EXCEED_LICENSES, _(
+            "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d licenses: on "
+            "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.")
+            % {"users": sub.assigned_licenses, "product": sub.product.name, "licenses": change.licenses,
+               "date": change.scheduled_for.isoformat()},
+            Action(_("View users with this license"), reverse("users:active") + f"?subscription={sub.pk}")).as_dict())
+    return warnings
 
 
 def change_warnings(*, subscription: Subscription, on, exclude_change_id=None) -> list[dict]:

@@ -32,3 +32,10 @@ def concurrently(n: int, fn) -> list:
     for t in threads:
         t.join()
     return results
+
+
+def reviewed(response) -> str:
+    """The digest a review page carries in its confirmation form (what the admin was shown)."""
+    found = re.search(r'name="reviewed" value="([0-9a-f]*)"', response.content.decode())
+    assert found, "the page has no review to confirm"
+    return found.group(1)

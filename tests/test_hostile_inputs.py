@@ -225,7 +225,8 @@ def base_bodies(w) -> dict:
         ("/api/v1/licenses/assign/", "POST"): {"users": [w["free"].upn], "subscription": std.pk},
         ("/api/v1/licenses/unassign/", "POST"): {"users": [w["licensed"][0].upn], "subscription": std.pk},
         ("/api/v1/licenses/replace/", "POST"): {"users": [w["licensed"][0].upn], "from_subscription": std.pk,
-                                                "to_subscription": w["basic"].pk, "backup_confirmed": False},
+                                                "to_subscription": w["basic"].pk, "backup_confirmed": False,
+                                                "reviewed": ""},
         ("/api/v1/licenses/preview/", "POST"): {"users": [w["licensed"][0].upn], "from_subscription": std.pk,
                                                 "to_subscription": w["basic"].pk},
         ("/api/v1/payment-methods/", "POST"): {"number": "4242 4242 4242 4242", "expiry": "12/30",
@@ -570,7 +571,7 @@ def forms(w) -> dict:
         ("users:manage-licenses", "POST"): {
             "as": "admin", "url": "/users/licenses/", "status": 302,
             "base": {"action": "assign", "users": [w["free"].upn], "subscription": std.pk,
-                     "to_subscription": w["basic"].pk, "next": "/users/", "all": "", "expected": "",
+                     "to_subscription": w["basic"].pk, "next": "/users/", "all": "", "reviewed": "",
                      "filter_subscription": "", "filter_q": "", "step": "", "backup_confirmed": ""},
             "field_base": {
                 # Replace's confirmation with every other field valid (a refusal re-renders the review: 200).
@@ -578,11 +579,11 @@ def forms(w) -> dict:
                 "step": {"action": "replace", "users": [w["licensed"][0].upn], "to_subscription": w["basic"].pk},
                 "backup_confirmed": {"action": "replace", "step": "confirm", "users": [w["licensed"][0].upn]},
                 "next": {"action": "unassign"},
-                "expected": {"all": "1", "filter_q": "nobody-matches"},
+                "reviewed": {"action": "replace", "step": "confirm", "users": [w["licensed"][0].upn]},
                 "filter_subscription": {"all": "1"}, "filter_q": {"all": "1"}},
             # A filter on nobody's subscription is the page's 404; a hostile step or backup confirmation shows
             # the review again (with the refusal), writing nothing.
-            "field_status": {"filter_subscription": 404, "step": 200, "backup_confirmed": 200}},
+            "field_status": {"filter_subscription": 404, "step": 200, "backup_confirmed": 200, "reviewed": 200}},
         ("users:active", "GET"): {
             "as": "admin", "url": "/users/", "status": 200,
             "base": {"q": "user", "subscription": std.pk, "users": [w["free"].upn], "pane": "licenses", "all": ""},
@@ -641,7 +642,7 @@ FORM_FIELDS = {
     ("support:clock", "POST"): {"how", "value", "action"},
     ("support:console", "GET"): {"status", "page"},
     ("users:manage-licenses", "POST"): {"action", "users", "subscription", "to_subscription", "next", "all",
-                                        "expected", "filter_subscription", "filter_q", "step", "backup_confirmed"},
+                                        "reviewed", "filter_subscription", "filter_q", "step", "backup_confirmed"},
     ("users:active", "GET"): {"q", "subscription", "users", "pane", "all"},
     ("billing:purchase", "GET"): {"sku", "licenses", "term", "billing_frequency"},
     ("billing:purchase", "POST"): {"sku", "licenses", "term", "billing_frequency", "payment_method", "card_number",

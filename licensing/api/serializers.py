@@ -37,3 +37,5 @@ class LicensePreviewSerializer(serializers.Serializer):
     data_lost = serializers.ListField(child=serializers.CharField())
     backup_required = serializers.BooleanField()
     missing = serializers.IntegerField(help_text="licenses the target lacks for these users; 0 when enough")
+    digest = serializers.CharField(help_text="send it as licenses/replace/'s reviewed: nothing moves if what "
+                                             "changes differs from this")

@@ -29,6 +29,9 @@ class ReplaceRequestSerializer(ReplaceSerializer):
     backup_confirmed = StrictBooleanField(
         default=False, help_text="required (true) when a user would lose the data of a data-related service: "
                                  "422 backup_required names them")
+    reviewed = serializers.RegexField(r"^[0-9a-f]{32}$", required=False, allow_blank=True, help_text=(
+        "the digest of licenses/preview/ you reviewed: if what changes for the users differs now, nothing moves "
+        "(409 review_outdated)"))
 
 
 Result = inline_serializer("LicenseResult", {"count": serializers.IntegerField()})
@@ -68,7 +71,7 @@ class ReplaceView(_LicenseView):
     def perform(self, data, actor):
         return license_replace(tenant=self.tenant, from_subscription_id=data["from_subscription"],
                                to_subscription_id=data["to_subscription"], upns=data["users"], actor=actor,
-                               backup_confirmed=data["backup_confirmed"])
+                               backup_confirmed=data["backup_confirmed"], reviewed=data.get("reviewed", ""))
 
 
 class ReplacePreviewView(TenantScopedMixin, APIView):

@@ -173,3 +173,61 @@ def test_a_reader_sees_no_license_buttons_and_is_refused(client, at_date):
     client.force_login(admin_of(tenant, "global_reader"))
     assert "Licenses to add" not in page_text(client.get(f"/billing/products/{sub.pk}/"))
     assert client.post(f"/billing/products/{sub.pk}/licenses/", {"action": "buy", "count": "1"}).status_code == 403
+
+
+def test_mca_removals_waiting_for_the_renewal_add_up_and_keep_licenses_bought_since(mca):
+    tenant, profile = mca
+    late = SubscriptionFactory(tenant=tenant, licenses=12, billing_profile=profile, payment="invoice")
+    api = client_for(admin_of(tenant))
+
+    def change(body):
+        answer = api.post(f"/api/v1/subscriptions/{late.pk}/licenses/", body, format="json").json()
+        return answer["subscription"]["licenses"], answer["subscription"]["licenses_at_renewal"], answer["effective"]
+
+    assert change({"remove": 2}) == (12, 10, "2027-01-01")
+    assert change({"add": 3}) == (15, 13, "now")  # the 3 bought renew too: still 2 fewer at the renewal
+    # The 3 bought today can go at once (within 7 days of buying them)...
+    assert change({"remove": 1}) == (14, 12, "now")
+    # ...but not more than were bought: 3 more wait for the renewal, on top of the 2 waiting.
+    assert change({"remove": 3}) == (14, 9, "2027-01-01")
+    clock_move(actor="support@portal.local", to=date(2027, 1, 1))
+    late.refresh_from_db()
+    assert (late.licenses, late.licenses_at_renewal) == (9, None)
+
+
+def test_mca_licenses_bought_by_mistake_are_removed_at_once_within_7_days(mca):
+    tenant, profile = mca
+    late = SubscriptionFactory(tenant=tenant, licenses=5, billing_profile=profile, payment="invoice")  # since 01-01
+    api = client_for(admin_of(tenant))
+    api.post(f"/api/v1/subscriptions/{late.pk}/licenses/", {"add": 1}, format="json")
+    clock_move(actor="support@portal.local", to=date(2026, 6, 20))  # 5 days later
+    body = api.post(f"/api/v1/subscriptions/{late.pk}/licenses/", {"remove": 1}, format="json").json()
+    assert (body["effective"], body["subscription"]["licenses"]) == ("now", 5)
+    # The line bought on 06-15 and its reversal on 06-20 are both on the July invoice: 5 days charged.
+    july = Invoice.objects.get(number=f"BP{profile.pk}-202607")
+    assert lines(july) == [
+        ("Microsoft 365 Business Standard (5 licenses), 2026-06-15 to 2026-07-01: reversed", "-35.01"),
+        ("Microsoft 365 Business Standard (6 licenses), 2026-06-15 to 2026-07-01", "42.02"),
+        ("Microsoft 365 Business Standard (6 licenses), 2026-06-20 to 2026-07-01: reversed", "-28.89"),
+        ("Microsoft 365 Business Standard (5 licenses), 2026-06-20 to 2026-07-01", "24.07"),
+    ]
+
+
+def test_a_scheduled_change_warns_when_users_outgrow_its_licenses(mca):
+    """Scheduled at renewal for 2 licenses; the admin buys licenses and assigns a third user since: the
+    change would fail on its date, and its warnings say so with the fix."""
+    from planchange.services import plan_change_request
+
+    tenant, profile = mca
+    sub = SubscriptionFactory(tenant=tenant, licenses=3, billing_profile=profile, payment="invoice")
+    LicenseFactory(subscription=sub)
+    LicenseFactory(subscription=sub)
+    change = plan_change_request(tenant=tenant, user=admin_of(tenant), subscription_id=sub.pk, target_sku="SPB",
+                                 licenses=2, schedule="renewal")
+    api = client_for(admin_of(tenant))
+    assert api.get(f"/api/v1/plan-changes/{change.pk}/").json()["warnings"] == []
+    LicenseFactory(subscription=sub)
+    warnings = api.get(f"/api/v1/plan-changes/{change.pk}/").json()["warnings"]
+    assert [(w["code"], w["detail"]) for w in warnings] == [("users_exceed_licenses", (
+        "3 users have licenses of Microsoft 365 Business Standard now, but the change is for 2 licenses: on "
+        "2027-01-01 it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses."))]

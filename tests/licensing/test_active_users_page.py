@@ -3,7 +3,7 @@ import pytest
 
 from licensing.models import DirectoryUser, LicenseAssignment
 from tests.factories import DirectoryUserFactory, LicenseFactory, SubscriptionFactory, TenantFactory, admin_of, product
-from tests.helpers import page_text
+from tests.helpers import page_text, reviewed
 
 pytestmark = pytest.mark.django_db
 
@@ -40,43 +40,59 @@ def test_assign_unassign_and_replace_through_the_page(client, tenant_with_users)
                                                 "users": [u.upn for u in free[:2]], "next": "/users/"}, follow=True)
     assert "Licenses were assigned to 2 users." in page_text(response)
     # Replace is reviewed first: nothing moves, and the pane says Basic is short of a license.
-    review = client.post("/users/licenses/", {"action": "replace", "subscription": std.pk,
-                                              "to_subscription": basic.pk, "users": [licensed[0].upn]})
+    body = {"action": "replace", "subscription": std.pk, "to_subscription": basic.pk, "users": [licensed[0].upn]}
+    review = client.post("/users/licenses/", body)
     assert review.status_code == 200
     assert "Microsoft 365 Business Basic is short of 1 license for these users." in page_text(review)
-    response = client.post("/users/licenses/", {"action": "replace", "step": "confirm", "subscription": std.pk,
-                                                "to_subscription": basic.pk, "users": [licensed[0].upn]},
-                           follow=True)
+    response = client.post("/users/licenses/", {**body, "step": "confirm", "reviewed": reviewed(review)})
     assert ("1 license is needed but only 0 are available on Microsoft 365 Business Basic: buy 1 more, or choose "
             "fewer users. Nothing was changed.") in page_text(response)
-    response = client.post("/users/licenses/", {"action": "unassign", "subscription": basic.pk,
-                                                "users": [free[0].upn]}, follow=True)
+    # Unassign is reviewed too: who loses which license.
+    unassign = {"action": "unassign", "subscription": basic.pk, "users": [free[0].upn]}
+    review = client.post("/users/licenses/", unassign)
+    assert (f"1 user loses the license of Microsoft 365 Business Basic and with it the services it gives, at once. "
+            f"{free[0].upn} Unassign the license of 1 user") in page_text(review)
+    assert LicenseAssignment.objects.filter(user=free[0]).exists()
+    response = client.post("/users/licenses/", {**unassign, "step": "confirm", "reviewed": reviewed(review)},
+                           follow=True)
     assert "A license was unassigned from 1 user." in page_text(response)
-    review = page_text(client.post("/users/licenses/", {"action": "replace", "subscription": std.pk,
-                                                        "to_subscription": basic.pk, "users": [licensed[0].upn]}))
-    assert f"{licensed[0].upn} — Microsoft 365 Apps for business — —" in review  # gains nothing, loses the apps
-    assert "I have backed up the data" not in review  # Basic keeps every data-related service of Standard
-    done = client.post("/users/licenses/", {"action": "replace", "step": "confirm", "subscription": std.pk,
-                                            "to_subscription": basic.pk, "users": [licensed[0].upn]})
+    review = client.post("/users/licenses/", body)
+    assert f"{licensed[0].upn} — Microsoft 365 Apps for business — —" in page_text(review)  # loses the apps
+    assert "I have backed up the data" not in page_text(review)  # Basic keeps Standard's data-related services
+    done = client.post("/users/licenses/", {**body, "step": "confirm", "reviewed": reviewed(review)})
     assert done["Location"] == f"/users/?subscription={basic.pk}"
     assert list(licensed[0].licenses.values_list("subscription_id", flat=True)) == [basic.pk]
 
 
-def test_all_matching_users_are_moved_with_the_reviewed_count(client, tenant_with_users):
+def test_a_confirmation_without_its_review_or_after_a_change_moves_nothing(client, tenant_with_users):
+    std, basic, licensed, free = tenant_with_users
+    body = {"action": "replace", "subscription": std.pk, "to_subscription": basic.pk, "users": [licensed[0].upn],
+            "step": "confirm"}
+    refused = client.post("/users/licenses/", body)  # no review digest: shown the review instead
+    assert "Review the change again. Nothing was changed." in page_text(refused)
+    unassign = client.post("/users/licenses/", {"action": "unassign", "subscription": std.pk, "step": "confirm",
+                                                "users": [licensed[0].upn], "reviewed": "0" * 32})
+    assert "The users are no longer the ones you reviewed." in page_text(unassign)
+    assert std.assignments.count() == 2
+
+
+def test_all_matching_users_are_moved_as_reviewed(client, tenant_with_users):
     std, basic, licensed, free = tenant_with_users
     basic.licenses = 5
     basic.save(update_fields=["licenses"])
     body = {"action": "replace", "all": "1", "filter_subscription": std.pk, "filter_q": "", "subscription": std.pk,
             "to_subscription": basic.pk}
-    review = page_text(client.post("/users/licenses/", body))
-    assert "All 2 users that match are selected." in review
-    assert "Replace the licenses of 2 users" in review
-    # A user joined the filter since the review: refused, nothing moved.
+    review = client.post("/users/licenses/", body)
+    assert "All 2 users that match are selected." in page_text(review)
+    assert "Replace the licenses of 2 users" in page_text(review)
+    # A user joined the filter since the review: refused, the review shown again with all 3, nothing moved.
     LicenseFactory(subscription=std, user=free[2])
-    changed = client.post("/users/licenses/", {**body, "step": "confirm", "expected": "2"}, follow=True)
-    assert "The users that match changed since you reviewed them. Review the change again." in page_text(changed)
+    changed = client.post("/users/licenses/", {**body, "step": "confirm", "reviewed": reviewed(review)})
+    assert ("What changes for these users is no longer what you reviewed: their licenses changed since. Review the "
+            "change again. Nothing was changed.") in page_text(changed)
+    assert "Replace the licenses of 3 users" in page_text(changed)
     assert std.assignments.count() == 3
-    client.post("/users/licenses/", {**body, "step": "confirm", "expected": "3"})
+    client.post("/users/licenses/", {**body, "step": "confirm", "reviewed": reviewed(changed)})
     assert (std.assignments.count(), basic.assignments.count()) == (0, 3)
 
 

@@ -18,7 +18,7 @@ from tests.factories import (
     product,
     token_for,
 )
-from tests.helpers import page_text
+from tests.helpers import page_text, reviewed
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def mixed(at_date):
     """Business Premium → Business Basic by hand, four users who differ:
     alice: Premium with everything on;
     bob: Premium with Viva Engage and Intune turned off;
-    carol: Premium and also Exchange Online (Plan 2), which keeps her archive;
+    carol: Premium with its archive turned off, and Exchange Online (Plan 2), which keeps her archive on;
     dave: Premium and already a Basic license with Teams turned off (he keeps that license)."""
     at_date("2026-06-15")
     tenant = TenantFactory(domain="fabrikam.example")
@@ -42,7 +42,7 @@ def mixed(at_date):
              for name in ("alice", "bob", "carol", "dave")}
     LicenseFactory(subscription=premium, user=users["alice"])
     LicenseFactory(subscription=premium, user=users["bob"], disabled_plans=["YAMMER_ENTERPRISE", "INTUNE_A"])
-    LicenseFactory(subscription=premium, user=users["carol"])
+    LicenseFactory(subscription=premium, user=users["carol"], disabled_plans=["EXCHANGE_S_ARCHIVE"])
     LicenseFactory(subscription=exchange, user=users["carol"])
     LicenseFactory(subscription=premium, user=users["dave"])
     LicenseFactory(subscription=basic, user=users["dave"], disabled_plans=["TEAMS1"])
@@ -58,7 +58,8 @@ EXPECTED = {
                              "lost": ["Microsoft Defender for Business", "Microsoft Entra ID P1",
                                       "Exchange Online Archiving", "Microsoft 365 Apps for business"],
                              "reset_disabled_plans": ["Viva Engage"], "data_lost": ["Exchange Online Archiving"]},
-    # Her Exchange Online (Plan 2) license keeps the archive and a higher Exchange: no data lost.
+    # Her Exchange Online (Plan 2) license keeps the archive (on all along: not "turned back on") and a higher
+    # Exchange: no data lost.
     "carol@fabrikam.example": {"gained": [], "lost": ["Microsoft Defender for Business", "Microsoft Entra ID P1",
                                                       "Microsoft Intune", "Microsoft 365 Apps for business"],
                                "reset_disabled_plans": [], "data_lost": []},
@@ -206,11 +207,12 @@ def test_the_page_reviews_each_user_and_requires_the_backup(client, mixed):
             "Archiving, Microsoft 365 Apps for business Viva Engage Exchange Online Archiving") in text
     assert "I have backed up the data" in text
     before = sorted(LicenseAssignment.objects.values_list("user__upn", "subscription_id"))
-    refused = client.post("/users/licenses/", {**body, "step": "confirm"})
+    refused = client.post("/users/licenses/", {**body, "step": "confirm", "reviewed": reviewed(review)})
     assert refused.status_code == 200
     assert "deletes their data of: Exchange Online Archiving. Back up the data you want to keep" in page_text(refused)
     assert sorted(LicenseAssignment.objects.values_list("user__upn", "subscription_id")) == before
-    done = client.post("/users/licenses/", {**body, "step": "confirm", "backup_confirmed": "yes"})
+    done = client.post("/users/licenses/", {**body, "step": "confirm", "backup_confirmed": "yes",
+                                            "reviewed": reviewed(review)})
     assert done.status_code == 302
     assert premium.assignments.count() == 0
 
@@ -242,3 +244,25 @@ def test_the_mca_pane_shows_what_changes_for_each_user(client, at_date):
     text = page_text(client.get(f"/billing/products/{standard.pk}/change/", {"target_sku": "SPB"}))
     assert "What changes for your users 1 user moves." in text
     assert "turned back on: Office for the web" in text
+
+
+def test_a_backup_confirmation_covers_only_what_was_reviewed(mixed):
+    """Carol keeps her archive through Exchange Online (Plan 2), so her review shows no data lost. If that
+    license goes before she is moved, the confirmation of the old review moves nobody (409)."""
+    tenant, premium, basic, users = mixed
+    api = _api(tenant)
+    body = {"users": [users["carol"].upn], "from_subscription": premium.pk, "to_subscription": basic.pk}
+    shown = api.post("/api/v1/licenses/preview/", body, format="json").json()
+    assert (shown["data_lost"], len(shown["digest"])) == ([], 32)
+    exchange = users["carol"].licenses.get(subscription__product__sku="EXCHANGEENTERPRISE").subscription
+    assert api.post("/api/v1/licenses/unassign/", {"users": [users["carol"].upn], "subscription": exchange.pk},
+                    format="json").status_code == 200
+    late = api.post("/api/v1/licenses/replace/", {**body, "backup_confirmed": True, "reviewed": shown["digest"]},
+                    format="json")
+    assert (late.status_code, late.json()["code"]) == (409, "review_outdated")
+    assert users["carol"].licenses.filter(subscription=premium).exists()
+    again = api.post("/api/v1/licenses/preview/", body, format="json").json()
+    assert again["data_lost"] == ["Exchange Online Archiving"]
+    done = api.post("/api/v1/licenses/replace/", {**body, "backup_confirmed": True, "reviewed": again["digest"]},
+                    format="json")
+    assert done.status_code == 200

@@ -18,7 +18,7 @@ from tests.factories import (
     product,
     token_for,
 )
-from tests.helpers import page_text
+from tests.helpers import page_text, reviewed
 
 pytestmark = pytest.mark.django_db
 
@@ -159,8 +159,9 @@ def test_the_subscription_page_greys_the_link_and_lists_fixes(client, basic):
     users_page = client.get(f"/users/?subscription={basic.pk}")
     assert "3 of 2 licenses assigned" in page_text(users_page)
     upn = basic.assignments.first().user.upn
-    client.post("/users/licenses/", {"action": "unassign", "subscription": basic.pk, "users": [upn],
-                                     "next": f"/users/?subscription={basic.pk}"})
+    unassign = {"action": "unassign", "subscription": basic.pk, "users": [upn], "next": f"/users/?subscription={basic.pk}"}
+    review = client.post("/users/licenses/", unassign)  # who loses what, first
+    client.post("/users/licenses/", {**unassign, "step": "confirm", "reviewed": reviewed(review)})
     html = client.get(f"/billing/products/{basic.pk}/").content.decode()
     assert f'<a class="button-primary" href="/billing/products/{basic.pk}/upgrades/" data-testid="upgrades-link">' in html
     assert "Why can't I change plans?" not in html

@@ -111,8 +111,8 @@ def provisioning_finish_due(*, day: date, until: datetime) -> list[Happening]:
 
 
 @transaction.atomic
-def subscription_provisioning_finish(*, subscription_id, actor: str) -> Subscription:
-    """Support staff finish a subscription's set-up now."""
+def subscription_provisioning_finish(*, subscription_id, actor: str, reason: str = "") -> Subscription:
+    """Support staff finish a subscription's set-up now (``reason`` on the audit event)."""
     pk = parse_id(subscription_id)
     sub = (Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
            .filter(pk=pk).first()) if pk is not None else None
@@ -120,7 +120,8 @@ def subscription_provisioning_finish(*, subscription_id, actor: str) -> Subscrip
         raise NotFound(_("No such subscription."), code="subscription_not_found")
     if sub.provisioning != Subscription.Provisioning.PROVISIONING:
         raise Conflict(_("The subscription is already fully set up."), code="already_provisioned")
-    _provisioned(sub, day=clock.today(), actor=actor, reason="finished by support")
+    _provisioned(sub, day=clock.today(), actor=actor, reason=f"finished by support: {reason}" if reason
+                 else "finished by support")
     return sub
 
 

@@ -580,8 +580,9 @@ def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: st
 
 
 @transaction.atomic
-def credit_check_decide(*, check_id, approve: bool, actor: str) -> CreditCheck:
-    """Support staff decide a pending credit check before the two business days are up."""
+def credit_check_decide(*, check_id, approve: bool, actor: str, reason: str = "") -> CreditCheck:
+    """Support staff decide a pending credit check before the two business days are up (why: kept
+    on the audit event)."""
     check = by_id(CreditCheck.objects.select_for_update(), check_id)
     if check is None:
         raise NotFound(_("No such credit check."), code="credit_check_not_found")
@@ -590,7 +591,8 @@ def credit_check_decide(*, check_id, approve: bool, actor: str) -> CreditCheck:
     check.status = CreditCheck.Status.APPROVED if approve else CreditCheck.Status.REJECTED
     check.decided_on = clock.today()
     check.save(update_fields=["status", "decided_on"])
-    event_record(tenant=check.tenant, actor=actor, verb=f"credit_check.{check.status}", obj=check)
+    event_record(tenant=check.tenant, actor=actor, verb=f"credit_check.{check.status}", obj=check,
+                 data={"reason": reason} if reason else None)
     return check
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.proration import totals
@@ -148,8 +149,9 @@ def _quote_that_holds(*, tenant, quote_id, inputs: ChangeInputs) -> Quote:
 
 
 @transaction.atomic
-def plan_change_cancel(*, tenant: Tenant, change_id, actor: str) -> PlanChange:
-    """Cancel a scheduled change (a change already queued or running can't be cancelled)."""
+def plan_change_cancel(*, tenant: Tenant, change_id, actor: str, reason: str = "") -> PlanChange:
+    """Cancel a scheduled change (a change already queued or running can't be cancelled). Support
+    staff pass the change's own tenant and say why."""
     found = by_id(PlanChange.objects.filter(tenant=tenant), change_id)
     if found is None:
         raise NotFound(_("No such plan change."), code="plan_change_not_found")
@@ -158,7 +160,8 @@ def plan_change_cancel(*, tenant: Tenant, change_id, actor: str) -> PlanChange:
     if change.status != PlanChange.Status.SCHEDULED:
         raise Conflict(_("Only a scheduled change can be cancelled; this one is %(status)s.")
                        % {"status": change.get_status_display().lower()}, code="not_scheduled")
-    return _cancel_scheduled(subscription_id=change.subscription_id, actor=actor, reason="cancelled by an admin")
+    return _cancel_scheduled(subscription_id=change.subscription_id, actor=actor,
+                             reason=f"cancelled by support: {reason}" if reason else "cancelled by an admin")
 
 
 @transaction.atomic
@@ -226,14 +229,24 @@ def checkout_place_order(*, tenant: Tenant, user, subscription_id, target_sku: s
 
 
 @transaction.atomic
-def plan_change_retry(*, change_id, actor: str) -> PlanChange:
-    """Support staff: run a stuck change's failed step again (after fixing what broke it)."""
+def plan_change_retry(*, change_id, actor: str, reason: str = "") -> PlanChange:
+    """Support staff: go on with a change from the step where it stopped: a failed step runs again
+    (after fixing what broke it), a stalled one (its worker stopped renewing the lease) is handed to a
+    worker, which takes it over. Each step still runs exactly once (the workflow's claims)."""
     change = by_id(PlanChange.objects.select_for_update(), change_id)
     if change is None:
         raise NotFound(_("No such plan change."), code="plan_change_not_found")
     failed = change.steps.filter(status=PlanChangeStep.Status.FAILED).first()
+    stalled = change.steps.filter(status=PlanChangeStep.Status.RUNNING, lease_until__lt=timezone.now()).first()
+    if change.status == PlanChange.Status.RUNNING and failed is None and stalled is not None:
+        event_record(tenant=change.tenant, actor=actor, verb="plan_change.retried", obj=change,
+                     data={"step": stalled.name, "stalled": True, **({"reason": reason} if reason else {})})
+        change_enqueue(change.pk)
+        return change
     if change.status != PlanChange.Status.RUNNING or failed is None:
-        raise Conflict(_("Only a change stuck on a failed step can be retried."), code="not_retryable")
+        raise Conflict(_("Only a change stuck on a failed step, or stalled on a step its worker stopped "
+                         "renewing, can be retried; this one is %(status)s.")
+                       % {"status": change.get_status_display()}, code="not_retryable")
     failed.status = PlanChangeStep.Status.PENDING
     failed.attempts = 0
     failed.error = ""
@@ -242,6 +255,7 @@ def plan_change_retry(*, change_id, actor: str) -> PlanChange:
     change.error_code = ""
     change.error_detail = ""
     change.save(update_fields=["error_code", "error_detail"])
-    event_record(tenant=change.tenant, actor=actor, verb="plan_change.retried", obj=change, data={"step": failed.name})
+    event_record(tenant=change.tenant, actor=actor, verb="plan_change.retried", obj=change,
+                 data={"step": failed.name, **({"reason": reason} if reason else {})})
     change_enqueue(change.pk)
     return change

@@ -4,17 +4,37 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from billing.lifecycle import subscription_provisioning_finish
+from billing.models import CreditCheck, Subscription
+from billing.selectors import subscriptions_all
+from billing.services import credit_check_decide
+from planchange.blockers import titles
 from planchange.models import PlanChange
+from planchange.services import plan_change_cancel, plan_change_retry
+from planchange.support import (
+    STALLED,
+    change_correlation,
+    change_events,
+    change_timeline,
+    support_change_get,
+    support_changes,
+    support_tenants,
+)
 from planchange.timeline import clock_move
 from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
-from portal.inputs import is_iso_date, whole_number
+from portal.inputs import is_iso_date, is_plain_text, parse_id, whole_number
+from portal.models import Service, ServiceIncident, Tenant
+from portal.services import incident_open, incident_update
 
 KIND_LABELS = {
     "provisioned": gettext_lazy("Provisioned"),
@@ -38,18 +58,27 @@ def _labelled(events: list[dict]) -> list[dict]:
 
 def _console(request, **extra):
     status = request.GET.get("status", "")
-    changes = (PlanChange.objects.select_related("tenant", "subscription__product", "target_product")
-               .prefetch_related("steps").order_by("-requested_at", "-id"))
-    if status in PlanChange.Status.values:
-        changes = changes.filter(status=status)
+    tenant_id = parse_id(request.GET.get("tenant", ""))
+    older = whole_number(request.GET.get("older", "").strip(), min_value=1, max_value=3660)
+    search = request.GET.get("q", "").strip()[:100]
+    changes = support_changes(status=status, tenant_id=tenant_id, older_than_days=older, search=search)
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
     moved = request.session.pop("clock_moved", None)
     if moved:
         moved["events"] = _labelled(moved["events"])
     return render(request, "support/console.html", {
         "section": "support", "today": clock.today(), "page": page, "status": status,
-        "statuses": PlanChange.Status.choices, "errors": request.session.pop("clock_errors", {}),
-        "moved": moved, "shown": SHOWN, **extra,
+        "statuses": [*PlanChange.Status.choices, (STALLED, _("Stalled"))], "tenant_id": tenant_id, "older": older,
+        "search": search, "tenants": Tenant.objects.order_by("name"),
+        "errors": request.session.pop("clock_errors", {}), "moved": moved, "shown": SHOWN,
+        "credit_checks": CreditCheck.objects.filter(status=CreditCheck.Status.PENDING).select_related("tenant")
+        .order_by("requested", "pk"),
+        "incidents": [i for i in ServiceIncident.objects.select_related("tenant").order_by("-opened_at", "-pk")[:50]
+                      if not i.is_healthy],
+        "provisioning": subscriptions_all().filter(provisioning=Subscription.Provisioning.PROVISIONING)
+        .select_related("tenant", "product")[:50],
+        "services": Service.choices, "incident_statuses": ServiceIncident.Status.choices,
+        "action_errors": request.session.pop("support_errors", {}), **extra,
     })
 
 
@@ -95,3 +124,156 @@ def advance_clock(request):
     messages.success(request, _("The simulation date is now %(date)s. Things that happened on the way: %(n)d.")
                      % {"date": clock.today().isoformat(), "n": len(result["events"])})
     return redirect("support:console")
+
+
+# --- One plan change: its timeline, its trail, and support's actions on it ----------------------------
+
+
+@support_page
+def change(request, change_id):
+    """A change as support sees it: the steps on a timeline (start, end, duration, attempts, errors in
+    words, stalled), the quote and invoice, the users moved and their reset settings, its audit trail under
+    one correlation id, and what support can do about it."""
+    found = support_change_get(change_id=change_id)
+    if found is None:
+        raise Http404
+    timeline = change_timeline(found)
+    failed_step = next((line.step for line in timeline if line.step.status == "failed"), None)
+    stalled_step = next((line.step for line in timeline if line.stalled), None)
+    return render(request, "support/change.html", {
+        "section": "support", "change": found, "timeline": timeline, "events": change_events(found),
+        "correlation": change_correlation(found), "blocker_titles": titles(found.blockers),
+        "retryable": found.status == "running" and (failed_step is not None or stalled_step is not None),
+        "failed_step": failed_step, "stalled_step": stalled_step,
+        "moved": (found.new_subscription.assigned_licenses if found.new_subscription_id and found.status == "completed"
+                  else None),
+        "top_errors": list(request.session.pop("support_errors", {}).values()),
+    })
+
+
+def _reason(request) -> str:
+    """Support's actions are confirmed and say why: the reason goes on the audit event."""
+    if request.POST.get("confirm") != "yes":
+        raise DomainError(_("Tick the box to confirm."), field="confirm")
+    reason = request.POST.get("reason", "").strip()
+    if not 3 <= len(reason) <= 500 or not is_plain_text(reason):
+        raise DomainError(_("Say why, in 3 to 500 characters of plain text: it goes on the audit trail."),
+                          field="reason")
+    return reason
+
+
+def _back(request, default: str) -> HttpResponseRedirect:
+    back = request.POST.get("next", "")
+    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
+        back = default
+    return HttpResponseRedirect(back)
+
+
+def _act(request, default_back: str, action, done: str, form: str):
+    """Run one of support's actions: confirmed, with a reason; a refusal is shown beside its form."""
+    try:
+        action(_reason(request))
+    except DomainError as exc:
+        request.session["support_errors"] = {form: str(exc.detail)}
+    else:
+        messages.success(request, done)
+    return _back(request, default_back)
+
+
+@require_POST
+@support_page
+def change_retry(request, change_id):
+    actor = request.user.get_username()
+    return _act(request, reverse("support:change", args=[change_id]),
+                lambda reason: plan_change_retry(change_id=change_id, actor=actor, reason=reason),
+                _("The change goes on from the step where it stopped."), "retry")
+
+
+@require_POST
+@support_page
+def change_cancel(request, change_id):
+    found = support_change_get(change_id=change_id)
+    if found is None:
+        raise Http404
+    actor = request.user.get_username()
+    return _act(request, reverse("support:change", args=[change_id]),
+                lambda reason: plan_change_cancel(tenant=found.tenant, change_id=found.pk, actor=actor, reason=reason),
+                _("The scheduled change is cancelled."), "cancel")
+
+
+@require_POST
+@support_page
+def credit_check(request, check_id):
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "reject"):
+        request.session["support_errors"] = {f"credit-{check_id}": str(_("Choose approve or reject."))}
+        return _back(request, reverse("support:console"))
+    actor = request.user.get_username()
+    return _act(request, reverse("support:console"),
+                lambda reason: credit_check_decide(check_id=check_id, approve=decision == "approve", actor=actor,
+                                                   reason=reason),
+                _("The credit check is approved.") if decision == "approve" else _("The credit check is rejected."),
+                f"credit-{check_id}")
+
+
+@require_POST
+@support_page
+def incident_create(request):
+    tenant = Tenant.objects.filter(pk=parse_id(request.POST.get("tenant", ""))).first()
+    actor = request.user.get_username()
+
+    def open_it(reason):
+        if tenant is None:
+            raise DomainError(_("Choose an organization."), field="tenant")
+        incident_open(tenant=tenant, service=request.POST.get("service", ""), status=request.POST.get("status", ""),
+                      title=request.POST.get("title", ""), actor=actor, reason=reason)
+
+    return _act(request, reverse("support:console"), open_it, _("The incident is open."), "incident")
+
+
+@require_POST
+@support_page
+def incident_change(request, incident_id):
+    actor = request.user.get_username()
+    status = request.POST.get("status", "")
+    return _act(request, reverse("support:console"),
+                lambda reason: incident_update(incident_id=incident_id, status=status, actor=actor, reason=reason),
+                _("The incident is updated."), f"incident-{incident_id}")
+
+
+@require_POST
+@support_page
+def provision(request, subscription_id):
+    actor = request.user.get_username()
+    return _act(request, reverse("support:console"),
+                lambda reason: subscription_provisioning_finish(subscription_id=subscription_id, actor=actor,
+                                                                reason=reason),
+                _("The subscription is set up."), f"provision-{subscription_id}")
+
+
+# --- Tenants, and a tenant's view as its Global reader sees it -----------------------------------------
+
+
+@support_page
+def tenants(request):
+    search = request.GET.get("q", "").strip()[:100]
+    return render(request, "support/tenants.html", {"section": "support", "rows": support_tenants(search=search),
+                                                    "search": search, "today": clock.today()})
+
+
+@require_POST
+@support_page
+def view_as(request, tenant_id):
+    """Look at a tenant's admin center as its Global reader would (read-only; a banner says so)."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        raise Http404
+    request.session["view_as_tenant"] = tenant.pk
+    return redirect("home")
+
+
+@require_POST
+@support_page
+def view_as_stop(request):
+    request.session.pop("view_as_tenant", None)
+    return redirect("support:tenants")

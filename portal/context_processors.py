@@ -29,4 +29,5 @@ def shell(request):
     if roles is None:
         roles = roles_for_user(user=user, tenant=tenant) if tenant else []
     return {"shell_tenant": tenant, "shell_support": support, "shell_nav": nav,
+            "shell_viewing_as": getattr(request, "viewing_as_support", False),
             "can_billing": may(roles, BILLING_WRITERS), "can_licenses": may(roles, LICENSE_WRITERS)}

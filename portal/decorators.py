@@ -3,7 +3,8 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from portal.roles import may
+from portal.models import Tenant
+from portal.roles import Role, may
 from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
 
 
@@ -16,7 +17,12 @@ def tenant_page(view):
         tenant = tenant_for_user(user=request.user)
         if tenant is None:
             if is_support_staff(user=request.user):
-                return redirect("support:console")
+                # Support staff look at a tenant's admin center as its Global reader would: read-only.
+                viewing = Tenant.objects.filter(pk=request.session.get("view_as_tenant")).first()
+                if viewing is None:
+                    return redirect("support:console")
+                request.tenant, request.roles, request.viewing_as_support = viewing, [Role.GLOBAL_READER], True
+                return view(request, *args, **kwargs)
             return render(request, "portal/no_tenant.html", status=403)
         request.tenant = tenant
         request.roles = roles_for_user(user=request.user, tenant=tenant)

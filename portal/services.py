@@ -91,7 +91,8 @@ def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None,
 
 
 @transaction.atomic
-def incident_open(*, tenant: Tenant, service: str, status: str, title: str, actor: str) -> ServiceIncident:
+def incident_open(*, tenant: Tenant, service: str, status: str, title: str, actor: str,
+                  reason: str = "") -> ServiceIncident:
     """Support staff inject an incident (Health > Service health shows it; it blocks plan changes
     of plans that include the service until it is healthy again)."""
     if service not in Service.values:
@@ -103,12 +104,13 @@ def incident_open(*, tenant: Tenant, service: str, status: str, title: str, acto
     incident = ServiceIncident.objects.create(tenant=tenant, service=service, status=status,
                                               title=title.strip()[:300], opened_at=clock.now())
     event_record(tenant=tenant, actor=actor, verb="incident.opened", obj=incident,
-                 data={"service": service, "status": status, "title": incident.title})
+                 data={"service": service, "status": status, "title": incident.title,
+                       **({"reason": reason} if reason else {})})
     return incident
 
 
 @transaction.atomic
-def incident_update(*, incident_id, status: str, actor: str) -> ServiceIncident:
+def incident_update(*, incident_id, status: str, actor: str, reason: str = "") -> ServiceIncident:
     incident = by_id(ServiceIncident.objects.select_for_update(), incident_id)
     if incident is None:
         raise NotFound(_("No such incident."), code="incident_not_found")
@@ -117,5 +119,6 @@ def incident_update(*, incident_id, status: str, actor: str) -> ServiceIncident:
     incident.status = status
     incident.resolved_at = clock.now() if incident.is_healthy else None
     incident.save(update_fields=["status", "resolved_at"])
-    event_record(tenant=incident.tenant, actor=actor, verb="incident.updated", obj=incident, data={"status": status})
+    event_record(tenant=incident.tenant, actor=actor, verb="incident.updated", obj=incident,
+                 data={"status": status, **({"reason": reason} if reason else {})})
     return incident

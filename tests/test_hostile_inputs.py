@@ -91,6 +91,7 @@ NOT_HOSTILE = {
     "display_name": TEXT_IN_A_NAME,
     "holder_name": TEXT_IN_A_NAME,
     "title": TEXT_IN_A_NAME | {"long_string"},
+    "reason": TEXT_IN_A_NAME | {"long_string"},  # why support acted: free text up to 500 characters
     "card_name": TEXT_IN_A_NAME | {"list"},  # a field given twice counts its last value, "²": a name
     "recurring_billing": {"bool"},
     "backup_confirmed": {"bool"},
@@ -233,8 +234,14 @@ def base_bodies(w) -> dict:
                                                "holder_name": "Alice Andersson"},
         ("/api/v1/support/clock/", "POST"): {"days": 1, "business_days": 1, "to": "2026-07-01", "dry_run": True},
         ("/api/v1/support/incidents/", "POST"): {"tenant": w["elsewhere"].pk, "service": "teams",
-                                                 "status": "serviceDegradation", "title": "Calls drop"},
-        ("/api/v1/support/incidents/{id}/", "PATCH"): {"status": "resolved"},
+                                                 "status": "serviceDegradation", "title": "Calls drop",
+                                                 "reason": "Reported by 3 admins"},
+        ("/api/v1/support/incidents/{id}/", "PATCH"): {"status": "resolved", "reason": "Fixed upstream"},
+        ("/api/v1/support/credit-checks/{id}/approve/", "POST"): {"reason": "Paid upfront"},
+        ("/api/v1/support/credit-checks/{id}/reject/", "POST"): {"reason": "Card declined twice"},
+        ("/api/v1/support/plan-changes/{id}/retry/", "POST"): {"reason": "Worker host rebooted"},
+        ("/api/v1/support/plan-changes/{id}/cancel/", "POST"): {"reason": "The customer asked"},
+        ("/api/v1/support/subscriptions/{id}/provision/", "POST"): {"reason": "Customer waiting"},
     }
 
 
@@ -567,7 +574,40 @@ def forms(w) -> dict:
             "as": "staff", "url": "/support/clock/", "status": 302, "base": {"how": "days", "value": "1",
                                                                               "action": "move"}},
         ("support:console", "GET"): {
-            "as": "staff", "url": "/support/", "status": 200, "base": {"status": "queued", "page": "1"}},
+            "as": "staff", "url": "/support/", "status": 200,
+            "base": {"status": "queued", "page": "1", "tenant": w["tenant"].pk, "older": "3", "q": "Contoso"}},
+        ("support:tenants", "GET"): {"as": "staff", "url": "/support/tenants/", "status": 200, "base": {"q": "Contoso"}},
+        # Support's actions: each valid post is refused by the state it meets (a scheduled change isn't
+        # retryable, a provisioned subscription can't be provisioned again), or (cancel, credit checks,
+        # incidents) by an unticked confirmation, so no case writes.
+        ("support:change-retry", "POST"): {
+            "as": "staff", "url": "/support/changes/{change_id}/retry/", "status": 302,
+            "path": {"change_id": w["scheduled"].pk},
+            "base": {"confirm": "yes", "reason": "Worker host rebooted", "next": "/support/"}},
+        ("support:change-cancel", "POST"): {
+            "as": "staff", "url": "/support/changes/{change_id}/cancel/", "status": 302,
+            "path": {"change_id": w["scheduled"].pk}, "path_status": {"change_id": 404},
+            "base": {"confirm": "", "reason": "The customer asked", "next": "/support/"}},
+        ("support:credit-check", "POST"): {
+            "as": "staff", "url": "/support/credit-checks/{check_id}/", "status": 302,
+            "path": {"check_id": w["credit_check"].pk},
+            "base": {"decision": "approve", "confirm": "", "reason": "Paid upfront", "next": "/support/"}},
+        ("support:incident-create", "POST"): {
+            "as": "staff", "url": "/support/incidents/", "status": 302,
+            "base": {"tenant": w["elsewhere"].pk, "service": "teams", "status": "serviceDegradation",
+                     "title": "Calls drop", "confirm": "", "reason": "Reported by 3 admins", "next": "/support/"}},
+        ("support:incident-change", "POST"): {
+            "as": "staff", "url": "/support/incidents/{incident_id}/", "status": 302,
+            "path": {"incident_id": w["incident"].pk},
+            "base": {"status": "serviceRestored", "confirm": "", "reason": "Fixed", "next": "/support/"}},
+        ("support:provision", "POST"): {
+            "as": "staff", "url": "/support/subscriptions/{subscription_id}/provision/", "status": 302,
+            "path": {"subscription_id": w["std"].pk},
+            "base": {"confirm": "yes", "reason": "Customer waiting", "next": "/support/"}},
+        ("support:view-as", "POST"): {
+            "as": "staff", "url": "/support/tenants/{tenant_id}/view/", "status": 302,
+            "path": {"tenant_id": w["tenant"].pk}, "path_status": {"tenant_id": 404}, "base": {}},
+        ("support:view-as-stop", "POST"): {"as": "staff", "url": "/support/view-as/stop/", "status": 302, "base": {}},
         ("users:manage-licenses", "POST"): {
             "as": "admin", "url": "/users/licenses/", "status": 302,
             "base": {"action": "assign", "users": [w["free"].upn], "subscription": std.pk,
@@ -606,7 +646,10 @@ def forms(w) -> dict:
 FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-pay POST", "billing:addon-remove POST",
              "planchange:addon-add POST",
              "planchange:cancel-change POST", "planchange:checkout POST", "planchange:change-option POST",
-             "planchange:cancel-subscription POST", "planchange:licenses POST", "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "users:manage-licenses POST", "users:active GET",
+             "planchange:cancel-subscription POST", "planchange:licenses POST", "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "support:tenants GET", "support:change-retry POST",
+             "support:change-cancel POST", "support:credit-check POST", "support:incident-create POST",
+             "support:incident-change POST", "support:provision POST", "support:view-as POST",
+             "support:view-as-stop POST", "users:manage-licenses POST", "users:active GET",
              "billing:purchase GET", "billing:purchase POST", "billing:change-manually GET"]
 # A form carries text only: a list is the field given twice.
 FORM_HOSTILE = [*TEXT_HOSTILE, "list"]
@@ -640,7 +683,16 @@ FORM_FIELDS = {
     ("planchange:recurring-billing", "POST"): {"enabled"},
     ("planchange:licenses", "POST"): {"action", "count"},
     ("support:clock", "POST"): {"how", "value", "action"},
-    ("support:console", "GET"): {"status", "page"},
+    ("support:console", "GET"): {"status", "page", "tenant", "older", "q"},
+    ("support:tenants", "GET"): {"q"},
+    ("support:change-retry", "POST"): {"confirm", "reason", "next"},
+    ("support:change-cancel", "POST"): {"confirm", "reason", "next"},
+    ("support:credit-check", "POST"): {"decision", "confirm", "reason", "next"},
+    ("support:incident-create", "POST"): {"tenant", "service", "status", "title", "confirm", "reason", "next"},
+    ("support:incident-change", "POST"): {"status", "confirm", "reason", "next"},
+    ("support:provision", "POST"): {"confirm", "reason", "next"},
+    ("support:view-as", "POST"): set(),
+    ("support:view-as-stop", "POST"): set(),
     ("users:manage-licenses", "POST"): {"action", "users", "subscription", "to_subscription", "next", "all",
                                         "reviewed", "filter_subscription", "filter_q", "step", "backup_confirmed"},
     ("users:active", "GET"): {"q", "subscription", "users", "pane", "all"},

@@ -4,6 +4,7 @@ closed to tenant tokens."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -14,7 +15,8 @@ from billing.selectors import subscriptions_all
 from billing.services import credit_check_decide
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
-from planchange.services import plan_change_retry
+from planchange.services import plan_change_cancel, plan_change_retry
+from planchange.support import STALLED, change_events, support_changes, support_tenants
 from portal.api.fields import IdRelatedField, NameField
 from portal.api.mixins import IsSupportStaff
 from portal.inputs import ID_PATTERN
@@ -27,6 +29,17 @@ class SupportMixin:
     lookup_value_regex = ID_PATTERN
 
 
+class ReasonSerializer(serializers.Serializer):
+    reason = NameField(max_length=500, required=False, allow_blank=True,
+                       help_text="why: kept on the audit event with who did it")
+
+
+def _reason(request) -> str:
+    data = ReasonSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data.get("reason", "")
+
+
 class SupportPlanChangeSerializer(PlanChangeSerializer):
     tenant = serializers.IntegerField(source="tenant_id")
 
@@ -34,21 +47,75 @@ class SupportPlanChangeSerializer(PlanChangeSerializer):
         fields = ["tenant", *PlanChangeSerializer.Meta.fields]
 
 
+class EventSerializer(serializers.Serializer):
+    occurred_at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    verb = serializers.CharField()
+    data = serializers.JSONField()
+
+
+class SupportPlanChangeDetailSerializer(SupportPlanChangeSerializer):
+    stalled = serializers.SerializerMethodField(
+        help_text="running, with a step whose worker stopped renewing its lease")
+    correlation_id = serializers.CharField(source="holder")
+    quote = serializers.SerializerMethodField()
+    invoice_lines = serializers.SerializerMethodField()
+    users_moved = serializers.SerializerMethodField(help_text="users holding the new license once completed")
+    events = serializers.SerializerMethodField(help_text="its audit trail in order, under its correlation id")
+
+    class Meta(SupportPlanChangeSerializer.Meta):
+        fields = [*SupportPlanChangeSerializer.Meta.fields, "stalled", "correlation_id", "quote", "invoice_lines",
+                  "users_moved", "events"]
+
+    def get_stalled(self, change) -> bool:
+        return bool(getattr(change, "is_stalled", False)) and change.status == PlanChange.Status.RUNNING
+
+    def get_quote(self, change) -> dict | None:
+        return {"id": change.quote_id, "total": str(change.quote.total)} if change.quote_id else None
+
+    def get_invoice_lines(self, change) -> list[dict]:
+        if not change.invoice_id:
+            return []
+        return [{"description": line.description, "amount": str(line.amount)} for line in change.invoice.lines.all()]
+
+    def get_users_moved(self, change) -> int | None:
+        if change.status != PlanChange.Status.COMPLETED or not change.new_subscription_id:
+            return None
+        return change.new_subscription.assigned_licenses
+
+    def get_events(self, change) -> list[dict]:
+        return EventSerializer(change_events(change), many=True).data
+
+
 class SupportPlanChangeViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
-    """Plan changes in every tenant; ``?status=`` filters; a stuck one can be retried."""
+    """Plan changes in every tenant; ``?status=`` filters (``stalled``: running, with a step whose worker
+    stopped renewing its lease); a stuck or stalled one can be retried, a scheduled one cancelled."""
 
     serializer_class = SupportPlanChangeSerializer
 
     def get_queryset(self):
-        changes = (PlanChange.objects.select_related("target_product").prefetch_related("steps")
-                   .order_by("-requested_at", "-id"))
-        status = self.request.query_params.get("status")
-        return changes.filter(status=status) if status else changes
+        status = self.request.query_params.get("status", "")
+        changes = support_changes(status=status).select_related("quote", "invoice", "new_subscription")
+        if status and status != STALLED and status not in PlanChange.Status.values:
+            return changes.none()
+        return changes
 
-    @extend_schema(request=None, responses=SupportPlanChangeSerializer)
+    def get_serializer_class(self):
+        return SupportPlanChangeDetailSerializer if self.action != "list" else SupportPlanChangeSerializer
+
+    @extend_schema(request=ReasonSerializer, responses=SupportPlanChangeDetailSerializer)
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        change = plan_change_retry(change_id=pk, actor=request.user.get_username())
+        change = plan_change_retry(change_id=pk, actor=request.user.get_username(), reason=_reason(request))
+        return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data)
+
+    @extend_schema(request=ReasonSerializer, responses=SupportPlanChangeDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a scheduled change for its organization."""
+        change = self.get_object()
+        plan_change_cancel(tenant=change.tenant, change_id=change.pk, actor=request.user.get_username(),
+                           reason=_reason(request))
         return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data)
 
 
@@ -67,10 +134,11 @@ class SupportSubscriptionViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return subscriptions_all()
 
-    @extend_schema(request=None, responses=SupportSubscriptionSerializer)
+    @extend_schema(request=ReasonSerializer, responses=SupportSubscriptionSerializer)
     @action(detail=True, methods=["post"])
     def provision(self, request, pk=None):
-        sub = subscription_provisioning_finish(subscription_id=pk, actor=request.user.get_username())
+        sub = subscription_provisioning_finish(subscription_id=pk, actor=request.user.get_username(),
+                                               reason=_reason(request))
         return Response(self.get_serializer(self.get_queryset().get(pk=sub.pk)).data)
 
 
@@ -86,31 +154,34 @@ class SupportCreditCheckViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = CreditCheckSerializer
     queryset = CreditCheck.objects.order_by("-requested", "-id")
 
-    @extend_schema(request=None, responses=CreditCheckSerializer)
+    @extend_schema(request=ReasonSerializer, responses=CreditCheckSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return Response(self.get_serializer(credit_check_decide(check_id=pk, approve=True,
+        return Response(self.get_serializer(credit_check_decide(check_id=pk, approve=True, reason=_reason(request),
                                                                 actor=request.user.get_username())).data)
 
-    @extend_schema(request=None, responses=CreditCheckSerializer)
+    @extend_schema(request=ReasonSerializer, responses=CreditCheckSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return Response(self.get_serializer(credit_check_decide(check_id=pk, approve=False,
+        return Response(self.get_serializer(credit_check_decide(check_id=pk, approve=False, reason=_reason(request),
                                                                 actor=request.user.get_username())).data)
 
 
 class IncidentSerializer(serializers.ModelSerializer):
     tenant = IdRelatedField(queryset=Tenant.objects.all())
     title = NameField(max_length=300)
+    reason = NameField(max_length=500, required=False, allow_blank=True, write_only=True,
+                       help_text="why: kept on the audit event")
 
     class Meta:
         model = ServiceIncident
-        fields = ["id", "tenant", "service", "status", "title", "opened_at", "resolved_at"]
+        fields = ["id", "tenant", "service", "status", "title", "opened_at", "resolved_at", "reason"]
         read_only_fields = ["opened_at", "resolved_at"]
 
 
 class IncidentStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ServiceIncident.Status.choices)
+    reason = NameField(max_length=500, required=False, allow_blank=True, help_text="why: kept on the audit event")
 
 
 class SupportIncidentViewSet(SupportMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
@@ -132,5 +203,39 @@ class SupportIncidentViewSet(SupportMixin, mixins.CreateModelMixin, mixins.Updat
         data = IncidentStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident = incident_update(incident_id=pk, status=data.validated_data["status"],
-                                   actor=request.user.get_username())
+                                   reason=data.validated_data.get("reason", ""), actor=request.user.get_username())
         return Response(IncidentSerializer(incident).data)
+
+
+class SupportTenantSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="tenant.pk")
+    name = serializers.CharField(source="tenant.name")
+    domain = serializers.CharField(source="tenant.domain")
+    agreement = serializers.CharField(source="tenant.agreement")
+    blocked = serializers.SerializerMethodField(help_text="subscriptions that can't change plans, with why")
+    overdue = serializers.SerializerMethodField()
+    failed_changes = serializers.SerializerMethodField(help_text="failed in the last 30 days")
+    stalled_changes = serializers.IntegerField(source="stalled")
+
+    def get_blocked(self, row) -> list[dict]:
+        return [{"subscription": sub.pk, "product": sub.product.name, "blockers": reasons}
+                for sub, reasons in row.blocked]
+
+    def get_overdue(self, row) -> list[dict]:
+        return [{"invoice": inv.pk, "number": inv.number, "balance": str(inv.balance),
+                 "due_date": inv.due_date.isoformat()} for inv in row.overdue]
+
+    def get_failed_changes(self, row) -> list[int]:
+        return [c.pk for c in row.failed]
+
+
+class SupportTenantsView(GenericAPIView):
+    """Every organization with its open problems (support staff)."""
+
+    permission_classes = [IsAuthenticated, IsSupportStaff]
+    serializer_class = SupportTenantSerializer
+    pagination_class = None
+
+    @extend_schema(responses=SupportTenantSerializer(many=True))
+    def get(self, request):
+        return Response(SupportTenantSerializer(support_tenants(), many=True).data)

@@ -9,6 +9,7 @@ from planchange.api.support import (
     SupportIncidentViewSet,
     SupportPlanChangeViewSet,
     SupportSubscriptionViewSet,
+    SupportTenantsView,
 )
 from planchange.api.views import PlanChangeViewSet, SubscriptionUpgradesView, SubscriptionViewSet, SupportClockView
 from portal.api.tenant_views import EventViewSet, ServiceHealthView
@@ -35,6 +36,7 @@ urlpatterns = [
     path("licenses/replace/", ReplaceView.as_view(), name="licenses-replace"),
     path("licenses/preview/", ReplacePreviewView.as_view(), name="licenses-preview"),
     path("support/clock/", SupportClockView.as_view(), name="support-clock"),
+    path("support/tenants/", SupportTenantsView.as_view(), name="support-tenants"),
     path("service-health/", ServiceHealthView.as_view(), name="service-health"),
     *router.urls,
 ]

@@ -1,0 +1,136 @@
+"""What support staff read across tenants: plan changes (with stalled ones found), one change's
+timeline and audit trail under its correlation id, and every tenant's open problems."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from billing.models import Invoice, Subscription
+from planchange.eligibility import eligibility_check
+from planchange.models import PlanChange, PlanChangeStep
+from portal import clock
+from portal.models import Event, Tenant
+
+STALLED = "stalled"  # a filter, not a status: running, with a step whose worker stopped renewing its lease
+
+
+def _stalled_steps():
+    return PlanChangeStep.objects.filter(plan_change=OuterRef("pk"), status=PlanChangeStep.Status.RUNNING,
+                                         lease_until__lt=timezone.now())
+
+
+def support_changes(*, status: str = "", tenant_id: int | None = None, older_than_days: int | None = None,
+                    search: str = ""):
+    """Plan changes in every tenant, newest first: by status (or ``stalled``), tenant, age (requested
+    more than N days ago) and a search of the tenant's name or domain, the products or the change id."""
+    changes = (PlanChange.objects.select_related("tenant", "subscription__product", "target_product")
+               .prefetch_related("steps").annotate(is_stalled=Exists(_stalled_steps()))
+               .order_by("-requested_at", "-id"))
+    if status == STALLED:
+        changes = changes.filter(status=PlanChange.Status.RUNNING, is_stalled=True)
+    elif status in PlanChange.Status.values:
+        changes = changes.filter(status=status)
+    if tenant_id is not None:
+        changes = changes.filter(tenant_id=tenant_id)
+    if older_than_days is not None:
+        changes = changes.filter(requested_at__lt=clock.now() - timedelta(days=older_than_days))
+    if search:
+        match = (Q(tenant__name__icontains=search) | Q(tenant__domain__icontains=search)
+                 | Q(subscription__product__name__icontains=search) | Q(target_product__name__icontains=search))
+        if search.isascii() and search.isdigit() and len(search) < 19:
+            match |= Q(pk=int(search))
+        changes = changes.filter(match)
+    return changes
+
+
+def support_change_get(*, change_id) -> PlanChange | None:
+    return (support_changes().select_related("quote", "invoice", "new_subscription__product", "requested_by")
+            .filter(pk=change_id).first())
+
+
+@dataclass
+class StepLine:
+    step: PlanChangeStep
+    stalled: bool
+    seconds: float | None  # how long it ran (so far, while running)
+    x: float = 0.0  # the timeline picture: where the bar starts and how wide it is, in % of the change
+    width: float = 0.0
+
+
+def change_timeline(change: PlanChange) -> list[StepLine]:
+    """Each step with its duration and whether it stalled, placed on one time axis for the picture."""
+    now = timezone.now()
+    steps = list(change.steps.all())
+    lines = []
+    for step in steps:
+        end = step.finished_at or (now if step.status == PlanChangeStep.Status.RUNNING else None)
+        seconds = (end - step.started_at).total_seconds() if step.started_at and end else None
+        stalled = (step.status == PlanChangeStep.Status.RUNNING and step.lease_until is not None
+                   and step.lease_until < now)
+        lines.append(StepLine(step=step, stalled=stalled, seconds=seconds))
+    starts = [s.step.started_at for s in lines if s.step.started_at]
+    if starts:
+        first = min(starts)
+        ends = [s.step.finished_at or now for s in lines if s.step.started_at]
+        span = max((max(ends) - first).total_seconds(), 0.001)
+        for line in lines:
+            if line.step.started_at:
+                line.x = round((line.step.started_at - first).total_seconds() / span * 100, 2)
+                line.width = max(round((line.seconds or 0) / span * 100, 2), 0.8)
+    return lines
+
+
+def change_correlation(change: PlanChange) -> str:
+    return change.holder
+
+
+def change_events(change: PlanChange):
+    """The change's audit trail in order, under its correlation id: the request, the quote it used,
+    each support action, the new subscription, the licenses moved, the invoice."""
+    related = Q(object_type=PlanChange._meta.label_lower, object_id=str(change.pk)) | Q(data__by=change.holder)
+    if change.invoice_id:
+        related |= Q(object_type=Invoice._meta.label_lower, object_id=str(change.invoice_id))
+    if change.new_subscription_id:
+        related |= Q(object_type=Subscription._meta.label_lower, object_id=str(change.new_subscription_id),
+                     verb="subscription.provisioned")
+    return Event.objects.filter(tenant_id=change.tenant_id).filter(related).order_by("occurred_at", "pk")
+
+
+@dataclass
+class TenantProblems:
+    tenant: Tenant
+    blocked: list[tuple[Subscription, list[str]]]  # each blocked subscription with its blockers' titles
+    overdue: list[Invoice]
+    failed: list[PlanChange]
+    stalled: int
+
+    @property
+    def count(self) -> int:
+        return len(self.blocked) + len(self.overdue) + len(self.failed) + self.stalled
+
+
+def support_tenants(*, search: str = "") -> list[TenantProblems]:
+    """Every tenant with its open problems: subscriptions that can't change plans and why, invoices past
+    due, plan changes failed in the last 30 days and changes stalled now. Tenants with problems first."""
+    tenants = Tenant.objects.order_by("name")
+    if search:
+        tenants = tenants.filter(Q(name__icontains=search) | Q(domain__icontains=search))
+    today = clock.today()
+    rows = []
+    for tenant in tenants:
+        blocked = []
+        for sub in Subscription.objects.filter(tenant=tenant, status=Subscription.Status.ACTIVE).select_related(
+                "product", "tenant"):
+            eligibility = eligibility_check(subscription=sub)
+            if eligibility.blockers:
+                blocked.append((sub, [str(b.title) for b in eligibility.blockers]))
+        overdue = [i for i in Invoice.objects.filter(tenant=tenant).order_by("due_date")
+                   if i.status_on(today) == Invoice.Status.OVERDUE]
+        failed = list(PlanChange.objects.filter(tenant=tenant, status=PlanChange.Status.FAILED,
+                                                requested_at__gte=clock.now() - timedelta(days=30))
+                      .select_related("target_product", "subscription__product"))
+        stalled = support_changes(status=STALLED, tenant_id=tenant.pk).count()
+        rows.append(TenantProblems(tenant=tenant, blocked=blocked, overdue=overdue, failed=failed, stalled=stalled))
+    return sorted(rows, key=lambda r: (r.count == 0, r.tenant.name))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from billing.lifecycle import subscription_provisioning_finish
-from billing.models import CreditCheck, Subscription
+from billing.models import CreditCheck, ServicePlan, Subscription
 from billing.selectors import subscriptions_all
 from billing.services import credit_check_decide
 from planchange.blockers import titles
@@ -27,13 +27,14 @@ from planchange.support import (
     support_change_get,
     support_changes,
     support_tenants,
+    timeline_height,
 )
 from planchange.timeline import clock_move
 from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
 from portal.inputs import is_iso_date, is_plain_text, parse_id, whole_number
-from portal.models import Service, ServiceIncident, Tenant
+from portal.models import Event, Service, ServiceIncident, Tenant
 from portal.services import incident_open, incident_update
 
 KIND_LABELS = {
@@ -78,7 +79,10 @@ def _console(request, **extra):
         "provisioning": subscriptions_all().filter(provisioning=Subscription.Provisioning.PROVISIONING)
         .select_related("tenant", "product")[:50],
         "services": Service.choices, "incident_statuses": ServiceIncident.Status.choices,
-        "action_errors": request.session.pop("support_errors", {}), **extra,
+        "action_errors": request.session.pop("support_errors", {}),
+        "support_actions": Event.objects.filter(data__has_key="reason").select_related("tenant")
+        .order_by("-occurred_at", "-pk")[:20],
+        **extra,
     })
 
 
@@ -138,11 +142,15 @@ def change(request, change_id):
     if found is None:
         raise Http404
     timeline = change_timeline(found)
+    names = dict(ServicePlan.objects.values_list("code", "name"))  # the catalog's names, not plan codes
     failed_step = next((line.step for line in timeline if line.step.status == "failed"), None)
     stalled_step = next((line.step for line in timeline if line.stalled), None)
     return render(request, "support/change.html", {
         "section": "support", "change": found, "timeline": timeline, "events": change_events(found),
         "correlation": change_correlation(found), "blocker_titles": titles(found.blockers),
+        "timeline_height": timeline_height(timeline),
+        "reset_named": [(upn, [names.get(code, code) for code in codes])
+                        for upn, codes in sorted((found.disabled_plans_before or {}).items())],
         "retryable": found.status == "running" and (failed_step is not None or stalled_step is not None),
         "failed_step": failed_step, "stalled_step": stalled_step,
         "moved": (found.new_subscription.assigned_licenses if found.new_subscription_id and found.status == "completed"

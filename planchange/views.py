@@ -1,6 +1,8 @@
 """Pages of the plan change: subscription details, Available upgrades, Checkout (MOSA),
 the Change plan pane (MCA), and the change's progress."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,6 +18,7 @@ from billing.selectors import credit_check_pending, payment_method_list, subscri
 from billing.services import licenses_editable, licenses_remove_window, subscription_licenses_change
 from planchange.blockers import TEXTS, titles
 from planchange.inputs import Blocked
+from planchange.models import LIVE_STATUSES, PlanChange
 from planchange.selectors import (
     addons_to_add_back,
     change_warnings,
@@ -402,12 +405,18 @@ def home(request):
     """Home: the tenant at a glance, and the plan changes that need the admin (failed recently)."""
     subscriptions = list(subscription_list(tenant=request.tenant))
     failed = list(changes_failed_recently(tenant=request.tenant)[:5])
+    live = list(PlanChange.objects.filter(tenant=request.tenant, status__in=LIVE_STATUSES)
+                .select_related("subscription__product", "target_product").order_by("requested_at", "pk")[:10])
+    recent = list(PlanChange.objects.filter(tenant=request.tenant, status=PlanChange.Status.COMPLETED,
+                                            completed_at__gte=clock.now() - timedelta(days=30))
+                  .select_related("subscription__product", "target_product").order_by("-completed_at", "-pk")[:5])
     return render(request, "portal/home.html", {
         "active_count": sum(1 for s in subscriptions if s.status == "active"),
         "license_total": sum(s.licenses for s in subscriptions if s.status == "active"),
         "assigned_total": sum(s.assigned_licenses for s in subscriptions if s.status == "active"),
         "open_incidents": incidents_open(tenant=request.tenant).count(),
         "failed_changes": [{"change": c, "reasons": titles(c.blockers) or [c.error_detail]} for c in failed],
+        "live_changes": live, "recent_changes": recent,
         "today": clock.today(),
         "section": "home",
     })

@@ -183,3 +183,14 @@ def test_no_tenant_admin_reaches_a_support_page_or_endpoint(client, stalled, rol
         answers[(method, url)] = getattr(api, method)(url.format(**ids), {}, format="json").status_code
     assert answers == {key: 403 for key in answers}
     assert not Event.objects.filter(actor=admin.username).exists()
+
+
+def test_home_shows_the_tenants_changes_under_way_failed_and_recent(client, stalled):
+    client.force_login(admin_of(stalled.tenant))
+    text = page_text(client.get("/"))
+    assert "Plan changes under way Microsoft 365 Business Standard → Microsoft 365 Business Premium Running" in text
+    PlanChange.objects.filter(pk=stalled.pk).update(status="completed", completed_at=timezone.now())
+    text = page_text(client.get("/"))
+    assert "Plan changes under way" not in text
+    assert "Plan changes completed in the last 30 days Microsoft 365 Business Standard → Microsoft 365 Business " \
+           "Premium" in text

@@ -39,6 +39,7 @@ from planchange.services import (
     subscription_cancel,
     subscription_update,
 )
+from planchange.support import change_timeline, timeline_height
 from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
@@ -257,7 +258,9 @@ def change_progress(request, change_id):
 def _outcome(change) -> dict:
     blockers = [{"code": code, "title": str(TEXTS[code][0]), "resolution": str(TEXTS[code][1])}
                 for code in change.blockers if code in TEXTS]
-    return {"final": change.status in ("completed", "failed", "cancelled"), "blockers": blockers}
+    timeline = change_timeline(change)
+    return {"final": change.status in ("completed", "failed", "cancelled"), "blockers": blockers,
+            "timeline": timeline, "timeline_height": timeline_height(timeline)}
 
 
 @require_POST

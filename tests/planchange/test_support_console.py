@@ -194,3 +194,28 @@ def test_home_shows_the_tenants_changes_under_way_failed_and_recent(client, stal
     assert "Plan changes under way" not in text
     assert "Plan changes completed in the last 30 days Microsoft 365 Business Standard → Microsoft 365 Business " \
            "Premium" in text
+
+
+def test_the_support_api_finds_stalled_changes_shows_one_whole_and_acts_with_a_reason(stalled):
+    from tests.planchange.test_plan_change_api import client_for
+
+    api = client_for(LoginFactory(is_staff=True, username="support@portal.local"))
+    listed = api.get("/api/v1/support/plan-changes/", {"status": "stalled"}).json()
+    assert [c["id"] for c in listed["results"]] == [stalled.pk]
+    assert api.get("/api/v1/support/plan-changes/", {"status": "completed"}).json()["count"] == 0
+    whole = api.get(f"/api/v1/support/plan-changes/{stalled.pk}/").json()
+    assert (whole["stalled"], whole["correlation_id"], whole["users_moved"], whole["invoice_lines"]) == (
+        True, f"plan_change/{stalled.pk}", None, [])
+    assert [e["verb"] for e in whole["events"]] == ["plan_change.requested"]
+    retried = api.post(f"/api/v1/support/plan-changes/{stalled.pk}/retry/", {"reason": "Host rebooted"},
+                       format="json")
+    assert retried.status_code == 200
+    assert retried.json()["events"][-1] | {"occurred_at": None} == {
+        "occurred_at": None, "actor": "support@portal.local", "verb": "plan_change.retried",
+        "data": {"step": "validate", "stalled": True, "reason": "Host rebooted"}}
+    refused = api.post(f"/api/v1/support/plan-changes/{stalled.pk}/cancel/", {"reason": "x"}, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (409, "not_scheduled")
+    tenants = api.get("/api/v1/support/tenants/").json()
+    contoso = next(t for t in tenants if t["domain"] == "contoso.example")
+    assert (contoso["stalled_changes"], contoso["failed_changes"], contoso["overdue"]) == (1, [], [])
+    assert contoso["blocked"][0]["blockers"] == ["Another plan is in the process of being changed."]

@@ -4,6 +4,7 @@ timeline and audit trail under its correlation id, and every tenant's open probl
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from portal import clock
 from portal.models import Event, Tenant
 
 STALLED = "stalled"  # a filter, not a status: running, with a step whose worker stopped renewing its lease
+STUCK = "stuck"  # a filter: running, with a failed step (the workflow gave up on it): support must act
 
 
 def _stalled_steps():
@@ -21,17 +23,27 @@ def _stalled_steps():
                                          lease_until__lt=timezone.now())
 
 
+def _failed_steps():
+    return PlanChangeStep.objects.filter(plan_change=OuterRef("pk"), status=PlanChangeStep.Status.FAILED)
+
+
 def support_changes(*, status: str = "", tenant_id: int | None = None, older_than_days: int | None = None,
                     search: str = ""):
-    """Plan changes in every tenant, newest first: by status (or ``stalled``), tenant, age (requested
-    more than N days ago) and a search of the tenant's name or domain, the products or the change id."""
+    """Plan changes in every tenant, newest first: by status (or ``stalled``, ``stuck``), tenant, age
+    (requested more than N days ago) and a search of the tenant's name or domain, the products or the
+    change id. An unknown status matches nothing."""
     changes = (PlanChange.objects.select_related("tenant", "subscription__product", "target_product")
-               .prefetch_related("steps").annotate(is_stalled=Exists(_stalled_steps()))
+               .prefetch_related("steps")
+               .annotate(is_stalled=Exists(_stalled_steps()), is_stuck=Exists(_failed_steps()))
                .order_by("-requested_at", "-id"))
     if status == STALLED:
         changes = changes.filter(status=PlanChange.Status.RUNNING, is_stalled=True)
+    elif status == STUCK:
+        changes = changes.filter(status=PlanChange.Status.RUNNING, is_stuck=True)
     elif status in PlanChange.Status.values:
         changes = changes.filter(status=status)
+    elif status:
+        changes = changes.none()
     if tenant_id is not None:
         changes = changes.filter(tenant_id=tenant_id)
     if older_than_days is not None:
@@ -89,6 +101,19 @@ def timeline_height(lines) -> int:
     return len(lines) * ROW + 4
 
 
+def change_users_moved(change: PlanChange) -> int:
+    """Users the change moved so far, by its own audit trail (not the new subscription's count, which
+    licenses assigned since would change)."""
+    moved = Event.objects.filter(tenant_id=change.tenant_id, verb="licenses.moved", data__by=change.holder)
+    return sum(len(e.data.get("users", ())) for e in moved)
+
+
+def support_actions(*, limit: int = 20):
+    """What support staff did lately, across tenants (the audit events recorded in their names)."""
+    staff = get_user_model().objects.filter(is_staff=True).values("username")
+    return Event.objects.filter(actor__in=staff).select_related("tenant").order_by("-recorded_at", "-pk")[:limit]
+
+
 def change_correlation(change: PlanChange) -> str:
     return change.holder
 
@@ -112,10 +137,11 @@ class TenantProblems:
     overdue: list[Invoice]
     failed: list[PlanChange]
     stalled: int
+    stuck: int
 
     @property
     def count(self) -> int:
-        return len(self.blocked) + len(self.overdue) + len(self.failed) + self.stalled
+        return len(self.blocked) + len(self.overdue) + len(self.failed) + self.stalled + self.stuck
 
 
 def support_tenants(*, search: str = "") -> list[TenantProblems]:
@@ -139,5 +165,7 @@ def support_tenants(*, search: str = "") -> list[TenantProblems]:
                                                 requested_at__gte=clock.now() - timedelta(days=30))
                       .select_related("target_product", "subscription__product"))
         stalled = support_changes(status=STALLED, tenant_id=tenant.pk).count()
-        rows.append(TenantProblems(tenant=tenant, blocked=blocked, overdue=overdue, failed=failed, stalled=stalled))
+        stuck = support_changes(status=STUCK, tenant_id=tenant.pk).count()
+        rows.append(TenantProblems(tenant=tenant, blocked=blocked, overdue=overdue, failed=failed, stalled=stalled,
+                                   stuck=stuck))
     return sorted(rows, key=lambda r: (r.count == 0, r.tenant.name))

@@ -21,9 +21,12 @@ from planchange.models import PlanChange
 from planchange.services import plan_change_cancel, plan_change_retry
 from planchange.support import (
     STALLED,
+    STUCK,
     change_correlation,
     change_events,
     change_timeline,
+    change_users_moved,
+    support_actions,
     support_change_get,
     support_changes,
     support_tenants,
@@ -34,7 +37,7 @@ from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
 from portal.inputs import is_iso_date, is_plain_text, parse_id, whole_number
-from portal.models import Event, Service, ServiceIncident, Tenant
+from portal.models import Service, ServiceIncident, Tenant
 from portal.services import incident_open, incident_update
 
 KIND_LABELS = {
@@ -71,7 +74,8 @@ def _console(request, **extra):
         moved["events"] = _labelled(moved["events"])
     return render(request, "support/console.html", {
         "section": "support", "today": clock.today(), "page": page, "status": status,
-        "statuses": [*PlanChange.Status.choices, (STALLED, _("Stalled"))], "tenant_id": tenant_id, "older": older,
+        "statuses": [*PlanChange.Status.choices, (STALLED, _("Stalled")), (STUCK, _("Stuck on a failed step"))],
+        "tenant_id": tenant_id, "older": older,
         "search": search, "tenants": Tenant.objects.order_by("name"),
         "errors": request.session.pop("clock_errors", {}), "moved": moved, "shown": SHOWN,
         "credit_checks": CreditCheck.objects.filter(status=CreditCheck.Status.PENDING).select_related("tenant")
@@ -82,8 +86,7 @@ def _console(request, **extra):
         .select_related("tenant", "product")[:50],
         "services": Service.choices, "incident_statuses": ServiceIncident.Status.choices,
         "action_errors": request.session.pop("support_errors", {}),
-        "support_actions": Event.objects.filter(data__has_key="reason").select_related("tenant")
-        .order_by("-occurred_at", "-pk")[:20],
+        "support_actions": support_actions(),
         **extra,
     })
 
@@ -155,8 +158,7 @@ def change(request, change_id):
                         for upn, codes in sorted((found.disabled_plans_before or {}).items())],
         "retryable": found.status == "running" and (failed_step is not None or stalled_step is not None),
         "failed_step": failed_step, "stalled_step": stalled_step,
-        "moved": (found.new_subscription.assigned_licenses if found.new_subscription_id and found.status == "completed"
-                  else None),
+        "moved": change_users_moved(found),
         "top_errors": list(request.session.pop("support_errors", {}).values()),
     })
 

@@ -16,7 +16,7 @@ from billing.services import credit_check_decide
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
 from planchange.services import plan_change_cancel, plan_change_retry
-from planchange.support import STALLED, change_events, support_changes, support_tenants
+from planchange.support import change_events, change_users_moved, support_changes, support_tenants
 from portal.api.fields import IdRelatedField, NameField
 from portal.api.mixins import IsSupportStaff
 from portal.inputs import ID_PATTERN
@@ -42,9 +42,18 @@ def _reason(request) -> str:
 
 class SupportPlanChangeSerializer(PlanChangeSerializer):
     tenant = serializers.IntegerField(source="tenant_id")
+    stalled = serializers.SerializerMethodField(
+        help_text="running, with a step whose worker stopped renewing its lease")
+    stuck = serializers.SerializerMethodField(help_text="running, stopped on a failed step: support must act")
 
     class Meta(PlanChangeSerializer.Meta):
-        fields = ["tenant", *PlanChangeSerializer.Meta.fields]
+        fields = ["tenant", *PlanChangeSerializer.Meta.fields, "stalled", "stuck"]
+
+    def get_stalled(self, change) -> bool:
+        return bool(getattr(change, "is_stalled", False)) and change.status == PlanChange.Status.RUNNING
+
+    def get_stuck(self, change) -> bool:
+        return bool(getattr(change, "is_stuck", False)) and change.status == PlanChange.Status.RUNNING
 
 
 class EventSerializer(serializers.Serializer):
@@ -55,8 +64,6 @@ class EventSerializer(serializers.Serializer):
 
 
 class SupportPlanChangeDetailSerializer(SupportPlanChangeSerializer):
-    stalled = serializers.SerializerMethodField(
-        help_text="running, with a step whose worker stopped renewing its lease")
     correlation_id = serializers.CharField(source="holder")
     quote = serializers.SerializerMethodField()
     invoice_lines = serializers.SerializerMethodField()
@@ -64,11 +71,8 @@ class SupportPlanChangeDetailSerializer(SupportPlanChangeSerializer):
     events = serializers.SerializerMethodField(help_text="its audit trail in order, under its correlation id")
 
     class Meta(SupportPlanChangeSerializer.Meta):
-        fields = [*SupportPlanChangeSerializer.Meta.fields, "stalled", "correlation_id", "quote", "invoice_lines",
+        fields = [*SupportPlanChangeSerializer.Meta.fields, "correlation_id", "quote", "invoice_lines",
                   "users_moved", "events"]
-
-    def get_stalled(self, change) -> bool:
-        return bool(getattr(change, "is_stalled", False)) and change.status == PlanChange.Status.RUNNING
 
     def get_quote(self, change) -> dict | None:
         return {"id": change.quote_id, "total": str(change.quote.total)} if change.quote_id else None
@@ -78,10 +82,8 @@ class SupportPlanChangeDetailSerializer(SupportPlanChangeSerializer):
             return []
         return [{"description": line.description, "amount": str(line.amount)} for line in change.invoice.lines.all()]
 
-    def get_users_moved(self, change) -> int | None:
-        if change.status != PlanChange.Status.COMPLETED or not change.new_subscription_id:
-            return None
-        return change.new_subscription.assigned_licenses
+    def get_users_moved(self, change) -> int:
+        return change_users_moved(change)
 
     def get_events(self, change) -> list[dict]:
         return EventSerializer(change_events(change), many=True).data
@@ -96,8 +98,6 @@ class SupportPlanChangeViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         status = self.request.query_params.get("status", "")
         changes = support_changes(status=status).select_related("quote", "invoice", "new_subscription")
-        if status and status != STALLED and status not in PlanChange.Status.values:
-            return changes.none()
         return changes
 
     def get_serializer_class(self):
@@ -216,6 +216,7 @@ class SupportTenantSerializer(serializers.Serializer):
     overdue = serializers.SerializerMethodField()
     failed_changes = serializers.SerializerMethodField(help_text="failed in the last 30 days")
     stalled_changes = serializers.IntegerField(source="stalled")
+    stuck_changes = serializers.IntegerField(source="stuck", help_text="running, stopped on a failed step")
 
     def get_blocked(self, row) -> list[dict]:
         return [{"subscription": sub.pk, "product": sub.product.name, "blockers": reasons}

@@ -205,7 +205,7 @@ def test_the_support_api_finds_stalled_changes_shows_one_whole_and_acts_with_a_r
     assert api.get("/api/v1/support/plan-changes/", {"status": "completed"}).json()["count"] == 0
     whole = api.get(f"/api/v1/support/plan-changes/{stalled.pk}/").json()
     assert (whole["stalled"], whole["correlation_id"], whole["users_moved"], whole["invoice_lines"]) == (
-        True, f"plan_change/{stalled.pk}", None, [])
+        True, f"plan_change/{stalled.pk}", 0, [])
     assert [e["verb"] for e in whole["events"]] == ["plan_change.requested"]
     retried = api.post(f"/api/v1/support/plan-changes/{stalled.pk}/retry/", {"reason": "Host rebooted"},
                        format="json")
@@ -219,3 +219,22 @@ def test_the_support_api_finds_stalled_changes_shows_one_whole_and_acts_with_a_r
     contoso = next(t for t in tenants if t["domain"] == "contoso.example")
     assert (contoso["stalled_changes"], contoso["failed_changes"], contoso["overdue"]) == (1, [], [])
     assert contoso["blocked"][0]["blockers"] == ["Another plan is in the process of being changed."]
+
+
+def test_a_change_stuck_on_a_failed_step_is_a_problem_support_sees(client, staff, stalled):
+    PlanChangeStep.objects.filter(plan_change=stalled, name="validate").update(
+        status="failed", error="GaveUp: gave up after 10 attempts", lease_until=None)
+    assert f"{stalled.pk} Contoso" in page_text(client.get("/support/", {"status": "stuck"}))
+    assert "Stuck on a failed step 1 plan change" in page_text(client.get("/support/tenants/"))
+    assert page_text(client.get("/support/", {"status": "bogus"})).count("No plan changes.") == 1
+
+
+def test_recent_support_actions_are_what_support_staff_did_and_only_that(client, staff, stalled):
+    from planchange.services import plan_change_retry
+
+    plan_change_retry(change_id=stalled.pk, actor=staff.username)  # through the API: no reason given
+    Event.objects.create(tenant=stalled.tenant, actor="admin@contoso.example", verb="plan_change.cancelled",
+                         data={"reason": "cancelled by an admin"}, occurred_at=timezone.now())
+    actions = page_text(client.get("/support/")).split("Recent support actions")[1]
+    assert "support@portal.local Contoso plan_change.retried" in actions
+    assert "admin@contoso.example" not in actions

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from portal import clock
-from portal.errors import DomainError, NotFound
+from portal.errors import Conflict, DomainError, NotFound
 from portal.models import Event, IncidentStatus, Service, ServiceIncident, Tenant
 from portal.selectors import by_id, tenant_for_user
 
@@ -101,6 +101,9 @@ def incident_open(*, tenant: Tenant, service: str, status: str, title: str, acto
         raise DomainError(_("Unknown status %(status)s.") % {"status": status}, field="status")
     if not title.strip():
         raise DomainError(_("Give the incident a title."), field="title")
+    if status in {s.value for s in ServiceIncident.HEALTHY}:
+        raise DomainError(_("Open an incident with a status of a service that isn't healthy."), field="status",
+                          code="incident_status_healthy")
     incident = ServiceIncident.objects.create(tenant=tenant, service=service, status=status,
                                               title=title.strip()[:300], opened_at=clock.now())
     event_record(tenant=tenant, actor=actor, verb="incident.opened", obj=incident,
@@ -116,6 +119,11 @@ def incident_update(*, incident_id, status: str, actor: str, reason: str = "") -
         raise NotFound(_("No such incident."), code="incident_not_found")
     if status not in IncidentStatus.values:
         raise DomainError(_("Unknown status %(status)s.") % {"status": status}, field="status")
+    if incident.is_healthy:  # a form left open on a closed incident must not reopen it
+        raise Conflict(_("This incident is closed. If the service has a problem again, open a new incident."),
+                       code="incident_closed")
+    if incident.status == status:
+        raise Conflict(_("The incident already has this status."), code="incident_unchanged")
     incident.status = status
     incident.resolved_at = clock.now() if incident.is_healthy else None
     incident.save(update_fields=["status", "resolved_at"])

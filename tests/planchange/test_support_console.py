@@ -238,3 +238,22 @@ def test_recent_support_actions_are_what_support_staff_did_and_only_that(client,
     actions = page_text(client.get("/support/")).split("Recent support actions")[1]
     assert "support@portal.local Contoso plan_change.retried" in actions
     assert "admin@contoso.example" not in actions
+
+
+def test_a_closed_incident_isnt_reopened_by_a_stale_form_nor_opened_healthy(client, staff, at_date):
+    at_date("2026-06-15")
+    tenant, card, std, users = mosa_standard()
+    client.post("/support/incidents/", {"tenant": tenant.pk, "service": "teams", "status": "serviceRestored",
+                                        "title": "Calls drop", "confirm": "yes", "reason": "Reported by 3 admins"})
+    assert not ServiceIncident.objects.exists()
+    client.post("/support/incidents/", {"tenant": tenant.pk, "service": "teams", "status": "serviceDegradation",
+                                        "title": "Calls drop", "confirm": "yes", "reason": "Reported by 3 admins"})
+    incident = ServiceIncident.objects.get()
+    resolve = {"status": "serviceRestored", "confirm": "yes", "reason": "Fixed by the Teams team"}
+    client.post(f"/support/incidents/{incident.pk}/", resolve)
+    stale = client.post(f"/support/incidents/{incident.pk}/", {**resolve, "status": "serviceInterruption"},
+                        follow=True)
+    assert "This incident is closed. If the service has a problem again, open a new incident." in page_text(stale)
+    incident.refresh_from_db()
+    assert incident.status == "serviceRestored"
+    assert Event.objects.filter(verb="incident.updated").count() == 1

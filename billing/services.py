@@ -26,6 +26,7 @@ from billing.orders import first_period_key, order_check
 from billing.periods import billing_period, current_term_start, period_end, renewal_date
 from billing.proration import Side, credit_line
 from billing.selectors import ADDON_REMOVED, addons_restorable, offer_of
+from billing.texts import period_text, reversed_text
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.happenings import Happening
@@ -296,8 +297,7 @@ def _cancel_credit(sub: Subscription, *, today, actor: str) -> InvoiceLine | Non
     key = f"subscription/{sub.pk}/cancel"
     invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=None, refund_card=sub.paying_card,
                          effective=today, key=key, number=f"INV-{today:%Y%m%d}-C{sub.pk:05d}", actor=actor,
-                         lines=[{"description": line.description, "amount": line.amount, "start": line.start,
-                                 "end": line.end, "subscription": sub, "idempotency_key": f"{key}/credit"}])
+                         lines=[line.as_invoice_line(subscription=sub, idempotency_key=f"{key}/credit")])
     return invoice.lines.get(idempotency_key=f"{key}/credit")
 
 
@@ -472,10 +472,10 @@ def _licenses_changed_bill(sub: Subscription, *, before: int, key: str, actor: s
     charged = old.period_charge if sub.billed_amount is None else min(old.period_charge, sub.billed_amount)
     start = max(today, begin)
     lines = [
-        {"description": f"{sub.product.name} ({before} licenses), {start:%Y-%m-%d} to {end:%Y-%m-%d}: reversed",
+        {**reversed_text(product=sub.product.name, licenses=before, start=start, end=end).stored(),
          "amount": -money(charged * rest / days), "start": start, "end": end, "subscription": sub,
          "idempotency_key": f"{key}/reversal"},
-        {"description": f"{sub.product.name} ({sub.licenses} licenses), {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        {**period_text(product=sub.product.name, licenses=sub.licenses, start=start, end=end).stored(),
          "amount": money(new.period_charge * rest / days), "start": start, "end": end, "subscription": sub,
          "idempotency_key": f"{key}/charge"},
     ]
@@ -620,8 +620,7 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
         provisioning_until=clock.now() + provisioning_time(), order_token=order_token,
     )
     line = order.first_period
-    keyed = [{"description": line.description, "amount": line.amount, "start": line.start, "end": line.end,
-              "subscription": sub, "idempotency_key": first_period_key(sub.pk)}]
+    keyed = [line.as_invoice_line(subscription=sub, idempotency_key=first_period_key(sub.pk))]
     lines_bill(tenant=tenant, billing_profile=profile, card=method, effective=today, key=f"subscription/{sub.pk}",
                number=f"INV-{today:%Y%m%d}-S{sub.pk:05d}", lines=keyed, actor=actor)
     sub.billed_until = period_end(start=today, billing_frequency=billing_frequency, term=term, begin=today)

@@ -242,13 +242,8 @@ def step_bill(change_id: int) -> None:
         if change.invoice_id is None:
             lines = _change_lines(change)
             old, new = change.subscription, change.new_subscription
-            keyed = []
-            for line in lines:
-                keyed.append({
-                    "description": line.description, "amount": line.amount, "start": line.start, "end": line.end,
-                    "subscription": new if line.kind == "charge" else old,
-                    "idempotency_key": f"plan_change/{change.pk}/{line.kind}",
-                })
+            keyed = [line.as_invoice_line(subscription=new if line.kind == "charge" else old,
+                                          idempotency_key=f"plan_change/{change.pk}/{line.kind}") for line in lines]
             invoice = lines_bill(
                 tenant=change.tenant, billing_profile=old.billing_profile,
                 card=new.paying_card, refund_card=old.paying_card,

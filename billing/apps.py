@@ -5,7 +5,8 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self):
-        from billing.texts import MESSAGES
-        from portal.texts import register
+        from billing.texts import EVENTS, MESSAGES
+        from portal.texts import register, register_events
 
         register(MESSAGES)
+        register_events(EVENTS)

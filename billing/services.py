@@ -496,9 +496,14 @@ def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     subscription_require_free(sub)
     if sub.status in (Subscription.Status.DELETED, Subscription.Status.CANCELLED):
-        message = (_("A %(status)s subscription can't be turned back on; buy a new one.") if enabled
-                   else _("A %(status)s subscription has no recurring billing to turn off."))
-        raise Conflict(message % {"status": sub.get_status_display().lower()}, code="subscription_not_active")
+        deleted = sub.status == Subscription.Status.DELETED
+        if enabled:
+            message = (_("A deleted subscription can't be turned back on; buy a new one.") if deleted
+                       else _("A cancelled subscription can't be turned back on; buy a new one."))
+        else:
+            message = (_("A deleted subscription has no recurring billing to turn off.") if deleted
+                       else _("A cancelled subscription has no recurring billing to turn off."))
+        raise Conflict(message, code="subscription_not_active")
     if enabled and sub.status in (Subscription.Status.EXPIRED, Subscription.Status.DISABLED):
         return subscription_reactivate(sub, actor=actor)
     if sub.recurring_billing != enabled:

@@ -37,6 +37,15 @@ NOT_ELIGIBLE_SOURCES = {
 }
 
 
+# The subscription's status in a sentence of its own: a status label isn't a word to put in a sentence.
+NOT_ACTIVE = {
+    Subscription.Status.EXPIRED: gettext_lazy("The subscription has expired."),
+    Subscription.Status.DISABLED: gettext_lazy("The subscription is disabled."),
+    Subscription.Status.DELETED: gettext_lazy("The subscription is deleted."),
+    Subscription.Status.CANCELLED: gettext_lazy("The subscription is cancelled."),
+}
+
+
 @dataclass
 class EligibilityContext:
     tenant: Tenant
@@ -243,11 +252,7 @@ def rule_subscription_not_active(ctx: EligibilityContext) -> Blocker | None:
     sub = ctx.subscription
     if sub.status == Subscription.Status.ACTIVE:
         return None
-    return Blocker(
-        Code.SUBSCRIPTION_NOT_ACTIVE,
-        _("The subscription is %(status)s.") % {"status": sub.get_status_display().lower()},
-        _manual_change(sub.pk),
-    )
+    return Blocker(Code.SUBSCRIPTION_NOT_ACTIVE, str(NOT_ACTIVE.get(sub.status, sub.status)), _manual_change(sub.pk))
 
 
 RULES = (

@@ -13,7 +13,7 @@ from planchange.blockers import Action, Blocker, Code
 from planchange.eligibility import Eligibility, eligibility_check
 from planchange.models import LIVE_STATUSES, PlanChange
 from portal import clock
-from portal.models import Tenant
+from portal.models import Event, Tenant
 
 
 def eligibility_for(*, tenant: Tenant, subscription_id) -> Eligibility:
@@ -66,6 +66,12 @@ def plan_change_get(*, tenant: Tenant, change_id) -> PlanChange:
                                                   "invoice").prefetch_related("steps").get(tenant=tenant, pk=change_id))
     except (PlanChange.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def change_events(*, change: PlanChange):
+    """The change's audit trail, oldest first: requested, its steps, and how it ended."""
+    return Event.objects.filter(tenant_id=change.tenant_id, object_type=PlanChange._meta.label_lower,
+                                object_id=str(change.pk)).order_by("occurred_at", "id")
 
 
 def scheduled_change_warnings(change: PlanChange) -> list[dict]:

@@ -18,6 +18,7 @@ from planchange.blockers import TEXTS, titles
 from planchange.inputs import Blocked
 from planchange.selectors import (
     addons_to_add_back,
+    change_events,
     change_warnings,
     changes_failed_recently,
     completed_change_creating,
@@ -54,7 +55,7 @@ def _failure_reasons(change, eligibility) -> list[dict]:
         reasons.append({"code": code, "title": title, "resolution": str(TEXTS[code][1]) if code in TEXTS else "",
                         "action": still.action if still else None, "fixed": still is None})
     if not reasons:
-        reasons.append({"code": change.error_code, "title": change.error_detail, "resolution": "", "action": None,
+        reasons.append({"code": change.error_code, "title": change.error_message, "resolution": "", "action": None,
                         "fixed": False})
     return reasons
 
@@ -254,7 +255,8 @@ def change_progress(request, change_id):
 def _outcome(change) -> dict:
     blockers = [{"code": code, "title": str(TEXTS[code][0]), "resolution": str(TEXTS[code][1])}
                 for code in change.blockers if code in TEXTS]
-    return {"final": change.status in ("completed", "failed", "cancelled"), "blockers": blockers}
+    return {"final": change.status in ("completed", "failed", "cancelled"), "blockers": blockers,
+            "events": change_events(change=change)}
 
 
 @require_POST
@@ -407,7 +409,7 @@ def home(request):
         "license_total": sum(s.licenses for s in subscriptions if s.status == "active"),
         "assigned_total": sum(s.assigned_licenses for s in subscriptions if s.status == "active"),
         "open_incidents": incidents_open(tenant=request.tenant).count(),
-        "failed_changes": [{"change": c, "reasons": titles(c.blockers) or [c.error_detail]} for c in failed],
+        "failed_changes": [{"change": c, "reasons": titles(c.blockers) or [c.error_message]} for c in failed],
         "today": clock.today(),
         "section": "home",
     })

@@ -22,6 +22,10 @@ from decimal import Decimal
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import IncidentStatus, Service
 
 Message = Promise | Callable[[dict], str]
 
@@ -34,6 +38,11 @@ def register(messages: Mapping[str, Message]) -> None:
         if _REGISTRY.get(key, message) is not message:
             raise ImproperlyConfigured(f"the text {key!r} is registered twice")
         _REGISTRY[key] = message
+
+
+def register_events(events: Mapping[str, Message]) -> None:
+    """Add what an app's audit events say, by verb (their params are the events' data)."""
+    register({event_key(verb): message for verb, message in events.items()})
 
 
 def registered() -> frozenset[str]:
@@ -102,3 +111,29 @@ class Text:
     def stored(self) -> dict:
         """What a row keeps: the English ``description`` and the ``text`` key with its ``params``."""
         return {"description": self.english(), "text": self.key, "params": self.params}
+
+
+# --- What the shell's own audit events say --------------------------------------------------------
+
+
+def _service(params: dict) -> str:
+    service = params.get("service", "")
+    return Service(service).label if service in Service.values else service
+
+
+def _incident_status(params: dict) -> str:
+    status = params.get("status", "")
+    return str(IncidentStatus(status).label) if status in IncidentStatus.values else status
+
+
+EVENTS = {
+    "api_token.created": _("API token created for %(username)s."),
+    "incident.opened": lambda params: gettext("Incident on %(service)s opened: %(title)s") % {
+        "service": _service(params), "title": params.get("title", "")},
+    "incident.updated": lambda params: gettext("Incident status: %(status)s.") % {"status": _incident_status(params)},
+    "incident.resolved": lambda params: gettext("Incident on %(service)s resolved: %(title)s") % {
+        "service": _service(params), "title": params.get("title", "")},
+    "clock.advanced": lambda params: gettext("The simulation clock moved from %(from)s to %(to)s.") % params,
+    "tenant.loaded": _("Loaded from a scenario."),
+    "support_staff.created": _("Support staff %(username)s added from a scenario."),
+}

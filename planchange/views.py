@@ -12,7 +12,13 @@ from django.views.decorators.http import require_POST
 
 from billing.models import BillingFrequency, Term
 from billing.periods import renewal_date
-from billing.selectors import credit_check_pending, payment_method_list, subscription_get, subscription_list
+from billing.selectors import (
+    credit_check_pending,
+    payment_method_list,
+    service_plan_names,
+    subscription_get,
+    subscription_list,
+)
 from billing.services import licenses_editable, licenses_remove_window, subscription_licenses_change
 from planchange.blockers import TEXTS, titles
 from planchange.inputs import Blocked
@@ -65,6 +71,7 @@ def _subscription_context(eligibility) -> dict:
     sub = eligibility.subscription
     live = live_change_for(subscription=sub)
     failed = None if live else changes_failed_recently(tenant=sub.tenant, subscription=sub).first()
+    created_by = completed_change_creating(subscription=sub)
     return {
         "live_change": live,
         "warnings": scheduled_change_warnings(live) if live and live.status == "scheduled" else [],
@@ -72,7 +79,8 @@ def _subscription_context(eligibility) -> dict:
         "failure_reasons": _failure_reasons(failed, eligibility) if failed else [],
         # The page already shows this subscription's own change; don't list it as a blocker too.
         "why_blockers": [b for b in eligibility.blockers if not (live and b.code == "change_in_progress")],
-        "created_by": completed_change_creating(subscription=sub),
+        "created_by": created_by,
+        "reset_plans": _reset_plans(created_by),
         "section": "billing",
         "sub": sub,
         "eligibility": eligibility,
@@ -83,6 +91,14 @@ def _subscription_context(eligibility) -> dict:
         "addons_back": addons_to_add_back(subscription=sub) if sub.status == "active" else [],
         **_licenses_context(sub, eligibility.today),
     }
+
+
+def _reset_plans(change) -> list[tuple[str, list[str]]]:
+    """The services a completed change turned back on, by user: the catalog's names, not the plans' codes."""
+    if change is None or not change.disabled_plans_before:
+        return []
+    names = service_plan_names()
+    return [(upn, [names.get(code, code) for code in codes]) for upn, codes in change.disabled_plans_before.items()]
 
 
 def _licenses_context(sub, today) -> dict:

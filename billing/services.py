@@ -166,7 +166,8 @@ def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, reaso
     if sub.status == Subscription.Status.CANCELLED:
         return sub
     if sub.assigned_licenses:
-        raise Conflict(_("%(count)d users still have licenses of %(product)s.")
+        raise Conflict(ngettext("%(count)d user still has a license of %(product)s.",
+                                "%(count)d users still have licenses of %(product)s.", sub.assigned_licenses)
                        % {"count": sub.assigned_licenses, "product": sub.product.name}, code="licenses_assigned")
     sub.status = Subscription.Status.CANCELLED
     sub.cancelled_on = on

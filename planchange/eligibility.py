@@ -12,7 +12,7 @@ from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from billing.models import (
     AddOnProduct,
@@ -129,7 +129,8 @@ def rule_users_exceed_licenses(ctx: EligibilityContext) -> Blocker | None:
         return None
     return Blocker(
         Code.USERS_EXCEED_LICENSES,
-        _("%(assigned)d users have licenses, but the subscription has %(licenses)d.")
+        ngettext("%(assigned)d user has a license, but the subscription has %(licenses)d.",
+                 "%(assigned)d users have licenses, but the subscription has %(licenses)d.", sub.assigned_licenses)
         % {"assigned": sub.assigned_licenses, "licenses": sub.licenses},
         Action(_("Unassign licenses"), reverse("users:active") + f"?subscription={sub.pk}"),
     )

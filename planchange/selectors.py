@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.models import AddOnProduct, Invoice, PaymentKind, Subscription
 from billing.selectors import addons_restorable, subscription_get
@@ -81,11 +82,13 @@ def scheduled_change_warnings(change: PlanChange) -> list[dict]:
     sub = change.subscription
     if change.licenses is not None and change.licenses < sub.assigned_licenses:
         # Licenses assigned since it was scheduled: on its date every user must fit in the new plan.
-        warnings.append(Blocker(Code.USERS_EXCEED_LICENSES, _(
+        warnings.append(Blocker(Code.USERS_EXCEED_LICENSES, ngettext(
+            "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d license: on "
+            "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.",
             "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d licenses: on "
-            "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.")
-            % {"users": sub.assigned_licenses, "product": sub.product.name, "licenses": change.licenses,
-               "date": change.scheduled_for.isoformat()},
+            "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.",
+            change.licenses) % {"users": sub.assigned_licenses, "product": sub.product.name,
+                                "licenses": change.licenses, "date": change.scheduled_for.isoformat()},
             Action(_("View users with this license"), reverse("users:active") + f"?subscription={sub.pk}")).as_dict())
     return warnings
 

@@ -108,3 +108,20 @@ def test_an_offer_not_sold_names_the_length_and_the_billing_in_swedish_words(cli
                  + "?target_sku=SPB&term=P1M&billing_frequency=annual")
     assert "Microsoft 365 Business Premium säljs inte för 1 månad med årsvis fakturering." in pane
     assert "annual" not in pane and "P1M med" not in pane
+
+
+def test_one_license_and_one_user_are_singular_wherever_they_are_counted(client, at_date):
+    at_date("2026-06-16")
+    tenant, _card, std, _users = mosa_standard(licenses=1, users=1)
+    client.force_login(admin_of(tenant))
+    pages = {
+        reverse("planchange:subscription", args=[std.pk]): ("1 av 1 licens tilldelad", "1 of 1 license assigned"),
+        reverse("planchange:upgrades", args=[std.pk]): ("med 1 licens. Alla användare", "with 1 license. All users"),
+        reverse("planchange:checkout", args=[std.pk, "SPB"]): ("Microsoft 365 Business Premium — 1 licens,",
+                                                                "Microsoft 365 Business Premium — 1 license,"),
+        reverse("users:active") + f"?subscription={std.pk}": ("1 av 1 licens tilldelad.", "1 of 1 license assigned."),
+        reverse("users:active") + "?q=user": ("Sida 1 av 1 (1 användare)", "Page 1 of 1 (1 user)"),
+    }
+    for url, (swedish, english) in pages.items():
+        assert swedish in _page(client, url), url
+        assert english in _page(client, url, "en"), url

@@ -12,7 +12,7 @@ from portal.texts import Text
 
 
 def subject(params: dict) -> str:
-    """"Microsoft 365 Business Standard (25 licenses)": a product and its number of licenses."""
+    """A product and its number of licenses: "Microsoft 365 Business Standard (25 licenses)"."""
     return ngettext("%(product)s (%(licenses)d license)", "%(product)s (%(licenses)d licenses)",
                     params["licenses"]) % params
 
@@ -65,9 +65,9 @@ LICENSES_TOO_MANY = "error.licenses_too_many"
 
 
 def _offer_not_sold(params: dict) -> str:
-    """"… isn't sold for 1 year billed annually": the subscription length by its label and the billing
-    frequency by its own sentence (never a code, never a label lowercased into another language's
-    sentence); values the catalog doesn't know aren't repeated."""
+    """The offer refused ("… isn't sold for 1 year billed annually"): the subscription length by its
+    label and the billing frequency by its own sentence (never a code, never a label lowercased into
+    another language's sentence); values the catalog doesn't know aren't repeated."""
     term, frequency = params["term"], params["billing_frequency"]
     if term not in Term.values or frequency not in BillingFrequency.values:
         return gettext("%(product)s isn't sold with the subscription length and billing frequency chosen.") % params

@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class BillingConfig(AppConfig):
     name = "billing"
+
+    def ready(self):
+        from billing.texts import EVENTS, MESSAGES
+        from portal.texts import register, register_events
+
+        register(MESSAGES)
+        register_events(EVENTS)

@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 
 from billing.models import Invoice, InvoiceLine, PaymentKind, PaymentMethod
 from billing.periods import add_months
+from billing.texts import ACCOUNT_CREDIT
 from portal.services import event_record
+from portal.texts import Text
 
 CARD_CHARGE_DAYS = 1  # a card is charged the day after the invoice date
 INVOICE_NET_DAYS = 30
@@ -49,7 +51,7 @@ def _apply_account_credit(invoice: Invoice) -> None:
             line.save(update_fields=["amount"])
         else:
             InvoiceLine.objects.create(invoice=invoice, idempotency_key=key, amount=-use,
-                                       description=f"Account credit from invoice {credit.number}")
+                                       **Text(ACCOUNT_CREDIT, number=credit.number).stored())
         credit.credit_used += use - used_here
         credit.save(update_fields=["credit_used"])
 

@@ -31,11 +31,13 @@ from billing.money import money
 from billing.periods import period_end, term_ends_on
 from billing.proration import Side
 from billing.selectors import offer_of
+from billing.texts import period_text
 from portal import clock
 from portal.errors import Conflict, NotFound
 from portal.happenings import Happening
 from portal.inputs import parse_id
 from portal.services import event_record
+from portal.texts import render
 
 Status = Subscription.Status
 EXPIRED_DAYS = 30  # users keep service
@@ -138,8 +140,8 @@ def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None)
     if offer is None:
         return None, end
     side = Side.of(sub, offer.price)
-    line = {"description": f"{sub.product.name} ({sub.licenses} licenses), {begin:%Y-%m-%d} to {end:%Y-%m-%d}",
-            "amount": money(side.period_charge), "start": begin, "end": end, "subscription": sub,
+    text = period_text(product=sub.product.name, licenses=sub.licenses, start=begin, end=end)
+    line = {**text.stored(), "amount": money(side.period_charge), "start": begin, "end": end, "subscription": sub,
             "idempotency_key": f"subscription/{sub.pk}/period/{begin:%Y-%m-%d}"}
     return line, end
 
@@ -155,7 +157,7 @@ def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str) -> 
                              charge_later=True)
         happened.append(_happening(begin, "invoice", invoice, invoice.number, _(
             "%(line)s: USD %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
-                "line": line["description"], "amount": line["amount"], "number": invoice.number,
+                "line": render(line["text"], line["params"]), "amount": line["amount"], "number": invoice.number,
                 "date": invoice.date.isoformat(), "due": invoice.due_date.isoformat()}))
     sub.billed_until = end
     sub.billed_amount = line["amount"] if line is not None else None

@@ -403,8 +403,15 @@ class Invoice(models.Model):
 
 
 class InvoiceLine(models.Model):
+    """A line of an invoice. Its text is rendered in the reader's language from ``text`` (a key of
+    ``portal.texts``) and ``params``; ``description`` is the same text in English, for the API and for
+    lines older than their key (or typed by a scenario), which show it as it is."""
+
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    description = models.CharField(max_length=300)
+    description = models.CharField(max_length=300, help_text="the line's text in English (the API's)")
+    text = models.CharField(max_length=64, blank=True, default="",
+                            help_text="the key of its text in portal.texts; empty: show the description")
+    params = models.JSONField(default=dict, blank=True, help_text="what the text is made of (names, counts, dates)")
     amount = models.DecimalField(**MONEY)
     start = models.DateField(null=True, blank=True)
     end = models.DateField(null=True, blank=True)

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 
 from billing.models import BillingFrequency, Offer, Product, Term
 from billing.proration import Line, Side, charge_line
+from billing.texts import UNKNOWN_SKU, offer_not_sold
 from portal.errors import DomainError
+from portal.texts import Text
 
 # What the order form's one-time token looks like: a UUID in its canonical lowercase form, nothing else.
 _ORDER_TOKEN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -41,14 +43,12 @@ def order_check(*, sku: str, licenses: int, term: str, billing_frequency: str, d
     commitment is always billed monthly."""
     product = Product.objects.filter(sku=sku).first()
     if product is None:
-        raise DomainError(_("Unknown plan %(sku)s.") % {"sku": sku}, code="unknown_sku", field="sku")
+        raise DomainError(Text(UNKNOWN_SKU, sku=sku), code="unknown_sku", field="sku")
     if term == Term.P1M:
         billing_frequency = BillingFrequency.MONTHLY
     offer = Offer.objects.filter(product=product, term=term, billing_frequency=billing_frequency).first()
     if offer is None:
-        raise DomainError(_("%(product)s isn't sold for %(term)s billed %(frequency)s.")
-                          % {"product": product.name, "term": _label(Term, term),
-                             "frequency": _label(BillingFrequency, billing_frequency).lower()},
+        raise DomainError(offer_not_sold(product=product.name, term=term, billing_frequency=billing_frequency),
                           code="invalid_offer", field="billing_frequency")
     if not 1 <= licenses <= product.licenses_limit:
         raise DomainError(_("%(product)s allows 1 to %(max)d licenses.")
@@ -56,10 +56,6 @@ def order_check(*, sku: str, licenses: int, term: str, billing_frequency: str, d
                           code="invalid_licenses", field="licenses")
     line = charge_line(Side(product.name, offer.price, licenses, offer.term, offer.billing_frequency), effective=day)
     return Order(product=product, offer=offer, licenses=licenses, first_period=line)
-
-
-def _label(choices, value) -> str:
-    return str(choices(value).label) if value in choices.values else str(value)
 
 
 def first_period_key(subscription_id: int) -> str:

@@ -11,32 +11,51 @@ so a preview and the invoice for the same date match to the cent (DESIGN.md "Mon
   charged in full at the chosen offer's price.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from billing.money import money
 from billing.periods import FREQUENCY_MONTHS, add_months, billing_period
+from billing.texts import credit_text, period_text, used_text
+from portal.texts import Text
 
 NO_CREDIT_SOURCES = ("trial", "product_key")
 
 
 @dataclass(frozen=True)
 class Line:
-    kind: str  # "credit" | "charge"
+    """One line of a change's money. ``description`` is its English text (the API's, and what an
+    invoice line keeps); ``text`` and ``params`` render it in the reader's language
+    (``portal.texts``). A quote stored before lines had a key has none: it shows its description."""
+
+    kind: str  # "credit" | "used" | "charge"
     description: str
     amount: Decimal
     start: date
     end: date
+    text: str = ""
+    params: dict = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def of(cls, kind: str, text: Text, amount: Decimal, start: date, end: date) -> "Line":
+        return cls(kind, text.english(), amount, start, end, text.key, text.params)
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "description": self.description, "amount": str(self.amount),
-                "start": self.start.isoformat(), "end": self.end.isoformat()}
+                "start": self.start.isoformat(), "end": self.end.isoformat(), "text": self.text,
+                "params": self.params}
+
+    def as_invoice_line(self, **fields) -> dict:
+        """The line as ``billing.invoicing`` posts it, with ``fields`` (subscription, idempotency_key)."""
+        return {"description": self.description, "text": self.text, "params": self.params, "amount": self.amount,
+                "start": self.start, "end": self.end, **fields}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Line":
         return cls(kind=data["kind"], description=data["description"], amount=Decimal(data["amount"]),
-                   start=date.fromisoformat(data["start"]), end=date.fromisoformat(data["end"]))
+                   start=date.fromisoformat(data["start"]), end=date.fromisoformat(data["end"]),
+                   text=data.get("text", ""), params=data.get("params") or {})
 
 
 @dataclass(frozen=True)
@@ -94,8 +113,8 @@ def credit_line(old: Side, *, effective: date, at_renewal: bool) -> Line | None:
     amount = money(charged * unused / days)
     if amount == 0:
         return None
-    return Line("credit", f"Credit for {unused} unused days of {old.product_name} ({old.licenses} licenses)",
-                -amount, max(effective, begin), end)
+    return Line.of("credit", credit_text(product=old.product_name, licenses=old.licenses, days=unused),
+                   -amount, max(effective, begin), end)
 
 
 def used_line(old: Side, *, effective: date, at_renewal: bool) -> Line | None:
@@ -116,14 +135,14 @@ def used_line(old: Side, *, effective: date, at_renewal: bool) -> Line | None:
     if amount == 0:
         return None
     days = (effective - old.billed_until).days
-    return Line("used", f"{old.product_name} ({old.licenses} licenses), {days} days used before the change, "
-                        f"{old.billed_until:%Y-%m-%d} to {effective:%Y-%m-%d}", amount, old.billed_until, effective)
+    text = used_text(product=old.product_name, licenses=old.licenses, days=days, start=old.billed_until, end=effective)
+    return Line.of("used", text, amount, old.billed_until, effective)
 
 
 def charge_line(new: Side, *, effective: date) -> Line:
     end = add_months(effective, new.months_per_period)
-    return Line("charge", f"{new.product_name} ({new.licenses} licenses), {effective:%Y-%m-%d} to {end:%Y-%m-%d}",
-                money(new.period_charge), effective, end)
+    text = period_text(product=new.product_name, licenses=new.licenses, start=effective, end=end)
+    return Line.of("charge", text, money(new.period_charge), effective, end)
 
 
 def change_lines(old: Side, new: Side, *, effective: date, at_renewal: bool) -> list[Line]:

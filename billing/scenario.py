@@ -20,8 +20,10 @@ from billing.models import (
 )
 from billing.periods import billing_period, period_end
 from billing.services import CREDIT_CHECK_BUSINESS_DAYS
+from billing.texts import CHARGES
 from portal import clock
 from portal.models import Tenant
+from portal.texts import Text
 
 
 @dataclass
@@ -89,8 +91,10 @@ def billing_load(tenant: Tenant, t: dict, *, today: date) -> LoadedBilling:
             tenant=tenant, billing_profile=profiles[inv["billing_profile"]] if "billing_profile" in inv
             else only_profile, number=inv["number"], date=date.fromisoformat(inv["date"]),
             due_date=date.fromisoformat(inv["due_date"]), total=amount, paid=Decimal(inv.get("paid", "0.00")))
-        InvoiceLine.objects.create(invoice=invoice, description=inv.get("description", "Subscription charges"),
-                                   amount=amount)
+        # A description the scenario gives is its own data, kept as typed; without one the line is the
+        # portal's own text, shown in the reader's language.
+        text = {"description": inv["description"]} if "description" in inv else Text(CHARGES).stored()
+        InvoiceLine.objects.create(invoice=invoice, amount=amount, **text)
     for cc in t.get("credit_checks", []):
         status = cc.get("status", "pending")
         requested = date.fromisoformat(cc["requested"])

@@ -11,6 +11,7 @@ from billing.models import (
     InvoiceLine,
     Offer,
     Product,
+    ServicePlan,
     Subscription,
     SubscriptionAddOn,
 )
@@ -46,6 +47,11 @@ def subscription_list(*, tenant: Tenant):
     """The tenant's subscriptions as Your products lists them: active ones first."""
     active_first = Case(When(status=Subscription.Status.ACTIVE, then=Value(0)), default=Value(1))
     return _subscriptions(tenant).order_by(active_first, "product__name", "start_date", "id")
+
+
+def service_plan_names() -> dict[str, str]:
+    """Each service plan's name (the catalog's) by its code, e.g. YAMMER_ENTERPRISE → Viva Engage."""
+    return dict(ServicePlan.objects.values_list("code", "name"))
 
 
 def offer_of(sub: Subscription, cache: dict | None = None) -> Offer | None:

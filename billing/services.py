@@ -26,6 +26,7 @@ from billing.orders import first_period_key, order_check
 from billing.periods import billing_period, current_term_start, period_end, renewal_date
 from billing.proration import Side, credit_line
 from billing.selectors import ADDON_REMOVED, addons_restorable, offer_of
+from billing.texts import period_text, reversed_text
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.happenings import Happening
@@ -165,7 +166,8 @@ def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, reaso
     if sub.status == Subscription.Status.CANCELLED:
         return sub
     if sub.assigned_licenses:
-        raise Conflict(_("%(count)d users still have licenses of %(product)s.")
+        raise Conflict(ngettext("%(count)d user still has a license of %(product)s.",
+                                "%(count)d users still have licenses of %(product)s.", sub.assigned_licenses)
                        % {"count": sub.assigned_licenses, "product": sub.product.name}, code="licenses_assigned")
     sub.status = Subscription.Status.CANCELLED
     sub.cancelled_on = on
@@ -296,8 +298,7 @@ def _cancel_credit(sub: Subscription, *, today, actor: str) -> InvoiceLine | Non
     key = f"subscription/{sub.pk}/cancel"
     invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=None, refund_card=sub.paying_card,
                          effective=today, key=key, number=f"INV-{today:%Y%m%d}-C{sub.pk:05d}", actor=actor,
-                         lines=[{"description": line.description, "amount": line.amount, "start": line.start,
-                                 "end": line.end, "subscription": sub, "idempotency_key": f"{key}/credit"}])
+                         lines=[line.as_invoice_line(subscription=sub, idempotency_key=f"{key}/credit")])
     return invoice.lines.get(idempotency_key=f"{key}/credit")
 
 
@@ -472,10 +473,10 @@ def _licenses_changed_bill(sub: Subscription, *, before: int, key: str, actor: s
     charged = old.period_charge if sub.billed_amount is None else min(old.period_charge, sub.billed_amount)
     start = max(today, begin)
     lines = [
-        {"description": f"{sub.product.name} ({before} licenses), {start:%Y-%m-%d} to {end:%Y-%m-%d}: reversed",
+        {**reversed_text(product=sub.product.name, licenses=before, start=start, end=end).stored(),
          "amount": -money(charged * rest / days), "start": start, "end": end, "subscription": sub,
          "idempotency_key": f"{key}/reversal"},
-        {"description": f"{sub.product.name} ({sub.licenses} licenses), {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        {**period_text(product=sub.product.name, licenses=sub.licenses, start=start, end=end).stored(),
          "amount": money(new.period_charge * rest / days), "start": start, "end": end, "subscription": sub,
          "idempotency_key": f"{key}/charge"},
     ]
@@ -496,9 +497,14 @@ def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool
     sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
     subscription_require_free(sub)
     if sub.status in (Subscription.Status.DELETED, Subscription.Status.CANCELLED):
-        message = (_("A %(status)s subscription can't be turned back on; buy a new one.") if enabled
-                   else _("A %(status)s subscription has no recurring billing to turn off."))
-        raise Conflict(message % {"status": sub.get_status_display().lower()}, code="subscription_not_active")
+        deleted = sub.status == Subscription.Status.DELETED
+        if enabled:
+            message = (_("A deleted subscription can't be turned back on; buy a new one.") if deleted
+                       else _("A cancelled subscription can't be turned back on; buy a new one."))
+        else:
+            message = (_("A deleted subscription has no recurring billing to turn off.") if deleted
+                       else _("A cancelled subscription has no recurring billing to turn off."))
+        raise Conflict(message, code="subscription_not_active")
     if enabled and sub.status in (Subscription.Status.EXPIRED, Subscription.Status.DISABLED):
         return subscription_reactivate(sub, actor=actor)
     if sub.recurring_billing != enabled:
@@ -622,8 +628,7 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
         provisioning_until=clock.now() + provisioning_time(), order_token=order_token,
     )
     line = order.first_period
-    keyed = [{"description": line.description, "amount": line.amount, "start": line.start, "end": line.end,
-              "subscription": sub, "idempotency_key": first_period_key(sub.pk)}]
+    keyed = [line.as_invoice_line(subscription=sub, idempotency_key=first_period_key(sub.pk))]
     lines_bill(tenant=tenant, billing_profile=profile, card=method, effective=today, key=f"subscription/{sub.pk}",
                number=f"INV-{today:%Y%m%d}-S{sub.pk:05d}", lines=keyed, actor=actor)
     sub.billed_until = period_end(start=today, billing_frequency=billing_frequency, term=term, begin=today)

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class LicensingConfig(AppConfig):
     name = "licensing"
+
+    def ready(self):
+        from licensing.texts import EVENTS
+        from portal.texts import register_events
+
+        register_events(EVENTS)

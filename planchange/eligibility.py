@@ -12,7 +12,7 @@ from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from billing.models import (
     AddOnProduct,
@@ -34,6 +34,15 @@ NOT_ELIGIBLE_SOURCES = {
     Subscription.Source.TRIAL: gettext_lazy("This is a trial subscription."),
     Subscription.Source.PRODUCT_KEY: gettext_lazy("This subscription is prepaid with a product key."),
     Subscription.Source.RESELLER: gettext_lazy("This subscription was bought through a reseller."),
+}
+
+
+# The subscription's status in a sentence of its own: a status label isn't a word to put in a sentence.
+NOT_ACTIVE = {
+    Subscription.Status.EXPIRED: gettext_lazy("The subscription has expired."),
+    Subscription.Status.DISABLED: gettext_lazy("The subscription is disabled."),
+    Subscription.Status.DELETED: gettext_lazy("The subscription is deleted."),
+    Subscription.Status.CANCELLED: gettext_lazy("The subscription is cancelled."),
 }
 
 
@@ -120,7 +129,8 @@ def rule_users_exceed_licenses(ctx: EligibilityContext) -> Blocker | None:
         return None
     return Blocker(
         Code.USERS_EXCEED_LICENSES,
-        _("%(assigned)d users have licenses, but the subscription has %(licenses)d.")
+        ngettext("%(assigned)d user has a license, but the subscription has %(licenses)d.",
+                 "%(assigned)d users have licenses, but the subscription has %(licenses)d.", sub.assigned_licenses)
         % {"assigned": sub.assigned_licenses, "licenses": sub.licenses},
         Action(_("Unassign licenses"), reverse("users:active") + f"?subscription={sub.pk}"),
     )
@@ -243,11 +253,7 @@ def rule_subscription_not_active(ctx: EligibilityContext) -> Blocker | None:
     sub = ctx.subscription
     if sub.status == Subscription.Status.ACTIVE:
         return None
-    return Blocker(
-        Code.SUBSCRIPTION_NOT_ACTIVE,
-        _("The subscription is %(status)s.") % {"status": sub.get_status_display().lower()},
-        _manual_change(sub.pk),
-    )
+    return Blocker(Code.SUBSCRIPTION_NOT_ACTIVE, str(NOT_ACTIVE.get(sub.status, sub.status)), _manual_change(sub.pk))
 
 
 RULES = (

@@ -18,12 +18,25 @@ from billing.models import Offer, PaymentKind, PaymentMethod, Product, Subscript
 from billing.periods import renewal_date
 from billing.proration import Line, Side, change_lines
 from billing.selectors import subscription_get
+from billing.texts import LICENSES_TOO_MANY, UNKNOWN_SKU, offer_not_sold
 from planchange.eligibility import eligibility_check
 from planchange.models import PlanChange
+from planchange.texts import (
+    INVALID_LICENSES,
+    INVALID_SCHEDULE,
+    LICENSES_TOO_FEW,
+    PAYMENT_METHOD_REQUIRED,
+    RENEWAL_TOO_LATE,
+    SAME_PLAN,
+    SCHEDULE_NEEDS_PROFILE,
+    SUBSCRIPTION_NOT_FOUND,
+    UNKNOWN_PAYMENT_METHOD,
+)
 from portal import clock
 from portal.errors import DomainError, NotFound
 from portal.models import Tenant
 from portal.selectors import by_id
+from portal.texts import Text
 
 
 class Blocked(DomainError):
@@ -82,56 +95,47 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     """Turn a request's fields into checked inputs, or a clear error naming the field."""
     target = Product.objects.filter(sku=target_sku).first()
     if target is None:
-        raise DomainError(_("Unknown plan %(sku)s.") % {"sku": target_sku}, code="unknown_sku", field="target_sku")
+        raise DomainError(Text(UNKNOWN_SKU, sku=target_sku), code="unknown_sku", field="target_sku")
     if target.pk == subscription.product_id:
-        raise DomainError(_("The subscription already is %(product)s.") % {"product": target.name},
-                          code="same_plan", field="target_sku")
+        raise DomainError(Text(SAME_PLAN, product=target.name), code="same_plan", field="target_sku")
     if schedule not in PlanChange.Schedule.values:
-        raise DomainError(_("When must be now or renewal."), code="invalid_schedule", field="schedule")
+        raise DomainError(Text(INVALID_SCHEDULE), code="invalid_schedule", field="schedule")
     if schedule == PlanChange.Schedule.RENEWAL and not tenant.has_billing_profile:
-        raise DomainError(
-            _("Without a billing profile a plan change takes effect now; it can't wait for renewal."),
-            code="schedule_not_available", field="schedule")
+        raise DomainError(Text(SCHEDULE_NEEDS_PROFILE), code="schedule_not_available", field="schedule")
     term = term or subscription.term
     billing_frequency = billing_frequency or ("monthly" if term == "P1M" else subscription.billing_frequency)
     offer = _offer(target, term, billing_frequency)
     if offer is None:
-        raise DomainError(_("%(product)s isn't sold for %(term)s billed %(frequency)s.")
-                          % {"product": target.name, "term": term, "frequency": billing_frequency},
+        raise DomainError(offer_not_sold(product=target.name, term=term, billing_frequency=billing_frequency),
                           code="invalid_offer", field="billing_frequency")
     assigned = subscription.assigned_licenses
     if licenses in (None, ""):
         licenses = max(subscription.licenses, assigned, 1)
     if not isinstance(licenses, int) or isinstance(licenses, bool) or licenses < 1:
-        raise DomainError(_("The number of licenses must be a whole number of at least 1."),
-                          code="invalid_licenses", field="licenses")
+        raise DomainError(Text(INVALID_LICENSES), code="invalid_licenses", field="licenses")
     if licenses < assigned:
-        raise DomainError(
-            _("%(users)d users have licenses on the current plan; the new plan needs at least %(users)d "
-              "licenses, not %(licenses)d.") % {"users": assigned, "licenses": licenses},
-            code="licenses_too_few", field="licenses")
+        raise DomainError(Text(LICENSES_TOO_FEW, users=assigned, licenses=licenses), code="licenses_too_few",
+                          field="licenses")
     if licenses > target.licenses_limit:
-        raise DomainError(_("%(product)s allows at most %(max)d licenses.")
-                          % {"product": target.name, "max": target.licenses_limit},
+        raise DomainError(Text(LICENSES_TOO_MANY, product=target.name, max=target.licenses_limit),
                           code="licenses_too_many", field="licenses")
     method = None
     if not tenant.has_billing_profile:
         if payment_method not in (None, ""):
             method = by_id(PaymentMethod.objects.filter(tenant=tenant), payment_method)
             if method is None:
-                raise DomainError(_("Choose one of your organization's payment methods."),
-                                  code="unknown_payment_method", field="payment_method")
+                raise DomainError(Text(UNKNOWN_PAYMENT_METHOD), code="unknown_payment_method",
+                                  field="payment_method")
         else:
             method = subscription.payment_method or PaymentMethod.objects.filter(
                 tenant=tenant, is_default=True).first()
             if method is None and subscription.payment == PaymentKind.CARD:
-                raise DomainError(_("Choose or add a payment method."), code="payment_method_required",
+                raise DomainError(Text(PAYMENT_METHOD_REQUIRED), code="payment_method_required",
                                   field="payment_method")
     effective = (renewal_date(start=subscription.start_date, term=subscription.term, today=clock.today())
                  if schedule == PlanChange.Schedule.RENEWAL else clock.today())
     if effective > clock.LAST_DAY:
-        raise DomainError(_("The renewal on %(date)s is after %(last)s, the end of the simulation's time; change "
-                            "now instead.") % {"date": effective.isoformat(), "last": clock.LAST_DAY.isoformat()},
+        raise DomainError(Text(RENEWAL_TOO_LATE, date=effective, last=clock.LAST_DAY),
                           code="schedule_not_available", field="schedule")
     return ChangeInputs(
         subscription=subscription, target=target, offer=offer,
@@ -159,7 +163,7 @@ def change_inputs(*, tenant, subscription_id, target_sku, licenses, schedule, te
     try:
         subscription = subscription_get(tenant=tenant, subscription_id=subscription_id)
     except Http404 as exc:  # missing or another tenant's: the same answer
-        raise NotFound(_("No such subscription."), code="subscription_not_found") from exc
+        raise NotFound(Text(SUBSCRIPTION_NOT_FOUND), code="subscription_not_found") from exc
     return _resolve(tenant=tenant, subscription=subscription, target_sku=target_sku, licenses=licenses,
                     schedule=schedule, term=term, billing_frequency=billing_frequency,
                     payment_method=payment_method)

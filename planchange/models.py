@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import MONEY, BillingFrequency, PaymentMethod, Product, Subscription, Term
 from portal.models import Tenant
+from portal.texts import render_or
 
 LIVE_STATUSES = ("scheduled", "queued", "running")
 
@@ -57,7 +58,10 @@ class PlanChange(models.Model):
         default=dict, blank=True, help_text="upn → service plans that were turned off"
     )
     error_code = models.CharField(max_length=64, blank=True)
-    error_detail = models.TextField(blank=True)
+    error_detail = models.TextField(blank=True, help_text="why it failed or was cancelled, in English (the API's)")
+    error_text = models.CharField(max_length=64, blank=True, default="",
+                                  help_text="the key of that reason's text in portal.texts; empty: show the detail")
+    error_params = models.JSONField(default=dict, blank=True, help_text="what that text is made of")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -83,6 +87,12 @@ class PlanChange(models.Model):
 
     def __str__(self):
         return f"change #{self.pk} {self.subscription_id} → {self.target_product_id} ({self.status})"
+
+    @property
+    def error_message(self) -> str:
+        """Why it failed or was cancelled, in the reader's language (the stored English detail when the
+        reason has no text: older changes, a bug's message)."""
+        return render_or(self.error_text, self.error_params, self.error_detail)
 
     @property
     def holder(self) -> str:

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.models import AddOnProduct, Invoice, PaymentKind, Subscription
 from billing.selectors import addons_restorable, subscription_get
@@ -13,7 +14,7 @@ from planchange.blockers import Action, Blocker, Code
 from planchange.eligibility import Eligibility, eligibility_check
 from planchange.models import LIVE_STATUSES, PlanChange
 from portal import clock
-from portal.models import Tenant
+from portal.models import Event, Tenant
 
 
 def eligibility_for(*, tenant: Tenant, subscription_id) -> Eligibility:
@@ -68,6 +69,12 @@ def plan_change_get(*, tenant: Tenant, change_id) -> PlanChange:
         raise Http404 from exc
 
 
+def change_events(*, change: PlanChange):
+    """The change's audit trail, oldest first: requested, its steps, and how it ended."""
+    return Event.objects.filter(tenant_id=change.tenant_id, object_type=PlanChange._meta.label_lower,
+                                object_id=str(change.pk)).order_by("occurred_at", "id")
+
+
 def scheduled_change_warnings(change: PlanChange) -> list[dict]:
     """What a change waiting for its date would meet if nothing is fixed first."""
     warnings = change_warnings(subscription=change.subscription, on=change.scheduled_for,
@@ -75,11 +82,13 @@ def scheduled_change_warnings(change: PlanChange) -> list[dict]:
     sub = change.subscription
     if change.licenses is not None and change.licenses < sub.assigned_licenses:
         # Licenses assigned since it was scheduled: on its date every user must fit in the new plan.
-        warnings.append(Blocker(Code.USERS_EXCEED_LICENSES, _(
+        warnings.append(Blocker(Code.USERS_EXCEED_LICENSES, ngettext(
+            "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d license: on "
+            "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.",
             "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d licenses: on "
-            "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.")
-            % {"users": sub.assigned_licenses, "product": sub.product.name, "licenses": change.licenses,
-               "date": change.scheduled_for.isoformat()},
+            "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.",
+            change.licenses) % {"users": sub.assigned_licenses, "product": sub.product.name,
+                                "licenses": change.licenses, "date": change.scheduled_for.isoformat()},
             Action(_("View users with this license"), reverse("users:active") + f"?subscription={sub.pk}")).as_dict())
     return warnings
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing.proration import totals
 from billing.selectors import addons_restorable
@@ -30,11 +31,19 @@ from planchange.dispatch import change_enqueue
 from planchange.inputs import ChangeInputs, change_inputs, change_require_allowed
 from planchange.models import PlanChange, PlanChangeStep, Quote
 from planchange.selectors import subscription_predecessors
+from planchange.texts import (
+    CANCELLED_BY_ADMIN,
+    CANCELLED_BY_SUPPORT,
+    RECURRING_BILLING_OFF,
+    REPLACED_BY_IMMEDIATE,
+    SUBSCRIPTION_CANCELLED,
+)
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
 from portal.models import Tenant
 from portal.selectors import by_id
 from portal.services import event_record
+from portal.texts import Text
 
 
 def plan_change_preview(*, tenant: Tenant, subscription_id, target_sku: str, licenses=None, schedule: str = "now",
@@ -72,18 +81,25 @@ def plan_change_preview(*, tenant: Tenant, subscription_id, target_sku: str, lic
     return quote
 
 
-def _cancel_scheduled(*, subscription_id, actor: str, reason: str) -> PlanChange | None:
-    """Cancel the subscription's scheduled change, if any (call with the subscription locked)."""
+def _cancel_scheduled(*, subscription_id, actor: str, reason: str | Text) -> PlanChange | None:
+    """Cancel the subscription's scheduled change, if any (call with the subscription locked). The
+    ``reason`` is kept in English, and as its text when it is one (shown in the reader's language)."""
     change = (PlanChange.objects.select_for_update()
               .filter(subscription_id=subscription_id, status=PlanChange.Status.SCHEDULED).first())
     if change is None:
         return None
+    text = reason if isinstance(reason, Text) else None
     change.status = PlanChange.Status.CANCELLED
-    change.error_detail = reason
-    change.save(update_fields=["status", "error_detail"])
+    change.error_detail = text.english() if text else reason
+    change.error_text, change.error_params = (text.key, text.params) if text else ("", {})
+    change.save(update_fields=["status", "error_detail", "error_text", "error_params"])
     change.steps.update(status=PlanChangeStep.Status.SKIPPED)
-    event_record(tenant=change.tenant, actor=actor, verb="plan_change.cancelled", obj=change,
-                 data={"reason": reason, "scheduled_for": change.scheduled_for.isoformat()})
+    data = {"reason": change.error_detail, "scheduled_for": change.scheduled_for.isoformat()}
+    if text:
+        data["reason_text"] = text.key
+        if text.params:
+            data["reason_params"] = text.params
+    event_record(tenant=change.tenant, actor=actor, verb="plan_change.cancelled", obj=change, data=data)
     return change
 
 
@@ -99,7 +115,7 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
             subscription=sub, status__in=(PlanChange.Status.QUEUED, PlanChange.Status.RUNNING)).exists():
         raise Conflict(_("A plan change of this subscription is already under way."), code="change_in_progress")
     if schedule == PlanChange.Schedule.NOW:
-        _cancel_scheduled(subscription_id=sub.pk, actor=actor, reason="replaced by an immediate plan change")
+        _cancel_scheduled(subscription_id=sub.pk, actor=actor, reason=Text(REPLACED_BY_IMMEDIATE))
     elif PlanChange.objects.filter(subscription=sub, status=PlanChange.Status.SCHEDULED).exists():
         raise Conflict(_("A change of this subscription is already scheduled; cancel it first."),
                        code="change_in_progress")
@@ -148,8 +164,20 @@ def _quote_that_holds(*, tenant, quote_id, inputs: ChangeInputs) -> Quote:
     return quote
 
 
+# Why a change can't be cancelled, one sentence per status (a status label isn't a word to put in a sentence).
+NOT_SCHEDULED = {
+    PlanChange.Status.QUEUED: gettext_lazy("Only a scheduled change can be cancelled; this one is queued."),
+    PlanChange.Status.RUNNING: gettext_lazy("Only a scheduled change can be cancelled; this one is running."),
+    PlanChange.Status.COMPLETED: gettext_lazy("Only a scheduled change can be cancelled; this one has completed."),
+    PlanChange.Status.FAILED: gettext_lazy("Only a scheduled change can be cancelled; this one has failed."),
+    PlanChange.Status.CANCELLED: gettext_lazy("Only a scheduled change can be cancelled; this one already is "
+                                              "cancelled."),
+}
+
+
 @transaction.atomic
-def plan_change_cancel(*, tenant: Tenant, change_id, actor: str, reason: str = "") -> PlanChange:
+def plan_change_cancel(*, tenant: Tenant, change_id, actor: str, reason: str = "",
+                       by_support: bool = False) -> PlanChange:
     """Cancel a scheduled change (a change already queued or running can't be cancelled). Support
     staff pass the change's own tenant and say why."""
     found = by_id(PlanChange.objects.filter(tenant=tenant), change_id)
@@ -158,10 +186,9 @@ def plan_change_cancel(*, tenant: Tenant, change_id, actor: str, reason: str = "
     subscription_lock(tenant=tenant, subscription_id=found.subscription_id)  # the lock order: subscription first
     change = PlanChange.objects.select_for_update().get(pk=found.pk)
     if change.status != PlanChange.Status.SCHEDULED:
-        raise Conflict(_("Only a scheduled change can be cancelled; this one is %(status)s.")
-                       % {"status": change.get_status_display().lower()}, code="not_scheduled")
-    return _cancel_scheduled(subscription_id=change.subscription_id, actor=actor,
-                             reason=f"cancelled by support: {reason}" if reason else "cancelled by an admin")
+        raise Conflict(NOT_SCHEDULED.get(change.status, NOT_SCHEDULED[PlanChange.Status.QUEUED]), code="not_scheduled")
+    why = Text(CANCELLED_BY_SUPPORT, reason=reason or "—") if by_support else Text(CANCELLED_BY_ADMIN)
+    return _cancel_scheduled(subscription_id=change.subscription_id, actor=actor, reason=why)
 
 
 @transaction.atomic
@@ -172,7 +199,7 @@ def subscription_update(*, tenant: Tenant, subscription_id, actor: str, licenses
     if recurring_billing is False:
         subscription_lock(tenant=tenant, subscription_id=subscription_id)
         _cancel_scheduled(subscription_id=subscription_id, actor=actor,
-                          reason="recurring billing was turned off, so the subscription won't renew")
+                          reason=Text(RECURRING_BILLING_OFF))
     if recurring_billing is not None:
         subscription_recurring_billing_set(tenant=tenant, subscription_id=subscription_id,
                                            enabled=recurring_billing, actor=actor)
@@ -185,7 +212,7 @@ def subscription_update(*, tenant: Tenant, subscription_id, actor: str, licenses
 def subscription_cancel(*, tenant: Tenant, subscription_id, actor: str):
     """Cancel a subscription (billing's rules); a change scheduled for its renewal goes with it."""
     subscription_lock(tenant=tenant, subscription_id=subscription_id)
-    _cancel_scheduled(subscription_id=subscription_id, actor=actor, reason="the subscription was cancelled")
+    _cancel_scheduled(subscription_id=subscription_id, actor=actor, reason=Text(SUBSCRIPTION_CANCELLED))
     return billing_cancel(tenant=tenant, subscription_id=subscription_id, actor=actor)
 
 

@@ -209,7 +209,8 @@ def change_cancel(request, change_id):
         raise Http404
     actor = request.user.get_username()
     return _act(request, reverse("support:change", args=[change_id]),
-                lambda reason: plan_change_cancel(tenant=found.tenant, change_id=found.pk, actor=actor, reason=reason),
+                lambda reason: plan_change_cancel(tenant=found.tenant, change_id=found.pk, actor=actor, reason=reason,
+                                                   by_support=True),
                 _("The scheduled change is cancelled."), "cancel")
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.lifecycle import (
     billing_periods_run,
@@ -99,10 +100,11 @@ def _change_happening(change_id: int, day: date) -> Happening:
     change = PlanChange.objects.select_related("tenant", "subscription__product", "target_product").get(pk=change_id)
     subject = f"{change.subscription.product.name} → {change.target_product.name}"
     if change.status == PlanChange.Status.COMPLETED:
-        detail = _("The change scheduled for renewal completed: %(licenses)d licenses of %(target)s.") % {
-            "licenses": change.licenses, "target": change.target_product.name}
+        detail = ngettext("The change scheduled for renewal completed: %(licenses)d license of %(target)s.",
+                          "The change scheduled for renewal completed: %(licenses)d licenses of %(target)s.",
+                          change.licenses) % {"licenses": change.licenses, "target": change.target_product.name}
     elif change.status == PlanChange.Status.FAILED:
-        why = titles(change.blockers) or [change.error_detail]
+        why = titles(change.blockers) or [change.error_message]
         detail = _("The change scheduled for renewal failed: %(why)s") % {"why": " ".join(why)}
     else:
         detail = _("The change scheduled for renewal started; a worker finishes it.")

@@ -14,13 +14,20 @@ from django.views.decorators.http import require_POST
 
 from billing.models import BillingFrequency, Term
 from billing.periods import renewal_date
-from billing.selectors import credit_check_pending, payment_method_list, subscription_get, subscription_list
+from billing.selectors import (
+    credit_check_pending,
+    payment_method_list,
+    service_plan_names,
+    subscription_get,
+    subscription_list,
+)
 from billing.services import licenses_editable, licenses_remove_window, subscription_licenses_change
 from planchange.blockers import TEXTS, titles
 from planchange.inputs import Blocked
 from planchange.models import LIVE_STATUSES, PlanChange
 from planchange.selectors import (
     addons_to_add_back,
+    change_events,
     change_warnings,
     changes_failed_recently,
     completed_change_creating,
@@ -58,7 +65,7 @@ def _failure_reasons(change, eligibility) -> list[dict]:
         reasons.append({"code": code, "title": title, "resolution": str(TEXTS[code][1]) if code in TEXTS else "",
                         "action": still.action if still else None, "fixed": still is None})
     if not reasons:
-        reasons.append({"code": change.error_code, "title": change.error_detail, "resolution": "", "action": None,
+        reasons.append({"code": change.error_code, "title": change.error_message, "resolution": "", "action": None,
                         "fixed": False})
     return reasons
 
@@ -68,6 +75,7 @@ def _subscription_context(eligibility) -> dict:
     sub = eligibility.subscription
     live = live_change_for(subscription=sub)
     failed = None if live else changes_failed_recently(tenant=sub.tenant, subscription=sub).first()
+    created_by = completed_change_creating(subscription=sub)
     return {
         "live_change": live,
         "warnings": scheduled_change_warnings(live) if live and live.status == "scheduled" else [],
@@ -75,7 +83,8 @@ def _subscription_context(eligibility) -> dict:
         "failure_reasons": _failure_reasons(failed, eligibility) if failed else [],
         # The page already shows this subscription's own change; don't list it as a blocker too.
         "why_blockers": [b for b in eligibility.blockers if not (live and b.code == "change_in_progress")],
-        "created_by": completed_change_creating(subscription=sub),
+        "created_by": created_by,
+        "reset_plans": _reset_plans(created_by),
         "section": "billing",
         "sub": sub,
         "eligibility": eligibility,
@@ -86,6 +95,14 @@ def _subscription_context(eligibility) -> dict:
         "addons_back": addons_to_add_back(subscription=sub) if sub.status == "active" else [],
         **_licenses_context(sub, eligibility.today),
     }
+
+
+def _reset_plans(change) -> list[tuple[str, list[str]]]:
+    """The services a completed change turned back on, by user: the catalog's names, not the plans' codes."""
+    if change is None or not change.disabled_plans_before:
+        return []
+    names = service_plan_names()
+    return [(upn, [names.get(code, code) for code in codes]) for upn, codes in change.disabled_plans_before.items()]
 
 
 def _licenses_context(sub, today) -> dict:
@@ -260,7 +277,7 @@ def _outcome(change) -> dict:
                 for code in change.blockers if code in TEXTS]
     timeline = change_timeline(change)
     return {"final": change.status in ("completed", "failed", "cancelled"), "blockers": blockers,
-            "timeline": timeline, "timeline_height": timeline_height(timeline)}
+            "events": change_events(change=change), "timeline": timeline, "timeline_height": timeline_height(timeline)}
 
 
 @require_POST
@@ -418,7 +435,7 @@ def home(request):
         "license_total": sum(s.licenses for s in subscriptions if s.status == "active"),
         "assigned_total": sum(s.assigned_licenses for s in subscriptions if s.status == "active"),
         "open_incidents": incidents_open(tenant=request.tenant).count(),
-        "failed_changes": [{"change": c, "reasons": titles(c.blockers) or [c.error_detail]} for c in failed],
+        "failed_changes": [{"change": c, "reasons": titles(c.blockers) or [c.error_message]} for c in failed],
         "live_changes": live, "recent_changes": recent,
         "today": clock.today(),
         "section": "home",

@@ -38,9 +38,11 @@ from billing.services import (
 from licensing.services import licenses_move_batch
 from planchange.inputs import Blocked, change_inputs, change_require_allowed
 from planchange.models import PlanChange, PlanChangeStep
+from planchange.texts import UNEXPECTED
 from portal import clock
 from portal.errors import DomainError
 from portal.services import event_record
+from portal.texts import Text
 
 log = logging.getLogger(__name__)
 
@@ -167,27 +169,35 @@ def step_validate(change_id: int) -> None:
             _fail_change(change, "validate", code="blocked", detail=", ".join(codes), blockers=codes)
             return
         except DomainError as exc:
-            _fail_change(change, "validate", code=exc.code, detail=str(exc.detail))
+            _fail_change(change, "validate", code=exc.code, detail=exc.detail)
             return
         change.effective_date = change.scheduled_for if change.schedule == "renewal" else clock.today()
         change.save(update_fields=["effective_date"])
         _done(change, "validate", effective_date=change.effective_date.isoformat())
 
 
-def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str, blockers=()) -> None:
+def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str | Text, blockers=(),
+                 text: Text | None = None) -> None:
     """Fail a change before licenses moved (inside its step's transaction, locks taken): the
-    record says why, the subscriptions are free again, nothing else changed."""
+    record says why, the subscriptions are free again, nothing else changed. The reason is kept in
+    English (``detail``) and as its text (``text``, or ``detail`` when it is one), for pages to show
+    in their reader's language."""
+    if isinstance(detail, Text):
+        text, detail = detail, detail.english()
     change.status = PlanChange.Status.FAILED
     change.error_code = code
     change.error_detail = detail
+    change.error_text, change.error_params = (text.key, text.params) if text else ("", {})
     change.blockers = list(blockers)
-    change.save(update_fields=["status", "error_code", "error_detail", "blockers"])
+    change.save(update_fields=["status", "error_code", "error_detail", "error_text", "error_params", "blockers"])
     step = PlanChangeStep.objects.get(plan_change=change, name=step_name)
     _fail(step, f"{code}: {detail}")
     change.steps.filter(status=Step.PENDING).update(status=Step.SKIPPED)
     subscriptions_release(holder=change.holder)
-    event_record(tenant=change.tenant, actor="system", verb="plan_change.failed", obj=change,
-                 data={"step": step_name, "code": code, "detail": detail, "blockers": list(blockers)})
+    data = {"step": step_name, "code": code, "detail": detail, "blockers": list(blockers)}
+    if text:
+        data |= {"text": text.key, "params": text.params}
+    event_record(tenant=change.tenant, actor="system", verb="plan_change.failed", obj=change, data=data)
 
 
 def step_provision(change_id: int) -> None:
@@ -242,13 +252,8 @@ def step_bill(change_id: int) -> None:
         if change.invoice_id is None:
             lines = _change_lines(change)
             old, new = change.subscription, change.new_subscription
-            keyed = []
-            for line in lines:
-                keyed.append({
-                    "description": line.description, "amount": line.amount, "start": line.start, "end": line.end,
-                    "subscription": new if line.kind == "charge" else old,
-                    "idempotency_key": f"plan_change/{change.pk}/{line.kind}",
-                })
+            keyed = [line.as_invoice_line(subscription=new if line.kind == "charge" else old,
+                                          idempotency_key=f"plan_change/{change.pk}/{line.kind}") for line in lines]
             invoice = lines_bill(
                 tenant=change.tenant, billing_profile=old.billing_profile,
                 card=new.paying_card, refund_card=old.paying_card,
@@ -351,7 +356,7 @@ def _stop(change_id: int, name: str, exc: Exception) -> None:
     with transaction.atomic():
         change = _lock_change(change_id)
         if name in BEFORE_LICENSES_MOVE:
-            _fail_change(change, name, code="error", detail=f"{type(exc).__name__}: {exc}")
+            _fail_change(change, name, code="error", detail=f"{type(exc).__name__}: {exc}", text=Text(UNEXPECTED))
         else:  # licenses may have moved: only forward, so it waits for support staff
             step = PlanChangeStep.objects.select_for_update().get(plan_change=change, name=name)
             _fail(step, f"{type(exc).__name__}: {exc}")

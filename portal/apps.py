@@ -8,5 +8,7 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal.converters import IdConverter
+        from portal.texts import EVENTS, register_events
 
         register_converter(IdConverter, "id")
+        register_events(EVENTS)

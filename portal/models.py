@@ -105,19 +105,21 @@ class SimulationClock(models.Model):
 
 
 class Service(models.TextChoices):
-    """Services as grouped in CATALOG.md (a service plan belongs to one)."""
+    """Services as grouped in CATALOG.md (a service plan belongs to one). Each is called by its one
+    name, the catalog's (``billing/catalog.json`` "services"), in every language: a product or service
+    name is never translated."""
 
-    EXCHANGE = "exchange", _("Exchange Online")
-    EXCHANGE_ARCHIVING = "exchange_archiving", _("Exchange Online Archiving")
-    SHAREPOINT = "sharepoint", _("SharePoint")
-    ONEDRIVE = "onedrive", _("OneDrive")
-    VIVA_ENGAGE = "viva_engage", _("Viva Engage")
-    TEAMS = "teams", _("Microsoft Teams")
-    OFFICE_WEB = "office_web", _("Office for the web")
-    OFFICE_DESKTOP = "office_desktop", _("Microsoft 365 Apps")
-    INTUNE = "intune", _("Microsoft Intune")
-    ENTRA = "entra", _("Microsoft Entra ID")
-    DEFENDER = "defender", _("Microsoft Defender")
+    EXCHANGE = "exchange", "Exchange Online"
+    EXCHANGE_ARCHIVING = "exchange_archiving", "Exchange Online Archiving"
+    SHAREPOINT = "sharepoint", "SharePoint"
+    ONEDRIVE = "onedrive", "OneDrive"
+    VIVA_ENGAGE = "viva_engage", "Viva Engage"
+    TEAMS = "teams", "Microsoft Teams"
+    OFFICE_WEB = "office_web", "Office for the web"
+    OFFICE_DESKTOP = "office_desktop", "Microsoft 365 Apps"
+    INTUNE = "intune", "Microsoft Intune"
+    ENTRA = "entra", "Microsoft Entra ID"
+    DEFENDER = "defender", "Microsoft Defender for Business"
 
 
 class IncidentStatus(models.TextChoices):

@@ -105,7 +105,8 @@ class QuoteSerializer(serializers.Serializer):
     credit = serializers.DecimalField(**MONEY)
     charge = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)
-    lines = serializers.SerializerMethodField()
+    lines = serializers.SerializerMethodField(help_text="description, amount, start, end of each line; description "
+                                                        "is English whatever Accept-Language asks")
     credit_delivery = serializers.SerializerMethodField(
         help_text="how the credit reaches the payer: card_refund (the card, with the refund's date) or "
                   "account_credit (taken off the next invoice); null without a credit")

@@ -115,7 +115,7 @@ class SupportPlanChangeViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
         """Cancel a scheduled change for its organization."""
         change = self.get_object()
         plan_change_cancel(tenant=change.tenant, change_id=change.pk, actor=request.user.get_username(),
-                           reason=_reason(request))
+                           reason=_reason(request), by_support=True)
         return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data)
 
 

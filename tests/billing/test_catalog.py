@@ -82,3 +82,16 @@ def test_products_api_lists_the_catalog(api, django_user_model):
             "service": "exchange", "level": 1, "data_related": True} in standard["service_plans"]
     one = api.get("/api/v1/products/SPB/").json()
     assert one["name"] == "Microsoft 365 Business Premium"
+
+
+def test_each_service_has_one_name_the_catalogs_in_every_language():
+    from django.utils import translation
+
+    from portal.models import Service
+
+    names = {s["service"]: s["name"] for s in catalog_data()["services"]}
+    assert names == {service.value: service.label for service in Service}
+    for plan in catalog_data()["service_plans"]:  # a plan is named after its service
+        assert plan["name"].startswith(names[plan["service"]]), plan
+    with translation.override("sv"):
+        assert {service.value: str(service.label) for service in Service} == names

@@ -92,6 +92,18 @@ def test_mosa_path_in_swedish(new_context, shots, tmp_path):
         page = new_context("sv-SE")
         login(page, "admin@contoso.com", "Contoso-demo-2026")
         mosa_path(page, shots, SWEDISH)
+    # The change's invoice in Swedish, though the worker wrote it: the credit for the unused days and the
+    # new plan's first period, each line in the reader's language.
+    page.get_by_role("navigation", name="Huvudnavigering").get_by_role("link", name="Fakturor och betalningar").click()
+    invoice = PlanChange.objects.get().invoice
+    page.get_by_role("link", name=invoice.number).click()
+    expect(page.get_by_role("heading", name=f"Faktura {invoice.number}")).to_be_visible()
+    credit = page.locator("tr", has_text="Kredit för 16 oanvända dagar av Microsoft 365 Business Standard (25 licenser)")
+    expect(credit).to_contain_text("USD -175.07")
+    charge = page.locator("tr", has_text="Microsoft 365 Business Premium (25 licenser), 2026-06-15 till 2026-07-15")
+    expect(charge).to_contain_text("USD 577.50")
+    expect(page.locator("main")).not_to_contain_text("unused")
+    shots(page, "invoice-with-credit-in-swedish")
 
 
 def test_mca_path_scheduled_at_renewal_then_the_clock_advanced(new_context, shots, tmp_path):

@@ -115,8 +115,8 @@ def test_search_and_pagination(client, tenant_with_users):
     body = page_text(client.get("/users/"))
     assert "Page 1 of 3 (125 users)" in body
     assert "Page 3 of 3" in page_text(client.get("/users/?page=3"))
-    assert "Page 1 of 1 (1 users)" in page_text(client.get("/users/", {"q": "Bulk 007"}))
-    assert "Page 1 of 1 (1 users)" in page_text(client.get("/users/", {"q": "bulk7@"}))
+    assert "Page 1 of 1 (1 user)" in page_text(client.get("/users/", {"q": "Bulk 007"}))
+    assert "Page 1 of 1 (1 user)" in page_text(client.get("/users/", {"q": "bulk7@"}))
 
 
 @pytest.mark.parametrize("back", ["2", "-1", "²", "٤", "x" * 300, "users:active", "//evil.example/", "https://evil.example/"])

@@ -1,0 +1,193 @@
+"""The texts billing generates, for the one registry (``portal.texts``): invoice and quote lines, and
+the errors of an order that a plan change keeps when it fails.
+
+A line's params: ``product`` (the catalog's name, never translated), ``licenses``, ``days``,
+``start`` and ``end`` (ISO dates, as the pages show them), ``number`` (an invoice's)."""
+
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import AddOnProduct, BillingFrequency, Term
+from portal.texts import Text
+
+
+def subject(params: dict) -> str:
+    """A product and its number of licenses: "Microsoft 365 Business Standard (25 licenses)"."""
+    return ngettext("%(product)s (%(licenses)d license)", "%(product)s (%(licenses)d licenses)",
+                    params["licenses"]) % params
+
+
+def _with_subject(message):
+    return lambda params: message % {**params, "subject": subject(params)}
+
+
+CREDIT = "line.credit"
+USED = "line.used"
+PERIOD = "line.period"
+REVERSED = "line.reversed"
+ACCOUNT_CREDIT = "line.account_credit"
+CHARGES = "line.charges"
+
+MESSAGES = {
+    CREDIT: _with_subject(ngettext_lazy("Credit for %(days)d unused day of %(subject)s",
+                                        "Credit for %(days)d unused days of %(subject)s", "days")),
+    USED: _with_subject(ngettext_lazy("%(subject)s, %(days)d day used before the change, %(start)s to %(end)s",
+                                      "%(subject)s, %(days)d days used before the change, %(start)s to %(end)s",
+                                      "days")),
+    PERIOD: _with_subject(_("%(subject)s, %(start)s to %(end)s")),
+    REVERSED: _with_subject(_("%(subject)s, %(start)s to %(end)s: reversed")),
+    ACCOUNT_CREDIT: _("Account credit from invoice %(number)s"),
+    CHARGES: _("Subscription charges"),
+}
+
+
+def credit_text(*, product: str, licenses: int, days: int) -> Text:
+    return Text(CREDIT, product=product, licenses=licenses, days=days)
+
+
+def used_text(*, product: str, licenses: int, days: int, start, end) -> Text:
+    return Text(USED, product=product, licenses=licenses, days=days, start=start, end=end)
+
+
+def period_text(*, product: str, licenses: int, start, end) -> Text:
+    return Text(PERIOD, product=product, licenses=licenses, start=start, end=end)
+
+
+def reversed_text(*, product: str, licenses: int, start, end) -> Text:
+    return Text(REVERSED, product=product, licenses=licenses, start=start, end=end)
+
+
+# --- Errors a plan change can fail with, kept on it to show later -------------------------------
+
+UNKNOWN_SKU = "error.unknown_sku"
+OFFER_NOT_SOLD = "error.offer_not_sold"
+LICENSES_TOO_MANY = "error.licenses_too_many"
+
+
+def _offer_not_sold(params: dict) -> str:
+    """The offer refused ("… isn't sold for 1 year billed annually"): the subscription length by its
+    label and the billing frequency by its own sentence (never a code, never a label lowercased into
+    another language's sentence); values the catalog doesn't know aren't repeated."""
+    term, frequency = params["term"], params["billing_frequency"]
+    if term not in Term.values or frequency not in BillingFrequency.values:
+        return gettext("%(product)s isn't sold with the subscription length and billing frequency chosen.") % params
+    message = (gettext("%(product)s isn't sold for %(term)s billed monthly.") if frequency == BillingFrequency.MONTHLY
+               else gettext("%(product)s isn't sold for %(term)s billed annually."))
+    return message % {**params, "term": Term(term).label}
+
+
+MESSAGES |= {
+    UNKNOWN_SKU: _("Unknown plan %(sku)s."),
+    OFFER_NOT_SOLD: _offer_not_sold,
+    LICENSES_TOO_MANY: _("%(product)s allows at most %(max)d licenses."),
+}
+
+
+def offer_not_sold(*, product: str, term, billing_frequency) -> Text:
+    return Text(OFFER_NOT_SOLD, product=product, term=str(term)[:8], billing_frequency=str(billing_frequency)[:16])
+
+
+# --- What billing's audit events say (their params are the events' data) -------------------------
+
+_REASONS = {  # reasons billing writes on its events, in English, shown in the reader's language
+    "two business days passed": _("two business days passed"),
+    "set-up time passed": _("its set-up time passed"),
+    "finished by support": _("support staff finished it"),
+}
+
+
+def _reason(params: dict) -> str:
+    reason = params.get("reason") or ""
+    return str(_REASONS.get(reason, reason))
+
+
+def _credit_check_approved(params: dict) -> str:
+    if params.get("reason") == "two business days passed":
+        return gettext("The credit check was approved: two business days passed.")
+    return gettext("The credit check was approved.")
+
+
+def _cancelled(params: dict) -> str:
+    if str(params.get("reason", "")).startswith("replaced by plan change"):
+        return gettext("Cancelled: a plan change replaced it.")
+    if params.get("credit"):
+        return gettext("Cancelled: disabled until %(date)s; USD %(credit)s credited for its unused days.") % {
+            "date": params["disabled_until"], "credit": str(params["credit"]).lstrip("-")}
+    return gettext("Cancelled: disabled until %(date)s.") % {"date": params["disabled_until"]}
+
+
+def _addon(message):
+    """An add-on by its catalog name (the event keeps its code)."""
+    def text(params: dict) -> str:
+        name = AddOnProduct.objects.filter(code=params["addon"]).values_list("name", flat=True).first()
+        return message % {"addon": name or params["addon"]}
+    return text
+
+
+def _licenses_changed(params: dict) -> str:
+    if params.get("at_renewal"):
+        return gettext("Licenses removed at the renewal on %(date)s: %(from)d → %(to)d.") % {
+            **params, "date": params["at_renewal"]}
+    return gettext("Licenses: %(from)d → %(to)d.") % params
+
+
+def _removal_scheduled(params: dict) -> str:
+    if params.get("on"):
+        return gettext("Licenses to remove at the renewal on %(on)s: %(from)d → %(to)d.") % params
+    return gettext("Licenses to remove at the renewal: %(from)d → %(to)d.") % params
+
+
+def _invoice_paid(params: dict) -> str:
+    if params.get("card"):
+        return gettext("Invoice %(number)s paid: USD %(amount)s charged to the card ending %(card)s.") % params
+    return gettext("Invoice %(number)s paid: USD %(amount)s.") % params
+
+
+def _lines_added(params: dict) -> str:
+    count = len(params.get("lines") or [])
+    return ngettext("%(count)d line added to invoice %(number)s.", "%(count)d lines added to invoice %(number)s.",
+                    count) % {"count": count, "number": params["number"]}
+
+
+def _reactivated(params: dict) -> str:
+    if params.get("resumed"):
+        return gettext("Reactivated: it resumes within the period already paid, until %(date)s.") % {
+            "date": params["billed_until"]}
+    return gettext("Reactivated: a new term started %(date)s.") % {"date": params["term_start"]}
+
+
+def _provisioning_finished(params: dict) -> str:
+    return gettext("Set up: the subscription is fully provisioned (%(reason)s).") % {"reason": _reason(params)}
+
+
+EVENTS = {
+    "credit_check.approved": _credit_check_approved,
+    "credit_check.rejected": _("The credit check was rejected."),
+    "subscription.provisioned": ngettext_lazy("Set up with %(licenses)d license for a plan change.",
+                                              "Set up with %(licenses)d licenses for a plan change.", "licenses"),
+    "subscription.provisioning_finished": _provisioning_finished,
+    "subscription.bought": ngettext_lazy("Bought with %(licenses)d license.", "Bought with %(licenses)d licenses.",
+                                         "licenses"),
+    "subscription.cancelled": _cancelled,
+    "subscription.addon_removed": _addon(_("Add-on removed: %(addon)s.")),
+    "subscription.addon_added": _addon(_("Add-on added back: %(addon)s.")),
+    "subscription.licenses_changed": _licenses_changed,
+    "subscription.licenses_removal_scheduled": _removal_scheduled,
+    "subscription.licenses_removal_cancelled": ngettext_lazy(
+        "No license will be removed at the renewal: it keeps its %(licenses)d license.",
+        "No licenses will be removed at the renewal: it keeps all %(licenses)d.", "licenses"),
+    "subscription.recurring_billing_changed": lambda params: str(
+        _("Recurring billing turned on.") if params["recurring_billing"] else _("Recurring billing turned off.")),
+    "subscription.reactivated": _reactivated,
+    "subscription.renewed": _("Renewed: a new term starts %(term_start)s."),
+    "subscription.expired": _("Expired on %(on)s: users keep service until %(disabled_on)s."),
+    "subscription.disabled": _("Disabled on %(on)s: admins keep the data until %(deleted_on)s."),
+    "subscription.deleted": ngettext_lazy("Deleted on %(on)s: %(licenses_removed)d license removed from users.",
+                                          "Deleted on %(on)s: %(licenses_removed)d licenses removed from users.",
+                                          "licenses_removed"),
+    "invoice.paid": _invoice_paid,
+    "invoice.refunded": _("USD %(amount)s of invoice %(number)s refunded to the card ending %(card)s."),
+    "invoice.overdue": _("Invoice %(number)s is past due: USD %(balance)s was due %(due)s."),
+    "invoice.lines_added": _lines_added,
+    "payment_method.added": _("Card ending %(last4)s added."),
+}

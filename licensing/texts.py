@@ -1,0 +1,44 @@
+"""What licensing's audit events say, for the one registry (``portal.texts``); their params are the
+events' data."""
+
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+
+def _count(params: dict) -> int:
+    return params["count"] if "count" in params else len(params.get("users") or [])
+
+
+def _users(message):
+    """``message`` (an ``ngettext_lazy`` counting ``count``) for the number of users the event names."""
+    return lambda params: message % {"count": _count(params)}
+
+
+def _removed(params: dict) -> str:
+    if params.get("reason") == "the subscription was deleted":
+        return ngettext("%(count)d license removed from users: the subscription was deleted.",
+                        "%(count)d licenses removed from users: the subscription was deleted.",
+                        _count(params)) % {"count": _count(params)}
+    return ngettext("%(count)d license removed from users.", "%(count)d licenses removed from users.",
+                    _count(params)) % {"count": _count(params)}
+
+
+def _replaced(params: dict) -> str:
+    text = ngettext("%(count)d user moved here with Replace.", "%(count)d users moved here with Replace.",
+                    _count(params)) % {"count": _count(params)}
+    if params.get("backup_confirmed"):
+        text += " " + gettext("The admin confirmed that the data was backed up.")
+    return text
+
+
+EVENTS = {
+    "licenses.assigned": _users(ngettext_lazy("A license was assigned to %(count)d user.",
+                                              "Licenses were assigned to %(count)d users.", "count")),
+    "licenses.unassigned": _users(ngettext_lazy("A license was unassigned from %(count)d user.",
+                                                "Licenses were unassigned from %(count)d users.", "count")),
+    "licenses.replaced": _replaced,
+    "licenses.moved": _users(ngettext_lazy("%(count)d user moved here by a plan change.",
+                                           "%(count)d users moved here by a plan change.", "count")),
+    "licenses.removed": _removed,
+    "user.created": _("User %(upn)s created."),
+}

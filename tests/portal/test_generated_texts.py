@@ -1,0 +1,129 @@
+"""The one registry of generated texts (portal.texts): every audit event the code records says what
+happened in English and in Swedish, every key renders, and a text keeps what it is made of."""
+
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+
+from planchange.models import StepName
+from portal.models import Event
+from portal.texts import Text, event_key, registered, render
+
+SOURCES = [p for app in ("portal", "billing", "licensing", "planchange") for p in Path(app).rglob("*.py")
+           if "migrations" not in p.parts]
+
+# What each event the code records carries (the services' data), to render it as a page would.
+DATA = {
+    "api_token.created": {"username": "admin@contoso.com"},
+    "clock.advanced": {"from": "2026-06-15", "to": "2026-07-15"},
+    "incident.opened": {"service": "exchange", "status": "serviceDegradation", "title": "Mail delays"},
+    "incident.updated": {"status": "serviceRestored"},
+    "incident.resolved": {"service": "office_web", "title": "Slow editing"},
+    "tenant.loaded": {"source": "scenarios/demo.json", "subscriptions": 2},
+    "support_staff.created": {"username": "support@portal.local", "source": "scenarios/demo.json"},
+    "credit_check.approved": {"requested": "2026-06-11", "reason": "two business days passed"},
+    "credit_check.rejected": {},
+    "subscription.provisioned": {"sku": "SPB", "licenses": 25, "by": "plan_change/3"},
+    "subscription.provisioning_finished": {"reason": "set-up time passed"},
+    "subscription.bought": {"sku": "SPB", "licenses": 1, "term": "P1Y", "billing_frequency": "monthly"},
+    "subscription.cancelled": {"disabled_until": "2026-09-14", "credit": "-12.50"},
+    "subscription.addon_removed": {"addon": "AUDIO_CONFERENCING"},
+    "subscription.addon_added": {"addon": "AUDIO_CONFERENCING", "blocks_plan_change": True},
+    "subscription.licenses_changed": {"from": 5, "to": 7},
+    "subscription.licenses_removal_scheduled": {"from": 12, "to": 10, "on": "2026-10-01"},
+    "subscription.licenses_removal_cancelled": {"licenses": 12, "was": 10},
+    "subscription.recurring_billing_changed": {"recurring_billing": False},
+    "subscription.reactivated": {"from": "expired", "term_start": "2026-06-15"},
+    "subscription.renewed": {"term_start": "2027-01-01", "term": "P1Y"},
+    "subscription.expired": {"on": "2027-01-01", "disabled_on": "2027-01-31"},
+    "subscription.disabled": {"on": "2027-01-31", "deleted_on": "2027-05-01"},
+    "subscription.deleted": {"on": "2027-05-01", "licenses_removed": 1},
+    "invoice.paid": {"number": "INV-20260616-000002", "amount": "413.37", "card": "4242"},
+    "invoice.refunded": {"number": "INV-20260616-C00018", "amount": "3.00", "card": "4242"},
+    "invoice.overdue": {"number": "FAB-2026-06", "balance": "277.20", "due": "2026-07-01"},
+    "invoice.lines_added": {"number": "INV-20260616-000002", "lines": [{"description": "x", "amount": "1.00"}]},
+    "payment_method.added": {"last4": "4242"},
+    "licenses.assigned": {"users": ["alice@contoso.com"]},
+    "licenses.unassigned": {"users": ["alice@contoso.com", "bjorn@contoso.com"]},
+    "licenses.replaced": {"users": ["alice@contoso.com"], "from": 1, "to": 2, "backup_confirmed": True},
+    "licenses.moved": {"users": ["alice@contoso.com", "bjorn@contoso.com"], "from": 1, "to": 2, "by": "plan_change/3"},
+    "licenses.removed": {"users": ["alice@contoso.com"], "count": 1, "reason": "the subscription was deleted"},
+    "user.created": {"upn": "dana@contoso.com"},
+    "plan_change.requested": {"subscription": 1, "target": "SPB", "licenses": 25, "schedule": "now",
+                              "effective_date": "2026-06-16"},
+    "plan_change.started": {"scheduled_for": "2027-01-01"},
+    "plan_change.step.validate": {"step": "validate", "effective_date": "2026-06-16"},
+    "plan_change.step.provision": {"step": "provision", "new_subscription": 3},
+    "plan_change.step.migrate_licenses": {"step": "migrate_licenses", "users": 1},
+    "plan_change.step.bill": {"step": "bill", "invoice": 2, "credit": "-164.13"},
+    "plan_change.step.cancel_source": {"step": "cancel_source"},
+    "plan_change.step.complete": {"step": "complete", "new_subscription": 3},
+    "plan_change.failed": {"step": "validate", "code": "blocked", "detail": "unpaid_balance",
+                           "blockers": ["unpaid_balance"]},
+    "plan_change.stuck": {"step": "bill", "error": "bill: OperationalError: database is locked"},
+    "plan_change.retried": {"step": "bill"},
+    "plan_change.cancelled": {"reason": "cancelled by an admin", "scheduled_for": "2027-01-01",
+                              "reason_text": "cancelled.by_admin"},
+}
+
+
+def _verbs_recorded() -> set[str]:
+    """Every verb the code records: literal ones, the constants, and the f-strings spelled out."""
+    verbs, patterns = set(), set()
+    for path in SOURCES:
+        text = path.read_text()
+        verbs |= set(re.findall(r'\bverb="([a-z_.]+)"', text))
+        verbs |= set(re.findall(r'^[A-Z_]+ = "([a-z_]+\.[a-z_.]+)"  # the audit verb', text, flags=re.M))
+        patterns |= set(re.findall(r'\bverb=f"([^"]+)"', text))
+    expansions = {"plan_change.step.{name}": {f"plan_change.step.{step}" for step in StepName.values},
+                  "credit_check.{check.status}": {"credit_check.approved", "credit_check.rejected"}}
+    assert patterns <= set(expansions), f"an f-string verb this test doesn't spell out: {patterns - set(expansions)}"
+    return verbs | {verb for pattern in patterns for verb in expansions[pattern]}
+
+
+def test_every_verb_the_code_records_says_what_happened():
+    verbs = _verbs_recorded()
+    assert "subscription.addon_removed" in verbs and "plan_change.step.bill" in verbs
+    assert verbs == set(DATA), (verbs - set(DATA), set(DATA) - verbs)
+    assert {event_key(verb) for verb in verbs} <= registered()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("verb", sorted(DATA))
+def test_each_event_reads_in_english_and_in_swedish(verb):
+    template = Template("{% load texts %}{{ event|event_text }}")
+    event = Event(verb=verb, data=DATA[verb])
+    with translation.override("en"):
+        english = template.render(Context({"event": event}))
+    with translation.override("sv"):
+        swedish = template.render(Context({"event": event}))
+    assert english != verb and swedish != verb
+    assert swedish != english, swedish
+
+
+@pytest.mark.django_db
+def test_an_event_nobody_describes_or_with_data_from_another_version_shows_its_verb():
+    template = Template("{% load texts %}{{ event|event_text }}")
+    for event in (Event(verb="something.new", data={}), Event(verb="invoice.paid", data={"amount": "1.00"}),
+                  Event(verb="invoice.paid", data=["not", "a", "dict"])):
+        assert template.render(Context({"event": event})) == event.verb
+
+
+def test_a_text_keeps_json_and_renders_in_the_active_language():
+    text = Text("line.period", product="Microsoft 365 Business Basic", licenses=1, start=date(2026, 6, 16),
+                end=date(2026, 7, 16))
+    assert text.params == {"product": "Microsoft 365 Business Basic", "licenses": 1, "start": "2026-06-16",
+                           "end": "2026-07-16"}
+    assert text.stored() == {"description": "Microsoft 365 Business Basic (1 license), 2026-06-16 to 2026-07-16",
+                             "text": "line.period", "params": text.params}
+    with translation.override("sv"):
+        assert str(text) == "Microsoft 365 Business Basic (1 licens), 2026-06-16 till 2026-07-16"
+        assert text.english() == text.stored()["description"]
+    assert Text("invoice", amount=Decimal("1.50")).params == {"amount": "1.50"}
+    with pytest.raises(KeyError):
+        render("no.such.text", {})

@@ -1,0 +1,259 @@
+"""The Swedish sweep: every tenant page, in Swedish, with the demo and every per-row scenario loaded
+and the generated texts there to see (invoice and quote lines, credits, reversals, period charges,
+account credit, a completed, a scheduled, a cancelled and a failed change with their activity),
+shows none of the portal's own English.
+
+What counts as English is built from the portal itself: every msgid of the Swedish catalog whose
+msgstr differs, cut at its placeholders, markup and punctuation into phrases of two or more words,
+plus single words of the texts it generates. What the portal never translates is taken out of a
+page before looking: the catalog's product, service plan, service and add-on names, the scenarios'
+own data (tenant names and domains, people's names, billing profile and card holder names, incident
+titles, invoice descriptions a scenario typed), e-mail addresses and numbers. The control test
+makes sure the list sees the English it looks for.
+"""
+
+import html
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import polib
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import resolve, reverse
+
+from billing.models import AddOnProduct, Invoice, Product, ServicePlan, Subscription
+from billing.services import subscription_buy, subscription_cancel, subscription_licenses_change
+from licensing.models import DirectoryUser
+from planchange import workflow
+from planchange.eligibility import eligibility_check
+from planchange.models import PlanChange
+from planchange.scenarios.loader import scenario_load_file
+from planchange.services import plan_change_cancel, plan_change_request
+from planchange.timeline import clock_move
+from portal import clock
+from portal.models import Service, ServiceIncident, Tenant
+from tests.factories import LicenseFactory
+
+pytestmark = pytest.mark.django_db
+
+SCENARIOS = sorted(Path("scenarios").glob("*.json"))
+PO = Path("locale/sv/LC_MESSAGES/django.po")
+
+# Single English words of the texts the portal generates: none is a Swedish word or part of a name
+# once names are out ("plan", "period" and "total" are Swedish too, so they are not here).
+ENGLISH_WORDS = {
+    "license", "licenses", "licensed", "credit", "credited", "reversed", "paid", "unpaid", "unused", "used",
+    "day", "days", "invoice", "invoices", "charge", "charges", "charged", "subscription", "subscriptions",
+    "user", "users", "the", "and", "of", "for", "with", "is", "are", "to", "from", "was", "were", "has", "have",
+    "active", "expired", "disabled", "deleted", "cancelled", "scheduled", "queued", "running", "completed",
+    "failed", "pending", "approved", "rejected", "overdue", "refunded", "upcoming", "monthly", "annual",
+    "annually", "month", "months", "year", "years", "renewal", "balance", "due", "amount", "account",
+    "change", "changes", "reason", "removed", "bought", "added", "done", "skipped", "billed",
+}
+
+# The pages the sweep must have rendered (by URL name), each at least once.
+PAGES = {
+    "home", "billing:products", "planchange:subscription", "planchange:upgrades", "planchange:checkout",
+    "planchange:change-option", "planchange:change", "planchange:change-progress", "billing:bills",
+    "billing:invoice", "users:active", "users:manage-licenses", "billing:purchase", "billing:change-manually",
+    "health:service-health",
+}
+
+
+def _phrases(text: str) -> list[str]:
+    """The phrases of two or more words in a msgid, cut at placeholders, markup and punctuation."""
+    text = re.sub(r"%\([^)]*\)[sd]|%[sd]|\{\{[^}]*\}\}|\{[^}]*\}|<[^>]*>", "\n", text)
+    out = []
+    for part in re.split(r"[\n:;.!?()\"“”«»,—–/·›>]+", text):
+        part = " ".join(part.split()).strip(" '’-")
+        if len(re.findall(r"[A-Za-z][A-Za-z'’-]*", part)) >= 2:
+            out.append(part)
+    return out
+
+
+def english_phrases() -> set[str]:
+    """The portal's English: each msgid's phrases, where its Swedish differs and doesn't say the same."""
+    phrases = set()
+    for entry in polib.pofile(str(PO)):
+        translated = [entry.msgstr] if not entry.msgid_plural else list(entry.msgstr_plural.values())
+        for msgid in filter(None, (entry.msgid, entry.msgid_plural)):
+            if all(t == msgid for t in translated):
+                continue  # the same in Swedish (a name, a code)
+            swedish = " ".join(translated)
+            phrases.update(p for p in _phrases(msgid) if p not in swedish)
+    return phrases
+
+
+def _names() -> list[str]:
+    """What the sweep takes out of a page before looking: names the portal never translates and the
+    scenarios' own data. Longest first, so a name inside a longer one goes with it."""
+    names = {*Product.objects.values_list("name", flat=True), *ServicePlan.objects.values_list("name", flat=True),
+             *AddOnProduct.objects.values_list("name", flat=True), *(str(label) for label in Service.labels),
+             *Tenant.objects.values_list("name", flat=True), *Tenant.objects.values_list("domain", flat=True),
+             *DirectoryUser.objects.values_list("display_name", flat=True),
+             *ServiceIncident.objects.values_list("title", flat=True), "Plan Change Portal"}
+    for path in SCENARIOS:
+        for tenant in json.loads(path.read_text())["tenants"]:
+            names |= {p["name"] for p in tenant.get("billing_profiles", [])}
+            names |= {m.get("holder_name", "") for m in tenant.get("payment_methods", [])}
+            names |= {i.get("description", "") for i in tenant.get("invoices", [])}
+    return sorted(filter(None, names), key=len, reverse=True)
+
+
+ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
+
+
+def page_words(response) -> str:
+    """What a reader sees or hears of a page: its text and its labelling attributes."""
+    body = response.content.decode()
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    attributes = " | ".join(ATTRIBUTES.findall(body))
+    text = re.sub(r"<[^>]+>", " | ", body)
+    return html.unescape(re.sub(r"\s+", " ", f"{text} | {attributes}"))
+
+
+def english_in(text: str, names: list[str], phrases: set[str]) -> list[str]:
+    text = re.sub(r"[\w.+-]+@[\w.-]+", " | ", text)  # e-mail addresses
+    for name in names:
+        text = text.replace(name, " | ")
+    found = {p for p in phrases if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", text)}
+    found |= {w for w in re.findall(r"[A-Za-z]+", text) if w.lower() in ENGLISH_WORDS}
+    return sorted(found)
+
+
+# --- The world the sweep looks at ---------------------------------------------------------------
+
+
+def _world() -> None:
+    for path in SCENARIOS:
+        scenario_load_file(path)
+    contoso, fabrikam = Tenant.objects.get(domain="contoso.com"), Tenant.objects.get(domain="fabrikam.com")
+    admin = get_user_model().objects.get(username="admin@contoso.com")
+    std = Subscription.objects.get(tenant=contoso, product__sku="O365_BUSINESS_PREMIUM")
+    basic = Subscription.objects.get(tenant=contoso, product__sku="O365_BUSINESS_ESSENTIALS")
+    # Licenses bought and removed mid-period: the rest of the period reversed and charged anew.
+    subscription_licenses_change(tenant=contoso, subscription_id=basic.pk, add=2, actor=admin.username)
+    subscription_licenses_change(tenant=contoso, subscription_id=basic.pk, remove=1, actor=admin.username)
+    # A subscription bought (its first period) and cancelled (its unused days credited).
+    bought = subscription_buy(tenant=contoso, sku="O365_BUSINESS", licenses=1, term="P1Y",
+                              billing_frequency="monthly", actor=admin.username)
+    subscription_cancel(tenant=contoso, subscription_id=bought.pk, actor=admin.username)
+    # A plan change done: the credit for the unused days and the new plan's charge.
+    change = plan_change_request(tenant=contoso, user=admin, subscription_id=std.pk, target_sku="SPB")
+    assert workflow.run(change.pk) == "completed"
+    # Fabrikam (MCA): a change scheduled for the renewal and cancelled, then scheduled again.
+    fab_admin = get_user_model().objects.get(username="admin@fabrikam.com")
+    prem = Subscription.objects.get(tenant=fabrikam, product__sku="SPB")
+    prem.subscription_addons.all().delete()
+    cancelled = plan_change_request(tenant=fabrikam, user=fab_admin, subscription_id=prem.pk, target_sku="SPE_E3",
+                                    schedule="renewal")
+    plan_change_cancel(tenant=fabrikam, change_id=cancelled.pk, actor=fab_admin.username)
+    plan_change_request(tenant=fabrikam, user=fab_admin, subscription_id=prem.pk, target_sku="SPE_E3",
+                        schedule="renewal")
+    # A month passes: periods charged, cards charged, refunds and account credit.
+    clock_move(actor="support@portal.local", to=clock.today() + timedelta(days=35))
+    # A change that fails on its inputs: a user got a license before the worker checked it.
+    failed = plan_change_request(tenant=contoso, user=admin, subscription_id=basic.pk,
+                                 target_sku="O365_BUSINESS_PREMIUM", licenses=basic.assigned_licenses)
+    LicenseFactory(subscription=basic, user=DirectoryUser.objects.get(upn="cecilia@contoso.com"))
+    assert workflow.run(failed.pk) == "failed"
+
+
+def _pages(client, tenant: Tenant, language: str) -> list[tuple[str, object]]:
+    """(name, response) of every page of the tenant, as its Global admin sees them."""
+    def get(url, data=None, **extra):
+        return client.get(url, data, HTTP_ACCEPT_LANGUAGE=language, **extra)
+
+    def post(url, data):
+        return client.post(url, data, HTTP_ACCEPT_LANGUAGE=language, follow=True)
+
+    pages = [("home", get(reverse("home"))), ("products", get(reverse("billing:products")))]
+    subs = list(Subscription.objects.filter(tenant=tenant).select_related("product").order_by("pk"))
+    for sub in subs:
+        pages.append((f"subscription {sub.pk}", get(reverse("planchange:subscription", args=[sub.pk]))))
+        pages.append((f"upgrades {sub.pk}", get(reverse("planchange:upgrades", args=[sub.pk]))))
+        eligibility = eligibility_check(subscription=sub)
+        if tenant.has_billing_profile:
+            url = reverse("planchange:change-option", args=[sub.pk])
+            pages.append((f"change pane {sub.pk}", get(url)))
+            pages.append((f"change pane at renewal {sub.pk}", get(url, {"schedule": "renewal", "fragment": "quote"})))
+            pages.append((f"change pane, an offer not sold {sub.pk}",
+                          get(url, {"term": "P1M", "billing_frequency": "annual"})))
+        elif eligibility.can_change_automatically and eligibility.recommended:
+            url = reverse("planchange:checkout", args=[sub.pk, eligibility.recommended[0].product.sku])
+            pages.append((f"checkout {sub.pk}", get(url)))
+            pages.append((f"checkout, an offer not sold {sub.pk}",
+                          get(url, {"term": "P3Y", "billing_frequency": "monthly"}, follow=True)))
+    for change in PlanChange.objects.filter(tenant=tenant).order_by("pk"):
+        pages.append((f"change {change.pk}", get(reverse("planchange:change", args=[change.pk]))))
+        pages.append((f"change progress {change.pk}", get(reverse("planchange:change-progress", args=[change.pk]))))
+    pages.append(("bills", get(reverse("billing:bills"))))
+    for invoice in Invoice.objects.filter(tenant=tenant).order_by("pk"):
+        pages.append((f"invoice {invoice.number}", get(reverse("billing:invoice", args=[invoice.pk]))))
+    pages.append(("active users", get(reverse("users:active"))))
+    users = list(DirectoryUser.objects.filter(tenant=tenant, licenses__isnull=False).distinct().order_by("upn")[:2])
+    active = [s for s in subs if s.status == "active"]
+    if users and active:
+        upns = [u.upn for u in users]
+        pages.append(("manage product licenses", get(reverse("users:active"),
+                                                     {"pane": "licenses", "users": upns, "action": "replace"})))
+        holding = users[0].licenses.values_list("subscription_id", flat=True).first()
+        pages.append(("unassign review", client.post(reverse("users:manage-licenses"), {
+            "action": "unassign", "users": upns[:1], "subscription": holding, "next": reverse("users:active")},
+            HTTP_ACCEPT_LANGUAGE=language)))
+        other = next((s for s in active if s.pk != holding), None)
+        if other is not None:
+            pages.append(("replace review", client.post(reverse("users:manage-licenses"), {
+                "action": "replace", "users": upns[:1], "subscription": holding, "to_subscription": other.pk,
+                "next": reverse("users:active")}, HTTP_ACCEPT_LANGUAGE=language)))
+    pages.append(("purchase", get(reverse("billing:purchase"))))
+    pages.append(("purchase an order", get(reverse("billing:purchase"), {"sku": "SPB", "licenses": "2"})))
+    pages.append(("purchase refused", get(reverse("billing:purchase"), {"sku": "SPB", "licenses": "0"})))
+    pages.append(("change plans manually", get(reverse("billing:change-manually"))))
+    if len(subs) >= 2:
+        pages.append(("change plans manually, a pair", get(reverse("billing:change-manually"),
+                                                           {"from": subs[0].pk, "to": subs[-1].pk})))
+    pages.append(("service health", get(reverse("health:service-health"))))
+    if active and not tenant.has_billing_profile:  # what a page says after an action (its messages)
+        url = reverse("planchange:licenses", args=[active[-1].pk])
+        pages.append(("licenses bought", post(url, {"action": "buy", "count": "1"})))
+        pages.append(("cancel unconfirmed", post(reverse("planchange:cancel-subscription", args=[active[-1].pk]), {})))
+    return pages
+
+
+def _sweep(client, language: str, domains=None):
+    for tenant in Tenant.objects.order_by("pk"):
+        if domains and tenant.domain not in domains:
+            continue
+        admin = get_user_model().objects.filter(memberships__tenant=tenant, memberships__role="global_admin").first()
+        client.force_login(admin)
+        for name, response in _pages(client, tenant, language):
+            assert response.status_code in (200, 400, 422), (tenant.domain, name, response.status_code)
+            yield tenant, name, response
+
+
+def test_every_tenant_page_in_swedish_shows_none_of_the_portals_english(client):
+    _world()
+    names, phrases = _names(), english_phrases()
+    english, seen = {}, set()
+    for tenant, name, response in _sweep(client, "sv"):
+        seen.add(resolve(response.request["PATH_INFO"]).view_name)
+        found = english_in(page_words(response), names, phrases)
+        if found:
+            english[f"{tenant.domain} {name}"] = found
+    assert PAGES <= seen, PAGES - seen
+    assert english == {}, "\n".join(f"{page}: {' | '.join(words)}" for page, words in english.items())
+
+
+def test_the_sweep_sees_the_english_it_looks_for(client):
+    """The control: the same pages in English are full of what the sweep looks for."""
+    _world()
+    names, phrases = _names(), english_phrases()
+    assert {"unused days of", "Bills & payments", "Your products"} <= phrases
+    for tenant, name, response in _sweep(client, "en", domains={"contoso.com", "fabrikam.com"}):
+        found = english_in(page_words(response), names, phrases)
+        assert found, (tenant.domain, name)
+        if name.startswith("invoice") and response.context["invoice"].lines.filter(text="line.credit").exists():
+            assert {"Credit", "unused", "days", "of"} <= set(found), (name, found)

@@ -95,12 +95,12 @@ def provisioning_time() -> timedelta:
     return timedelta(minutes=settings.PORTAL_PROVISIONING_MINUTES)
 
 
-def _provisioned(sub: Subscription, *, day: date, actor: str, reason: str) -> Happening:
+def _provisioned(sub: Subscription, *, day: date, actor: str, reason: str, support_reason: str = "") -> Happening:
     sub.provisioning = Subscription.Provisioning.PROVISIONED
     sub.provisioning_until = None
     sub.save(update_fields=["provisioning", "provisioning_until"])
     event_record(tenant=sub.tenant, actor=actor, verb="subscription.provisioning_finished", obj=sub,
-                 data={"reason": reason})
+                 data={"reason": reason, **({"support_reason": support_reason} if support_reason else {})})
     return _happening(day, "provisioned", sub, _subject(sub), _("Set up: the subscription is fully provisioned."))
 
 
@@ -122,8 +122,7 @@ def subscription_provisioning_finish(*, subscription_id, actor: str, reason: str
         raise NotFound(_("No such subscription."), code="subscription_not_found")
     if sub.provisioning != Subscription.Provisioning.PROVISIONING:
         raise Conflict(_("The subscription is already fully set up."), code="already_provisioned")
-    _provisioned(sub, day=clock.today(), actor=actor, reason=f"finished by support: {reason}" if reason
-                 else "finished by support")
+    _provisioned(sub, day=clock.today(), actor=actor, reason="finished by support", support_reason=reason)
     return sub
 
 

@@ -111,7 +111,8 @@ def change_users_moved(change: PlanChange) -> int:
 def support_actions(*, limit: int = 20):
     """What support staff did lately, across tenants (the audit events recorded in their names)."""
     staff = get_user_model().objects.filter(is_staff=True).values("username")
-    return Event.objects.filter(actor__in=staff).select_related("tenant").order_by("-recorded_at", "-pk")[:limit]
+    return _with_why(Event.objects.filter(actor__in=staff).select_related("tenant").order_by("-recorded_at", "-pk")
+                     [:limit])
 
 
 def change_correlation(change: PlanChange) -> str:
@@ -127,7 +128,22 @@ def change_events(change: PlanChange):
     if change.new_subscription_id:
         related |= Q(object_type=Subscription._meta.label_lower, object_id=str(change.new_subscription_id),
                      verb="subscription.provisioned")
-    return Event.objects.filter(tenant_id=change.tenant_id).filter(related).order_by("occurred_at", "pk")
+    return _with_why(Event.objects.filter(tenant_id=change.tenant_id).filter(related).order_by("occurred_at", "pk"))
+
+
+def _with_why(events) -> list[Event]:
+    """Each event with ``why``: the reason support staff typed for it ("" for anyone else's, whose stored
+    reason is a generated English text the event's own description already says)."""
+    events = list(events)
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        event.why = (data.get("support_reason") or (data.get("reason_params", {}).get("reason", "")
+                     if "reason_text" in data else data.get("reason", "") if event.verb in SUPPORT_VERBS else ""))
+    return events
+
+
+SUPPORT_VERBS = {"plan_change.retried", "credit_check.approved", "credit_check.rejected", "incident.opened",
+                 "incident.updated"}
 
 
 @dataclass

@@ -68,7 +68,7 @@ def _console(request, **extra):
     changes = support_changes(status=status, tenant_id=tenant_id, older_than_days=older, search=search)
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
     for change in page:  # errors in words: the article's titles of the blockers it met
-        change.reasons = " ".join(titles(change.blockers)) or change.error_detail
+        change.reasons = " ".join(titles(change.blockers)) or change.error_message
     moved = request.session.pop("clock_moved", None)
     if moved:
         moved["events"] = _labelled(moved["events"])

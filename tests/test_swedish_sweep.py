@@ -108,7 +108,7 @@ ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
 def page_words(response) -> str:
     """What a reader sees or hears of a page: its text and its labelling attributes."""
     body = response.content.decode()
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r"<(script|style|code)[^>]*>.*?</\1>", " ", body, flags=re.S)  # code: identifiers
     attributes = " | ".join(ATTRIBUTES.findall(body))
     text = re.sub(r"<[^>]+>", " | ", body)
     return html.unescape(re.sub(r"\s+", " ", f"{text} | {attributes}"))
@@ -257,3 +257,29 @@ def test_the_sweep_sees_the_english_it_looks_for(client):
         assert found, (tenant.domain, name)
         if name.startswith("invoice") and response.context["invoice"].lines.filter(text="line.credit").exists():
             assert {"Credit", "unused", "days", "of"} <= set(found), (name, found)
+
+
+def test_every_support_page_in_swedish_shows_none_of_the_portals_english(client):
+    """Support staff's pages too: the console with each filter, every change's timeline and trail (with
+    a support action on it), and the organizations with their problems."""
+    from tests.factories import LoginFactory
+
+    _world()
+    staff = get_user_model().objects.filter(is_staff=True).first() or LoginFactory(is_staff=True)
+    change = PlanChange.objects.filter(status="scheduled").first()
+    plan_change_cancel(tenant=change.tenant, change_id=change.pk, actor=staff.username, reason="Asked by phone",
+                       by_support=True)
+    client.force_login(staff)
+    names, phrases = _names(), english_phrases()
+    pages = [("console", client.get(reverse("support:console"), HTTP_ACCEPT_LANGUAGE="sv"))]
+    for status in ("stalled", "stuck", "failed", "cancelled", "scheduled"):
+        pages.append((f"console {status}", client.get(reverse("support:console"), {"status": status},
+                                                      HTTP_ACCEPT_LANGUAGE="sv")))
+    pages.append(("tenants", client.get(reverse("support:tenants"), HTTP_ACCEPT_LANGUAGE="sv")))
+    for each in PlanChange.objects.order_by("pk"):
+        pages.append((f"change {each.pk}", client.get(reverse("support:change", args=[each.pk]),
+                                                      HTTP_ACCEPT_LANGUAGE="sv")))
+    english = {name: found for name, response in pages
+               if (found := english_in(page_words(response), names, phrases))}
+    assert all(response.status_code == 200 for _name, response in pages)
+    assert english == {}, "\n".join(f"{page}: {' | '.join(words)}" for page, words in english.items())

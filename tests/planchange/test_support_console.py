@@ -66,7 +66,7 @@ def test_a_stalled_change_is_found_explained_and_retried_with_a_reason(client, s
     assert (event.actor, event.data) == ("support@portal.local", {
         "step": "validate", "stalled": True, "reason": "Worker host rebooted (INC-42)"})
     trail = page_text(client.get(f"/support/changes/{stalled.pk}/"))
-    assert "support@portal.local plan_change.retried Worker host rebooted (INC-42)" in trail
+    assert "support@portal.local Support staff ran “Validate” again. Worker host rebooted (INC-42)" in trail
 
 
 def test_a_running_change_with_a_live_lease_is_not_retried(client, staff, stalled):
@@ -236,7 +236,7 @@ def test_recent_support_actions_are_what_support_staff_did_and_only_that(client,
     Event.objects.create(tenant=stalled.tenant, actor="admin@contoso.example", verb="plan_change.cancelled",
                          data={"reason": "cancelled by an admin"}, occurred_at=timezone.now())
     actions = page_text(client.get("/support/")).split("Recent support actions")[1]
-    assert "support@portal.local Contoso plan_change.retried" in actions
+    assert "support@portal.local Contoso Support staff ran “Validate” again." in actions
     assert "admin@contoso.example" not in actions
 
 

@@ -40,7 +40,7 @@ from planchange.texts import (
 )
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
-from portal.models import Tenant
+from portal.models import Event, Tenant
 from portal.selectors import by_id
 from portal.services import event_record
 from portal.texts import Text
@@ -266,6 +266,12 @@ def plan_change_retry(*, change_id, actor: str, reason: str = "") -> PlanChange:
     failed = change.steps.filter(status=PlanChangeStep.Status.FAILED).first()
     stalled = change.steps.filter(status=PlanChangeStep.Status.RUNNING, lease_until__lt=timezone.now()).first()
     if change.status == PlanChange.Status.RUNNING and failed is None and stalled is not None:
+        since = timezone.now() - timedelta(seconds=settings.PLANCHANGE_STEP_LEASE)
+        handed = Event.objects.filter(verb="plan_change.retried", object_type=PlanChange._meta.label_lower,
+                                      object_id=str(change.pk), recorded_at__gt=since)
+        if handed.exists():  # a worker was woken for it moments ago: let it take the step over
+            raise Conflict(_("This change was handed to a worker moments ago; give it a minute before retrying "
+                             "again."), code="retry_pending")
         event_record(tenant=change.tenant, actor=actor, verb="plan_change.retried", obj=change,
                      data={"step": stalled.name, "stalled": True, **({"reason": reason} if reason else {})})
         change_enqueue(change.pk)

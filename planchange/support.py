@@ -160,12 +160,18 @@ class TenantProblems:
         return len(self.blocked) + len(self.overdue) + len(self.failed) + self.stalled + self.stuck
 
 
-def support_tenants(*, search: str = "") -> list[TenantProblems]:
-    """Every tenant with its open problems: subscriptions that can't change plans and why, invoices past
-    due, plan changes failed in the last 30 days and changes stalled now. Tenants with problems first."""
-    tenants = Tenant.objects.order_by("name")
+def support_tenant_list(*, search: str = ""):
+    tenants = Tenant.objects.order_by("name", "pk")
     if search:
         tenants = tenants.filter(Q(name__icontains=search) | Q(domain__icontains=search))
+    return tenants
+
+
+def support_tenants(*, search: str = "", tenants=None) -> list[TenantProblems]:
+    """Tenants (a page of them, or every one matching ``search``) with their open problems: subscriptions
+    that can't change plans and why, invoices past due, plan changes failed in the last 30 days and changes
+    stalled or stuck now."""
+    tenants = support_tenant_list(search=search) if tenants is None else tenants
     today = clock.today()
     rows = []
     for tenant in tenants:
@@ -184,4 +190,4 @@ def support_tenants(*, search: str = "") -> list[TenantProblems]:
         stuck = support_changes(status=STUCK, tenant_id=tenant.pk).count()
         rows.append(TenantProblems(tenant=tenant, blocked=blocked, overdue=overdue, failed=failed, stalled=stalled,
                                    stuck=stuck))
-    return sorted(rows, key=lambda r: (r.count == 0, r.tenant.name))
+    return rows

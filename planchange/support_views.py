@@ -29,6 +29,7 @@ from planchange.support import (
     support_actions,
     support_change_get,
     support_changes,
+    support_tenant_list,
     support_tenants,
     timeline_height,
 )
@@ -270,8 +271,9 @@ def provision(request, subscription_id):
 @support_page
 def tenants(request):
     search = request.GET.get("q", "").strip()[:100]
-    return render(request, "support/tenants.html", {"section": "support", "rows": support_tenants(search=search),
-                                                    "search": search, "today": clock.today()})
+    page = Paginator(support_tenant_list(search=search), 50).get_page(request.GET.get("page"))
+    return render(request, "support/tenants.html", {"section": "support", "rows": support_tenants(tenants=page),
+                                                    "page": page, "search": search, "today": clock.today()})
 
 
 @require_POST

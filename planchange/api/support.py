@@ -16,7 +16,7 @@ from billing.services import credit_check_decide
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
 from planchange.services import plan_change_cancel, plan_change_retry
-from planchange.support import change_events, change_users_moved, support_changes, support_tenants
+from planchange.support import change_events, change_users_moved, support_changes, support_tenant_list, support_tenants
 from portal.api.fields import IdRelatedField, NameField
 from portal.api.mixins import IsSupportStaff
 from portal.inputs import ID_PATTERN
@@ -231,12 +231,15 @@ class SupportTenantSerializer(serializers.Serializer):
 
 
 class SupportTenantsView(GenericAPIView):
-    """Every organization with its open problems (support staff)."""
+    """Every organization with its open problems (support staff), a page at a time; ``?search=``."""
 
     permission_classes = [IsAuthenticated, IsSupportStaff]
     serializer_class = SupportTenantSerializer
-    pagination_class = None
+
+    def get_queryset(self):
+        return support_tenant_list(search=self.request.query_params.get("search", "")[:100])
 
     @extend_schema(responses=SupportTenantSerializer(many=True))
     def get(self, request):
-        return Response(SupportTenantSerializer(support_tenants(), many=True).data)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(SupportTenantSerializer(support_tenants(tenants=page), many=True).data)

@@ -215,7 +215,7 @@ def test_the_support_api_finds_stalled_changes_shows_one_whole_and_acts_with_a_r
         "data": {"step": "validate", "stalled": True, "reason": "Host rebooted"}}
     refused = api.post(f"/api/v1/support/plan-changes/{stalled.pk}/cancel/", {"reason": "x"}, format="json")
     assert (refused.status_code, refused.json()["code"]) == (409, "not_scheduled")
-    tenants = api.get("/api/v1/support/tenants/").json()
+    tenants = api.get("/api/v1/support/tenants/").json()["results"]
     contoso = next(t for t in tenants if t["domain"] == "contoso.example")
     assert (contoso["stalled_changes"], contoso["failed_changes"], contoso["overdue"]) == (1, [], [])
     assert contoso["blocked"][0]["blockers"] == ["Another plan is in the process of being changed."]
@@ -257,3 +257,11 @@ def test_a_closed_incident_isnt_reopened_by_a_stale_form_nor_opened_healthy(clie
     incident.refresh_from_db()
     assert incident.status == "serviceRestored"
     assert Event.objects.filter(verb="incident.updated").count() == 1
+
+
+def test_a_stalled_change_is_handed_to_a_worker_once_not_once_per_click(client, staff, stalled):
+    body = {"confirm": "yes", "reason": "Worker host rebooted"}
+    client.post(f"/support/changes/{stalled.pk}/retry/", body)
+    again = page_text(client.post(f"/support/changes/{stalled.pk}/retry/", body, follow=True))
+    assert "This change was handed to a worker moments ago; give it a minute before retrying again." in again
+    assert Event.objects.filter(verb="plan_change.retried").count() == 1

@@ -46,7 +46,7 @@ def test_a_stalled_change_is_retried_by_support_and_completes_exactly_once(new_c
     row = page.locator(f"tr[data-change='{change.pk}']")
     expect(row).to_contain_text("Stalled")
     shots(page, "console-stalled")
-    row.get_by_role("link", name=str(change.pk)).click()
+    row.get_by_role("link", name=str(change.pk), exact=True).click()
     expect(page.get_by_test_id("stalled")).to_contain_text("Stalled at Bill: the worker running it stopped renewing")
     expect(page.locator("tr[data-step=bill]")).to_contain_text("Stalled")
     expect(page.get_by_test_id("timeline-svg")).to_be_visible()

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test soak bench lint migrations-check clean
+.PHONY: install run reset-demo test soak bench lint migrations-check clean
 
 install: $(STAMP)
 
@@ -25,6 +25,12 @@ run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  PLANCHANGE_STEP_DELAY=$${PLANCHANGE_STEP_DELAY:-3} \
 	  $(BIN)/honcho --procfile Procfile start
+
+# Start the demo over (the web and worker may keep running): everything deleted, the demo loaded again.
+reset-demo: export DJANGO_SETTINGS_MODULE = portal.settings.local
+reset-demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py reset_demo
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -491,7 +491,9 @@ def template_forms() -> set:
     to a form by its ``form=`` attribute included)."""
     found, by_id, joined = set(), {}, []
     for template in Path("templates").rglob("*.html"):
-        text = template.read_text()
+        # A form's fields may come from a partial it includes (the payment method choice).
+        text = re.sub(r'\{% include "([\w/.-]+)"[^%]*%\}', lambda m: (Path("templates") / m.group(1)).read_text(),
+                      template.read_text())
         for form in re.finditer(r"<form\b([^>]*)>(.*?)</form>", text, re.S):
             attrs, inner = form.groups()
             action = re.search(r"action=\"\{% url '([\w:-]+)'", attrs)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from billing.models import Invoice, Subscription
@@ -170,24 +170,32 @@ def support_tenant_list(*, search: str = ""):
 def support_tenants(*, search: str = "", tenants=None) -> list[TenantProblems]:
     """Tenants (a page of them, or every one matching ``search``) with their open problems: subscriptions
     that can't change plans and why, invoices past due, plan changes failed in the last 30 days and changes
-    stalled or stuck now."""
-    tenants = support_tenant_list(search=search) if tenants is None else tenants
+    stalled or stuck now. One query per kind of problem for all the tenants shown (eligibility still runs
+    per active subscription)."""
+    tenants = list(support_tenant_list(search=search) if tenants is None else tenants)
+    ids = [t.pk for t in tenants]
     today = clock.today()
-    rows = []
-    for tenant in tenants:
-        blocked = []
-        for sub in Subscription.objects.filter(tenant=tenant, status=Subscription.Status.ACTIVE).select_related(
-                "product", "tenant"):
-            eligibility = eligibility_check(subscription=sub)
-            if eligibility.blockers:
-                blocked.append((sub, [str(b.title) for b in eligibility.blockers]))
-        overdue = [i for i in Invoice.objects.filter(tenant=tenant).order_by("due_date")
-                   if i.status_on(today) == Invoice.Status.OVERDUE]
-        failed = list(PlanChange.objects.filter(tenant=tenant, status=PlanChange.Status.FAILED,
-                                                requested_at__gte=clock.now() - timedelta(days=30))
-                      .select_related("target_product", "subscription__product"))
-        stalled = support_changes(status=STALLED, tenant_id=tenant.pk).count()
-        stuck = support_changes(status=STUCK, tenant_id=tenant.pk).count()
-        rows.append(TenantProblems(tenant=tenant, blocked=blocked, overdue=overdue, failed=failed, stalled=stalled,
-                                   stuck=stuck))
-    return rows
+    blocked: dict[int, list] = {}
+    for sub in (Subscription.objects.filter(tenant_id__in=ids, status=Subscription.Status.ACTIVE)
+                .select_related("product", "tenant").order_by("pk")):
+        eligibility = eligibility_check(subscription=sub)
+        if eligibility.blockers:
+            blocked.setdefault(sub.tenant_id, []).append((sub, [str(b.title) for b in eligibility.blockers]))
+    overdue: dict[int, list] = {}
+    for invoice in Invoice.objects.filter(tenant_id__in=ids, due_date__lt=today).order_by("due_date", "pk"):
+        if invoice.status_on(today) == Invoice.Status.OVERDUE:
+            overdue.setdefault(invoice.tenant_id, []).append(invoice)
+    failed: dict[int, list] = {}
+    for change in (PlanChange.objects.filter(tenant_id__in=ids, status=PlanChange.Status.FAILED,
+                                             requested_at__gte=clock.now() - timedelta(days=30))
+                   .select_related("target_product", "subscription__product").order_by("pk")):
+        failed.setdefault(change.tenant_id, []).append(change)
+
+    def counts(status: str) -> dict[int, int]:
+        return dict(support_changes(status=status).filter(tenant_id__in=ids).order_by()
+                    .values_list("tenant_id").annotate(n=Count("pk")).values_list("tenant_id", "n"))
+
+    stalled, stuck = counts(STALLED), counts(STUCK)
+    return [TenantProblems(tenant=t, blocked=blocked.get(t.pk, []), overdue=overdue.get(t.pk, []),
+                           failed=failed.get(t.pk, []), stalled=stalled.get(t.pk, 0), stuck=stuck.get(t.pk, 0))
+            for t in tenants]

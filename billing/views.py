@@ -110,12 +110,6 @@ OFFER_COLUMNS = [(Term.P1M, BillingFrequency.MONTHLY), (Term.P1Y, BillingFrequen
                  (Term.P1Y, BillingFrequency.ANNUAL), (Term.P3Y, BillingFrequency.ANNUAL)]
 
 
-def _field_errors(exc: DomainError) -> dict:
-    """Errors by form field: a card's fields, the field a service named, or the form as a whole."""
-    if "errors" in exc.extra:
-        return {k: str(v) for k, v in exc.extra["errors"].items()}
-    return {exc.extra.get("field") or "form": str(exc.detail)}
-
 
 def _catalog(products) -> list[dict]:
     rows = []
@@ -148,7 +142,7 @@ def _order_choice(product, data, errors: dict):
         return choice, order_check(sku=product.sku, licenses=licenses, term=term,
                                    billing_frequency=billing_frequency, day=clock.today())
     except DomainError as exc:
-        errors.update(_field_errors(exc))
+        errors.update(exc.field_errors())
         return choice, None
 
 
@@ -185,7 +179,7 @@ def purchase(request):
                 billing_frequency=order.billing_frequency, order_token=token, card=card,
                 payment_choice=request.POST.get("payment_method", ""), actor=request.user.get_username())
         except DomainError as exc:
-            errors.update(_field_errors(exc))
+            errors.update(exc.field_errors())
             status = exc.status
         else:
             return _bought(request, sub)

@@ -30,6 +30,14 @@ def _lock(tenant: Tenant, ids, *, holder: str = "") -> dict[int, Subscription]:
     return subs
 
 
+def _read(tenant: Tenant, subscription_id) -> Subscription:
+    """One of the tenant's subscriptions, unlocked, for a preview (404 for missing and foreign alike)."""
+    found = subscription_list(tenant=tenant).filter(pk=parse_id(subscription_id)).first()
+    if found is None:
+        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    return found
+
+
 def _users(tenant: Tenant, upns) -> list[DirectoryUser]:
     wanted = list(dict.fromkeys(u.strip().lower() for u in upns))
     if not wanted:
@@ -89,11 +97,16 @@ def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) ->
 
 
 @transaction.atomic
-def license_unassign(*, tenant: Tenant, subscription_id: int, upns, actor: str) -> int:
-    """Take the subscription's license from each user; refuse all if one doesn't hold it."""
+def license_unassign(*, tenant: Tenant, subscription_id: int, upns, actor: str, reviewed: str = "") -> int:
+    """Take the subscription's license from each user; refuse all if one doesn't hold it. ``reviewed``:
+    the digest of the users the admin was shown (``license_unassign_preview``); others now, nothing
+    happens (409 ``review_outdated``)."""
     (sub,) = _lock(tenant, [subscription_id]).values()
     users = _users(tenant, upns)
     _require_holding(sub, users, _holders(sub, users))
+    if reviewed and reviewed != users_digest(sorted(u.upn for u in users)):
+        raise Conflict(_("The users are no longer the ones you reviewed. Review the change again; nothing "
+                         "was changed."), code="review_outdated")
     removed, _detail = LicenseAssignment.objects.filter(subscription=sub, user__in=users).delete()
     subscription_usage_add(subscription=sub, delta=-removed)
     event_record(tenant=tenant, actor=actor, verb="licenses.unassigned", obj=sub,
@@ -149,11 +162,7 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
 def license_replace_preview(*, tenant: Tenant, from_subscription_id: int, to_subscription_id: int, upns):
     """What Replace would change for each user, and whether it can: the users must hold the source's
     license, and ``missing`` says how many licenses the target lacks (0: enough). Reads only."""
-    found = {s.pk: s for s in subscription_list(tenant=tenant).filter(
-        pk__in=[parse_id(from_subscription_id), parse_id(to_subscription_id)])}
-    source, target = found.get(parse_id(from_subscription_id)), found.get(parse_id(to_subscription_id))
-    if source is None or target is None:
-        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    source, target = _read(tenant, from_subscription_id), _read(tenant, to_subscription_id)
     if source.pk == target.pk:
         raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
     users = _users(tenant, upns)
@@ -176,9 +185,7 @@ class UnassignPreview:
 
 def license_unassign_preview(*, tenant: Tenant, subscription_id: int, upns) -> UnassignPreview:
     """Who would lose the subscription's license (each must hold it). Reads only."""
-    found = subscription_list(tenant=tenant).filter(pk=parse_id(subscription_id)).first()
-    if found is None:
-        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    found = _read(tenant, subscription_id)
     users = _users(tenant, upns)
     _require_holding(found, users, _holders(found, users))
     ordered = sorted(u.upn for u in users)

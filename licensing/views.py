@@ -9,13 +9,11 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from billing.selectors import subscription_get, subscription_list
-from licensing.preview import users_digest
 from licensing.selectors import user_list
 from licensing.services import (
     license_assign,
@@ -25,8 +23,8 @@ from licensing.services import (
     license_unassign_preview,
 )
 from portal.decorators import tenant_page, writes
-from portal.errors import Conflict, DomainError
-from portal.inputs import parse_id
+from portal.errors import DomainError
+from portal.inputs import local_path, parse_id
 from portal.roles import LICENSE_WRITERS
 
 PAGE_SIZE = 50
@@ -101,11 +99,7 @@ def active_users(request):
 
 
 def _back(request) -> str:
-    back = request.POST.get("next", "")
-    # Back to a path of this site only: redirect() would take "2" for a URL name (NoReverseMatch).
-    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
-        back = reverse("users:active")
-    return back
+    return local_path(request.POST.get("next", ""), host=request.get_host()) or reverse("users:active")
 
 
 @require_POST
@@ -145,10 +139,8 @@ def manage_licenses(request):
         if action == "unassign" and step != "confirm":
             return _review(request, filters, selection, subscription, None, back, action="unassign")
         if action == "unassign":
-            if users_digest(sorted(upns)) != reviewed:
-                raise Conflict(_("The users are no longer the ones you reviewed. Review the change again; nothing "
-                                 "was changed."), code="review_outdated")
-            count = license_unassign(tenant=request.tenant, subscription_id=subscription, upns=upns, actor=actor)
+            count = license_unassign(tenant=request.tenant, subscription_id=subscription, upns=upns, actor=actor,
+                                     reviewed=reviewed or "-")
             messages.success(request, ngettext("A license was unassigned from %(count)d user.",
                                                "Licenses were unassigned from %(count)d users.", count)
                              % {"count": count})
@@ -173,7 +165,7 @@ def manage_licenses(request):
                                error=str(exc.detail))
             except DomainError:
                 pass
-        request.session["license_errors"] = {exc.extra.get("field") or "form": str(exc.detail)}
+        request.session["license_errors"] = exc.field_errors()
     return HttpResponseRedirect(back)
 
 

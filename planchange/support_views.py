@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -37,7 +36,7 @@ from planchange.timeline import clock_move
 from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
-from portal.inputs import is_iso_date, is_plain_text, parse_id, whole_number
+from portal.inputs import is_iso_date, is_plain_text, local_path, parse_id, whole_number
 from portal.models import Service, ServiceIncident, Tenant
 from portal.services import incident_open, incident_update
 
@@ -176,10 +175,7 @@ def _reason(request) -> str:
 
 
 def _back(request, default: str) -> HttpResponseRedirect:
-    back = request.POST.get("next", "")
-    if not (back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
-        back = default
-    return HttpResponseRedirect(back)
+    return HttpResponseRedirect(local_path(request.POST.get("next", ""), host=request.get_host()) or default)
 
 
 def _act(request, default_back: str, action, done: str, form: str):

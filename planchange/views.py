@@ -128,12 +128,6 @@ def available_upgrades(request, subscription_id):
     })
 
 
-def _field_errors(exc: DomainError) -> dict:
-    """Errors by form field: a card's fields, the field a service named, or the form as a whole."""
-    if "errors" in exc.extra:
-        return {k: str(v) for k, v in exc.extra["errors"].items()}
-    return {exc.extra.get("field") or "form": str(exc.detail)}
-
 
 @tenant_page
 @writes(BILLING_WRITERS)
@@ -171,7 +165,7 @@ def checkout(request, subscription_id, sku):
             if exc.code in ("quote_stale", "quote_expired"):
                 messages.warning(request, exc.detail)
             else:
-                errors = _field_errors(exc)
+                errors = exc.field_errors()
         else:
             return redirect("planchange:change", change_id=change.pk)
     try:
@@ -205,7 +199,7 @@ def change_option(request, subscription_id):
             change = plan_change_request(tenant=request.tenant, user=request.user, subscription_id=sub.pk,
                                          quote_id=request.POST.get("quote_id") or None, **choice)
         except DomainError as exc:
-            errors = _field_errors(exc)
+            errors = exc.field_errors()
             if exc.code in ("quote_stale", "quote_expired"):
                 errors = {}
                 messages.warning(request, exc.detail)

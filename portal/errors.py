@@ -16,6 +16,13 @@ class DomainError(Exception):
             self.status = status
         self.extra = extra
 
+    def field_errors(self) -> dict:
+        """Errors by form field, for a page to show beside its controls: a card's fields, the field the
+        service named, or the form as a whole."""
+        if "errors" in self.extra:
+            return {k: str(v) for k, v in self.extra["errors"].items()}
+        return {self.extra.get("field") or "form": str(self.detail)}
+
 
 class Conflict(DomainError):
     status = 409

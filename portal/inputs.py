@@ -12,6 +12,8 @@ The API's fields (``portal.api.fields``), the pages' forms and the middleware th
 import re
 import unicodedata
 
+from django.utils.http import url_has_allowed_host_and_scheme
+
 # The largest id PostgreSQL's bigint and SQLite's integer hold.
 ID_MAX = 2**63 - 1
 # Licenses on one order or subscription at the door, whatever the product; the product's own,
@@ -71,3 +73,10 @@ _UPN = re.compile(r"(?!\.)[A-Za-z0-9'._!#^~-]{1,64}(?<!\.)@[A-Za-z0-9-]{1,63}(?:
 
 def is_upn(text: str) -> bool:
     return _UPN.fullmatch(text) is not None
+
+
+def local_path(raw, *, host: str) -> str:
+    """A ``next`` to go back to: a path of this site, or "" (redirect() would take "2" for a URL name,
+    and "//evil.example/" is another site)."""
+    raw = raw if isinstance(raw, str) else ""
+    return raw if raw.startswith("/") and url_has_allowed_host_and_scheme(raw, allowed_hosts={host}) else ""

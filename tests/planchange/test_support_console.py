@@ -265,3 +265,24 @@ def test_a_stalled_change_is_handed_to_a_worker_once_not_once_per_click(client, 
     again = page_text(client.post(f"/support/changes/{stalled.pk}/retry/", body, follow=True))
     assert "This change was handed to a worker moments ago; give it a minute before retrying again." in again
     assert Event.objects.filter(verb="plan_change.retried").count() == 1
+
+
+def test_the_organizations_page_reads_the_same_few_queries_for_2_and_8_tenants(client, staff, at_date):
+    """One query per kind of problem for the page, not per tenant (eligibility still runs per active
+    subscription: these tenants have none)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    at_date("2026-06-15")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/support/tenants/").status_code == 200
+        return len(captured.captured_queries)
+
+    for _ in range(2):
+        TenantFactory()
+    few = queries()
+    for _ in range(6):
+        TenantFactory()
+    assert queries() == few

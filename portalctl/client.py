@@ -143,4 +143,6 @@ def problem_error(status: int, problem: dict, *, retry_after: str | None = None)
 
 def _reason(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
-    return text.split("] ")[-1]  # "[Errno 111] Connection refused" → "Connection refused"
+    if "Connection refused" in text:
+        return _("connection refused")
+    return text.split("] ")[-1]  # "[Errno -2] Name or service not known" → "Name or service not known"

@@ -35,7 +35,7 @@ def subscriptions(items: list[dict]) -> None:
     for s in items:
         table.add_row(_cell(s["id"]), _cell(s.get("product_name")), _cell(s["sku"]), label("status", s["status"]),
                       _cell(s["licenses"]), _cell(s.get("assigned_licenses")), _cell(s.get("term")),
-                      _cell(s.get("billing_frequency")), _cell(s.get("renewal_date")),
+                      label("frequency", s.get("billing_frequency")), _cell(s.get("renewal_date")),
                       label("bool", bool(s.get("change_in_progress"))))
     out.print(table)
 
@@ -64,8 +64,8 @@ def upgrades(data: dict) -> None:
                       _cell(", ".join(r["code"] for r in u.get("reasons", []))), _cell(cheapest))
     out.print(table)
     for u in data.get("upgrades", []):
-        if u.get("reasons"):
-            blockers(u["reasons"], title=f"{u['sku']}: {_('Reasons')}")
+        for r in u.get("reasons", []):
+            out.print(f"{u['sku']}: {r['code']}: {r.get('detail') or r.get('title', '')}", markup=False)
 
 
 def quote(data: dict) -> None:

@@ -44,6 +44,7 @@ LABELS = {
         "bill": "Bill", "cancel_source": "Cancel the old subscription", "complete": "Complete",
     },
     "bool": {True: "yes", False: "no"},
+    "frequency": {"monthly": "monthly", "annual": "annual"},
     "row": {"would_change": "would change", "refused": "refused", "started": "started", "already": "already"},
 }
 
@@ -56,7 +57,7 @@ SV = {
     "Done": "Klar", "Skipped": "Överhoppad", "Validate": "Validera",
     "Provision the new subscription": "Etablera den nya prenumerationen", "Move licenses": "Flytta licenser",
     "Bill": "Fakturera", "Cancel the old subscription": "Avbryt den gamla prenumerationen", "Complete": "Slutför",
-    "yes": "ja", "no": "nej", "would change": "kan ändras", "refused": "nekad", "started": "startad",
+    "yes": "ja", "no": "nej", "monthly": "månadsvis", "annual": "årsvis", "would change": "kan ändras", "refused": "nekad", "started": "startad",
     "already": "redan gjord",
     # errors (client.py, config.py)
     "Error": "Fel",
@@ -76,6 +77,7 @@ SV = {
     "The URL must start with http:// or https://: {url}": "Adressen måste börja med http:// eller https://: {url}",
     "Unknown language {lang}: use en or sv.": "Okänt språk {lang}: använd en eller sv.",
     "The configuration file {path} can't be read: {reason}": "Konfigurationsfilen {path} kan inte läsas: {reason}",
+    "connection refused": "anslutningen nekades",
     "Unexpected error: {error}": "Oväntat fel: {error}",
     "Interrupted.": "Avbrutet.",
     "Blockers:": "Hinder:",

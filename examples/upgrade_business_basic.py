@@ -33,10 +33,10 @@ class ApiError(Exception):
 def api(method: str, path: str, body: dict | None = None, headers: dict | None = None):
     base = os.environ["PORTAL_URL"].rstrip("/") + "/api/v1/"
     url = path if path.startswith("http") else base + path
-    request = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"Token {os.environ['PORTAL_TOKEN']}",
-                                              "Content-Type": "application/json", "Accept": "application/json",
-                                              **(headers or {})})
+    request = urllib.request.Request(  # noqa: S310 - the portal's http(s) URL
+        url, method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Token {os.environ['PORTAL_TOKEN']}", "Content-Type": "application/json",
+                 "Accept": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the portal's URL, http(s)
             return json.loads(response.read())

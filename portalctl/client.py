@@ -41,6 +41,12 @@ class Failed(PortalError):
     exit_code = 1
 
 
+class Interrupted(PortalError):
+    """Ctrl-C while following a change (which goes on in the portal)."""
+
+    exit_code = 130
+
+
 def api_base(url: str) -> str:
     """``http://host:8000``, ``…/`` or ``…/api/v1/`` → ``http://host:8000/api/v1/``."""
     url = url.strip().rstrip("/")
@@ -130,7 +136,8 @@ def problem_error(status: int, problem: dict, *, retry_after: str | None = None)
     code = problem.get("code") or "error"
     detail = problem.get("detail") or problem.get("title") or ""
     if status == 401:
-        detail = f"{detail} {_('The token was refused: sign in again with portalctl login, or check --token / PORTAL_TOKEN.')}"
+        hint = _("The token was refused: sign in again with portalctl login, or check --token / PORTAL_TOKEN.")
+        detail = f"{detail} {hint}"
     if status == 429 and retry_after:
         detail = f"{detail} {_('Try again in {seconds} seconds.', seconds=retry_after)}"
     errors = problem.get("errors")

@@ -6,7 +6,7 @@ import time
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from portalctl import render
-from portalctl.client import Client
+from portalctl.client import Client, Interrupted
 from portalctl.texts import _, label
 
 STEPS = ["validate", "provision", "migrate_licenses", "bill", "cancel_source", "complete"]
@@ -27,7 +27,15 @@ def change_ended(change: dict) -> bool:
 def change_wait(client: Client, change: dict, *, timeout: float, interval: float = 0.5,
                 show: bool = True) -> dict:
     """Poll GET plan-changes/{id}/ until the change ends or ``timeout`` seconds pass; with ``show``, a
-    progress bar and a line per finished step."""
+    progress bar and a line per finished step. Ctrl-C stops following, not the change."""
+    try:
+        return _wait(client, change, timeout=timeout, interval=interval, show=show)
+    except KeyboardInterrupt:
+        raise Interrupted(_("Interrupted; plan change {id} goes on: follow it with portalctl changes.",
+                            id=change["id"])) from None
+
+
+def _wait(client: Client, change: dict, *, timeout: float, interval: float, show: bool) -> dict:
     deadline = time.monotonic() + timeout
     if not show:
         while not change_ended(change) and time.monotonic() < deadline:

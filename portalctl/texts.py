@@ -57,14 +57,15 @@ SV = {
     "Done": "Klar", "Skipped": "Överhoppad", "Validate": "Validera",
     "Provision the new subscription": "Etablera den nya prenumerationen", "Move licenses": "Flytta licenser",
     "Bill": "Fakturera", "Cancel the old subscription": "Avbryt den gamla prenumerationen", "Complete": "Slutför",
-    "yes": "ja", "no": "nej", "monthly": "månadsvis", "annual": "årsvis", "would change": "kan ändras", "refused": "nekad", "started": "startad",
-    "already": "redan gjord",
+    "yes": "ja", "no": "nej", "monthly": "månadsvis", "annual": "årsvis", "would change": "kan ändras",
+    "refused": "nekad", "started": "startad", "already": "redan gjord",
     # errors (client.py, config.py)
     "Error": "Fel",
     "Can't reach the portal at {url}: {reason}": "Kan inte nå portalen på {url}: {reason}",
     "The portal at {url} didn't answer within {seconds} seconds.":
         "Portalen på {url} svarade inte inom {seconds} sekunder.",
-    "The connection to the portal at {url} failed: {reason}": "Anslutningen till portalen på {url} misslyckades: {reason}",
+    "The connection to the portal at {url} failed: {reason}":
+        "Anslutningen till portalen på {url} misslyckades: {reason}",
     "The answer from {url} isn't the portal's (HTTP {status}, {content_type}). Check the URL.":
         "Svaret från {url} kommer inte från portalen (HTTP {status}, {content_type}). Kontrollera adressen.",
     "The token was refused: sign in again with portalctl login, or check --token / PORTAL_TOKEN.":
@@ -79,7 +80,8 @@ SV = {
     "The configuration file {path} can't be read: {reason}": "Konfigurationsfilen {path} kan inte läsas: {reason}",
     "connection refused": "anslutningen nekades",
     "Unexpected error: {error}": "Oväntat fel: {error}",
-    "Interrupted.": "Avbrutet.",
+    "Interrupted; plan change {id} goes on: follow it with portalctl changes.":
+        "Avbrutet; planändring {id} fortsätter: följ den med portalctl changes.",
     "Blockers:": "Hinder:",
     # login
     "Portal URL": "Portalens adress",
@@ -96,7 +98,8 @@ SV = {
     "Can change plans automatically: {answer}": "Kan byta abonnemang automatiskt: {answer}",
     "Plans you can change to": "Abonnemang du kan byta till",
     "Description": "Beskrivning", "Amount": "Belopp", "From": "Från", "To": "Till",
-    "Quote {quote} (valid until {expires}), takes effect {date}": "Offert {quote} (gäller till {expires}), gäller från {date}",
+    "Quote {quote} (valid until {expires}), takes effect {date}":
+        "Offert {quote} (gäller till {expires}), gäller från {date}",
     "Credit: {credit}   Charge: {charge}   Total: {total}": "Kredit: {credit}   Debitering: {charge}   Summa: {total}",
     "Users affected: {count}": "Berörda användare: {count}",
     "Plan changes": "Planändringar", "Subscription": "Prenumeration", "Target": "Mål", "Requested": "Begärd",
@@ -125,9 +128,6 @@ SV = {
     # bulk-change
     "Batch key: {key}": "Batchnyckel: {key}",
     "No active {sku} subscription.": "Ingen aktiv prenumeration av {sku}.",
-    "{plan} isn't offered as a change from this subscription.": "{plan} erbjuds inte som byte från den här prenumerationen.",
-    "another change is under way": "en annan ändring pågår",
-    "change {id} ({status})": "ändring {id} ({status})",
     "Dry run: nothing was changed.": "Provkörning: inget har ändrats.",
     "{started} started, {already} already started, {refused} refused.":
         "{started} startade, {already} redan startade, {refused} nekade.",

@@ -51,7 +51,7 @@ def api_base(url: str) -> str:
     """``http://host:8000``, ``…/`` or ``…/api/v1/`` → ``http://host:8000/api/v1/``."""
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise Refused(_("The URL must start with http:// or https://: {url}", url=url))
+        raise Refused(_("The URL must start with http:// or https://: {url}", url=url), code="invalid_url")
     if url.endswith("/api/v1"):
         url = url[: -len("/api/v1")]
     return url + "/api/v1/"
@@ -81,12 +81,13 @@ class Client:
             response = self.http.request(method, path.lstrip("/"), json=body, params=params, headers=headers)
         except httpx.TimeoutException:
             raise Failed(_("The portal at {url} didn't answer within {seconds} seconds.",
-                           url=self.url, seconds=int(self.timeout))) from None
+                           url=self.url, seconds=int(self.timeout)), code="timeout") from None
         except httpx.ConnectError as exc:
-            raise Failed(_("Can't reach the portal at {url}: {reason}", url=self.url, reason=_reason(exc))) from None
+            raise Failed(_("Can't reach the portal at {url}: {reason}", url=self.url, reason=_reason(exc)),
+                         code="unreachable") from None
         except httpx.HTTPError as exc:
             raise Failed(_("The connection to the portal at {url} failed: {reason}",
-                           url=self.url, reason=_reason(exc))) from None
+                           url=self.url, reason=_reason(exc)), code="connection_failed") from None
         return self._answer(response)
 
     def get(self, path: str, **params):
@@ -124,7 +125,7 @@ class Client:
         if data is None:
             raise Failed(_("The answer from {url} isn't the portal's (HTTP {status}, {content_type}). Check the URL.",
                            url=self.url, status=response.status_code, content_type=kind or "-"),
-                         status=response.status_code)
+                         status=response.status_code, code="not_the_portal")
         if response.status_code < 400:
             return data
         raise problem_error(response.status_code, data if isinstance(data, dict) else {},

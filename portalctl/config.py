@@ -28,7 +28,8 @@ def config_load() -> dict:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise Refused(_("The configuration file {path} can't be read: {reason}", path=path, reason=exc)) from None
+        raise Refused(_("The configuration file {path} can't be read: {reason}", path=path, reason=exc),
+                      code="config_unreadable") from None
     return data if isinstance(data, dict) else {}
 
 
@@ -56,7 +57,7 @@ def settings_resolve(*, url: str | None, token: str | None) -> tuple[str, str]:
     if not token:
         token = os.environ.get("PORTAL_TOKEN") or (saved if saved is not None else config_load()).get("token")
     if not url:
-        raise Refused(_("No portal URL: run portalctl login, or give --url or PORTAL_URL."))
+        raise Refused(_("No portal URL: run portalctl login, or give --url or PORTAL_URL."), code="not_configured")
     if not token:
-        raise Refused(_("No token: run portalctl login, or give --token or PORTAL_TOKEN."))
+        raise Refused(_("No token: run portalctl login, or give --token or PORTAL_TOKEN."), code="not_configured")
     return url, token

@@ -32,7 +32,7 @@ def change_wait(client: Client, change: dict, *, timeout: float, interval: float
         return _wait(client, change, timeout=timeout, interval=interval, show=show)
     except KeyboardInterrupt:
         raise Interrupted(_("Interrupted; plan change {id} goes on: follow it with portalctl changes.",
-                            id=change["id"])) from None
+                            id=change["id"]), code="interrupted") from None
 
 
 def _wait(client: Client, change: dict, *, timeout: float, interval: float, show: bool) -> dict:

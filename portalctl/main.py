@@ -57,8 +57,9 @@ def options(ctx: typer.Context, url, token, json_, lang) -> Options:
     chosen = Options(url or base.url, token or base.token, json_ or base.json,
                      lang or base.lang or os.environ.get("PORTAL_LANG") or "en")
     if chosen.lang not in LANGUAGES:
-        raise Refused(_("Unknown language {lang}: use en or sv.", lang=chosen.lang))
+        raise Refused(_("Unknown language {lang}: use en or sv.", lang=chosen.lang), code="invalid_option")
     language_set(chosen.lang)
+    render.state["json"] = chosen.json
     return chosen
 
 
@@ -176,7 +177,7 @@ def changes(ctx: typer.Context,
     o = options(ctx, url, token, json_, lang)
     if status is not None and status not in CHANGE_STATUSES:
         raise Refused(_("Unknown status {status}: use one of {choices}.", status=status,
-                        choices=", ".join(CHANGE_STATUSES)))
+                        choices=", ".join(CHANGE_STATUSES)), code="invalid_option")
     with session(o) as client:
         items = [c for c in client.pages("plan-changes/") if status is None or c["status"] == status]
     render.print_json(items) if o.json else render.changes(items)
@@ -271,6 +272,10 @@ def bulk_change(ctx: typer.Context, source: Annotated[str, typer.Option("--from"
 
 
 def error_print(exc: PortalError) -> None:
+    """The error in words on stderr; with --json also as an object on stdout (the portal's problem+json,
+    or ``{code, status, detail}`` for the CLI's own: unreachable, timeout, not_configured, …)."""
+    if render.state["json"]:
+        render.print_json(exc.problem or {"code": exc.code or "error", "status": exc.status, "detail": exc.message})
     render.err.print(f"{_('Error')}: {exc.message}", markup=False)
     if exc.blockers:
         render.err.print(_("Blockers:"))

@@ -10,6 +10,7 @@ from rich.table import Table
 from portalctl.texts import _, label
 
 out = Console(highlight=False)
+state = {"json": False}  # --json: main.options() sets it; errors are printed as JSON too
 err = Console(stderr=True, highlight=False)
 
 

@@ -82,6 +82,9 @@ def test_login_json_change_wait_blocked_change_and_swedish(portal_url, cli, tena
     assert "blocked, HTTP 422" in refused.err and "Traceback" not in refused.err
     assert "- addon_present: Your subscription has an add-on." in refused.err
     assert "- credit_check_pending: A credit check is pending." in refused.err
+    as_json = cli("change", blocked.pk, "--to", "SPB", "--json", url=portal_url, token=blocked_token)
+    assert (as_json.code, as_json.json["code"], [b["code"] for b in as_json.json["blockers"]]) == (
+        2, "blocked", ["credit_check_pending", "addon_present"])
     assert PlanChange.objects.count() == 1
     # Another tenant's subscription is a 404 in words.
     foreign = cli("upgrades", blocked.pk)
@@ -106,6 +109,9 @@ def test_errors_are_words_with_exit_codes(cli, portal_url, tenants, tmp_path):
     assert down.err.strip() == "Error: Can't reach the portal at http://127.0.0.1:9: connection refused"
     assert cli("subscriptions", "--lang", "sv", url="http://127.0.0.1:9", token=token).err.strip() == \
         "Fel: Kan inte nå portalen på http://127.0.0.1:9: anslutningen nekades"
+    assert cli("subscriptions", "--json", url="http://127.0.0.1:9", token=token).json == {
+        "code": "unreachable", "status": None,
+        "detail": "Can't reach the portal at http://127.0.0.1:9: connection refused"}
     not_configured = cli("subscriptions")
     assert (not_configured.code, not_configured.err.strip()) == (
         2, "Error: No portal URL: run portalctl login, or give --url or PORTAL_URL.")

@@ -8,6 +8,7 @@ COPY portal ./portal
 COPY billing ./billing
 COPY licensing ./licensing
 COPY planchange ./planchange
+COPY portalctl ./portalctl
 RUN pip install --no-cache-dir .
 COPY . .
 # Production settings refuse to load without their secrets; collectstatic needs none of

@@ -1,0 +1,3 @@
+from portalctl.main import run
+
+run()

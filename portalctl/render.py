@@ -1,6 +1,8 @@
 """Rich tables for people; ``--json`` prints the API's objects instead (main.py)."""
 
 import json
+import os
+from datetime import UTC, datetime
 import sys
 
 from rich.console import Console
@@ -9,9 +11,11 @@ from rich.table import Table
 
 from portalctl.texts import _, label
 
-out = Console(highlight=False)
+# Piped or redirected, Rich would squeeze the tables into 80 columns: give them room instead (COLUMNS still wins).
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+out = Console(highlight=False, width=_WIDTH)
 state = {"json": False}  # --json: main.options() sets it; errors are printed as JSON too
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() or os.environ.get("COLUMNS") else 200)
 
 
 def print_json(data) -> None:
@@ -22,8 +26,19 @@ def print_json(data) -> None:
 def _table(title: str | None, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # an id or a SKU is never cut to "O365…"
     return table
+
+
+def _when(value: str | None) -> str:
+    """An API timestamp ("2026-06-15T19:34:54.839182Z") as a person reads it: "2026-06-15 19:34 UTC"."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return value
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _cell(value) -> str:
@@ -71,7 +86,7 @@ def upgrades(data: dict) -> None:
 
 def quote(data: dict) -> None:
     out.print(_("Quote {quote} (valid until {expires}), takes effect {date}", quote=data.get("quote_id"),
-                expires=data.get("expires_at"), date=data.get("effective_date")))
+                expires=_when(data.get("expires_at")), date=data.get("effective_date")))
     table = _table(None, _("Description"), _("Amount"), _("From"), _("To"))
     for line in data.get("lines", []):
         table.add_row(_cell(line["description"]), _cell(line["amount"]), _cell(line.get("start")),

@@ -2,8 +2,8 @@
 
 import json
 import os
-from datetime import UTC, datetime
 import sys
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.markup import escape

@@ -224,7 +224,7 @@ class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     key_id = models.CharField(max_length=12, db_index=True,
-                              help_text="the token's first characters (pcp_ and 8), or ~ and a digest's for a legacy one")
+                              help_text="pcp_ and the token's key id, or ~ and a digest's start (legacy)")
     digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the whole token, hex")
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)

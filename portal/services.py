@@ -39,7 +39,7 @@ API_TOKEN_LIFE_MAX = timedelta(days=365)
 API_TOKENS_LIVE_MAX = 50
 # The name of the token the command (without --name), scenario files and the move from DRF's tokens
 # give: the command replaces the live ones of this name, as it replaced the one token before.
-API_TOKEN_DEFAULT_NAME = "default"
+API_TOKEN_DEFAULT_NAME = "default"  # noqa: S105 (a name, not a secret)
 # "Last used" is written at most this often per token: one UPDATE a minute, not one a request.
 API_TOKEN_USED_EVERY = timedelta(minutes=1)
 

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100)),
-                ('key_id', models.CharField(db_index=True, help_text="the token's first characters (pcp_ and 8), or ~ and a digest's for a legacy one", max_length=12)),
+                ('key_id', models.CharField(db_index=True, help_text="pcp_ and the token's key id, or ~ and a digest's start (legacy)", max_length=12)),
                 ('digest', models.CharField(help_text='SHA-256 of the whole token, hex', max_length=64, unique=True)),
                 ('created_at', models.DateTimeField()),
                 ('expires_at', models.DateTimeField(blank=True, null=True)),

@@ -20,6 +20,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers as drf_serializers
 from rest_framework.test import APIClient
@@ -28,8 +29,6 @@ from billing.models import SubscriptionAddOn
 from billing.services import subscription_addon_remove
 from planchange.services import plan_change_preview
 from portal.api import fields as strict
-from django.utils import timezone
-
 from portal.inputs import parse_id
 from portal.services import api_token_create, api_token_revoke, event_record
 from tests.factories import (

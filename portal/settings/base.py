@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "PlanChangeStatusEnum": "planchange.models.PlanChangeStatus",
         "StepStatusEnum": "planchange.models.PlanChangeStep.Status",
         "IncidentStatusEnum": "portal.models.IncidentStatus",
+        "ApiTokenStatusEnum": "portal.models.ApiTokenStatus",
     },
 }
 

@@ -213,6 +213,18 @@ def test_too_many_live_tokens_are_refused(admin):
     assert_problem(api.post("/api/v1/tokens/", {"name": "one more"}, format="json"), 409, "api_token_limit")
 
 
+def test_the_schema_documents_the_tokens_endpoints(client, db):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    tokens_path, one = schema["paths"]["/api/v1/tokens/"], schema["paths"]["/api/v1/tokens/{id}/"]
+    assert set(tokens_path) >= {"get", "post"} and set(one) == {"delete"}
+    assert {"201", "400", "401", "409", "422"} <= set(tokens_path["post"]["responses"])
+    assert {"204", "404"} <= set(one["delete"]["responses"])
+    assert tokens_path["post"]["description"] and one["delete"]["description"]
+    created = tokens_path["post"]["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    assert set(schema["components"]["schemas"][created.rsplit("/", 1)[1]]["properties"]) == {
+        "id", "name", "token", "created", "expires"}
+
+
 # --- create_api_token and the tokens from before ---------------------------------------------------
 
 

@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from portal.roles import BILLING_WRITERS, LICENSE_WRITERS, may
 from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
 
+# The login's own settings: a tenant's admins and support staff alike.
+SETTINGS = ("settings", _("Settings"), "settings:api-tokens", [(_("API tokens"), "settings:api-tokens")])
+
 # (section, label, url name, [(label, url name), …] shown under it)
 NAV = [
     ("home", _("Home"), "home", []),
@@ -13,6 +16,7 @@ NAV = [
                                                    (_("Your products"), "billing:products"),
                                                    (_("Bills & payments"), "billing:bills")]),
     ("health", _("Health"), "health:service-health", [(_("Service health"), "health:service-health")]),
+    SETTINGS,
 ]
 
 
@@ -25,6 +29,8 @@ def shell(request):
     nav = list(NAV) if tenant else []
     if support:
         nav.append(("support", _("Support"), "support:console", []))
+        if not tenant:  # their own API tokens, without a tenant's navigation
+            nav.append(SETTINGS)
     roles = getattr(request, "roles", None)
     if roles is None:
         roles = roles_for_user(user=user, tenant=tenant) if tenant else []

@@ -55,3 +55,21 @@ def support_page(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def own_settings_page(view):
+    """A page of the login's own settings (its API tokens): a tenant's admin of any role, with
+    ``request.tenant`` and ``request.roles`` for the shell, or support staff (``request.tenant`` None:
+    what they manage there is theirs, not a tenant's)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        tenant = tenant_for_user(user=request.user)
+        if tenant is None and not is_support_staff(user=request.user):
+            return render(request, "portal/no_tenant.html", status=403)
+        request.tenant = tenant
+        request.roles = roles_for_user(user=request.user, tenant=tenant) if tenant else []
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -24,6 +24,8 @@ ID_PATTERN = r"[0-9]{1,19}"
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,1000}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?")
 
 
 def whole_number(raw, *, min_value: int | None = None, max_value: int | None = None) -> int | None:
@@ -51,6 +53,11 @@ def is_iso_date(raw) -> bool:
     """``YYYY-MM-DD`` in ASCII digits (``date.fromisoformat`` also takes ``2026-W27-3``, and
     Django's ``parse_date`` takes Arabic-Indic digits)."""
     return isinstance(raw, str) and _ISO_DATE.fullmatch(raw) is not None
+
+
+def is_iso_datetime(raw) -> bool:
+    """``YYYY-MM-DD``, optionally with ``Thh:mm[:ss[.ffffff]]`` and ``Z`` or ``±hh:mm``, in ASCII digits."""
+    return isinstance(raw, str) and _ISO_DATETIME.fullmatch(raw) is not None
 
 
 # Text-direction formatting characters: the embeddings, overrides and isolates (the "Trojan

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal import tokens
+
 
 class Tenant(models.Model):
     """An organization (a Microsoft 365 tenant)."""
@@ -201,3 +203,49 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor} {self.verb}"
+
+
+class ApiTokenStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+class ApiToken(models.Model):
+    """One API token of one admin (or support staff): ``Authorization: Token <token>`` acts as that
+    login, with its roles. Only the token's SHA-256 digest is stored (``portal.tokens`` says why a
+    fast hash is right for random tokens); the token itself is shown once, when it is made.
+
+    Times are real time, not the simulation clock: moving the simulation a year ahead must not
+    expire every script's token, and "last used" tells when a script really ran."""
+
+    Status = ApiTokenStatus
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=12, db_index=True,
+                              help_text="pcp_ and the token's key id, or ~ and a digest's start (legacy)")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the whole token, hex")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def prefix(self) -> str:
+        """What a list shows of the token: ``pcp_`` and its key id (nothing of a legacy one)."""
+        return "" if self.key_id.startswith(tokens.LEGACY_MARK) else self.key_id
+
+    def status_at(self, now) -> str:
+        if self.revoked_at is not None:
+            return ApiTokenStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return ApiTokenStatus.EXPIRED
+        return ApiTokenStatus.ACTIVE

@@ -6,16 +6,17 @@ from datetime import date, datetime, time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
-from portal import clock
-from portal.models import AdminMembership, ServiceIncident, Tenant
+from portal import clock, tokens
+from portal.models import AdminMembership, ApiToken, ServiceIncident, Tenant
 
 
 def _login(*, username: str, password: str | None, token: str | None, **fields):
     user = get_user_model().objects.create(username=username, password=make_password(password), **fields)
-    if token:
-        Token.objects.create(user=user, key=token)
+    if token:  # stored as its digest, like every token (the file is where it is written down)
+        ApiToken.objects.create(user=user, name="default", key_id=tokens.key_id(token), digest=tokens.digest(token),
+                                created_at=timezone.now())
     return user
 
 

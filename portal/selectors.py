@@ -1,9 +1,15 @@
 """Reads for the shell: who the admin is, in which tenant, with which roles."""
 
-from django.contrib.auth.models import AbstractBaseUser
+import hmac
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+from django.utils.translation import gettext as _
+
+from portal import tokens
+from portal.errors import NotFound
 from portal.inputs import parse_id
-from portal.models import AdminMembership, IncidentStatus, Service, ServiceIncident, Tenant
+from portal.models import AdminMembership, ApiToken, IncidentStatus, Service, ServiceIncident, Tenant
 
 
 def by_id(queryset, raw_id):
@@ -51,3 +57,37 @@ def service_health(*, tenant: Tenant) -> list[dict]:
                      "status": mine[0].status if mine else IncidentStatus.SERVICE_OPERATIONAL})
     rows.sort(key=lambda r: (not r["incidents"], str(r["service"].label)))
     return rows
+
+
+# --- API tokens (portal.tokens: the format; services: the writes) ------------------------------
+
+
+def api_token_list(*, user: AbstractBaseUser):
+    """The login's own tokens, live ones first, newest first within each."""
+    return ApiToken.objects.filter(user=user).order_by(
+        models.F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
+
+
+def api_token_get(*, user: AbstractBaseUser, token_id) -> ApiToken:
+    """One of the login's own tokens; another login's and a missing one are the same 404."""
+    token = by_id(ApiToken.objects.filter(user=user), token_id)
+    if token is None:
+        raise NotFound(_("No such API token."), code="api_token_not_found")
+    return token
+
+
+def api_token_find(*, key: str) -> ApiToken | None:
+    """The token this secret is (with its login), revoked and expired ones too, or None. Looked up by
+    its key id, then its digest compared in constant time."""
+    if not key or len(key) > tokens.MAX_LENGTH:
+        return None
+    wanted = tokens.digest(key)
+    found = None
+    for candidate in ApiToken.objects.select_related("user").filter(key_id=tokens.key_id(key))[:20]:
+        if hmac.compare_digest(candidate.digest, wanted):
+            found = candidate
+    return found
+
+
+def api_token_key_in_use(*, key: str) -> bool:
+    return ApiToken.objects.filter(digest=tokens.digest(key)).exists()

@@ -4,13 +4,14 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
-from portal import clock
+from portal import clock, tokens
 from portal.errors import Conflict, DomainError, NotFound
-from portal.models import Event, IncidentStatus, Service, ServiceIncident, Tenant
-from portal.selectors import by_id, tenant_for_user
+from portal.inputs import is_plain_text
+from portal.models import ApiToken, Event, IncidentStatus, Service, ServiceIncident, Tenant
+from portal.selectors import api_token_get, by_id, tenant_for_user
 
 
 def event_record(
@@ -29,17 +30,101 @@ def event_record(
     )
 
 
+# --- API tokens (portal.tokens: their format and digest) ----------------------------------------
+
+API_TOKEN_NAME_MAX = 100
+# The longest life a token can be given; without an expiry it lives until revoked.
+API_TOKEN_LIFE_MAX = timedelta(days=365)
+# Live (not revoked, not expired) tokens one login may hold.
+API_TOKENS_LIVE_MAX = 50
+# The name of the token the command (without --name), scenario files and the move from DRF's tokens
+# give: the command replaces the live ones of this name, as it replaced the one token before.
+API_TOKEN_DEFAULT_NAME = "default"  # noqa: S105 (a name, not a secret)
+# "Last used" is written at most this often per token: one UPDATE a minute, not one a request.
+API_TOKEN_USED_EVERY = timedelta(minutes=1)
+
+
+def _api_token_name(name) -> str:
+    name = " ".join(name.split()) if isinstance(name, str) else ""
+    if not name:
+        raise DomainError(_("Give the token a name."), code="api_token_name_required", field="name")
+    if len(name) > API_TOKEN_NAME_MAX:
+        raise DomainError(_("A token's name is at most %(max)d characters.") % {"max": API_TOKEN_NAME_MAX},
+                          code="api_token_name_too_long", field="name")
+    if not is_plain_text(name):
+        raise DomainError(_("The name can't contain control characters or text-direction overrides."),
+                          code="api_token_name_invalid", field="name")
+    return name
+
+
+def _api_token_expiry(expires_at, now):
+    if expires_at is None:
+        return None
+    if expires_at <= now:
+        raise DomainError(_("Choose an expiry in the future."), code="api_token_expiry_past", field="expires")
+    if expires_at > now + API_TOKEN_LIFE_MAX:
+        raise DomainError(_("A token can be given at most a year: choose an expiry up to %(last)s.")
+                          % {"last": (now + API_TOKEN_LIFE_MAX).date().isoformat()},
+                          code="api_token_expiry_too_far", field="expires")
+    return expires_at
+
+
 @transaction.atomic
-def api_token_create(*, username: str, key: str | None = None) -> Token:
-    """Replace the user's API token with a new one (or with ``key``)."""
-    user = get_user_model().objects.get(username=username)
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user, key=key) if key else Token.objects.create(user=user)
-    event_record(
-        tenant=tenant_for_user(user=user), actor=username, verb="api_token.created",
-        data={"username": username},
-    )
+def api_token_create(*, user, name: str, expires_at=None, key: str | None = None) -> tuple[ApiToken, str]:
+    """A new token for this login: the row and the token itself, which is shown once and never
+    stored (``key`` gives a fixed one, as scenario files do). Audited without the secret."""
+    now = timezone.now()
+    name = _api_token_name(name)
+    expires_at = _api_token_expiry(expires_at, now)
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one creator at a time per login
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(expires_at__lte=now).count()
+    if live >= API_TOKENS_LIVE_MAX:
+        raise Conflict(_("You have %(max)d live API tokens. Revoke one you no longer use first.")
+                       % {"max": API_TOKENS_LIVE_MAX}, code="api_token_limit")
+    key = key or tokens.generate()
+    token = ApiToken.objects.create(user=user, name=name, key_id=tokens.key_id(key), digest=tokens.digest(key),
+                                    created_at=now, expires_at=expires_at)
+    event_record(tenant=tenant_for_user(user=user), actor=user.get_username(), verb="api_token.created", obj=token,
+                 data={"username": user.get_username(), "name": name,
+                       "expires_at": expires_at.isoformat() if expires_at else None})
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, user, token_id, actor: str) -> ApiToken:
+    """Revoke one of the login's own tokens: the very next request with it is refused. Revoking a
+    revoked token changes nothing."""
+    token = api_token_get(user=user, token_id=token_id)
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    event_record(tenant=tenant_for_user(user=user), actor=actor, verb="api_token.revoked", obj=token,
+                 data={"username": user.get_username(), "name": token.name})
     return token
+
+
+@transaction.atomic
+def api_token_replace(*, username: str, name: str = API_TOKEN_DEFAULT_NAME, key: str | None = None) -> str:
+    """``create_api_token USERNAME``: revoke the login's live tokens of this name and make a new
+    one (or ``key``); answers the token."""
+    user = get_user_model().objects.get(username=username)
+    for token_id in ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).values_list("pk", flat=True):
+        api_token_revoke(user=user, token_id=token_id, actor=username)
+    return api_token_create(user=user, name=name, key=key)[1]
+
+
+def api_token_mark_used(*, token: ApiToken) -> None:
+    """Note that the token was just used: one UPDATE, at most once a minute per token (the condition
+    is in the UPDATE, so concurrent requests don't write twice)."""
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < API_TOKEN_USED_EVERY:
+        return
+    ApiToken.objects.filter(pk=token.pk).filter(
+        models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lte=now - API_TOKEN_USED_EVERY),
+    ).update(last_used_at=now)
+    token.last_used_at = now
 
 
 @transaction.atomic

@@ -128,6 +128,7 @@ def _incident_status(params: dict) -> str:
 
 EVENTS = {
     "api_token.created": _("API token created for %(username)s."),
+    "api_token.revoked": _("API token revoked for %(username)s."),
     "incident.opened": lambda params: gettext("Incident on %(service)s opened: %(title)s") % {
         "service": _service(params), "title": params.get("title", "")},
     "incident.updated": lambda params: gettext("Incident status: %(status)s.") % {"status": _incident_status(params)},

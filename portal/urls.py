@@ -26,6 +26,11 @@ REDOC_CSP = {
 }
 
 health_patterns = ([path("", views.service_health, name="service-health")], "health")
+# Settings: the login's own API tokens.
+settings_patterns = ([
+    path("api-tokens/", views.api_tokens, name="api-tokens"),
+    path("api-tokens/<id:token_id>/revoke/", views.api_token_revoke_page, name="api-token-revoke"),
+], "settings")
 
 admin.site.login_form = AdminLoginForm
 
@@ -39,6 +44,7 @@ urlpatterns = [
     path("billing/", include("planchange.urls")),
     path("users/", include("licensing.urls")),
     path("health/", include(health_patterns)),
+    path("settings/", include(settings_patterns)),
     path("support/", include("planchange.support_urls")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),

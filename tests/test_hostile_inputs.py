@@ -12,7 +12,7 @@ Outcomes are written to test-artifacts/hostile-inputs-<database>.json for the do
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -20,6 +20,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers as drf_serializers
 from rest_framework.test import APIClient
@@ -29,7 +30,7 @@ from billing.services import subscription_addon_remove
 from planchange.services import plan_change_preview
 from portal.api import fields as strict
 from portal.inputs import parse_id
-from portal.services import event_record
+from portal.services import api_token_create, api_token_revoke, event_record
 from tests.factories import (
     BillingProfileFactory,
     CreditCheckFactory,
@@ -89,6 +90,7 @@ TEXT_IN_A_NAME = {"arabic_indic_digits", "superscript_digits", "int32_overflow",
                   "negative"}
 NOT_HOSTILE = {
     "display_name": TEXT_IN_A_NAME,
+    "name": TEXT_IN_A_NAME,  # an API token's name
     "holder_name": TEXT_IN_A_NAME,
     "title": TEXT_IN_A_NAME | {"long_string"},
     "reason": TEXT_IN_A_NAME | {"long_string"},  # why support acted: free text up to 500 characters
@@ -129,6 +131,11 @@ def world(at_date):
                                       licenses=3, status="scheduled", schedule="renewal",
                                       scheduled_for=date(2027, 1, 1))
     staff = LoginFactory(is_staff=True)
+    # The admin's API tokens: a live one (its id in DELETE tokens/{id}/) and a revoked one (revoking it
+    # again is refused as done already: the form's valid post writes nothing).
+    live_token, _key = api_token_create(user=admin, name="Scripts")
+    revoked_token, _key = api_token_create(user=admin, name="Old laptop")
+    api_token_revoke(user=admin, token_id=revoked_token.pk, actor="setup")
     world = {
         "tenant": tenant, "card": card, "std": std, "basic": basic, "licensed": licensed,
         "free": DirectoryUserFactory(tenant=tenant, upn=f"free@{tenant.domain}"),
@@ -140,6 +147,7 @@ def world(at_date):
         "incident": IncidentFactory(tenant=elsewhere),
         "elsewhere": elsewhere,
         "mca": mca, "mca_admin": admin_of(profile.tenant), "mca_scheduled": mca_scheduled,
+        "live_token": live_token, "revoked_token": revoked_token,
     }
     return world
 
@@ -242,6 +250,9 @@ def base_bodies(w) -> dict:
         ("/api/v1/support/plan-changes/{id}/retry/", "POST"): {"reason": "Worker host rebooted"},
         ("/api/v1/support/plan-changes/{id}/cancel/", "POST"): {"reason": "The customer asked"},
         ("/api/v1/support/subscriptions/{id}/provision/", "POST"): {"reason": "Customer waiting"},
+        # Token expiries are real time, not the simulation clock's.
+        ("/api/v1/tokens/", "POST"): {"name": "Nightly report",
+                                      "expires": (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")},
     }
 
 
@@ -252,6 +263,7 @@ NOT_FOUND_BY_SERVICE = {
     ("/api/v1/support/incidents/{id}/", "PATCH"): "incident_not_found",
     ("/api/v1/support/plan-changes/{id}/retry/", "POST"): "plan_change_not_found",
     ("/api/v1/support/subscriptions/{id}/provision/", "POST"): "subscription_not_found",
+    ("/api/v1/tokens/{id}/", "DELETE"): "api_token_not_found",
 }
 
 # The clock takes exactly one of its fields: each case sends the hostile field alone.
@@ -266,7 +278,7 @@ def real_path_params(w, path: str) -> dict:
         "users": w["free"].pk, "plan-changes": w["scheduled"].pk, "payment-methods": w["card"].pk,
         "events": w["event"].pk, "products": "SPB", "support/plan-changes": w["scheduled"].pk,
         "support/credit-checks": w["credit_check"].pk, "support/incidents": w["incident"].pk,
-        "support/subscriptions": w["std"].pk,
+        "support/subscriptions": w["std"].pk, "tokens": w["live_token"].pk,
     }
     return {"id": ids[resource.group(1)], "sku": "SPB", "code": "EXTRA_FILE_STORAGE"} if resource else {}
 
@@ -642,6 +654,14 @@ def forms(w) -> dict:
         ("billing:change-manually", "GET"): {
             "as": "admin", "url": "/billing/change-plans-manually/", "status": 400,
             "base": {"from": std.pk, "to": w["basic"].pk, "moving": "3"}},
+        ("settings:api-tokens", "POST"): {  # a refused token is a 422 beside its field, nothing made
+            "as": "admin", "url": "/settings/api-tokens/", "status": 422,
+            "base": {"name": "Nightly report", "expiry": "date",
+                     "expires_on": (timezone.now() + timedelta(days=30)).date().isoformat()}},
+        ("settings:api-token-revoke", "POST"): {  # the token is revoked already: even a valid post writes nothing
+            "as": "admin", "url": "/settings/api-tokens/{token_id}/revoke/", "status": 302,
+            "path": {"token_id": w["revoked_token"].pk}, "path_status": {"token_id": 404},
+            "base": {"confirm": "yes"}},
     }
 
 
@@ -652,7 +672,8 @@ FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-
              "support:change-cancel POST", "support:credit-check POST", "support:incident-create POST",
              "support:incident-change POST", "support:provision POST", "support:view-as POST",
              "support:view-as-stop POST", "users:manage-licenses POST", "users:active GET",
-             "billing:purchase GET", "billing:purchase POST", "billing:change-manually GET"]
+             "billing:purchase GET", "billing:purchase POST", "billing:change-manually GET",
+             "settings:api-tokens POST", "settings:api-token-revoke POST"]
 # A form carries text only: a list is the field given twice.
 FORM_HOSTILE = [*TEXT_HOSTILE, "list"]
 
@@ -702,6 +723,8 @@ FORM_FIELDS = {
     ("billing:purchase", "POST"): {"sku", "licenses", "term", "billing_frequency", "payment_method", "card_number",
                                    "card_expiry", "card_name", "order_token"},
     ("billing:change-manually", "GET"): {"from", "to", "moving"},
+    ("settings:api-tokens", "POST"): {"name", "expiry", "expires_on"},
+    ("settings:api-token-revoke", "POST"): {"confirm"},
 }
 
 

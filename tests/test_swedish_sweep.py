@@ -33,7 +33,7 @@ from planchange.scenarios.loader import scenario_load_file
 from planchange.services import plan_change_cancel, plan_change_request
 from planchange.timeline import clock_move
 from portal import clock
-from portal.models import Service, ServiceIncident, Tenant
+from portal.models import ApiToken, Service, ServiceIncident, Tenant
 from tests.factories import LicenseFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ PAGES = {
     "home", "billing:products", "planchange:subscription", "planchange:upgrades", "planchange:checkout",
     "planchange:change-option", "planchange:change", "planchange:change-progress", "billing:bills",
     "billing:invoice", "users:active", "users:manage-licenses", "billing:purchase", "billing:change-manually",
-    "health:service-health",
+    "health:service-health", "settings:api-tokens",
 }
 
 
@@ -93,7 +93,8 @@ def _names() -> list[str]:
              *AddOnProduct.objects.values_list("name", flat=True), *(str(label) for label in Service.labels),
              *Tenant.objects.values_list("name", flat=True), *Tenant.objects.values_list("domain", flat=True),
              *DirectoryUser.objects.values_list("display_name", flat=True),
-             *ServiceIncident.objects.values_list("title", flat=True), "Plan Change Portal"}
+             *ServiceIncident.objects.values_list("title", flat=True), *ApiToken.objects.values_list("name", flat=True),
+             "Plan Change Portal"}
     for path in SCENARIOS:
         for tenant in json.loads(path.read_text())["tenants"]:
             names |= {p["name"] for p in tenant.get("billing_profiles", [])}
@@ -216,6 +217,13 @@ def _pages(client, tenant: Tenant, language: str) -> list[tuple[str, object]]:
         pages.append(("change plans manually, a pair", get(reverse("billing:change-manually"),
                                                            {"from": subs[0].pk, "to": subs[-1].pk})))
     pages.append(("service health", get(reverse("health:service-health"))))
+    # Settings > API tokens: the list, a token just made (shown once), a refusal beside its field.
+    pages.append(("api tokens", get(reverse("settings:api-tokens"))))
+    pages.append(("api token made", client.post(reverse("settings:api-tokens"), {"name": "Nattlig rapport",
+                                                                                   "expiry": "90"},
+                                                HTTP_ACCEPT_LANGUAGE=language)))
+    pages.append(("api token refused", client.post(reverse("settings:api-tokens"), {
+        "name": "Nattlig rapport", "expiry": "date", "expires_on": "2020-01-01"}, HTTP_ACCEPT_LANGUAGE=language)))
     if active and not tenant.has_billing_profile:  # what a page says after an action (its messages)
         url = reverse("planchange:licenses", args=[active[-1].pk])
         pages.append(("licenses bought", post(url, {"action": "buy", "count": "1"})))
@@ -276,6 +284,7 @@ def test_every_support_page_in_swedish_shows_none_of_the_portals_english(client)
         pages.append((f"console {status}", client.get(reverse("support:console"), {"status": status},
                                                       HTTP_ACCEPT_LANGUAGE="sv")))
     pages.append(("tenants", client.get(reverse("support:tenants"), HTTP_ACCEPT_LANGUAGE="sv")))
+    pages.append(("api tokens", client.get(reverse("settings:api-tokens"), HTTP_ACCEPT_LANGUAGE="sv")))
     for each in PlanChange.objects.order_by("pk"):
         pages.append((f"change {each.pk}", client.get(reverse("support:change", args=[each.pk]),
                                                       HTTP_ACCEPT_LANGUAGE="sv")))

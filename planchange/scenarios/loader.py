@@ -17,7 +17,6 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from jsonschema import Draft202012Validator
-from rest_framework.authtoken.models import Token
 
 from billing.models import AddOnProduct, Invoice, Product
 from billing.periods import renewal_date
@@ -30,6 +29,7 @@ from planchange.scenarios.schema import DATE, MONEY, SCHEMA
 from portal import clock
 from portal.models import Tenant
 from portal.scenario import incidents_load, support_staff_load, tenant_load
+from portal.selectors import api_token_key_in_use
 from portal.services import event_record
 
 _VALIDATOR = Draft202012Validator(SCHEMA)
@@ -125,7 +125,7 @@ class _Checker:
         self.usernames.add(username)
 
     def token(self, path, key):
-        if key in self.tokens or Token.objects.filter(key=key).exists():
+        if key in self.tokens or api_token_key_in_use(key=key):
             self.err(path, "this API token is already in use")
         self.tokens.add(key)
 

@@ -6,10 +6,12 @@ whatever the model field's ``int()`` takes. Every request serializer uses these 
 (tests/test_hostile_inputs.py checks that no other integer, date or id field is left).
 """
 
+from datetime import UTC, datetime
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from portal.inputs import ID_MAX, LICENSES_MAX, is_iso_date, is_plain_text, is_upn, whole_number
+from portal.inputs import ID_MAX, LICENSES_MAX, is_iso_date, is_iso_datetime, is_plain_text, is_upn, whole_number
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -72,6 +74,20 @@ class StrictDateField(serializers.DateField):
         if isinstance(value, str) and not is_iso_date(value):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time in ASCII digits (``2026-07-01T12:00:00Z``; without an offset it is UTC), or
+    a date alone (``2026-07-01``: that day's start, UTC). DRF's own takes Arabic-Indic digits."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not is_iso_datetime(value):
+            self.fail("invalid", format="YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][Z|±hh:mm]")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail("invalid", format="YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][Z|±hh:mm]")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def plain_text(value: str) -> None:

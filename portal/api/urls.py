@@ -13,6 +13,7 @@ from planchange.api.support import (
 )
 from planchange.api.views import PlanChangeViewSet, SubscriptionUpgradesView, SubscriptionViewSet, SupportClockView
 from portal.api.tenant_views import EventViewSet, ServiceHealthView
+from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import MeView
 
 router = DefaultRouter()
@@ -23,6 +24,7 @@ router.register("users", UserViewSet, basename="user")
 router.register("plan-changes", PlanChangeViewSet, basename="plan-change")
 router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
 router.register("events", EventViewSet, basename="event")
+router.register("tokens", ApiTokenViewSet, basename="api-token")
 router.register("support/plan-changes", SupportPlanChangeViewSet, basename="support-plan-change")
 router.register("support/credit-checks", SupportCreditCheckViewSet, basename="support-credit-check")
 router.register("support/incidents", SupportIncidentViewSet, basename="support-incident")

@@ -33,7 +33,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -158,8 +157,9 @@ CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # TokenAuthentication that answers 429 to an address after too many bad tokens.
-        "portal.api.throttling.TokenAuthentication",
+        # The portal's API tokens (hashed, revocable, with expiry), behind the bad-token throttle
+        # that answers 429 to an address after too many bad tokens.
+        "portal.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # Counts requests nobody was identified for (DRF would check permissions first).
         "portal.api.throttling.AnonymousRateLimit",
@@ -192,7 +192,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     # The schemes a client can use (AnonymousRateLimit authenticates nobody).
     "AUTHENTICATION_WHITELIST": [
-        "portal.api.throttling.TokenAuthentication",
+        "portal.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "SERVE_INCLUDE_SCHEMA": False,
@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "PlanChangeStatusEnum": "planchange.models.PlanChangeStatus",
         "StepStatusEnum": "planchange.models.PlanChangeStep.Status",
         "IncidentStatusEnum": "portal.models.IncidentStatus",
+        "ApiTokenStatusEnum": "portal.models.ApiTokenStatus",
     },
 }
 

@@ -113,4 +113,15 @@
     document.querySelectorAll("input[name=payment_method]").forEach(function (r) { r.addEventListener("change", sync); });
     sync();
   }
+  // Settings > API tokens: copy the new token (the button shows only where the clipboard works).
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field || !navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        button.textContent = button.getAttribute("data-copied") || button.textContent;
+      });
+    });
+  });
 })();

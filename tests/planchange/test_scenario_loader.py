@@ -9,14 +9,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
 
 from billing.models import CreditCheck, Invoice, PaymentMethod, Subscription
 from licensing.models import DirectoryUser, LicenseAssignment
 from planchange.models import PlanChange
 from planchange.scenarios import ScenarioError, scenario_load
-from portal import clock
-from portal.models import AdminMembership, Event, ServiceIncident, SimulationClock, Tenant
+from portal import clock, tokens
+from portal.models import AdminMembership, ApiToken, Event, ServiceIncident, SimulationClock, Tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +67,7 @@ def snapshot():
     return (
         Tenant.objects.count(), Subscription.objects.count(), DirectoryUser.objects.count(),
         LicenseAssignment.objects.count(), Invoice.objects.count(), get_user_model().objects.count(),
-        Token.objects.count(), CreditCheck.objects.count(), ServiceIncident.objects.count(),
+        ApiToken.objects.count(), CreditCheck.objects.count(), ServiceIncident.objects.count(),
         PlanChange.objects.count(), PaymentMethod.objects.count(), Event.objects.count(),
         SimulationClock.objects.count(),
     )
@@ -90,8 +89,10 @@ def test_every_field_is_loaded():
     assert admin.check_password("pw-contoso-1")
     assert set(AdminMembership.objects.filter(user=admin, tenant=t).values_list("role", flat=True)) == {
         "global_admin", "billing_admin"}
-    assert Token.objects.get(user=admin).key == "fixed-token-for-contoso-admin"
-    assert not Token.objects.filter(user__username="reader@contoso.com").exists()
+    # Stored as its digest, never as it is (the file is where it is written down).
+    assert ApiToken.objects.get(user=admin).digest == tokens.digest("fixed-token-for-contoso-admin")
+    assert not ApiToken.objects.filter(key_id__contains="fixed").exists()
+    assert not ApiToken.objects.filter(user__username="reader@contoso.com").exists()
 
     std = Subscription.objects.get(tenant=t, product__sku="O365_BUSINESS_PREMIUM")
     assert (std.licenses, std.term, std.billing_frequency, std.start_date) == (25, "P1Y", "monthly", date(2026, 1, 1))
@@ -130,7 +131,7 @@ def test_every_field_is_loaded():
 
     support = get_user_model().objects.get(username="support@portal.local")
     assert support.is_staff and support.check_password("pw-support")
-    assert Token.objects.get(user=support).key == "fixed-support-token"
+    assert ApiToken.objects.get(user=support).digest == tokens.digest("fixed-support-token")
     assert Event.objects.filter(tenant=t, verb="tenant.loaded").count() == 1
 
 

@@ -1,5 +1,6 @@
 """The API's base: auth, tenant scoping, problem+json errors, pagination, schema and docs."""
 
+import re
 from datetime import date
 
 import pytest
@@ -153,7 +154,7 @@ def test_create_api_token_prints_a_new_token_and_revokes_the_old(api, contoso, c
     old = token_for(admin)
     call_command("create_api_token", admin.username)
     new = capsys.readouterr().out.strip()
-    assert len(new) == 40 and new != old
+    assert re.fullmatch(r"pcp_[A-Za-z0-9]{48}", new) and new != old
     api.credentials(HTTP_AUTHORIZATION=f"Token {new}")
     assert api.get("/api/v1/me/").status_code == 200
     api.credentials(HTTP_AUTHORIZATION=f"Token {old}")

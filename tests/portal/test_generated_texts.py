@@ -19,7 +19,8 @@ SOURCES = [p for app in ("portal", "billing", "licensing", "planchange") for p i
 
 # What each event the code records carries (the services' data), to render it as a page would.
 DATA = {
-    "api_token.created": {"username": "admin@contoso.com"},
+    "api_token.created": {"username": "admin@contoso.com", "name": "CI", "expires_at": None},
+    "api_token.revoked": {"username": "admin@contoso.com", "name": "CI"},
     "clock.advanced": {"from": "2026-06-15", "to": "2026-07-15"},
     "incident.opened": {"service": "exchange", "status": "serviceDegradation", "title": "Mail delays"},
     "incident.updated": {"status": "serviceRestored"},

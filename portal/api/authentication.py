@@ -1,0 +1,45 @@
+"""``Authorization: Token <token>`` with the portal's own API tokens (``portal.models.ApiToken``).
+
+Replaces DRF's ``TokenAuthentication`` (one plaintext key per login): tokens are stored as digests,
+several per login, with an expiry and a revocation. Every request looks its token up in the database
+(no cache), so a revoked or expired token answers 401 on the very next request. The bad-token
+throttle of ``portal.api.throttling`` stays in front: after too many bad tokens from one address,
+every token from it answers 429.
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+
+from portal.api.throttling import TokenAuthentication
+from portal.models import ApiTokenStatus
+from portal.selectors import api_token_find
+from portal.services import api_token_mark_used
+
+
+class TokenRevoked(exceptions.AuthenticationFailed):
+    default_detail = _("This API token was revoked.")
+    default_code = "token_revoked"
+
+
+class TokenExpired(exceptions.AuthenticationFailed):
+    default_detail = _("This API token has expired.")
+    default_code = "token_expired"
+
+
+class ApiTokenAuthentication(TokenAuthentication):
+    """The caller is the login whose live token this is, acting with that login's roles."""
+
+    def authenticate_credentials(self, key):
+        token = api_token_find(key=key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        status = token.status_at(timezone.now())
+        if status == ApiTokenStatus.REVOKED:
+            raise TokenRevoked()
+        if status == ApiTokenStatus.EXPIRED:
+            raise TokenExpired()
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        api_token_mark_used(token=token)
+        return token.user, token

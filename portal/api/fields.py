@@ -79,8 +79,16 @@ def plain_text(value: str) -> None:
         raise serializers.ValidationError(_("The name can't contain control characters or text-direction overrides."))
 
 
+# What ``plain_text`` refuses, for the schema: control characters, line and paragraph separators,
+# text-direction characters (a lone surrogate never gets past the JSON parser). At least one
+# character: drf-spectacular offers "" on its own for a field that allows blank.
+PLAIN_TEXT_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+$"
+
+
 class NameField(serializers.CharField):
     """A name people read: no control or text-direction characters."""
+
+    openapi_pattern = PLAIN_TEXT_PATTERN
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -94,8 +102,16 @@ def upn(value: str) -> None:
             "ending with a period, followed by @ and your organization's domain."))
 
 
+# portal.inputs' UPN without its look-arounds, for the schema (a generator can't draw look-arounds).
+_UPN_CHAR = "[A-Za-z0-9'_!#^~-]"
+UPN_PATTERN = (rf"^{_UPN_CHAR}(?:[A-Za-z0-9'._!#^~-]{{0,62}}{_UPN_CHAR})?"
+               r"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*$")
+
+
 class UpnField(serializers.CharField):
     """A user principal name with Entra ID's characters only."""
+
+    openapi_pattern = UPN_PATTERN
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 254)

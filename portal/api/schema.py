@@ -14,13 +14,15 @@ word of its own:
   database's own backstop) and 422 (a business rule: ``portal.errors.DomainError``), 413 (a
   body over the limit); 415 when it takes a body.
 
-A field that refuses characters its type allows names them in ``openapi_pattern`` (a UPN, a name
-without control characters). A request serializer whose rule spans several fields (``add`` or ``remove``, exactly one of ``days``,
-``business_days`` or ``to``) states it in ``openapi_schema`` (e.g. ``{"oneOf": [...]}``), merged
-into its component, so a generator sends what the server takes.
-
 A view can add statuses the rules don't foresee with ``extend_schema(responses={...})``; a
 status it names itself is left as it wrote it.
+
+Requests say what the server takes, so that a generator (schemathesis) sends it: a field that
+refuses characters its type allows names them in ``openapi_pattern`` (a UPN, a name without
+control characters); any other text field that can't be blank needs a character that isn't
+whitespace (DRF strips it); a request serializer whose rule spans several fields (``add`` or
+``remove``; exactly one of ``days``, ``business_days`` or ``to``) states it in ``openapi_schema``
+(e.g. ``{"oneOf": [...]}``), merged into its component, and its body is then required.
 """
 
 from drf_spectacular import openapi
@@ -29,6 +31,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import permissions, serializers
 
 from portal.api.errors import PROBLEM_CONTENT_TYPE
+from portal.api.fields import NOT_BLANK_PATTERN
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -61,7 +64,8 @@ PROBLEMS = {
     400: ("The request can't be read or has invalid fields (also: a NUL in the query string or a header).",
           [_example(400, "invalid", "Bad request", "The request has invalid fields.",
                     errors={"licenses": ["Ensure this value is greater than or equal to 1."]}),
-           _example(400, "nul_character", "Bad request", "The request contains a NUL character, which isn't allowed.")]),
+           _example(400, "nul_character", "Bad request",
+                    "The request contains a NUL character, which isn't allowed.")]),
     401: ("No credentials, or a token that isn't valid.",
           [_example(401, "not_authenticated", "Not authenticated", "Authentication credentials were not provided.")]),
     403: ("The caller's role can't do this, or the endpoint is for the other kind of login (tenant or support).",
@@ -80,7 +84,8 @@ PROBLEMS = {
     422: ("Readable, but refused by a business rule.",
           [_example(422, "unknown_sku", "Unprocessable request", "Unknown plan NOPE.", field="target_sku")]),
     429: ("Throttled: try again after Retry-After seconds.",
-          [_example(429, "throttled", "Too many requests", "Request was throttled. Expected available in 12 seconds.")]),
+          [_example(429, "throttled", "Too many requests",
+                    "Request was throttled. Expected available in 12 seconds.")]),
 }
 
 
@@ -131,8 +136,11 @@ class AutoSchema(openapi.AutoSchema):
         # A field that refuses characters or spellings its type allows says which (``openapi_pattern``).
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         pattern = getattr(field, "openapi_pattern", None)
-        if pattern and direction == "request" and schema is not None:
-            schema["pattern"] = pattern
+        if (pattern is None and isinstance(field, serializers.CharField) and type(field) is not serializers.RegexField
+                and field.trim_whitespace and not field.allow_blank):
+            pattern = NOT_BLANK_PATTERN  # "   " is stripped to "", which the field refuses
+        if pattern and direction == "request" and schema is not None and schema.get("type") == "string":
+            schema.setdefault("pattern", pattern)
         return schema
 
     def _get_response_headers_for_code(self, status_code, direction="response"):

@@ -20,8 +20,8 @@ from planchange.services import plan_change_cancel, plan_change_retry
 from planchange.support import change_events, change_users_moved, support_changes, support_tenant_list, support_tenants
 from portal.api.fields import IdField, NameField
 from portal.api.mixins import IsSupportStaff
-from portal.inputs import ID_PATTERN
 from portal.errors import NotFound
+from portal.inputs import ID_PATTERN
 from portal.models import ServiceIncident, Tenant
 from portal.selectors import by_id
 from portal.services import incident_open, incident_update

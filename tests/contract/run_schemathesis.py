@@ -14,7 +14,7 @@
    owner's data, read through every list before and after, hasn't changed.
 4. No 5xx anywhere: the access log of the whole run has none.
 
-Exits non-zero on any failure. ``SCHEMATHESIS_EXAMPLES`` (per operation, default 20) and
+Exits non-zero on any failure. ``SCHEMATHESIS_EXAMPLES`` (per operation, default 10) and
 ``SCHEMATHESIS_SEED`` change the fuzz's budget and seed.
 """
 
@@ -43,7 +43,7 @@ SCENARIOS = ["demo.json", "change_in_progress.json", "credit_check_pending.json"
 # scenarios/demo.json's fixed tokens (docs/api.md, "Authentication").
 TENANTS = {"Contoso": "contoso-global-admin-demo-token", "Fabrikam": "fabrikam-global-admin-demo-token"}
 SUPPORT = "support-staff-demo-token"
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "10"))
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20260616")
 API = "/api/v1/"
 SUPPORT_PATHS = r"^/api/v1/support/"

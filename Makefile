@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run reset-demo test soak bench lint migrations-check clean
+.PHONY: install run reset-demo test schemathesis soak bench lint migrations-check clean
 
 install: $(STAMP)
 
@@ -34,6 +34,11 @@ reset-demo: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The schema holds, against a live portal of its own (var/schemathesis/, a free port): schemathesis as two
+# tenants' admins and as support staff, then every other tenant's id must answer 404 (tests/contract/).
+schemathesis: install
+	$(BIN)/python tests/contract/run_schemathesis.py
 
 # The property tests with many more examples (minutes, not for CI): HYPOTHESIS_PROFILE=soak.
 soak: install

@@ -319,7 +319,7 @@ _NO_SUCH = {
     ("/api/v1/licenses/replace/", "POST", "to_subscription"): (404, "subscription_not_found"),
     ("/api/v1/licenses/preview/", "POST", "from_subscription"): (404, "subscription_not_found"),
     ("/api/v1/licenses/preview/", "POST", "to_subscription"): (404, "subscription_not_found"),
-    ("/api/v1/support/incidents/", "POST", "tenant"): (400, "invalid"),
+    ("/api/v1/support/incidents/", "POST", "tenant"): (404, "tenant_not_found"),
 }
 SERVICE_REFUSALS = {(*key, "int32_overflow"): outcome for key, outcome in _NO_SUCH.items()}
 # A refused POST plan-changes/ keeps its answer for its Idempotency-Key (CONTRACT.md: the same
@@ -360,9 +360,13 @@ def api_cases(w, path, method):
         if param["in"] == "query":
             for value_name in TEXT_HOSTILE:
                 # A page that isn't a whole number in ASCII digits, or past the last, is 404; a
-                # page size it can't read is the default; a search or a filter is text.
+                # page size that isn't a whole number of 1 or more is 400 (a huge one gives the
+                # largest page); a search or a filter is text.
                 expected = ((400, "nul_character") if value_name == "nul"
-                            else (404, "not_found") if param["name"] == "page" and paginated else (200, None))
+                            else (404, "not_found") if param["name"] == "page" and paginated
+                            else (400, "invalid") if param["name"] == "page_size" and value_name not in (
+                                "int32_overflow", "int64_overflow", "huge_number")
+                            else (200, None))
                 add(f"query.{param['name']}", value_name, expected,
                     query={param["name"]: str(HOSTILE[value_name]("1"))}, body=base)
         elif param["in"] == "header":

@@ -71,7 +71,8 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
-    subscription = serializers.PrimaryKeyRelatedField(read_only=True)
+    subscription = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
+                                                      help_text="null for a line of the invoice as a whole")
 
     class Meta:
         model = InvoiceLine

@@ -150,6 +150,8 @@ class SubscriptionUpdateSerializer(serializers.Serializer):
     licenses = LicensesField(required=False)
     recurring_billing = serializers.BooleanField(required=False)
 
+    openapi_schema = {"anyOf": [{"required": ["licenses"]}, {"required": ["recurring_billing"]}]}
+
     def validate(self, attrs):
         if not attrs:
             raise serializers.ValidationError("Give licenses or recurring_billing.")
@@ -186,6 +188,8 @@ class ClockSerializer(serializers.Serializer):
     to = StrictDateField(required=False)
     dry_run = StrictBooleanField(required=False, default=False,
                                  help_text="JSON true: list what the move would do, in order, and move nothing")
+
+    openapi_schema = {"oneOf": [{"required": ["days"]}, {"required": ["business_days"]}, {"required": ["to"]}]}
 
     def validate(self, attrs):
         if len([k for k in attrs if k != "dry_run"]) != 1:

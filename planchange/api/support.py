@@ -1,6 +1,7 @@
 """Support staff's API (``/api/v1/support/…``): every tenant, so not tenant-scoped, and
 closed to tenant tokens."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -17,10 +18,12 @@ from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
 from planchange.services import plan_change_cancel, plan_change_retry
 from planchange.support import change_events, change_users_moved, support_changes, support_tenant_list, support_tenants
-from portal.api.fields import IdRelatedField, NameField
+from portal.api.fields import IdField, NameField
 from portal.api.mixins import IsSupportStaff
+from portal.errors import NotFound
 from portal.inputs import ID_PATTERN
 from portal.models import ServiceIncident, Tenant
+from portal.selectors import by_id
 from portal.services import incident_open, incident_update
 
 
@@ -168,7 +171,7 @@ class SupportCreditCheckViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class IncidentSerializer(serializers.ModelSerializer):
-    tenant = IdRelatedField(queryset=Tenant.objects.all())
+    tenant = IdField(source="tenant_id", help_text="the organization's id (404 tenant_not_found if none has it)")
     title = NameField(max_length=300)
     reason = NameField(max_length=500, required=False, allow_blank=True, write_only=True,
                        help_text="why: kept on the audit event")
@@ -183,6 +186,8 @@ class IncidentStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ServiceIncident.Status.choices)
     reason = NameField(max_length=500, required=False, allow_blank=True, help_text="why: kept on the audit event")
 
+    openapi_schema = {"required": ["status"]}  # a PATCH, but the status is what it changes
+
 
 class SupportIncidentViewSet(SupportMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                              viewsets.ReadOnlyModelViewSet):
@@ -195,7 +200,11 @@ class SupportIncidentViewSet(SupportMixin, mixins.CreateModelMixin, mixins.Updat
     def create(self, request, *args, **kwargs):
         data = IncidentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        incident = incident_open(actor=request.user.get_username(), **data.validated_data)
+        fields = dict(data.validated_data)
+        tenant = by_id(Tenant.objects.all(), fields.pop("tenant_id"))
+        if tenant is None:
+            raise NotFound(_("No such organization."), code="tenant_not_found")
+        incident = incident_open(actor=request.user.get_username(), tenant=tenant, **fields)
         return Response(IncidentSerializer(incident).data, status=201)
 
     @extend_schema(request=IncidentStatusSerializer, responses=IncidentSerializer)

@@ -56,6 +56,8 @@ class LicensesChangeSerializer(drf_serializers.Serializer):
     add = LicensesField(required=False, help_text="licenses to buy")
     remove = LicensesField(required=False, help_text="licenses to remove")
 
+    openapi_schema = {"oneOf": [{"required": ["add"]}, {"required": ["remove"]}]}
+
     def validate(self, attrs):
         if len(attrs) != 1:
             raise drf_serializers.ValidationError(_("Give either add or remove, a whole number of licenses."))
@@ -182,7 +184,9 @@ class SubscriptionUpgradesView(TenantScopedMixin, GenericAPIView):
         return Response(UpgradesSerializer(eligibility_check(subscription=subscription)).data)
 
 
-IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255,
+                                                         "pattern": r"^\S(.*\S)?$"},
+                                      OpenApiParameter.HEADER, required=True,
                                       description="Any unique string; the same key and body replay the answer.")
 
 

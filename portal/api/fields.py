@@ -95,8 +95,26 @@ def plain_text(value: str) -> None:
         raise serializers.ValidationError(_("The name can't contain control characters or text-direction overrides."))
 
 
+# For the schema: what DRF's CharField strips from both ends (``str.strip``: Python's whitespace) and
+# what ``plain_text`` refuses (control characters, line and paragraph separators, text-direction
+# characters; a lone surrogate never gets past the JSON parser).
+_STRIPPED = r"\t\n\u000b\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_NOT_PLAIN = r"\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# Some character that isn't stripped: what a CharField that can't be blank needs.
+NOT_BLANK_PATTERN = rf"[^{_STRIPPED}]"
+# Plain text once stripped, and not blank.
+PLAIN_TEXT_PATTERN = rf"^[{_STRIPPED}]*[^{_NOT_PLAIN}]*[^{_NOT_PLAIN}{_STRIPPED}][^{_NOT_PLAIN}]*[{_STRIPPED}]*$"
+# The same, or only whitespace, for a field that may be blank. Not "": drf-spectacular offers "" on
+# its own beside the pattern (oneOf), and "" mustn't match both.
+PLAIN_TEXT_OR_BLANK_PATTERN = rf"^[{_STRIPPED}]+$|{PLAIN_TEXT_PATTERN}"
+
+
 class NameField(serializers.CharField):
     """A name people read: no control or text-direction characters."""
+
+    @property
+    def openapi_pattern(self) -> str:
+        return PLAIN_TEXT_OR_BLANK_PATTERN if self.allow_blank else PLAIN_TEXT_PATTERN
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -110,8 +128,16 @@ def upn(value: str) -> None:
             "ending with a period, followed by @ and your organization's domain."))
 
 
+# portal.inputs' UPN without its look-arounds, for the schema (a generator can't draw look-arounds).
+_UPN_CHAR = "[A-Za-z0-9'_!#^~-]"
+UPN_PATTERN = (rf"^{_UPN_CHAR}(?:[A-Za-z0-9'._!#^~-]{{0,62}}{_UPN_CHAR})?"
+               r"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*$")
+
+
 class UpnField(serializers.CharField):
     """A user principal name with Entra ID's characters only."""
+
+    openapi_pattern = UPN_PATTERN
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 254)

@@ -1,4 +1,5 @@
-from rest_framework.exceptions import NotFound
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from portal.inputs import whole_number
@@ -6,7 +7,8 @@ from portal.inputs import whole_number
 
 class Pagination(PageNumberPagination):
     """``count``, ``next``, ``previous``, ``results``; ``?page_size=`` up to 500. Page numbers and
-    sizes are ASCII digits (Django's paginator would take ``?page=٤`` as page 4)."""
+    sizes are ASCII digits (Django's paginator would take ``?page=٤`` as page 4); a page size that
+    isn't a whole number of 1 or more is 400 ``invalid``, not silently the default."""
 
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -19,7 +21,18 @@ class Pagination(PageNumberPagination):
             page_number=raw, message=paginator.error_messages["invalid_page"]))
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and whole_number(raw, min_value=1) is None:
-            return self.page_size  # as DRF does with any page size it can't read
+        if self.page_size_query_param not in request.query_params:
+            return self.page_size
+        if whole_number(request.query_params[self.page_size_query_param], min_value=1) is None:
+            raise ValidationError({self.page_size_query_param: [_("Give a whole number of 1 or more.")]})
         return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Results per page, 1 or more (default {self.page_size}; more than {self.max_page_size} "
+                    f"gives {self.max_page_size}).")
+        return parameters

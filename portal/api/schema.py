@@ -1,0 +1,152 @@
+"""The OpenAPI schema's errors, in one place (settings: ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``).
+
+Every operation of ``/api/schema/`` lists the problem+json answers it can give besides its own
+successes, as a ``Problem`` (``portal.api.errors`` writes them), with an example each. Which
+statuses follow from what the operation is, so an endpoint added later is covered without a
+word of its own:
+
+- every operation: 400 (a NUL in the query string or a header: ``portal.middleware``) and 429
+  (throttled, with ``Retry-After``); 401 unless anyone may call it; 403 when a permission beyond
+  "signed in" guards it (a tenant role, support staff) or it writes (the CSRF check of a session);
+- 404: a path with an id, a paginated list (``?page=`` past the end) or a write (the services
+  answer 404 for an id of the body that isn't the caller's tenant's);
+- a write (POST, PUT, PATCH, DELETE): 409 (a conflict with the current state, or the
+  database's own backstop) and 422 (a business rule: ``portal.errors.DomainError``), 413 (a
+  body over the limit); 415 when it takes a body.
+
+A view can add statuses the rules don't foresee with ``extend_schema(responses={...})``; a
+status it names itself is left as it wrote it.
+
+Requests say what the server takes, so that a generator (schemathesis) sends it: a field that
+refuses characters its type allows names them in ``openapi_pattern`` (a UPN, a name without
+control characters); any other text field that can't be blank needs a character that isn't
+whitespace (DRF strips it); a request serializer whose rule spans several fields (``add`` or
+``remove``; exactly one of ``days``, ``business_days`` or ``to``) states it in ``openapi_schema``
+(e.g. ``{"oneOf": [...]}``), merged into its component, and its body is then required.
+"""
+
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import force_instance
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import permissions, serializers
+
+from portal.api.errors import PROBLEM_CONTENT_TYPE
+from portal.api.fields import NOT_BLANK_PATTERN
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An error (RFC 9457). ``code`` is stable, ``title`` and ``detail`` are for people (translated).
+    Some codes add fields of their own (docs/api.md, "Error codes"): those below, and others such as
+    ``subscription``, ``services``, ``users``, ``needed``, ``available``, ``missing``."""
+
+    type = serializers.CharField(help_text="/api/problems/<code>")
+    title = serializers.CharField(help_text="the HTTP status, in the caller's language")
+    status = serializers.IntegerField(help_text="the HTTP status code")
+    detail = serializers.CharField(help_text="what went wrong, in the caller's language")
+    code = serializers.CharField(help_text="what went wrong, for scripts: match on it")
+    errors = serializers.DictField(required=False, help_text="400 invalid, 422 invalid_card: field → messages")
+    field = serializers.CharField(required=False, help_text="the request field a 422 is about")
+    blockers = serializers.ListField(
+        child=serializers.DictField(), required=False,
+        help_text="422 blocked: what prevents the plan change (code, title, resolution, detail, action, services?)")
+
+
+def _example(status: int, code: str, title: str, detail: str, **extra) -> OpenApiExample:
+    return OpenApiExample(code, value={"type": f"/api/problems/{code}", "title": title, "status": status,
+                                       "detail": detail, "code": code, **extra}, response_only=True,
+                          status_codes=[str(status)])
+
+
+# What each status means here, and an answer it can be.
+PROBLEMS = {
+    400: ("The request can't be read or has invalid fields (also: a NUL in the query string or a header).",
+          [_example(400, "invalid", "Bad request", "The request has invalid fields.",
+                    errors={"licenses": ["Ensure this value is greater than or equal to 1."]}),
+           _example(400, "nul_character", "Bad request",
+                    "The request contains a NUL character, which isn't allowed.")]),
+    401: ("No credentials, or a token that isn't valid.",
+          [_example(401, "not_authenticated", "Not authenticated", "Authentication credentials were not provided.")]),
+    403: ("The caller's role can't do this, or the endpoint is for the other kind of login (tenant or support).",
+          [_example(403, "permission_denied", "Permission denied", "Your admin role can't make this change.")]),
+    404: ("No such object, or it belongs to another tenant (the same answer).",
+          [_example(404, "not_found", "Not found", "No Subscription matches the given query.")]),
+    409: ("Conflicts with the current state: a change under way, a quote that no longer holds, already done.",
+          [_example(409, "change_in_progress", "Conflict",
+                    "A plan change involving Microsoft 365 Business Basic is under way; the subscription can't be "
+                    "edited until the change finishes.", subscription=2)]),
+    413: ("The body is larger than 2,621,440 bytes.",
+          [_example(413, "body_too_large", "Content too large", "The request body is larger than 2621440 bytes.")]),
+    415: ("The body isn't JSON (nor a form).",
+          [_example(415, "unsupported_media_type", "Unsupported media type",
+                    'Unsupported media type "text/plain" in request.')]),
+    422: ("Readable, but refused by a business rule.",
+          [_example(422, "unknown_sku", "Unprocessable request", "Unknown plan NOPE.", field="target_sku")]),
+    429: ("Throttled: try again after Retry-After seconds.",
+          [_example(429, "throttled", "Too many requests",
+                    "Request was throttled. Expected available in 12 seconds.")]),
+}
+
+
+def problem_response(status: int) -> OpenApiResponse:
+    description, examples = PROBLEMS[status]
+    return OpenApiResponse(response=ProblemSerializer, description=description, examples=examples)
+
+
+class AutoSchema(openapi.AutoSchema):
+    def problem_statuses(self) -> set[int]:
+        writes = self.method not in SAFE_METHODS
+        checks = self.view.get_permissions()
+        statuses = {400, 429}
+        if not all(isinstance(check, permissions.AllowAny) for check in checks):
+            statuses.add(401)
+        if writes or any(type(check) not in (permissions.IsAuthenticated, permissions.AllowAny) for check in checks):
+            statuses.add(403)
+        if writes or "{" in self.path or (self._is_list_view() and self._get_paginator()):
+            statuses.add(404)
+        if writes:
+            statuses |= {409, 413, 422}
+            if self.get_request_serializer() is not None:
+                statuses.add(415)
+        return statuses
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for status in sorted(self.problem_statuses()):
+            responses.setdefault(str(status), self._get_response_for_code(
+                problem_response(status), str(status), [PROBLEM_CONTENT_TYPE], direction))
+        return responses
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        extra = getattr(serializer, "openapi_schema", None)
+        if extra and direction == "request":
+            schema.update(extra)
+        return schema
+
+    def _get_request_body(self, direction="request"):
+        # A body whose rule names its fields (``openapi_schema``) can't be left out, even from a PATCH.
+        body = super()._get_request_body(direction)
+        if body and getattr(force_instance(self.get_request_serializer()), "openapi_schema", None):
+            body["required"] = True
+        return body
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        # A field that refuses characters or spellings its type allows says which (``openapi_pattern``).
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        pattern = getattr(field, "openapi_pattern", None)
+        if (pattern is None and isinstance(field, serializers.CharField) and type(field) is not serializers.RegexField
+                and field.trim_whitespace and not field.allow_blank):
+            pattern = NOT_BLANK_PATTERN  # "   " is stripped to "", which the field refuses
+        if pattern and direction == "request" and schema is not None and schema.get("type") == "string":
+            schema.setdefault("pattern", pattern)
+        return schema
+
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        if str(status_code) == "429":
+            headers.setdefault("Retry-After", {
+                "schema": {"type": "integer", "minimum": 0}, "required": True,
+                "description": "seconds until a request may succeed again"})
+        return headers

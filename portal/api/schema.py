@@ -89,9 +89,15 @@ PROBLEMS = {
 }
 
 
-def problem_response(status: int) -> OpenApiResponse:
-    description, examples = PROBLEMS[status]
-    return OpenApiResponse(response=ProblemSerializer, description=description, examples=examples)
+def problem_response(status: int, description: str = "", examples: list | None = None) -> OpenApiResponse:
+    """The problem+json answer of ``status``: what it means here and an answer it can be, the general ones
+    unless a view describes its own codes (``problem_example``)."""
+    general_description, general_examples = PROBLEMS[status]
+    return OpenApiResponse(response=ProblemSerializer, description=description or general_description,
+                           examples=examples or general_examples)
+
+
+problem_example = _example
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -113,6 +119,11 @@ class AutoSchema(openapi.AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        for status, response in responses.items():
+            # A view's own error response (its codes described) is problem+json like every other error.
+            content = response.get("content", {}) if status.isdigit() and int(status) >= 400 else {}
+            if "application/json" in content and PROBLEM_CONTENT_TYPE not in content:
+                content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
         for status in sorted(self.problem_statuses()):
             responses.setdefault(str(status), self._get_response_for_code(
                 problem_response(status), str(status), [PROBLEM_CONTENT_TYPE], direction))

@@ -8,12 +8,13 @@ acting with its own roles; another login's token is a 404, the same as a missing
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from portal.api.fields import NameField, StrictDateTimeField
+from portal.api.schema import problem_example, problem_response
 from portal.inputs import ID_PATTERN
 from portal.models import ApiToken, ApiTokenStatus
 from portal.selectors import api_token_list, is_support_staff, tenant_for_user
@@ -63,13 +64,15 @@ class ApiTokenCreatedSerializer(serializers.Serializer):
     expires = serializers.DateTimeField(allow_null=True)
 
 
-PROBLEM = inline_serializer("ApiTokenProblem", {
-    "type": serializers.CharField(), "title": serializers.CharField(), "status": serializers.IntegerField(),
-    "detail": serializers.CharField(), "code": serializers.CharField()})
+def _problem(status: int, description: str, *codes: str) -> OpenApiResponse:
+    return problem_response(status, description, [
+        problem_example(status, code, str(TITLES[status]), description) for code in codes])
 
 
-def _problem(description: str) -> OpenApiResponse:
-    return OpenApiResponse(PROBLEM, description=description)
+_UNAUTHENTICATED = "No token, a token that isn't valid, or one revoked or expired."
+_UNAUTHENTICATED_CODES = ("not_authenticated", "authentication_failed", "token_revoked", "token_expired")
+TITLES = {400: "Bad request", 401: "Not authenticated", 404: "Not found", 409: "Conflict",
+          422: "Unprocessable request"}
 
 
 @extend_schema_view(
@@ -77,8 +80,7 @@ def _problem(description: str) -> OpenApiResponse:
         summary="Your API tokens",
         description="The caller's own API tokens, live ones first: name, created, last used, expires, status "
                     "(`active`, `expired`, `revoked`). The tokens themselves are never shown again.",
-        responses={200: ApiTokenSerializer(many=True), 401: _problem("not_authenticated, authentication_failed, "
-                                                                     "token_revoked, token_expired")}),
+        responses={200: ApiTokenSerializer(many=True), 401: _problem(401, _UNAUTHENTICATED, *_UNAUTHENTICATED_CODES)}),
     create=extend_schema(
         summary="Make an API token",
         description="A new token for the caller, acting with the caller's roles. The answer carries the token "
@@ -86,10 +88,12 @@ def _problem(description: str) -> OpenApiResponse:
         request=ApiTokenCreateSerializer,
         responses={
             201: ApiTokenCreatedSerializer,
-            400: _problem("invalid: a field of the wrong type, a name over 100 characters or with control characters"),
-            401: _problem("not_authenticated, authentication_failed, token_revoked, token_expired"),
-            409: _problem("api_token_limit: 50 live tokens already"),
-            422: _problem("api_token_name_required, api_token_expiry_past, api_token_expiry_too_far"),
+            400: _problem(400, "A field of the wrong type, a name over 100 characters or with control characters.",
+                          "invalid"),
+            401: _problem(401, _UNAUTHENTICATED, *_UNAUTHENTICATED_CODES),
+            409: _problem(409, "50 live tokens already: revoke one first.", "api_token_limit"),
+            422: _problem(422, "No name, an expiry in the past or more than a year ahead.",
+                          "api_token_name_required", "api_token_expiry_past", "api_token_expiry_too_far"),
         },
         examples=[
             OpenApiExample("A token for 90 days", request_only=True,
@@ -102,8 +106,8 @@ def _problem(description: str) -> OpenApiResponse:
         summary="Revoke an API token",
         description="Revoke one of the caller's tokens: the very next request with it answers 401 "
                     "`token_revoked`. Revoking a revoked token changes nothing. Audited as `api_token.revoked`.",
-        responses={204: None, 401: _problem("not_authenticated, authentication_failed, token_revoked, token_expired"),
-                   404: _problem("api_token_not_found: no such token of yours (another login's alike)")}),
+        responses={204: None, 401: _problem(401, _UNAUTHENTICATED, *_UNAUTHENTICATED_CODES),
+                   404: _problem(404, "No such token of yours (another login's alike).", "api_token_not_found")}),
 )
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, HoldsTokens]

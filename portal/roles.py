@@ -10,3 +10,5 @@ USER_WRITERS = frozenset({Role.GLOBAL_ADMIN, Role.USER_ADMIN})
 
 def may(roles, needed) -> bool:
     return bool(set(roles) & set(needed))
+# Settings > Webhooks: where the tenant's data is sent, so Global admins only.
+WEBHOOK_WRITERS = frozenset({Role.GLOBAL_ADMIN})

@@ -13,7 +13,6 @@ from portal.errors import Conflict, DomainError, NotFound
 from portal.models import Event, IncidentStatus, Service, ServiceIncident, Tenant
 from portal.selectors import by_id, tenant_for_user
 
-
 # Told of each event as it is recorded, inside its transaction: the apps above portal register here
 # from their AppConfig.ready() (webhooks wakes its fan-out when the transaction commits), so portal
 # imports none of them.

@@ -209,6 +209,8 @@ SPECTACULAR_SETTINGS = {
         "PlanChangeStatusEnum": "planchange.models.PlanChangeStatus",
         "StepStatusEnum": "planchange.models.PlanChangeStep.Status",
         "IncidentStatusEnum": "portal.models.IncidentStatus",
+        "WebhookStatusEnum": "webhooks.models.Endpoint.Status",
+        "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
     },
 }
 

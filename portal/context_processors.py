@@ -13,6 +13,7 @@ NAV = [
                                                    (_("Your products"), "billing:products"),
                                                    (_("Bills & payments"), "billing:bills")]),
     ("health", _("Health"), "health:service-health", [(_("Service health"), "health:service-health")]),
+    ("settings", _("Settings"), "settings:webhooks", [(_("Webhooks"), "settings:webhooks")]),
 ]
 
 

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from planchange.views import home
 from portal import views
 from portal.forms import AdminLoginForm, LoginForm
+from webhooks.urls import urlpatterns as webhook_patterns
 
 # ReDoc (2.x, from drf-spectacular-sidecar) cannot run under the portal's CSP as it is; its
 # page alone gets what ReDoc needs, each as narrow as it comes, never 'unsafe-inline':
@@ -26,6 +27,8 @@ REDOC_CSP = {
 }
 
 health_patterns = ([path("", views.service_health, name="service-health")], "health")
+# Settings: Webhooks (the API tokens' pages join this namespace).
+settings_patterns = ([*webhook_patterns], "settings")
 
 admin.site.login_form = AdminLoginForm
 
@@ -40,6 +43,7 @@ urlpatterns = [
     path("users/", include("licensing.urls")),
     path("health/", include(health_patterns)),
     path("support/", include("planchange.support_urls")),
+    path("settings/", include(settings_patterns)),
     path("django-admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

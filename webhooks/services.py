@@ -38,7 +38,7 @@ DUE_MAX = 200  # deliveries woken per fan-out
 WAKE_AHEAD_MAX = 300
 
 
-def _secret() -> str:
+def secret_new() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
@@ -75,7 +75,7 @@ def endpoint_create(*, tenant: Tenant, user, url: str, events, description: str 
             raise Conflict(_("A tenant has at most %(max)d webhooks; delete one first.") % {"max": ENDPOINTS_MAX},
                            code="webhook_limit")
         endpoint = Endpoint.objects.create(tenant=tenant, url=url, events=events, description=description,
-                                           secret=_secret(), created_by=user)
+                                           secret=secret_new(), created_by=user)
         event_record(tenant=tenant, actor=user.get_username(), verb="webhook.created", obj=endpoint,
                      data={"url": url, "events": events, "description": description})
     return endpoint

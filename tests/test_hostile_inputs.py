@@ -46,7 +46,9 @@ from tests.factories import (
     mosa_standard,
     product,
     token_for,
+    webhook_endpoint,
 )
+from webhooks.models import Delivery
 
 ARTIFACTS = Path("test-artifacts")
 TEN_MB = 10 * 1024 * 1024
@@ -95,6 +97,8 @@ NOT_HOSTILE = {
     "card_name": TEXT_IN_A_NAME | {"list"},  # a field given twice counts its last value, "²": a name
     "recurring_billing": {"bool"},
     "backup_confirmed": {"bool"},
+    # A webhook's description is free text up to 500 characters (a field given twice: its last value).
+    "description": TEXT_IN_A_NAME | {"long_string", "list"},
     # The preview takes the request's fields and ignores quote_id: an id in range is no attack there.
     ("/api/v1/plan-changes/preview/", "POST", "quote_id"): {"int32_overflow"},
 }
@@ -129,6 +133,9 @@ def world(at_date):
                                       licenses=3, status="scheduled", schedule="renewal",
                                       scheduled_for=date(2027, 1, 1))
     staff = LoginFactory(is_staff=True)
+    webhook = webhook_endpoint(tenant, url="https://93.184.215.14/hook")
+    delivery = Delivery.objects.create(endpoint=webhook, message_id="msg_world", type="webhook.test", body="{}",
+                                       status="delivered")
     world = {
         "tenant": tenant, "card": card, "std": std, "basic": basic, "licensed": licensed,
         "free": DirectoryUserFactory(tenant=tenant, upn=f"free@{tenant.domain}"),
@@ -140,6 +147,7 @@ def world(at_date):
         "incident": IncidentFactory(tenant=elsewhere),
         "elsewhere": elsewhere,
         "mca": mca, "mca_admin": admin_of(profile.tenant), "mca_scheduled": mca_scheduled,
+        "webhook": webhook, "delivery": delivery,
     }
     return world
 
@@ -242,6 +250,8 @@ def base_bodies(w) -> dict:
         ("/api/v1/support/plan-changes/{id}/retry/", "POST"): {"reason": "Worker host rebooted"},
         ("/api/v1/support/plan-changes/{id}/cancel/", "POST"): {"reason": "The customer asked"},
         ("/api/v1/support/subscriptions/{id}/provision/", "POST"): {"reason": "Customer waiting"},
+        ("/api/v1/webhooks/", "POST"): {"url": "https://93.184.215.14/other-hook", "events": ["plan_change.completed"],
+                                        "description": "Tell the ERP"},
     }
 
 
@@ -261,12 +271,14 @@ ONE_OF = {("/api/v1/support/clock/", "POST"), ("/api/v1/subscriptions/{id}/licen
 def real_path_params(w, path: str) -> dict:
     """The caller's real ids for a path's parameters."""
     resource = re.match(r"/api/v1/(.+?)/\{", path)
+    if "/deliveries/" in path:
+        return {"webhook_pk": w["webhook"].pk, "id": w["delivery"].pk}
     ids = {
         "subscriptions": w["basic"].pk if "{code}" in path else w["std"].pk, "invoices": w["paid_invoice"].pk,
         "users": w["free"].pk, "plan-changes": w["scheduled"].pk, "payment-methods": w["card"].pk,
         "events": w["event"].pk, "products": "SPB", "support/plan-changes": w["scheduled"].pk,
         "support/credit-checks": w["credit_check"].pk, "support/incidents": w["incident"].pk,
-        "support/subscriptions": w["std"].pk,
+        "support/subscriptions": w["std"].pk, "webhooks": w["webhook"].pk,
     }
     return {"id": ids[resource.group(1)], "sku": "SPB", "code": "EXTRA_FILE_STORAGE"} if resource else {}
 
@@ -642,6 +654,20 @@ def forms(w) -> dict:
         ("billing:change-manually", "GET"): {
             "as": "admin", "url": "/billing/change-plans-manually/", "status": 400,
             "base": {"from": std.pk, "to": w["basic"].pk, "moving": "3"}},
+        ("settings:webhooks", "POST"): {
+            "as": "admin", "url": "/settings/webhooks/", "status": 422,
+            "base": {"url": "https://93.184.215.14/other-hook", "events": ["plan_change.completed"],
+                     "description": "Tell the ERP"}},
+        ("settings:webhook-test", "POST"): {
+            "as": "admin", "url": "/settings/webhooks/{webhook_id}/test/", "status": 404,
+            "path": {"webhook_id": w["webhook"].pk}, "base": {}},
+        ("settings:webhook-resend", "POST"): {
+            "as": "admin", "url": "/settings/webhooks/{webhook_id}/deliveries/{delivery_id}/resend/", "status": 404,
+            "path": {"webhook_id": w["webhook"].pk, "delivery_id": w["delivery"].pk}, "base": {}},
+        # An unticked confirmation: even the valid post deletes nothing.
+        ("settings:webhook-delete", "POST"): {
+            "as": "admin", "url": "/settings/webhooks/{webhook_id}/delete/", "status": 302,
+            "path": {"webhook_id": w["webhook"].pk}, "path_status": {"webhook_id": 404}, "base": {"confirm": ""}},
     }
 
 
@@ -652,7 +678,9 @@ FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-
              "support:change-cancel POST", "support:credit-check POST", "support:incident-create POST",
              "support:incident-change POST", "support:provision POST", "support:view-as POST",
              "support:view-as-stop POST", "users:manage-licenses POST", "users:active GET",
-             "billing:purchase GET", "billing:purchase POST", "billing:change-manually GET"]
+             "billing:purchase GET", "billing:purchase POST", "billing:change-manually GET",
+             "settings:webhooks POST", "settings:webhook-test POST", "settings:webhook-resend POST",
+             "settings:webhook-delete POST"]
 # A form carries text only: a list is the field given twice.
 FORM_HOSTILE = [*TEXT_HOSTILE, "list"]
 
@@ -702,6 +730,10 @@ FORM_FIELDS = {
     ("billing:purchase", "POST"): {"sku", "licenses", "term", "billing_frequency", "payment_method", "card_number",
                                    "card_expiry", "card_name", "order_token"},
     ("billing:change-manually", "GET"): {"from", "to", "moving"},
+    ("settings:webhooks", "POST"): {"url", "events", "description"},
+    ("settings:webhook-test", "POST"): set(),
+    ("settings:webhook-resend", "POST"): set(),
+    ("settings:webhook-delete", "POST"): {"confirm"},
 }
 
 

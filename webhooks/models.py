@@ -76,14 +76,28 @@ class Delivery(models.Model):
         return f"{self.message_id} {self.type} → {self.endpoint.url}"
 
 
+class AttemptError(models.TextChoices):
+    """Why an attempt failed other than by its HTTP status (pages show this; ``error`` has the details)."""
+
+    TIMEOUT = "timeout", _("No answer in time")
+    REDIRECT = "redirect", _("Redirect not followed")
+    UNRESOLVED = "unresolved", _("The host name doesn't resolve")
+    PRIVATE = "private", _("Refused: a loopback, private or reserved address")
+    CONNECTION = "connection", _("Couldn't connect")
+    INVALID_URL = "invalid_url", _("Not a URL a webhook can go to")
+
+
 class Attempt(models.Model):
     """One try at sending a delivery: the HTTP status it got, or why there was none."""
+
+    Error = AttemptError
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveIntegerField()
     attempted_at = models.DateTimeField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
+    error_kind = models.CharField(max_length=16, choices=AttemptError.choices, blank=True)
+    error = models.CharField(max_length=300, blank=True, help_text="the details, in English")
     duration_ms = models.PositiveIntegerField(default=0)
     response = models.CharField(max_length=500, blank=True, help_text="the start of the answer's body")
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from standardwebhooks import Webhook
 
+from webhooks.models import AttemptError
 from webhooks.targets import Target, addresses_check, resolve
 
 USER_AGENT = "PlanChangePortal-Webhooks/1.0"
@@ -23,6 +24,7 @@ class Sent:
     error: str
     duration_ms: int
     response: str
+    kind: str = ""  # an AttemptError value
 
 
 def signature_headers(*, secret: str, message_id: str, body: str, at: datetime) -> dict:
@@ -58,7 +60,7 @@ def send(*, target: Target, secret: str, message_id: str, body: str) -> Sent:
     Raises PrivateTarget when the host now resolves to an address that isn't public."""
     addresses = resolve(target)
     if not addresses:
-        return Sent(None, f"{target.host} does not resolve", 0, "")
+        return Sent(None, f"{target.host} does not resolve", 0, "", AttemptError.UNRESOLVED)
     addresses_check(target, addresses)
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
                **signature_headers(secret=secret, message_id=message_id, body=body, at=datetime.now(UTC))}
@@ -71,12 +73,14 @@ def send(*, target: Target, secret: str, message_id: str, body: str) -> Sent:
         response = connection.getresponse()
         text = response.read1(RESPONSE_KEPT * 4).decode("utf-8", "replace")[:RESPONSE_KEPT]
         status = response.status
-        error = f"redirect to {response.getheader('Location', '')[:200]} not followed" if 300 <= status < 400 else ""
-        return Sent(status, error, _ms(started), text)
+        if 300 <= status < 400:
+            return Sent(status, f"redirect to {response.getheader('Location', '')[:200]} not followed", _ms(started),
+                        text, AttemptError.REDIRECT)
+        return Sent(status, "", _ms(started), text)
     except TimeoutError:
-        return Sent(None, f"no answer within {timeout:g} s", _ms(started), "")
+        return Sent(None, f"no answer within {timeout:g} s", _ms(started), "", AttemptError.TIMEOUT)
     except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
-        return Sent(None, f"{type(exc).__name__}: {exc}"[:300], _ms(started), "")
+        return Sent(None, f"{type(exc).__name__}: {exc}"[:300], _ms(started), "", AttemptError.CONNECTION)
     finally:
         connection.close()
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from portal import clock
@@ -51,8 +52,8 @@ def events_clean(events) -> list[str]:
     chosen = list(events) if isinstance(events, list | tuple) else []
     unknown = [e for e in chosen if e not in types.TYPES]
     if unknown or not chosen:
-        raise DomainError(_("Choose one or more of the event types: %(types)s.") % {"types": ", ".join(types.TYPES)},
-                          code="webhook_events_invalid", field="events")
+        raise DomainError(_("Choose one or more event types from the list."), code="webhook_events_invalid",
+                          field="events", types=types.TYPES)
     return [t for t in types.TYPES if t in chosen]
 
 
@@ -207,12 +208,13 @@ def delivery_attempt(delivery_id: int) -> tuple[str, float | None]:
     target = url_parse(endpoint.url)
     attempted_at = timezone.now()
     if target is None:
-        sent = Sent(None, "not a URL a webhook can go to", 0, "")
+        sent = Sent(None, "not a URL a webhook can go to", 0, "", Attempt.Error.INVALID_URL)
     else:
         try:
             sent = send(target=target, secret=endpoint.secret, message_id=delivery.message_id, body=delivery.body)
         except PrivateTarget as exc:
-            sent = Sent(None, str(exc.detail)[:300], 0, "")
+            with translation.override("en"):  # the details are English; pages show the kind
+                sent = Sent(None, str(exc.detail)[:300], 0, "", Attempt.Error.PRIVATE)
     return _attempt_record(delivery_id, sent, attempted_at)
 
 
@@ -226,7 +228,8 @@ def _attempt_record(delivery_id: int, sent: Sent, attempted_at) -> tuple[str, fl
             return "done", None
         number = (Attempt.objects.filter(delivery=delivery).aggregate(n=Max("number"))["n"] or 0) + 1
         Attempt.objects.create(delivery=delivery, number=number, attempted_at=attempted_at,
-                               status_code=sent.status_code, error=sent.error[:300], duration_ms=sent.duration_ms,
+                               status_code=sent.status_code, error_kind=sent.kind, error=sent.error[:300],
+                               duration_ms=sent.duration_ms,
                                response=sent.response[:500])
         ok = sent.status_code is not None and 200 <= sent.status_code < 300
         schedule = settings.PORTAL_WEBHOOKS_RETRY_SCHEDULE

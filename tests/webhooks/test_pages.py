@@ -44,7 +44,7 @@ def test_a_loopback_url_is_refused_beside_the_field(contoso, settings):
     assert "loopback, private or reserved" in page_text(response)
     assert not Endpoint.objects.exists()
     response = client.post("/settings/webhooks/", {"url": "https://93.184.215.14/hook", "events": ["nope"]})
-    assert response.status_code == 422 and "Choose one or more of the event types" in page_text(response)
+    assert response.status_code == 422 and "Choose one or more event types from the list" in page_text(response)
 
 
 def test_the_endpoint_page_lists_deliveries_with_each_attempt_and_resends(contoso):

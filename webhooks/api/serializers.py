@@ -41,7 +41,7 @@ class EndpointCreatedSerializer(EndpointSerializer):
 class AttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attempt
-        fields = ["number", "attempted_at", "status_code", "error", "duration_ms"]
+        fields = ["number", "attempted_at", "status_code", "error_kind", "error", "duration_ms"]
 
 
 class DeliverySerializer(serializers.ModelSerializer):

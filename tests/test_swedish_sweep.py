@@ -172,8 +172,7 @@ def _webhooks(tenant) -> None:
     webhook_endpoint(tenant, url="https://93.184.215.14/erp", events=["plan_change.completed"], description="ERP")
     failing = webhook_endpoint(tenant, url="https://93.184.215.14/crm", status="failing",
                                failing_since=timezone.now())
-    for n, (status, delivery_status) in enumerate((("delivered", "delivered"), ("failed", "failed"),
-                                                   ("pending", "pending"))):
+    for n, delivery_status in enumerate(("delivered", "failed", "pending")):
         delivery = Delivery.objects.create(endpoint=failing, message_id=f"msg_sweep{n}", type="plan_change.failed",
                                            body="{}", status=delivery_status, next_attempt_at=timezone.now())
         for number, (code, kind) in enumerate(((503, ""), (None, "timeout"), (302, "redirect"), (200, "")), 1):

@@ -73,6 +73,9 @@ def invoice_post_lines(
         defaults={"tenant": tenant, "billing_profile": billing_profile, "number": number,
                   "date": issue_date, "due_date": due_date},
     )
+    if created:
+        event_record(tenant=tenant, actor=actor, verb="invoice.created", obj=invoice,
+                     data={"number": invoice.number, "date": issue_date.isoformat(), "due_date": due_date.isoformat()})
     issued = set(InvoiceLine.objects.filter(idempotency_key__in=[line["idempotency_key"] for line in lines])
                  .values_list("idempotency_key", flat=True))
     new = [line for line in lines if line["idempotency_key"] not in issued]

@@ -185,6 +185,7 @@ EVENTS = {
     "subscription.deleted": ngettext_lazy("Deleted on %(on)s: %(licenses_removed)d license removed from users.",
                                           "Deleted on %(on)s: %(licenses_removed)d licenses removed from users.",
                                           "licenses_removed"),
+    "invoice.created": _("Invoice %(number)s dated %(date)s, due %(due_date)s."),
     "invoice.paid": _invoice_paid,
     "invoice.refunded": _("USD %(amount)s of invoice %(number)s refunded to the card ending %(card)s."),
     "invoice.overdue": _("Invoice %(number)s is past due: USD %(balance)s was due %(due)s."),

@@ -106,6 +106,7 @@ def _cancelled(params: dict) -> str:
 EVENTS = {
     "plan_change.requested": _requested,
     "plan_change.started": _("The change scheduled for %(scheduled_for)s started."),
+    "plan_change.running": _("A worker started on the change."),
     "plan_change.step.validate": _("Checked: nothing prevents the change; it takes effect on %(effective_date)s."),
     "plan_change.step.provision": _("The new subscription is set up."),
     "plan_change.step.migrate_licenses": ngettext_lazy("Licenses moved: %(users)d user has the new plan.",

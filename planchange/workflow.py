@@ -75,7 +75,7 @@ def _claim(change_id: int, name: str) -> bool:
     """Take the step if it is pending, or running with a lapsed lease. One transaction that
     locks the change, then the step. Raises GaveUp when the step has used up its attempts."""
     with transaction.atomic():
-        change = PlanChange.objects.select_for_update().only("status").get(pk=change_id)
+        change = PlanChange.objects.select_for_update().only("status", "tenant").get(pk=change_id)
         step = PlanChangeStep.objects.select_for_update().get(plan_change_id=change_id, name=name)
         now = timezone.now()  # leases are machine time, not business time
         if step.status in (Step.DONE, Step.FAILED, Step.SKIPPED):
@@ -92,6 +92,8 @@ def _claim(change_id: int, name: str) -> bool:
         if change.status == PlanChange.Status.QUEUED:
             change.status = PlanChange.Status.RUNNING
             change.save(update_fields=["status", "updated_at"])
+            event_record(tenant=change.tenant, actor="system", verb="plan_change.running", obj=change,
+                         data={"step": name})
         return True
 
 

@@ -7,6 +7,9 @@ from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
 
 # The login's own settings: a tenant's admins and support staff alike.
 SETTINGS = ("settings", _("Settings"), "settings:api-tokens", [(_("API tokens"), "settings:api-tokens")])
+# A tenant's admins also see its webhooks there.
+TENANT_SETTINGS = ("settings", _("Settings"), "settings:api-tokens", [(_("API tokens"), "settings:api-tokens"),
+                                                                      (_("Webhooks"), "settings:webhooks")])
 
 # (section, label, url name, [(label, url name), …] shown under it)
 NAV = [
@@ -16,7 +19,7 @@ NAV = [
                                                    (_("Your products"), "billing:products"),
                                                    (_("Bills & payments"), "billing:bills")]),
     ("health", _("Health"), "health:service-health", [(_("Service health"), "health:service-health")]),
-    SETTINGS,
+    TENANT_SETTINGS,
 ]
 
 

@@ -1,5 +1,6 @@
 """Writes of the shell: the audit trail, admins and API tokens."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -13,13 +14,18 @@ from portal.inputs import is_plain_text
 from portal.models import ApiToken, Event, IncidentStatus, Service, ServiceIncident, Tenant
 from portal.selectors import api_token_get, by_id, tenant_for_user
 
+# Told of each event as it is recorded, inside its transaction: the apps above portal register here
+# from their AppConfig.ready() (webhooks wakes its fan-out when the transaction commits), so portal
+# imports none of them.
+EVENT_LISTENERS: list[Callable[[Event], None]] = []
+
 
 def event_record(
     *, tenant: Tenant | None, actor: str, verb: str, obj: models.Model | None = None,
     data: dict | None = None,
 ) -> Event:
     """Write one audit row (call inside the transaction that made the change)."""
-    return Event.objects.create(
+    event = Event.objects.create(
         tenant=tenant,
         actor=actor,
         verb=verb,
@@ -28,6 +34,9 @@ def event_record(
         data=data or {},
         occurred_at=clock.now(),
     )
+    for listener in EVENT_LISTENERS:
+        listener(event)
+    return event
 
 
 # --- API tokens (portal.tokens: their format and digest) ----------------------------------------

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from planchange.views import home
 from portal import views
 from portal.forms import AdminLoginForm, LoginForm
+from webhooks.urls import urlpatterns as webhook_patterns
 
 # ReDoc (2.x, from drf-spectacular-sidecar) cannot run under the portal's CSP as it is; its
 # page alone gets what ReDoc needs, each as narrow as it comes, never 'unsafe-inline':
@@ -26,10 +27,11 @@ REDOC_CSP = {
 }
 
 health_patterns = ([path("", views.service_health, name="service-health")], "health")
-# Settings: the login's own API tokens.
+# Settings: the login's own API tokens, and the tenant's webhooks.
 settings_patterns = ([
     path("api-tokens/", views.api_tokens, name="api-tokens"),
     path("api-tokens/<id:token_id>/revoke/", views.api_token_revoke_page, name="api-token-revoke"),
+    *webhook_patterns,
 ], "settings")
 
 admin.site.login_form = AdminLoginForm

@@ -213,3 +213,13 @@ def mosa_standard(*, users: int = 0, licenses: int = 25, name: str = "Contoso", 
     subscription = SubscriptionFactory(tenant=tenant, licenses=licenses, payment_method=card)
     licensed = [LicenseFactory(subscription=subscription).user for _ in range(users)]
     return tenant, card, subscription, licensed
+
+
+def webhook_endpoint(tenant, *, url: str = "https://hooks.contoso.example/portal", events=None, **fields):
+    """A webhook endpoint with a fresh secret (``Endpoint`` rows are the webhooks app's; made here
+    without the URL checks, as a scenario would)."""
+    from webhooks.events import TYPES
+    from webhooks.models import Endpoint
+    from webhooks.services import secret_new
+
+    return Endpoint.objects.create(tenant=tenant, url=url, events=list(events or TYPES), secret=secret_new(), **fields)

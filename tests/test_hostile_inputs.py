@@ -47,7 +47,9 @@ from tests.factories import (
     mosa_standard,
     product,
     token_for,
+    webhook_endpoint,
 )
+from webhooks.models import Delivery
 
 ARTIFACTS = Path("test-artifacts")
 TEN_MB = 10 * 1024 * 1024
@@ -97,6 +99,8 @@ NOT_HOSTILE = {
     "card_name": TEXT_IN_A_NAME | {"list"},  # a field given twice counts its last value, "²": a name
     "recurring_billing": {"bool"},
     "backup_confirmed": {"bool"},
+    # A webhook's description is free text up to 500 characters (a field given twice: its last value).
+    "description": TEXT_IN_A_NAME | {"long_string", "list"},
     # The preview takes the request's fields and ignores quote_id: an id in range is no attack there.
     ("/api/v1/plan-changes/preview/", "POST", "quote_id"): {"int32_overflow"},
 }
@@ -136,6 +140,9 @@ def world(at_date):
     live_token, _key = api_token_create(user=admin, name="Scripts")
     revoked_token, _key = api_token_create(user=admin, name="Old laptop")
     api_token_revoke(user=admin, token_id=revoked_token.pk, actor="setup")
+    webhook = webhook_endpoint(tenant, url="https://93.184.215.14/hook")
+    delivery = Delivery.objects.create(endpoint=webhook, message_id="msg_world", type="webhook.test", body="{}",
+                                       status="delivered")
     world = {
         "tenant": tenant, "card": card, "std": std, "basic": basic, "licensed": licensed,
         "free": DirectoryUserFactory(tenant=tenant, upn=f"free@{tenant.domain}"),
@@ -148,6 +155,7 @@ def world(at_date):
         "elsewhere": elsewhere,
         "mca": mca, "mca_admin": admin_of(profile.tenant), "mca_scheduled": mca_scheduled,
         "live_token": live_token, "revoked_token": revoked_token,
+        "webhook": webhook, "delivery": delivery,
     }
     return world
 
@@ -253,6 +261,8 @@ def base_bodies(w) -> dict:
         # Token expiries are real time, not the simulation clock's.
         ("/api/v1/tokens/", "POST"): {"name": "Nightly report",
                                       "expires": (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        ("/api/v1/webhooks/", "POST"): {"url": "https://93.184.215.14/other-hook", "events": ["plan_change.completed"],
+                                        "description": "Tell the ERP"},
     }
 
 
@@ -273,12 +283,14 @@ ONE_OF = {("/api/v1/support/clock/", "POST"), ("/api/v1/subscriptions/{id}/licen
 def real_path_params(w, path: str) -> dict:
     """The caller's real ids for a path's parameters."""
     resource = re.match(r"/api/v1/(.+?)/\{", path)
+    if "/deliveries/" in path:
+        return {"webhook_pk": w["webhook"].pk, "id": w["delivery"].pk}
     ids = {
         "subscriptions": w["basic"].pk if "{code}" in path else w["std"].pk, "invoices": w["paid_invoice"].pk,
         "users": w["free"].pk, "plan-changes": w["scheduled"].pk, "payment-methods": w["card"].pk,
         "events": w["event"].pk, "products": "SPB", "support/plan-changes": w["scheduled"].pk,
         "support/credit-checks": w["credit_check"].pk, "support/incidents": w["incident"].pk,
-        "support/subscriptions": w["std"].pk, "tokens": w["live_token"].pk,
+        "support/subscriptions": w["std"].pk, "tokens": w["live_token"].pk, "webhooks": w["webhook"].pk,
     }
     return {"id": ids[resource.group(1)], "sku": "SPB", "code": "EXTRA_FILE_STORAGE"} if resource else {}
 
@@ -666,6 +678,20 @@ def forms(w) -> dict:
             "as": "admin", "url": "/settings/api-tokens/{token_id}/revoke/", "status": 302,
             "path": {"token_id": w["revoked_token"].pk}, "path_status": {"token_id": 404},
             "base": {"confirm": "yes"}},
+        ("settings:webhooks", "POST"): {
+            "as": "admin", "url": "/settings/webhooks/", "status": 422,
+            "base": {"url": "https://93.184.215.14/other-hook", "events": ["plan_change.completed"],
+                     "description": "Tell the ERP"}},
+        ("settings:webhook-test", "POST"): {
+            "as": "admin", "url": "/settings/webhooks/{webhook_id}/test/", "status": 404,
+            "path": {"webhook_id": w["webhook"].pk}, "base": {}},
+        ("settings:webhook-resend", "POST"): {
+            "as": "admin", "url": "/settings/webhooks/{webhook_id}/deliveries/{delivery_id}/resend/", "status": 404,
+            "path": {"webhook_id": w["webhook"].pk, "delivery_id": w["delivery"].pk}, "base": {}},
+        # An unticked confirmation: even the valid post deletes nothing.
+        ("settings:webhook-delete", "POST"): {
+            "as": "admin", "url": "/settings/webhooks/{webhook_id}/delete/", "status": 302,
+            "path": {"webhook_id": w["webhook"].pk}, "path_status": {"webhook_id": 404}, "base": {"confirm": ""}},
     }
 
 
@@ -677,7 +703,9 @@ FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-
              "support:incident-change POST", "support:provision POST", "support:view-as POST",
              "support:view-as-stop POST", "users:manage-licenses POST", "users:active GET",
              "billing:purchase GET", "billing:purchase POST", "billing:change-manually GET",
-             "settings:api-tokens POST", "settings:api-token-revoke POST"]
+             "settings:api-tokens POST", "settings:api-token-revoke POST",
+             "settings:webhooks POST", "settings:webhook-test POST", "settings:webhook-resend POST",
+             "settings:webhook-delete POST"]
 # A form carries text only: a list is the field given twice.
 FORM_HOSTILE = [*TEXT_HOSTILE, "list"]
 
@@ -729,6 +757,10 @@ FORM_FIELDS = {
     ("billing:change-manually", "GET"): {"from", "to", "moving"},
     ("settings:api-tokens", "POST"): {"name", "expiry", "expires_on"},
     ("settings:api-token-revoke", "POST"): {"confirm"},
+    ("settings:webhooks", "POST"): {"url", "events", "description"},
+    ("settings:webhook-test", "POST"): set(),
+    ("settings:webhook-resend", "POST"): set(),
+    ("settings:webhook-delete", "POST"): {"confirm"},
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["portal", "billing", "licensing", "planchange"]  # each may use only those before it
+LAYERS = ["portal", "billing", "licensing", "planchange", "webhooks"]  # each may use only those before it
 
 
 def sources(app: str):

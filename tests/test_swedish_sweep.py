@@ -58,7 +58,7 @@ PAGES = {
     "home", "billing:products", "planchange:subscription", "planchange:upgrades", "planchange:checkout",
     "planchange:change-option", "planchange:change", "planchange:change-progress", "billing:bills",
     "billing:invoice", "users:active", "users:manage-licenses", "billing:purchase", "billing:change-manually",
-    "health:service-health", "settings:api-tokens",
+    "health:service-health", "settings:api-tokens", "settings:webhooks", "settings:webhook", "settings:webhook-delete",
 }
 
 
@@ -160,6 +160,25 @@ def _world() -> None:
                                  target_sku="O365_BUSINESS_PREMIUM", licenses=basic.assigned_licenses)
     LicenseFactory(subscription=basic, user=DirectoryUser.objects.get(upn="cecilia@contoso.com"))
     assert workflow.run(failed.pk) == "failed"
+    # Webhooks: one delivered on the first try, one failing after its retries (statuses and a timeout).
+    _webhooks(contoso)
+
+
+def _webhooks(tenant) -> None:
+    from django.utils import timezone
+
+    from tests.factories import webhook_endpoint
+    from webhooks.models import Attempt, Delivery
+
+    webhook_endpoint(tenant, url="https://93.184.215.14/erp", events=["plan_change.completed"], description="ERP")
+    failing = webhook_endpoint(tenant, url="https://93.184.215.14/crm", status="failing",
+                               failing_since=timezone.now())
+    for n, delivery_status in enumerate(("delivered", "failed", "pending")):
+        delivery = Delivery.objects.create(endpoint=failing, message_id=f"msg_sweep{n}", type="plan_change.failed",
+                                           body="{}", status=delivery_status, next_attempt_at=timezone.now())
+        for number, (code, kind) in enumerate(((503, ""), (None, "timeout"), (302, "redirect"), (200, "")), 1):
+            Attempt.objects.create(delivery=delivery, number=number, attempted_at=timezone.now(), status_code=code,
+                                   error_kind=kind, error="details")
 
 
 def _pages(client, tenant: Tenant, language: str) -> list[tuple[str, object]]:
@@ -224,6 +243,17 @@ def _pages(client, tenant: Tenant, language: str) -> list[tuple[str, object]]:
                                                 HTTP_ACCEPT_LANGUAGE=language)))
     pages.append(("api token refused", client.post(reverse("settings:api-tokens"), {
         "name": "Nattlig rapport", "expiry": "date", "expires_on": "2020-01-01"}, HTTP_ACCEPT_LANGUAGE=language)))
+    from webhooks.models import Endpoint
+
+    pages.append(("webhooks", get(reverse("settings:webhooks"))))
+    pages.append(("webhooks, a refused URL", client.post(reverse("settings:webhooks"), {
+        "url": "http://127.0.0.1/hook", "events": ["nope"], "description": "\u202e"}, HTTP_ACCEPT_LANGUAGE=language)))
+    for endpoint in Endpoint.objects.filter(tenant=tenant).order_by("pk"):
+        pages.append((f"webhook {endpoint.pk}", get(reverse("settings:webhook", args=[endpoint.pk]))))
+        pages.append((f"webhook delete {endpoint.pk}", get(reverse("settings:webhook-delete", args=[endpoint.pk]))))
+    if tenant.domain == "contoso.com":
+        pages.append(("webhook added, its secret", post(reverse("settings:webhooks"), {
+            "url": "https://93.184.215.14/new", "events": ["invoice.created"]})))
     if active and not tenant.has_billing_profile:  # what a page says after an action (its messages)
         url = reverse("planchange:licenses", args=[active[-1].pk])
         pages.append(("licenses bought", post(url, {"action": "buy", "count": "1"})))

@@ -15,6 +15,7 @@ from planchange.api.views import PlanChangeViewSet, SubscriptionUpgradesView, Su
 from portal.api.tenant_views import EventViewSet, ServiceHealthView
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import MeView
+from webhooks.api.views import DeliveryViewSet, WebhookViewSet
 
 router = DefaultRouter()
 router.register("products", ProductViewSet, basename="product")
@@ -29,6 +30,8 @@ router.register("support/plan-changes", SupportPlanChangeViewSet, basename="supp
 router.register("support/credit-checks", SupportCreditCheckViewSet, basename="support-credit-check")
 router.register("support/incidents", SupportIncidentViewSet, basename="support-incident")
 router.register("support/subscriptions", SupportSubscriptionViewSet, basename="support-subscription")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register(r"webhooks/(?P<webhook_pk>[0-9]{1,19})/deliveries", DeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),

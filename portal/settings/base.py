@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "billing",
     "licensing",
     "planchange",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +213,8 @@ SPECTACULAR_SETTINGS = {
         "StepStatusEnum": "planchange.models.PlanChangeStep.Status",
         "IncidentStatusEnum": "portal.models.IncidentStatus",
         "ApiTokenStatusEnum": "portal.models.ApiTokenStatus",
+        "WebhookStatusEnum": "webhooks.models.Endpoint.Status",
+        "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
     },
 }
 
@@ -248,6 +251,8 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "planchange-sweep": {"task": "planchange.sweep", "schedule": 5.0},
+    # Deliveries from events whose wake was lost, and retries that fell due (webhooks/services.py).
+    "webhooks-fan-out": {"task": "webhooks.fan_out", "schedule": 30.0},
 }
 
 # Seconds each plan-change workflow step pretends to take (0 in tests).
@@ -296,6 +301,18 @@ IDEMPOTENCY_KEY_HOURS = 24
 # How long a new (or scenario-loaded) subscription takes to be set up, in simulation minutes; support
 # staff can finish it sooner (DESIGN.md "Time and the subscription lifecycle").
 PORTAL_PROVISIONING_MINUTES = env.int("PORTAL_PROVISIONING_MINUTES", default=5)
+
+# --- Webhooks (webhooks/) ------------------------------------------------------
+# Loopback, private and reserved targets are refused (SSRF) unless this is on: development, tests.
+PORTAL_WEBHOOKS_ALLOW_PRIVATE = env.bool("PORTAL_WEBHOOKS_ALLOW_PRIVATE", default=False)
+# Seconds to wait for a receiver (connect, and each read); then the attempt has failed.
+PORTAL_WEBHOOKS_TIMEOUT = env.float("PORTAL_WEBHOOKS_TIMEOUT", default=5.0)
+# Seconds before each retry after a failed attempt (Standard Webhooks'/Svix's schedule: 5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 10 h); after the last, the delivery has failed and its endpoint is failing.
+PORTAL_WEBHOOKS_RETRY_SCHEDULE = env.list("PORTAL_WEBHOOKS_RETRY_SCHEDULE", cast=float,
+                                          default=[5, 300, 1800, 7200, 18000, 36000, 36000])
+# Audit events this recent are read again by each fan-out (a transaction may commit after a later one).
+PORTAL_WEBHOOKS_LOOKBACK_SECONDS = env.int("PORTAL_WEBHOOKS_LOOKBACK_SECONDS", default=600)
 
 # --- Hostile input (DESIGN.md "Integrity"; portal/middleware.py, portal/api/parsers.py) ----
 # Bodies over this many bytes answer 413 (Django's default, stated because the API docs name it).

@@ -28,6 +28,9 @@ def _generated_secret_key() -> str:
     return path.read_text().strip()
 
 
+# make run: a webhook receiver on this machine (examples/webhook_receiver.py) is a fine target.
+PORTAL_WEBHOOKS_ALLOW_PRIVATE = env.bool("PORTAL_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _generated_secret_key()
 
 if DEBUG:

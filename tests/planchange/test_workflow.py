@@ -85,7 +85,7 @@ def test_mosa_change_completes_exactly_as_the_worked_example(contoso):
     ]
     assert change.credit == Decimal("-164.13")
     verbs = list(tenant.events.filter(object_type="planchange.planchange", object_id=str(change.pk)).order_by("id").values_list("verb", flat=True))
-    assert verbs == ["plan_change.requested", "plan_change.step.validate", "plan_change.step.provision",
+    assert verbs == ["plan_change.requested", "plan_change.running", "plan_change.step.validate", "plan_change.step.provision",
                      "plan_change.step.migrate_licenses", "plan_change.step.bill", "plan_change.step.cancel_source",
                      "plan_change.step.complete"]
 

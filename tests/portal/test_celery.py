@@ -35,8 +35,8 @@ def test_tasks_have_explicit_names():
         assert name != f"{task.run.__module__}.{task.run.__name__}", f"{name} has an automatic name"
 
 
-def test_beat_runs_the_sweep():
-    assert {e["task"] for e in app.conf.beat_schedule.values()} == {"planchange.sweep"}
+def test_beat_runs_the_sweep_and_the_webhook_fan_out():
+    assert {e["task"] for e in app.conf.beat_schedule.values()} == {"planchange.sweep", "webhooks.fan_out"}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ from planchange.models import StepName
 from portal.models import Event
 from portal.texts import Text, event_key, registered, render
 
-SOURCES = [p for app in ("portal", "billing", "licensing", "planchange") for p in Path(app).rglob("*.py")
+SOURCES = [p for app in ("portal", "billing", "licensing", "planchange", "webhooks") for p in Path(app).rglob("*.py")
            if "migrations" not in p.parts]
 
 # What each event the code records carries (the services' data), to render it as a page would.
@@ -44,6 +44,7 @@ DATA = {
     "subscription.expired": {"on": "2027-01-01", "disabled_on": "2027-01-31"},
     "subscription.disabled": {"on": "2027-01-31", "deleted_on": "2027-05-01"},
     "subscription.deleted": {"on": "2027-05-01", "licenses_removed": 1},
+    "invoice.created": {"number": "INV-20260616-000002", "date": "2026-06-16", "due_date": "2026-06-16"},
     "invoice.paid": {"number": "INV-20260616-000002", "amount": "413.37", "card": "4242"},
     "invoice.refunded": {"number": "INV-20260616-C00018", "amount": "3.00", "card": "4242"},
     "invoice.overdue": {"number": "FAB-2026-06", "balance": "277.20", "due": "2026-07-01"},
@@ -58,6 +59,7 @@ DATA = {
     "plan_change.requested": {"subscription": 1, "target": "SPB", "licenses": 25, "schedule": "now",
                               "effective_date": "2026-06-16"},
     "plan_change.started": {"scheduled_for": "2027-01-01"},
+    "plan_change.running": {"step": "validate"},
     "plan_change.step.validate": {"step": "validate", "effective_date": "2026-06-16"},
     "plan_change.step.provision": {"step": "provision", "new_subscription": 3},
     "plan_change.step.migrate_licenses": {"step": "migrate_licenses", "users": 1},
@@ -70,6 +72,14 @@ DATA = {
     "plan_change.retried": {"step": "bill"},
     "plan_change.cancelled": {"reason": "cancelled by an admin", "scheduled_for": "2027-01-01",
                               "reason_text": "cancelled.by_admin"},
+    "webhook.created": {"url": "https://hooks.contoso.example/portal", "events": ["plan_change.completed"],
+                        "description": ""},
+    "webhook.deleted": {"url": "https://hooks.contoso.example/portal"},
+    "webhook.test_sent": {"message": "msg_0123456789abcdef"},
+    "webhook.resent": {"message": "msg_0123456789abcdef", "type": "plan_change.completed"},
+    "webhook.failing": {"url": "https://hooks.contoso.example/portal", "message": "msg_0123456789abcdef",
+                        "attempts": 8},
+    "webhook.recovered": {"url": "https://hooks.contoso.example/portal", "message": "msg_0123456789abcdef"},
 }
 
 

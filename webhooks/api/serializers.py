@@ -1,0 +1,58 @@
+import json
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from portal.api.fields import NameField
+from webhooks.events import TYPES
+from webhooks.models import Attempt, Delivery, Endpoint
+from webhooks.services import DESCRIPTION_MAX
+from webhooks.targets import URL_MAX, url_parse
+
+
+def webhook_url(value: str) -> None:
+    if url_parse(value) is None:
+        raise serializers.ValidationError(_("Enter an http or https URL without a user name or password."))
+
+
+class EndpointCreateSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=URL_MAX, validators=[webhook_url],
+                                help_text="http(s) URL on the public internet; no user name or password")
+    events = serializers.ListField(child=serializers.ChoiceField(choices=TYPES), min_length=1, max_length=len(TYPES),
+                                   help_text="the event types sent to it")
+    description = NameField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
+
+
+class EndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=TYPES))
+
+    class Meta:
+        model = Endpoint
+        fields = ["id", "url", "events", "description", "status", "failing_since", "created_at"]
+
+
+class EndpointCreatedSerializer(EndpointSerializer):
+    secret = serializers.CharField(help_text="whsec_…: the signing key, shown only in this answer")
+
+    class Meta(EndpointSerializer.Meta):
+        fields = [*EndpointSerializer.Meta.fields, "secret"]
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attempt
+        fields = ["number", "attempted_at", "status_code", "error_kind", "error", "duration_ms"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    attempts = AttemptSerializer(many=True, source="attempt_log", read_only=True)
+    payload = serializers.SerializerMethodField(help_text="the JSON body sent: {id, type, created_at, data}")
+    webhook = serializers.IntegerField(source="endpoint_id", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "webhook", "message_id", "type", "status", "created_at", "next_attempt_at", "payload",
+                  "attempts"]
+
+    def get_payload(self, delivery) -> dict:
+        return json.loads(delivery.body)

@@ -82,7 +82,9 @@ def _problem(description: str) -> OpenApiResponse:
     create=extend_schema(
         summary="Make an API token",
         description="A new token for the caller, acting with the caller's roles. The answer carries the token "
-                    "once (`pcp_…`); only its digest is kept. Audited as `api_token.created` (without the token).",
+                    "once (`pcp_…`); only its digest is kept. Audited as `api_token.created` (without the token). "
+                    "Made with an API token that expires, the new token must expire no later than it "
+                    "(else 422 `api_token_expiry_too_far`).",
         request=ApiTokenCreateSerializer,
         responses={
             201: ApiTokenCreatedSerializer,
@@ -121,8 +123,11 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
     def create(self, request):
         data = ApiTokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # Signed in with an API token that expires: the new one can't outlive it.
+        signed_with = request.auth if isinstance(request.auth, ApiToken) else None
         token, key = api_token_create(user=request.user, name=data.validated_data["name"],
-                                      expires_at=data.validated_data.get("expires"))
+                                      expires_at=data.validated_data.get("expires"),
+                                      expires_by=signed_with.expires_at if signed_with else None)
         response = Response({"id": token.pk, "name": token.name, "token": key,
                              "created": serializers.DateTimeField().to_representation(token.created_at),
                              "expires": (serializers.DateTimeField().to_representation(token.expires_at)

@@ -296,3 +296,37 @@ def test_the_migration_moves_drf_keys_into_hashed_rows_that_keep_working():
             cursor.execute("DROP TABLE IF EXISTS authtoken_token")
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- Found by probing (probe1) ---------------------------------------------------------------------
+
+
+def test_a_token_cannot_make_a_token_that_outlives_it(admin):
+    """A stolen 30-day token must not be turned into one without an expiry (or a longer one)."""
+    in_30_days = timezone.now().replace(microsecond=0) + timedelta(days=30)
+    short, short_key = api_token_create(user=admin, name="CI, 30 days", expires_at=in_30_days)
+    api = client(short_key)
+    before = ApiToken.objects.count()
+    for body in ({}, {"expires": None}, {"expires": (in_30_days + timedelta(seconds=1)).isoformat()},
+                 {"expires": (timezone.now() + timedelta(days=365)).date().isoformat()}):
+        refused = assert_problem(api.post("/api/v1/tokens/", {"name": "forever", **body}, format="json"),
+                                 422, "api_token_expiry_too_far")
+        assert refused["field"] == "expires" and in_30_days.strftime("%Y-%m-%d %H:%M") in refused["detail"]
+    assert ApiToken.objects.count() == before
+    assert not Event.objects.filter(verb="api_token.created", data__name="forever").exists()
+    # Up to its own expiry is fine; so is anything from a token without one, or from the session.
+    assert make(api, "CI, rotated", expires=in_30_days.isoformat())["expires"] == in_30_days.strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    assert make(client(token_for(admin)), "forever")["expires"] is None
+    from django.test import Client
+    browser = Client()
+    browser.force_login(admin)
+    assert browser.post("/api/v1/tokens/", {"name": "from the browser"}, content_type="application/json",
+                        ).json()["expires"] is None
+
+
+def test_a_token_cannot_make_a_token_that_outlives_it_in_swedish(admin):
+    _token, key = api_token_create(user=admin, name="Kort", expires_at=timezone.now() + timedelta(days=1))
+    refused = client(key).post("/api/v1/tokens/", {"name": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="sv")
+    assert_problem(refused, 422, "api_token_expiry_too_far")
+    assert refused.json()["detail"].startswith("En token som skapas med en API-token")

@@ -88,10 +88,12 @@ def _problem(description: str) -> OpenApiResponse:
         request=ApiTokenCreateSerializer,
         responses={
             201: ApiTokenCreatedSerializer,
-            400: _problem("invalid: a field of the wrong type, a name over 100 characters or with control characters"),
+            400: _problem("invalid: a field of the wrong type, a name empty, blank, over 100 characters or with "
+                          "control characters, an expiry that isn't a date or date-time"),
             401: _problem("not_authenticated, authentication_failed, token_revoked, token_expired"),
             409: _problem("api_token_limit: 50 live tokens already"),
-            422: _problem("api_token_name_required, api_token_expiry_past, api_token_expiry_too_far"),
+            422: _problem("api_token_expiry_past, api_token_expiry_too_far (also: later than the expiry of the "
+                          "token the request is signed in with)"),
         },
         examples=[
             OpenApiExample("A token for 90 days", request_only=True,

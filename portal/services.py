@@ -44,7 +44,9 @@ API_TOKEN_DEFAULT_NAME = "default"  # noqa: S105 (a name, not a secret)
 API_TOKEN_USED_EVERY = timedelta(minutes=1)
 
 
-def _api_token_name(name) -> str:
+def api_token_name_clean(name) -> str:
+    """The name a token would be given (spaces collapsed), or DomainError on ``name`` saying why not:
+    a form checks it beside its other fields, so it can show every refusal at once."""
     name = " ".join(name.split()) if isinstance(name, str) else ""
     if not name:
         raise DomainError(_("Give the token a name."), code="api_token_name_required", field="name")
@@ -84,7 +86,7 @@ def api_token_create(
     token that expires: a token never mints one that outlives it (else a stolen 30-day token could
     be turned into one without an expiry)."""
     now = timezone.now()
-    name = _api_token_name(name)
+    name = api_token_name_clean(name)
     expires_at = _api_token_expiry(expires_at, now, expires_by)
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one creator at a time per login
     live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(expires_at__lte=now).count()

@@ -2,12 +2,15 @@
 ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413) and a NUL character in the path, the query string, a
 header or a form field (400; PostgreSQL's text can't hold one). Under ``/api/`` the answer is
 problem+json, elsewhere a short page in the user's language. JSON bodies are the API's
-parser's to check (``portal.api.parsers``)."""
+parser's to check (``portal.api.parsers``). ``ApiNotFoundMiddleware``: an API path no view answers is
+problem+json with DEBUG on too."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.shortcuts import render
+from django.urls import is_valid_path
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound
 
 from portal.api.errors import BAD_REQUEST_DETAIL, is_api, problem_response
 from portal.api.exceptions import body_too_large_detail
@@ -60,3 +63,27 @@ class InputGuardMiddleware:
         if is_api(request):
             return problem_response(status_code=status, code=code, detail=detail)
         return render(request, "portal/refused.html", {"title": title, "detail": detail}, status=status)
+
+
+class ApiNotFoundMiddleware:
+    """Under ``/api/`` a path no view answers is a problem+json 404 with ``DEBUG`` on too (``make run``):
+    Django's debug 404 page is HTML, and a POST, PATCH or DELETE to an API path without its trailing
+    slash is, with ``DEBUG``, a 500 page (APPEND_SLASH refuses to redirect it) and without, a 301 that
+    clients follow as a GET, dropping the body. Sits between LocaleMiddleware (the detail is in the
+    caller's language) and CommonMiddleware (whose APPEND_SLASH still redirects a GET)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_api(request):
+            return self.get_response(request)
+        path, urlconf = request.path_info, getattr(request, "urlconf", None)
+        if (request.method not in ("GET", "HEAD") and not path.endswith("/")
+                and not is_valid_path(path, urlconf) and is_valid_path(f"{path}/", urlconf)):
+            return problem_response(status_code=404, code="not_found", detail=_(
+                "No such path: the API's paths end with a slash (%(path)s).") % {"path": f"{request.path}/"})
+        response = self.get_response(request)
+        if response.status_code == 404 and response.get("Content-Type", "").startswith("text/html"):
+            return problem_response(status_code=404, code="not_found", detail=NotFound.default_detail)
+        return response

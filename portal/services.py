@@ -1,7 +1,7 @@
 """Writes of the shell: the audit trail, admins and API tokens."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
@@ -53,7 +53,9 @@ API_TOKEN_DEFAULT_NAME = "default"  # noqa: S105 (a name, not a secret)
 API_TOKEN_USED_EVERY = timedelta(minutes=1)
 
 
-def _api_token_name(name) -> str:
+def api_token_name_clean(name) -> str:
+    """The name a token would be given (spaces collapsed), or DomainError on ``name`` saying why not:
+    a form checks it beside its other fields, so it can show every refusal at once."""
     name = " ".join(name.split()) if isinstance(name, str) else ""
     if not name:
         raise DomainError(_("Give the token a name."), code="api_token_name_required", field="name")
@@ -66,7 +68,11 @@ def _api_token_name(name) -> str:
     return name
 
 
-def _api_token_expiry(expires_at, now):
+def _api_token_expiry(expires_at, now, expires_by=None):
+    if expires_by is not None and (expires_at is None or expires_at > expires_by):
+        raise DomainError(_("A token made with an API token can't outlive it: choose an expiry up to %(last)s UTC.")
+                          % {"last": expires_by.astimezone(UTC).strftime("%Y-%m-%d %H:%M")},
+                          code="api_token_expiry_too_far", field="expires")
     if expires_at is None:
         return None
     if expires_at <= now:
@@ -79,12 +85,18 @@ def _api_token_expiry(expires_at, now):
 
 
 @transaction.atomic
-def api_token_create(*, user, name: str, expires_at=None, key: str | None = None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user, name: str, expires_at=None, key: str | None = None, expires_by=None,
+) -> tuple[ApiToken, str]:
     """A new token for this login: the row and the token itself, which is shown once and never
-    stored (``key`` gives a fixed one, as scenario files do). Audited without the secret."""
+    stored (``key`` gives a fixed one, as scenario files do). Audited without the secret.
+
+    ``expires_by``: the latest expiry allowed, when the request making it was signed in with an API
+    token that expires: a token never mints one that outlives it (else a stolen 30-day token could
+    be turned into one without an expiry)."""
     now = timezone.now()
-    name = _api_token_name(name)
-    expires_at = _api_token_expiry(expires_at, now)
+    name = api_token_name_clean(name)
+    expires_at = _api_token_expiry(expires_at, now, expires_by)
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one creator at a time per login
     live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(expires_at__lte=now).count()
     if live >= API_TOKENS_LIVE_MAX:

@@ -16,7 +16,13 @@ from portal.errors import DomainError, NotFound
 from portal.inputs import is_iso_date
 from portal.selectors import api_token_get, api_token_list
 from portal.selectors import service_health as service_health_rows  # the view has the same name
-from portal.services import API_TOKEN_LIFE_MAX, API_TOKEN_NAME_MAX, api_token_create, api_token_revoke
+from portal.services import (
+    API_TOKEN_LIFE_MAX,
+    API_TOKEN_NAME_MAX,
+    api_token_create,
+    api_token_name_clean,
+    api_token_revoke,
+)
 
 
 @tenant_page
@@ -47,6 +53,8 @@ def _expiry_from(data, now) -> datetime | None:
     if choice != "date":
         return now + timedelta(days=int(choice))
     raw = _single(data, "expires_on")
+    if raw == "":
+        raise DomainError(_("Choose the expiry date."), code="api_token_expiry_invalid", field="expires_on")
     if not is_iso_date(raw):
         raise DomainError(_("Enter the expiry date as YYYY-MM-DD."), code="api_token_expiry_invalid",
                           field="expires_on")
@@ -83,14 +91,21 @@ def api_tokens(request):
     if request.method != "POST":
         return _api_tokens_page(request)
     form = {field: (_single(request.POST, field) or "") for field in ("name", "expiry", "expires_on")}
-    try:
-        name = _single(request.POST, "name")
+    errors = {}
+    name = _single(request.POST, "name")
+    try:  # the name and the expiry are checked together, so every refusal shows at once
         if name is None:
             raise DomainError(_("Give the token one name."), code="api_token_name_invalid", field="name")
-        expires_at = _expiry_from(request.POST, timezone.now())
-        token, key = api_token_create(user=request.user, name=name, expires_at=expires_at)
+        api_token_name_clean(name)
     except DomainError as exc:
-        errors = exc.field_errors()
+        errors.update(exc.field_errors())
+    try:
+        expires_at = _expiry_from(request.POST, timezone.now())
+        if not errors:
+            token, key = api_token_create(user=request.user, name=name, expires_at=expires_at)
+    except DomainError as exc:
+        errors.update(exc.field_errors())
+    if errors:
         if "expires" in errors:  # the service names the API's field; the form's is the date or the choice
             errors["expires_on" if form["expiry"] == "date" else "expiry"] = errors.pop("expires")
         return _api_tokens_page(request, status=422, errors=errors, form=form)
@@ -110,8 +125,8 @@ def api_token_revoke_page(request, token_id):
     except NotFound:
         raise Http404 from None
     if already:
-        messages.info(request, _("The token %(name)s was already revoked.") % {"name": token.name})
+        messages.info(request, _("The token “%(name)s” was already revoked.") % {"name": token.name})
     else:
-        messages.success(request, _("The token %(name)s was revoked. Requests with it are refused from now on.")
+        messages.success(request, _("The token “%(name)s” was revoked. Requests with it are refused from now on.")
                          % {"name": token.name})
     return redirect("settings:api-tokens")

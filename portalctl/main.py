@@ -92,7 +92,16 @@ def login(ctx: typer.Context, url: Url = None, token: Token = None, json_: Json 
     url = o.url or os.environ.get("PORTAL_URL") or typer.prompt(_("Portal URL"), default=saved.get("url"))
     token = o.token or os.environ.get("PORTAL_TOKEN") or typer.prompt(_("API token"), hide_input=True)
     with Client(url, token) as client:
-        me = client.get("me/")
+        try:
+            me = client.get("me/")
+        except Refused as exc:
+            if exc.status != 401:
+                raise
+            # Not "sign in again with portalctl login": this is portalctl login.
+            raise Refused(_("The portal at {url} refused this token: {detail} Copy it again from Settings > API "
+                            "tokens ({code}, HTTP 401).", url=url, code=exc.code,
+                            detail=exc.problem.get("detail") or ""), status=401, code=exc.code,
+                          problem=exc.problem) from None
     path = config_save(url=url, token=token)
     tenant = (me.get("tenant") or {}).get("name") or _("support staff")
     if o.json:

@@ -45,7 +45,16 @@ def _cell(value) -> str:
     return "" if value is None else escape(str(value))
 
 
+def _none(items: list[dict], words: str) -> bool:
+    """An empty list is said in words, not drawn as a table of headers."""
+    if not items:
+        out.print(words)
+    return not items
+
+
 def subscriptions(items: list[dict]) -> None:
+    if _none(items, _("No subscriptions.")):
+        return
     table = _table(_("Subscriptions"), _("ID"), _("Product"), _("SKU"), _("Status"), _("Licenses"), _("Assigned"),
                    _("Term"), _("Billing"), _("Renewal"), _("Change in progress"))
     for s in items:
@@ -99,17 +108,22 @@ def quote(data: dict) -> None:
 
 
 def changes(items: list[dict]) -> None:
+    if _none(items, _("No plan changes.")):
+        return
     table = _table(_("Plan changes"), _("ID"), _("Status"), _("Subscription"), _("Target"), _("Licenses"),
                    _("Requested"), _("Finished"), _("Error code"))
     for c in items:
         error = c.get("error") or {}
         table.add_row(_cell(c["id"]), label("status", c["status"]), _cell(c["subscription"]), _cell(c["target_sku"]),
-                      _cell(c.get("licenses")), _cell(c.get("requested_at")), _cell(c.get("completed_at")),
+                      _cell(c.get("licenses")), _cell(_when(c.get("requested_at"))),
+                      _cell(_when(c.get("completed_at"))),
                       _cell(error.get("code")))
     out.print(table)
 
 
 def users(items: list[dict]) -> None:
+    if _none(items, _("No users.")):
+        return
     table = _table(_("Users"), _("ID"), _("User name"), _("Name"), _("Licenses"))
     for u in items:
         table.add_row(_cell(u["id"]), _cell(u["upn"]), _cell(u.get("display_name")),
@@ -118,6 +132,8 @@ def users(items: list[dict]) -> None:
 
 
 def invoices(items: list[dict]) -> None:
+    if _none(items, _("No invoices.")):
+        return
     table = _table(_("Invoices"), _("ID"), _("Number"), _("Date"), _("Due"), _("Status"), _("Total"), _("Balance"))
     for i in items:
         table.add_row(_cell(i["id"]), _cell(i["number"]), _cell(i.get("date")), _cell(i.get("due_date")),

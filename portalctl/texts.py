@@ -83,6 +83,9 @@ SV = {
     "Interrupted; plan change {id} goes on: follow it with portalctl changes.":
         "Avbrutet; planändring {id} fortsätter: följ den med portalctl changes.",
     "Blockers:": "Hinder:",
+    "The portal at {url} refused this token: {detail} Copy it again from Settings > API tokens ({code}, HTTP 401).":
+        "Portalen på {url} nekade den här token: {detail} Kopiera den igen från Inställningar > API-token "
+        "({code}, HTTP 401).",
     # login
     "Portal URL": "Portalens adress",
     "API token": "API-token",
@@ -95,8 +98,8 @@ SV = {
     "Renewal": "Förnyelse", "Change in progress": "Ändring pågår", "Code": "Kod", "Problem": "Problem",
     "What to do": "Vad du gör", "Fix": "Åtgärd", "Supported": "Stöds", "Reasons": "Skäl",
     "From (per license and month)": "Från (per licens och månad)",
-    "Can change plans automatically: {answer}": "Kan byta abonnemang automatiskt: {answer}",
-    "Plans you can change to": "Abonnemang du kan byta till",
+    "Can change plans automatically: {answer}": "Kan ändra plan automatiskt: {answer}",
+    "Plans you can change to": "Planer du kan ändra till",
     "Description": "Beskrivning", "Amount": "Belopp", "From": "Från", "To": "Till",
     "Quote {quote} (valid until {expires}), takes effect {date}":
         "Offert {quote} (gäller till {expires}), gäller från {date}",
@@ -107,6 +110,8 @@ SV = {
     "Invoices": "Fakturor", "Number": "Nummer", "Date": "Datum", "Due": "Förfaller", "Total": "Summa",
     "Balance": "Saldo", "Charge": "Debitering", "Result": "Resultat", "Change": "Ändring", "Details": "Detaljer",
     "Blockers": "Hinder",
+    "No subscriptions.": "Inga prenumerationer.", "No plan changes.": "Inga planändringar.",
+    "No users.": "Inga användare.", "No invoices.": "Inga fakturor.",
     # change and cancel
     "Idempotency-Key: {key}": "Idempotency-Key: {key}",
     "Plan change {id}: {status}, subscription {subscription} to {target} ({licenses} licenses).":

@@ -9,7 +9,7 @@ every token from it answers 429.
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions
+from rest_framework import authentication, exceptions
 
 from portal.api.throttling import TokenAuthentication
 from portal.models import ApiTokenStatus
@@ -29,6 +29,14 @@ class TokenExpired(exceptions.AuthenticationFailed):
 
 class ApiTokenAuthentication(TokenAuthentication):
     """The caller is the login whose live token this is, acting with that login's roles."""
+
+    def authenticate(self, request):
+        # ``Bearer`` is what many REST clients send by default: say which scheme to use instead of
+        # "credentials were not provided" (the token isn't looked at, so it is no guess to count).
+        header = authentication.get_authorization_header(request).split()
+        if header and header[0].lower() == b"bearer":
+            raise exceptions.AuthenticationFailed(_("Send the token as Authorization: Token <token>, not Bearer."))
+        return super().authenticate(request)
 
     def authenticate_credentials(self, key):
         token = api_token_find(key=key)

@@ -76,17 +76,21 @@ class StrictDateField(serializers.DateField):
         return super().to_internal_value(value)
 
 
+# The formats a StrictDateTimeField takes, as its error names them (in the caller's language).
+DATETIME_FORMATS = _("YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][Z|±hh:mm]")
+
+
 class StrictDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date-time in ASCII digits (``2026-07-01T12:00:00Z``; without an offset it is UTC), or
     a date alone (``2026-07-01``: that day's start, UTC). DRF's own takes Arabic-Indic digits."""
 
     def to_internal_value(self, value):
         if not isinstance(value, str) or not is_iso_datetime(value):
-            self.fail("invalid", format="YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][Z|±hh:mm]")
+            self.fail("invalid", format=DATETIME_FORMATS)
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            self.fail("invalid", format="YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][Z|±hh:mm]")
+            self.fail("invalid", format=DATETIME_FORMATS)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -84,16 +84,18 @@ TITLES = {400: "Bad request", 401: "Not authenticated", 404: "Not found", 409: "
     create=extend_schema(
         summary="Make an API token",
         description="A new token for the caller, acting with the caller's roles. The answer carries the token "
-                    "once (`pcp_…`); only its digest is kept. Audited as `api_token.created` (without the token).",
+                    "once (`pcp_…`); only its digest is kept. Audited as `api_token.created` (without the token). "
+                    "Made with an API token that expires, the new token must expire no later than it "
+                    "(else 422 `api_token_expiry_too_far`).",
         request=ApiTokenCreateSerializer,
         responses={
             201: ApiTokenCreatedSerializer,
-            400: _problem(400, "A field of the wrong type, a name over 100 characters or with control characters.",
-                          "invalid"),
+            400: _problem(400, "A field of the wrong type, a name empty, blank, over 100 characters or with control "
+                               "characters, an expiry that isn't a date or date-time.", "invalid"),
             401: _problem(401, _UNAUTHENTICATED, *_UNAUTHENTICATED_CODES),
             409: _problem(409, "50 live tokens already: revoke one first.", "api_token_limit"),
-            422: _problem(422, "No name, an expiry in the past or more than a year ahead.",
-                          "api_token_name_required", "api_token_expiry_past", "api_token_expiry_too_far"),
+            422: _problem(422, "An expiry in the past, more than a year ahead, or later than the expiry of the token "
+                               "the request is signed in with.", "api_token_expiry_past", "api_token_expiry_too_far"),
         },
         examples=[
             OpenApiExample("A token for 90 days", request_only=True,
@@ -125,8 +127,11 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
     def create(self, request):
         data = ApiTokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # Signed in with an API token that expires: the new one can't outlive it.
+        signed_with = request.auth if isinstance(request.auth, ApiToken) else None
         token, key = api_token_create(user=request.user, name=data.validated_data["name"],
-                                      expires_at=data.validated_data.get("expires"))
+                                      expires_at=data.validated_data.get("expires"),
+                                      expires_by=signed_with.expires_at if signed_with else None)
         response = Response({"id": token.pk, "name": token.name, "token": key,
                              "created": serializers.DateTimeField().to_representation(token.created_at),
                              "expires": (serializers.DateTimeField().to_representation(token.expires_at)

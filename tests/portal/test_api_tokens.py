@@ -296,3 +296,65 @@ def test_the_migration_moves_drf_keys_into_hashed_rows_that_keep_working():
             cursor.execute("DROP TABLE IF EXISTS authtoken_token")
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- Found by probing (probe1) ---------------------------------------------------------------------
+
+
+def test_a_token_cannot_make_a_token_that_outlives_it(admin):
+    """A stolen 30-day token must not be turned into one without an expiry (or a longer one)."""
+    in_30_days = timezone.now().replace(microsecond=0) + timedelta(days=30)
+    short, short_key = api_token_create(user=admin, name="CI, 30 days", expires_at=in_30_days)
+    api = client(short_key)
+    before = ApiToken.objects.count()
+    for body in ({}, {"expires": None}, {"expires": (in_30_days + timedelta(seconds=1)).isoformat()},
+                 {"expires": (timezone.now() + timedelta(days=365)).date().isoformat()}):
+        refused = assert_problem(api.post("/api/v1/tokens/", {"name": "forever", **body}, format="json"),
+                                 422, "api_token_expiry_too_far")
+        assert refused["field"] == "expires" and in_30_days.strftime("%Y-%m-%d %H:%M") in refused["detail"]
+    assert ApiToken.objects.count() == before
+    assert not Event.objects.filter(verb="api_token.created", data__name="forever").exists()
+    # Up to its own expiry is fine; so is anything from a token without one, or from the session.
+    assert make(api, "CI, rotated", expires=in_30_days.isoformat())["expires"] == in_30_days.strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    assert make(client(token_for(admin)), "forever")["expires"] is None
+    from django.test import Client
+    browser = Client()
+    browser.force_login(admin)
+    assert browser.post("/api/v1/tokens/", {"name": "from the browser"}, content_type="application/json",
+                        ).json()["expires"] is None
+
+
+def test_a_token_cannot_make_a_token_that_outlives_it_in_swedish(admin):
+    _token, key = api_token_create(user=admin, name="Kort", expires_at=timezone.now() + timedelta(days=1))
+    refused = client(key).post("/api/v1/tokens/", {"name": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="sv")
+    assert_problem(refused, 422, "api_token_expiry_too_far")
+    assert refused.json()["detail"].startswith("En token som skapas med en API-token")
+
+
+def test_a_bearer_header_is_told_to_use_token(admin):
+    """Many REST clients send ``Bearer`` by default; it got "credentials were not provided"."""
+    _token, key = api_token_create(user=admin, name="Postman")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    before = ApiToken.objects.count()
+    refused = assert_problem(api.post("/api/v1/tokens/", {"name": "x"}, format="json"), 401, "authentication_failed")
+    assert refused["detail"] == "Send the token as Authorization: Token <token>, not Bearer."
+    assert ApiToken.objects.count() == before and ApiToken.objects.get(name="Postman").last_used_at is None
+    sv = api.get("/api/v1/me/", HTTP_ACCEPT_LANGUAGE="sv")
+    assert assert_problem(sv, 401, "authentication_failed")["detail"].startswith("Skicka token som Authorization: Token")
+    # The same token with the scheme the portal uses, lowercase too, works.
+    for scheme in ("Token", "token"):
+        api.credentials(HTTP_AUTHORIZATION=f"{scheme} {key}")
+        assert api.get("/api/v1/me/").status_code == 200
+
+
+def test_a_bad_expiry_is_explained_wholly_in_swedish(admin):
+    """The formats were named with an English "or" inside the Swedish sentence."""
+    api = client(token_for(admin))
+    for bad in ("2026-13-40", "2027-02-29", "next week"):
+        refused = api.post("/api/v1/tokens/", {"name": "x", "expires": bad}, format="json", HTTP_ACCEPT_LANGUAGE="sv")
+        message = assert_problem(refused, 400, "invalid")["errors"]["expires"][0]
+        assert "ÅÅÅÅ-MM-DD eller ÅÅÅÅ-MM-DDThh:mm" in message and " or " not in message
+    english = api.post("/api/v1/tokens/", {"name": "x", "expires": "2026-13-40"}, format="json")
+    assert "YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][Z|±hh:mm]" in english.json()["errors"]["expires"][0]

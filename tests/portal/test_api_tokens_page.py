@@ -115,7 +115,7 @@ def test_revoke_asks_for_confirmation_and_works_at_once(client, admin):
     token.refresh_from_db()
     assert token.revoked_at is None
     response = client.post(url, {"confirm": "yes"}, follow=True)
-    assert "The token Old laptop was revoked." in page_text(response)
+    assert "The token “Old laptop” was revoked." in page_text(response)
     token.refresh_from_db()
     assert token.revoked_at is not None
     api = APIClient()
@@ -168,3 +168,32 @@ def test_support_staff_get_the_page_for_their_own_tokens(client):
 def test_anonymous_visitors_are_sent_to_sign_in(client, db):
     response = client.get(URL)
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+# --- Found by probing (probe1) ---------------------------------------------------------------------
+
+
+def test_every_refusal_shows_at_once_and_an_empty_date_asks_for_one(client, admin):
+    """A blank name and a missing date showed only the date's error; fixing it revealed the name's.
+    And an empty date said "Enter the expiry date as YYYY-MM-DD" beside a picker showing mm/dd/yyyy."""
+    count, events = ApiToken.objects.count(), Event.objects.count()
+    response = client.post(URL, {"name": "   ", "expiry": "date", "expires_on": ""})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert re.search(r'data-testid="name-error">Give the token a name\.<', html)
+    assert re.search(r'data-testid="expires-on-error">Choose the expiry date\.<', html)
+    both = client.post(URL, {"name": "x" * 101, "expiry": "forever"}).content.decode()
+    assert 'data-testid="name-error"' in both and 'data-testid="expiry-error"' in both
+    swedish = page_text(client.post(URL, {"name": "ok", "expiry": "date", "expires_on": ""},
+                                    HTTP_ACCEPT_LANGUAGE="sv"))
+    assert "Välj utgångsdatumet." in swedish
+    assert (ApiToken.objects.count(), Event.objects.count()) == (count, events)
+
+
+def test_the_tokens_name_is_quoted_where_a_sentence_names_it(client, admin):
+    """"Your new token Nightly report" read as one run-on phrase; a name is quoted, in Swedish too."""
+    made = client.post(URL, {"name": "Nightly report", "expiry": "30"})
+    assert "Your new token “Nightly report”" in page_text(made)
+    assert "I want to revoke the token “Nightly report”." in page_text(made)
+    made = client.post(URL, {"name": "Nattlig rapport", "expiry": "30"}, HTTP_ACCEPT_LANGUAGE="sv")
+    assert "Din nya token ”Nattlig rapport”" in page_text(made)

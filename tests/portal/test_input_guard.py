@@ -149,6 +149,32 @@ def test_an_unknown_api_path_is_404_problem_json(contoso, path):
     assert_problem(api.get(path), 404, "not_found")
 
 
+@pytest.mark.parametrize("path", ["/api/v1/nope/", "/api/nope", "/api/v1/subscriptions/abc/",
+                                  "/api/v1/subscriptions/99999999999999999999999/upgrades/",
+                                  "/api/v1/tokens/99999999999999999999999/"])
+def test_an_unknown_api_path_is_404_problem_json_with_debug_on_too(contoso, settings, path):
+    """make run has DEBUG on: Django's debug 404 page is HTML (portalctl then said the portal wasn't one)."""
+    settings.DEBUG = True
+    _, _, api = contoso
+    assert_problem(api.get(path), 404, "not_found")
+    assert_problem(api.delete(path), 404, "not_found")
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_write_without_the_trailing_slash_is_404_problem_json_saying_so(contoso, settings, debug):
+    """With DEBUG (make run) it was a 500 HTML page, without a 301 that a client follows as a GET."""
+    settings.DEBUG = debug
+    _, admin, api = contoso
+    before = admin.api_tokens.count()
+    problem = assert_problem(api.post("/api/v1/tokens", {"name": "curl"}, format="json"), 404, "not_found")
+    assert problem["detail"] == "No such path: the API's paths end with a slash (/api/v1/tokens/)."
+    assert admin.api_tokens.count() == before
+    sv = api.post("/api/v1/tokens", {"name": "curl"}, format="json", HTTP_ACCEPT_LANGUAGE="sv")
+    assert assert_problem(sv, 404, "not_found")["detail"].startswith("Ingen sådan sökväg")
+    # A GET still follows APPEND_SLASH's redirect, as before.
+    assert api.get("/api/v1/me").status_code == 301
+
+
 def test_a_wrong_method_is_405_problem_json(contoso):
     _, _, api = contoso
     response = api.delete("/api/v1/me/")

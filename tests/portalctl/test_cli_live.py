@@ -12,6 +12,7 @@ from planchange.models import PlanChange
 from portal import clock
 from tests.factories import (
     CreditCheckFactory,
+    PlanChangeFactory,
     addon,
     admin_of,
     mosa_standard,
@@ -127,3 +128,32 @@ def test_errors_are_words_with_exit_codes(cli, portal_url, tenants, tmp_path):
         assert "Traceback" not in run.out + run.err
     assert PlanChange.objects.count() == 0
     assert Subscription.objects.filter(product=product("SPB")).count() == 0
+
+
+def test_what_a_newcomer_met_login_hint_empty_lists_times_and_swedish_words(cli, portal_url, tenants):
+    """Found by probing (probe1): ``login`` with a wrong token said "sign in again with portalctl login";
+    an empty list was a table of headers only; ``changes`` showed raw timestamps with microseconds;
+    Swedish said "byta abonnemang" where the portal says "ändra plan"."""
+    std, token, _blocked, _blocked_token = tenants
+    bad = cli("login", "--url", portal_url, "--token", "pcp_" + "x" * 48)
+    assert bad.code == 2 and "portalctl login" not in bad.err
+    assert bad.err.strip() == (f"Error: The portal at {portal_url} refused this token: Invalid token. Copy it again "
+                               "from Settings > API tokens (authentication_failed, HTTP 401).")
+    bad_sv = cli("login", "--lang", "sv", "--url", portal_url, "--token", "wrong")
+    assert bad_sv.code == 2 and "nekade den här token" in bad_sv.err and "Inställningar > API-token" in bad_sv.err
+    assert not cli.config.exists()
+    assert cli("login", "--json", "--url", portal_url, "--token", "wrong").json["code"] == "authentication_failed"
+
+    none = cli("changes", url=portal_url, token=token)
+    assert (none.code, none.out.strip()) == (0, "No plan changes.")
+    assert cli("changes", "--lang", "sv", url=portal_url, token=token).out.strip() == "Inga planändringar."
+    assert cli("users", "--search", "nobody-by-this-name", url=portal_url, token=token).out.strip() == "No users."
+    assert cli("changes", "--json", url=portal_url, token=token).json == []
+
+    PlanChangeFactory(subscription=std, status="cancelled", completed_at=clock.now())
+    listed = cli("changes", url=portal_url, token=token)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", listed.out) and not re.search(r"T\d\d:\d\d:\d\d\.\d+", listed.out)
+
+    swedish = cli("upgrades", std.pk, "--lang", "sv", url=portal_url, token=token)
+    assert "Kan ändra plan automatiskt: ja" in swedish.out and "Planer du kan ändra till" in swedish.out
+    assert "abonnemang" not in swedish.out.lower()

@@ -20,6 +20,7 @@ from portal.errors import Conflict, DomainError
 class Replay:
     status: int
     body: dict
+    replayed: bool = False  # the answer of an earlier request with the key, not of this one
 
 
 def body_hash(data: dict) -> str:
@@ -51,7 +52,7 @@ def idempotent(*, tenant, user, key: str, request_hash: str, action: Callable[[]
             if existing.state == IdempotencyRecord.State.IN_FLIGHT:  # not committed without its answer any more
                 raise Conflict(_("A request with this Idempotency-Key is still being processed."),
                                code="request_in_progress") from None
-            return Replay(existing.response_status, existing.response_body)
+            return Replay(existing.response_status, existing.response_body, replayed=True)
         status, body = action()
         record.state = IdempotencyRecord.State.DONE
         record.response_status = status

@@ -188,7 +188,7 @@ def changes(ctx: typer.Context,
         raise Refused(_("Unknown status {status}: use one of {choices}.", status=status,
                         choices=", ".join(CHANGE_STATUSES)), code="invalid_option")
     with session(o) as client:
-        items = [c for c in client.pages("plan-changes/") if status is None or c["status"] == status]
+        items = client.pages("plan-changes/", **({"status": status} if status else {}))
     render.print_json(items) if o.json else render.changes(items)
 
 

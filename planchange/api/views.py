@@ -1,10 +1,11 @@
 """The plan-change API, subscription edits that touch scheduled changes, and support's clock."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -199,8 +200,15 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
     serializer_class = PlanChangeSerializer
 
     def tenant_queryset(self, tenant):
-        return (PlanChange.objects.filter(tenant=tenant)
-                .select_related("target_product").prefetch_related("steps").order_by("-requested_at", "-id"))
+        changes = (PlanChange.objects.filter(tenant=tenant)
+                   .select_related("target_product").prefetch_related("steps").order_by("-requested_at", "-id"))
+        wanted = self.request.query_params.get("status") if self.action == "list" else None
+        if wanted is None:
+            return changes
+        if wanted not in PlanChange.Status.values:
+            raise ValidationError({"status": [_("Give one of: %(statuses)s.")
+                                              % {"statuses": ", ".join(PlanChange.Status.values)}]})
+        return changes.filter(status=wanted)
 
     def _request_fields(self, request) -> dict:
         data = PlanChangeRequestSerializer(data=request.data)
@@ -217,12 +225,23 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
         quote = plan_change_preview(tenant=self.tenant, **fields)
         return Response(QuoteSerializer(quote_users(quote)).data)
 
-    @extend_schema(request=PlanChangeRequestSerializer, parameters=[IDEMPOTENCY_HEADER],
-                   responses={202: PlanChangeSerializer})
+    @extend_schema(parameters=[OpenApiParameter(
+        "status", str, enum=PlanChange.Status.values,
+        description="Only the changes in this status (another value is 400 `invalid`).")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=PlanChangeRequestSerializer, parameters=[IDEMPOTENCY_HEADER, OpenApiParameter(
+                       "Idempotent-Replayed", str, OpenApiParameter.HEADER, enum=["true"], response=[202, 409, 422],
+                       description="Present when the answer is an earlier request's, replayed for its key.")],
+                   responses={202: OpenApiResponse(PlanChangeSerializer, description=(
+                       "The change, queued or scheduled. A request repeating an Idempotency-Key (with the same "
+                       "body) gets the first request's answer again, with the header `Idempotent-Replayed: true`; "
+                       "nothing is changed twice."))})
     def create(self, request):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > 255:
-            raise DomainError("Send an Idempotency-Key header (1 to 255 characters) with each new request.",
+            raise DomainError(_("Send an Idempotency-Key header (1 to 255 characters) with each new request."),
                               code="idempotency_key_required", status=400)
         fields = self._request_fields(request)
 
@@ -236,7 +255,8 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
         answer = idempotent(tenant=self.tenant, user=request.user, key=key, request_hash=body_hash(fields),
                             action=request_change)
         return Response(answer.body, status=answer.status,
-                        content_type="application/problem+json" if answer.status >= 400 else None)
+                        content_type="application/problem+json" if answer.status >= 400 else None,
+                        headers={"Idempotent-Replayed": "true"} if answer.replayed else None)
 
     @extend_schema(request=None, responses=PlanChangeSerializer)
     @action(detail=True, methods=["post"])

@@ -62,6 +62,9 @@ def test_the_same_key_and_body_replays_the_first_answer(contoso):
     assert again.status_code == 202
     assert again.json() == first.json()
     assert PlanChange.objects.count() == 1
+    # A script can tell the replay from a change it started now.
+    assert "Idempotent-Replayed" not in first
+    assert again["Idempotent-Replayed"] == "true"
 
 
 @pytest.mark.django_db
@@ -74,6 +77,7 @@ def test_a_refusal_is_replayed_too(contoso):
     again = post_change(api, {"subscription": std.pk, "target_sku": "O365_BUSINESS"}, "k-2")
     assert (again.status_code, again.json()) == (422, first.json())
     assert again["Content-Type"].startswith("application/problem+json")
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
 
 
 @pytest.mark.django_db
@@ -197,6 +201,26 @@ def test_edits_to_a_subscription_with_a_change_under_way_are_409(contoso):
     std.refresh_from_db()
     assert (std.licenses, std.recurring_billing, std.status) == (25, True, "active")
     assert api.get("/api/v1/subscriptions/").status_code == 200  # the rest works
+
+
+@pytest.mark.django_db
+def test_the_list_filters_by_status_and_refuses_an_unknown_one(contoso):
+    tenant, admin, std = contoso
+    api = client_for(admin)
+    queued = post_change(api, {"subscription": std.pk, "target_sku": "SPB"}, "k-1").json()["id"]
+    cancelled = PlanChange.objects.create(tenant=tenant, subscription=SubscriptionFactory(tenant=tenant),
+                                          target_product=product("SPB"), licenses=1,
+                                          status=PlanChange.Status.CANCELLED, requested_at=clock.now())
+    ids = lambda query: [c["id"] for c in api.get(f"/api/v1/plan-changes/{query}").json()["results"]]  # noqa: E731
+    assert ids("?status=queued") == [queued]
+    assert ids("?status=cancelled") == [cancelled.pk]
+    assert ids("?status=completed") == []
+    assert sorted(ids("")) == sorted([queued, cancelled.pk])
+    refused = api.get("/api/v1/plan-changes/?status=done", HTTP_ACCEPT_LANGUAGE="sv")
+    assert refused.status_code == 400 and refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == "invalid"
+    assert refused.json()["errors"]["status"] == [
+        "Ange något av: scheduled, queued, running, completed, failed, cancelled."]
 
 
 @pytest.mark.django_db

@@ -25,6 +25,8 @@ whitespace (DRF strips it); a request serializer whose rule spans several fields
 (e.g. ``{"oneOf": [...]}``), merged into its component, and its body is then required.
 """
 
+from http import HTTPStatus
+
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
@@ -97,7 +99,10 @@ def problem_response(status: int, description: str = "", examples: list | None =
                            examples=examples or general_examples)
 
 
-problem_example = _example
+def problem_codes(status: int, description: str, *codes: str) -> OpenApiResponse:
+    """A view's own problem+json answer of ``status``: what it means there, with an example of each code."""
+    return problem_response(status, description, [
+        _example(status, code, HTTPStatus(status).phrase, description) for code in codes])
 
 
 class AutoSchema(openapi.AutoSchema):

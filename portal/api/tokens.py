@@ -8,13 +8,13 @@ acting with its own roles; another login's token is a 404, the same as a missing
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from portal.api.fields import NameField, StrictDateTimeField
-from portal.api.schema import problem_example, problem_response
+from portal.api.schema import problem_codes
 from portal.inputs import ID_PATTERN
 from portal.models import ApiToken, ApiTokenStatus
 from portal.selectors import api_token_list, is_support_staff, tenant_for_user
@@ -64,15 +64,11 @@ class ApiTokenCreatedSerializer(serializers.Serializer):
     expires = serializers.DateTimeField(allow_null=True)
 
 
-def _problem(status: int, description: str, *codes: str) -> OpenApiResponse:
-    return problem_response(status, description, [
-        problem_example(status, code, str(TITLES[status]), description) for code in codes])
+_problem = problem_codes
 
 
 _UNAUTHENTICATED = "No token, a token that isn't valid, or one revoked or expired."
 _UNAUTHENTICATED_CODES = ("not_authenticated", "authentication_failed", "token_revoked", "token_expired")
-TITLES = {400: "Bad request", 401: "Not authenticated", 404: "Not found", 409: "Conflict",
-          422: "Unprocessable request"}
 
 
 @extend_schema_view(

@@ -111,4 +111,8 @@ def test_another_tenants_webhook_is_a_404(contoso):
 
 def test_the_settings_section_is_in_the_navigation(contoso):
     tenant, client = contoso
-    assert 'href="/settings/webhooks/"' in client.get("/").content.decode()
+    assert '<a href="/settings/api-tokens/">Settings</a>' in client.get("/").content.decode()
+    # Within Settings, both of its pages are listed and the webhooks' is the current one.
+    page = client.get("/settings/webhooks/").content.decode()
+    assert 'href="/settings/api-tokens/"' in page
+    assert '<a href="/settings/webhooks/" aria-current="page" class="current">Webhooks</a>' in page

@@ -1,12 +1,13 @@
 """Settings > Webhooks through the API: endpoints, their deliveries with every attempt, test events
 and resends."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api.mixins import TenantScopedMixin
+from portal.api.schema import problem_codes
 from portal.roles import WEBHOOK_WRITERS
 from webhooks.api.serializers import (
     DeliverySerializer,
@@ -17,17 +18,8 @@ from webhooks.api.serializers import (
 from webhooks.selectors import delivery_list, endpoint_get, endpoint_list
 from webhooks.services import delivery_resend, endpoint_create, endpoint_delete, endpoint_test
 
-PROBLEM = inline_serializer("WebhookProblem", {
-    "type": serializers.CharField(), "title": serializers.CharField(), "status": serializers.IntegerField(),
-    "detail": serializers.CharField(), "code": serializers.CharField()})
-
-
-def _problem(description: str) -> OpenApiResponse:
-    return OpenApiResponse(PROBLEM, description=description)
-
-
-NOT_FOUND = _problem("`not_found`: no such webhook (or delivery) in your tenant")
-FORBIDDEN = _problem("`permission_denied`: only a Global admin changes webhooks")
+NOT_FOUND = problem_codes(404, "No such webhook (or delivery) in your tenant.", "not_found")
+FORBIDDEN = problem_codes(403, "Only a Global admin changes webhooks.", "permission_denied")
 CREATED_EXAMPLE = {"id": 7, "url": "https://hooks.contoso.example/portal", "events": ["plan_change.completed"],
                    "description": "Tell the ERP", "status": "active", "failing_since": None,
                    "created_at": "2026-06-16T09:30:00Z", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
@@ -46,10 +38,12 @@ class WebhookViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     @extend_schema(
         request=EndpointCreateSerializer,
-        responses={201: EndpointCreatedSerializer, 400: _problem("`invalid`: a field is wrong (see `errors`)"),
+        responses={201: EndpointCreatedSerializer,
+                   400: problem_codes(400, "A field is wrong (see `errors`).", "invalid"),
                    403: FORBIDDEN,
-                   409: _problem("`webhook_limit`: the tenant has 20 webhooks already"),
-                   422: _problem("`webhook_url_private`: the URL is on a loopback, private or reserved address")},
+                   409: problem_codes(409, "The tenant has 20 webhooks already.", "webhook_limit"),
+                   422: problem_codes(422, "The URL is on a loopback, private or reserved address.",
+                                      "webhook_url_private")},
         description="Add an endpoint. The answer carries its signing secret (`whsec_…`), shown only here: "
                     "deliveries are signed with it per Standard Webhooks.",
         examples=[OpenApiExample("Add", request_only=True, value={
@@ -101,7 +95,7 @@ class DeliveryViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(request=None, responses={
         202: DeliverySerializer, 403: FORBIDDEN, 404: NOT_FOUND,
-        409: _problem("`delivery_pending`: the message is still being sent")},
+        409: problem_codes(409, "The message is still being sent.", "delivery_pending")},
         description="Send the same message (same `webhook-id` and body, signed anew) again, with a new round of "
                     "retries. Only once it is delivered or has failed.")
     @action(detail=True, methods=["post"])

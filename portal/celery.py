@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from portal import broker  # noqa: F401  "filesystem://" writes each message whole (portal/broker.py)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
 
 app = Celery("portal")

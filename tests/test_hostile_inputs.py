@@ -373,11 +373,12 @@ def api_cases(w, path, method):
             for value_name in TEXT_HOSTILE:
                 # A page that isn't a whole number in ASCII digits, or past the last, is 404; a
                 # page size that isn't a whole number of 1 or more is 400 (a huge one gives the
-                # largest page); a search or a filter is text.
+                # largest page); a filter of listed values (an enum) refuses any other; a search is text.
                 expected = ((400, "nul_character") if value_name == "nul"
                             else (404, "not_found") if param["name"] == "page" and paginated
                             else (400, "invalid") if param["name"] == "page_size" and value_name not in (
                                 "int32_overflow", "int64_overflow", "huge_number")
+                            else (400, "invalid") if "enum" in param["schema"]
                             else (200, None))
                 add(f"query.{param['name']}", value_name, expected,
                     query={param["name"]: str(HOSTILE[value_name]("1"))}, body=base)

@@ -105,7 +105,9 @@ def change_users_moved(change: PlanChange) -> int:
     """Users the change moved so far, by its own audit trail (not the new subscription's count, which
     licenses assigned since would change)."""
     moved = Event.objects.filter(tenant_id=change.tenant_id, verb="licenses.moved", data__by=change.holder)
-    return sum(len(e.data.get("users", ())) for e in moved)
+    counted = sum(moved.filter(data__has_key="count").values_list("data__count", flat=True))
+    older = moved.exclude(data__has_key="count").values_list("data__users", flat=True)  # before batches had a count
+    return counted + sum(len(users or ()) for users in older)
 
 
 def support_actions(*, limit: int = 20):

@@ -35,6 +35,7 @@ from billing.services import (
     subscriptions_lock,
     subscriptions_release,
 )
+from licensing.selectors import licenses_moved_reset
 from licensing.services import licenses_move_batch
 from planchange.inputs import Blocked, change_inputs, change_require_allowed
 from planchange.models import PlanChange, PlanChangeStep
@@ -220,9 +221,13 @@ def step_provision(change_id: int) -> None:
 
 
 def step_migrate_licenses(change_id: int) -> None:
-    """Licensing moves the users in batches; in each batch's transaction every user gets the
-    new license and loses the old one together, so nobody is unlicensed at any moment. The
-    per-user disabled plans it resets are kept on the change for admins to re-apply."""
+    """Licensing moves the users in batches keyed by the last assignment moved; in each batch's
+    short transaction every user gets the new license and loses the old one together, so nobody is
+    unlicensed at any moment. The per-user disabled plans it resets are kept on the batches' audit
+    events and copied onto the change once, in the transaction that ends the step (not a growing
+    document rewritten per batch), for admins to re-apply. A worker that dies in between leaves whole
+    batches: the next one goes on with the users still on the old subscription."""
+    after = 0
     while True:
         with transaction.atomic():
             change = _lock_change(change_id)
@@ -231,11 +236,13 @@ def step_migrate_licenses(change_id: int) -> None:
             batch = licenses_move_batch(
                 tenant=change.tenant, from_subscription_id=change.subscription_id,
                 to_subscription_id=change.new_subscription_id, limit=settings.PLANCHANGE_MIGRATE_BATCH,
-                holder=change.holder, actor="system")
-            if batch.reset:
-                change.disabled_plans_before = {**change.disabled_plans_before, **batch.reset}
-                change.save(update_fields=["disabled_plans_before"])
+                holder=change.holder, actor="system", after=after)
+            after = batch.last_id
             if not batch.left:
+                reset = licenses_moved_reset(tenant=change.tenant, holder=change.holder)
+                if reset:
+                    change.disabled_plans_before = {**change.disabled_plans_before, **reset}
+                    change.save(update_fields=["disabled_plans_before"])
                 _done(change, "migrate_licenses", users=change.new_subscription.assigned_licenses)
                 return
         _renew_lease(change_id, "migrate_licenses")

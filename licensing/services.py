@@ -209,15 +209,16 @@ def _move_window(source: Subscription, *, after: int, limit: int) -> list[tuple[
 
 def _licenses_copy(*, source: Subscription, target: Subscription, first: int, last: int) -> int:
     """INSERT … SELECT: each holder of the source's assignments ``first``..``last`` gets the target's
-    license with every service plan on, unless they hold it already. Answers how many were made."""
+    license with every service plan on, unless they hold it already (the unique user × subscription
+    decides, per row: no anti-join whose plan grows with the licenses already moved). Answers how
+    many were made."""
     table = LicenseAssignment._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (user_id, subscription_id, disabled_plans, assigned_at) "  # noqa: S608 - names are ours
             f"SELECT s.user_id, %s, '[]', %s FROM {table} s "
-            f"WHERE s.subscription_id = %s AND s.id >= %s AND s.id <= %s AND NOT EXISTS "
-            f"(SELECT 1 FROM {table} t WHERE t.user_id = s.user_id AND t.subscription_id = %s)",
-            [target.pk, connection.ops.adapt_datetimefield_value(timezone.now()), source.pk, first, last, target.pk])
+            f"WHERE s.subscription_id = %s AND s.id >= %s AND s.id <= %s ON CONFLICT DO NOTHING",
+            [target.pk, connection.ops.adapt_datetimefield_value(timezone.now()), source.pk, first, last])
         return cursor.rowcount
 
 

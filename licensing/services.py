@@ -194,6 +194,9 @@ def license_unassign_preview(*, tenant: Tenant, subscription_id: int, upns) -> U
                            digest=users_digest(ordered))
 
 
+EVENT_USERS = 100  # users named on a bulk license event (licenses.moved, licenses.removed); all are counted
+
+
 @dataclass
 class MovedBatch:
     moved: int = 0  # users that now hold the target's license instead of the source's
@@ -201,24 +204,31 @@ class MovedBatch:
     left: int = 0  # licenses still assigned on the source
 
 
-def _move_window(source: Subscription, *, after: int, limit: int) -> list[tuple[int, str, list]]:
-    """The next ``limit`` assignments of the source after id ``after``: (id, UPN, disabled plans)."""
-    return list(LicenseAssignment.objects.filter(subscription=source, pk__gt=after).order_by("pk")
-                .values_list("pk", "user__upn", "disabled_plans")[:limit])
+def _move_window(source: Subscription, *, after: int, limit: int) -> tuple[int, int, int]:
+    """The next ``limit`` assignments of the source after id ``after``: (first id, last id, how many);
+    one row from the database, whatever the batch's size."""
+    table = LicenseAssignment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(id), max(id), count(*) FROM (SELECT id FROM {table} "  # noqa: S608 - names are ours
+                       f"WHERE subscription_id = %s AND id > %s ORDER BY id LIMIT %s) w", [source.pk, after, limit])
+        return cursor.fetchone()
 
 
 def _licenses_copy(*, source: Subscription, target: Subscription, first: int, last: int) -> int:
     """INSERT … SELECT: each holder of the source's assignments ``first``..``last`` gets the target's
-    license with every service plan on, unless they hold it already (the unique user × subscription
-    decides, per row: no anti-join whose plan grows with the licenses already moved). Answers how
-    many were made."""
+    license with every service plan on, unless they hold it already. Answers how many were made.
+    Nobody holds a plan change's new subscription yet, so the plain insert is tried first; where the
+    unique user × subscription refuses it, the insert skips the holders row by row."""
     table = LicenseAssignment._meta.db_table
+    sql = (f"INSERT INTO {table} (user_id, subscription_id, disabled_plans, assigned_at) "  # noqa: S608 - ours
+           f"SELECT s.user_id, %s, '[]', %s FROM {table} s WHERE s.subscription_id = %s AND s.id >= %s AND s.id <= %s")
+    params = [target.pk, connection.ops.adapt_datetimefield_value(timezone.now()), source.pk, first, last]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, subscription_id, disabled_plans, assigned_at) "  # noqa: S608 - names are ours
-            f"SELECT s.user_id, %s, '[]', %s FROM {table} s "
-            f"WHERE s.subscription_id = %s AND s.id >= %s AND s.id <= %s ON CONFLICT DO NOTHING",
-            [target.pk, connection.ops.adapt_datetimefield_value(timezone.now()), source.pk, first, last])
+        try:
+            with transaction.atomic():
+                cursor.execute(sql, params)
+        except IntegrityError:
+            cursor.execute(sql + " ON CONFLICT DO NOTHING", params)
         return cursor.rowcount
 
 
@@ -228,27 +238,29 @@ def licenses_move_batch(*, tenant: Tenant, from_subscription_id: int, to_subscri
     """Move the next ``limit`` users (by assignment id, after ``after``) from one subscription to
     another for the change ``holder`` (both subscriptions may be held by it, nobody else's edit gets
     in between). In this one transaction each user gets the target's license and loses the source's,
-    so nobody is ever unlicensed; set-based (an INSERT … SELECT and a DELETE of the id range, no
-    object per user). The target's licenses start with every service plan on; what each user had
-    turned off is kept on the batch's audit event (``licenses_moved_reset`` reads it back). Users who
-    already hold the target keep it. Never assigns beyond the target's licenses."""
+    so nobody is ever unlicensed; set-based: an INSERT … SELECT and a DELETE of the id range, no row
+    per user read into Python. The target's licenses start with every service plan on; what each user
+    had turned off is kept on the batch's audit event (``licenses_moved_reset`` reads it back), with
+    the number of users moved and the first ``EVENT_USERS`` of them by name. Users who already hold
+    the target keep it. Never assigns beyond the target's licenses."""
     subs = _lock(tenant, [from_subscription_id, to_subscription_id], holder=holder)
     source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
     _require_active(target)
-    rows = _move_window(source, after=after, limit=limit)
-    if not rows and after:  # nothing after the cursor: look once from the start
-        rows = _move_window(source, after=0, limit=limit)
-    if not rows:
+    first, last, count = _move_window(source, after=after, limit=limit)
+    if not count and after:  # nothing after the cursor: look once from the start
+        first, last, count = _move_window(source, after=0, limit=limit)
+    if not count:
         return MovedBatch(left=0)
-    first, last = rows[0][0], rows[-1][0]
     made = _licenses_copy(source=source, target=target, first=first, last=last)
     _require_available(target, made)  # checked before anything is counted: the batch rolls back
-    removed, _detail = LicenseAssignment.objects.filter(subscription=source, pk__gte=first, pk__lte=last).delete()
+    window = LicenseAssignment.objects.filter(subscription=source, pk__gte=first, pk__lte=last)
+    reset = {upn: sorted(plans) for upn, plans in window.exclude(disabled_plans=[]).values_list(
+        "user__upn", "disabled_plans")}
+    named = sorted(window.order_by("pk").values_list("user__upn", flat=True)[:EVENT_USERS])
+    removed, _detail = window.delete()
     subscription_usage_add(subscription=target, delta=made)
     subscription_usage_add(subscription=source, delta=-removed)
-    data = {"users": sorted(upn for _pk, upn, _plans in rows), "count": removed, "from": source.pk,
-            "to": target.pk, "by": holder}
-    reset = {upn: sorted(plans) for _pk, upn, plans in rows if plans}
+    data = {"users": named, "count": removed, "from": source.pk, "to": target.pk, "by": holder}
     if reset:
         data["reset_disabled_plans"] = reset
     event_record(tenant=tenant, actor=actor, verb="licenses.moved", obj=target, data=data)
@@ -267,7 +279,7 @@ def licenses_remove_all(*, tenant: Tenant, subscription_id: int, actor: str, rea
     held.delete()
     subscription_usage_add(subscription=sub, delta=-len(upns))
     event_record(tenant=tenant, actor=actor, verb="licenses.removed", obj=sub,
-                 data={"users": upns[:100], "count": len(upns), "reason": reason})
+                 data={"users": upns[:EVENT_USERS], "count": len(upns), "reason": reason})
     return len(upns)
 
 

@@ -72,17 +72,25 @@ class GaveUp(Exception):
     """A step failed transiently too many times."""
 
 
-def _claim(change_id: int, name: str) -> bool:
-    """Take the step if it is pending, or running with a lapsed lease. One transaction that
-    locks the change, then the step. Raises GaveUp when the step has used up its attempts."""
+def _take(change_id: int, name: str) -> str:
+    """Take the step if it is pending, or running with a lapsed lease: "claimed". Otherwise what
+    ``run`` does next: "done" (go on to the next step), "failed" (the change or the step failed),
+    "not_runnable" (scheduled or cancelled), "busy" (another worker holds it). One transaction that
+    locks the change, then the step (the change's status is read under the same lock: no read
+    before). Raises GaveUp when the step has used up its attempts."""
     with transaction.atomic():
         change = PlanChange.objects.select_for_update().only("status").get(pk=change_id)
+        if change.status == PlanChange.Status.FAILED:
+            return "failed"
+        if change.status in (PlanChange.Status.CANCELLED, PlanChange.Status.SCHEDULED):
+            return "not_runnable"
         step = PlanChangeStep.objects.select_for_update().get(plan_change_id=change_id, name=name)
         now = timezone.now()  # leases are machine time, not business time
-        if step.status in (Step.DONE, Step.FAILED, Step.SKIPPED):
-            return False
-        if step.status == Step.RUNNING and step.lease_until and step.lease_until > now:
-            return False
+        if step.status in (Step.DONE, Step.FAILED):
+            return step.status
+        if step.status == Step.SKIPPED or (step.status == Step.RUNNING and step.lease_until
+                                            and step.lease_until > now):
+            return "busy"
         if step.attempts >= MAX_ATTEMPTS:
             raise GaveUp(f"gave up after {step.attempts} attempts")
         step.status = Step.RUNNING
@@ -93,7 +101,12 @@ def _claim(change_id: int, name: str) -> bool:
         if change.status == PlanChange.Status.QUEUED:
             change.status = PlanChange.Status.RUNNING
             change.save(update_fields=["status", "updated_at"])
-        return True
+        return "claimed"
+
+
+def _claim(change_id: int, name: str) -> bool:
+    """Take the step (``_take``): True when this worker now holds it."""
+    return _take(change_id, name) == "claimed"
 
 
 def _renew_lease(change_id: int, name: str) -> None:
@@ -329,22 +342,15 @@ def run(change_id: int) -> str:
     """Run the change's remaining steps. Returns what happened: "completed", "failed",
     "busy" (another worker holds a step), or "not_runnable" (scheduled, cancelled…)."""
     for name in PlanChangeStep.ORDER:
-        change = PlanChange.objects.only("status").get(pk=change_id)
-        if change.status in (PlanChange.Status.FAILED, PlanChange.Status.CANCELLED):
-            return "failed" if change.status == PlanChange.Status.FAILED else "not_runnable"
-        if change.status == PlanChange.Status.SCHEDULED:
-            return "not_runnable"
-        step = PlanChangeStep.objects.get(plan_change_id=change_id, name=name)
-        if step.status == Step.DONE:
-            continue
-        if step.status == Step.FAILED:
-            return "failed"
         try:
-            if not _claim(change_id, name):
-                return "busy"
+            taken = _take(change_id, name)
         except GaveUp as exc:
             _stop(change_id, name, exc)
             return "failed"
+        if taken == "done":
+            continue
+        if taken != "claimed":
+            return taken
         if name != "migrate_licenses":
             _pause(settings.PLANCHANGE_STEP_DELAY)
         try:

@@ -8,7 +8,7 @@ blocker is returned, and each target plan is supported or not by its data servic
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -82,8 +82,12 @@ def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None)
     tenant_ids = {s.tenant_id for s in subs}
     today = clock.today()
     healthy = [s.value for s in ServiceIncident.HEALTHY]
-    prefetch_related_objects(subs, Prefetch("subscription_addons",
-                                            queryset=SubscriptionAddOn.objects.select_related("addon")))
+    # Add-ons: the ones a selector prefetched, else read together (the caller's objects are left as they are).
+    prefetched = {s.pk for s in subs if "subscription_addons" in getattr(s, "_prefetched_objects_cache", {})}
+    addons: dict[int, list] = {}
+    for sa in (SubscriptionAddOn.objects.filter(subscription_id__in=[s.pk for s in subs if s.pk not in prefetched])
+               .select_related("addon").order_by("pk")):
+        addons.setdefault(sa.subscription_id, []).append(sa.addon)
 
     def by_tenant(rows) -> dict[int, list]:
         grouped: dict[int, list] = {}
@@ -109,7 +113,8 @@ def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None)
         subscription=sub,
         today=today,
         products=products,
-        addons=[sa.addon for sa in sub.subscription_addons.all()],
+        addons=([sa.addon for sa in sub.subscription_addons.all()] if sub.pk in prefetched
+                else addons.get(sub.pk, [])),
         open_incidents=incidents.get(sub.tenant_id, []),
         live_changes=live.get(sub.tenant_id, []),
         pending_credit_checks=checks.get(sub.tenant_id, []),

@@ -104,3 +104,38 @@ def finish() -> None:
     (HERE / "latest.json").write_text(json.dumps(RUN, indent=2, default=str) + "\n")
     (HERE / "latest.md").write_text(markdown())
     print(f"\n[bench] results: {HERE / 'latest.json'} and latest.md")  # noqa: T201
+    if scale() == 1 and set(TABLES) <= set(RUN["sections"]):
+        readme_update()
+
+
+README = HERE.parent.parent / "README.md"
+BEGIN, END = "<!-- bench:begin (make bench writes this part from a full run) -->", "<!-- bench:end -->"
+
+
+def readme_update() -> None:
+    """A full run (every table, scale 1) puts its tables into the README's Performance section."""
+    text = README.read_text()
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        README.write_text(head + BEGIN + "\n" + markdown() + "\n" + END + rest.split(END, 1)[1])
+        print("[bench] README.md's Performance section updated")  # noqa: T201
+
+
+class QueryCounter:
+    """``with QueryCounter() as counted: …; counted.n``: every statement the connection executed (no
+    SQL kept, so no cap on how many, unlike CaptureQueriesContext)."""
+
+    def __enter__(self):
+        from django.db import connection
+
+        self.n = 0
+        self._wrapper = connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+        return self
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        return execute(sql, params, many, context)
+
+    def __exit__(self, *exc):
+        self._wrapper.__exit__(*exc)

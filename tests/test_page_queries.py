@@ -238,3 +238,31 @@ def test_support_pages_do_not_grow_with_the_tenants_and_their_changes(client, at
     few = measure()
     add(6)
     assert measure() == few
+
+
+def test_a_clock_jump_grows_only_by_each_subscriptions_billing_writes(at_date):
+    """Two months over 2, then 8 tenants paying by card: the day loop's own reads are the same; what grows
+    is billing each subscription's periods (the invoice, its line, the card charge, their audit events),
+    at most 16 statements per subscription and period (issue 13 wants none: bulk billing is still to come)."""
+    from planchange.timeline import clock_move
+
+    at_date("2026-06-15")
+
+    def tenants(n):
+        for _ in range(n):
+            card = PaymentMethodFactory(is_default=True)
+            SubscriptionFactory(tenant=card.tenant, licenses=10, payment_method=card)
+
+    def jump() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            clock_move(actor="support", days=61)
+        return len(ctx)
+
+    tenants(2)
+    clock_move(actor="support", days=1)
+    few = jump()
+    tenants(6)
+    clock_move(actor="support", days=1)
+    many = jump()
+    periods = 2  # each subscription is billed on the 1st of July and of August
+    assert many - few <= 16 * 6 * periods, (few, many)

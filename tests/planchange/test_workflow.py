@@ -363,6 +363,24 @@ def test_batches_keyed_by_the_last_id_keep_every_users_turned_off_plans(contoso,
     assert not LicenseAssignment.objects.filter(subscription=new).exclude(disabled_plans=[]).exists()
 
 
+def test_a_batch_keeps_the_target_license_of_users_who_already_hold_it(at_date):
+    """The plain INSERT … SELECT meets the unique user × subscription: the batch skips those holders
+    instead (their license and its settings kept), moves the rest, and counts each once."""
+    from licensing.services import licenses_move_batch
+
+    at_date("2026-06-16")
+    tenant, card, std, users = mosa_standard(users=6, licenses=6)
+    target = SubscriptionFactory(tenant=tenant, product=product("SPB"), licenses=6, payment_method=card)
+    LicenseFactory(user=users[2], subscription=target, disabled_plans=["YAMMER_ENTERPRISE"])
+    batch = licenses_move_batch(tenant=tenant, from_subscription_id=std.pk, to_subscription_id=target.pk,
+                                limit=100, holder="plan_change/0", actor="system")
+    assert (batch.moved, batch.left) == (6, 0)
+    target.refresh_from_db()
+    assert (target.assigned_licenses, LicenseAssignment.objects.filter(subscription=target).count()) == (6, 6)
+    assert LicenseAssignment.objects.get(subscription=target, user=users[2]).disabled_plans == ["YAMMER_ENTERPRISE"]
+    assert not LicenseAssignment.objects.filter(subscription=std).exists()
+
+
 @pytest.mark.parametrize("size", [5, 50])
 def test_a_batch_moves_its_users_set_based_in_the_same_queries_whatever_their_number(at_date, size):
     """No query (nor object) per user: a batch of 50 runs exactly the queries of a batch of 5."""

@@ -44,8 +44,15 @@ schemathesis: install
 soak: install
 	HYPOTHESIS_PROFILE=soak $(BIN)/pytest tests/test_stateful.py tests/billing/test_proration.py -s -q $(PYTEST_ARGS)
 
+# The benchmarks measure PostgreSQL + Redis (benchmarks/conftest.py refuses anything else): the
+# local ones unless DATABASE_URL / CELERY_BROKER_URL say otherwise (its own test database and Redis
+# database number). BENCH_SCALE=0.05 shrinks every size (100,000 seats → 5,000), BENCH_RUNS sets the
+# runs per measure. Writes benchmarks/results/latest.json and latest.md.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/14
 bench: install
-	$(BIN)/pytest benchmarks -o testpaths=benchmarks -o python_files="bench_*.py" -s -q $(PYTEST_ARGS)
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(BENCH_BROKER_URL)}" \
+	  $(BIN)/pytest benchmarks -o testpaths=benchmarks -o python_files="bench_*.py" -p no:cacheprovider -s -q $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

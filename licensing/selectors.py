@@ -3,7 +3,7 @@
 from django.db.models import Prefetch, Q
 
 from licensing.models import DirectoryUser, LicenseAssignment
-from portal.models import Tenant
+from portal.models import Event, Tenant
 
 
 def user_list(*, tenant: Tenant, search: str = "", subscription_id: int | None = None):
@@ -17,3 +17,15 @@ def user_list(*, tenant: Tenant, search: str = "", subscription_id: int | None =
     return users.order_by("display_name", "upn").prefetch_related(
         Prefetch("licenses", queryset=LicenseAssignment.objects.select_related("subscription__product"))
     )
+
+
+def licenses_moved_reset(*, tenant: Tenant, holder: str) -> dict[str, list[str]]:
+    """UPN → the service plans each user had turned off before ``holder`` (a plan change) moved
+    them, from the audit events of its batches (``licenses_move_batch``): one query, whatever the
+    number of batches."""
+    reset: dict[str, list[str]] = {}
+    for part in (Event.objects.filter(tenant=tenant, verb="licenses.moved", data__by=holder)
+                 .filter(data__has_key="reset_disabled_plans").order_by("pk")
+                 .values_list("data__reset_disabled_plans", flat=True)):
+        reset.update(part or {})
+    return reset

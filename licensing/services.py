@@ -6,9 +6,10 @@ change holds read-only unless the caller is that change (409 ``change_in_progres
 keeps billing's count of assigned licenses in the same transaction that writes.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -193,42 +194,77 @@ def license_unassign_preview(*, tenant: Tenant, subscription_id: int, upns) -> U
                            digest=users_digest(ordered))
 
 
+EVENT_USERS = 100  # users named on a bulk license event (licenses.moved, licenses.removed); all are counted
+
+
 @dataclass
 class MovedBatch:
-    moved: list[str] = field(default_factory=list)  # UPNs that now hold the target's license
-    reset: dict[str, list[str]] = field(default_factory=dict)  # UPN → service plans that were turned off
+    moved: int = 0  # users that now hold the target's license instead of the source's
+    last_id: int = 0  # the last assignment moved: the next batch starts after it
     left: int = 0  # licenses still assigned on the source
+
+
+def _move_window(source: Subscription, *, after: int, limit: int) -> tuple[int, int, int]:
+    """The next ``limit`` assignments of the source after id ``after``: (first id, last id, how many);
+    one row from the database, whatever the batch's size."""
+    table = LicenseAssignment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(id), max(id), count(*) FROM (SELECT id FROM {table} "  # noqa: S608 - names are ours
+                       f"WHERE subscription_id = %s AND id > %s ORDER BY id LIMIT %s) w", [source.pk, after, limit])
+        return cursor.fetchone()
+
+
+def _licenses_copy(*, source: Subscription, target: Subscription, first: int, last: int) -> int:
+    """INSERT … SELECT: each holder of the source's assignments ``first``..``last`` gets the target's
+    license with every service plan on, unless they hold it already. Answers how many were made.
+    Nobody holds a plan change's new subscription yet, so the plain insert is tried first; where the
+    unique user × subscription refuses it, the insert skips the holders row by row."""
+    table = LicenseAssignment._meta.db_table
+    sql = (f"INSERT INTO {table} (user_id, subscription_id, disabled_plans, assigned_at) "  # noqa: S608 - ours
+           f"SELECT s.user_id, %s, '[]', %s FROM {table} s WHERE s.subscription_id = %s AND s.id >= %s AND s.id <= %s")
+    params = [target.pk, connection.ops.adapt_datetimefield_value(timezone.now()), source.pk, first, last]
+    with connection.cursor() as cursor:
+        try:
+            with transaction.atomic():
+                cursor.execute(sql, params)
+        except IntegrityError:
+            cursor.execute(sql + " ON CONFLICT DO NOTHING", params)
+        return cursor.rowcount
 
 
 @transaction.atomic
 def licenses_move_batch(*, tenant: Tenant, from_subscription_id: int, to_subscription_id: int, limit: int,
-                        holder: str, actor: str) -> MovedBatch:
-    """Move up to ``limit`` users from one subscription to another for the change ``holder``
-    (both subscriptions may be held by it, nobody else's edit gets in between). In this one
-    transaction each user gets the target's license and loses the source's, so nobody is ever
-    unlicensed; the target's licenses start with every service plan on, and what each user had
-    turned off is returned. Users who already hold the target keep it. Never assigns beyond the
-    target's licenses."""
+                        holder: str, actor: str, after: int = 0) -> MovedBatch:
+    """Move the next ``limit`` users (by assignment id, after ``after``) from one subscription to
+    another for the change ``holder`` (both subscriptions may be held by it, nobody else's edit gets
+    in between). In this one transaction each user gets the target's license and loses the source's,
+    so nobody is ever unlicensed; set-based: an INSERT … SELECT and a DELETE of the id range, no row
+    per user read into Python. The target's licenses start with every service plan on; what each user
+    had turned off is kept on the batch's audit event (``licenses_moved_reset`` reads it back), with
+    the number of users moved and the first ``EVENT_USERS`` of them by name. Users who already hold
+    the target keep it. Never assigns beyond the target's licenses."""
     subs = _lock(tenant, [from_subscription_id, to_subscription_id], holder=holder)
     source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
     _require_active(target)
-    batch = list(LicenseAssignment.objects.filter(subscription=source).select_related("user").order_by("pk")[:limit])
-    if not batch:
+    first, last, count = _move_window(source, after=after, limit=limit)
+    if not count and after:  # nothing after the cursor: look once from the start
+        first, last, count = _move_window(source, after=0, limit=limit)
+    if not count:
         return MovedBatch(left=0)
-    users = [a.user for a in batch]
-    already = _holders(target, users)
-    new = [u for u in users if u.pk not in already]
-    _require_available(target, len(new))
-    LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=target, disabled_plans=[])
-                                          for u in new)
-    LicenseAssignment.objects.filter(pk__in=[a.pk for a in batch]).delete()
-    subscription_usage_add(subscription=target, delta=len(new))
-    subscription_usage_add(subscription=source, delta=-len(batch))
-    moved = sorted(u.upn for u in users)
-    event_record(tenant=tenant, actor=actor, verb="licenses.moved", obj=target,
-                 data={"users": moved, "from": source.pk, "to": target.pk, "by": holder})
-    return MovedBatch(moved=moved, reset={a.user.upn: sorted(a.disabled_plans) for a in batch if a.disabled_plans},
-                      left=source.assigned_licenses)
+    made = _licenses_copy(source=source, target=target, first=first, last=last)
+    _require_available(target, made)  # checked before anything is counted: the batch rolls back
+    window = LicenseAssignment.objects.filter(subscription=source, pk__gte=first, pk__lte=last)
+    reset = {upn: sorted(plans) for upn, plans in window.exclude(disabled_plans=[]).values_list(
+        "user__upn", "disabled_plans")}
+    named = sorted(window.order_by("pk").values_list("user__upn", flat=True)[:EVENT_USERS])
+    removed, _detail = window.delete()
+    subscription_usage_add(subscription=target, delta=made)
+    subscription_usage_add(subscription=source, delta=-removed)
+    data = {"users": named, "count": removed, "from": source.pk, "to": target.pk, "by": holder}
+    if reset:
+        data["reset_disabled_plans"] = reset
+    event_record(tenant=tenant, actor=actor, verb="licenses.moved", obj=target, data=data)
+    return MovedBatch(moved=removed, last_id=last, left=source.assigned_licenses)
 
 
 @transaction.atomic
@@ -243,7 +279,7 @@ def licenses_remove_all(*, tenant: Tenant, subscription_id: int, actor: str, rea
     held.delete()
     subscription_usage_add(subscription=sub, delta=-len(upns))
     event_record(tenant=tenant, actor=actor, verb="licenses.removed", obj=sub,
-                 data={"users": upns[:100], "count": len(upns), "reason": reason})
+                 data={"users": upns[:EVENT_USERS], "count": len(upns), "reason": reason})
     return len(upns)
 
 

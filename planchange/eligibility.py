@@ -22,6 +22,7 @@ from billing.models import (
     PaymentKind,
     Product,
     Subscription,
+    SubscriptionAddOn,
 )
 from billing.money import money
 from billing.periods import FREQUENCY_MONTHS
@@ -71,37 +72,61 @@ def catalog_products() -> dict[int, Product]:
     return {p.pk: p for p in products}
 
 
-def eligibility_context(*, subscription: Subscription, exclude_change_id: int | None = None) -> EligibilityContext:
-    """Everything the rules read, in a fixed number of queries. ``exclude_change_id``: the
-    change being validated, which must not block itself."""
-    tenant = subscription.tenant
+def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None) -> list[EligibilityContext]:
+    """Everything the rules read for each of ``subscriptions`` (of one tenant or many), in the same
+    fixed number of queries whatever their number, their tenants' or their users'. ``exclude_change_id``:
+    the change being validated, which must not block itself."""
+    subs = list(subscriptions)
+    if not subs:
+        return []
+    tenant_ids = {s.tenant_id for s in subs}
     today = clock.today()
     healthy = [s.value for s in ServiceIncident.HEALTHY]
-    overdue = []  # only an invoice payer's unpaid invoices block (the article's row says so)
-    if subscription.payment == PaymentKind.INVOICE:
-        invoices = Invoice.objects.filter(tenant=tenant, due_date__lt=today, total__gt=F("paid"))
-        if subscription.billing_profile_id:
-            invoices = invoices.filter(billing_profile_id=subscription.billing_profile_id)
-        overdue = list(invoices.order_by("due_date"))
-    return EligibilityContext(
-        tenant=tenant,
-        subscription=subscription,
+    # Add-ons: the ones a selector prefetched, else read together (the caller's objects are left as they are).
+    prefetched = {s.pk for s in subs if "subscription_addons" in getattr(s, "_prefetched_objects_cache", {})}
+    addons: dict[int, list] = {}
+    for sa in (SubscriptionAddOn.objects.filter(subscription_id__in=[s.pk for s in subs if s.pk not in prefetched])
+               .select_related("addon").order_by("pk")):
+        addons.setdefault(sa.subscription_id, []).append(sa.addon)
+
+    def by_tenant(rows) -> dict[int, list]:
+        grouped: dict[int, list] = {}
+        for row in rows:
+            grouped.setdefault(row.tenant_id, []).append(row)
+        return grouped
+
+    incidents = by_tenant(ServiceIncident.objects.filter(tenant_id__in=tenant_ids).exclude(status__in=healthy))
+    live = by_tenant(PlanChange.objects.filter(tenant_id__in=tenant_ids, status__in=LIVE_STATUSES)
+                     .exclude(pk=exclude_change_id).select_related("subscription__product", "target_product"))
+    checks = by_tenant(CreditCheck.objects.filter(tenant_id__in=tenant_ids, status=CreditCheck.Status.PENDING))
+    same_product: dict[tuple[int, int], list] = {}
+    for other in Subscription.objects.filter(tenant_id__in=tenant_ids, product_id__in={s.product_id for s in subs},
+                                             status=Subscription.Status.ACTIVE).order_by("id"):
+        same_product.setdefault((other.tenant_id, other.product_id), []).append(other)
+    # Only an invoice payer's unpaid invoices block (the article's row says so).
+    payers = {s.tenant_id for s in subs if s.payment == PaymentKind.INVOICE}
+    unpaid = by_tenant(Invoice.objects.filter(tenant_id__in=payers, due_date__lt=today, total__gt=F("paid"))
+                       .order_by("due_date")) if payers else {}
+    products = catalog_products()
+    return [EligibilityContext(
+        tenant=sub.tenant,
+        subscription=sub,
         today=today,
-        products=catalog_products(),
-        addons=[sa.addon for sa in subscription.subscription_addons.all()],
-        open_incidents=list(ServiceIncident.objects.filter(tenant=tenant).exclude(status__in=healthy)),
-        live_changes=list(
-            PlanChange.objects.filter(tenant=tenant, status__in=LIVE_STATUSES)
-            .exclude(pk=exclude_change_id)
-            .select_related("subscription__product", "target_product")
-        ),
-        pending_credit_checks=list(CreditCheck.objects.filter(tenant=tenant, status=CreditCheck.Status.PENDING)),
-        same_product_active=list(
-            Subscription.objects.filter(tenant=tenant, product_id=subscription.product_id,
-                                        status=Subscription.Status.ACTIVE).order_by("id")
-        ),
-        overdue_invoices=overdue,
-    )
+        products=products,
+        addons=([sa.addon for sa in sub.subscription_addons.all()] if sub.pk in prefetched
+                else addons.get(sub.pk, [])),
+        open_incidents=incidents.get(sub.tenant_id, []),
+        live_changes=live.get(sub.tenant_id, []),
+        pending_credit_checks=checks.get(sub.tenant_id, []),
+        same_product_active=same_product.get((sub.tenant_id, sub.product_id), []),
+        overdue_invoices=[i for i in unpaid.get(sub.tenant_id, []) if sub.payment == PaymentKind.INVOICE and (
+            not sub.billing_profile_id or i.billing_profile_id == sub.billing_profile_id)],
+    ) for sub in subs]
+
+
+def eligibility_context(*, subscription: Subscription, exclude_change_id: int | None = None) -> EligibilityContext:
+    """Everything the rules read for one subscription, in a fixed number of queries."""
+    return eligibility_contexts(subscriptions=[subscription], exclude_change_id=exclude_change_id)[0]
 
 
 # --- Actions: where the fix is -----------------------------------------------------
@@ -382,7 +407,16 @@ class Eligibility:
         return [t for t in self.targets if not t.supported]
 
 
-def eligibility_check(*, subscription: Subscription, exclude_change_id: int | None = None) -> Eligibility:
-    ctx = eligibility_context(subscription=subscription, exclude_change_id=exclude_change_id)
-    return Eligibility(subscription=subscription, product=ctx.product, today=ctx.today,
+def _eligibility(ctx: EligibilityContext) -> Eligibility:
+    return Eligibility(subscription=ctx.subscription, product=ctx.product, today=ctx.today,
                        blockers=subscription_blockers(ctx), targets=target_options(ctx))
+
+
+def eligibility_check(*, subscription: Subscription, exclude_change_id: int | None = None) -> Eligibility:
+    return _eligibility(eligibility_context(subscription=subscription, exclude_change_id=exclude_change_id))
+
+
+def eligibility_checks(*, subscriptions) -> list[Eligibility]:
+    """``eligibility_check`` of each subscription (of one tenant or many: a support page's), in the
+    same fixed number of queries whatever their number."""
+    return [_eligibility(ctx) for ctx in eligibility_contexts(subscriptions=subscriptions)]

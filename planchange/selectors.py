@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -11,7 +11,7 @@ from billing.models import AddOnProduct, Invoice, PaymentKind, Subscription
 from billing.selectors import addons_restorable, subscription_get
 from licensing.preview import licenses_preview
 from planchange.blockers import Action, Blocker, Code
-from planchange.eligibility import Eligibility, eligibility_check
+from planchange.eligibility import Eligibility, eligibility_check, eligibility_contexts, subscription_blockers
 from planchange.models import LIVE_STATUSES, PlanChange
 from portal import clock
 from portal.models import Event, Tenant
@@ -77,31 +77,68 @@ def change_events(*, change: PlanChange):
 
 def scheduled_change_warnings(change: PlanChange) -> list[dict]:
     """What a change waiting for its date would meet if nothing is fixed first."""
-    warnings = change_warnings(subscription=change.subscription, on=change.scheduled_for,
-                               exclude_change_id=change.pk)
-    sub = change.subscription
-    if change.licenses is not None and change.licenses < sub.assigned_licenses:
-        # Licenses assigned since it was scheduled: on its date every user must fit in the new plan.
-        warnings.append(Blocker(Code.USERS_EXCEED_LICENSES, ngettext(
-            "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d license: on "
-            "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.",
-            "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d licenses: on "
-            "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.",
-            change.licenses) % {"users": sub.assigned_licenses, "product": sub.product.name,
-                                "licenses": change.licenses, "date": change.scheduled_for.isoformat()},
-            Action(_("View users with this license"), reverse("users:active") + f"?subscription={sub.pk}")).as_dict())
-    return warnings
+    return scheduled_changes_warnings([change])[change.pk]
+
+
+def scheduled_changes_warnings(changes) -> dict[int, list[dict]]:
+    """``scheduled_change_warnings`` of each change (a page of them, of one tenant or many), by id, in the
+    same fixed number of queries whatever their number."""
+    changes = list(changes)
+    if not changes:
+        return {}
+    prefetch_related_objects(changes, "subscription__tenant", "subscription__product")
+    contexts = eligibility_contexts(subscriptions=[c.subscription for c in changes])
+    due = _due_before(changes)
+    found = {}
+    for change, ctx in zip(changes, contexts, strict=True):
+        ctx.live_changes = [c for c in ctx.live_changes if c.pk != change.pk]  # its own scheduled state aside
+        warnings = _change_warnings(subscription=change.subscription, on=change.scheduled_for,
+                                    blockers=subscription_blockers(ctx), due=due.get(change.pk))
+        sub = change.subscription
+        if change.licenses is not None and change.licenses < sub.assigned_licenses:
+            # Licenses assigned since it was scheduled: on its date every user must fit in the new plan.
+            warnings.append(Blocker(Code.USERS_EXCEED_LICENSES, ngettext(
+                "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d license: on "
+                "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.",
+                "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d licenses: on "
+                "%(date)s it would fail. Cancel it and schedule it again with enough licenses, or unassign licenses.",
+                change.licenses) % {"users": sub.assigned_licenses, "product": sub.product.name,
+                                    "licenses": change.licenses, "date": change.scheduled_for.isoformat()},
+                Action(_("View users with this license"), reverse("users:active") + f"?subscription={sub.pk}"))
+                .as_dict())
+        found[change.pk] = warnings
+    return found
+
+
+def _unpaid_invoices(tenant_ids, before):
+    """Invoice payers' invoices still unpaid that fall due before ``before``, soonest first."""
+    return (Invoice.objects.filter(tenant_id__in=tenant_ids, payment_method__isnull=True, total__gt=F("paid"),
+                                   due_date__lt=before).order_by("due_date", "pk"))
+
+
+def _due_before(changes) -> dict[int, Invoice]:
+    """For each change of an invoice payer with a date: the first invoice unpaid that falls due before it."""
+    dated = [c for c in changes if c.scheduled_for and c.subscription.payment == PaymentKind.INVOICE]
+    if not dated:
+        return {}
+    unpaid = list(_unpaid_invoices({c.tenant_id for c in dated}, max(c.scheduled_for for c in dated)))
+    return {c.pk: due for c in dated if (due := next(
+        (i for i in unpaid if i.tenant_id == c.tenant_id and i.due_date < c.scheduled_for), None)) is not None}
 
 
 def change_warnings(*, subscription: Subscription, on, exclude_change_id=None) -> list[dict]:
     """What a change on ``on`` would meet if nothing is fixed first: the blockers it meets today (its
     own scheduled state aside), and invoices still unpaid that fall past due before its date (the
     article's unpaid-balance rule then stops it). Each with the article's fix."""
-    sub = subscription
-    warnings = [b for b in eligibility_check(subscription=sub, exclude_change_id=exclude_change_id).blockers]
-    if on and sub.payment == PaymentKind.INVOICE and not any(b.code == Code.UNPAID_BALANCE for b in warnings):
-        due = (Invoice.objects.filter(tenant=sub.tenant, payment_method__isnull=True, total__gt=F("paid"),
-                                      due_date__lt=on).order_by("due_date", "pk").first())
+    blockers = eligibility_check(subscription=subscription, exclude_change_id=exclude_change_id).blockers
+    due = (_unpaid_invoices([subscription.tenant_id], on).first()
+           if on and subscription.payment == PaymentKind.INVOICE else None)
+    return _change_warnings(subscription=subscription, on=on, blockers=blockers, due=due)
+
+
+def _change_warnings(*, subscription: Subscription, on, blockers, due: Invoice | None) -> list[dict]:
+    warnings = list(blockers)
+    if on and subscription.payment == PaymentKind.INVOICE and not any(b.code == Code.UNPAID_BALANCE for b in warnings):
         if due is not None:
             warnings.append(Blocker(Code.UNPAID_BALANCE, _(
                 "Invoice %(number)s (USD %(balance)s) is due %(due)s, before the change's date %(date)s: unpaid by "

@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from billing.models import Invoice, Subscription
-from planchange.eligibility import eligibility_check
+from planchange.eligibility import eligibility_checks
 from planchange.models import PlanChange, PlanChangeStep
 from portal import clock
 from portal.models import Event, Tenant
@@ -105,7 +105,9 @@ def change_users_moved(change: PlanChange) -> int:
     """Users the change moved so far, by its own audit trail (not the new subscription's count, which
     licenses assigned since would change)."""
     moved = Event.objects.filter(tenant_id=change.tenant_id, verb="licenses.moved", data__by=change.holder)
-    return sum(len(e.data.get("users", ())) for e in moved)
+    counted = sum(moved.filter(data__has_key="count").values_list("data__count", flat=True))
+    older = moved.exclude(data__has_key="count").values_list("data__users", flat=True)  # before batches had a count
+    return counted + sum(len(users or ()) for users in older)
 
 
 def support_actions(*, limit: int = 20):
@@ -170,15 +172,16 @@ def support_tenant_list(*, search: str = ""):
 def support_tenants(*, search: str = "", tenants=None) -> list[TenantProblems]:
     """Tenants (a page of them, or every one matching ``search``) with their open problems: subscriptions
     that can't change plans and why, invoices past due, plan changes failed in the last 30 days and changes
-    stalled or stuck now. One query per kind of problem for all the tenants shown (eligibility still runs
-    per active subscription)."""
+    stalled or stuck now. One query per kind of problem for all the tenants shown (the eligibility of every
+    active subscription too)."""
     tenants = list(support_tenant_list(search=search) if tenants is None else tenants)
     ids = [t.pk for t in tenants]
     today = clock.today()
     blocked: dict[int, list] = {}
-    for sub in (Subscription.objects.filter(tenant_id__in=ids, status=Subscription.Status.ACTIVE)
-                .select_related("product", "tenant").order_by("pk")):
-        eligibility = eligibility_check(subscription=sub)
+    active = (Subscription.objects.filter(tenant_id__in=ids, status=Subscription.Status.ACTIVE)
+              .select_related("product", "tenant").order_by("pk"))
+    for eligibility in eligibility_checks(subscriptions=active):
+        sub = eligibility.subscription
         if eligibility.blockers:
             blocked.setdefault(sub.tenant_id, []).append((sub, [str(b.title) for b in eligibility.blockers]))
     overdue: dict[int, list] = {}

@@ -137,16 +137,17 @@ def day_apply(day: date, *, since: date) -> list[Happening]:
         if applied is not None and applied >= day:
             return happened
         since = max(since, applied or since)  # another applier may have gone part of the way
-        happened += billing_periods_run(day=day)
-        happened += card_charges_run(day=day)
-        happened += refunds_run(day=day)
-        moved, to_delete = lifecycle_run(day=day)
-        happened += moved
-        for sub in to_delete:
-            removed = licenses_remove_all(tenant=sub.tenant, subscription_id=sub.pk, actor="system",
-                                          reason="the subscription was deleted")
-            happened.append(subscription_delete(sub, removed=removed))
-        happened += overdue_run(day=day, since=since)
+        with clock.offset_pinned():  # the clock's row is locked: read its offset once, not per event
+            happened += billing_periods_run(day=day)
+            happened += card_charges_run(day=day)
+            happened += refunds_run(day=day)
+            moved, to_delete = lifecycle_run(day=day)
+            happened += moved
+            for sub in to_delete:
+                removed = licenses_remove_all(tenant=sub.tenant, subscription_id=sub.pk, actor="system",
+                                              reason="the subscription was deleted")
+                happened.append(subscription_delete(sub, removed=removed))
+            happened += overdue_run(day=day, since=since)
         clock.mark_applied(day)
     happened.sort(key=lambda h: KINDS.index(h.kind))  # the day's order; stable within a kind
     return happened

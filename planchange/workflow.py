@@ -35,6 +35,7 @@ from billing.services import (
     subscriptions_lock,
     subscriptions_release,
 )
+from licensing.selectors import licenses_moved_reset
 from licensing.services import licenses_move_batch
 from planchange.inputs import Blocked, change_inputs, change_require_allowed
 from planchange.models import PlanChange, PlanChangeStep
@@ -71,17 +72,25 @@ class GaveUp(Exception):
     """A step failed transiently too many times."""
 
 
-def _claim(change_id: int, name: str) -> bool:
-    """Take the step if it is pending, or running with a lapsed lease. One transaction that
-    locks the change, then the step. Raises GaveUp when the step has used up its attempts."""
+def _take(change_id: int, name: str) -> str:
+    """Take the step if it is pending, or running with a lapsed lease: "claimed". Otherwise what
+    ``run`` does next: "done" (go on to the next step), "failed" (the change or the step failed),
+    "not_runnable" (scheduled or cancelled), "busy" (another worker holds it). One transaction that
+    locks the change, then the step (the change's status is read under the same lock: no read
+    before). Raises GaveUp when the step has used up its attempts."""
     with transaction.atomic():
         change = PlanChange.objects.select_for_update().only("status", "tenant").get(pk=change_id)
+        if change.status == PlanChange.Status.FAILED:
+            return "failed"
+        if change.status in (PlanChange.Status.CANCELLED, PlanChange.Status.SCHEDULED):
+            return "not_runnable"
         step = PlanChangeStep.objects.select_for_update().get(plan_change_id=change_id, name=name)
         now = timezone.now()  # leases are machine time, not business time
-        if step.status in (Step.DONE, Step.FAILED, Step.SKIPPED):
-            return False
-        if step.status == Step.RUNNING and step.lease_until and step.lease_until > now:
-            return False
+        if step.status in (Step.DONE, Step.FAILED):
+            return step.status
+        if step.status == Step.SKIPPED or (step.status == Step.RUNNING and step.lease_until
+                                            and step.lease_until > now):
+            return "busy"
         if step.attempts >= MAX_ATTEMPTS:
             raise GaveUp(f"gave up after {step.attempts} attempts")
         step.status = Step.RUNNING
@@ -94,7 +103,12 @@ def _claim(change_id: int, name: str) -> bool:
             change.save(update_fields=["status", "updated_at"])
             event_record(tenant=change.tenant, actor="system", verb="plan_change.running", obj=change,
                          data={"step": name})
-        return True
+        return "claimed"
+
+
+def _claim(change_id: int, name: str) -> bool:
+    """Take the step (``_take``): True when this worker now holds it."""
+    return _take(change_id, name) == "claimed"
 
 
 def _renew_lease(change_id: int, name: str) -> None:
@@ -222,9 +236,13 @@ def step_provision(change_id: int) -> None:
 
 
 def step_migrate_licenses(change_id: int) -> None:
-    """Licensing moves the users in batches; in each batch's transaction every user gets the
-    new license and loses the old one together, so nobody is unlicensed at any moment. The
-    per-user disabled plans it resets are kept on the change for admins to re-apply."""
+    """Licensing moves the users in batches keyed by the last assignment moved; in each batch's
+    short transaction every user gets the new license and loses the old one together, so nobody is
+    unlicensed at any moment. The per-user disabled plans it resets are kept on the batches' audit
+    events and copied onto the change once, in the transaction that ends the step (not a growing
+    document rewritten per batch), for admins to re-apply. A worker that dies in between leaves whole
+    batches: the next one goes on with the users still on the old subscription."""
+    after = 0
     while True:
         with transaction.atomic():
             change = _lock_change(change_id)
@@ -233,11 +251,13 @@ def step_migrate_licenses(change_id: int) -> None:
             batch = licenses_move_batch(
                 tenant=change.tenant, from_subscription_id=change.subscription_id,
                 to_subscription_id=change.new_subscription_id, limit=settings.PLANCHANGE_MIGRATE_BATCH,
-                holder=change.holder, actor="system")
-            if batch.reset:
-                change.disabled_plans_before = {**change.disabled_plans_before, **batch.reset}
-                change.save(update_fields=["disabled_plans_before"])
+                holder=change.holder, actor="system", after=after)
+            after = batch.last_id
             if not batch.left:
+                reset = licenses_moved_reset(tenant=change.tenant, holder=change.holder)
+                if reset:
+                    change.disabled_plans_before = {**change.disabled_plans_before, **reset}
+                    change.save(update_fields=["disabled_plans_before"])
                 _done(change, "migrate_licenses", users=change.new_subscription.assigned_licenses)
                 return
         _renew_lease(change_id, "migrate_licenses")
@@ -324,22 +344,15 @@ def run(change_id: int) -> str:
     """Run the change's remaining steps. Returns what happened: "completed", "failed",
     "busy" (another worker holds a step), or "not_runnable" (scheduled, cancelled…)."""
     for name in PlanChangeStep.ORDER:
-        change = PlanChange.objects.only("status").get(pk=change_id)
-        if change.status in (PlanChange.Status.FAILED, PlanChange.Status.CANCELLED):
-            return "failed" if change.status == PlanChange.Status.FAILED else "not_runnable"
-        if change.status == PlanChange.Status.SCHEDULED:
-            return "not_runnable"
-        step = PlanChangeStep.objects.get(plan_change_id=change_id, name=name)
-        if step.status == Step.DONE:
-            continue
-        if step.status == Step.FAILED:
-            return "failed"
         try:
-            if not _claim(change_id, name):
-                return "busy"
+            taken = _take(change_id, name)
         except GaveUp as exc:
             _stop(change_id, name, exc)
             return "failed"
+        if taken == "done":
+            continue
+        if taken != "claimed":
+            return taken
         if name != "migrate_licenses":
             _pause(settings.PLANCHANGE_STEP_DELAY)
         try:

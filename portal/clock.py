@@ -4,6 +4,8 @@
 every worker agree on it. Support staff move it forward; tests set it.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -14,11 +16,30 @@ from django.utils import timezone
 LAST_DAY = date(2099, 12, 31)
 
 
+# Set by ``offset_pinned``: the offset read once for a block that holds the clock's row locked.
+_pinned: ContextVar[timedelta | None] = ContextVar("clock_offset_pinned", default=None)
+
+
 def _offset() -> timedelta:
     from portal.models import SimulationClock
 
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     row = SimulationClock.objects.filter(pk=1).values_list("offset", flat=True).first()
     return row or timedelta(0)
+
+
+@contextmanager
+def offset_pinned():
+    """Inside, ``now()`` reads the offset once, not once per call: only for a block of a transaction
+    that holds the clock's row locked (``applied_lock``), so nobody can move the clock meanwhile (the
+    day loop applying a day writes an event per invoice, payment and renewal of every tenant)."""
+    token = _pinned.set(_offset())
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def now() -> datetime:

@@ -35,8 +35,9 @@ def worker_env(**extra) -> dict:
 
 
 @contextmanager
-def celery_worker(log_path: Path, *, concurrency: int = 1, **env):
-    """Start ``celery -A portal worker``; yield the process once it is ready; stop it."""
+def celery_worker(log_path: Path, *, concurrency: int = 1, app_module: str = "portal", **env):
+    """Start ``celery -A portal worker`` (or another module exposing the same app); yield the
+    process once it is ready; stop it."""
     app.control.purge()  # nothing left over from an earlier run
     if settings.CELERY_BROKER_URL.startswith("redis"):
         # A killed worker's unacknowledged message would be redelivered into a later test;
@@ -45,7 +46,7 @@ def celery_worker(log_path: Path, *, concurrency: int = 1, **env):
             conn.default_channel.client.flushdb()
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel=info",
+            [sys.executable, "-m", "celery", "-A", app_module, "worker", "--loglevel=info",
              f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
              f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h"],
             env=worker_env(**env), stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from billing.models import ADDON_CODE, MONEY, BillingFrequency, Term
 from licensing.api.serializers import LicensePreviewSerializer
 from planchange.models import PlanChange, PlanChangeStep
-from planchange.selectors import scheduled_change_warnings
+from planchange.selectors import scheduled_change_warnings, scheduled_changes_warnings
 from portal.api.fields import IdField, LicensesField, StrictBooleanField, StrictDateField, StrictIntegerField
 from portal.happenings import KINDS
 
@@ -70,6 +70,17 @@ class StepSerializer(serializers.ModelSerializer):
         fields = ["name", "status", "attempts", "started_at", "finished_at", "error"]
 
 
+class PlanChangeListSerializer(serializers.ListSerializer):
+    """A page of changes: the scheduled ones' warnings read together (``scheduled_changes_warnings``),
+    not once per change."""
+
+    def to_representation(self, data):
+        changes = list(data.all() if hasattr(data, "all") else data)
+        self.context["warnings"] = scheduled_changes_warnings(
+            [c for c in changes if c.status == PlanChange.Status.SCHEDULED])
+        return super().to_representation(changes)
+
+
 class PlanChangeSerializer(serializers.ModelSerializer):
     subscription = serializers.IntegerField(source="subscription_id")
     target_sku = serializers.CharField(source="target_product.sku")
@@ -86,11 +97,13 @@ class PlanChangeSerializer(serializers.ModelSerializer):
         fields = ["id", "status", "subscription", "target_sku", "licenses", "term", "billing_frequency",
                   "schedule", "scheduled_for", "effective_date", "new_subscription", "steps", "credit", "invoice",
                   "disabled_plans_before", "blockers", "error", "warnings", "requested_at", "completed_at"]
+        list_serializer_class = PlanChangeListSerializer
 
     def get_warnings(self, change) -> list[dict]:
         if change.status != PlanChange.Status.SCHEDULED:
             return []
-        return scheduled_change_warnings(change)
+        known = self.context.get("warnings") or {}
+        return known[change.pk] if change.pk in known else scheduled_change_warnings(change)
 
     def get_error(self, change) -> dict | None:
         if not change.error_code:

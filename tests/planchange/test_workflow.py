@@ -344,6 +344,65 @@ def test_migration_in_small_batches_never_leaves_a_user_unlicensed(contoso, sett
     assert change.steps.get(name="migrate_licenses").status == "done"
 
 
+def test_batches_keyed_by_the_last_id_keep_every_users_turned_off_plans(contoso, settings):
+    """Several batches, each user's disabled plans kept exactly (gathered once at the end of the step
+    from the batches' audit events), the users who already held the target keep that license."""
+    tenant, admin, std, basic, users = contoso
+    for i, user in enumerate(users[:12]):
+        LicenseAssignment.objects.filter(user=user, subscription=std).update(
+            disabled_plans=["YAMMER_ENTERPRISE", "SHAREPOINTSTANDARD"][: 1 + i % 2])
+    settings.PLANCHANGE_MIGRATE_BATCH = 4
+    change = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB"))
+    assert change.disabled_plans_before == {
+        u.upn: sorted(["YAMMER_ENTERPRISE", "SHAREPOINTSTANDARD"][: 1 + i % 2]) for i, u in enumerate(users[:12])}
+    moved = tenant.events.filter(verb="licenses.moved", data__by=change.holder).order_by("pk")
+    assert [e.data["count"] for e in moved] == [4, 4, 4, 4, 4, 2]
+    assert sorted(upn for e in moved for upn in e.data["users"]) == sorted(u.upn for u in users)
+    new = change.new_subscription
+    assert (new.assigned_licenses, LicenseAssignment.objects.filter(subscription=new).count()) == (22, 22)
+    assert not LicenseAssignment.objects.filter(subscription=new).exclude(disabled_plans=[]).exists()
+
+
+def test_a_batch_keeps_the_target_license_of_users_who_already_hold_it(at_date):
+    """The plain INSERT … SELECT meets the unique user × subscription: the batch skips those holders
+    instead (their license and its settings kept), moves the rest, and counts each once."""
+    from licensing.services import licenses_move_batch
+
+    at_date("2026-06-16")
+    tenant, card, std, users = mosa_standard(users=6, licenses=6)
+    target = SubscriptionFactory(tenant=tenant, product=product("SPB"), licenses=6, payment_method=card)
+    LicenseFactory(user=users[2], subscription=target, disabled_plans=["YAMMER_ENTERPRISE"])
+    batch = licenses_move_batch(tenant=tenant, from_subscription_id=std.pk, to_subscription_id=target.pk,
+                                limit=100, holder="plan_change/0", actor="system")
+    assert (batch.moved, batch.left) == (6, 0)
+    target.refresh_from_db()
+    assert (target.assigned_licenses, LicenseAssignment.objects.filter(subscription=target).count()) == (6, 6)
+    assert LicenseAssignment.objects.get(subscription=target, user=users[2]).disabled_plans == ["YAMMER_ENTERPRISE"]
+    assert not LicenseAssignment.objects.filter(subscription=std).exists()
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_a_batch_moves_its_users_set_based_in_the_same_queries_whatever_their_number(at_date, size):
+    """No query (nor object) per user: a batch of 50 runs exactly the queries of a batch of 5."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from licensing.services import licenses_move_batch
+
+    at_date("2026-06-16")
+    counts = []
+    for users in (size, size * 2):
+        tenant, card, std, _users = mosa_standard(users=users, licenses=users, domain=f"t{users}.example")
+        target = SubscriptionFactory(tenant=tenant, product=product("SPB"), licenses=users, payment_method=card)
+        with CaptureQueriesContext(connection) as ctx:
+            batch = licenses_move_batch(tenant=tenant, from_subscription_id=std.pk, to_subscription_id=target.pk,
+                                        limit=1000, holder="plan_change/0", actor="system")
+        assert (batch.moved, batch.left) == (users, 0)
+        assert LicenseAssignment.objects.filter(subscription=target).count() == users
+        counts.append(len(ctx))
+    assert counts[0] == counts[1]
+
+
 def test_another_tenants_subscription_is_not_found(contoso):
     tenant, admin, *_ = contoso
     from django.http import Http404

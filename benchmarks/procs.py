@@ -33,15 +33,15 @@ def group_cpu_seconds(pgid: int) -> float:
     return total
 
 
-def database_backends_cpu_seconds(*, exclude_self: bool = True) -> float:
+def database_backends_cpu_seconds() -> float:
     """CPU seconds of the PostgreSQL backends connected to this connection's database (other
-    databases on the same server — other work on the machine — are not counted); 0 when the server's
+    databases on the same server — other work on the machine — are not counted, nor this process's); 0 when the server's
     processes aren't visible here."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                       + (" AND pid <> pg_backend_pid()" if exclude_self else ""))
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
         pids = [row[0] for row in cursor.fetchall()]
     return sum(_cpu(fields) for pid in pids if (fields := _stat(str(pid))))
 
@@ -51,3 +51,20 @@ def machine_cpu_seconds() -> float:
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
     return (sum(values[:8]) - idle) / TICKS
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every PostgreSQL process on this machine, with the backends that have exited
+    (counted in the postmaster's cutime/cstime): every database, other work's too; 0 if not visible.
+    (The per-database sum above misses backends that live for one task only.)"""
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = Path(f"/proc/{entry.name}/comm").read_text().strip()
+        except OSError:
+            continue
+        if comm.startswith("postgres") and (fields := _stat(entry.name)):
+            total += _cpu(fields) + (int(fields[13]) + int(fields[14])) / TICKS
+    return total

@@ -48,6 +48,7 @@ results.table("api_throughput", f"API throughput under gunicorn ({GUNICORN_WORKE
                   ("portal_p50_ms", "portal p50 ms"), ("portal_p99_ms", "portal p99 ms"),
                   ("portal_failures", "portal failures"), ("bare_rps", "bare req/s"), ("bare_p50_ms", "bare p50 ms"),
                   ("bare_p99_ms", "bare p99 ms"), ("bare_failures", "bare failures"), ("ratio", "ratio"),
+                  ("cpu_ms", "gunicorn CPU ms per request (portal; bare)"),
                   ("cpu_split", "CPU s: gunicorn / postgres / locust (portal; bare)"), ("load", "load avg"),
                   ("target", "target"), ("met", "met")])
 
@@ -163,7 +164,8 @@ def test_api_throughput_beside_a_bare_view(tmp_path):
                 "endpoint": label, "bytes": len(body), "portal_rps": portal["rps"], "portal_p50_ms": portal["p50_ms"],
                 "portal_p99_ms": portal["p99_ms"], "portal_failures": portal["failures"], "bare_rps": bare["rps"],
                 "bare_p50_ms": bare["p50_ms"], "bare_p99_ms": bare["p99_ms"], "bare_failures": bare["failures"],
-                "ratio": ratio,
+                "ratio": ratio, "cpu_ms": " ; ".join(f"{1000 * r['gunicorn_cpu_s'] / max(r['requests'], 1):.1f}"
+                                                     for r in (portal, bare)),
                 "cpu_split": " ; ".join(f"{r['gunicorn_cpu_s']:.0f} / {r['postgres_cpu_s']:.0f} / "
                                         f"{r['locust_cpu_s']:.0f}" for r in (portal, bare)),
                 "load": f"{portal['load']:.1f}–{bare['load']:.1f}", "target": f"≥ {TARGET}× bare",

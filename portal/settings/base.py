@@ -307,7 +307,7 @@ PORTAL_PROVISIONING_MINUTES = env.int("PORTAL_PROVISIONING_MINUTES", default=5)
 # --- Webhooks (webhooks/) ------------------------------------------------------
 # Loopback, private and reserved targets are refused (SSRF) unless this is on: development, tests.
 PORTAL_WEBHOOKS_ALLOW_PRIVATE = env.bool("PORTAL_WEBHOOKS_ALLOW_PRIVATE", default=False)
-# Seconds to wait for a receiver (connect, and each read); then the attempt has failed.
+# Seconds a whole attempt may take (connect, send, the answer's status and headers); then it has failed.
 PORTAL_WEBHOOKS_TIMEOUT = env.float("PORTAL_WEBHOOKS_TIMEOUT", default=5.0)
 # Seconds before each retry after a failed attempt (Standard Webhooks'/Svix's schedule: 5 s, 5 min,
 # 30 min, 2 h, 5 h, 10 h, 10 h); after the last, the delivery has failed and its endpoint is failing.

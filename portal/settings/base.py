@@ -251,6 +251,10 @@ else:
     # be longer than any task's time limit plus its longest retry delay, or a slow task
     # would run twice at once.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Webhook deliveries wait on other people's servers (up to PORTAL_WEBHOOKS_TIMEOUT each, and a fan-out
+# wakes hundreds at once): they have a queue and workers of their own (Procfile, docker-compose.yml), so
+# a tenant's slow receiver never holds up anyone's plan change (found by probing, probe2).
+CELERY_TASK_ROUTES = {"webhooks.deliver": {"queue": "webhooks"}}
 CELERY_BEAT_SCHEDULE = {
     "planchange-sweep": {"task": "planchange.sweep", "schedule": 5.0},
     # Deliveries from events whose wake was lost, and retries that fell due (webhooks/services.py).

@@ -34,6 +34,7 @@ def test_adding_a_webhook_answers_its_secret_once(contoso):
     body = response.json()
     endpoint = Endpoint.objects.get()
     assert body["secret"].startswith("whsec_") and body["secret"] == endpoint.secret
+    assert response["Cache-Control"] == "no-store"  # no cache keeps it (probe2)
     assert (body["url"], body["events"], body["description"], body["status"]) == (
         PUBLIC, ["plan_change.completed", "plan_change.failed"], "Tell the ERP", "active")
     # Never again: not in the list, not in the endpoint, not in the audit trail.

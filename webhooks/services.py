@@ -84,6 +84,9 @@ def endpoint_create(*, tenant: Tenant, user, url: str, events, description: str 
 @transaction.atomic
 def endpoint_delete(*, tenant: Tenant, endpoint_id, actor: str) -> None:
     endpoint = endpoint_get(tenant=tenant, endpoint_id=endpoint_id)
+    # The endpoint's lock first, as _attempt_record takes it: the cascade then locks its deliveries
+    # (deleting them first and the endpoint last deadlocked a worker recording an attempt; probe2).
+    Endpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
     event_record(tenant=tenant, actor=actor, verb="webhook.deleted", obj=endpoint, data={"url": endpoint.url})
     endpoint.delete()
 

@@ -21,7 +21,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_scenario --once scenarios/demo.json
 	@$(BIN)/python manage.py demo_logins scenarios/demo.json
-	@echo "Starting web (http://127.0.0.1:$${PORTAL_PORT:-8000}), Celery worker and beat — Ctrl-C stops all."
+	@echo "Starting web (http://127.0.0.1:$${PORTAL_PORT:-8000}), Celery workers (plan changes, webhooks) and beat — Ctrl-C stops all."
 	PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  PLANCHANGE_STEP_DELAY=$${PLANCHANGE_STEP_DELAY:-3} \
 	  $(BIN)/honcho --procfile Procfile start

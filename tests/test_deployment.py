@@ -22,13 +22,13 @@ def commands(service: str) -> list[list[str]]:
     return [shlex.split(part) for part in text.split("&&")]
 
 
-def test_compose_has_the_five_services():
-    assert set(COMPOSE["services"]) == {"postgres", "redis", "web", "worker", "beat"}
+def test_compose_has_the_six_services():
+    assert set(COMPOSE["services"]) == {"postgres", "redis", "web", "worker", "webhooks", "beat"}
 
 
 def test_app_services_share_the_same_settings_from_the_environment():
-    envs = [COMPOSE["services"][s]["environment"] for s in ("web", "worker", "beat")]
-    assert envs[0] == envs[1] == envs[2]
+    envs = [COMPOSE["services"][s]["environment"] for s in ("web", "worker", "webhooks", "beat")]
+    assert envs[0] == envs[1] == envs[2] == envs[3]
     env = envs[0]
     assert env["DATABASE_URL"].startswith("postgres://") and env["DATABASE_URL"].endswith("@postgres:5432/planchange")
     assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
@@ -71,7 +71,7 @@ def test_web_runs_migrations_the_demo_and_gunicorn_on_the_projects_wsgi():
 
 
 def test_worker_and_beat_use_the_projects_celery_app():
-    for service, role in (("worker", "worker"), ("beat", "beat")):
+    for service, role in (("worker", "worker"), ("webhooks", "worker"), ("beat", "beat")):
         (cmd,) = commands(service)
         assert cmd[:4] == ["celery", "-A", "portal", role]
     assert importlib.import_module("portal").celery_app.main == "portal"
@@ -83,13 +83,42 @@ def test_the_image_is_built_from_the_project():
     assert "pip install --no-cache-dir ." in dockerfile
     assert "collectstatic --noinput" in dockerfile
     assert "DJANGO_SETTINGS_MODULE=portal.settings.production" in dockerfile  # gunicorn, worker and beat alike
-    for service in ("web", "worker", "beat"):
+    for service in ("web", "worker", "webhooks", "beat"):
         depends = COMPOSE["services"][service]["depends_on"]
         assert depends == {"postgres": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"}}
 
 
-def test_make_run_procfile_starts_web_worker_and_beat():
-    procs = dict(line.split(": ", 1) for line in Path("Procfile").read_text().splitlines() if line.strip())
-    assert set(procs) == {"web", "worker", "beat"}
+def procfile() -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in Path("Procfile").read_text().splitlines() if line.strip())
+
+
+def test_make_run_procfile_starts_web_workers_and_beat():
+    procs = procfile()
+    assert set(procs) == {"web", "worker", "webhooks", "beat"}
     assert procs["worker"].startswith("celery -A portal worker")
+    assert procs["webhooks"].startswith("celery -A portal worker -Q webhooks ")
     assert procs["beat"].startswith("celery -A portal beat")
+
+
+def _queues(cmd: list[str]) -> set[str]:
+    return set(cmd[cmd.index("-Q") + 1].split(",")) if "-Q" in cmd else {"celery"}
+
+
+def test_webhook_deliveries_have_workers_of_their_own():
+    """A receiver that answers slowly holds the worker that sends to it: deliveries go to a queue that
+    plan changes' tasks are never in, and make run and docker-compose each run a worker for every queue
+    (found by probing, probe2: two slow receivers held both worker processes and every plan change)."""
+    from django.conf import settings
+
+    from portal.celery import app
+
+    route = app.amqp.router.route
+    assert route({}, "webhooks.deliver")["queue"].name == "webhooks"
+    for task in ("planchange.run_change", "planchange.sweep", "webhooks.fan_out"):
+        assert route({}, task)["queue"].name == "celery"
+    routed = {r["queue"] for r in settings.CELERY_TASK_ROUTES.values()} | {"celery"}
+    procs = procfile()
+    for workers in ([shlex.split(procs["worker"]), shlex.split(procs["webhooks"])],
+                    [commands("worker")[0], commands("webhooks")[0]]):
+        assert [_queues(cmd) for cmd in workers] == [{"celery"}, {"webhooks"}]
+        assert set().union(*(_queues(cmd) for cmd in workers)) == routed

@@ -34,6 +34,10 @@ def worker_env(**extra) -> dict:
     }
 
 
+# Every queue (settings.CELERY_TASK_ROUTES): one test worker does what make run's worker and webhooks do.
+QUEUES = "celery,webhooks"
+
+
 @contextmanager
 def celery_worker(log_path: Path, *, concurrency: int = 1, app_module: str = "portal", **env):
     """Start ``celery -A portal worker`` (or another module exposing the same app); yield the
@@ -46,7 +50,7 @@ def celery_worker(log_path: Path, *, concurrency: int = 1, app_module: str = "po
             conn.default_channel.client.flushdb()
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", app_module, "worker", "--loglevel=info",
+            [sys.executable, "-m", "celery", "-A", app_module, "worker", "--loglevel=info", "-Q", QUEUES,
              f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
              f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h"],
             env=worker_env(**env), stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,

@@ -84,6 +84,9 @@ def endpoint_create(*, tenant: Tenant, user, url: str, events, description: str 
 @transaction.atomic
 def endpoint_delete(*, tenant: Tenant, endpoint_id, actor: str) -> None:
     endpoint = endpoint_get(tenant=tenant, endpoint_id=endpoint_id)
+    # The endpoint's lock first, as _attempt_record takes it: the cascade then locks its deliveries
+    # (deleting them first and the endpoint last deadlocked a worker recording an attempt; probe2).
+    Endpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
     event_record(tenant=tenant, actor=actor, verb="webhook.deleted", obj=endpoint, data={"url": endpoint.url})
     endpoint.delete()
 
@@ -184,8 +187,14 @@ def _deliveries_make(batch: list[Event], endpoints: dict, now) -> None:
 # --- Sending ----------------------------------------------------------------------------------------
 
 
-def _lease() -> timedelta:
+def delivery_lease() -> timedelta:
+    """How long a claimed delivery is its worker's to send (webhooks.tasks stops the task before then)."""
     return timedelta(seconds=settings.PORTAL_WEBHOOKS_TIMEOUT * 4 + 30)
+
+
+def _loggable(text: str, limit: int) -> str:
+    """What a receiver said, as a text column takes it: PostgreSQL refuses NUL characters."""
+    return text.replace("\x00", "\ufffd")[:limit]
 
 
 def delivery_attempt(delivery_id: int) -> tuple[str, float | None]:
@@ -201,7 +210,7 @@ def delivery_attempt(delivery_id: int) -> tuple[str, float | None]:
         if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
             return "not_due", None
         delivery.attempts += 1
-        delivery.next_attempt_at = now + _lease()
+        delivery.next_attempt_at = now + delivery_lease()
         delivery.save(update_fields=["attempts", "next_attempt_at"])
         endpoint = delivery.endpoint
     target = url_parse(endpoint.url)
@@ -227,9 +236,8 @@ def _attempt_record(delivery_id: int, sent: Sent, attempted_at) -> tuple[str, fl
             return "done", None
         number = (Attempt.objects.filter(delivery=delivery).aggregate(n=Max("number"))["n"] or 0) + 1
         Attempt.objects.create(delivery=delivery, number=number, attempted_at=attempted_at,
-                               status_code=sent.status_code, error_kind=sent.kind, error=sent.error[:300],
-                               duration_ms=sent.duration_ms,
-                               response=sent.response[:500])
+                               status_code=sent.status_code, error_kind=sent.kind, error=_loggable(sent.error, 300),
+                               duration_ms=sent.duration_ms, response=_loggable(sent.response, 500))
         ok = sent.status_code is not None and 200 <= sent.status_code < 300
         schedule = settings.PORTAL_WEBHOOKS_RETRY_SCHEDULE
         delay = None

@@ -42,6 +42,8 @@ def url_parse(url: str) -> Target | None:
     host = (parts.hostname or "").lower()
     if not host or "@" in parts.netloc:
         return None
+    if "%" in host:  # an IPv6 zone (fe80::1%eth0) names this machine's own link: never a public address
+        return None
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -53,6 +55,14 @@ def url_parse(url: str) -> Target | None:
     if parts.query:
         path = f"{path}?{parts.query}"
     return Target(scheme=parts.scheme, host=host, port=port or (443 if parts.scheme == "https" else 80), path=path)
+
+
+def url_invalid_message(url) -> str:
+    """Why ``url_parse`` refused a URL, in words its author can act on."""
+    if isinstance(url, str) and not url.isascii():
+        return _("Write the URL in ASCII: an international domain name in its xn-- form, other characters "
+                 "percent-encoded.")
+    return _("Enter an http or https URL without a user name or password.")
 
 
 def is_public(address: str) -> bool:
@@ -81,11 +91,19 @@ class PrivateTarget(DomainError):
     code = "webhook_url_private"
 
 
+def is_loopback_name(host: str) -> bool:
+    """``localhost`` and every name under it are loopback by definition (RFC 6761), with or without
+    the final dot, whatever a resolver answers for them (found by probing, probe2: ``localhost.``
+    didn't resolve here, so it was taken as a name that might resolve later)."""
+    name = host.rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
 def addresses_check(target: Target, addresses: list[str]) -> None:
     """Refuse a target any of whose addresses is not public (one is enough to reach inside)."""
     if private_allowed():
         return
-    if any(not is_public(a) for a in addresses):
+    if is_loopback_name(target.host) or any(not is_public(a) for a in addresses):
         raise PrivateTarget(_("Webhooks can't be sent to loopback, private or reserved addresses (%(host)s).")
                             % {"host": target.host}, field="url")
 
@@ -95,7 +113,6 @@ def target_check(url: str) -> Target:
     is taken, and checked again when it is sent to)."""
     target = url_parse(url)
     if target is None:
-        raise DomainError(_("Enter an http or https URL without a user name or password."), code="webhook_url_invalid",
-                          field="url")
+        raise DomainError(url_invalid_message(url), code="webhook_url_invalid", field="url")
     addresses_check(target, resolve(target))
     return target

@@ -61,8 +61,10 @@ def webhook(request, webhook_id):
         secret = shown["secret"]
         del request.session[SECRET_SESSION_KEY]  # once
     deliveries = list(delivery_list(endpoint=endpoint)[:DELIVERIES_SHOWN])
-    return render(request, "webhooks/webhook.html", _context(request, endpoint=endpoint, secret=secret,
-                                                             deliveries=deliveries))
+    response = render(request, "webhooks/webhook.html", _context(request, endpoint=endpoint, secret=secret,
+                                                                 deliveries=deliveries))
+    response["Cache-Control"] = "no-store"  # the page that shows the secret once is never kept (Back shows it again)
+    return response
 
 
 @require_POST

@@ -254,6 +254,10 @@ else:
     # be longer than any task's time limit plus its longest retry delay, or a slow task
     # would run twice at once.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Webhook deliveries wait on other people's servers (up to PORTAL_WEBHOOKS_TIMEOUT each, and a fan-out
+# wakes hundreds at once): they have a queue and workers of their own (Procfile, docker-compose.yml), so
+# a tenant's slow receiver never holds up anyone's plan change (found by probing, probe2).
+CELERY_TASK_ROUTES = {"webhooks.deliver": {"queue": "webhooks"}}
 CELERY_BEAT_SCHEDULE = {
     "planchange-sweep": {"task": "planchange.sweep", "schedule": 5.0},
     # Deliveries from events whose wake was lost, and retries that fell due (webhooks/services.py).
@@ -312,7 +316,7 @@ PORTAL_PROVISIONING_MINUTES = env.int("PORTAL_PROVISIONING_MINUTES", default=5)
 # --- Webhooks (webhooks/) ------------------------------------------------------
 # Loopback, private and reserved targets are refused (SSRF) unless this is on: development, tests.
 PORTAL_WEBHOOKS_ALLOW_PRIVATE = env.bool("PORTAL_WEBHOOKS_ALLOW_PRIVATE", default=False)
-# Seconds to wait for a receiver (connect, and each read); then the attempt has failed.
+# Seconds a whole attempt may take (connect, send, the answer's status and headers); then it has failed.
 PORTAL_WEBHOOKS_TIMEOUT = env.float("PORTAL_WEBHOOKS_TIMEOUT", default=5.0)
 # Seconds before each retry after a failed attempt (Standard Webhooks'/Svix's schedule: 5 s, 5 min,
 # 30 min, 2 h, 5 h, 10 h, 10 h); after the last, the delivery has failed and its endpoint is failing.

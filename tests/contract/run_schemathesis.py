@@ -108,7 +108,8 @@ class Portal:
         self.start("web", str(BIN / "gunicorn"), "portal.wsgi", "--bind", f"127.0.0.1:{self.port}",
                    "--workers", "2", "--timeout", "300", "--access-logfile", str(VAR / "access.log"),
                    "--access-logformat", '%(s)s %(m)s %(U)s')
-        self.start("worker", str(BIN / "celery"), "-A", "portal", "worker", "--pool", "solo", "--loglevel", "warning",
+        self.start("worker", str(BIN / "celery"), "-A", "portal", "worker", "--pool", "solo", "-Q", "celery,webhooks",
+                   "--loglevel", "warning",
                    "--hostname", f"schemathesis-{self.port}@%h")
         for _ in range(60):
             try:

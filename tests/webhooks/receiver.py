@@ -54,3 +54,40 @@ def receiver(statuses=(200,), headers=None, path="/hook"):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def raw_receiver(answer):
+    """A receiver that speaks raw bytes: ``answer(connection)`` is called with each accepted socket
+    once the request has been read (a trickling, hanging or malformed receiver)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _address = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(connection,), daemon=True).start()
+
+    def handle(connection):
+        with connection:
+            connection.settimeout(30)
+            try:
+                connection.recv(65536)
+                answer(connection, stop)
+            except OSError:
+                pass  # the sender hung up
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    finally:
+        stop.set()
+        server.close()

@@ -31,6 +31,11 @@ def test_adding_a_webhook_shows_its_secret_once(contoso):
     assert endpoint.events == ["plan_change.completed", "invoice.created"]
     first = client.get(response["Location"])
     assert endpoint.secret in first.content.decode()
+    # Never kept by a cache (Back would show it again), and a Copy button beside it (probe2).
+    assert first["Cache-Control"] == "no-store"
+    assert f'<input id="webhook-secret-value" class="secret" type="text" readonly value="{endpoint.secret}"' in (
+        first.content.decode())
+    assert 'data-copy="webhook-secret-value"' in first.content.decode()
     again = client.get(response["Location"])
     assert endpoint.secret not in again.content.decode() and "whsec_" not in again.content.decode()
     assert endpoint.secret not in client.get("/settings/webhooks/").content.decode()
@@ -92,6 +97,10 @@ def test_a_reader_sees_webhooks_but_cannot_change_them(contoso):
     assert page.status_code == 200 and endpoint.url in page_text(page)
     assert 'name="url"' not in page.content.decode()
     assert "Send test event" not in page_text(reader.get(f"/settings/webhooks/{endpoint.pk}/"))
+    # The delete page says why its button is off, as checkout does (probe2: it offered a live button).
+    confirm = reader.get(f"/settings/webhooks/{endpoint.pk}/delete/").content.decode()
+    assert '<button type="submit" class="danger" disabled aria-describedby="delete-role">' in confirm
+    assert "Your admin role can see the webhooks but not change them." in confirm
     for path, data in (("/settings/webhooks/", {"url": "https://93.184.215.14/x", "events": ["invoice.created"]}),
                        (f"/settings/webhooks/{endpoint.pk}/test/", {}),
                        (f"/settings/webhooks/{endpoint.pk}/delete/", {"confirm": "yes"})):

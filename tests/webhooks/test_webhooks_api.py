@@ -34,6 +34,7 @@ def test_adding_a_webhook_answers_its_secret_once(contoso):
     body = response.json()
     endpoint = Endpoint.objects.get()
     assert body["secret"].startswith("whsec_") and body["secret"] == endpoint.secret
+    assert response["Cache-Control"] == "no-store"  # no cache keeps it (probe2)
     assert (body["url"], body["events"], body["description"], body["status"]) == (
         PUBLIC, ["plan_change.completed", "plan_change.failed"], "Tell the ERP", "active")
     # Never again: not in the list, not in the endpoint, not in the audit trail.
@@ -48,6 +49,10 @@ def test_adding_a_webhook_answers_its_secret_once(contoso):
     "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]/hook", "http://10.1.2.3/hook",
     "http://192.168.0.10/hook", "http://169.254.169.254/latest/meta-data/", "http://100.64.0.1/",
     "http://0.0.0.0/", "http://2130706433/", "http://[::ffff:127.0.0.1]/", "http://224.0.0.1/",
+    # Probed (probe2): octal and hex forms, IPv4 in IPv6, and names that are loopback by definition (RFC 6761)
+    # whether or not this machine's resolver answers for them.
+    "http://0177.0.0.1/", "http://0x7f.1/", "http://[::ffff:a9fe:a9fe]/", "http://[64:ff9b::7f00:1]/",
+    "http://localhost./hook", "http://LOCALHOST.:8080/", "http://app.localhost/", "http://app.localhost./",
 ])
 def test_a_loopback_or_private_url_is_refused_without_the_development_setting(contoso, settings, url):
     settings.PORTAL_WEBHOOKS_ALLOW_PRIVATE = False
@@ -56,6 +61,20 @@ def test_a_loopback_or_private_url_is_refused_without_the_development_setting(co
     assert (response.status_code, response.json()["code"]) == (422, "webhook_url_private"), response.json()
     assert response["Content-Type"] == "application/problem+json"
     assert not Endpoint.objects.exists() and not Event.objects.filter(verb="webhook.created").exists()
+
+
+def test_a_name_that_resolves_to_loopback_is_refused(contoso, settings, monkeypatch):
+    import socket
+
+    settings.PORTAL_WEBHOOKS_ALLOW_PRIVATE = False
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real(
+        "127.0.0.1" if host == "rebind.contoso.example" else host, *a, **k))
+    tenant, api = contoso
+    response = api.post("/api/v1/webhooks/", {"url": "https://rebind.contoso.example/hook", "events": ["invoice.created"]},
+                        format="json")
+    assert (response.status_code, response.json()["code"]) == (422, "webhook_url_private")
+    assert "rebind.contoso.example" in response.json()["detail"] and not Endpoint.objects.exists()
 
 
 def test_the_development_setting_allows_a_loopback_url(contoso, settings):
@@ -73,6 +92,8 @@ def test_the_development_setting_allows_a_loopback_url(contoso, settings):
     ({"url": "https://" + "a" * 2000 + ".example/", "events": ["invoice.created"]}, "url"),
     ({"url": "https://exa mple.com/", "events": ["invoice.created"]}, "url"),
     ({"url": "https://bad_host.example/", "events": ["invoice.created"]}, "url"),
+    ({"url": "http://[fe80::1%25eth0]/", "events": ["invoice.created"]}, "url"),  # a zone: never public
+    ({"url": "https://bücher.example/", "events": ["invoice.created"]}, "url"),
     ({"url": PUBLIC, "events": ["plan_change.exploded"]}, "events"),
     ({"url": PUBLIC, "events": []}, "events"),
     ({"url": PUBLIC, "events": "plan_change.completed"}, "events"),
@@ -86,6 +107,15 @@ def test_hostile_input_is_a_400_and_adds_nothing(contoso, body, field):
     assert (response.status_code, response.json()["code"]) == (400, "invalid"), response.json()
     assert field in response.json()["errors"]
     assert not Endpoint.objects.exists()
+
+
+def test_a_unicode_host_is_told_to_use_its_xn_form(contoso):
+    tenant, api = contoso
+    response = api.post("/api/v1/webhooks/", {"url": "https://bücher.example/hook", "events": ["invoice.created"]},
+                        format="json", HTTP_ACCEPT_LANGUAGE="sv")
+    assert response.status_code == 400
+    assert response.json()["errors"]["url"] == [
+        "Skriv URL:en med ASCII-tecken: ett internationellt domännamn i sin xn--form, andra tecken procentkodade."]
 
 
 def test_another_tenants_webhook_is_a_404_everywhere(contoso):

@@ -1,18 +1,17 @@
 import json
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from portal.api.fields import NameField
 from webhooks.events import TYPES
 from webhooks.models import Attempt, Delivery, Endpoint
 from webhooks.services import DESCRIPTION_MAX
-from webhooks.targets import URL_MAX, url_parse
+from webhooks.targets import URL_MAX, url_invalid_message, url_parse
 
 
 def webhook_url(value: str) -> None:
     if url_parse(value) is None:
-        raise serializers.ValidationError(_("Enter an http or https URL without a user name or password."))
+        raise serializers.ValidationError(url_invalid_message(value))
 
 
 class EndpointCreateSerializer(serializers.Serializer):

@@ -55,7 +55,9 @@ class WebhookViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMo
         data = EndpointCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = endpoint_create(tenant=self.tenant, user=request.user, **data.validated_data)
-        return Response(EndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+        response = Response(EndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"  # it carries the secret
+        return response
 
     @extend_schema(responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
                    description="Delete the endpoint, its deliveries and their attempts; nothing more is sent to it.")

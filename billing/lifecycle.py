@@ -25,7 +25,7 @@ from django.db.models import F, Min
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from billing.invoicing import lines_bill
+from billing.invoicing import PeriodInvoices, lines_bill
 from billing.models import Invoice, Subscription
 from billing.money import money
 from billing.periods import period_end, term_ends_on
@@ -145,15 +145,22 @@ def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None)
     return line, end
 
 
-def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str) -> list[Happening]:
-    """Charge the period beginning ``begin`` and move ``billed_until`` to its end."""
+def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
+                batch: PeriodInvoices | None = None) -> list[Happening]:
+    """Charge the period beginning ``begin`` and move ``billed_until`` to its end (``batch``: the
+    invoice is written with the day's others; only for a MOSA subscription whose tenant has no
+    account credit, see ``PeriodInvoices``)."""
     line, end = period_charge(sub, begin=begin, offers=offers)
     happened = []
     if line is not None:
-        invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card,
-                             effective=begin, key=f"subscription/{sub.pk}/{begin:%Y-%m-%d}",
-                             number=f"INV-{begin:%Y%m%d}-P{sub.pk:05d}", lines=[line], actor=actor,
-                             charge_later=True)
+        key, number = f"subscription/{sub.pk}/{begin:%Y-%m-%d}", f"INV-{begin:%Y%m%d}-P{sub.pk:05d}"
+        if batch is not None:
+            invoice = batch.add(tenant=sub.tenant, card=sub.paying_card, effective=begin, key=key, number=number,
+                                lines=[line])
+        else:
+            invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card,
+                                 effective=begin, key=key, number=number, lines=[line], actor=actor,
+                                 charge_later=True)
         happened.append(_happening(begin, "invoice", invoice, invoice.number, _(
             "%(line)s: USD %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
                 "line": render(line["text"], line["params"]), "amount": line["amount"], "number": invoice.number,
@@ -163,51 +170,68 @@ def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str) -> 
     return happened
 
 
+_PERIOD_FIELDS = ["status", "status_until", "billed_until", "billed_amount", "licenses", "licenses_at_renewal"]
+
+
 def billing_periods_run(*, day: date, actor: str = "system") -> list[Happening]:
     """Every active subscription whose next period has begun by ``day`` (and that no plan change
-    holds: the change bills it) is renewed or expired at a term's end, and charged per period."""
+    holds: the change bills it) is renewed or expired at a term's end, and charged per period.
+
+    Set-based: the invoices of MOSA subscriptions whose tenant has no account credit (nothing on
+    them depends on another invoice), their lines and every audit event are written in one
+    statement each (``PeriodInvoices``), the subscriptions in one; the others (a billing profile's
+    monthly invoice, account credit to apply) are posted row by row, in the same order."""
     happened: list[Happening] = []
     offers: dict = {}
-    due = (Subscription.objects.select_for_update(of=("self",))
-           .select_related("tenant", "product", "billing_profile", "payment_method")
-           .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="").order_by("pk"))
+    due = list(Subscription.objects.select_for_update(of=("self",))
+               .select_related("tenant", "product", "billing_profile", "payment_method")
+               .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="").order_by("pk"))
+    if not due:
+        return happened
+    with_credit = set(Invoice.objects.filter(tenant_id__in={sub.tenant_id for sub in due}, billing_profile=None,
+                                             total__lt=0).values_list("tenant_id", flat=True))
+    batch = PeriodInvoices(actor=actor)
     for sub in due:
+        bulk = sub.billing_profile_id is None and sub.tenant_id not in with_credit
+        if not bulk:
+            batch.flush()  # what is written row by row comes after what came before it
+        record = batch.event if bulk else event_record
         while sub.status == Status.ACTIVE and sub.billed_until is not None and sub.billed_until <= day:
             begin = sub.billed_until
             if term_ends_on(start=sub.start_date, term=sub.term, day=begin):
                 if not sub.recurring_billing:
-                    happened.append(_expire(sub, on=begin, actor=actor))
+                    happened.append(_expire(sub, on=begin, actor=actor, record=record))
                     break
-                event_record(tenant=sub.tenant, actor=actor, verb="subscription.renewed", obj=sub,
-                             data={"term_start": begin.isoformat(), "term": sub.term})
+                record(tenant=sub.tenant, actor=actor, verb="subscription.renewed", obj=sub,
+                       data={"term_start": begin.isoformat(), "term": sub.term})
                 happened.append(_happening(begin, "renewal", sub, _subject(sub), _(
                     "Recurring billing is on: a new term starts %(date)s.") % {"date": begin.isoformat()}))
                 if sub.licenses_at_renewal is not None:
-                    happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor))
-            happened += period_bill(sub, begin=begin, offers=offers, actor=actor)
-        sub.save(update_fields=["status", "status_until", "billed_until", "billed_amount", "licenses",
-                                "licenses_at_renewal"])
+                    happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor, record=record))
+            happened += period_bill(sub, begin=begin, offers=offers, actor=actor, batch=batch if bulk else None)
+    batch.flush()
+    Subscription.objects.bulk_update(due, _PERIOD_FIELDS)
     return happened
 
 
-def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str) -> Happening:
+def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str, record=event_record) -> Happening:
     """A removal scheduled for the renewal takes effect: the new term is billed for fewer licenses
     (never below the licenses assigned since)."""
     before, licenses = sub.licenses, max(sub.licenses_at_renewal, sub.assigned_licenses, 1)
     sub.licenses, sub.licenses_at_renewal = licenses, None
-    event_record(tenant=sub.tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
-                 data={"from": before, "to": licenses, "at_renewal": on.isoformat()})
+    record(tenant=sub.tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
+           data={"from": before, "to": licenses, "at_renewal": on.isoformat()})
     return _happening(on, "renewal", sub, _subject(sub), _(
         "Licenses removed at the renewal: %(before)d → %(after)d.") % {"before": before, "after": licenses})
 
 
-def _expire(sub: Subscription, *, on: date, actor: str) -> Happening:
+def _expire(sub: Subscription, *, on: date, actor: str, record=event_record) -> Happening:
     sub.licenses_at_renewal = None  # no renewal: nothing left to remove at it
     sub.status = Status.EXPIRED
     sub.status_until = on + timedelta(days=EXPIRED_DAYS)
     sub.billed_until = None
     sub.billed_amount = None
-    event_record(tenant=sub.tenant, actor=actor, verb="subscription.expired", obj=sub,
+    record(tenant=sub.tenant, actor=actor, verb="subscription.expired", obj=sub,
                  data={"on": on.isoformat(), "disabled_on": sub.status_until.isoformat()})
     return _happening(on, "expired", sub, _subject(sub), _(
         "The term ended with recurring billing off: Expired. Users keep service until %(date)s, when it is "

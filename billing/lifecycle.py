@@ -36,7 +36,7 @@ from portal import clock
 from portal.errors import Conflict, NotFound
 from portal.happenings import Happening
 from portal.inputs import parse_id
-from portal.services import event_record
+from portal.services import event_build, event_record, events_record
 from portal.texts import render
 
 Status = Subscription.Status
@@ -245,18 +245,21 @@ def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening],
     """Expired subscriptions whose 30 days are up are disabled; Disabled ones whose 90 days are up
     are answered for deletion (licensing removes their licenses, then ``subscription_delete``)."""
     happened = []
-    expired = (Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
-               .filter(status=Status.EXPIRED, status_until__lte=day).order_by("pk"))
+    expired = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
+                   .filter(status=Status.EXPIRED, status_until__lte=day).order_by("pk"))
+    events = []
     for sub in expired:
         on = sub.status_until
         sub.status = Status.DISABLED
         sub.status_until = on + timedelta(days=DISABLED_DAYS)
-        sub.save(update_fields=["status", "status_until"])
-        event_record(tenant=sub.tenant, actor=actor, verb="subscription.disabled", obj=sub,
-                     data={"on": on.isoformat(), "deleted_on": sub.status_until.isoformat()})
+        events.append(event_build(tenant=sub.tenant, actor=actor, verb="subscription.disabled", obj=sub,
+                                  data={"on": on.isoformat(), "deleted_on": sub.status_until.isoformat()}))
         happened.append(_happening(on, "disabled", sub, _subject(sub), _(
             "Disabled: users lose access; admins keep the data until %(date)s, when it is deleted.")
             % {"date": sub.status_until.isoformat()}))
+    if expired:
+        Subscription.objects.bulk_update(expired, ["status", "status_until"])
+        events_record(events=events)
     to_delete = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
                      .filter(status=Status.DISABLED, status_until__lte=day).order_by("pk"))
     return happened, to_delete
@@ -279,52 +282,58 @@ def subscription_delete(sub: Subscription, *, removed: int, actor: str = "system
 
 
 def card_charges_run(*, day: date, actor: str = "system") -> list[Happening]:
-    """Invoices paid by card are charged on their due date (the day after the invoice)."""
-    happened = []
-    due = (Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
-           .filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day, date__lte=day)
-           .order_by("due_date", "pk"))
+    """Invoices paid by card are charged on their due date (the day after the invoice): the day's
+    charges in one statement, their audit events in one."""
+    happened, events = [], []
+    due = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
+               .filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day, date__lte=day)
+               .order_by("due_date", "pk"))
     for invoice in due:
         amount = invoice.total - invoice.paid
         invoice.paid = invoice.total
-        invoice.save(update_fields=["paid"])
-        event_record(tenant=invoice.tenant, actor=actor, verb="invoice.paid", obj=invoice,
-                     data={"number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4})
+        events.append(event_build(tenant=invoice.tenant, actor=actor, verb="invoice.paid", obj=invoice, data={
+            "number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4}))
         happened.append(_happening(invoice.due_date, "payment", invoice, invoice.number, _(
             "USD %(amount)s charged to the card ending %(last4)s.") % {
                 "amount": amount, "last4": invoice.payment_method.last4}))
+    if due:
+        Invoice.objects.bulk_update(due, ["paid"])
+        events_record(events=events)
     return happened
 
 
 def refunds_run(*, day: date, actor: str = "system") -> list[Happening]:
     """Net credits paid back to the card reach it on their date."""
-    happened = []
-    due = (Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
-           .filter(refund__gt=0, refunded=False, refund_on__lte=day).order_by("refund_on", "pk"))
+    happened, events = [], []
+    due = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
+               .filter(refund__gt=0, refunded=False, refund_on__lte=day).order_by("refund_on", "pk"))
     for invoice in due:
         invoice.refunded = True
-        invoice.save(update_fields=["refunded"])
         last4 = invoice.payment_method.last4 if invoice.payment_method else ""
-        event_record(tenant=invoice.tenant, actor=actor, verb="invoice.refunded", obj=invoice,
-                     data={"number": invoice.number, "amount": str(invoice.refund), "card": last4})
+        events.append(event_build(tenant=invoice.tenant, actor=actor, verb="invoice.refunded", obj=invoice,
+                                  data={"number": invoice.number, "amount": str(invoice.refund), "card": last4}))
         happened.append(_happening(invoice.refund_on, "refund", invoice, invoice.number, _(
             "USD %(amount)s refunded to the card ending %(last4)s.") % {"amount": invoice.refund, "last4": last4}))
+    if due:
+        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(refunded=True)
+        events_record(events=events)
     return happened
 
 
 def overdue_run(*, day: date, since: date, actor: str = "system") -> list[Happening]:
     """Invoices paid by invoice whose due date passed after ``since`` and before ``day`` with a
     balance left fall past due: plan changes are blocked until they are paid (``unpaid_balance``)."""
-    happened = []
+    happened, events = [], []
     due = (Invoice.objects.select_related("tenant")
            .filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=since, due_date__lt=day)
            .order_by("due_date", "pk"))
     for invoice in due:
         on = invoice.due_date + timedelta(days=1)
-        event_record(tenant=invoice.tenant, actor=actor, verb="invoice.overdue", obj=invoice,
-                     data={"number": invoice.number, "balance": str(invoice.balance),
-                           "due": invoice.due_date.isoformat()})
+        events.append(event_build(tenant=invoice.tenant, actor=actor, verb="invoice.overdue", obj=invoice,
+                                  data={"number": invoice.number, "balance": str(invoice.balance),
+                                        "due": invoice.due_date.isoformat()}))
         happened.append(_happening(on, "overdue", invoice, invoice.number, _(
             "USD %(balance)s unpaid past its due date %(due)s: plan changes are blocked until it is paid.") % {
                 "balance": invoice.balance, "due": invoice.due_date.isoformat()}))
+    events_record(events=events)
     return happened

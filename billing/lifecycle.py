@@ -33,6 +33,7 @@ from billing.proration import Side
 from billing.selectors import offer_of
 from billing.texts import period_text
 from portal import clock
+from portal.bulk import rows_update
 from portal.errors import Conflict, NotFound
 from portal.happenings import Happening
 from portal.inputs import parse_id
@@ -210,7 +211,7 @@ def billing_periods_run(*, day: date, actor: str = "system") -> list[Happening]:
                     happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor, record=record))
             happened += period_bill(sub, begin=begin, offers=offers, actor=actor, batch=batch if bulk else None)
     batch.flush()
-    Subscription.objects.bulk_update(due, _PERIOD_FIELDS)
+    rows_update(due, _PERIOD_FIELDS)
     return happened
 
 
@@ -258,7 +259,7 @@ def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening],
             "Disabled: users lose access; admins keep the data until %(date)s, when it is deleted.")
             % {"date": sub.status_until.isoformat()}))
     if expired:
-        Subscription.objects.bulk_update(expired, ["status", "status_until"])
+        rows_update(expired, ["status", "status_until"])
         events_record(events=events)
     to_delete = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
                      .filter(status=Status.DISABLED, status_until__lte=day).order_by("pk"))
@@ -297,7 +298,7 @@ def card_charges_run(*, day: date, actor: str = "system") -> list[Happening]:
             "USD %(amount)s charged to the card ending %(last4)s.") % {
                 "amount": amount, "last4": invoice.payment_method.last4}))
     if due:
-        Invoice.objects.bulk_update(due, ["paid"])
+        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(paid=F("total"))  # locked: as read
         events_record(events=events)
     return happened
 

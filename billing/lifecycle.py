@@ -25,7 +25,7 @@ from django.db.models import F, Min
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from billing.invoicing import lines_bill
+from billing.invoicing import PeriodInvoices, lines_bill
 from billing.models import Invoice, Subscription
 from billing.money import money
 from billing.periods import period_end, term_ends_on
@@ -33,10 +33,11 @@ from billing.proration import Side
 from billing.selectors import offer_of
 from billing.texts import period_text
 from portal import clock
+from portal.bulk import rows_update
 from portal.errors import Conflict, NotFound
 from portal.happenings import Happening
 from portal.inputs import parse_id
-from portal.services import event_record
+from portal.services import event_build, event_record, events_record
 from portal.texts import render
 
 Status = Subscription.Status
@@ -145,15 +146,22 @@ def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None)
     return line, end
 
 
-def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str) -> list[Happening]:
-    """Charge the period beginning ``begin`` and move ``billed_until`` to its end."""
+def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
+                batch: PeriodInvoices | None = None) -> list[Happening]:
+    """Charge the period beginning ``begin`` and move ``billed_until`` to its end (``batch``: the
+    invoice is written with the day's others; only for a MOSA subscription whose tenant has no
+    account credit, see ``PeriodInvoices``)."""
     line, end = period_charge(sub, begin=begin, offers=offers)
     happened = []
     if line is not None:
-        invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card,
-                             effective=begin, key=f"subscription/{sub.pk}/{begin:%Y-%m-%d}",
-                             number=f"INV-{begin:%Y%m%d}-P{sub.pk:05d}", lines=[line], actor=actor,
-                             charge_later=True)
+        key, number = f"subscription/{sub.pk}/{begin:%Y-%m-%d}", f"INV-{begin:%Y%m%d}-P{sub.pk:05d}"
+        if batch is not None:
+            invoice = batch.add(tenant=sub.tenant, card=sub.paying_card, effective=begin, key=key, number=number,
+                                lines=[line])
+        else:
+            invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card,
+                                 effective=begin, key=key, number=number, lines=[line], actor=actor,
+                                 charge_later=True)
         happened.append(_happening(begin, "invoice", invoice, invoice.number, _(
             "%(line)s: USD %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
                 "line": render(line["text"], line["params"]), "amount": line["amount"], "number": invoice.number,
@@ -163,51 +171,68 @@ def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str) -> 
     return happened
 
 
+_PERIOD_FIELDS = ["status", "status_until", "billed_until", "billed_amount", "licenses", "licenses_at_renewal"]
+
+
 def billing_periods_run(*, day: date, actor: str = "system") -> list[Happening]:
     """Every active subscription whose next period has begun by ``day`` (and that no plan change
-    holds: the change bills it) is renewed or expired at a term's end, and charged per period."""
+    holds: the change bills it) is renewed or expired at a term's end, and charged per period.
+
+    Set-based: the invoices of MOSA subscriptions whose tenant has no account credit (nothing on
+    them depends on another invoice), their lines and every audit event are written in one
+    statement each (``PeriodInvoices``), the subscriptions in one; the others (a billing profile's
+    monthly invoice, account credit to apply) are posted row by row, in the same order."""
     happened: list[Happening] = []
     offers: dict = {}
-    due = (Subscription.objects.select_for_update(of=("self",))
-           .select_related("tenant", "product", "billing_profile", "payment_method")
-           .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="").order_by("pk"))
+    due = list(Subscription.objects.select_for_update(of=("self",))
+               .select_related("tenant", "product", "billing_profile", "payment_method")
+               .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="").order_by("pk"))
+    if not due:
+        return happened
+    with_credit = set(Invoice.objects.filter(tenant_id__in={sub.tenant_id for sub in due}, billing_profile=None,
+                                             total__lt=0).values_list("tenant_id", flat=True))
+    batch = PeriodInvoices(actor=actor)
     for sub in due:
+        bulk = sub.billing_profile_id is None and sub.tenant_id not in with_credit
+        if not bulk:
+            batch.flush()  # what is written row by row comes after what came before it
+        record = batch.event if bulk else event_record
         while sub.status == Status.ACTIVE and sub.billed_until is not None and sub.billed_until <= day:
             begin = sub.billed_until
             if term_ends_on(start=sub.start_date, term=sub.term, day=begin):
                 if not sub.recurring_billing:
-                    happened.append(_expire(sub, on=begin, actor=actor))
+                    happened.append(_expire(sub, on=begin, actor=actor, record=record))
                     break
-                event_record(tenant=sub.tenant, actor=actor, verb="subscription.renewed", obj=sub,
-                             data={"term_start": begin.isoformat(), "term": sub.term})
+                record(tenant=sub.tenant, actor=actor, verb="subscription.renewed", obj=sub,
+                       data={"term_start": begin.isoformat(), "term": sub.term})
                 happened.append(_happening(begin, "renewal", sub, _subject(sub), _(
                     "Recurring billing is on: a new term starts %(date)s.") % {"date": begin.isoformat()}))
                 if sub.licenses_at_renewal is not None:
-                    happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor))
-            happened += period_bill(sub, begin=begin, offers=offers, actor=actor)
-        sub.save(update_fields=["status", "status_until", "billed_until", "billed_amount", "licenses",
-                                "licenses_at_renewal"])
+                    happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor, record=record))
+            happened += period_bill(sub, begin=begin, offers=offers, actor=actor, batch=batch if bulk else None)
+    batch.flush()
+    rows_update(due, _PERIOD_FIELDS)
     return happened
 
 
-def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str) -> Happening:
+def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str, record=event_record) -> Happening:
     """A removal scheduled for the renewal takes effect: the new term is billed for fewer licenses
     (never below the licenses assigned since)."""
     before, licenses = sub.licenses, max(sub.licenses_at_renewal, sub.assigned_licenses, 1)
     sub.licenses, sub.licenses_at_renewal = licenses, None
-    event_record(tenant=sub.tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
-                 data={"from": before, "to": licenses, "at_renewal": on.isoformat()})
+    record(tenant=sub.tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
+           data={"from": before, "to": licenses, "at_renewal": on.isoformat()})
     return _happening(on, "renewal", sub, _subject(sub), _(
         "Licenses removed at the renewal: %(before)d → %(after)d.") % {"before": before, "after": licenses})
 
 
-def _expire(sub: Subscription, *, on: date, actor: str) -> Happening:
+def _expire(sub: Subscription, *, on: date, actor: str, record=event_record) -> Happening:
     sub.licenses_at_renewal = None  # no renewal: nothing left to remove at it
     sub.status = Status.EXPIRED
     sub.status_until = on + timedelta(days=EXPIRED_DAYS)
     sub.billed_until = None
     sub.billed_amount = None
-    event_record(tenant=sub.tenant, actor=actor, verb="subscription.expired", obj=sub,
+    record(tenant=sub.tenant, actor=actor, verb="subscription.expired", obj=sub,
                  data={"on": on.isoformat(), "disabled_on": sub.status_until.isoformat()})
     return _happening(on, "expired", sub, _subject(sub), _(
         "The term ended with recurring billing off: Expired. Users keep service until %(date)s, when it is "
@@ -221,18 +246,21 @@ def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening],
     """Expired subscriptions whose 30 days are up are disabled; Disabled ones whose 90 days are up
     are answered for deletion (licensing removes their licenses, then ``subscription_delete``)."""
     happened = []
-    expired = (Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
-               .filter(status=Status.EXPIRED, status_until__lte=day).order_by("pk"))
+    expired = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
+                   .filter(status=Status.EXPIRED, status_until__lte=day).order_by("pk"))
+    events = []
     for sub in expired:
         on = sub.status_until
         sub.status = Status.DISABLED
         sub.status_until = on + timedelta(days=DISABLED_DAYS)
-        sub.save(update_fields=["status", "status_until"])
-        event_record(tenant=sub.tenant, actor=actor, verb="subscription.disabled", obj=sub,
-                     data={"on": on.isoformat(), "deleted_on": sub.status_until.isoformat()})
+        events.append(event_build(tenant=sub.tenant, actor=actor, verb="subscription.disabled", obj=sub,
+                                  data={"on": on.isoformat(), "deleted_on": sub.status_until.isoformat()}))
         happened.append(_happening(on, "disabled", sub, _subject(sub), _(
             "Disabled: users lose access; admins keep the data until %(date)s, when it is deleted.")
             % {"date": sub.status_until.isoformat()}))
+    if expired:
+        rows_update(expired, ["status", "status_until"])
+        events_record(events=events)
     to_delete = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
                      .filter(status=Status.DISABLED, status_until__lte=day).order_by("pk"))
     return happened, to_delete
@@ -255,52 +283,58 @@ def subscription_delete(sub: Subscription, *, removed: int, actor: str = "system
 
 
 def card_charges_run(*, day: date, actor: str = "system") -> list[Happening]:
-    """Invoices paid by card are charged on their due date (the day after the invoice)."""
-    happened = []
-    due = (Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
-           .filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day, date__lte=day)
-           .order_by("due_date", "pk"))
+    """Invoices paid by card are charged on their due date (the day after the invoice): the day's
+    charges in one statement, their audit events in one."""
+    happened, events = [], []
+    due = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
+               .filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day, date__lte=day)
+               .order_by("due_date", "pk"))
     for invoice in due:
         amount = invoice.total - invoice.paid
         invoice.paid = invoice.total
-        invoice.save(update_fields=["paid"])
-        event_record(tenant=invoice.tenant, actor=actor, verb="invoice.paid", obj=invoice,
-                     data={"number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4})
+        events.append(event_build(tenant=invoice.tenant, actor=actor, verb="invoice.paid", obj=invoice, data={
+            "number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4}))
         happened.append(_happening(invoice.due_date, "payment", invoice, invoice.number, _(
             "USD %(amount)s charged to the card ending %(last4)s.") % {
                 "amount": amount, "last4": invoice.payment_method.last4}))
+    if due:
+        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(paid=F("total"))  # locked: as read
+        events_record(events=events)
     return happened
 
 
 def refunds_run(*, day: date, actor: str = "system") -> list[Happening]:
     """Net credits paid back to the card reach it on their date."""
-    happened = []
-    due = (Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
-           .filter(refund__gt=0, refunded=False, refund_on__lte=day).order_by("refund_on", "pk"))
+    happened, events = [], []
+    due = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
+               .filter(refund__gt=0, refunded=False, refund_on__lte=day).order_by("refund_on", "pk"))
     for invoice in due:
         invoice.refunded = True
-        invoice.save(update_fields=["refunded"])
         last4 = invoice.payment_method.last4 if invoice.payment_method else ""
-        event_record(tenant=invoice.tenant, actor=actor, verb="invoice.refunded", obj=invoice,
-                     data={"number": invoice.number, "amount": str(invoice.refund), "card": last4})
+        events.append(event_build(tenant=invoice.tenant, actor=actor, verb="invoice.refunded", obj=invoice,
+                                  data={"number": invoice.number, "amount": str(invoice.refund), "card": last4}))
         happened.append(_happening(invoice.refund_on, "refund", invoice, invoice.number, _(
             "USD %(amount)s refunded to the card ending %(last4)s.") % {"amount": invoice.refund, "last4": last4}))
+    if due:
+        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(refunded=True)
+        events_record(events=events)
     return happened
 
 
 def overdue_run(*, day: date, since: date, actor: str = "system") -> list[Happening]:
     """Invoices paid by invoice whose due date passed after ``since`` and before ``day`` with a
     balance left fall past due: plan changes are blocked until they are paid (``unpaid_balance``)."""
-    happened = []
+    happened, events = [], []
     due = (Invoice.objects.select_related("tenant")
            .filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=since, due_date__lt=day)
            .order_by("due_date", "pk"))
     for invoice in due:
         on = invoice.due_date + timedelta(days=1)
-        event_record(tenant=invoice.tenant, actor=actor, verb="invoice.overdue", obj=invoice,
-                     data={"number": invoice.number, "balance": str(invoice.balance),
-                           "due": invoice.due_date.isoformat()})
+        events.append(event_build(tenant=invoice.tenant, actor=actor, verb="invoice.overdue", obj=invoice,
+                                  data={"number": invoice.number, "balance": str(invoice.balance),
+                                        "due": invoice.due_date.isoformat()}))
         happened.append(_happening(on, "overdue", invoice, invoice.number, _(
             "USD %(balance)s unpaid past its due date %(due)s: plan changes are blocked until it is paid.") % {
                 "balance": invoice.balance, "due": invoice.due_date.isoformat()}))
+    events_record(events=events)
     return happened

@@ -25,18 +25,39 @@ def event_record(
     data: dict | None = None,
 ) -> Event:
     """Write one audit row (call inside the transaction that made the change)."""
-    event = Event.objects.create(
+    event = event_build(tenant=tenant, actor=actor, verb=verb, obj=obj, data=data)
+    event.save(force_insert=True)
+    for listener in EVENT_LISTENERS:
+        listener(event)
+    return event
+
+
+def event_build(
+    *, tenant: Tenant | None, actor: str, verb: str, obj: models.Model | None = None,
+    data: dict | None = None, occurred_at=None,
+) -> Event:
+    """One audit row, not written yet: ``events_record`` writes many in one statement (``obj`` must
+    have its id by then; ``occurred_at`` defaults to now)."""
+    return Event(
         tenant=tenant,
         actor=actor,
         verb=verb,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         data=data or {},
-        occurred_at=clock.now(),
+        occurred_at=occurred_at or clock.now(),
     )
-    for listener in EVENT_LISTENERS:
-        listener(event)
-    return event
+
+
+def events_record(*, events: list[Event]) -> list[Event]:
+    """Write many audit rows (built by ``event_build``) in one statement, in their order, and tell the
+    listeners of each as ``event_record`` does (call inside the transaction that made the changes)."""
+    if events:
+        Event.objects.bulk_create(events)
+    for event in events:
+        for listener in EVENT_LISTENERS:
+            listener(event)
+    return events
 
 
 # --- API tokens (portal.tokens: their format and digest) ----------------------------------------

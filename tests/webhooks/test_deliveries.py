@@ -198,3 +198,21 @@ def test_plan_change_types_follow_the_change(contoso):
     assert webhook_type("invoice.paid", {}) is None
     assert webhook_type("subscription.bought", {}) == "subscription.created"
     assert webhook_type("subscription.licenses_changed", {}) == "subscription.updated"
+
+
+def test_the_day_loops_events_written_together_still_wake_the_fan_out(contoso, django_capture_on_commit_callbacks):
+    """The day loop writes a day's invoices and their audit events in one statement each
+    (``portal.services.events_record``): the listeners are told of each, so the commit wakes the fan-out,
+    and the invoice's ``invoice.created`` is delivered."""
+    from planchange.timeline import clock_move
+    from webhooks.outbox import _flush
+
+    tenant, std, admin = contoso
+    invoices = webhook_endpoint(tenant, url="http://127.0.0.1:9/invoices", events=["invoice.created"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        clock_move(actor="support", days=20)  # 2026-06-16 → 07-06: the period of the 1st of July is invoiced
+    assert _flush in callbacks
+    created = Event.objects.get(tenant=tenant, verb="invoice.created")
+    fan_out()
+    assert list(Delivery.objects.filter(endpoint=invoices).values_list("type", "event_id")) == [
+        ("invoice.created", created.pk)]

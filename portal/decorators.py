@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 
 from portal.models import Tenant
 from portal.roles import Role, may
-from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
+from portal.selectors import is_support_staff, tenant_and_roles_for_user
 
 
 def tenant_page(view):
@@ -14,7 +14,7 @@ def tenant_page(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        tenant = tenant_for_user(user=request.user)
+        tenant, roles = tenant_and_roles_for_user(user=request.user)
         if tenant is None:
             if is_support_staff(user=request.user):
                 # Support staff look at a tenant's admin center as its Global reader would: read-only.
@@ -24,8 +24,7 @@ def tenant_page(view):
                 request.tenant, request.roles, request.viewing_as_support = viewing, [Role.GLOBAL_READER], True
                 return view(request, *args, **kwargs)
             return render(request, "portal/no_tenant.html", status=403)
-        request.tenant = tenant
-        request.roles = roles_for_user(user=request.user, tenant=tenant)
+        request.tenant, request.roles = tenant, roles
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -65,11 +64,10 @@ def own_settings_page(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        tenant = tenant_for_user(user=request.user)
+        tenant, roles = tenant_and_roles_for_user(user=request.user)
         if tenant is None and not is_support_staff(user=request.user):
             return render(request, "portal/no_tenant.html", status=403)
-        request.tenant = tenant
-        request.roles = roles_for_user(user=request.user, tenant=tenant) if tenant else []
+        request.tenant, request.roles = tenant, roles
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -35,6 +35,18 @@ def roles_for_user(*, user: AbstractBaseUser, tenant: Tenant) -> list[str]:
     )
 
 
+def tenant_and_roles_for_user(*, user: AbstractBaseUser) -> tuple[Tenant | None, list[str]]:
+    """``tenant_for_user`` and that tenant's ``roles_for_user`` in one query (every API request asks
+    both): the login's memberships, the first one's tenant, the roles it holds there."""
+    if not user.is_authenticated:
+        return None, []
+    memberships = list(AdminMembership.objects.select_related("tenant").filter(user=user).order_by("id"))
+    if not memberships:
+        return None, []
+    tenant = memberships[0].tenant
+    return tenant, sorted(m.role for m in memberships if m.tenant_id == tenant.pk)
+
+
 def is_support_staff(*, user: AbstractBaseUser) -> bool:
     return bool(user.is_authenticated and user.is_staff)
 

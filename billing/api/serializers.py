@@ -3,6 +3,7 @@ from rest_framework import serializers
 from billing.models import MONEY, Invoice, InvoiceLine, Offer, Product, ServicePlan, Subscription
 from billing.periods import renewal_date
 from portal import clock
+from portal.api.fields import FieldsBuiltOnce
 
 
 class ServicePlanSerializer(serializers.ModelSerializer):
@@ -34,7 +35,7 @@ class BillingProfileRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku")
     product_name = serializers.CharField(source="product.name")
     assigned_licenses = serializers.IntegerField()

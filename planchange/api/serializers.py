@@ -9,7 +9,14 @@ from billing.models import ADDON_CODE, MONEY, BillingFrequency, Term
 from licensing.api.serializers import LicensePreviewSerializer
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.selectors import scheduled_change_warnings, scheduled_changes_warnings
-from portal.api.fields import IdField, LicensesField, StrictBooleanField, StrictDateField, StrictIntegerField
+from portal.api.fields import (
+    FieldsBuiltOnce,
+    IdField,
+    LicensesField,
+    StrictBooleanField,
+    StrictDateField,
+    StrictIntegerField,
+)
 from portal.happenings import KINDS
 
 
@@ -64,7 +71,7 @@ class PlanChangeRequestSerializer(serializers.Serializer):
     quote_id = IdField(required=False)
 
 
-class StepSerializer(serializers.ModelSerializer):
+class StepSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = PlanChangeStep
         fields = ["name", "status", "attempts", "started_at", "finished_at", "error"]
@@ -81,7 +88,7 @@ class PlanChangeListSerializer(serializers.ListSerializer):
         return super().to_representation(changes)
 
 
-class PlanChangeSerializer(serializers.ModelSerializer):
+class PlanChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     subscription = serializers.IntegerField(source="subscription_id")
     target_sku = serializers.CharField(source="target_product.sku")
     new_subscription = serializers.IntegerField(source="new_subscription_id", allow_null=True)

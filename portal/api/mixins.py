@@ -11,7 +11,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 
 from portal.inputs import ID_PATTERN
 from portal.roles import may
-from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
+from portal.selectors import is_support_staff, tenant_and_roles_for_user
 
 
 class IsTenantAdmin(BasePermission):
@@ -55,8 +55,7 @@ class TenantScopedMixin:
 
     def initial(self, request, *args, **kwargs):
         # Authentication is lazy: resolve the tenant once the user is known.
-        self.tenant = tenant_for_user(user=request.user)
-        self.roles = roles_for_user(user=request.user, tenant=self.tenant) if self.tenant else []
+        self.tenant, self.roles = tenant_and_roles_for_user(user=request.user)
         super().initial(request, *args, **kwargs)
 
     def get_queryset(self):

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
+from portal.selectors import is_support_staff, tenant_and_roles_for_user
 
 
 class TenantSerializer(serializers.Serializer):
@@ -24,10 +24,10 @@ class MeView(APIView):
         "support_staff": serializers.BooleanField(),
     }))
     def get(self, request):
-        tenant = tenant_for_user(user=request.user)
+        tenant, roles = tenant_and_roles_for_user(user=request.user)
         return Response({
             "username": request.user.get_username(),
             "tenant": TenantSerializer(tenant).data if tenant else None,
-            "roles": roles_for_user(user=request.user, tenant=tenant) if tenant else [],
+            "roles": roles,
             "support_staff": is_support_staff(user=request.user),
         })

@@ -25,6 +25,9 @@ def _required(name: str) -> str:
 SECRET_KEY = _required("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [host.strip() for host in _required("DJANGO_ALLOWED_HOSTS").split(",") if host.strip()]
 CACHES = {"default": env.cache_url_config(_required("DJANGO_CACHE_URL"))}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same, keeping one Redis client per connection pool (portal/cache.py: cheaper per request).
+    CACHES["default"]["BACKEND"] = "portal.cache.RedisCache"
 
 # --- HTTPS --------------------------------------------------------------------
 # Plain-http requests are redirected to https. Off (DJANGO_SECURE_SSL_REDIRECT=false) when

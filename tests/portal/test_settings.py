@@ -98,7 +98,7 @@ def test_production_shares_its_cache_and_the_rates_come_from_the_environment(tmp
     assert setting(tmp_path, "settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'], "
                    "settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], settings.AXES_FAILURE_LIMIT, "
                    "settings.AXES_COOLOFF_TIME", **env) == (
-        "('django.core.cache.backends.redis.RedisCache', 'redis://127.0.0.1:6379/14', "
+        "('portal.cache.RedisCache', 'redis://127.0.0.1:6379/14', "
         "{'anon': '8/hour', 'user': '7/second', 'token_failures': '9/day'}, 4, datetime.timedelta(seconds=1800))")
 
 

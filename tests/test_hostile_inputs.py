@@ -298,7 +298,10 @@ def real_path_params(w, path: str) -> dict:
 # Text the serializer takes as text (a name, a card number, a SKU, a UPN to look up) goes on to
 # the service, which refuses it with its own code.
 SERVICE_CODES = {"users": "unknown_users", "number": "invalid_card", "expiry": "invalid_card",
-                 "holder_name": "invalid_card", "sku": "unknown_sku", "target_sku": "unknown_sku"}
+                 "holder_name": "invalid_card", "sku": "unknown_sku", "target_sku": "unknown_sku",
+                 "url": "webhook_url_invalid"}  # a webhook's URL
+# Text fields that refuse a JSON number rather than take it as text (portal.api.fields.StrictCharField).
+STRICT_TEXT = {"url"}
 
 
 def _expected_for_field(path, method, field, prop, value_name, hostile) -> tuple[int, str]:
@@ -310,6 +313,8 @@ def _expected_for_field(path, method, field, prop, value_name, hostile) -> tuple
     if (path, method, field, value_name) in SERVICE_REFUSALS:
         return SERVICE_REFUSALS[(path, method, field, value_name)]
     free_text = prop.get("type") == "string" and "enum" not in prop and "format" not in prop
+    if isinstance(hostile, int) and field in STRICT_TEXT:  # text, as the schema says: a number is a wrong type
+        return 400, "invalid"
     if not free_text or field not in SERVICE_CODES or isinstance(hostile, list | dict | bool) or hostile is None:
         return 400, "invalid"
     if len(str(hostile)) > prop.get("maxLength", len(str(hostile))):

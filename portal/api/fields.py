@@ -114,7 +114,16 @@ PLAIN_TEXT_PATTERN = rf"^[{_STRIPPED}]*[^{_NOT_PLAIN}]*[^{_NOT_PLAIN}{_STRIPPED}
 PLAIN_TEXT_OR_BLANK_PATTERN = rf"^[{_STRIPPED}]+$|{PLAIN_TEXT_PATTERN}"
 
 
-class NameField(serializers.CharField):
+class StrictCharField(serializers.CharField):
+    """Text, as the schema says: a JSON number (DRF would take 123 as "123") is refused like any other type."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class NameField(StrictCharField):
     """A name people read: no control or text-direction characters."""
 
     @property
@@ -124,7 +133,6 @@ class NameField(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.validators.append(plain_text)
-
 
 def upn(value: str) -> None:
     if not is_upn(value.strip()):

@@ -14,8 +14,10 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
     def get_page_number(self, request, paginator):
-        raw = request.query_params.get(self.page_query_param) or 1
-        if raw in self.last_page_strings or whole_number(raw) is not None:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if raw in self.last_page_strings or whole_number(raw) is not None:  # "?page=" is no page number either
             return raw
         raise NotFound(self.invalid_page_message.format(
             page_number=raw, message=paginator.error_messages["invalid_page"]))

@@ -49,6 +49,9 @@ API = "/api/v1/"
 SUPPORT_PATHS = r"^/api/v1/support/"
 CLOCK = "/api/v1/support/clock/"
 CLOCK_MOVE = "v1_support_clock_create"  # POST support/clock/
+# DELETE tokens/{id}/ with the ids GET tokens/ lists revokes the very token the fuzz signs in with (every
+# later request is a 401): revocation is tests/portal/test_api_tokens.py's, and the foreign sweep's below.
+TOKEN_REVOKE = "v1_tokens_destroy"
 IDS_PER_KIND = 100  # the sweep's bound per kind of object (the newest and oldest first)
 PROBLEM = "application/problem+json"
 
@@ -108,7 +111,9 @@ class Portal:
         self.start("web", str(BIN / "gunicorn"), "portal.wsgi", "--bind", f"127.0.0.1:{self.port}",
                    "--workers", "2", "--timeout", "300", "--access-logfile", str(VAR / "access.log"),
                    "--access-logformat", '%(s)s %(m)s %(U)s')
-        self.start("worker", str(BIN / "celery"), "-A", "portal", "worker", "--pool", "solo", "-Q", "celery,webhooks",
+        # Not the webhooks queue: a fuzzed webhook may name any public address, and this portal sends nothing
+        # off the machine (its deliveries stay pending; tests/webhooks sends to receivers on loopback).
+        self.start("worker", str(BIN / "celery"), "-A", "portal", "worker", "--pool", "solo", "-Q", "celery",
                    "--loglevel", "warning",
                    "--hostname", f"schemathesis-{self.port}@%h")
         for _ in range(60):
@@ -210,6 +215,8 @@ def id_paths(schema: dict) -> dict[str, str]:
         if "{id}" not in path or re.match(SUPPORT_PATHS, path):
             continue
         listing = path[:path.index("{id}")]
+        if "{" in listing:  # nested (a webhook's deliveries): reached through its parent, probed above
+            continue
         if "get" in schema["paths"].get(listing, {}):
             found[path] = listing
     return found
@@ -291,6 +298,8 @@ def seed(portal: Portal) -> dict:
         client.ok("POST", f"{API}payment-methods/", {"number": "4242 4242 4242 4242", "expiry": "12/30",
                                                       "holder_name": f"{name} Seed"})
         client.ok("POST", f"{API}users/", {"upn": f"seed.user@{domain}", "display_name": "Seed User"})
+        client.ok("POST", f"{API}webhooks/", {"url": f"https://hooks.{name.lower()}.example/portal",
+                                              "events": ["plan_change.completed"], "description": "Seed"})
         held = {sub["sku"] for sub in client.every(f"{API}subscriptions/")}
         sku = next(product["sku"] for product in client.every(f"{API}products/") if product["sku"] not in held
                    and product["sku"] in ("O365_BUSINESS_ESSENTIALS", "O365_BUSINESS_PREMIUM", "EXCHANGESTANDARD"))
@@ -362,7 +371,8 @@ def main() -> int:
     with Portal() as portal:
         quotes = seed(portal)
         for name, token in TENANTS.items():
-            ok &= schemathesis(portal, f"{name}'s Global admin", token, "--exclude-path-regex", SUPPORT_PATHS)
+            ok &= schemathesis(portal, f"{name}'s Global admin", token, "--exclude-path-regex", SUPPORT_PATHS,
+                               "--exclude-operation-id", TOKEN_REVOKE)
         ok &= schemathesis(portal, "support staff", SUPPORT, "--include-path-regex", SUPPORT_PATHS,
                            "--exclude-operation-id", CLOCK_MOVE)
         ok &= schemathesis(portal, "support staff, moving the clock (refusals only)", SUPPORT,

@@ -159,6 +159,17 @@ def test_a_page_size_that_isnt_a_whole_number_is_400_not_ignored(api, db, size):
     assert list(response.json()["errors"]) == ["page_size"]
 
 
+@pytest.mark.parametrize("page", ["", "abc", "0", "٤"])
+def test_a_page_that_isnt_a_page_number_is_404_even_empty(api, db, page):
+    # schemathesis sent "?page=" (the schema says an integer) and got the first page.
+    tenant, _card, _sub, _users = mosa_standard()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(admin_of(tenant))}")
+    response = api.get("/api/v1/subscriptions/", {"page": page})
+    assert (response.status_code, response["Content-Type"], response.json()["code"]) == (
+        404, "application/problem+json", "not_found")
+    assert api.get("/api/v1/subscriptions/").status_code == 200
+
+
 def test_a_page_size_over_the_maximum_gives_the_maximum(api, db):
     tenant, _card, _sub, users = mosa_standard(users=3)
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(admin_of(tenant))}")

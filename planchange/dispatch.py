@@ -10,18 +10,13 @@ nothing here imports the tasks (or, through them, the workflow).
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
 
-from portal.celery import app
+from portal.wake import task_send
 
 log = logging.getLogger(__name__)
 
 RUN_CHANGE = "planchange.run_change"
-# How long a sender waits for the broker before giving up: a refused connection fails at once,
-# a broker that accepts but never answers after BROKER_WAIT seconds (twice, with the retry).
-BROKER_WAIT = 2.0
-PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
 
 
 def change_enqueue(change_id: int) -> None:
@@ -32,12 +27,7 @@ def change_enqueue(change_id: int) -> None:
 def change_wake(change_id: int) -> bool:
     """Send the message now; False (logged, not raised) when the broker can't be reached."""
     try:
-        # Its own short-lived connection with socket timeouts: the pooled one is the worker's too,
-        # and a timeout there would break its long polls.
-        with app.connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=BROKER_WAIT, transport_options={
-                "socket_connect_timeout": BROKER_WAIT, "socket_timeout": BROKER_WAIT}) as connection:
-            app.send_task(RUN_CHANGE, args=[change_id], connection=connection, retry=True,
-                          retry_policy=PUBLISH_RETRY_POLICY)
+        task_send(RUN_CHANGE, [change_id])
     except Exception:  # the broker's errors vary by transport; none of them may fail the caller
         log.warning("could not wake a worker for plan change %s; the sweep will", change_id, exc_info=True)
         return False

@@ -4,10 +4,7 @@ the broker only wakes: a wake that can't reach the broker is logged and forgotte
 
 import logging
 
-from django.conf import settings
-
-from planchange.dispatch import BROKER_WAIT, PUBLISH_RETRY_POLICY
-from portal.celery import app
+from portal.wake import task_send
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +15,7 @@ DELIVER = "webhooks.deliver"
 def wake(task: str, args=(), *, countdown: float | None = None) -> bool:
     """Send the message now; False (logged, not raised) when the broker can't be reached."""
     try:
-        with app.connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=BROKER_WAIT, transport_options={
-                "socket_connect_timeout": BROKER_WAIT, "socket_timeout": BROKER_WAIT}) as connection:
-            app.send_task(task, args=list(args), countdown=countdown, connection=connection, retry=True,
-                          retry_policy=PUBLISH_RETRY_POLICY)
+        task_send(task, args, countdown=countdown)
     except Exception:  # the broker's errors vary by transport; none of them may fail the caller
         log.warning("could not wake a worker for %s%s; beat's fan-out will", task, list(args), exc_info=True)
         return False

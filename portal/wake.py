@@ -1,0 +1,23 @@
+"""Waking a worker by task name: the one way the apps publish a Celery message (nothing imports the
+tasks). The database decides, the broker only wakes: a caller that can't reach the broker logs it and
+goes on, and a periodic sweep finds the work."""
+
+from django.conf import settings
+
+from portal.celery import app
+
+# How long a sender waits for the broker before giving up: a refused connection fails at once,
+# a broker that accepts but never answers after BROKER_WAIT seconds (twice, with the retry).
+BROKER_WAIT = 2.0
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
+
+
+def task_send(task: str, args=(), *, countdown: float | None = None) -> None:
+    """Publish ``task`` now, within BROKER_WAIT; raises the transport's error when the broker can't be
+    reached (they vary by transport: callers catch Exception and log)."""
+    # Its own short-lived connection with socket timeouts: the pooled one is the worker's too,
+    # and a timeout there would break its long polls.
+    with app.connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=BROKER_WAIT, transport_options={
+            "socket_connect_timeout": BROKER_WAIT, "socket_timeout": BROKER_WAIT}) as connection:
+        app.send_task(task, args=list(args), countdown=countdown, connection=connection, retry=True,
+                      retry_policy=PUBLISH_RETRY_POLICY)

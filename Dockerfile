@@ -8,6 +8,9 @@ COPY portal ./portal
 COPY billing ./billing
 COPY licensing ./licensing
 COPY planchange ./planchange
+COPY webhooks ./webhooks
+COPY simulation ./simulation
+COPY support ./support
 COPY portalctl ./portalctl
 RUN pip install --no-cache-dir .
 COPY . .

@@ -8,8 +8,8 @@ import pytest
 
 from benchmarks import results
 from billing.models import Invoice
-from planchange.timeline import clock_move
 from portal import clock
+from simulation.moves import clock_move
 from tests.factories import PaymentMethodFactory, SubscriptionFactory, TenantFactory
 
 TENANTS = results.scaled(1_000)

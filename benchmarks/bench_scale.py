@@ -11,7 +11,7 @@ import pytest
 from benchmarks import results
 from benchmarks.data import tenant_with_seats, users_add
 from planchange.eligibility import eligibility_check
-from planchange.scenarios import scenario_load
+from simulation.scenarios import scenario_load
 from tests.factories import LoginFactory, SubscriptionFactory, token_for
 
 USERS = results.scaled(10_000)

@@ -8,8 +8,28 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
-TERM_MONTHS = {"P1M": 1, "P1Y": 12, "P3Y": 36}
-FREQUENCY_MONTHS = {"monthly": 1, "annual": 12}
+from billing.models.catalog import BillingFrequency, Term
+
+TERM_MONTHS = {Term.P1M: 1, Term.P1Y: 12, Term.P3Y: 36}
+FREQUENCY_MONTHS = {BillingFrequency.MONTHLY: 1, BillingFrequency.ANNUAL: 12}
+
+# MCA: licenses are removed, and a subscription cancelled with a credit, only within this many days of
+# its start or renewal (or of buying the licenses); later they wait for the renewal.
+MCA_CANCEL_WINDOW_DAYS = 7
+
+
+def months_per_period(*, term: str, billing_frequency: str) -> int:
+    """The months one billing period covers: a monthly commitment (P1M) is billed monthly whatever its
+    frequency says; otherwise a month or a year, by its frequency."""
+    return 1 if term == Term.P1M else FREQUENCY_MONTHS[billing_frequency]
+
+
+def billing_frequency_for(*, term: str, chosen: str | None, current: str) -> str:
+    """The billing frequency an order for ``term`` gets: what was ``chosen``, else monthly for a monthly
+    commitment (P1M), else the ``current`` subscription's."""
+    if chosen:
+        return chosen
+    return BillingFrequency.MONTHLY if term == Term.P1M else current
 
 
 def add_months(day: date, months: int) -> date:
@@ -45,7 +65,7 @@ def billing_period(*, start: date, billing_frequency: str, term: str, day: date)
 
     A P1M term is billed monthly whatever its frequency says.
     """
-    months = 1 if term == "P1M" else FREQUENCY_MONTHS[billing_frequency]
+    months = months_per_period(term=term, billing_frequency=billing_frequency)
     k = _period_index(start, months, day)
     return add_months(start, k * months), add_months(start, (k + 1) * months)
 

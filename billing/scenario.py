@@ -1,5 +1,5 @@
 """Billing's rows as a scenario file states them, including states its services would refuse
-(an overdue invoice, an expired subscription): planchange's loader validates the file and calls
+(an overdue invoice, an expired subscription): the simulation's loader validates the file and calls
 this (DESIGN.md: owners write their own tables)."""
 
 from dataclasses import dataclass, field
@@ -19,7 +19,7 @@ from billing.models import (
     SubscriptionAddOn,
 )
 from billing.periods import billing_period, period_end
-from billing.services import CREDIT_CHECK_BUSINESS_DAYS
+from billing.selectors import CREDIT_CHECK_BUSINESS_DAYS
 from billing.texts import CHARGES
 from portal import clock
 from portal.models import Tenant

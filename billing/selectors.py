@@ -1,7 +1,11 @@
 """Reads of the catalog and of a tenant's subscriptions."""
 
-from django.db.models import Case, DecimalField, OuterRef, Prefetch, Subquery, Value, When
+from datetime import timedelta
+
+from django.db.models import Case, DecimalField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing.models import (
     MONEY,
@@ -9,14 +13,18 @@ from billing.models import (
     CreditCheck,
     Invoice,
     InvoiceLine,
+    LicenseChange,
     Offer,
     Product,
+    RemovedAddOn,
     ServicePlan,
     Subscription,
     SubscriptionAddOn,
 )
 from billing.orders import first_period_key
-from portal.models import Event, Tenant
+from billing.periods import MCA_CANCEL_WINDOW_DAYS, current_term_start, renewal_date
+from portal import clock
+from portal.models import Tenant
 
 
 def product_list():
@@ -69,23 +77,34 @@ def offer_of(sub: Subscription, cache: dict | None = None) -> Offer | None:
 
 ADDON_REMOVED = "subscription.addon_removed"  # the audit verb of billing's subscription_addon_remove
 
+PREDECESSORS_MAX = 100  # a chain of plan changes longer than this is no one's history
 
-def addons_restorable(*, tenant: Tenant, subscription: Subscription, predecessor_ids=()) -> list[AddOnProduct]:
+
+def subscription_predecessors(*, subscription: Subscription) -> list[int]:
+    """The subscriptions that completed plan changes replaced, one after the other, to end with this
+    one (A → B → C: for C, [B, A]), nearest first: each cancelled one names its replacement
+    (``replaced_by``)."""
+    ids: list[int] = []
+    frontier = [subscription.pk]
+    while frontier and len(ids) < PREDECESSORS_MAX:
+        found = [pk for pk in Subscription.objects.filter(replaced_by_id__in=frontier).order_by("pk")
+                 .values_list("pk", flat=True) if pk not in ids and pk != subscription.pk]
+        ids += found[:PREDECESSORS_MAX - len(ids)]
+        frontier = found
+    return ids
+
+
+def addons_restorable(*, subscription: Subscription) -> list[AddOnProduct]:
     """The add-ons that can be added back to the subscription (the article: "remove the add-on ... you
     can add it back later"): those removed from it, and, for a subscription a plan change made, those
-    removed from the subscriptions it replaced (``predecessor_ids``, which the caller knows) or left on
-    them when they were cancelled. Not those it has now. In the catalog's order (by name).
-
-    What was removed is read from the audit trail, which records every removal in the transaction
-    that made it."""
-    ids = [subscription.pk, *predecessor_ids]
-    removed = Event.objects.filter(tenant=tenant, verb=ADDON_REMOVED, object_type=Subscription._meta.label_lower,
-                                   object_id__in=[str(i) for i in ids]).values_list("data", flat=True)
-    codes = {data.get("addon") for data in removed if isinstance(data, dict)}
-    codes |= set(SubscriptionAddOn.objects.filter(subscription_id__in=predecessor_ids, subscription__tenant=tenant)
-                 .values_list("addon__code", flat=True))
+    removed from the subscriptions it replaced (``subscription_predecessors``) or left on them when
+    they were cancelled. Not those it has now. In the catalog's order (by name)."""
+    predecessors = subscription_predecessors(subscription=subscription)
+    removed = RemovedAddOn.objects.filter(subscription_id__in=[subscription.pk, *predecessors]).values("addon_id")
+    left_on = SubscriptionAddOn.objects.filter(subscription_id__in=predecessors).values("addon_id")
     present = SubscriptionAddOn.objects.filter(subscription=subscription).values("addon_id")
-    return list(AddOnProduct.objects.filter(code__in=codes - {None}).exclude(pk__in=present).order_by("name", "pk"))
+    return list(AddOnProduct.objects.filter(Q(pk__in=removed) | Q(pk__in=left_on)).exclude(pk__in=present)
+                .order_by("name", "pk"))
 
 
 def subscriptions_all():
@@ -133,3 +152,67 @@ def payment_method_list(*, tenant: Tenant):
 def credit_check_pending(*, tenant: Tenant) -> CreditCheck | None:
     """The tenant's pending credit check, if any."""
     return CreditCheck.objects.filter(tenant=tenant, status=CreditCheck.Status.PENDING).first()
+
+
+def subscription_last_id() -> int:
+    """The highest subscription id so far (0 before the first)."""
+    return Subscription.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+# --- Licenses: whether they can be bought or removed, and when ------------------------------------
+
+
+SOURCE_LICENSES_REFUSED = {
+    Subscription.Source.TRIAL:
+        gettext_lazy("It's a trial: buy the subscription to choose how many licenses it has."),
+    Subscription.Source.PRODUCT_KEY:
+        gettext_lazy("It's prepaid with a product key: redeem a key for a different number of licenses."),
+    Subscription.Source.RESELLER:
+        gettext_lazy("It was bought through a reseller: ask your partner to change its licenses."),
+}
+
+
+def licenses_editable(sub: Subscription, *, credit_check=None) -> str:
+    """Why the subscription's licenses can't be bought or removed now ("" when they can): not active,
+    not bought here (a trial, a product key, a reseller), or a credit check pending (``credit_check``:
+    the tenant's pending one, if the caller has it)."""
+    if sub.status != Subscription.Status.ACTIVE:
+        return str(_("Only an active subscription's licenses can change."))
+    if sub.source in SOURCE_LICENSES_REFUSED:
+        return str(SOURCE_LICENSES_REFUSED[sub.source])
+    if credit_check is not None:
+        return _("A credit check requested on %(date)s is pending: licenses can't change until it's decided "
+                 "(within two business days).") % {"date": credit_check.requested.isoformat()}
+    return ""
+
+
+def licenses_bought_recently(sub: Subscription, *, now) -> int:
+    """Licenses bought in the last 7 days (net of those removed since): MCA removes those at once."""
+    since = now - timedelta(days=MCA_CANCEL_WINDOW_DAYS)
+    changes = LicenseChange.objects.filter(subscription=sub, changed_at__gte=since)
+    return max(sum(after - before for before, after in changes.values_list("licenses_before", "licenses_after")), 0)
+
+
+def licenses_remove_window(sub: Subscription, *, today, count: int = 0) -> tuple[bool, object]:
+    """Whether ``count`` licenses can be removed now, and the renewal date a later removal waits for.
+    MOSA: any time. MCA: within 7 days of the purchase or the last renewal, or licenses bought in the
+    last 7 days (at most as many as were bought); otherwise at the renewal."""
+    renewal = renewal_date(start=sub.start_date, term=sub.term, today=today)
+    if sub.billing_profile_id is None:
+        return True, renewal
+    term_start = current_term_start(start=sub.start_date, term=sub.term, today=today)
+    if (today - term_start).days <= MCA_CANCEL_WINDOW_DAYS:
+        return True, renewal
+    return 0 < count <= licenses_bought_recently(sub, now=clock.now()), renewal
+
+
+CREDIT_CHECK_BUSINESS_DAYS = 2  # "Kreditkontroller kan ta upp till två arbetsdagar."
+
+
+def credit_checks_next_due(after):
+    """The first day after ``after`` on which a pending credit check is approved by itself."""
+    first = (CreditCheck.objects.filter(status=CreditCheck.Status.PENDING).order_by("requested")
+             .values_list("requested", flat=True).first())
+    if first is None:
+        return None
+    return max(clock.add_business_days(first, CREDIT_CHECK_BUSINESS_DAYS), after + timedelta(days=1))

@@ -1,5 +1,5 @@
 """Licensing's rows as a scenario file states them (more users than licenses included):
-planchange's loader validates the file and calls this (DESIGN.md: owners write their own
+the simulation's loader validates the file and calls this (DESIGN.md: owners write their own
 tables). Billing's count of assigned licenses is set from what was loaded."""
 
 from billing.models import Subscription

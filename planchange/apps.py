@@ -5,8 +5,12 @@ class PlanchangeConfig(AppConfig):
     name = "planchange"
 
     def ready(self):
+        from billing.hooks import SUBSCRIPTION_EDIT_LISTENERS
+        from planchange.hooks import subscription_edited
         from planchange.texts import EVENTS, MESSAGES
         from portal.texts import register, register_events
 
         register(MESSAGES)
         register_events(EVENTS)
+        if subscription_edited not in SUBSCRIPTION_EDIT_LISTENERS:
+            SUBSCRIPTION_EDIT_LISTENERS.append(subscription_edited)

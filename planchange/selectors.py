@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from billing.models import AddOnProduct, Invoice, PaymentKind, Subscription
-from billing.selectors import addons_restorable, subscription_get
+from billing.models import Invoice, PaymentKind, Subscription
+from billing.selectors import subscription_get
 from licensing.preview import licenses_preview
 from planchange.blockers import Action, Blocker, Code
 from planchange.eligibility import Eligibility, eligibility_check, eligibility_contexts, subscription_blockers
@@ -32,30 +32,6 @@ def completed_change_creating(*, subscription: Subscription) -> PlanChange | Non
     """The completed change that made this subscription (to show what it reset)."""
     return (PlanChange.objects.filter(new_subscription=subscription, status=PlanChange.Status.COMPLETED)
             .select_related("subscription__product").first())
-
-
-PREDECESSORS_MAX = 100  # a chain of plan changes longer than this is no one's history
-
-
-def subscription_predecessors(*, subscription: Subscription) -> list[int]:
-    """The subscriptions that completed plan changes replaced, one after the other, to end with this
-    one (A → B → C: for C, [B, A]), nearest first."""
-    ids, current = [], subscription.pk
-    while len(ids) < PREDECESSORS_MAX:
-        previous = (PlanChange.objects.filter(new_subscription_id=current, status=PlanChange.Status.COMPLETED)
-                    .values_list("subscription_id", flat=True).first())
-        if previous is None or previous in ids:
-            break
-        ids.append(previous)
-        current = previous
-    return ids
-
-
-def addons_to_add_back(*, subscription: Subscription) -> list[AddOnProduct]:
-    """The add-ons the subscription page offers to add back: those removed from the subscription, or
-    from (or left on) the subscriptions plan changes replaced with it."""
-    return addons_restorable(tenant=subscription.tenant, subscription=subscription,
-                             predecessor_ids=subscription_predecessors(subscription=subscription))
 
 
 def plan_change_get(*, tenant: Tenant, change_id) -> PlanChange:

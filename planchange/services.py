@@ -1,5 +1,6 @@
-"""Writes of plan changes: preview (a quote), request, cancel, and the subscription edits
-that interact with a scheduled change. The browser, the API and the worker call these.
+"""Writes of plan changes: preview (a quote), request (and MOSA Checkout's order), cancel, retry.
+The browser, the API and the worker call these; what a subscription edit does to a scheduled change
+is ``planchange.hooks``.
 
 Every state change locks its rows in the one lock order (subscriptions by id, then the
 change: ``billing.services.subscriptions_lock``), checks the current state, writes its
@@ -17,26 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.proration import totals
-from billing.selectors import addons_restorable
-from billing.services import (
-    payment_method_add_card,
-    subscription_hold,
-    subscription_licenses_set,
-    subscription_lock,
-    subscription_recurring_billing_set,
-)
-from billing.services import subscription_addon_add as billing_addon_add
-from billing.services import subscription_cancel as billing_cancel
+from billing.services import payment_method_add_card, subscription_hold, subscription_lock
 from planchange.dispatch import change_enqueue
 from planchange.inputs import ChangeInputs, change_inputs, change_require_allowed
 from planchange.models import PlanChange, PlanChangeStep, Quote
-from planchange.selectors import subscription_predecessors
 from planchange.texts import (
     CANCELLED_BY_ADMIN,
     CANCELLED_BY_SUPPORT,
-    RECURRING_BILLING_OFF,
     REPLACED_BY_IMMEDIATE,
-    SUBSCRIPTION_CANCELLED,
 )
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
@@ -81,7 +70,7 @@ def plan_change_preview(*, tenant: Tenant, subscription_id, target_sku: str, lic
     return quote
 
 
-def _cancel_scheduled(*, subscription_id, actor: str, reason: str | Text) -> PlanChange | None:
+def scheduled_change_cancel(*, subscription_id, actor: str, reason: str | Text) -> PlanChange | None:
     """Cancel the subscription's scheduled change, if any (call with the subscription locked). The
     ``reason`` is kept in English, and as its text when it is one (shown in the reader's language)."""
     change = (PlanChange.objects.select_for_update()
@@ -115,7 +104,7 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
             subscription=sub, status__in=(PlanChange.Status.QUEUED, PlanChange.Status.RUNNING)).exists():
         raise Conflict(_("A plan change of this subscription is already under way."), code="change_in_progress")
     if schedule == PlanChange.Schedule.NOW:
-        _cancel_scheduled(subscription_id=sub.pk, actor=actor, reason=Text(REPLACED_BY_IMMEDIATE))
+        scheduled_change_cancel(subscription_id=sub.pk, actor=actor, reason=Text(REPLACED_BY_IMMEDIATE))
     elif PlanChange.objects.filter(subscription=sub, status=PlanChange.Status.SCHEDULED).exists():
         raise Conflict(_("A change of this subscription is already scheduled; cancel it first."),
                        code="change_in_progress")
@@ -188,55 +177,7 @@ def plan_change_cancel(*, tenant: Tenant, change_id, actor: str, reason: str = "
     if change.status != PlanChange.Status.SCHEDULED:
         raise Conflict(NOT_SCHEDULED.get(change.status, NOT_SCHEDULED[PlanChange.Status.QUEUED]), code="not_scheduled")
     why = Text(CANCELLED_BY_SUPPORT, reason=reason or "—") if by_support else Text(CANCELLED_BY_ADMIN)
-    return _cancel_scheduled(subscription_id=change.subscription_id, actor=actor, reason=why)
-
-
-@transaction.atomic
-def subscription_update(*, tenant: Tenant, subscription_id, actor: str, licenses=None,
-                        recurring_billing=None):
-    """PATCH a subscription: its licenses or its recurring billing. Refused while a change is
-    under way; turning recurring billing off cancels a change scheduled for renewal."""
-    if recurring_billing is False:
-        subscription_lock(tenant=tenant, subscription_id=subscription_id)
-        _cancel_scheduled(subscription_id=subscription_id, actor=actor,
-                          reason=Text(RECURRING_BILLING_OFF))
-    if recurring_billing is not None:
-        subscription_recurring_billing_set(tenant=tenant, subscription_id=subscription_id,
-                                           enabled=recurring_billing, actor=actor)
-    if licenses is not None:
-        subscription_licenses_set(tenant=tenant, subscription_id=subscription_id, licenses=licenses, actor=actor)
-    return subscription_lock(tenant=tenant, subscription_id=subscription_id)
-
-
-@transaction.atomic
-def subscription_cancel(*, tenant: Tenant, subscription_id, actor: str):
-    """Cancel a subscription (billing's rules); a change scheduled for its renewal goes with it."""
-    subscription_lock(tenant=tenant, subscription_id=subscription_id)
-    _cancel_scheduled(subscription_id=subscription_id, actor=actor, reason=Text(SUBSCRIPTION_CANCELLED))
-    return billing_cancel(tenant=tenant, subscription_id=subscription_id, actor=actor)
-
-
-@transaction.atomic
-def subscription_addon_add(*, tenant: Tenant, subscription_id, code: str, actor: str):
-    """Add an add-on back (billing's rules), to the subscription it was removed from or to the one a
-    plan change replaced that with. An add-on that blocks a plan change is refused while a change of
-    the subscription is scheduled: it would stop that change on its date."""
-    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
-    predecessors = subscription_predecessors(subscription=sub)
-    scheduled = (PlanChange.objects.filter(subscription=sub, status=PlanChange.Status.SCHEDULED)
-                 .select_related("target_product").first())
-    if scheduled is not None:
-        addon = next((a for a in addons_restorable(tenant=tenant, subscription=sub, predecessor_ids=predecessors)
-                      if a.code == code), None)
-        if addon is not None and addon.blocks_plan_change:
-            raise Conflict(_("The change to %(target)s scheduled for %(date)s can't run with %(addon)s, which "
-                             "prevents an automatic plan change. Add it back after the change, or cancel the "
-                             "scheduled change first.")
-                           % {"target": scheduled.target_product.name, "date": scheduled.scheduled_for.isoformat(),
-                              "addon": addon.name}, code="addon_blocks_scheduled_change",
-                           plan_change=scheduled.pk)
-    return billing_addon_add(tenant=tenant, subscription_id=sub.pk, code=code, actor=actor,
-                             predecessor_ids=predecessors)
+    return scheduled_change_cancel(subscription_id=change.subscription_id, actor=actor, reason=why)
 
 
 @transaction.atomic

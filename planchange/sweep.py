@@ -1,10 +1,10 @@
-"""The sweep: what falls due as time passes. Run by Celery beat every few seconds (support
-staff's clock moves run the same day loop, ``planchange.timeline.clock_move``)."""
+"""Plan changes' housekeeping, run by the simulation's sweep (``simulation.sweep``, Celery beat
+every few seconds): changes nobody is working on are handed to a worker again, expired quotes and
+idempotency keys are deleted."""
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -47,21 +47,3 @@ def quotes_expire() -> int:
 
 def idempotency_records_expire() -> int:
     return IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()[0]
-
-
-def sweep_run() -> dict:
-    """What falls due now: the days real time has reached (``planchange.timeline``), subscriptions
-    whose set-up time is up, changes nobody is working on, expired keys and quotes."""
-    from planchange.timeline import changes_started, days_run, provisioning_now
-
-    happened = [h.as_dict() for h in days_run(until=clock.today(), move_clock=False) + provisioning_now()]
-    with transaction.atomic():
-        requeued = stalled_changes_requeue()
-    return {
-        "happened": happened,
-        "scheduled_started": changes_started(happened),
-        "credit_checks_completed": sum(h["kind"] == "credit_check" for h in happened),
-        "requeued": requeued,
-        "idempotency_keys_expired": idempotency_records_expire(),
-        "quotes_expired": quotes_expire(),
-    }

@@ -4,7 +4,6 @@ errors only, with bounded backoff."""
 from celery import shared_task
 
 from planchange import workflow
-from planchange.sweep import sweep_run
 
 
 @shared_task(
@@ -14,9 +13,3 @@ from planchange.sweep import sweep_run
 def run_change(change_id: int) -> str:
     """Run a plan change's remaining steps (safe to receive twice)."""
     return workflow.run(change_id)
-
-
-@shared_task(name="planchange.sweep", ignore_result=True)
-def sweep() -> dict:
-    """The periodic sweep (Celery beat): work that falls due as the clock moves."""
-    return sweep_run()

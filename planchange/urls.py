@@ -10,10 +10,6 @@ urlpatterns = [
     path("products/<id:subscription_id>/change/", views.change_option, name="change-option"),
     path("products/<id:subscription_id>/changes/<id:change_id>/cancel/", views.cancel_change,
          name="cancel-change"),
-    path("products/<id:subscription_id>/recurring-billing/", views.recurring_billing, name="recurring-billing"),
-    path("products/<id:subscription_id>/licenses/", views.licenses, name="licenses"),
-    path("products/<id:subscription_id>/cancel/", views.cancel_subscription, name="cancel-subscription"),
-    path("products/<id:subscription_id>/addons/<str:code>/add/", views.addon_add, name="addon-add"),
     path("changes/<id:change_id>/", views.change_detail, name="change"),
     path("changes/<id:change_id>/progress/", views.change_progress, name="change-progress"),
 ]

@@ -310,7 +310,8 @@ def step_cancel_source(change_id: int) -> None:
         if _is_done(change, "cancel_source"):
             return
         subscription_end_replaced(tenant=change.tenant, subscription_id=change.subscription_id, holder=change.holder,
-                                  on=change.effective_date, reason=f"replaced by plan change {change.pk}",
+                                  on=change.effective_date, replaced_by=change.new_subscription_id,
+                                  reason=f"replaced by plan change {change.pk}",
                                   actor="system")
         _done(change, "cancel_source")
 

@@ -60,7 +60,7 @@ def _store(offset: timedelta) -> None:
 
 def applied_through() -> date | None:
     """The last day whose renewals, invoices and lifecycle moves were applied (None before the
-    first sweep); ``planchange.timeline`` keeps it."""
+    first sweep); the day loop (``simulation.days``) keeps it."""
     from portal.models import SimulationClock
 
     return SimulationClock.objects.filter(pk=1).values_list("applied_through", flat=True).first()
@@ -115,7 +115,7 @@ def has_been_set() -> bool:
 @transaction.atomic
 def set_date(day: date) -> None:
     """Make ``today()`` return ``day``, keeping the real time of day (tests and scenarios;
-    support staff move it through ``portal.services.clock_advance``)."""
+    support staff move it through ``simulation.moves.clock_advance``)."""
     if day > LAST_DAY:
         raise ValueError(f"the simulation clock goes up to {LAST_DAY.isoformat()}")
     real_today = timezone.now().date()

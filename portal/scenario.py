@@ -1,4 +1,4 @@
-"""The shell's rows as a scenario file states them (planchange's loader validates the file and
+"""The shell's rows as a scenario file states them (the simulation's loader validates the file and
 calls this; DESIGN.md: owners write their own tables): tenants, admins and their tokens, support
 staff, service incidents."""
 

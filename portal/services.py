@@ -182,41 +182,6 @@ def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
     return incident
 
 
-# One move applies every day on the way in one request: ten years at most.
-MOVE_MAX_DAYS = 3660
-
-
-def clock_target(*, days: int = 0, business_days: int = 0, to=None):
-    """Where a move of the simulation clock would take it: never backwards, never past
-    ``clock.LAST_DAY``; a refused move changes nothing."""
-    before = clock.today()
-    if to is not None and to < before:
-        raise DomainError(_("The clock only moves forward; today is %(today)s.") % {"today": before},
-                          code="clock_backwards", field="to")
-    after = to if to is not None else clock.advanced(before, days=days, business_days=business_days)
-    field = "to" if to is not None else ("business_days" if business_days else "days")
-    if after > clock.LAST_DAY:
-        raise DomainError(_("The simulation clock goes up to %(last)s.") % {"last": clock.LAST_DAY.isoformat()},
-                          code="clock_out_of_range", field=field)
-    if (after - before).days > MOVE_MAX_DAYS:
-        raise DomainError(_("One move goes at most %(days)d days ahead (to %(last)s); move in steps.")
-                          % {"days": MOVE_MAX_DAYS, "last": (before + timedelta(days=MOVE_MAX_DAYS)).isoformat()},
-                          code="clock_move_too_far", field=field)
-    return after
-
-
-@transaction.atomic
-def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None, before=None):
-    """Move the simulation clock forward (support staff) and audit it; ``before`` is where the move
-    began when the day loop already moved it part of the way."""
-    start = before or clock.today()
-    after = clock_target(days=days, business_days=business_days, to=to)
-    clock.set_date(after)
-    event_record(tenant=None, actor=actor, verb="clock.advanced",
-                 data={"from": start.isoformat(), "to": after.isoformat()})
-    return after
-
-
 @transaction.atomic
 def incident_open(*, tenant: Tenant, service: str, status: str, title: str, actor: str,
                   reason: str = "") -> ServiceIncident:

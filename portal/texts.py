@@ -134,7 +134,4 @@ EVENTS = {
     "incident.updated": lambda params: gettext("Incident status: %(status)s.") % {"status": _incident_status(params)},
     "incident.resolved": lambda params: gettext("Incident on %(service)s resolved: %(title)s") % {
         "service": _service(params), "title": params.get("title", "")},
-    "clock.advanced": lambda params: gettext("The simulation clock moved from %(from)s to %(to)s.") % params,
-    "tenant.loaded": _("Loaded from a scenario."),
-    "support_staff.created": _("Support staff %(username)s added from a scenario."),
 }

@@ -47,7 +47,7 @@ urlpatterns = [
     path("users/", include("licensing.urls")),
     path("health/", include(health_patterns)),
     path("settings/", include(settings_patterns)),
-    path("support/", include("planchange.support_urls")),
+    path("support/", include("support.urls")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

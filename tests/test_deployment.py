@@ -114,7 +114,7 @@ def test_webhook_deliveries_have_workers_of_their_own():
 
     route = app.amqp.router.route
     assert route({}, "webhooks.deliver")["queue"].name == "webhooks"
-    for task in ("planchange.run_change", "planchange.sweep", "webhooks.fan_out"):
+    for task in ("planchange.run_change", "simulation.sweep", "webhooks.fan_out"):
         assert route({}, task)["queue"].name == "celery"
     routed = {r["queue"] for r in settings.CELERY_TASK_ROUTES.values()} | {"celery"}
     procs = procfile()

@@ -574,7 +574,7 @@ def forms(w) -> dict:
             "as": "admin", "url": "/billing/products/{subscription_id}/addons/{code}/remove/", "status": 302,
             "path": {"subscription_id": w["basic"].pk, "code": "EXTRA_FILE_STORAGE"},
             "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
-        ("planchange:addon-add", "POST"): {
+        ("billing:addon-add", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/addons/{code}/add/", "status": 302,
             "path": {"subscription_id": std.pk, "code": "EXTRA_FILE_STORAGE"},
             "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
@@ -596,14 +596,14 @@ def forms(w) -> dict:
             "path": {"subscription_id": mca.pk}, "path_status": {"subscription_id": 404},
             "base": {"target_sku": "SPB", "licenses": "15", "schedule": "renewal", "term": "P1Y",
                      "billing_frequency": "annual", "quote_id": ""}},
-        ("planchange:cancel-subscription", "POST"): {  # std has licensed users: even a valid post is refused
+        ("billing:cancel-subscription", "POST"): {  # std has licensed users: even a valid post is refused
             "as": "admin", "url": "/billing/products/{subscription_id}/cancel/", "status": 302,
             "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
-        ("planchange:licenses", "POST"): {
+        ("billing:licenses", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/licenses/", "status": 302,
             "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404},
             "base": {"action": "buy", "count": "1"}},
-        ("planchange:recurring-billing", "POST"): {
+        ("billing:recurring-billing", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/recurring-billing/", "status": 302,
             "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {"enabled": "on"}},
         ("support:clock", "POST"): {
@@ -702,9 +702,9 @@ def forms(w) -> dict:
 
 
 FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-pay POST", "billing:addon-remove POST",
-             "planchange:addon-add POST",
+             "billing:addon-add POST",
              "planchange:cancel-change POST", "planchange:checkout POST", "planchange:change-option POST",
-             "planchange:cancel-subscription POST", "planchange:licenses POST", "planchange:recurring-billing POST", "support:clock POST", "support:console GET", "support:tenants GET", "support:change-retry POST",
+             "billing:cancel-subscription POST", "billing:licenses POST", "billing:recurring-billing POST", "support:clock POST", "support:console GET", "support:tenants GET", "support:change-retry POST",
              "support:change-cancel POST", "support:credit-check POST", "support:incident-create POST",
              "support:incident-change POST", "support:provision POST", "support:view-as POST",
              "support:view-as-stop POST", "users:manage-licenses POST", "users:active GET",
@@ -734,15 +734,15 @@ FORM_FIELDS = {
     ("logout", "POST"): set(),
     ("billing:invoice-pay", "POST"): {"next"},
     ("billing:addon-remove", "POST"): {"confirm"},
-    ("planchange:addon-add", "POST"): {"confirm"},
+    ("billing:addon-add", "POST"): {"confirm"},
     ("planchange:cancel-change", "POST"): set(),
     ("planchange:checkout", "POST"): {"payment_method", "card_number", "card_expiry", "card_name", "quote_id", "term",
                                       "billing_frequency"},
     ("planchange:change-option", "POST"): {"target_sku", "licenses", "schedule", "term", "billing_frequency",
                                            "quote_id"},
-    ("planchange:cancel-subscription", "POST"): {"confirm"},
-    ("planchange:recurring-billing", "POST"): {"enabled"},
-    ("planchange:licenses", "POST"): {"action", "count"},
+    ("billing:cancel-subscription", "POST"): {"confirm"},
+    ("billing:recurring-billing", "POST"): {"enabled"},
+    ("billing:licenses", "POST"): {"action", "count"},
     ("support:clock", "POST"): {"how", "value", "action"},
     ("support:console", "GET"): {"status", "page", "tenant", "older", "q"},
     ("support:tenants", "GET"): {"q"},

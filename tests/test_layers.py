@@ -1,15 +1,18 @@
-"""The layering planchange → licensing → billing → portal (DESIGN.md "Integrity"). Imports are
-checked by import-linter (`lint-imports`, contracts in pyproject.toml, run by CI); this checks
+"""The layering support → simulation | webhooks → planchange → licensing → billing → portal
+(DESIGN.md "Integrity", docs/architecture.md). Imports are checked by import-linter (`lint-imports`,
+contracts in pyproject.toml, run by CI, and here against a copy with an upward import); this checks
 what import-linter can't see: a lower app reaching an upper app's models through the app
 registry (``apps.get_model("planchange", …)``) or a string model reference."""
 
 import ast
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["portal", "billing", "licensing", "planchange", "webhooks"]  # each may use only those before it
+LAYERS = ["portal", "billing", "licensing", "planchange", "webhooks", "simulation", "support"]  # each may use only those before it
 
 
 def sources(app: str):
@@ -81,3 +84,39 @@ def test_the_write_check_sees_a_write_around_the_owner(tmp_path):
     module.write_text("Subscription.objects.filter(pk=1).update(status='cancelled')\n"
                       "LicenseAssignment.objects.bulk_create([])\n")
     assert list(manager_writes(module)) == [(1, "Subscription"), (2, "LicenseAssignment")]
+
+
+APPS = ["portal", "billing", "licensing", "planchange", "webhooks", "simulation", "support", "portalctl"]
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess:
+    import os
+    import sys
+
+    lint = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run([str(lint), "--no-cache"], cwd=root, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+
+
+@pytest.mark.slow
+def test_lint_imports_keeps_every_contract():
+    linted = _lint_imports(ROOT)
+    assert linted.returncode == 0 and "0 broken" in linted.stdout, linted.stdout[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("module", "upward"), [
+    ("billing/sneaky.py", "from planchange.models import PlanChange\n"),  # billing reaching the plan change
+    ("planchange/sneaky.py", "from support.selectors import support_changes\n"),  # planchange reaching support
+    ("planchange/sneaky2.py", "from simulation.days import days_run\n"),  # planchange reaching the simulation
+    ("simulation/sneaky.py", "from support.views import console\n"),  # the simulation reaching support
+    ("webhooks/sneaky.py", "from simulation.moves import clock_move\n"),  # two apps of one layer
+])
+def test_lint_imports_refuses_an_upward_import(tmp_path, module, upward):
+    """The contracts in pyproject.toml, as CI runs them, on a copy of the apps with one import that goes up."""
+    for app in APPS:
+        shutil.copytree(ROOT / app, tmp_path / app, ignore=shutil.ignore_patterns("__pycache__", "migrations"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / module).write_text(upward)
+    linted = _lint_imports(tmp_path)
+    assert linted.returncode != 0 and "BROKEN" in linted.stdout.upper(), linted.stdout[-2000:]

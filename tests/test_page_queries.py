@@ -244,7 +244,7 @@ def test_a_clock_jump_runs_the_same_queries_for_2_and_8_tenants(at_date):
     """Two months over 2, then 8 tenants paying by card: the same statements (issue 13: no query per
     tenant on the clock jump). Each day's invoices, their lines, card charges and audit events are
     written in one statement each whatever the number of tenants (``billing.invoicing.PeriodInvoices``)."""
-    from planchange.timeline import clock_move
+    from simulation.moves import clock_move
 
     at_date("2026-06-15")
 

@@ -38,19 +38,19 @@ from hypothesis.stateful import (
 from billing.models import Invoice, InvoiceLine, Offer, Subscription
 from billing.money import money
 from billing.proration import Side
-from billing.services import invoice_pay
+from billing.services import invoice_pay, subscription_cancel, subscription_update
 from licensing.models import DirectoryUser, LicenseAssignment
 from licensing.services import license_assign, license_replace, license_unassign
 from planchange import workflow
 from planchange.models import LIVE_STATUSES, PlanChange, PlanChangeStep
-from planchange.scenarios import scenario_load
 from planchange.selectors import eligibility_for
-from planchange.services import plan_change_cancel, plan_change_request, subscription_cancel, subscription_update
-from planchange.sweep import sweep_run
-from planchange.timeline import clock_move
+from planchange.services import plan_change_cancel, plan_change_request
 from portal import clock
 from portal.errors import DomainError
 from portal.models import Event
+from simulation.moves import clock_move
+from simulation.scenarios import scenario_load
+from simulation.sweep import sweep_run
 from tests.factories import (
     BillingProfileFactory,
     DirectoryUserFactory,

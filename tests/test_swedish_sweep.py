@@ -29,11 +29,11 @@ from licensing.models import DirectoryUser
 from planchange import workflow
 from planchange.eligibility import eligibility_check
 from planchange.models import PlanChange
-from planchange.scenarios.loader import scenario_load_file
 from planchange.services import plan_change_cancel, plan_change_request
-from planchange.timeline import clock_move
 from portal import clock
 from portal.models import ApiToken, Service, ServiceIncident, Tenant
+from simulation.moves import clock_move
+from simulation.scenarios.loader import scenario_load_file
 from tests.factories import LicenseFactory
 
 pytestmark = pytest.mark.django_db
@@ -255,9 +255,9 @@ def _pages(client, tenant: Tenant, language: str) -> list[tuple[str, object]]:
         pages.append(("webhook added, its secret", post(reverse("settings:webhooks"), {
             "url": "https://93.184.215.14/new", "events": ["invoice.created"]})))
     if active and not tenant.has_billing_profile:  # what a page says after an action (its messages)
-        url = reverse("planchange:licenses", args=[active[-1].pk])
+        url = reverse("billing:licenses", args=[active[-1].pk])
         pages.append(("licenses bought", post(url, {"action": "buy", "count": "1"})))
-        pages.append(("cancel unconfirmed", post(reverse("planchange:cancel-subscription", args=[active[-1].pk]), {})))
+        pages.append(("cancel unconfirmed", post(reverse("billing:cancel-subscription", args=[active[-1].pk]), {})))
     return pages
 
 

@@ -1,9 +1,13 @@
+import re
+
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.models import MONEY, Invoice, InvoiceLine, Offer, Product, ServicePlan, Subscription
+from billing.models import ADDON_CODE, MONEY, Invoice, InvoiceLine, Offer, Product, ServicePlan, Subscription
 from billing.periods import renewal_date
 from portal import clock
-from portal.api.fields import FieldsBuiltOnce
+from portal.api.fields import FieldsBuiltOnce, LicensesField
 
 
 class ServicePlanSerializer(serializers.ModelSerializer):
@@ -93,3 +97,37 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
     def get_status(self, invoice) -> str:
         return invoice.status_on(self.context.get("today") or clock.today())
+
+
+class SubscriptionUpdateSerializer(serializers.Serializer):
+    licenses = LicensesField(required=False)
+    recurring_billing = serializers.BooleanField(required=False)
+
+    openapi_schema = {"anyOf": [{"required": ["licenses"]}, {"required": ["recurring_billing"]}]}
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give licenses or recurring_billing.")
+        return attrs
+
+
+@extend_schema_field({"type": "string", "pattern": f"^{ADDON_CODE}$", "maxLength": 64,
+                      "example": "AUDIO_CONFERENCING"})
+class AddOnCodeField(serializers.CharField):
+    """An add-on's code as the catalog writes it: a JSON string of 1 to 64 of A-Z, 0-9 and _ (a
+    number, padding or a lookalike letter is refused, not converted)."""
+
+    default_error_messages = {"invalid": gettext_lazy("Give an add-on code of 1 to 64 characters A-Z, 0-9 or _.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or re.fullmatch(ADDON_CODE, data) is None:
+            self.fail("invalid")
+        return data
+
+
+class AddOnAddSerializer(serializers.Serializer):
+    code = AddOnCodeField(help_text="the add-on to add back: one removed from this subscription, or from the one "
+                                    "a plan change replaced with it")

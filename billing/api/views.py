@@ -1,13 +1,33 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+"""Billing's API: the catalog, the tenant's subscriptions (buy, PATCH licenses or recurring billing,
+cancel, buy or remove licenses, add-ons), invoices (pay) and payment methods."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing.api.serializers import InvoiceSerializer, ProductSerializer
-from billing.models import Invoice, PaymentMethod
-from billing.selectors import payment_method_list, product_list
-from billing.services import invoice_pay, payment_method_add_card
+from billing.api.serializers import (
+    AddOnAddSerializer,
+    InvoiceSerializer,
+    ProductSerializer,
+    SubscriptionSerializer,
+    SubscriptionUpdateSerializer,
+)
+from billing.models import BillingFrequency, Invoice, PaymentMethod, Term
+from billing.selectors import payment_method_list, product_list, subscription_list
+from billing.services import (
+    invoice_pay,
+    payment_method_add_card,
+    subscription_addon_add,
+    subscription_addon_remove,
+    subscription_buy,
+    subscription_cancel,
+    subscription_licenses_change,
+    subscription_update,
+)
 from portal import clock
+from portal.api.fields import IdField, LicensesField
 from portal.api.mixins import TenantScopedMixin
 from portal.roles import BILLING_WRITERS
 
@@ -73,3 +93,128 @@ class PaymentMethodViewSet(TenantScopedMixin, mixins.CreateModelMixin, viewsets.
         data.is_valid(raise_exception=True)
         method = payment_method_add_card(tenant=self.tenant, actor=request.user.get_username(), **data.validated_data)
         return Response(PaymentMethodSerializer(method).data, status=201)
+
+
+class BuySerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    licenses = LicensesField()
+    term = serializers.ChoiceField(choices=Term.choices, default="P1Y")
+    billing_frequency = serializers.ChoiceField(choices=BillingFrequency.choices, default="monthly")
+    payment_method = IdField(required=False, allow_null=True)
+
+
+class LicensesChangeSerializer(serializers.Serializer):
+    add = LicensesField(required=False, help_text="licenses to buy")
+    remove = LicensesField(required=False, help_text="licenses to remove")
+
+    openapi_schema = {"oneOf": [{"required": ["add"]}, {"required": ["remove"]}]}
+
+    def validate(self, attrs):
+        if len(attrs) != 1:
+            raise serializers.ValidationError(_("Give either add or remove, a whole number of licenses."))
+        return attrs
+
+
+class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The caller's tenant's subscriptions; POST buys one; PATCH licenses or recurring billing; cancel."""
+
+    write_roles = BILLING_WRITERS
+
+    @extend_schema(request=BuySerializer, responses={201: SubscriptionSerializer})
+    def create(self, request):
+        data = BuySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sub = subscription_buy(tenant=self.tenant, actor=request.user.get_username(), **data.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=sub.pk)).data, status=status.HTTP_201_CREATED)
+
+    serializer_class = SubscriptionSerializer
+    http_method_names = ["get", "patch", "post", "delete", "head", "options"]
+
+    def tenant_queryset(self, tenant):
+        return subscription_list(tenant=tenant)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": clock.today()}
+
+    @extend_schema(request=SubscriptionUpdateSerializer, responses=SubscriptionSerializer)
+    def partial_update(self, request, pk=None):
+        subscription = self.get_object()
+        data = SubscriptionUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription_update(tenant=self.tenant, subscription_id=subscription.pk,
+                            actor=request.user.get_username(), **data.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            return self.http_method_not_allowed(request)
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=inline_serializer("SubscriptionCancelled", {
+        "subscription": SubscriptionSerializer(),
+        "credit": inline_serializer("CancelCredit", {
+            "amount": serializers.DecimalField(max_digits=18, decimal_places=2),
+            "invoice": serializers.IntegerField(), "invoice_number": serializers.CharField(),
+            "description": serializers.CharField()}, allow_null=True)}))
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel (Microsoft's "Cancel your subscription"): answers the credit it gave, or 409 with the
+        reason (and, outside MCA's 7-day window, the alternative: turn off recurring billing)."""
+        subscription = self.get_object()
+        cancelled = subscription_cancel(tenant=self.tenant, subscription_id=subscription.pk,
+                                        actor=request.user.get_username())
+        line = cancelled.credit_line
+        return Response({
+            "subscription": self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
+            "credit": {"amount": str(line.amount), "invoice": line.invoice_id, "invoice_number": line.invoice.number,
+                       "description": line.description} if line is not None else None,
+        })
+
+    @extend_schema(request=LicensesChangeSerializer, responses=inline_serializer("LicensesChanged", {
+        "subscription": SubscriptionSerializer(),
+        "effective": serializers.CharField(help_text='"now", or the renewal date (YYYY-MM-DD) an MCA removal '
+                                                         'waits for after its 7-day window'),
+        "invoice": inline_serializer("LicensesInvoice", {"id": serializers.IntegerField(),
+                                                         "number": serializers.CharField()}, allow_null=True)}))
+    @action(detail=True, methods=["post"])
+    def licenses(self, request, pk=None):
+        """Buy or remove licenses (Microsoft's "Buy or remove licenses"): bought ones now with the rest of the
+        period charged; removed ones never below the licenses assigned (409/422 with the numbers), MCA at once only
+        within 7 days of the purchase or renewal, otherwise at the renewal."""
+        subscription = self.get_object()
+        data = LicensesChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changed = subscription_licenses_change(tenant=self.tenant, subscription_id=subscription.pk,
+                                               actor=request.user.get_username(), **data.validated_data)
+        invoice = getattr(changed, "licenses_invoice", None)
+        effective = changed.licenses_effective
+        return Response({
+            "subscription": self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
+            "effective": effective if effective == "now" else effective.isoformat(),
+            "invoice": {"id": invoice.pk, "number": invoice.number} if invoice is not None else None,
+        })
+
+    @extend_schema(request=AddOnAddSerializer, responses={201: SubscriptionSerializer})
+    @action(detail=True, methods=["post"], url_path="addons")
+    def add_addon(self, request, pk=None):
+        """Add an add-on back: one removed from this subscription, or from (or left on) the subscription a
+        plan change replaced with it. 409 ``addon_present_already``, ``addon_not_restorable`` (with
+        ``can_add_back``), ``addon_blocks_scheduled_change``, ``subscription_not_active`` or
+        ``change_in_progress``; 404 ``addon_not_found`` for a code the catalog doesn't have. An add-on that
+        blocks a plan change blocks it again."""
+        subscription = self.get_object()
+        data = AddOnAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription_addon_add(tenant=self.tenant, subscription_id=subscription.pk,
+                               code=data.validated_data["code"], actor=request.user.get_username())
+        return Response(self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"addons/(?P<code>[A-Z0-9_]+)")
+    def remove_addon(self, request, pk, code):
+        """Remove an add-on (one that blocks a plan change can be added back later)."""
+        subscription = self.get_object()
+        subscription_addon_remove(tenant=self.tenant, subscription_id=subscription.pk, code=code,
+                                  actor=request.user.get_username())
+        return Response(status=status.HTTP_204_NO_CONTENT)

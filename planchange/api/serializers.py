@@ -1,11 +1,6 @@
-import re
-
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.models import ADDON_CODE, MONEY, BillingFrequency, Term
+from billing.models import MONEY, BillingFrequency, Term
 from licensing.api.serializers import LicensePreviewSerializer
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.selectors import scheduled_change_warnings, scheduled_changes_warnings
@@ -13,11 +8,7 @@ from portal.api.fields import (
     FieldsBuiltOnce,
     IdField,
     LicensesField,
-    StrictBooleanField,
-    StrictDateField,
-    StrictIntegerField,
 )
-from portal.happenings import KINDS
 
 
 class ActionSerializer(serializers.Serializer):
@@ -164,77 +155,3 @@ class QuoteSerializer(serializers.Serializer):
 
     def get_lines(self, quote) -> list[dict]:
         return [{k: line[k] for k in ("description", "amount", "start", "end")} for line in quote.lines]
-
-
-class SubscriptionUpdateSerializer(serializers.Serializer):
-    licenses = LicensesField(required=False)
-    recurring_billing = serializers.BooleanField(required=False)
-
-    openapi_schema = {"anyOf": [{"required": ["licenses"]}, {"required": ["recurring_billing"]}]}
-
-    def validate(self, attrs):
-        if not attrs:
-            raise serializers.ValidationError("Give licenses or recurring_billing.")
-        return attrs
-
-
-
-
-@extend_schema_field({"type": "string", "pattern": f"^{ADDON_CODE}$", "maxLength": 64,
-                      "example": "AUDIO_CONFERENCING"})
-class AddOnCodeField(serializers.CharField):
-    """An add-on's code as the catalog writes it: a JSON string of 1 to 64 of A-Z, 0-9 and _ (a
-    number, padding or a lookalike letter is refused, not converted)."""
-
-    default_error_messages = {"invalid": gettext_lazy("Give an add-on code of 1 to 64 characters A-Z, 0-9 or _.")}
-
-    def __init__(self, **kwargs):
-        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str) or re.fullmatch(ADDON_CODE, data) is None:
-            self.fail("invalid")
-        return data
-
-
-class AddOnAddSerializer(serializers.Serializer):
-    code = AddOnCodeField(help_text="the add-on to add back: one removed from this subscription, or from the one "
-                                    "a plan change replaced with it")
-
-
-class ClockSerializer(serializers.Serializer):
-    days = StrictIntegerField(min_value=1, max_value=3660, required=False)
-    business_days = StrictIntegerField(min_value=1, max_value=2600, required=False)
-    to = StrictDateField(required=False)
-    dry_run = StrictBooleanField(required=False, default=False,
-                                 help_text="JSON true: list what the move would do, in order, and move nothing")
-
-    openapi_schema = {"oneOf": [{"required": ["days"]}, {"required": ["business_days"]}, {"required": ["to"]}]}
-
-    def validate(self, attrs):
-        if len([k for k in attrs if k != "dry_run"]) != 1:
-            raise serializers.ValidationError(_("Give exactly one of days, business_days or to."))
-        return attrs
-
-
-class HappeningSerializer(serializers.Serializer):
-    date = serializers.DateField()
-    kind = serializers.ChoiceField(choices=KINDS)
-    tenant = serializers.IntegerField()
-    tenant_domain = serializers.CharField()
-    subject = serializers.CharField()
-    detail = serializers.CharField()
-    ref = serializers.CharField(help_text="what it happened to: subscription/<id>, invoice/<number>, plan_change/<id>, "
-                                          "plan_change/<id>/new_subscription, credit_check/<id>")
-
-
-# "from" is a Python keyword, so this one is built from a dict.
-ClockMovedSerializer = type("ClockMovedSerializer", (serializers.Serializer,), {
-    "now": serializers.DateTimeField(),
-    "today": serializers.DateField(),
-    "dry_run": serializers.BooleanField(),
-    "from": serializers.DateField(),
-    "to": serializers.DateField(),
-    "events": HappeningSerializer(many=True, help_text="in the order they happen (or would)"),
-    "sweep": serializers.DictField(help_text="scheduled_started: the scheduled changes started on the way"),
-})

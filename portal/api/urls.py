@@ -1,20 +1,21 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from billing.api.views import InvoiceViewSet, PaymentMethodViewSet, ProductViewSet
+from billing.api.views import InvoiceViewSet, PaymentMethodViewSet, ProductViewSet, SubscriptionViewSet
 from licensing.api.users import UserViewSet
 from licensing.api.views import AssignView, ReplacePreviewView, ReplaceView, UnassignView
-from planchange.api.support import (
+from planchange.api.views import PlanChangeViewSet, SubscriptionUpgradesView
+from portal.api.tenant_views import EventViewSet, ServiceHealthView
+from portal.api.tokens import ApiTokenViewSet
+from portal.api.views import MeView
+from simulation.api.views import SupportClockView
+from support.api.views import (
     SupportCreditCheckViewSet,
     SupportIncidentViewSet,
     SupportPlanChangeViewSet,
     SupportSubscriptionViewSet,
     SupportTenantsView,
 )
-from planchange.api.views import PlanChangeViewSet, SubscriptionUpgradesView, SubscriptionViewSet, SupportClockView
-from portal.api.tenant_views import EventViewSet, ServiceHealthView
-from portal.api.tokens import ApiTokenViewSet
-from portal.api.views import MeView
 from webhooks.api.views import DeliveryViewSet, WebhookViewSet
 
 router = DefaultRouter()

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "licensing",
     "planchange",
     "webhooks",
+    "simulation",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -259,7 +261,7 @@ else:
 # a tenant's slow receiver never holds up anyone's plan change (found by probing, probe2).
 CELERY_TASK_ROUTES = {"webhooks.deliver": {"queue": "webhooks"}}
 CELERY_BEAT_SCHEDULE = {
-    "planchange-sweep": {"task": "planchange.sweep", "schedule": 5.0},
+    "simulation-sweep": {"task": "simulation.sweep", "schedule": 5.0},
     # Deliveries from events whose wake was lost, and retries that fell due (webhooks/services.py).
     "webhooks-fan-out": {"task": "webhooks.fan_out", "schedule": 30.0},
 }

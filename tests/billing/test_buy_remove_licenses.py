@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from billing.models import Invoice, Subscription
-from planchange.timeline import clock_move
 from portal.models import Event
+from simulation.moves import clock_move
 from tests.factories import (
     BillingProfileFactory,
     CreditCheckFactory,

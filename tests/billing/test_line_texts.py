@@ -12,7 +12,7 @@ from billing.models import Invoice, InvoiceLine
 from billing.services import subscription_cancel, subscription_licenses_change
 from planchange import workflow
 from planchange.services import plan_change_preview, plan_change_request
-from planchange.timeline import clock_move
+from simulation.moves import clock_move
 from tests.factories import SubscriptionFactory, admin_of, mosa_standard, product, token_for
 from tests.helpers import page_text
 

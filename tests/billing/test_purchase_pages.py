@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from billing import services
 from billing.models import Invoice, PaymentMethod, Subscription
+from billing.services import subscriptions as services
 from portal.models import Event
 from tests.factories import (
     BillingProfileFactory,

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from billing.models import Subscription
 from planchange.models import PlanChange
-from planchange.scenarios.loader import scenario_load_file
+from simulation.scenarios.loader import scenario_load_file
 from tests.worker import celery_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from planchange.scenarios.loader import scenario_load_file
+from simulation.scenarios.loader import scenario_load_file
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

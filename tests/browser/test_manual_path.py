@@ -11,8 +11,8 @@ from billing.lifecycle import subscription_provisioning_finish
 from billing.models import Invoice, Subscription
 from licensing.models import LicenseAssignment
 from planchange.models import PlanChange
-from planchange.scenarios.loader import scenario_load_file
 from portal import clock
+from simulation.scenarios.loader import scenario_load_file
 from tests.browser.test_admin_center import login
 from tests.factories import LicenseFactory, PaymentMethodFactory, SubscriptionFactory, TenantFactory, admin_of, product
 from tests.worker import celery_worker

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from billing.models import Invoice, Subscription
-from planchange.scenarios.loader import scenario_load_file
+from simulation.scenarios.loader import scenario_load_file
 from tests.browser.test_admin_center import login
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 
 from billing.models import InvoiceLine, Subscription
 from planchange.models import PlanChange, PlanChangeStep
-from planchange.scenarios.loader import scenario_load_file
 from planchange.services import plan_change_request
 from portal.models import Event
+from simulation.scenarios.loader import scenario_load_file
 from tests.browser.test_admin_center import login
 from tests.factories import LoginFactory, admin_of
 from tests.worker import celery_worker, kill_hard, wait_for

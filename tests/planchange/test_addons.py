@@ -8,11 +8,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from billing.models import Subscription, SubscriptionAddOn
-from billing.services import subscription_addon_remove
+from billing.services import subscription_addon_add, subscription_addon_remove
 from planchange import workflow
 from planchange.eligibility import eligibility_check
 from planchange.models import PlanChange
-from planchange.services import plan_change_request, subscription_addon_add
+from planchange.services import plan_change_request
 from portal.errors import NotFound
 from portal.models import Event
 from tests.factories import (

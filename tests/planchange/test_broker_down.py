@@ -15,8 +15,9 @@ from django.test import override_settings
 
 from planchange.dispatch import change_wake
 from planchange.models import IdempotencyRecord, PlanChange
-from planchange.sweep import stalled_changes_requeue, sweep_run
+from planchange.sweep import stalled_changes_requeue
 from portal import clock
+from simulation.sweep import sweep_run
 from tests.factories import admin_of, mosa_standard, token_for
 from tests.worker import celery_worker, wait_for, web_server
 

@@ -13,10 +13,10 @@ from billing.selectors import subscription_get
 from billing.services import credit_checks_complete_due, invoice_pay, subscription_addon_remove, subscription_cancel
 from licensing.services import license_replace, license_unassign
 from planchange.eligibility import data_services_lost, eligibility_check
-from planchange.scenarios.loader import scenario_load_file
 from portal import clock
 from portal.models import ServiceIncident, Tenant
 from portal.services import incident_resolve
+from simulation.scenarios.loader import scenario_load_file
 from tests.factories import (
     CreditCheckFactory,
     IncidentFactory,

@@ -13,9 +13,9 @@ from django.core.management import CommandError, call_command
 from billing.models import CreditCheck, Invoice, PaymentMethod, Subscription
 from licensing.models import DirectoryUser, LicenseAssignment
 from planchange.models import PlanChange
-from planchange.scenarios import ScenarioError, scenario_load
 from portal import clock, tokens
 from portal.models import AdminMembership, ApiToken, Event, ServiceIncident, SimulationClock, Tenant
+from simulation.scenarios import ScenarioError, scenario_load
 
 pytestmark = pytest.mark.django_db
 
@@ -279,12 +279,12 @@ def test_an_existing_tenant_or_login_is_refused():
 
 def test_a_failure_while_writing_rolls_everything_back(monkeypatch):
     """Even an error validation did not foresee leaves nothing behind, clock included."""
-    from planchange.scenarios import loader
+    from simulation.scenarios import loader
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(loader, "_load_plan_change", explode)
+    monkeypatch.setattr(loader, "plan_changes_load", explode)
     before = snapshot()
     clock_before = clock.today()
     with pytest.raises(RuntimeError):
@@ -370,7 +370,7 @@ def test_generate_users_makes_users_with_licenses_in_bulk(django_assert_max_num_
 
 @pytest.mark.parametrize("path", sorted(__import__("pathlib").Path("scenarios").glob("*.json")), ids=str)
 def test_shipped_scenarios_load(path):
-    from planchange.scenarios.loader import scenario_load_file
+    from simulation.scenarios.loader import scenario_load_file
 
     report = scenario_load_file(path)
     assert report.tenants

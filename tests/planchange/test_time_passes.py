@@ -14,9 +14,9 @@ from billing.models import Invoice, Subscription
 from billing.services import subscription_recurring_billing_set
 from licensing.models import LicenseAssignment
 from planchange.services import plan_change_preview, plan_change_request
-from planchange.timeline import clock_move
 from portal import clock
 from portal.models import Event
+from simulation.moves import clock_move
 from tests.factories import (
     BillingProfileFactory,
     CreditCheckFactory,
@@ -342,7 +342,7 @@ def test_a_jump_of_two_years_equals_730_jumps_of_a_day(world):
 
 def test_a_subscription_being_set_up_is_provisioned_after_its_time_and_the_blocker_clears(at_date, settings):
     from planchange.eligibility import eligibility_check
-    from planchange.sweep import sweep_run
+    from simulation.sweep import sweep_run
 
     at_date("2026-06-15")
     settings.PORTAL_PROVISIONING_MINUTES = 5
@@ -440,7 +440,7 @@ def test_days_when_nothing_falls_due_cost_the_same_few_queries_whatever_the_numb
 
 def test_a_day_reached_by_two_appliers_is_applied_once(at_date):
     """The beat's sweep and a support move can reach the same day: the second finds it applied."""
-    from planchange.timeline import day_apply
+    from simulation.days import day_apply
 
     at_date("2026-06-15")
     tenant, card, sub, _ = mosa_standard()
@@ -457,7 +457,7 @@ def test_a_credit_gives_back_at_most_what_the_period_was_charged_for_its_license
     """The probe's money from nothing: 300 licenses PATCHed onto a 25-license subscription, then a
     change credited all 300 (never charged) for the rest of the month and refunded it to the card.
     Now buying them charges them, and the credit is of what was charged."""
-    from planchange.services import subscription_update
+    from billing.services import subscription_update
     from planchange.workflow import run
 
     at_date("2026-06-15")
@@ -538,7 +538,7 @@ def test_a_subscription_made_on_the_way_is_named_by_its_change_in_the_dry_run_an
 def test_licenses_bought_mid_period_are_charged_for_the_rest_of_it(at_date):
     """Microsoft's "Buy or remove licenses": the rest of the previous charge reversed, the rest of the
     period charged for the new count; a later credit gives back what the period now costs."""
-    from planchange.services import subscription_update
+    from billing.services import subscription_update
 
     at_date("2026-06-16")
     tenant, card, sub, users = mosa_standard(users=3)

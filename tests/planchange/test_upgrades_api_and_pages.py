@@ -7,7 +7,7 @@ import pytest
 
 from billing.models import Invoice, Subscription
 from licensing.models import LicenseAssignment
-from planchange.scenarios.loader import scenario_load_file
+from simulation.scenarios.loader import scenario_load_file
 from tests.factories import (
     IncidentFactory,
     InvoiceFactory,

@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 from billing.models import Invoice, InvoiceLine, Subscription
 from licensing.models import LicenseAssignment
 from planchange.models import PlanChange, PlanChangeStep
-from planchange.sweep import sweep_run
 from portal import clock
+from simulation.sweep import sweep_run
 from tests.factories import (
     LicenseFactory,
     SubscriptionFactory,

@@ -16,10 +16,10 @@ from planchange import workflow
 from planchange.inputs import Blocked
 from planchange.models import PlanChange
 from planchange.services import plan_change_cancel, plan_change_preview, plan_change_request
-from planchange.sweep import sweep_run
-from planchange.timeline import clock_move
 from portal import clock
 from portal.errors import Conflict, DomainError
+from simulation.moves import clock_move
+from simulation.sweep import sweep_run
 from tests.factories import (
     BillingProfileFactory,
     IncidentFactory,
@@ -249,7 +249,7 @@ def test_a_scheduled_change_can_be_cancelled_before_it_runs(fabrikam):
 
 
 def test_turning_recurring_billing_off_cancels_the_scheduled_change(fabrikam):
-    from planchange.services import subscription_update
+    from billing.services import subscription_update
 
     tenant, admin, sub, _ = fabrikam
     change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB",

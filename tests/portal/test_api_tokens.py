@@ -247,7 +247,7 @@ def test_create_api_token_prints_a_working_token_and_name_adds_another(admin, ca
 
 
 def test_a_scenarios_fixed_token_is_stored_hashed_and_works(db):
-    from planchange.scenarios import scenario_load
+    from simulation.scenarios import scenario_load
 
     scenario_load({"tenants": [{"name": "Tiny", "domain": "tiny.example", "admins": [
         {"username": "admin@tiny.example", "roles": ["global_admin"], "api_token": "0123456789abcdef0123456789abcdef01234567"}]}]})

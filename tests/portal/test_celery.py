@@ -7,9 +7,9 @@ import pytest
 from django.conf import settings
 
 from billing.models import CreditCheck
-from planchange.tasks import sweep
 from portal import clock
 from portal.celery import app
+from simulation.tasks import sweep
 from tests.factories import CreditCheckFactory
 from tests.worker import celery_worker, wait_for
 
@@ -30,13 +30,13 @@ def test_celery_is_configured_for_safe_redelivery():
 def test_tasks_have_explicit_names():
     app.loader.import_default_modules()
     ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
-    assert "planchange.sweep" in ours
+    assert "simulation.sweep" in ours
     for name, task in ours.items():
         assert name != f"{task.run.__module__}.{task.run.__name__}", f"{name} has an automatic name"
 
 
 def test_beat_runs_the_sweep_and_the_webhook_fan_out():
-    assert {e["task"] for e in app.conf.beat_schedule.values()} == {"planchange.sweep", "webhooks.fan_out"}
+    assert {e["task"] for e in app.conf.beat_schedule.values()} == {"simulation.sweep", "webhooks.fan_out"}
 
 
 @pytest.mark.django_db(transaction=True)

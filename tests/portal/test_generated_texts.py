@@ -14,7 +14,7 @@ from planchange.models import StepName
 from portal.models import Event
 from portal.texts import Text, event_key, registered, render
 
-SOURCES = [p for app in ("portal", "billing", "licensing", "planchange", "webhooks") for p in Path(app).rglob("*.py")
+SOURCES = [p for app in ("portal", "billing", "licensing", "planchange", "webhooks", "simulation", "support") for p in Path(app).rglob("*.py")
            if "migrations" not in p.parts]
 
 # What each event the code records carries (the services' data), to render it as a page would.

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from licensing.models import DirectoryUser
-from planchange.scenarios.loader import scenario_load_file
+from simulation.scenarios.loader import scenario_load_file
 from tests.factories import LoginFactory, SubscriptionFactory, TenantFactory, admin_of, licenses_bulk, product
 from tests.helpers import page_text
 

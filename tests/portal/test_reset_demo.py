@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from billing.models import Product
-from planchange.scenarios.loader import scenario_load_file
 from portal.models import Tenant
+from simulation.scenarios.loader import scenario_load_file
 from tests.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,8 +12,8 @@ import pytest
 
 from billing.models import Subscription
 from planchange.models import PlanChange
-from planchange.sweep import sweep_run
 from portal import clock
+from simulation.sweep import sweep_run
 from tests.factories import (
     LicenseFactory,
     PaymentMethodFactory,

@@ -204,7 +204,7 @@ def test_the_day_loops_events_written_together_still_wake_the_fan_out(contoso, d
     """The day loop writes a day's invoices and their audit events in one statement each
     (``portal.services.events_record``): the listeners are told of each, so the commit wakes the fan-out,
     and the invoice's ``invoice.created`` is delivered."""
-    from planchange.timeline import clock_move
+    from simulation.moves import clock_move
     from webhooks.outbox import _flush
 
     tenant, std, admin = contoso

@@ -1,4 +1,5 @@
-"""The support console: the simulation clock and plan changes across tenants."""
+"""The support console's pages: the simulation clock, plan changes across tenants and support's actions
+on them, credit checks, incidents, and every tenant with its problems."""
 
 from datetime import date
 
@@ -17,28 +18,27 @@ from billing.selectors import subscriptions_all
 from billing.services import credit_check_decide
 from planchange.blockers import titles
 from planchange.models import PlanChange
+from planchange.progress import change_timeline, timeline_height
 from planchange.services import plan_change_cancel, plan_change_retry
-from planchange.support import (
-    STALLED,
-    STUCK,
-    change_correlation,
-    change_events,
-    change_timeline,
-    change_users_moved,
-    support_actions,
-    support_change_get,
-    support_changes,
-    support_tenant_list,
-    support_tenants,
-    timeline_height,
-)
-from planchange.timeline import clock_move
 from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
 from portal.inputs import is_iso_date, is_plain_text, local_path, parse_id, whole_number
 from portal.models import Service, ServiceIncident, Tenant
 from portal.services import incident_open, incident_update
+from simulation.moves import clock_move
+from support.selectors import (
+    STALLED,
+    STUCK,
+    change_correlation,
+    change_trail,
+    change_users_moved,
+    support_actions,
+    support_change_get,
+    support_changes,
+    support_tenant_list,
+    support_tenants,
+)
 
 KIND_LABELS = {
     "provisioned": gettext_lazy("Provisioned"),
@@ -151,7 +151,7 @@ def change(request, change_id):
     failed_step = next((line.step for line in timeline if line.step.status == "failed"), None)
     stalled_step = next((line.step for line in timeline if line.stalled), None)
     return render(request, "support/change.html", {
-        "section": "support", "change": found, "timeline": timeline, "events": change_events(found),
+        "section": "support", "change": found, "timeline": timeline, "events": change_trail(found),
         "correlation": change_correlation(found), "blocker_titles": titles(found.blockers),
         "timeline_height": timeline_height(timeline),
         "reset_named": [(upn, [names.get(code, code) for code in codes])

@@ -3,28 +3,34 @@ closed to tenant tokens."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from billing.api.serializers import SubscriptionSerializer
 from billing.lifecycle import subscription_provisioning_finish
 from billing.models import CreditCheck
 from billing.selectors import subscriptions_all
 from billing.services import credit_check_decide
-from planchange.api.serializers import PlanChangeSerializer
-from planchange.models import PlanChange
 from planchange.services import plan_change_cancel, plan_change_retry
-from planchange.support import change_events, change_users_moved, support_changes, support_tenant_list, support_tenants
-from portal.api.fields import IdField, NameField
 from portal.api.mixins import IsSupportStaff
 from portal.errors import NotFound
 from portal.inputs import ID_PATTERN
 from portal.models import ServiceIncident, Tenant
 from portal.selectors import by_id
 from portal.services import incident_open, incident_update
+from support.api.serializers import (
+    CreditCheckSerializer,
+    IncidentSerializer,
+    IncidentStatusSerializer,
+    ReasonSerializer,
+    SupportPlanChangeDetailSerializer,
+    SupportPlanChangeSerializer,
+    SupportSubscriptionSerializer,
+    SupportTenantSerializer,
+)
+from support.selectors import support_changes, support_tenant_list, support_tenants
 
 
 class SupportMixin:
@@ -32,64 +38,10 @@ class SupportMixin:
     lookup_value_regex = ID_PATTERN
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = NameField(max_length=500, required=False, allow_blank=True,
-                       help_text="why: kept on the audit event with who did it")
-
-
 def _reason(request) -> str:
     data = ReasonSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     return data.validated_data.get("reason", "")
-
-
-class SupportPlanChangeSerializer(PlanChangeSerializer):
-    tenant = serializers.IntegerField(source="tenant_id")
-    stalled = serializers.SerializerMethodField(
-        help_text="running, with a step whose worker stopped renewing its lease")
-    stuck = serializers.SerializerMethodField(help_text="running, stopped on a failed step: support must act")
-
-    class Meta(PlanChangeSerializer.Meta):
-        fields = ["tenant", *PlanChangeSerializer.Meta.fields, "stalled", "stuck"]
-
-    def get_stalled(self, change) -> bool:
-        return bool(getattr(change, "is_stalled", False)) and change.status == PlanChange.Status.RUNNING
-
-    def get_stuck(self, change) -> bool:
-        return bool(getattr(change, "is_stuck", False)) and change.status == PlanChange.Status.RUNNING
-
-
-class EventSerializer(serializers.Serializer):
-    occurred_at = serializers.DateTimeField()
-    actor = serializers.CharField()
-    verb = serializers.CharField()
-    data = serializers.JSONField()
-
-
-class SupportPlanChangeDetailSerializer(SupportPlanChangeSerializer):
-    correlation_id = serializers.CharField(source="holder")
-    quote = serializers.SerializerMethodField()
-    invoice_lines = serializers.SerializerMethodField()
-    users_moved = serializers.SerializerMethodField(help_text="users holding the new license once completed")
-    events = serializers.SerializerMethodField(help_text="its audit trail in order, under its correlation id")
-
-    class Meta(SupportPlanChangeSerializer.Meta):
-        fields = [*SupportPlanChangeSerializer.Meta.fields, "correlation_id", "quote", "invoice_lines",
-                  "users_moved", "events"]
-
-    def get_quote(self, change) -> dict | None:
-        return {"id": change.quote_id, "total": str(change.quote.total)} if change.quote_id else None
-
-    def get_invoice_lines(self, change) -> list[dict]:
-        if not change.invoice_id:
-            return []
-        return [{"description": line.description, "amount": str(line.amount)} for line in change.invoice.lines.all()]
-
-    def get_users_moved(self, change) -> int:
-        return change_users_moved(change)
-
-    def get_events(self, change) -> list[dict]:
-        return EventSerializer(change_events(change), many=True).data
 
 
 class SupportPlanChangeViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
@@ -122,13 +74,6 @@ class SupportPlanChangeViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data)
 
 
-class SupportSubscriptionSerializer(SubscriptionSerializer):
-    tenant = serializers.IntegerField(source="tenant_id")
-
-    class Meta(SubscriptionSerializer.Meta):
-        fields = ["tenant", *SubscriptionSerializer.Meta.fields]
-
-
 class SupportSubscriptionViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
     """Every tenant's subscriptions; ``provision`` finishes one's set-up now."""
 
@@ -143,14 +88,6 @@ class SupportSubscriptionViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
         sub = subscription_provisioning_finish(subscription_id=pk, actor=request.user.get_username(),
                                                reason=_reason(request))
         return Response(self.get_serializer(self.get_queryset().get(pk=sub.pk)).data)
-
-
-class CreditCheckSerializer(serializers.ModelSerializer):
-    tenant = serializers.IntegerField(source="tenant_id")
-
-    class Meta:
-        model = CreditCheck
-        fields = ["id", "tenant", "status", "requested", "decided_on"]
 
 
 class SupportCreditCheckViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
@@ -168,25 +105,6 @@ class SupportCreditCheckViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
     def reject(self, request, pk=None):
         return Response(self.get_serializer(credit_check_decide(check_id=pk, approve=False, reason=_reason(request),
                                                                 actor=request.user.get_username())).data)
-
-
-class IncidentSerializer(serializers.ModelSerializer):
-    tenant = IdField(source="tenant_id", help_text="the organization's id (404 tenant_not_found if none has it)")
-    title = NameField(max_length=300)
-    reason = NameField(max_length=500, required=False, allow_blank=True, write_only=True,
-                       help_text="why: kept on the audit event")
-
-    class Meta:
-        model = ServiceIncident
-        fields = ["id", "tenant", "service", "status", "title", "opened_at", "resolved_at", "reason"]
-        read_only_fields = ["opened_at", "resolved_at"]
-
-
-class IncidentStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ServiceIncident.Status.choices)
-    reason = NameField(max_length=500, required=False, allow_blank=True, help_text="why: kept on the audit event")
-
-    openapi_schema = {"required": ["status"]}  # a PATCH, but the status is what it changes
 
 
 class SupportIncidentViewSet(SupportMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
@@ -214,29 +132,6 @@ class SupportIncidentViewSet(SupportMixin, mixins.CreateModelMixin, mixins.Updat
         incident = incident_update(incident_id=pk, status=data.validated_data["status"],
                                    reason=data.validated_data.get("reason", ""), actor=request.user.get_username())
         return Response(IncidentSerializer(incident).data)
-
-
-class SupportTenantSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="tenant.pk")
-    name = serializers.CharField(source="tenant.name")
-    domain = serializers.CharField(source="tenant.domain")
-    agreement = serializers.CharField(source="tenant.agreement")
-    blocked = serializers.SerializerMethodField(help_text="subscriptions that can't change plans, with why")
-    overdue = serializers.SerializerMethodField()
-    failed_changes = serializers.SerializerMethodField(help_text="failed in the last 30 days")
-    stalled_changes = serializers.IntegerField(source="stalled")
-    stuck_changes = serializers.IntegerField(source="stuck", help_text="running, stopped on a failed step")
-
-    def get_blocked(self, row) -> list[dict]:
-        return [{"subscription": sub.pk, "product": sub.product.name, "blockers": reasons}
-                for sub, reasons in row.blocked]
-
-    def get_overdue(self, row) -> list[dict]:
-        return [{"invoice": inv.pk, "number": inv.number, "balance": str(inv.balance),
-                 "due_date": inv.due_date.isoformat()} for inv in row.overdue]
-
-    def get_failed_changes(self, row) -> list[int]:
-        return [c.pk for c in row.failed]
 
 
 class SupportTenantsView(GenericAPIView):

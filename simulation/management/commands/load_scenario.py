@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from planchange.scenarios.loader import ScenarioError, scenario_load, scenario_read
 from portal.models import Tenant
+from simulation.scenarios.loader import ScenarioError, scenario_load, scenario_read
 
 
 class Command(BaseCommand):

@@ -1,33 +1,28 @@
-"""Billing pages: Purchase services, Your products, Bills & payments, an invoice with Pay now,
-removing an add-on, and the checklist for changing plans manually."""
+"""Billing > Your products, and Billing > Purchase services (the catalog and an order)."""
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from billing.invoicing import profile_invoice_date
-from billing.manual_path import manual_path_steps
-from billing.models import BillingFrequency, Invoice, Term
+from billing.models import BillingFrequency, Term
 from billing.money import money
 from billing.orders import order_check, order_token_new, order_token_parse
 from billing.periods import renewal_date
 from billing.selectors import (
-    invoice_get,
-    invoice_list,
     payment_method_list,
     product_list,
     subscription_first_charge,
-    subscription_get,
     subscription_list,
 )
-from billing.services import invoice_pay, subscription_addon_remove, subscription_purchase
+from billing.services import (
+    subscription_purchase,
+)
 from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
-from portal.inputs import LICENSES_MAX, parse_id, whole_number
+from portal.inputs import LICENSES_MAX, whole_number
 from portal.roles import BILLING_WRITERS
 
 
@@ -45,64 +40,6 @@ def your_products(request):
             "monthly_total": money(sub.price * sub.licenses) if sub.price is not None else None,
         })
     return render(request, "billing/your_products.html", {"rows": rows, "today": today, "section": "billing"})
-
-
-@tenant_page
-def bills(request):
-    """Bills & payments: every invoice with its lines, balance and due date."""
-    today = clock.today()
-    invoices = [{"invoice": inv, "status": status, "label": Invoice.Status(status).label}
-                for inv in invoice_list(tenant=request.tenant) for status in [inv.status_on(today)]]
-    # What is due now: an upcoming invoice still collects the month's lines and isn't payable yet.
-    balance = sum((row["invoice"].balance for row in invoices if row["status"] != Invoice.Status.UPCOMING), 0)
-    credit = sum((row["invoice"].credit_left for row in invoices), 0)
-    return render(request, "billing/bills.html", {
-        "section": "billing", "invoices": invoices, "balance": balance, "credit": credit,
-    })
-
-
-@tenant_page
-def invoice_detail(request, invoice_id):
-    invoice = invoice_get(tenant=request.tenant, invoice_id=invoice_id)
-    status = invoice.status_on(clock.today())
-    return render(request, "billing/invoice.html", {
-        "section": "billing", "invoice": invoice, "status": status, "label": Invoice.Status(status).label,
-    })
-
-
-@require_POST
-@tenant_page
-@writes(BILLING_WRITERS)
-def invoice_pay_now(request, invoice_id):
-    try:
-        invoice = invoice_pay(tenant=request.tenant, invoice_id=invoice_id, actor=request.user.get_username())
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Invoice %(number)s is paid.") % {"number": invoice.number})
-    back = request.POST.get("next", "")
-    if back == reverse("billing:bills"):
-        return redirect(back)
-    return redirect("billing:invoice", invoice_id=invoice_id)
-
-
-@require_POST
-@tenant_page
-@writes(BILLING_WRITERS)
-def addon_remove(request, subscription_id, code):
-    """Remove an add-on, confirmed ("you can add it back later if you still need it")."""
-    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
-    if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Confirm that you want to remove the add-on."))
-        return redirect("planchange:subscription", subscription_id=subscription_id)
-    try:
-        subscription_addon_remove(tenant=request.tenant, subscription_id=subscription_id, code=code,
-                                  actor=request.user.get_username())
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("The add-on was removed. You can add it back later if you still need it."))
-    return redirect("planchange:subscription", subscription_id=subscription_id)
 
 
 # The catalog's price columns, (term, billing frequency) as the catalog sells them.
@@ -218,39 +155,3 @@ def _bought(request, sub):
                 "product": sub.product.name, "amount": line.amount, "number": line.invoice.number,
                 "date": line.invoice.date.isoformat()})
     return redirect("planchange:subscription", subscription_id=sub.pk)
-
-
-def _chosen(request, name: str, subscriptions: list, errors: dict):
-    """The subscription the guide's ``name`` select chose (``from``, ``to``): one of the tenant's,
-    else an error beside the select (a missing and a foreign id read the same)."""
-    raw = request.GET.get(name, "")
-    if not raw:
-        return None
-    pk = parse_id(raw)
-    found = next((s for s in subscriptions if s.pk == pk), None) if pk is not None else None
-    if found is None:
-        errors[name] = _("Choose one of your organization's subscriptions.")
-    return found
-
-
-@tenant_page
-def change_manually(request):
-    """Change plans manually, as a checklist: the admin chooses the subscription users move from
-    (``?from=``; the blockers' "Change plans manually" pass it) and the one they move to (``?to=``),
-    and each of the article's four steps says whether it is done for that pair, with a link to the
-    page that does it. Counts come from the subscriptions (no query grows with the users)."""
-    subscriptions = list(subscription_list(tenant=request.tenant))
-    errors = {}
-    old = _chosen(request, "from", subscriptions, errors)
-    new = _chosen(request, "to", subscriptions, errors)
-    if old is not None and new is not None and old.pk == new.pk:
-        errors["to"] = _("Choose a different subscription from the one users move from.")
-        new = None
-    raw = request.GET.get("moving", "").strip()
-    moving = whole_number(raw, min_value=1, max_value=LICENSES_MAX) if raw else None
-    if raw and moving is None:
-        errors["moving"] = _("Enter a whole number of users from 1 to 1,000,000, or leave it empty for everyone.")
-    return render(request, "billing/change_manually.html", {
-        "section": "billing", "subscriptions": subscriptions, "old": old, "new": new, "errors": errors,
-        "moving": moving, "steps": manual_path_steps(old=old, new=new, moving=moving),
-    }, status=400 if errors else 200)

@@ -1,5 +1,5 @@
 """What support staff read across tenants: plan changes (with stalled ones found), one change's
-timeline and audit trail under its correlation id, and every tenant's open problems."""
+audit trail under its correlation id, and every tenant's open problems."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -62,45 +62,6 @@ def support_change_get(*, change_id) -> PlanChange | None:
             .filter(pk=change_id).first())
 
 
-@dataclass
-class StepLine:
-    step: PlanChangeStep
-    stalled: bool
-    seconds: float | None  # how long it ran (so far, while running), in simulation time
-    y: int = 0  # the timeline picture (an inline SVG 1000 wide): the row, and the bar's start and width
-    bar_x: float = 0.0
-    bar_width: float = 0.0
-
-
-ROW, LABELS, BARS = 22, 260, 720  # the picture: row height, label column, bar area
-
-
-def change_timeline(change: PlanChange) -> list[StepLine]:
-    """Each step with its duration and whether it stalled (its worker stopped renewing the lease, a
-    machine time), placed on one time axis for the picture. Step times are simulation times."""
-    machine_now, now = timezone.now(), clock.now()
-    lines = []
-    for i, step in enumerate(change.steps.all()):
-        end = step.finished_at or (now if step.status == PlanChangeStep.Status.RUNNING else None)
-        seconds = max((end - step.started_at).total_seconds(), 0.0) if step.started_at and end else None
-        stalled = (step.status == PlanChangeStep.Status.RUNNING and step.lease_until is not None
-                   and step.lease_until < machine_now)
-        lines.append(StepLine(step=step, stalled=stalled, seconds=seconds, y=i * ROW))
-    started = [line for line in lines if line.step.started_at]
-    if started:
-        first = min(line.step.started_at for line in started)
-        span = max(max((line.step.started_at - first).total_seconds() + (line.seconds or 0) for line in started),
-                   0.001)
-        for line in started:
-            line.bar_x = round(LABELS + (line.step.started_at - first).total_seconds() / span * BARS, 1)
-            line.bar_width = round(max((line.seconds or 0) / span * BARS, 4), 1)
-    return lines
-
-
-def timeline_height(lines) -> int:
-    return len(lines) * ROW + 4
-
-
 def change_users_moved(change: PlanChange) -> int:
     """Users the change moved so far, by its own audit trail (not the new subscription's count, which
     licenses assigned since would change)."""
@@ -121,7 +82,7 @@ def change_correlation(change: PlanChange) -> str:
     return change.holder
 
 
-def change_events(change: PlanChange):
+def change_trail(change: PlanChange):
     """The change's audit trail in order, under its correlation id: the request, the quote it used,
     each support action, the new subscription, the licenses moved, the invoice."""
     related = Q(object_type=PlanChange._meta.label_lower, object_id=str(change.pk)) | Q(data__by=change.holder)

@@ -19,18 +19,16 @@ from django.db import transaction
 from jsonschema import Draft202012Validator
 
 from billing.models import AddOnProduct, Invoice, Product
-from billing.periods import renewal_date
 from billing.scenario import billing_load
-from billing.services import subscription_hold
 from licensing.models import DirectoryUser
 from licensing.scenario import directory_load
-from planchange.models import PlanChange, PlanChangeStep
-from planchange.scenarios.schema import DATE, MONEY, SCHEMA
+from planchange.scenario import plan_changes_load
 from portal import clock
 from portal.models import Tenant
 from portal.scenario import incidents_load, support_staff_load, tenant_load
 from portal.selectors import api_token_key_in_use
 from portal.services import event_record
+from simulation.scenarios.schema import DATE, MONEY, SCHEMA
 
 _VALIDATOR = Draft202012Validator(SCHEMA)
 
@@ -340,8 +338,9 @@ def _shifted(data: dict, days: int) -> dict:
 @transaction.atomic
 def scenario_load(data, *, source: str = "scenario") -> LoadReport:
     """Load a whole scenario or, on any error, raise ``ScenarioError`` and load nothing. Each app
-    writes its own rows (``portal.scenario``, ``billing.scenario``, ``licensing.scenario``); this
-    validates the file, keeps time from running back, and writes only planchange's own rows."""
+    writes its own rows (``portal.scenario``, ``billing.scenario``, ``licensing.scenario``,
+    ``planchange.scenario``); this
+    validates the file, keeps time from running back, and writes none itself."""
     errors = scenario_validate(data)
     if errors:
         raise ScenarioError(errors)
@@ -372,10 +371,7 @@ def _load_tenant(t, *, today, report, source) -> Tenant:
     subs = billing_load(tenant, t, today=today).subscriptions
     users = directory_load(tenant, t, subscriptions=subs)
     incidents_load(tenant, t.get("incidents", []))
-    changes = t.get("plan_changes", [])
-    products = {p.sku: p for p in Product.objects.filter(sku__in=[pc["target_sku"] for pc in changes])}
-    for pc in changes:
-        _load_plan_change(tenant, subs[pc["subscription"]], products[pc["target_sku"]], pc, today)
+    plan_changes_load(tenant, t.get("plan_changes", []), subscriptions=subs, today=today)
     counts = {
         "subscriptions": len(subs), "users": users,
         "admins": len(t.get("admins", [])), "invoices": len(t.get("invoices", [])),
@@ -388,24 +384,6 @@ def _load_tenant(t, *, today, report, source) -> Tenant:
         + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
     )
     return tenant
-
-
-def _load_plan_change(tenant, sub, target, pc, today) -> None:
-    scheduled = pc["status"] == "scheduled"
-    change = PlanChange.objects.create(
-        tenant=tenant, subscription=sub, target_product=target,
-        licenses=pc.get("licenses", max(sub.licenses, 1)),
-        term=pc.get("term", sub.term), billing_frequency=pc.get("billing_frequency", sub.billing_frequency),
-        schedule="renewal" if scheduled else "now",
-        scheduled_for=renewal_date(start=sub.start_date, term=sub.term, today=today) if scheduled else None,
-        payment_method=sub.payment_method, status=pc["status"], requested_at=clock.now(),
-    )
-    PlanChangeStep.objects.bulk_create(
-        PlanChangeStep(plan_change=change, name=name, position=i)
-        for i, name in enumerate(PlanChangeStep.ORDER)
-    )
-    if not scheduled:  # queued: under way, so its subscription is read-only
-        subscription_hold(tenant=tenant, subscription_id=sub.pk, holder=change.holder)
 
 
 def scenario_read(path: Path):

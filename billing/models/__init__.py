@@ -1,0 +1,28 @@
+"""Billing's models: the catalog, how a tenant pays, subscriptions, invoices and credit checks."""
+
+from billing.models.accounts import BillingProfile, PaymentMethod
+from billing.models.catalog import (
+    ADDON_CODE,
+    MONEY,
+    AddOnProduct,
+    BillingFrequency,
+    Offer,
+    PaymentKind,
+    Product,
+    ServicePlan,
+    Term,
+)
+from billing.models.invoices import CreditCheck, CreditCheckStatus, Invoice, InvoiceLine
+from billing.models.subscriptions import (
+    LicenseChange,
+    RemovedAddOn,
+    Subscription,
+    SubscriptionAddOn,
+    SubscriptionStatus,
+)
+
+__all__ = [
+    "ADDON_CODE", "MONEY", "AddOnProduct", "BillingFrequency", "BillingProfile", "CreditCheck", "CreditCheckStatus",
+    "Invoice", "InvoiceLine", "LicenseChange", "Offer", "PaymentKind", "PaymentMethod", "Product", "RemovedAddOn",
+    "ServicePlan", "Subscription", "SubscriptionAddOn", "SubscriptionStatus", "Term",
+]

@@ -1,0 +1,158 @@
+"""Invoices with their lines, and credit checks."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from billing.models.accounts import BillingProfile, PaymentMethod
+from billing.models.catalog import MONEY
+from billing.models.subscriptions import Subscription
+from portal.models import Tenant
+
+
+class Invoice(models.Model):
+    """A bill. Its total is the sum of its lines; a credit is a negative line."""
+
+    class Status(models.TextChoices):
+        PAID = "paid", _("Paid")
+        UNPAID = "unpaid", _("Unpaid")
+        OVERDUE = "overdue", _("Past due")
+        CREDIT = "credit", _("Credit")
+        UPCOMING = "upcoming", _("Upcoming")  # dated later: lines may still arrive, not payable yet
+        REFUNDED = "refunded", _("Refunded")  # a net credit paid back to the card
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invoices")
+    billing_profile = models.ForeignKey(
+        BillingProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+    )
+    number = models.CharField(max_length=32, unique=True)
+    date = models.DateField()
+    due_date = models.DateField()
+    total = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    paid = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    period_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True,
+        help_text="set on a billing profile's monthly invoice (profile/<id>/<YYYY-MM>): one per month",
+    )
+    credit_used = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), help_text="of a credit invoice: how much later invoices have used"
+    )
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices",
+        help_text="the card charged on the due date (the day after the invoice), or refunded a net credit",
+    )
+    refund = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), help_text="of a credit invoice paid by card: refunded to the card",
+    )
+    refund_on = models.DateField(null=True, blank=True, help_text="when the refund reaches the card")
+    refunded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["tenant", "due_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(paid__gte=0), name="invoice_paid_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(total__lt=0) | Q(paid__lte=models.F("total")),
+                name="invoice_not_overpaid",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=models.F("date")), name="invoice_due_after_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_used__gte=0) & (Q(credit_used=0) | Q(total__lt=0)),
+                name="invoice_credit_used_only_of_credits",
+            ),
+            models.CheckConstraint(
+                condition=Q(refund=0) | (Q(total__lt=0) & Q(refund__gt=0) & Q(refund_on__isnull=False)),
+                name="invoice_refund_only_of_credits",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def balance(self) -> Decimal:
+        return max(self.total - self.paid, Decimal("0.00"))
+
+    @property
+    def credit_left(self) -> Decimal:
+        """Of a credit invoice: account credit not yet applied to a later invoice."""
+        return max(-self.total - self.credit_used - self.refund, Decimal("0.00"))
+
+    def status_on(self, day) -> str:
+        if self.total < 0:
+            return self.Status.REFUNDED if self.refunded else self.Status.CREDIT
+        if self.date > day:
+            return self.Status.UPCOMING
+        if self.balance == 0:
+            return self.Status.PAID
+        return self.Status.OVERDUE if self.due_date < day else self.Status.UNPAID
+
+
+class InvoiceLine(models.Model):
+    """A line of an invoice. Its text is rendered in the reader's language from ``text`` (a key of
+    ``portal.texts``) and ``params``; ``description`` is the same text in English, for the API and for
+    lines older than their key (or typed by a scenario), which show it as it is."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    description = models.CharField(max_length=300, help_text="the line's text in English (the API's)")
+    text = models.CharField(max_length=64, blank=True, default="",
+                            help_text="the key of its text in portal.texts; empty: show the description")
+    params = models.JSONField(default=dict, blank=True, help_text="what the text is made of (names, counts, dates)")
+    amount = models.DecimalField(**MONEY)
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice_lines"
+    )
+    idempotency_key = models.CharField(
+        max_length=100, null=True, blank=True, unique=True,
+        help_text="who issued this line and why (plan_change/<id>/credit): a line is never issued twice",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=True) | Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="invoiceline_period_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.description}: {self.amount}"
+
+
+class CreditCheckStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CreditCheck(models.Model):
+    """A credit check on the tenant; takes up to two business days."""
+
+    Status = CreditCheckStatus
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="credit_checks")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    requested = models.DateField()
+    decided_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=CreditCheckStatus.values), name="creditcheck_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_on__isnull=True)
+                | (~Q(status="pending") & Q(decided_on__isnull=False)),
+                name="creditcheck_decided_iff_not_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"credit check {self.status} ({self.requested})"

@@ -1,0 +1,165 @@
+"""A subscription's life as billing makes it: bought (Purchase services), provisioned by a plan
+change, charged for its period, its licenses counted, and ended when a plan change replaced it."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from billing.invoicing import lines_bill
+from billing.lifecycle import provisioning_time
+from billing.models import PaymentMethod, Subscription
+from billing.orders import first_period_key, order_check
+from billing.periods import period_end
+from billing.services.locks import subscription_lock
+from billing.services.payments import payment_method_add_card
+from portal import clock
+from portal.errors import Conflict, DomainError
+from portal.selectors import by_id
+from portal.services import event_record
+
+
+def subscription_period_charged(*, subscription: Subscription, amount) -> None:
+    """Record what the subscription's current period was charged (a plan change's bill step, for
+    the subscription it made): a later credit never exceeds it. Call with the row locked."""
+    Subscription.objects.filter(pk=subscription.pk).update(billed_amount=amount)
+    subscription.billed_amount = amount
+
+
+def subscription_usage_add(*, subscription: Subscription, delta: int) -> None:
+    """Count licenses assigned (``delta`` > 0) or removed (< 0). Licensing calls this in the
+    transaction that assigns or removes them, with the subscription locked."""
+    if delta:
+        Subscription.objects.filter(pk=subscription.pk).update(assigned_licenses=F("assigned_licenses") + delta)
+        subscription.assigned_licenses += delta
+
+
+@transaction.atomic
+def subscription_provision(*, tenant, product, licenses: int, term: str, billing_frequency: str, start_date,
+                           payment: str, payment_method, billing_profile, holder: str, actor: str) -> Subscription:
+    """A subscription made by a plan change: created held by ``holder`` so nobody else edits it
+    before the change is done."""
+    sub = Subscription.objects.create(
+        tenant=tenant, product=product, licenses=licenses, term=term, billing_frequency=billing_frequency,
+        start_date=start_date, payment=payment, payment_method=payment_method, billing_profile=billing_profile,
+        held_by=holder,
+        billed_until=period_end(start=start_date, billing_frequency=billing_frequency, term=term, begin=start_date),
+    )
+    event_record(tenant=tenant, actor=actor, verb="subscription.provisioned", obj=sub,
+                 data={"sku": product.sku, "licenses": licenses, "by": holder})
+    return sub
+
+
+@transaction.atomic
+def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, replaced_by: int, reason: str,
+                              actor: str) -> Subscription:
+    """Cancel a subscription a change has replaced with ``replaced_by`` (its users already moved there).
+    Only the holder may; a subscription that still has licenses assigned is never cancelled."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    if sub.held_by != holder:
+        raise Conflict(_("The subscription isn't held by this change."), code="not_held")
+    if sub.status == Subscription.Status.CANCELLED:
+        return sub
+    if sub.assigned_licenses:
+        raise Conflict(ngettext("%(count)d user still has a license of %(product)s.",
+                                "%(count)d users still have licenses of %(product)s.", sub.assigned_licenses)
+                       % {"count": sub.assigned_licenses, "product": sub.product.name}, code="licenses_assigned")
+    sub.status = Subscription.Status.CANCELLED
+    sub.cancelled_on = on
+    sub.recurring_billing = False
+    sub.billed_until = None
+    sub.status_until = None
+    sub.replaced_by_id = replaced_by
+    sub.save(update_fields=["status", "cancelled_on", "recurring_billing", "billed_until", "status_until",
+                            "replaced_by"])
+    event_record(tenant=tenant, actor=actor, verb="subscription.cancelled", obj=sub, data={"reason": reason})
+    return sub
+
+
+@transaction.atomic
+def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_frequency: str, actor: str,
+                     payment_method=None, order_token=None) -> Subscription:
+    """Buy a subscription: active from today, its first billing period charged at once (MOSA:
+    an invoice today; MCA: the billing profile's next monthly invoice). ``order_token``: the one-time
+    token of the form that ordered it, unique per tenant (a second subscription with it is refused by
+    the database)."""
+    today = clock.today()
+    order = order_check(sku=sku, licenses=licenses, term=term, billing_frequency=billing_frequency, day=today)
+    product, term, billing_frequency = order.product, order.term, order.billing_frequency
+    profile = tenant.billing_profiles.order_by("pk").first() if tenant.has_billing_profile else None
+    method = None
+    if profile is None:
+        methods = PaymentMethod.objects.filter(tenant=tenant)
+        method = (methods.filter(is_default=True).first() if payment_method in (None, "")
+                  else by_id(methods, payment_method))
+        if method is None:
+            raise DomainError(_("Choose one of your organization's payment methods."),
+                              code="unknown_payment_method", field="payment_method")
+    sub = Subscription.objects.create(
+        tenant=tenant, product=product, licenses=licenses, term=term, billing_frequency=billing_frequency,
+        start_date=today, payment=profile.payment if profile else method.kind, payment_method=method,
+        billing_profile=profile, provisioning=Subscription.Provisioning.PROVISIONING,
+        provisioning_until=clock.now() + provisioning_time(), order_token=order_token,
+    )
+    line = order.first_period
+    keyed = [line.as_invoice_line(subscription=sub, idempotency_key=first_period_key(sub.pk))]
+    lines_bill(tenant=tenant, billing_profile=profile, card=method, effective=today, key=f"subscription/{sub.pk}",
+               number=f"INV-{today:%Y%m%d}-S{sub.pk:05d}", lines=keyed, actor=actor)
+    sub.billed_until = period_end(start=today, billing_frequency=billing_frequency, term=term, begin=today)
+    sub.billed_amount = line.amount
+    sub.save(update_fields=["billed_until", "billed_amount"])
+    event_record(tenant=tenant, actor=actor, verb="subscription.bought", obj=sub,
+                 data={"sku": sku, "licenses": licenses, "term": term, "billing_frequency": billing_frequency})
+    return sub
+
+
+def subscription_purchase(*, tenant, sku: str, licenses: int, term: str, billing_frequency: str, order_token,
+                          payment_choice: str, card: dict, actor: str) -> Subscription:
+    """Purchase services' Buy, for the tenant's own organization: pay with one of its payment methods
+    (``payment_choice``: an id) or a new card (``"new"``, with ``card``'s number, expiry and
+    holder_name); an MCA tenant pays through its billing profile. One transaction: a refused order
+    keeps no new card.
+
+    The form's one-time ``order_token`` makes the order happen once: the same form sent again (a
+    double click, a reload, the back button) answers the subscription it bought, with
+    ``already_bought`` set, and writes nothing; two sends at the same moment are decided by the
+    database (the token is unique per tenant): the second one's transaction, new card included, is
+    rolled back whole and it answers the first one's subscription."""
+    try:
+        return _purchase(tenant=tenant, sku=sku, licenses=licenses, term=term, billing_frequency=billing_frequency,
+                         order_token=order_token, payment_choice=payment_choice, card=card, actor=actor)
+    except IntegrityError:
+        bought = _bought_with(tenant=tenant, order_token=order_token)
+        if bought is None:
+            raise
+        return bought
+
+
+def _bought_with(*, tenant, order_token) -> Subscription | None:
+    bought = Subscription.objects.select_related("product").filter(tenant=tenant, order_token=order_token).first()
+    if bought is not None:
+        bought.already_bought = True
+    return bought
+
+
+@transaction.atomic
+def _purchase(*, tenant, sku, licenses, term, billing_frequency, order_token, payment_choice, card, actor):
+    if order_token is None:
+        raise DomainError(_("This order form has expired. Check the order and choose Buy again."),
+                          code="invalid_order_token", field="form")
+    bought = _bought_with(tenant=tenant, order_token=order_token)
+    if bought is not None:
+        return bought
+    payment_method = None
+    if not tenant.has_billing_profile:
+        if payment_choice == "new":
+            payment_method = payment_method_add_card(tenant=tenant, actor=actor, **card).pk
+        elif payment_choice:
+            payment_method = payment_choice
+        else:
+            raise DomainError(_("Choose or add a payment method."), code="unknown_payment_method",
+                              field="payment_method")
+    sub = subscription_buy(tenant=tenant, sku=sku, licenses=licenses, term=term, billing_frequency=billing_frequency,
+                           payment_method=payment_method, order_token=order_token, actor=actor)
+    sub.already_bought = False
+    return sub

@@ -1,0 +1,59 @@
+"""Bills & payments, an invoice, and Pay now / Settle balance."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from billing.models import Invoice
+from billing.selectors import (
+    invoice_get,
+    invoice_list,
+)
+from billing.services import (
+    invoice_pay,
+)
+from portal import clock
+from portal.decorators import tenant_page, writes
+from portal.errors import DomainError
+from portal.roles import BILLING_WRITERS
+
+
+@tenant_page
+def bills(request):
+    """Bills & payments: every invoice with its lines, balance and due date."""
+    today = clock.today()
+    invoices = [{"invoice": inv, "status": status, "label": Invoice.Status(status).label}
+                for inv in invoice_list(tenant=request.tenant) for status in [inv.status_on(today)]]
+    # What is due now: an upcoming invoice still collects the month's lines and isn't payable yet.
+    balance = sum((row["invoice"].balance for row in invoices if row["status"] != Invoice.Status.UPCOMING), 0)
+    credit = sum((row["invoice"].credit_left for row in invoices), 0)
+    return render(request, "billing/bills.html", {
+        "section": "billing", "invoices": invoices, "balance": balance, "credit": credit,
+    })
+
+
+@tenant_page
+def invoice_detail(request, invoice_id):
+    invoice = invoice_get(tenant=request.tenant, invoice_id=invoice_id)
+    status = invoice.status_on(clock.today())
+    return render(request, "billing/invoice.html", {
+        "section": "billing", "invoice": invoice, "status": status, "label": Invoice.Status(status).label,
+    })
+
+
+@require_POST
+@tenant_page
+@writes(BILLING_WRITERS)
+def invoice_pay_now(request, invoice_id):
+    try:
+        invoice = invoice_pay(tenant=request.tenant, invoice_id=invoice_id, actor=request.user.get_username())
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Invoice %(number)s is paid.") % {"number": invoice.number})
+    back = request.POST.get("next", "")
+    if back == reverse("billing:bills"):
+        return redirect(back)
+    return redirect("billing:invoice", invoice_id=invoice_id)

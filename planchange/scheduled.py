@@ -1,0 +1,69 @@
+"""Changes scheduled for a renewal, as the simulation's days reach them (``simulation.days`` calls
+these in each day's order): which are due, starting them, and what the day's list says of each."""
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from billing.services import subscription_hold, subscription_lock
+from planchange.blockers import titles
+from planchange.models import PlanChange
+from portal.happenings import Happening
+from portal.services import event_record
+
+
+def scheduled_changes_start_due(*, day: date) -> list[int]:
+    """Changes scheduled for renewal on ``day`` or before: queue them, holding their subscription
+    read-only from now on (locks: the subscription, then the change). The day loop runs them itself,
+    without waking a worker, so a change at renewal is done before the day's billing (the sweep wakes
+    one for a change the loop couldn't finish)."""
+    started = []
+    due = PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED, scheduled_for__lte=day).order_by(
+        "scheduled_for", "pk")
+    for change_id, tenant_id, subscription_id in due.values_list("pk", "tenant_id", "subscription_id"):
+        with transaction.atomic():
+            subscription_lock(tenant=tenant_id, subscription_id=subscription_id)
+            change = PlanChange.objects.select_for_update().get(pk=change_id)
+            if change.status != PlanChange.Status.SCHEDULED:
+                continue
+            change.status = PlanChange.Status.QUEUED
+            change.save(update_fields=["status", "updated_at"])
+            subscription_hold(tenant=tenant_id, subscription_id=subscription_id, holder=change.holder)
+            event_record(tenant=change.tenant, actor="system", verb="plan_change.started", obj=change,
+                         data={"scheduled_for": change.scheduled_for.isoformat()})
+            started.append(change.pk)
+    return started
+
+
+def scheduled_changes_next_due(after: date) -> date | None:
+    """The first day after ``after`` on which a scheduled change falls due."""
+    scheduled = (PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED).order_by("scheduled_for")
+                 .values_list("scheduled_for", flat=True).first())
+    return max(scheduled, after + timedelta(days=1)) if scheduled else None
+
+
+def scheduled_change_happening(change_id: int, day: date) -> Happening:
+    """What the day's list says of a scheduled change it started: completed, failed (why), or left to
+    a worker."""
+    change = PlanChange.objects.select_related("tenant", "subscription__product", "target_product").get(pk=change_id)
+    subject = f"{change.subscription.product.name} → {change.target_product.name}"
+    if change.status == PlanChange.Status.COMPLETED:
+        detail = ngettext("The change scheduled for renewal completed: %(licenses)d license of %(target)s.",
+                          "The change scheduled for renewal completed: %(licenses)d licenses of %(target)s.",
+                          change.licenses) % {"licenses": change.licenses, "target": change.target_product.name}
+    elif change.status == PlanChange.Status.FAILED:
+        why = titles(change.blockers) or [change.error_message]
+        detail = _("The change scheduled for renewal failed: %(why)s") % {"why": " ".join(why)}
+    else:
+        detail = _("The change scheduled for renewal started; a worker finishes it.")
+    return Happening(day, "plan_change", change.tenant_id, change.tenant.domain, subject, detail,
+                     f"plan_change/{change.pk}")
+
+
+def subscriptions_made_since(first_id: int) -> dict[int, int]:
+    """Subscriptions with an id of at least ``first_id`` that plan changes made, by the change that
+    made each (new subscription id → change id)."""
+    return dict(PlanChange.objects.filter(new_subscription_id__gte=first_id)
+                .values_list("new_subscription_id", "pk"))

@@ -1,0 +1,146 @@
+"""Time passing for every tenant: the day loop (DESIGN.md "Time and the subscription lifecycle").
+
+The clock's row keeps the last day applied. ``days_run(until)`` applies every day after it up
+to ``until`` on which something falls due, in date order, and each day in one fixed order
+(``portal.happenings.KINDS``): provisioning and credit checks, then the plan changes scheduled
+for that day (run here, so a change at renewal replaces its subscription before it would
+renew), then billing periods and renewals, card charges and refunds, then the lifecycle
+(termination after billing on a boundary day), then invoices falling past due. Days on which
+nothing falls due are skipped with a handful of queries in all, whatever the number of
+tenants; every effect is keyed by its own date, so a jump of two years equals 730 jumps of a
+day. A move of the clock (``simulation.moves``) sets the clock to each such day in turn, so the
+audit trail and the workflow see the day they happen on; the beat's sweep applies days real time
+has reached.
+
+The loop decides only the order: each app writes its own rows through its own services
+(billing's lifecycle, licensing's removals, planchange's scheduled changes and workflow).
+"""
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import transaction
+
+from billing.lifecycle import (
+    billing_periods_run,
+    card_charges_run,
+    lifecycle_run,
+    next_due,
+    overdue_run,
+    provisioning_finish_due,
+    refunds_run,
+    subscription_delete,
+)
+from billing.selectors import credit_checks_next_due
+from billing.services import credit_checks_complete_due
+from licensing.services import licenses_remove_all
+from planchange import workflow
+from planchange.scheduled import (
+    scheduled_change_happening,
+    scheduled_changes_next_due,
+    scheduled_changes_start_due,
+)
+from portal import clock
+from portal.happenings import KINDS, Happening
+
+log = logging.getLogger(__name__)
+
+
+def provisioning_now() -> list[Happening]:
+    """Subscriptions whose set-up time is up by now (the beat, between days)."""
+    with transaction.atomic():
+        return provisioning_finish_due(day=clock.today(), until=clock.now())
+
+
+def day_next(after: date) -> date | None:
+    """The first day after ``after`` on which anything falls due."""
+    candidates = [next_due(after), credit_checks_next_due(after), scheduled_changes_next_due(after)]
+    due = [d for d in candidates if d is not None]
+    return min(due) if due else None
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - timedelta(microseconds=1)
+
+
+def _scheduled_changes_run(day: date, started: list[int]) -> list[Happening]:
+    """Run the scheduled changes started on ``day`` (each step in its own transactions)."""
+    happened = []
+    for change_id in started:
+        try:
+            workflow.run(change_id)
+        except workflow.TRANSIENT:  # the sweep wakes a worker for it within seconds
+            log.warning("scheduled change %s hit a transient error; a worker will finish it", change_id)
+        happened.append(scheduled_change_happening(change_id, day))
+    return happened
+
+
+def _billing_run(day: date, *, since: date) -> list[Happening]:
+    """The day's billing and lifecycle, in their order (call with the clock's row locked)."""
+    happened = billing_periods_run(day=day)
+    happened += card_charges_run(day=day)
+    happened += refunds_run(day=day)
+    moved, to_delete = lifecycle_run(day=day)
+    happened += moved
+    for sub in to_delete:
+        removed = licenses_remove_all(tenant=sub.tenant, subscription_id=sub.pk, actor="system",
+                                      reason="the subscription was deleted")
+        happened.append(subscription_delete(sub, removed=removed))
+    happened += overdue_run(day=day, since=since)
+    return happened
+
+
+def day_apply(day: date, *, since: date) -> list[Happening]:
+    """Apply what falls due on ``day`` (the previous day applied was ``since``), in the day's order."""
+    happened: list[Happening] = []
+    until = clock.now() if day >= clock.today() else _end_of(day)
+    # Each transaction first locks the clock's row: one applier at a time (the beat's sweep and a support
+    # move may reach the same day), and a day already applied is skipped. When taken, that row comes
+    # before the subscriptions in the lock order.
+    with transaction.atomic():
+        applied = clock.applied_lock()
+        if applied is not None and applied >= day:
+            return []
+        happened += provisioning_finish_due(day=day, until=until)
+        happened += credit_checks_complete_due(day=day)
+        started = scheduled_changes_start_due(day=day)
+    happened += _scheduled_changes_run(day, started)
+    with transaction.atomic():
+        applied = clock.applied_lock()
+        if applied is not None and applied >= day:
+            return happened
+        since = max(since, applied or since)  # another applier may have gone part of the way
+        with clock.offset_pinned():  # the clock's row is locked: read its offset once, not per event
+            happened += _billing_run(day, since=since)
+        clock.mark_applied(day)
+    happened.sort(key=lambda h: KINDS.index(h.kind))  # the day's order; stable within a kind
+    return happened
+
+
+def days_run(*, until: date, move_clock: bool) -> list[Happening]:
+    """Apply every day up to ``until`` on which something falls due. With ``move_clock`` the clock
+    is set to each such day first (a support move); without, it is where real time has it."""
+    with transaction.atomic():
+        applied = clock.applied_lock()
+        if applied is None:  # the first sweep of a new portal: time starts today, nothing earlier is replayed
+            applied = min(clock.today(), until) - timedelta(days=1)
+            clock.mark_applied(applied)
+    happened: list[Happening] = []
+    while True:
+        day = day_next(applied)
+        if day is None or day > until:
+            break
+        if move_clock and day > clock.today():
+            clock.set_date(day)
+        happened += day_apply(day, since=applied)
+        applied = day
+    if applied < until:
+        with transaction.atomic():
+            if (clock.applied_lock() or applied) < until:
+                clock.mark_applied(until)
+    return happened
+
+
+def changes_started(events: list[dict]) -> list[int]:
+    """The ids of the scheduled changes the day loop started, from its list of events."""
+    return [int(e["ref"].split("/")[1]) for e in events if e["kind"] == "plan_change"]

@@ -1,0 +1,24 @@
+"""The sweep: what falls due as time passes. Run by Celery beat every few seconds (support
+staff's clock moves run the same day loop, ``simulation.moves.clock_move``)."""
+
+from django.db import transaction
+
+from planchange.sweep import idempotency_records_expire, quotes_expire, stalled_changes_requeue
+from portal import clock
+from simulation.days import changes_started, days_run, provisioning_now
+
+
+def sweep_run() -> dict:
+    """What falls due now: the days real time has reached (``simulation.days``), subscriptions
+    whose set-up time is up, changes nobody is working on, expired keys and quotes."""
+    happened = [h.as_dict() for h in days_run(until=clock.today(), move_clock=False) + provisioning_now()]
+    with transaction.atomic():
+        requeued = stalled_changes_requeue()
+    return {
+        "happened": happened,
+        "scheduled_started": changes_started(happened),
+        "credit_checks_completed": sum(h["kind"] == "credit_check" for h in happened),
+        "requeued": requeued,
+        "idempotency_keys_expired": idempotency_records_expire(),
+        "quotes_expired": quotes_expire(),
+    }

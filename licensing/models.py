@@ -47,3 +47,24 @@ class LicenseAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} ← {self.subscription_id}"
+
+
+class LicenseMoveBatch(models.Model):
+    """A batch of users a plan change moved from one subscription to another (``licenses_move_batch``):
+    how many, and the service plans each had turned off there, which the move turned back on. The change
+    reads both back (its users moved, the settings it reset) from these rows."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    holder = models.CharField(max_length=64, help_text="the change that moved them (plan_change/<id>)")
+    from_subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="+")
+    to_subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="+")
+    users = models.PositiveIntegerField()
+    reset_disabled_plans = models.JSONField(default=dict, blank=True,
+                                            help_text="upn → the service plans that were turned off")
+    moved_at = models.DateTimeField(help_text="simulation time")
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "holder"])]
+
+    def __str__(self):
+        return f"{self.holder}: {self.users} users {self.from_subscription_id} → {self.to_subscription_id}"

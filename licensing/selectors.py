@@ -1,9 +1,9 @@
 """Reads of the tenant's directory users and their licenses."""
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, Sum
 
-from licensing.models import DirectoryUser, LicenseAssignment
-from portal.models import Event, Tenant
+from licensing.models import DirectoryUser, LicenseAssignment, LicenseMoveBatch
+from portal.models import Tenant
 
 
 def user_list(*, tenant: Tenant, search: str = "", subscription_id: int | None = None):
@@ -21,11 +21,15 @@ def user_list(*, tenant: Tenant, search: str = "", subscription_id: int | None =
 
 def licenses_moved_reset(*, tenant: Tenant, holder: str) -> dict[str, list[str]]:
     """UPN → the service plans each user had turned off before ``holder`` (a plan change) moved
-    them, from the audit events of its batches (``licenses_move_batch``): one query, whatever the
-    number of batches."""
+    them, from its batches (``licenses_move_batch``): one query, whatever the number of batches."""
     reset: dict[str, list[str]] = {}
-    for part in (Event.objects.filter(tenant=tenant, verb="licenses.moved", data__by=holder)
-                 .filter(data__has_key="reset_disabled_plans").order_by("pk")
-                 .values_list("data__reset_disabled_plans", flat=True)):
+    for part in (LicenseMoveBatch.objects.filter(tenant=tenant, holder=holder).exclude(reset_disabled_plans={})
+                 .order_by("pk").values_list("reset_disabled_plans", flat=True)):
         reset.update(part or {})
     return reset
+
+
+def licenses_moved_count(*, tenant: Tenant, holder: str) -> int:
+    """How many users ``holder`` (a plan change) has moved so far, by its batches (not the new
+    subscription's count, which licenses assigned since would change)."""
+    return LicenseMoveBatch.objects.filter(tenant=tenant, holder=holder).aggregate(n=Sum("users"))["n"] or 0

@@ -16,8 +16,9 @@ from django.utils.translation import ngettext
 from billing.models import Subscription
 from billing.selectors import subscription_list
 from billing.services import subscription_require_free, subscription_usage_add, subscriptions_lock
-from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.models import DirectoryUser, LicenseAssignment, LicenseMoveBatch
 from licensing.preview import DETAIL_MAX, licenses_preview, users_digest
+from portal import clock
 from portal.errors import Conflict, DomainError, NotFound, short_list
 from portal.inputs import is_plain_text, is_upn, parse_id
 from portal.models import Tenant
@@ -240,8 +241,9 @@ def licenses_move_batch(*, tenant: Tenant, from_subscription_id: int, to_subscri
     in between). In this one transaction each user gets the target's license and loses the source's,
     so nobody is ever unlicensed; set-based: an INSERT … SELECT and a DELETE of the id range, no row
     per user read into Python. The target's licenses start with every service plan on; what each user
-    had turned off is kept on the batch's audit event (``licenses_moved_reset`` reads it back), with
-    the number of users moved and the first ``EVENT_USERS`` of them by name. Users who already hold
+    had turned off is kept on the batch's row (``LicenseMoveBatch``: ``licenses_moved_reset`` reads it
+    back) and its audit event, with the number of users moved (and, on the event, the first
+    ``EVENT_USERS`` of them by name). Users who already hold
     the target keep it. Never assigns beyond the target's licenses."""
     subs = _lock(tenant, [from_subscription_id, to_subscription_id], holder=holder)
     source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
@@ -260,6 +262,8 @@ def licenses_move_batch(*, tenant: Tenant, from_subscription_id: int, to_subscri
     removed, _detail = window.delete()
     subscription_usage_add(subscription=target, delta=made)
     subscription_usage_add(subscription=source, delta=-removed)
+    LicenseMoveBatch.objects.create(tenant=tenant, holder=holder, from_subscription=source, to_subscription=target,
+                                    users=removed, reset_disabled_plans=reset, moved_at=clock.now())
     data = {"users": named, "count": removed, "from": source.pk, "to": target.pk, "by": holder}
     if reset:
         data["reset_disabled_plans"] = reset

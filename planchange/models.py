@@ -67,6 +67,8 @@ class PlanChange(models.Model):
     )
     requested_at = models.DateTimeField(help_text="simulation time")
     completed_at = models.DateTimeField(null=True, blank=True)
+    retried_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="machine time support staff last retried it (a worker was woken)")
     updated_at = models.DateTimeField(auto_now=True, help_text="machine time, for the sweep")
 
     class Meta:

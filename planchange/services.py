@@ -29,7 +29,7 @@ from planchange.texts import (
 )
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound
-from portal.models import Event, Tenant
+from portal.models import Tenant
 from portal.selectors import by_id
 from portal.services import event_record
 from portal.texts import Text
@@ -206,13 +206,15 @@ def plan_change_retry(*, change_id, actor: str, reason: str = "") -> PlanChange:
         raise NotFound(_("No such plan change."), code="plan_change_not_found")
     failed = change.steps.filter(status=PlanChangeStep.Status.FAILED).first()
     stalled = change.steps.filter(status=PlanChangeStep.Status.RUNNING, lease_until__lt=timezone.now()).first()
+    now = timezone.now()  # machine time, as the leases
     if change.status == PlanChange.Status.RUNNING and failed is None and stalled is not None:
-        since = timezone.now() - timedelta(seconds=settings.PLANCHANGE_STEP_LEASE)
-        handed = Event.objects.filter(verb="plan_change.retried", object_type=PlanChange._meta.label_lower,
-                                      object_id=str(change.pk), recorded_at__gt=since)
-        if handed.exists():  # a worker was woken for it moments ago: let it take the step over
+        since = now - timedelta(seconds=settings.PLANCHANGE_STEP_LEASE)
+        if change.retried_at is not None and change.retried_at > since:
+            # a worker was woken for it moments ago: let it take the step over
             raise Conflict(_("This change was handed to a worker moments ago; give it a minute before retrying "
                              "again."), code="retry_pending")
+        change.retried_at = now
+        change.save(update_fields=["retried_at"])
         event_record(tenant=change.tenant, actor=actor, verb="plan_change.retried", obj=change,
                      data={"step": stalled.name, "stalled": True, **({"reason": reason} if reason else {})})
         change_enqueue(change.pk)
@@ -228,7 +230,8 @@ def plan_change_retry(*, change_id, actor: str, reason: str = "") -> PlanChange:
     failed.save(update_fields=["status", "attempts", "error", "lease_until"])
     change.error_code = ""
     change.error_detail = ""
-    change.save(update_fields=["error_code", "error_detail"])
+    change.retried_at = now
+    change.save(update_fields=["error_code", "error_detail", "retried_at"])
     event_record(tenant=change.tenant, actor=actor, verb="plan_change.retried", obj=change,
                  data={"step": failed.name, **({"reason": reason} if reason else {})})
     change_enqueue(change.pk)

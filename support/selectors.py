@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from billing.models import Invoice, Subscription
+from licensing.selectors import licenses_moved_count
 from planchange.eligibility import eligibility_checks
 from planchange.models import PlanChange, PlanChangeStep
 from portal import clock
@@ -63,12 +64,8 @@ def support_change_get(*, change_id) -> PlanChange | None:
 
 
 def change_users_moved(change: PlanChange) -> int:
-    """Users the change moved so far, by its own audit trail (not the new subscription's count, which
-    licenses assigned since would change)."""
-    moved = Event.objects.filter(tenant_id=change.tenant_id, verb="licenses.moved", data__by=change.holder)
-    counted = sum(moved.filter(data__has_key="count").values_list("data__count", flat=True))
-    older = moved.exclude(data__has_key="count").values_list("data__users", flat=True)  # before batches had a count
-    return counted + sum(len(users or ()) for users in older)
+    """Users the change moved so far (licensing's batches of it)."""
+    return licenses_moved_count(tenant=change.tenant_id, holder=change.holder)
 
 
 def support_actions(*, limit: int = 20):

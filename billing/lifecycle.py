@@ -30,14 +30,14 @@ from billing.models import Invoice, Subscription
 from billing.money import money
 from billing.periods import period_end, term_ends_on
 from billing.proration import Side
-from billing.selectors import offer_of
+from billing.selectors import SUBSCRIPTION_MISSING, offer_of
 from billing.texts import period_text
 from portal import clock
 from portal.bulk import rows_update
-from portal.errors import Conflict, NotFound
+from portal.errors import Conflict
 from portal.happenings import Happening
-from portal.inputs import parse_id
-from portal.services import event_build, event_record, events_record
+from portal.selectors import object_get
+from portal.services import event_build, event_record, events_record, support_reason_clean
 from portal.texts import render
 
 Status = Subscription.Status
@@ -114,13 +114,12 @@ def provisioning_finish_due(*, day: date, until: datetime) -> list[Happening]:
 
 
 @transaction.atomic
-def subscription_provisioning_finish(*, subscription_id, actor: str, reason: str = "") -> Subscription:
+def subscription_provisioning_finish(*, subscription_id, actor: str, reason: str = "",
+                                     reason_required: bool = False) -> Subscription:
     """Support staff finish a subscription's set-up now (``reason`` on the audit event)."""
-    pk = parse_id(subscription_id)
-    sub = (Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
-           .filter(pk=pk).first()) if pk is not None else None
-    if sub is None:
-        raise NotFound(_("No such subscription."), code="subscription_not_found")
+    reason = support_reason_clean(reason, required=reason_required)
+    sub = object_get(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product"),
+                     subscription_id, SUBSCRIPTION_MISSING)
     if sub.provisioning != Subscription.Provisioning.PROVISIONING:
         raise Conflict(_("The subscription is already fully set up."), code="already_provisioned")
     _provisioned(sub, day=clock.today(), actor=actor, reason="finished by support", support_reason=reason)

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.db.models import Case, DecimalField, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,6 +14,7 @@ from billing.models import (
     InvoiceLine,
     LicenseChange,
     Offer,
+    PaymentMethod,
     Product,
     RemovedAddOn,
     ServicePlan,
@@ -24,7 +24,9 @@ from billing.models import (
 from billing.orders import first_period_key
 from billing.periods import MCA_CANCEL_WINDOW_DAYS, current_term_start, renewal_date
 from portal import clock
+from portal.errors import Missing
 from portal.models import Tenant
+from portal.selectors import object_get
 
 
 def product_list():
@@ -112,22 +114,38 @@ def subscriptions_all():
     return _subscriptions(None).order_by("-id")
 
 
-def subscription_get(*, tenant: Tenant, subscription_id) -> Subscription:
-    """One of the tenant's subscriptions; missing and foreign ids are the same 404."""
-    try:
-        return _subscriptions(tenant).get(pk=subscription_id)
-    except (Subscription.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+SUBSCRIPTION_MISSING = Missing("subscription_not_found", gettext_lazy("No such subscription."))
+INVOICE_MISSING = Missing("invoice_not_found", gettext_lazy("No such invoice."))
+CREDIT_CHECK_MISSING = Missing("credit_check_not_found", gettext_lazy("No such credit check."))
+PAYMENT_METHOD_MISSING = Missing("payment_method_not_found", gettext_lazy("No such payment method."))
+PRODUCT_MISSING = Missing("product_not_found", gettext_lazy("No such product in the catalog."))
+# A payment method named in an order's body: a field of the request that names nothing of the tenant's.
+PAYMENT_METHOD_UNKNOWN = Missing("unknown_payment_method",
+                                 gettext_lazy("Choose one of your organization's payment methods."),
+                                 status=422, field="payment_method")
 
 
+def subscription_get(*, tenant: Tenant | None, id) -> Subscription:
+    """One of the tenant's subscriptions with what its pages show (``tenant=None``: any tenant's,
+    support staff's); missing and foreign ids are the same ``subscription_not_found``."""
+    return object_get(_subscriptions(tenant), id, SUBSCRIPTION_MISSING)
 
-def invoice_get(*, tenant: Tenant, invoice_id) -> Invoice:
-    """One of the tenant's invoices with its lines; missing and foreign ids are the same 404."""
-    try:
-        return Invoice.objects.prefetch_related("lines").select_related("billing_profile").get(
-            tenant=tenant, pk=invoice_id)
-    except (Invoice.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+
+def invoice_get(*, tenant: Tenant, id) -> Invoice:
+    """One of the tenant's invoices with its lines; missing and foreign ids are the same ``invoice_not_found``."""
+    return object_get(Invoice.objects.prefetch_related("lines").select_related("billing_profile").filter(tenant=tenant),
+                      id, INVOICE_MISSING)
+
+
+def credit_check_get(*, tenant: Tenant | None, id, lock: bool = False) -> CreditCheck:
+    """A tenant's credit check (``tenant=None``: any tenant's, support staff's)."""
+    checks = CreditCheck.objects.all() if tenant is None else CreditCheck.objects.filter(tenant=tenant)
+    return object_get(checks.select_for_update() if lock else checks, id, CREDIT_CHECK_MISSING)
+
+
+def payment_method_get(*, tenant: Tenant, id) -> PaymentMethod:
+    """One of the tenant's payment methods, named by an order (422 ``unknown_payment_method`` otherwise)."""
+    return object_get(PaymentMethod.objects.filter(tenant=tenant), id, PAYMENT_METHOD_UNKNOWN)
 
 
 def subscription_first_charge(*, subscription: Subscription) -> InvoiceLine | None:

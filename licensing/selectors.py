@@ -1,9 +1,13 @@
 """Reads of the tenant's directory users and their licenses."""
 
 from django.db.models import Prefetch, Q, Sum
+from django.utils.translation import gettext_lazy
 
 from licensing.models import DirectoryUser, LicenseAssignment, LicenseMoveBatch
+from portal.errors import Missing
 from portal.models import Tenant
+
+USER_MISSING = Missing("user_not_found", gettext_lazy("No such user."))
 
 
 def user_list(*, tenant: Tenant, search: str = "", subscription_id: int | None = None):

@@ -25,6 +25,7 @@ from licensing.services import (
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
 from portal.inputs import local_path, parse_id
+from portal.pages import kept_errors, refusal_kept
 from portal.roles import LICENSE_WRITERS
 
 PAGE_SIZE = 50
@@ -51,7 +52,7 @@ def _filters(data) -> dict:
 
 
 def _subscription_filter(request, raw):
-    return subscription_get(tenant=request.tenant, subscription_id=parse_id(raw)) if raw else None
+    return subscription_get(tenant=request.tenant, id=parse_id(raw)) if raw else None
 
 
 def _matching(request, filters, subscription):
@@ -59,12 +60,12 @@ def _matching(request, filters, subscription):
                      subscription_id=subscription.pk if subscription else None)
 
 
-def _selection(request, data, filters) -> dict:
-    """Who is selected: the users ticked, or every user matching the filters (``all``)."""
+def _selection(request, data, filters, subscription) -> dict:
+    """Who is selected: the users ticked, or every user matching the filters (``all``; ``subscription``:
+    the filter's, read by the caller: one nobody has is the page's 404)."""
     if data.get("all", "") not in ("", "1"):
         raise DomainError(_("Select the users again."), code="invalid_selection")
     if data.get("all") == "1":
-        subscription = _subscription_filter(request, filters["subscription"])
         upns = list(_matching(request, filters, subscription).values_list("upn", flat=True)[:SELECT_MAX + 1])
         return {"all": True, "upns": upns, "count": len(upns)}
     upns = list(dict.fromkeys(u.strip().lower() for u in data.getlist("users")))
@@ -77,7 +78,7 @@ def _page_context(request, filters) -> dict:
     subscriptions = [s for s in subscription_list(tenant=request.tenant) if s.status == "active"]
     return {
         "section": "users", "page": page, "search": filters["q"], "subscription": subscription,
-        "subscriptions": subscriptions, "error": next(iter(request.session.pop("license_errors", {}).values()), ""),
+        "subscriptions": subscriptions, "error": next(iter(kept_errors(request).get("licenses", {}).values()), ""),
         "filter_query": urlencode({k: v for k, v in filters.items() if v}),
     }
 
@@ -88,7 +89,7 @@ def active_users(request):
     context = _page_context(request, filters)
     if request.GET.get("pane") == "licenses":
         try:
-            selection = _selection(request, request.GET, filters)
+            selection = _selection(request, request.GET, filters, context["subscription"])
         except DomainError as exc:
             context["error"] = str(exc.detail)
         else:
@@ -119,8 +120,9 @@ def manage_licenses(request):
     subscription, to_subscription = parse_id(request.POST.get("subscription")), parse_id(
         request.POST.get("to_subscription"))
     selection = None
+    listed = _subscription_filter(request, filters["subscription"])  # the list's filter: nobody's is a 404
     try:
-        selection = _selection(request, request.POST, filters)
+        selection = _selection(request, request.POST, filters, listed)
         if selection["count"] > SELECT_MAX:
             raise DomainError(_("Choose at most %(max)s users at a time.") % {"max": f"{SELECT_MAX:,}"},
                               code="too_many_users")
@@ -165,7 +167,7 @@ def manage_licenses(request):
                                error=str(exc.detail))
             except DomainError:
                 pass
-        request.session["license_errors"] = exc.field_errors()
+        refusal_kept(request, exc, form="licenses", named_in_url=False)  # the subscriptions are the form's fields
     return HttpResponseRedirect(back)
 
 

@@ -10,16 +10,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from billing.models import Offer, PaymentKind, PaymentMethod, Product, Subscription
-from billing.periods import renewal_date
+from billing.periods import billing_frequency_for, renewal_date
 from billing.proration import Line, Side, change_lines
-from billing.selectors import subscription_get
+from billing.selectors import payment_method_get
 from billing.texts import LICENSES_TOO_MANY, UNKNOWN_SKU, offer_not_sold
-from planchange.eligibility import eligibility_check
+from planchange.eligibility import Eligibility, TargetOption, eligibility_check
 from planchange.models import PlanChange
 from planchange.texts import (
     INVALID_LICENSES,
@@ -29,13 +29,10 @@ from planchange.texts import (
     RENEWAL_TOO_LATE,
     SAME_PLAN,
     SCHEDULE_NEEDS_PROFILE,
-    SUBSCRIPTION_NOT_FOUND,
-    UNKNOWN_PAYMENT_METHOD,
 )
 from portal import clock
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError
 from portal.models import Tenant
-from portal.selectors import by_id
 from portal.texts import Text
 
 
@@ -47,6 +44,9 @@ class Blocked(DomainError):
 
 @dataclass
 class ChangeInputs:
+    """What a change needs, computed once per request: its checked fields, and (on first use) its
+    eligibility; the preview, the request and the workflow's steps read them from here."""
+
     subscription: Subscription
     target: Product
     offer: Offer
@@ -57,10 +57,27 @@ class ChangeInputs:
     billing_frequency: str
     payment_method: PaymentMethod | None
     effective_date: date
+    exclude_change_id: int | None = None  # the change being validated, which must not block itself
 
     @property
     def at_renewal(self) -> bool:
         return self.schedule == PlanChange.Schedule.RENEWAL
+
+    @cached_property
+    def eligibility(self) -> Eligibility:
+        """The subscription's eligibility, run once for this request (the engine's fixed queries)."""
+        return eligibility_check(subscription=self.subscription, exclude_change_id=self.exclude_change_id)
+
+    @property
+    def target_option(self) -> TargetOption:
+        return next(t for t in self.eligibility.targets if t.product.pk == self.target.pk)
+
+    def require_allowed(self) -> None:
+        """Raise Blocked with every blocker of the subscription and of the target plan."""
+        blockers = [*self.eligibility.blockers, *self.target_option.reasons]
+        if blockers:
+            raise Blocked(_("This plan can't change automatically right now."),
+                          blockers=[b.as_dict() for b in blockers])
 
     def lines(self) -> list[Line]:
         sub = self.subscription
@@ -103,7 +120,8 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     if schedule == PlanChange.Schedule.RENEWAL and not tenant.has_billing_profile:
         raise DomainError(Text(SCHEDULE_NEEDS_PROFILE), code="schedule_not_available", field="schedule")
     term = term or subscription.term
-    billing_frequency = billing_frequency or ("monthly" if term == "P1M" else subscription.billing_frequency)
+    billing_frequency = billing_frequency_for(term=term, chosen=billing_frequency,
+                                              current=subscription.billing_frequency)
     offer = _offer(target, term, billing_frequency)
     if offer is None:
         raise DomainError(offer_not_sold(product=target.name, term=term, billing_frequency=billing_frequency),
@@ -122,10 +140,7 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     method = None
     if not tenant.has_billing_profile:
         if payment_method not in (None, ""):
-            method = by_id(PaymentMethod.objects.filter(tenant=tenant), payment_method)
-            if method is None:
-                raise DomainError(Text(UNKNOWN_PAYMENT_METHOD), code="unknown_payment_method",
-                                  field="payment_method")
+            method = payment_method_get(tenant=tenant, id=payment_method)
         else:
             method = subscription.payment_method or PaymentMethod.objects.filter(
                 tenant=tenant, is_default=True).first()
@@ -145,25 +160,13 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     )
 
 
-def change_require_allowed(inputs: ChangeInputs, *, exclude_change_id=None) -> None:
-    """Raise Blocked with every blocker of the subscription and of the target plan."""
-    eligibility = eligibility_check(subscription=inputs.subscription, exclude_change_id=exclude_change_id)
-    blockers = list(eligibility.blockers)
-    target = next(t for t in eligibility.targets if t.product.pk == inputs.target.pk)
-    blockers += target.reasons
-    if blockers:
-        raise Blocked(_("This plan can't change automatically right now."),
-                      blockers=[b.as_dict() for b in blockers])
-
-
-def change_inputs(*, tenant, subscription_id, target_sku, licenses, schedule, term, billing_frequency,
-                  payment_method) -> ChangeInputs:
-    """A request's fields checked against the tenant's subscription (the preview, the request
-    and the workflow's validate and bill steps all start here)."""
-    try:
-        subscription = subscription_get(tenant=tenant, subscription_id=subscription_id)
-    except Http404 as exc:  # missing or another tenant's: the same answer
-        raise NotFound(Text(SUBSCRIPTION_NOT_FOUND), code="subscription_not_found") from exc
-    return _resolve(tenant=tenant, subscription=subscription, target_sku=target_sku, licenses=licenses,
-                    schedule=schedule, term=term, billing_frequency=billing_frequency,
-                    payment_method=payment_method)
+def change_inputs(*, subscription: Subscription, target_sku, licenses, schedule, term, billing_frequency,
+                  payment_method, exclude_change_id=None) -> ChangeInputs:
+    """A request's fields checked against the subscription the caller has in hand (read for a preview,
+    locked for a request, locked with its change for the workflow's steps): the preview, the request and
+    the workflow's validate and bill steps all start here, so the quote and the invoice agree to the cent."""
+    inputs = _resolve(tenant=subscription.tenant, subscription=subscription, target_sku=target_sku,
+                      licenses=licenses, schedule=schedule, term=term, billing_frequency=billing_frequency,
+                      payment_method=payment_method)
+    inputs.exclude_change_id = exclude_change_id
+    return inputs

@@ -5,21 +5,23 @@ from datetime import timedelta
 from django.db.models import F, Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from billing.models import Invoice, PaymentKind, Subscription
 from billing.selectors import subscription_get
 from licensing.preview import licenses_preview
 from planchange.blockers import Action, Blocker, Code
 from planchange.eligibility import Eligibility, eligibility_check, eligibility_contexts, subscription_blockers
-from planchange.models import LIVE_STATUSES, PlanChange
+from planchange.models import LIVE_STATUSES, PlanChange, Quote
 from portal import clock
+from portal.errors import Missing
 from portal.models import Event, Tenant
+from portal.selectors import object_get
 
 
 def eligibility_for(*, tenant: Tenant, subscription_id) -> Eligibility:
     """The eligibility of one of the tenant's subscriptions (404 for another tenant's)."""
-    return eligibility_check(subscription=subscription_get(tenant=tenant, subscription_id=subscription_id))
+    return eligibility_check(subscription=subscription_get(tenant=tenant, id=subscription_id))
 
 
 def live_change_for(*, subscription: Subscription) -> PlanChange | None:
@@ -34,15 +36,22 @@ def completed_change_creating(*, subscription: Subscription) -> PlanChange | Non
             .select_related("subscription__product").first())
 
 
-def plan_change_get(*, tenant: Tenant, change_id) -> PlanChange:
-    """One of the tenant's changes with its steps; missing and foreign ids are the same 404."""
-    from django.http import Http404
+PLAN_CHANGE_MISSING = Missing("plan_change_not_found", gettext_lazy("No such plan change."))
+QUOTE_MISSING = Missing("quote_not_found", gettext_lazy("No such quote."), field="quote_id")  # a body's field
 
-    try:
-        return (PlanChange.objects.select_related("subscription__product", "target_product", "new_subscription",
-                                                  "invoice").prefetch_related("steps").get(tenant=tenant, pk=change_id))
-    except (PlanChange.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+
+def plan_change_get(*, tenant: Tenant | None, id, lock: bool = False) -> PlanChange:
+    """One of the tenant's changes with its steps (``tenant=None``: any tenant's, support staff's; ``lock``:
+    the change row alone, locked); missing and foreign ids are the same ``plan_change_not_found``."""
+    changes = PlanChange.objects.all() if tenant is None else PlanChange.objects.filter(tenant=tenant)
+    if lock:
+        return object_get(changes.select_for_update(), id, PLAN_CHANGE_MISSING)
+    return object_get(changes.select_related("subscription__product", "target_product", "new_subscription", "invoice")
+                      .prefetch_related("steps"), id, PLAN_CHANGE_MISSING)
+
+
+def quote_get(*, tenant: Tenant, id) -> Quote:
+    return object_get(Quote.objects.filter(tenant=tenant), id, QUOTE_MISSING)
 
 
 def change_events(*, change: PlanChange):

@@ -18,20 +18,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.proration import totals
-from billing.services import payment_method_add_card, subscription_hold, subscription_lock
+from billing.selectors import subscription_get
+from billing.services import payment_method_add_card, subscription_hold_locked, subscription_lock
 from planchange.dispatch import change_enqueue
-from planchange.inputs import ChangeInputs, change_inputs, change_require_allowed
+from planchange.inputs import ChangeInputs, change_inputs
 from planchange.models import PlanChange, PlanChangeStep, Quote
+from planchange.selectors import plan_change_get, quote_get
 from planchange.texts import (
     CANCELLED_BY_ADMIN,
     CANCELLED_BY_SUPPORT,
     REPLACED_BY_IMMEDIATE,
 )
 from portal import clock
-from portal.errors import Conflict, DomainError, NotFound
+from portal.errors import Conflict, DomainError
 from portal.models import Tenant
-from portal.selectors import by_id
-from portal.services import event_record
+from portal.services import event_record, support_reason_clean
 from portal.texts import Text
 
 
@@ -40,11 +41,18 @@ def plan_change_preview(*, tenant: Tenant, subscription_id, target_sku: str, lic
     """A quote: the same lines the bill step will post for the same date. Stored (binding for
     ``PLANCHANGE_QUOTE_MINUTES``) when the caller may order it, so Place order can honour it, and
     reused while it holds; with ``store=False`` (a role that may not order) nothing is written. A
-    quote is not an action: the audit trail records it on the order that used it."""
-    inputs = change_inputs(tenant=tenant, subscription_id=subscription_id, target_sku=target_sku, licenses=licenses,
-                           schedule=schedule, term=term, billing_frequency=billing_frequency,
+    quote is not an action: the audit trail records it on the order that used it. The answer carries
+    its ``inputs`` (with their eligibility) for the page that shows it."""
+    inputs = change_inputs(subscription=subscription_get(tenant=tenant, id=subscription_id), target_sku=target_sku,
+                           licenses=licenses, schedule=schedule, term=term, billing_frequency=billing_frequency,
                            payment_method=payment_method)
-    change_require_allowed(inputs)
+    inputs.require_allowed()
+    quote = _quote_of(tenant=tenant, inputs=inputs, store=store)
+    quote.inputs = inputs
+    return quote
+
+
+def _quote_of(*, tenant: Tenant, inputs: ChangeInputs, store: bool) -> Quote:
     lines = inputs.lines()
     credit, charge, total = totals(lines)
     digest, basis = inputs.fingerprint()
@@ -99,7 +107,7 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
     """Record a change and wake a worker after commit; refuse with the reason. A change that
     starts now holds its subscription read-only from this transaction on."""
     actor = user.get_username()
-    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)  # the one lock of the request
     if sub.held_by or PlanChange.objects.filter(
             subscription=sub, status__in=(PlanChange.Status.QUEUED, PlanChange.Status.RUNNING)).exists():
         raise Conflict(_("A plan change of this subscription is already under way."), code="change_in_progress")
@@ -108,10 +116,9 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
     elif PlanChange.objects.filter(subscription=sub, status=PlanChange.Status.SCHEDULED).exists():
         raise Conflict(_("A change of this subscription is already scheduled; cancel it first."),
                        code="change_in_progress")
-    inputs = change_inputs(tenant=tenant, subscription_id=sub.pk, target_sku=target_sku, licenses=licenses,
-                           schedule=schedule, term=term, billing_frequency=billing_frequency,
-                           payment_method=payment_method)
-    change_require_allowed(inputs)
+    inputs = change_inputs(subscription=sub, target_sku=target_sku, licenses=licenses, schedule=schedule, term=term,
+                           billing_frequency=billing_frequency, payment_method=payment_method)
+    inputs.require_allowed()
     quote = _quote_that_holds(tenant=tenant, quote_id=quote_id, inputs=inputs) if quote_id else None
     scheduled = inputs.at_renewal
     try:
@@ -135,15 +142,13 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
         "quote": {"id": quote.pk, "credit": str(quote.credit), "charge": str(quote.charge),
                   "total": str(quote.total)} if quote else None})
     if not scheduled:
-        subscription_hold(tenant=tenant, subscription_id=sub.pk, holder=change.holder)
+        subscription_hold_locked(sub, holder=change.holder)
         change_enqueue(change.pk)
     return change
 
 
 def _quote_that_holds(*, tenant, quote_id, inputs: ChangeInputs) -> Quote:
-    quote = by_id(Quote.objects.filter(tenant=tenant), quote_id)
-    if quote is None:
-        raise NotFound(_("No such quote."), code="quote_not_found")
+    quote = quote_get(tenant=tenant, id=quote_id)
     if quote.expires_at <= clock.now():
         raise Conflict(_("The quote has expired; preview the change again."), code="quote_expired")
     digest, _basis = inputs.fingerprint()
@@ -165,14 +170,14 @@ NOT_SCHEDULED = {
 
 
 @transaction.atomic
-def plan_change_cancel(*, tenant: Tenant, change_id, actor: str, reason: str = "",
-                       by_support: bool = False) -> PlanChange:
+def plan_change_cancel(*, tenant: Tenant | None, change_id, actor: str, reason: str = "",
+                       by_support: bool = False, reason_required: bool = False) -> PlanChange:
     """Cancel a scheduled change (a change already queued or running can't be cancelled). Support
-    staff pass the change's own tenant and say why."""
-    found = by_id(PlanChange.objects.filter(tenant=tenant), change_id)
-    if found is None:
-        raise NotFound(_("No such plan change."), code="plan_change_not_found")
-    subscription_lock(tenant=tenant, subscription_id=found.subscription_id)  # the lock order: subscription first
+    staff (``by_support``) pass no tenant (any tenant's change) and say why."""
+    reason = support_reason_clean(reason, required=reason_required) if by_support else ""
+    found = plan_change_get(tenant=tenant, id=change_id)
+    # The lock order: the subscription first, then the change.
+    subscription_lock(tenant=found.tenant_id, subscription_id=found.subscription_id)
     change = PlanChange.objects.select_for_update().get(pk=found.pk)
     if change.status != PlanChange.Status.SCHEDULED:
         raise Conflict(NOT_SCHEDULED.get(change.status, NOT_SCHEDULED[PlanChange.Status.QUEUED]), code="not_scheduled")
@@ -197,13 +202,12 @@ def checkout_place_order(*, tenant: Tenant, user, subscription_id, target_sku: s
 
 
 @transaction.atomic
-def plan_change_retry(*, change_id, actor: str, reason: str = "") -> PlanChange:
+def plan_change_retry(*, change_id, actor: str, reason: str = "", reason_required: bool = False) -> PlanChange:
     """Support staff: go on with a change from the step where it stopped: a failed step runs again
     (after fixing what broke it), a stalled one (its worker stopped renewing the lease) is handed to a
     worker, which takes it over. Each step still runs exactly once (the workflow's claims)."""
-    change = by_id(PlanChange.objects.select_for_update(), change_id)
-    if change is None:
-        raise NotFound(_("No such plan change."), code="plan_change_not_found")
+    reason = support_reason_clean(reason, required=reason_required)
+    change = plan_change_get(tenant=None, id=change_id, lock=True)
     failed = change.steps.filter(status=PlanChangeStep.Status.FAILED).first()
     stalled = change.steps.filter(status=PlanChangeStep.Status.RUNNING, lease_until__lt=timezone.now()).first()
     now = timezone.now()  # machine time, as the leases

@@ -14,10 +14,8 @@ INVALID_SCHEDULE = "error.invalid_schedule"
 SCHEDULE_NEEDS_PROFILE = "error.schedule_needs_profile"
 INVALID_LICENSES = "error.invalid_licenses"
 LICENSES_TOO_FEW = "error.licenses_too_few"
-UNKNOWN_PAYMENT_METHOD = "error.unknown_payment_method"
 PAYMENT_METHOD_REQUIRED = "error.payment_method_required"
 RENEWAL_TOO_LATE = "error.renewal_too_late"
-SUBSCRIPTION_NOT_FOUND = "error.subscription_not_found"
 UNEXPECTED = "error.unexpected"
 
 # Why a scheduled change was cancelled (its error_detail and its event's reason, in English).
@@ -37,11 +35,9 @@ MESSAGES = {
         "%(licenses)d.",
         "%(users)d users have licenses on the current plan; the new plan needs at least %(users)d licenses, not "
         "%(licenses)d.", "users"),
-    UNKNOWN_PAYMENT_METHOD: _("Choose one of your organization's payment methods."),
     PAYMENT_METHOD_REQUIRED: _("Choose or add a payment method."),
     RENEWAL_TOO_LATE: _("The renewal on %(date)s is after %(last)s, the end of the simulation's time; change now "
                         "instead."),
-    SUBSCRIPTION_NOT_FOUND: _("No such subscription."),
     UNEXPECTED: _("An unexpected error stopped the change before anything was changed. Try again, or contact "
                   "support if it happens again."),
     REPLACED_BY_IMMEDIATE: _("replaced by an immediate plan change"),

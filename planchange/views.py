@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing.models import BillingFrequency, Term
+from billing.models import BillingFrequency, Product, Term
 from billing.periods import renewal_date
 from billing.selectors import (
     addons_restorable,
@@ -20,6 +20,7 @@ from billing.selectors import (
     licenses_remove_window,
     payment_method_list,
     service_plan_names,
+    subscription_get,
     subscription_list,
 )
 from planchange.blockers import TEXTS, titles
@@ -47,6 +48,7 @@ from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
 from portal.inputs import LICENSES_MAX, whole_number
+from portal.pages import refusal, refusal_kept
 from portal.roles import BILLING_WRITERS, may
 from portal.selectors import incidents_open
 
@@ -125,57 +127,62 @@ def available_upgrades(request, subscription_id):
 
 
 
+def _card(post) -> dict:
+    return {"number": post.get("card_number", ""), "expiry": post.get("card_expiry", ""),
+            "holder_name": post.get("card_name", "")}
+
+
 @tenant_page
 @writes(BILLING_WRITERS)
 def checkout(request, subscription_id, sku):
-    """MOSA: Checkout — Sold to, Billed to, Items in this order, payment method, Place order."""
+    """MOSA: Checkout — Sold to, Billed to, Items in this order, payment method, Place order. Place order
+    goes straight to the service (it checks everything, once); the page is drawn for a look, or again
+    with what refused the order."""
     if request.tenant.has_billing_profile:  # MCA: the pane, with the plan and the offer chosen
         chosen = {"target_sku": sku, **{k: request.GET[k] for k in ("term", "billing_frequency") if request.GET.get(k)}}
         return redirect(f"{reverse('planchange:change-option', args=[subscription_id])}?{urlencode(chosen)}")
-    eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
-    sub = eligibility.subscription
-    live = live_change_for(subscription=sub)
-    if live is not None and live.status != "scheduled":  # e.g. a second click on Place order
-        return redirect("planchange:change", change_id=live.pk)
-    target = next((t for t in eligibility.recommended if t.product.sku == sku), None)
-    if target is None or not eligibility.can_change_automatically:
-        wanted = next((t for t in eligibility.targets if t.product.sku == sku), None)
-        if wanted is None:
-            raise Http404
-        messages.error(request, _("%(product)s can't be ordered as an automatic change.")
-                       % {"product": wanted.product.name})
-        return redirect("planchange:upgrades", subscription_id=sub.pk)
     data = request.POST if request.method == "POST" else request.GET
-    term = data.get("term") or sub.term
-    billing_frequency = data.get("billing_frequency") or ("monthly" if term == "P1M" else sub.billing_frequency)
+    term, billing_frequency = data.get("term") or None, data.get("billing_frequency") or None
     errors = {}
     if request.method == "POST":
         try:
             change = checkout_place_order(
-                tenant=request.tenant, user=request.user, subscription_id=sub.pk, target_sku=sku, term=term,
+                tenant=request.tenant, user=request.user, subscription_id=subscription_id, target_sku=sku, term=term,
                 billing_frequency=billing_frequency, payment_choice=request.POST.get("payment_method", ""),
-                card={"number": request.POST.get("card_number", ""), "expiry": request.POST.get("card_expiry", ""),
-                      "holder_name": request.POST.get("card_name", "")},
-                quote_id=request.POST.get("quote_id") or None)
+                card=_card(request.POST), quote_id=request.POST.get("quote_id") or None)
         except DomainError as exc:
             if exc.code in ("quote_stale", "quote_expired"):
                 messages.warning(request, exc.detail)
-            else:
-                errors = exc.field_errors()
+            elif exc.code != "change_in_progress":  # a second click on Place order: the change it placed, below
+                errors = refusal(exc)
         else:
             return redirect("planchange:change", change_id=change.pk)
+    return _checkout_page(request, subscription_id, sku, term=term, billing_frequency=billing_frequency, errors=errors)
+
+
+def _checkout_page(request, subscription_id, sku, *, term, billing_frequency, errors):
+    """Checkout with its quote (stored only for a role that may order it: a Global reader's visit writes
+    nothing); a change under way shows instead, and a plan that can't be ordered sends back to Available
+    upgrades saying why."""
+    sub = subscription_get(tenant=request.tenant, id=subscription_id)
+    live = live_change_for(subscription=sub)
+    if live is not None and live.status != PlanChange.Status.SCHEDULED:  # e.g. a second click on Place order
+        return redirect("planchange:change", change_id=live.pk)
     try:
-        # Stored only for a role that may order it: a Global reader's visit writes nothing.
         quote = plan_change_preview(tenant=request.tenant, subscription_id=sub.pk, target_sku=sku, term=term,
                                     billing_frequency=billing_frequency, store=may(request.roles, BILLING_WRITERS))
     except Blocked:
-        return redirect("planchange:subscription", subscription_id=sub.pk)
+        product = Product.objects.get(sku=sku)
+        messages.error(request, _("%(product)s can't be ordered as an automatic change.") % {"product": product.name})
+        return redirect("planchange:upgrades", subscription_id=sub.pk)
     except DomainError as exc:
+        if exc.code in ("unknown_sku", "same_plan"):  # no such offer on Available upgrades
+            raise Http404 from exc
         messages.error(request, exc.detail)
         return redirect("planchange:upgrades", subscription_id=sub.pk)
     return render(request, "planchange/checkout.html", {
-        "section": "billing", "sub": sub, "target": target, "quote": quote_users(quote), "term": term,
-        "billing_frequency": billing_frequency, "errors": errors, "posted": request.POST,
+        "section": "billing", "sub": sub, "target": quote.inputs.target_option, "quote": quote_users(quote),
+        "term": quote.term, "billing_frequency": quote.billing_frequency, "errors": errors, "posted": request.POST,
         "methods": payment_method_list(tenant=request.tenant),
         "selected_method": request.POST.get("payment_method") or str(sub.payment_method_id or ""),
     })
@@ -184,56 +191,64 @@ def checkout(request, subscription_id, sku):
 @tenant_page
 @writes(BILLING_WRITERS)
 def change_option(request, subscription_id):
-    """MCA: the right-hand pane of "Change to a different subscription option"."""
-    eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
-    sub = eligibility.subscription
+    """MCA: the right-hand pane of "Change to a different subscription option". Change plan goes straight to
+    the service (it checks everything, once); the pane is drawn for a look, or again with what refused it."""
     if not request.tenant.has_billing_profile:
-        return redirect("planchange:upgrades", subscription_id=sub.pk)
-    choice, errors = _pane_choice(request, sub, eligibility)
-    if request.method == "POST" and eligibility.can_change_automatically and not errors:
+        return redirect("planchange:upgrades", subscription_id=subscription_id)
+    choice, errors = _pane_choice(request.POST if request.method == "POST" else request.GET)
+    if request.method == "POST" and not errors:
         try:
-            change = plan_change_request(tenant=request.tenant, user=request.user, subscription_id=sub.pk,
+            change = plan_change_request(tenant=request.tenant, user=request.user, subscription_id=subscription_id,
                                          quote_id=request.POST.get("quote_id") or None, **choice)
+        except Blocked:
+            pass  # the pane shows why: "Why can't I change plans?" and the target's own reasons
         except DomainError as exc:
-            errors = exc.field_errors()
             if exc.code in ("quote_stale", "quote_expired"):
-                errors = {}
                 messages.warning(request, exc.detail)
+            else:
+                errors = refusal(exc)
         else:
-            if change.status == "scheduled":
+            if change.status == PlanChange.Status.SCHEDULED:
                 messages.success(request, _("The change is scheduled for %(date)s.")
                                  % {"date": change.scheduled_for.isoformat()})
-                return redirect("planchange:subscription", subscription_id=sub.pk)
+                return redirect("planchange:subscription", subscription_id=subscription_id)
             return redirect("planchange:change", change_id=change.pk)
+    return _pane_page(request, subscription_id, choice, errors)
+
+
+def _pane_page(request, subscription_id, choice: dict, errors: dict):
+    eligibility = eligibility_for(tenant=request.tenant, subscription_id=subscription_id)
+    sub = eligibility.subscription
+    recommended = [t.product.sku for t in eligibility.recommended]
+    choice = {**choice, "target_sku": choice["target_sku"] or (recommended[0] if recommended else ""),
+              "term": choice["term"] or sub.term, "billing_frequency": choice["billing_frequency"]
+              or sub.billing_frequency}
     quote, quote_error = (None, errors["licenses"]) if "licenses" in errors else _pane_quote(request, sub, choice)
     pane = {
         "choice": choice, "quote": quote, "quote_error": quote_error, "errors": errors, "terms": Term.choices,
         "frequencies": BillingFrequency.choices,
         "pane_renewal": renewal_date(start=sub.start_date, term=sub.term, today=eligibility.today),
     }
-    if choice["schedule"] == "renewal" and quote is not None:
+    if choice["schedule"] == PlanChange.Schedule.RENEWAL and quote is not None:
         pane["warnings"] = change_warnings(subscription=sub, on=quote.effective_date)
     if request.GET.get("fragment") == "quote":
         return render(request, "planchange/_pane_quote.html", pane)
     return render(request, "planchange/change_option.html", {**_subscription_context(eligibility), **pane})
 
 
-def _pane_choice(request, sub, eligibility) -> tuple[dict, dict]:
-    """The pane's choices, and an error for a number of licenses that isn't a whole number from
-    1 to 1,000,000 in ASCII digits (the product's own maximum is the service's to check)."""
-    data = request.POST if request.method == "POST" else request.GET
-    recommended = [t.product.sku for t in eligibility.recommended]
+def _pane_choice(data) -> tuple[dict, dict]:
+    """The pane's choices as sent (the service fills in what is left out), and an error for a number of
+    licenses that isn't a whole number from 1 to 1,000,000 in ASCII digits (the product's own maximum is
+    the service's to check)."""
     raw = data.get("licenses", "").strip()
     licenses = whole_number(raw, min_value=1, max_value=LICENSES_MAX) if raw else None
     errors = {}
     if raw and licenses is None:
         errors["licenses"] = _("Enter a whole number of licenses from 1 to 1,000,000.")
     return {
-        "target_sku": data.get("target_sku") or (recommended[0] if recommended else ""),
-        "licenses": licenses,
-        "schedule": data.get("schedule") or "now",
-        "term": data.get("term") or sub.term,
-        "billing_frequency": data.get("billing_frequency") or sub.billing_frequency,
+        "target_sku": data.get("target_sku", ""), "licenses": licenses,
+        "schedule": data.get("schedule") or PlanChange.Schedule.NOW,
+        "term": data.get("term") or None, "billing_frequency": data.get("billing_frequency") or None,
     }, errors
 
 
@@ -250,7 +265,7 @@ def _pane_quote(request, sub, choice):
 @tenant_page
 def change_detail(request, change_id):
     """The change's progress page (its steps update live)."""
-    change = plan_change_get(tenant=request.tenant, change_id=change_id)
+    change = plan_change_get(tenant=request.tenant, id=change_id)
     return render(request, "planchange/change.html", {"section": "billing", "change": change,
                                                       **_outcome(change)})
 
@@ -258,7 +273,7 @@ def change_detail(request, change_id):
 @tenant_page
 def change_progress(request, change_id):
     """The progress fragment the page polls."""
-    change = plan_change_get(tenant=request.tenant, change_id=change_id)
+    change = plan_change_get(tenant=request.tenant, id=change_id)
     return render(request, "planchange/_progress.html", {"change": change, **_outcome(change)})
 
 
@@ -274,12 +289,12 @@ def _outcome(change) -> dict:
 @tenant_page
 @writes(BILLING_WRITERS)
 def cancel_change(request, subscription_id, change_id):
-    if plan_change_get(tenant=request.tenant, change_id=change_id).subscription_id != subscription_id:
+    if plan_change_get(tenant=request.tenant, id=change_id).subscription_id != subscription_id:
         raise Http404  # the URL names another subscription's change
     try:
         plan_change_cancel(tenant=request.tenant, change_id=change_id, actor=request.user.get_username())
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        refusal_kept(request, exc, form="scheduled_change")
     else:
         messages.success(request, _("The scheduled change was cancelled."))
     return redirect("planchange:subscription", subscription_id=subscription_id)

@@ -37,7 +37,7 @@ from billing.services import (
 )
 from licensing.selectors import licenses_moved_reset
 from licensing.services import licenses_move_batch
-from planchange.inputs import Blocked, change_inputs, change_require_allowed
+from planchange.inputs import Blocked, ChangeInputs, change_inputs
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.texts import UNEXPECTED
 from portal import clock
@@ -175,11 +175,7 @@ def step_validate(change_id: int) -> None:
         if _is_done(change, "validate"):
             return
         try:
-            inputs = change_inputs(tenant=change.tenant, subscription_id=change.subscription_id,
-                                   target_sku=change.target_product.sku, licenses=change.licenses,
-                                   schedule=change.schedule, term=change.term,
-                                   billing_frequency=change.billing_frequency, payment_method=change.payment_method_id)
-            change_require_allowed(inputs, exclude_change_id=change.pk)
+            _inputs_of(change).require_allowed()
         except Blocked as exc:
             codes = [b["code"] for b in exc.extra["blockers"]]
             _fail_change(change, "validate", code="blocked", detail=", ".join(codes), blockers=codes)
@@ -295,12 +291,19 @@ def _change_lines(change: PlanChange) -> list[Line]:
     quote = change.quote
     if quote is not None and quote.effective_date == change.effective_date:
         return [Line.from_dict(line) for line in quote.lines]
-    inputs = change_inputs(tenant=change.tenant, subscription_id=change.subscription_id,
-                           target_sku=change.target_product.sku, licenses=change.licenses, schedule=change.schedule,
-                           term=change.term, billing_frequency=change.billing_frequency,
-                           payment_method=change.payment_method_id)
+    inputs = _inputs_of(change)
     inputs.effective_date = change.effective_date
     return inputs.lines()
+
+
+def _inputs_of(change: PlanChange) -> ChangeInputs:
+    """The change's inputs, from its subscription as locked with it (``_lock_change``): the same checks
+    and numbers as when it was requested, the change itself aside."""
+    change.subscription.tenant = change.tenant  # the rows already read with the change
+    return change_inputs(subscription=change.subscription, target_sku=change.target_product.sku,
+                         licenses=change.licenses, schedule=change.schedule, term=change.term,
+                         billing_frequency=change.billing_frequency, payment_method=change.payment_method_id,
+                         exclude_change_id=change.pk)
 
 
 def step_cancel_source(change_id: int) -> None:

@@ -1,7 +1,10 @@
-"""What every page of the shell needs: tenant name, navigation, support flag."""
+"""What every page of the shell needs: tenant name, navigation, support flag, and the errors a redirect
+kept for it (``portal.pages``)."""
 
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from portal.pages import kept_errors
 from portal.roles import BILLING_WRITERS, LICENSE_WRITERS, may
 from portal.selectors import is_support_staff, roles_for_user, tenant_for_user
 
@@ -40,3 +43,9 @@ def shell(request):
     return {"shell_tenant": tenant, "shell_support": support, "shell_nav": nav,
             "shell_viewing_as": getattr(request, "viewing_as_support", False),
             "can_billing": may(roles, BILLING_WRITERS), "can_licenses": may(roles, LICENSE_WRITERS)}
+
+
+def kept(request):
+    """``kept``: the errors the previous request kept for this page, by form (read once, only by a template
+    that shows them)."""
+    return {"kept": SimpleLazyObject(lambda: kept_errors(request))}

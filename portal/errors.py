@@ -34,6 +34,19 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Missing:
+    """How "not found" reads for one kind of object: its code (docs/api.md "Not found") and its
+    sentence. Selectors raise it (``portal.selectors.object_get``); the API's detail routes answer it."""
+
+    __slots__ = ("code", "detail", "extra")
+
+    def __init__(self, code: str, detail, **extra):
+        self.code, self.detail, self.extra = code, detail, extra  # extra: e.g. a body field's status and name
+
+    def error(self) -> NotFound:
+        return NotFound(self.detail, code=self.code, **self.extra)
+
+
 def short_list(items, limit: int = 5) -> str:
     """``a, b, c and 2 more`` for error messages about several users."""
     items = list(items)

@@ -4,19 +4,40 @@ import hmac
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal import tokens
-from portal.errors import NotFound
+from portal.errors import Missing
 from portal.inputs import parse_id
 from portal.models import AdminMembership, ApiToken, IncidentStatus, Service, ServiceIncident, Tenant
 
+TENANT_MISSING = Missing("tenant_not_found", gettext_lazy("No such organization."))
+INCIDENT_MISSING = Missing("incident_not_found", gettext_lazy("No such incident."))
+API_TOKEN_MISSING = Missing("api_token_not_found", gettext_lazy("No such API token."))
+EVENT_MISSING = Missing("event_not_found", gettext_lazy("No such event."))
 
-def by_id(queryset, raw_id):
-    """The object with this id, or None when there is none or the id isn't a whole number
-    in ASCII digits (ids arrive as text from forms and URLs; ``int('٤')`` is 4)."""
+
+def object_get(queryset, raw_id, missing: Missing):
+    """The one way to say "not found": the object of ``queryset`` (already scoped to the caller's tenant,
+    locked if the caller wants) with this id, or ``missing``'s NotFound when there is none or the id
+    isn't a whole number in ASCII digits within the database's range (ids arrive as text from forms and
+    URLs; ``int('٤')`` is 4). A missing id and another tenant's read the same."""
     pk = parse_id(raw_id)
-    return None if pk is None else queryset.filter(pk=pk).first()
+    found = None if pk is None else queryset.filter(pk=pk).first()
+    if found is None:
+        raise missing.error()
+    return found
+
+
+def tenant_get(*, id) -> Tenant:
+    """Any tenant (support staff's)."""
+    return object_get(Tenant.objects.all(), id, TENANT_MISSING)
+
+
+def incident_get(*, tenant: Tenant | None, id, lock: bool = False) -> ServiceIncident:
+    """One of the tenant's incidents (``tenant=None``: any tenant's, support staff's)."""
+    incidents = ServiceIncident.objects.all() if tenant is None else ServiceIncident.objects.filter(tenant=tenant)
+    return object_get(incidents.select_for_update() if lock else incidents, id, INCIDENT_MISSING)
 
 
 def tenant_for_user(*, user: AbstractBaseUser) -> Tenant | None:
@@ -80,12 +101,9 @@ def api_token_list(*, user: AbstractBaseUser):
         models.F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
 
 
-def api_token_get(*, user: AbstractBaseUser, token_id) -> ApiToken:
+def api_token_get(*, user: AbstractBaseUser, id) -> ApiToken:
     """One of the login's own tokens; another login's and a missing one are the same 404."""
-    token = by_id(ApiToken.objects.filter(user=user), token_id)
-    if token is None:
-        raise NotFound(_("No such API token."), code="api_token_not_found")
-    return token
+    return object_get(ApiToken.objects.filter(user=user), id, API_TOKEN_MISSING)
 
 
 def api_token_find(*, key: str) -> ApiToken | None:

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import clock, tokens
-from portal.errors import Conflict, DomainError, NotFound
+from portal.errors import Conflict, DomainError
 from portal.inputs import is_plain_text
 from portal.models import ApiToken, Event, IncidentStatus, Service, ServiceIncident, Tenant
-from portal.selectors import api_token_get, by_id, tenant_for_user
+from portal.selectors import api_token_get, incident_get, tenant_for_user
 
 # Told of each event as it is recorded, inside its transaction: the apps above portal register here
 # from their AppConfig.ready() (webhooks wakes its fan-out when the transaction commits), so portal
@@ -58,6 +58,25 @@ def events_record(*, events: list[Event]) -> list[Event]:
         for listener in EVENT_LISTENERS:
             listener(event)
     return events
+
+
+# --- Why support staff acted ----------------------------------------------------------------------
+
+SUPPORT_REASON_MIN, SUPPORT_REASON_MAX = 3, 500
+
+
+def support_reason_clean(reason, *, required: bool = False) -> str:
+    """Why support staff did something, as its audit event keeps it: 3 to 500 characters of plain text,
+    or nothing when not ``required`` (the API's scripts may leave it out; the console asks for it). Every
+    service that acts for support staff checks its reason here, whichever door it came through."""
+    text = reason.strip() if isinstance(reason, str) else None
+    if text == "" and not required:
+        return ""
+    if text is None or not SUPPORT_REASON_MIN <= len(text) <= SUPPORT_REASON_MAX or not is_plain_text(text):
+        raise DomainError(_("Say why, in %(min)d to %(max)d characters of plain text: it goes on the audit trail.")
+                          % {"min": SUPPORT_REASON_MIN, "max": SUPPORT_REASON_MAX}, code="invalid_reason",
+                          field="reason")
+    return text
 
 
 # --- API tokens (portal.tokens: their format and digest) ----------------------------------------
@@ -116,8 +135,19 @@ def api_token_create(
     token that expires: a token never mints one that outlives it (else a stolen 30-day token could
     be turned into one without an expiry)."""
     now = timezone.now()
+    errors = {}
+    for field, check in (("name", lambda: api_token_name_clean(name)),
+                         ("expires", lambda: _api_token_expiry(expires_at, now, expires_by))):
+        try:
+            check()
+        except DomainError as exc:  # both checked, so a form shows every refusal at once
+            errors[field] = exc
+    if len(errors) == 1:
+        raise next(iter(errors.values()))
+    if errors:
+        raise DomainError(_("Check the token's name and expiry."), code=errors["name"].code,
+                          errors={field: exc.detail for field, exc in errors.items()})
     name = api_token_name_clean(name)
-    expires_at = _api_token_expiry(expires_at, now, expires_by)
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one creator at a time per login
     live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(expires_at__lte=now).count()
     if live >= API_TOKENS_LIVE_MAX:
@@ -136,9 +166,10 @@ def api_token_create(
 def api_token_revoke(*, user, token_id, actor: str) -> ApiToken:
     """Revoke one of the login's own tokens: the very next request with it is refused. Revoking a
     revoked token changes nothing."""
-    token = api_token_get(user=user, token_id=token_id)
+    token = api_token_get(user=user, id=token_id)
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
-    if token.revoked_at is not None:
+    token.already_revoked = token.revoked_at is not None
+    if token.already_revoked:
         return token
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
@@ -184,9 +215,10 @@ def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
 
 @transaction.atomic
 def incident_open(*, tenant: Tenant, service: str, status: str, title: str, actor: str,
-                  reason: str = "") -> ServiceIncident:
+                  reason: str = "", reason_required: bool = False) -> ServiceIncident:
     """Support staff inject an incident (Health > Service health shows it; it blocks plan changes
     of plans that include the service until it is healthy again)."""
+    reason = support_reason_clean(reason, required=reason_required)
     if service not in Service.values:
         raise DomainError(_("Unknown service %(service)s.") % {"service": service}, field="service")
     if status not in IncidentStatus.values:
@@ -205,10 +237,11 @@ def incident_open(*, tenant: Tenant, service: str, status: str, title: str, acto
 
 
 @transaction.atomic
-def incident_update(*, incident_id, status: str, actor: str, reason: str = "") -> ServiceIncident:
-    incident = by_id(ServiceIncident.objects.select_for_update(), incident_id)
-    if incident is None:
-        raise NotFound(_("No such incident."), code="incident_not_found")
+def incident_update(*, incident_id, status: str, actor: str, reason: str = "",
+                    reason_required: bool = False) -> ServiceIncident:
+    """Support staff move an incident's status (to a healthy one: it is closed)."""
+    reason = support_reason_clean(reason, required=reason_required)
+    incident = incident_get(tenant=None, id=incident_id, lock=True)
     if status not in IncidentStatus.values:
         raise DomainError(_("Unknown status %(status)s.") % {"status": status}, field="status")
     if incident.is_healthy:  # a form left open on a closed incident must not reopen it

@@ -4,7 +4,6 @@ of the tenant's subscriptions, is billing's)."""
 from datetime import UTC, date, datetime, timedelta
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,9 +11,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal.decorators import own_settings_page, tenant_page
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError
 from portal.inputs import is_iso_date
-from portal.selectors import api_token_get, api_token_list
+from portal.pages import error_kept, refusal
+from portal.selectors import api_token_list
 from portal.selectors import service_health as service_health_rows  # the view has the same name
 from portal.services import (
     API_TOKEN_LIFE_MAX,
@@ -63,12 +63,6 @@ def _expiry_from(data, now) -> datetime | None:
     except ValueError:
         raise DomainError(_("Enter the expiry date as YYYY-MM-DD."), code="api_token_expiry_invalid",
                           field="expires_on") from None
-    if day <= now.date():
-        raise DomainError(_("Choose an expiry in the future."), code="api_token_expiry_past", field="expires_on")
-    if day > (now + API_TOKEN_LIFE_MAX).date():
-        raise DomainError(_("A token can be given at most a year: choose an expiry up to %(last)s.")
-                          % {"last": (now + API_TOKEN_LIFE_MAX).date().isoformat()},
-                          code="api_token_expiry_too_far", field="expires_on")
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
@@ -93,18 +87,22 @@ def api_tokens(request):
     form = {field: (_single(request.POST, field) or "") for field in ("name", "expiry", "expires_on")}
     errors = {}
     name = _single(request.POST, "name")
-    try:  # the name and the expiry are checked together, so every refusal shows at once
-        if name is None:
-            raise DomainError(_("Give the token one name."), code="api_token_name_invalid", field="name")
-        api_token_name_clean(name)
-    except DomainError as exc:
-        errors.update(exc.field_errors())
+    if name is None:
+        errors["name"] = _("Give the token one name.")
     try:
         expires_at = _expiry_from(request.POST, timezone.now())
-        if not errors:
-            token, key = api_token_create(user=request.user, name=name, expires_at=expires_at)
     except DomainError as exc:
         errors.update(exc.field_errors())
+    if not errors:
+        try:  # the service checks the name and the expiry together, so every refusal shows at once
+            token, key = api_token_create(user=request.user, name=name, expires_at=expires_at)
+        except DomainError as exc:
+            errors.update(refusal(exc))
+    elif name is not None:  # the form can't be read whole, so the service isn't asked: its name rule still shows
+        try:
+            api_token_name_clean(name)
+        except DomainError as exc:
+            errors.update(exc.field_errors())
     if errors:
         if "expires" in errors:  # the service names the API's field; the form's is the date or the choice
             errors["expires_on" if form["expiry"] == "date" else "expiry"] = errors.pop("expires")
@@ -117,14 +115,10 @@ def api_tokens(request):
 def api_token_revoke_page(request, token_id):
     """Revoke one of the login's tokens, confirmed; another login's token is a 404."""
     if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Confirm that you want to revoke the token."))
+        error_kept(request, form="revoke", message=_("Confirm that you want to revoke the token."), field="confirm")
         return redirect("settings:api-tokens")
-    try:
-        already = api_token_get(user=request.user, token_id=token_id).revoked_at is not None
-        token = api_token_revoke(user=request.user, token_id=token_id, actor=request.user.get_username())
-    except NotFound:
-        raise Http404 from None
-    if already:
+    token = api_token_revoke(user=request.user, token_id=token_id, actor=request.user.get_username())
+    if token.already_revoked:
         messages.info(request, _("The token “%(name)s” was already revoked.") % {"name": token.name})
     else:
         messages.success(request, _("The token “%(name)s” was revoked. Requests with it are refused from now on.")

@@ -12,8 +12,10 @@ from billing.models import Invoice, Subscription
 from licensing.selectors import licenses_moved_count
 from planchange.eligibility import eligibility_checks
 from planchange.models import PlanChange, PlanChangeStep
+from planchange.selectors import PLAN_CHANGE_MISSING
 from portal import clock
 from portal.models import Event, Tenant
+from portal.selectors import object_get
 
 STALLED = "stalled"  # a filter, not a status: running, with a step whose worker stopped renewing its lease
 STUCK = "stuck"  # a filter: running, with a failed step (the workflow gave up on it): support must act
@@ -58,9 +60,10 @@ def support_changes(*, status: str = "", tenant_id: int | None = None, older_tha
     return changes
 
 
-def support_change_get(*, change_id) -> PlanChange | None:
-    return (support_changes().select_related("quote", "invoice", "new_subscription__product", "requested_by")
-            .filter(pk=change_id).first())
+def support_change_get(*, id) -> PlanChange:
+    """Any tenant's change, with what its support page shows (``plan_change_not_found`` otherwise)."""
+    return object_get(support_changes().select_related("quote", "invoice", "new_subscription__product", "requested_by"),
+                      id, PLAN_CHANGE_MISSING)
 
 
 def change_users_moved(change: PlanChange) -> int:

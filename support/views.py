@@ -5,7 +5,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,8 +23,10 @@ from planchange.services import plan_change_cancel, plan_change_retry
 from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
-from portal.inputs import is_iso_date, is_plain_text, local_path, parse_id, whole_number
+from portal.inputs import is_iso_date, local_path, parse_id, whole_number
 from portal.models import Service, ServiceIncident, Tenant
+from portal.pages import error_kept, refusal_kept
+from portal.selectors import tenant_get
 from portal.services import incident_open, incident_update
 from simulation.moves import clock_move
 from support.selectors import (
@@ -77,7 +79,7 @@ def _console(request, **extra):
         "statuses": [*PlanChange.Status.choices, (STALLED, _("Stalled")), (STUCK, _("Stuck on a failed step"))],
         "tenant_id": tenant_id, "older": older,
         "search": search, "tenants": Tenant.objects.order_by("name"),
-        "errors": request.session.pop("clock_errors", {}), "moved": moved, "shown": SHOWN,
+        "moved": moved, "shown": SHOWN,
         "credit_checks": CreditCheck.objects.filter(status=CreditCheck.Status.PENDING).select_related("tenant")
         .order_by("requested", "pk"),
         "incidents": [i for i in ServiceIncident.objects.select_related("tenant").order_by("-opened_at", "-pk")[:50]
@@ -85,7 +87,6 @@ def _console(request, **extra):
         "provisioning": subscriptions_all().filter(provisioning=Subscription.Provisioning.PROVISIONING)
         .select_related("tenant", "product")[:50],
         "services": Service.choices, "incident_statuses": ServiceIncident.Status.choices,
-        "action_errors": request.session.pop("support_errors", {}),
         "support_actions": support_actions(),
         **extra,
     })
@@ -123,7 +124,7 @@ def advance_clock(request):
         kwargs = _move_arguments(how, raw)
         result = clock_move(actor=request.user.get_username(), dry_run=preview, **kwargs)
     except DomainError as exc:
-        request.session["clock_errors"] = {"value": str(exc.detail)}
+        refusal_kept(request, exc, form="clock")
         return redirect("support:console")
     if preview:
         return _console(request, preview={"how": how, "value": raw, "from": result["from"], "to": result["to"],
@@ -143,9 +144,7 @@ def change(request, change_id):
     """A change as support sees it: the steps on a timeline (start, end, duration, attempts, errors in
     words, stalled), the quote and invoice, the users moved and their reset settings, its audit trail under
     one correlation id, and what support can do about it."""
-    found = support_change_get(change_id=change_id)
-    if found is None:
-        raise Http404
+    found = support_change_get(id=change_id)
     timeline = change_timeline(found)
     names = dict(ServicePlan.objects.values_list("code", "name"))  # the catalog's names, not plan codes
     failed_step = next((line.step for line in timeline if line.step.status == "failed"), None)
@@ -159,31 +158,23 @@ def change(request, change_id):
         "retryable": found.status == "running" and (failed_step is not None or stalled_step is not None),
         "failed_step": failed_step, "stalled_step": stalled_step,
         "moved": change_users_moved(found),
-        "top_errors": list(request.session.pop("support_errors", {}).values()),
     })
-
-
-def _reason(request) -> str:
-    """Support's actions are confirmed and say why: the reason goes on the audit event."""
-    if request.POST.get("confirm") != "yes":
-        raise DomainError(_("Tick the box to confirm."), field="confirm")
-    reason = request.POST.get("reason", "").strip()
-    if not 3 <= len(reason) <= 500 or not is_plain_text(reason):
-        raise DomainError(_("Say why, in 3 to 500 characters of plain text: it goes on the audit trail."),
-                          field="reason")
-    return reason
 
 
 def _back(request, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(local_path(request.POST.get("next", ""), host=request.get_host()) or default)
 
 
-def _act(request, default_back: str, action, done: str, form: str):
-    """Run one of support's actions: confirmed, with a reason; a refusal is shown beside its form."""
+def _act(request, default_back: str, action, done: str, form: str, *, named_in_url: bool = True):
+    """Run one of support's actions: confirmed on the page, with the reason the console asks for (the
+    service checks it, ``reason_required``); a refusal is kept for the page, with its form."""
+    if request.POST.get("confirm") != "yes":
+        error_kept(request, form=form, message=_("Tick the box to confirm."), field="confirm")
+        return _back(request, default_back)
     try:
-        action(_reason(request))
+        action(request.POST.get("reason", ""))
     except DomainError as exc:
-        request.session["support_errors"] = {form: str(exc.detail)}
+        refusal_kept(request, exc, form=form, named_in_url=named_in_url)
     else:
         messages.success(request, done)
     return _back(request, default_back)
@@ -194,20 +185,18 @@ def _act(request, default_back: str, action, done: str, form: str):
 def change_retry(request, change_id):
     actor = request.user.get_username()
     return _act(request, reverse("support:change", args=[change_id]),
-                lambda reason: plan_change_retry(change_id=change_id, actor=actor, reason=reason),
+                lambda reason: plan_change_retry(change_id=change_id, actor=actor, reason=reason,
+                                                 reason_required=True),
                 _("The change goes on from the step where it stopped."), "retry")
 
 
 @require_POST
 @support_page
 def change_cancel(request, change_id):
-    found = support_change_get(change_id=change_id)
-    if found is None:
-        raise Http404
     actor = request.user.get_username()
     return _act(request, reverse("support:change", args=[change_id]),
-                lambda reason: plan_change_cancel(tenant=found.tenant, change_id=found.pk, actor=actor, reason=reason,
-                                                   by_support=True),
+                lambda reason: plan_change_cancel(tenant=None, change_id=change_id, actor=actor, reason=reason,
+                                                   by_support=True, reason_required=True),
                 _("The scheduled change is cancelled."), "cancel")
 
 
@@ -216,12 +205,12 @@ def change_cancel(request, change_id):
 def credit_check(request, check_id):
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject"):
-        request.session["support_errors"] = {f"credit-{check_id}": str(_("Choose approve or reject."))}
+        error_kept(request, form=f"credit-{check_id}", message=_("Choose approve or reject."), field="decision")
         return _back(request, reverse("support:console"))
     actor = request.user.get_username()
     return _act(request, reverse("support:console"),
                 lambda reason: credit_check_decide(check_id=check_id, approve=decision == "approve", actor=actor,
-                                                   reason=reason),
+                                                   reason=reason, reason_required=True),
                 _("The credit check is approved.") if decision == "approve" else _("The credit check is rejected."),
                 f"credit-{check_id}")
 
@@ -229,16 +218,16 @@ def credit_check(request, check_id):
 @require_POST
 @support_page
 def incident_create(request):
-    tenant = Tenant.objects.filter(pk=parse_id(request.POST.get("tenant", ""))).first()
     actor = request.user.get_username()
 
     def open_it(reason):
-        if tenant is None:
-            raise DomainError(_("Choose an organization."), field="tenant")
-        incident_open(tenant=tenant, service=request.POST.get("service", ""), status=request.POST.get("status", ""),
-                      title=request.POST.get("title", ""), actor=actor, reason=reason)
+        incident_open(tenant=tenant_get(id=request.POST.get("tenant", "")), service=request.POST.get("service", ""),
+                      status=request.POST.get("status", ""), title=request.POST.get("title", ""), actor=actor,
+                      reason=reason, reason_required=True)
 
-    return _act(request, reverse("support:console"), open_it, _("The incident is open."), "incident")
+    # The organization is the form's own field: one that isn't there is refused beside it, not a missing page.
+    return _act(request, reverse("support:console"), open_it, _("The incident is open."), "incident",
+                named_in_url=False)
 
 
 @require_POST
@@ -247,7 +236,8 @@ def incident_change(request, incident_id):
     actor = request.user.get_username()
     status = request.POST.get("status", "")
     return _act(request, reverse("support:console"),
-                lambda reason: incident_update(incident_id=incident_id, status=status, actor=actor, reason=reason),
+                lambda reason: incident_update(incident_id=incident_id, status=status, actor=actor, reason=reason,
+                                               reason_required=True),
                 _("The incident is updated."), f"incident-{incident_id}")
 
 
@@ -257,7 +247,7 @@ def provision(request, subscription_id):
     actor = request.user.get_username()
     return _act(request, reverse("support:console"),
                 lambda reason: subscription_provisioning_finish(subscription_id=subscription_id, actor=actor,
-                                                                reason=reason),
+                                                                reason=reason, reason_required=True),
                 _("The subscription is set up."), f"provision-{subscription_id}")
 
 
@@ -276,10 +266,7 @@ def tenants(request):
 @support_page
 def view_as(request, tenant_id):
     """Look at a tenant's admin center as its Global reader would (read-only; a banner says so)."""
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is None:
-        raise Http404
-    request.session["view_as_tenant"] = tenant.pk
+    request.session["view_as_tenant"] = tenant_get(id=tenant_id).pk
     return redirect("home")
 
 

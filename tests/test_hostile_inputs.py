@@ -29,7 +29,7 @@ from billing.models import SubscriptionAddOn
 from billing.services import subscription_addon_remove
 from planchange.services import plan_change_preview
 from portal.api import fields as strict
-from portal.inputs import parse_id
+from portal.inputs import ID_MAX, parse_id
 from portal.services import api_token_create, api_token_revoke, event_record
 from tests.factories import (
     BillingProfileFactory,
@@ -267,14 +267,24 @@ def base_bodies(w) -> dict:
 
 
 # Actions that hand the id in the URL to a service: its own "not found" code.
-NOT_FOUND_BY_SERVICE = {
-    ("/api/v1/support/credit-checks/{id}/approve/", "POST"): "credit_check_not_found",
-    ("/api/v1/support/credit-checks/{id}/reject/", "POST"): "credit_check_not_found",
-    ("/api/v1/support/incidents/{id}/", "PATCH"): "incident_not_found",
-    ("/api/v1/support/plan-changes/{id}/retry/", "POST"): "plan_change_not_found",
-    ("/api/v1/support/subscriptions/{id}/provision/", "POST"): "subscription_not_found",
-    ("/api/v1/tokens/{id}/", "DELETE"): "api_token_not_found",
+# Each kind of object's own "not found" (docs/api.md "Not found"), by the path's segment before its id.
+NOT_FOUND_BY_KIND = {
+    "events": "event_not_found", "invoices": "invoice_not_found", "payment-methods": "payment_method_not_found",
+    "plan-changes": "plan_change_not_found", "products": "product_not_found", "subscriptions": "subscription_not_found",
+    "credit-checks": "credit_check_not_found", "incidents": "incident_not_found", "users": "user_not_found",
+    "webhooks": "webhook_not_found", "deliveries": "delivery_not_found", "tokens": "api_token_not_found",
 }
+# What the router takes as an id (portal.inputs.ID_PATTERN) or a SKU (the products route); the paths whose
+# id is an ``<id:…>`` converter take only ids up to ID_MAX (a larger one is a path the API doesn't have).
+ROUTED = {"sku": r"[A-Za-z0-9_-]{1,64}", "code": r"[A-Z0-9_]+"}
+CONVERTED = {"/api/v1/subscriptions/{id}/upgrades/"}
+
+
+def path_not_found(path: str, name: str) -> str:
+    """The code a routed but missing ``{name}`` of ``path`` answers."""
+    if name == "code":
+        return "addon_not_found"
+    return NOT_FOUND_BY_KIND[path.split("{" + name + "}")[0].rstrip("/").rsplit("/", 1)[1]]
 
 # The clock takes exactly one of its fields: each case sends the hostile field alone.
 ONE_OF = {("/api/v1/support/clock/", "POST"), ("/api/v1/subscriptions/{id}/licenses/", "POST")}
@@ -299,7 +309,8 @@ def real_path_params(w, path: str) -> dict:
 # the service, which refuses it with its own code.
 SERVICE_CODES = {"users": "unknown_users", "number": "invalid_card", "expiry": "invalid_card",
                  "holder_name": "invalid_card", "sku": "unknown_sku", "target_sku": "unknown_sku",
-                 "url": "webhook_url_invalid"}  # a webhook's URL
+                 "url": "webhook_url_invalid",  # a webhook's URL
+                 "reason": "invalid_reason"}  # why support acted (portal.services.support_reason_clean)
 # Text fields that refuse a JSON number rather than take it as text (portal.api.fields.StrictCharField).
 STRICT_TEXT = {"url"}
 
@@ -312,6 +323,8 @@ def _expected_for_field(path, method, field, prop, value_name, hostile) -> tuple
         return 400, "parse_error"
     if (path, method, field, value_name) in SERVICE_REFUSALS:
         return SERVICE_REFUSALS[(path, method, field, value_name)]
+    if "oneOf" in prop:  # text or blank (DRF's allow_blank): the text is what is checked
+        prop = {**prop, **prop["oneOf"][0]}
     free_text = prop.get("type") == "string" and "enum" not in prop and "format" not in prop
     if isinstance(hostile, int) and field in STRICT_TEXT:  # text, as the schema says: a number is a wrong type
         return 400, "invalid"
@@ -366,12 +379,12 @@ def api_cases(w, path, method):
         for value_name in TEXT_HOSTILE:
             hostile = str(HOSTILE[value_name](params[name]))
             expected = (400, "nul_character") if value_name == "nul" else (404, "not_found")
-            if re.fullmatch(r"[0-9]{1,19}", hostile) and (path, method) in NOT_FOUND_BY_SERVICE:
-                expected = (404, NOT_FOUND_BY_SERVICE[(path, method)])
-            if name == "code" and re.fullmatch(r"[A-Z0-9_]+", hostile):
-                expected = (404, "addon_not_found")
-            add(f"path.{name}", value_name, expected,
-                url=path.format(**{**params, name: quote(hostile, safe="")}), body=base)
+            if re.fullmatch(ROUTED.get(name, r"[0-9]{1,19}"), hostile) and (
+                    name in ROUTED or path not in CONVERTED or int(hostile) <= ID_MAX):  # routed: the view says
+                expected = (404, path_not_found(path, name))
+            add(f"path.{name}", value_name, expected,  # a body that holds, so the path is what is refused
+                url=path.format(**{**params, name: quote(hostile, safe="")}),
+                body=dict(list(base.items())[:1]) if base and (path, method) in ONE_OF else base)
     paginated = "Paginated" in json.dumps(operation["responses"])
     for param in operation.get("parameters", []):
         if param["in"] == "query":
@@ -569,15 +582,16 @@ def forms(w) -> dict:
         ("logout", "POST"): {"as": "admin", "url": "/logout/", "status": None, "base": {}},
         ("billing:invoice-pay", "POST"): {
             "as": "admin", "url": "/billing/invoices/{invoice_id}/pay/", "status": 302,
-            "path": {"invoice_id": w["paid_invoice"].pk}, "base": {"next": "/billing/bills/"}},
+            "path": {"invoice_id": w["paid_invoice"].pk}, "path_status": {"invoice_id": 404},
+            "base": {"next": "/billing/bills/"}},
         ("billing:addon-remove", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/addons/{code}/remove/", "status": 302,
             "path": {"subscription_id": w["basic"].pk, "code": "EXTRA_FILE_STORAGE"},
-            "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
+            "path_status": {"subscription_id": 404, "code": 404}, "base": {"confirm": "yes"}},
         ("billing:addon-add", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/addons/{code}/add/", "status": 302,
             "path": {"subscription_id": std.pk, "code": "EXTRA_FILE_STORAGE"},
-            "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
+            "path_status": {"subscription_id": 404, "code": 404}, "base": {"confirm": "yes"}},
         ("planchange:cancel-change", "POST"): {
             "as": "mca_admin", "url": "/billing/products/{subscription_id}/changes/{change_id}/cancel/",
             "status": 302, "base": {}, "path_status": {"subscription_id": 404, "change_id": 404},
@@ -618,11 +632,11 @@ def forms(w) -> dict:
         # incidents) by an unticked confirmation, so no case writes.
         ("support:change-retry", "POST"): {
             "as": "staff", "url": "/support/changes/{change_id}/retry/", "status": 302,
-            "path": {"change_id": w["scheduled"].pk},
+            "path": {"change_id": w["scheduled"].pk}, "path_status": {"change_id": 404},
             "base": {"confirm": "yes", "reason": "Worker host rebooted", "next": "/support/"}},
         ("support:change-cancel", "POST"): {
             "as": "staff", "url": "/support/changes/{change_id}/cancel/", "status": 302,
-            "path": {"change_id": w["scheduled"].pk}, "path_status": {"change_id": 404},
+            "path": {"change_id": w["scheduled"].pk},  # the box unticked: asked for before the service looks
             "base": {"confirm": "", "reason": "The customer asked", "next": "/support/"}},
         ("support:credit-check", "POST"): {
             "as": "staff", "url": "/support/credit-checks/{check_id}/", "status": 302,
@@ -638,7 +652,7 @@ def forms(w) -> dict:
             "base": {"status": "serviceRestored", "confirm": "", "reason": "Fixed", "next": "/support/"}},
         ("support:provision", "POST"): {
             "as": "staff", "url": "/support/subscriptions/{subscription_id}/provision/", "status": 302,
-            "path": {"subscription_id": w["std"].pk},
+            "path": {"subscription_id": w["std"].pk}, "path_status": {"subscription_id": 404},
             "base": {"confirm": "yes", "reason": "Customer waiting", "next": "/support/"}},
         ("support:view-as", "POST"): {
             "as": "staff", "url": "/support/tenants/{tenant_id}/view/", "status": 302,
@@ -697,7 +711,8 @@ def forms(w) -> dict:
         # An unticked confirmation: even the valid post deletes nothing.
         ("settings:webhook-delete", "POST"): {
             "as": "admin", "url": "/settings/webhooks/{webhook_id}/delete/", "status": 302,
-            "path": {"webhook_id": w["webhook"].pk}, "path_status": {"webhook_id": 404}, "base": {"confirm": ""}},
+            "path": {"webhook_id": w["webhook"].pk},  # the box unticked: asked for before the service looks
+            "base": {"confirm": ""}},
     }
 
 

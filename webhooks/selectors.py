@@ -1,10 +1,10 @@
 """Reads of webhooks, scoped to a tenant."""
 
 from django.db.models import Prefetch
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from portal.errors import NotFound
-from portal.selectors import by_id
+from portal.errors import Missing
+from portal.selectors import object_get
 from webhooks.models import Attempt, Delivery, Endpoint
 
 
@@ -16,12 +16,18 @@ def endpoint_list(*, tenant):
     return Endpoint.objects.filter(tenant=tenant).order_by("created_at", "id")
 
 
-def endpoint_get(*, tenant, endpoint_id) -> Endpoint:
-    """The tenant's endpoint; the same 404 for a missing one and another tenant's."""
-    endpoint = by_id(endpoint_list(tenant=tenant), endpoint_id)
-    if endpoint is None:
-        raise NotFound(_("No such webhook."), code="not_found")
-    return endpoint
+WEBHOOK_MISSING = Missing("webhook_not_found", gettext_lazy("No such webhook."))
+DELIVERY_MISSING = Missing("delivery_not_found", gettext_lazy("No such delivery."))
+
+
+def endpoint_get(*, tenant, id) -> Endpoint:
+    """The tenant's endpoint; the same ``webhook_not_found`` for a missing one and another tenant's."""
+    return object_get(endpoint_list(tenant=tenant), id, WEBHOOK_MISSING)
+
+
+def delivery_get(*, endpoint: Endpoint, id, lock: bool = False) -> Delivery:
+    deliveries = Delivery.objects.filter(endpoint=endpoint)
+    return object_get(deliveries.select_for_update() if lock else deliveries, id, DELIVERY_MISSING)
 
 
 def delivery_list(*, endpoint: Endpoint):

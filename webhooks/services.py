@@ -17,15 +17,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal import clock
-from portal.errors import Conflict, DomainError, NotFound
+from portal.errors import Conflict, DomainError
 from portal.inputs import is_plain_text
 from portal.models import Event, Tenant
-from portal.selectors import by_id
 from portal.services import event_record
 from webhooks import events as types
 from webhooks.dispatch import DELIVER, wake
 from webhooks.models import Attempt, Delivery, Endpoint, FanOutCursor
-from webhooks.selectors import endpoint_get
+from webhooks.selectors import delivery_get, endpoint_get
 from webhooks.sender import Sent, send
 from webhooks.targets import PrivateTarget, target_check, url_parse
 
@@ -83,7 +82,7 @@ def endpoint_create(*, tenant: Tenant, user, url: str, events, description: str 
 
 @transaction.atomic
 def endpoint_delete(*, tenant: Tenant, endpoint_id, actor: str) -> None:
-    endpoint = endpoint_get(tenant=tenant, endpoint_id=endpoint_id)
+    endpoint = endpoint_get(tenant=tenant, id=endpoint_id)
     # The endpoint's lock first, as _attempt_record takes it: the cascade then locks its deliveries
     # (deleting them first and the endpoint last deadlocked a worker recording an attempt; probe2).
     Endpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
@@ -98,7 +97,7 @@ def _wake_on_commit(delivery_id: int) -> None:
 @transaction.atomic
 def endpoint_test(*, tenant: Tenant, endpoint_id, actor: str) -> Delivery:
     """"Send test event": a ``webhook.test`` delivery to this endpoint, whatever types it chose."""
-    endpoint = endpoint_get(tenant=tenant, endpoint_id=endpoint_id)
+    endpoint = endpoint_get(tenant=tenant, id=endpoint_id)
     message_id = _message_id()
     delivery = Delivery.objects.create(
         endpoint=endpoint, message_id=message_id, type=types.TEST_TYPE, next_attempt_at=timezone.now(),
@@ -112,10 +111,8 @@ def endpoint_test(*, tenant: Tenant, endpoint_id, actor: str) -> Delivery:
 @transaction.atomic
 def delivery_resend(*, tenant: Tenant, endpoint_id, delivery_id, actor: str) -> Delivery:
     """"Resend": the same message (same ``webhook-id`` and body) again, with a new round of retries."""
-    endpoint = endpoint_get(tenant=tenant, endpoint_id=endpoint_id)
-    delivery = by_id(Delivery.objects.select_for_update().filter(endpoint=endpoint), delivery_id)
-    if delivery is None:
-        raise NotFound(_("No such delivery."), code="not_found")
+    endpoint = endpoint_get(tenant=tenant, id=endpoint_id)
+    delivery = delivery_get(endpoint=endpoint, id=delivery_id, lock=True)
     if delivery.status == Delivery.Status.PENDING:
         raise Conflict(_("This message is still being sent; it can be resent once it is delivered or has failed."),
                        code="delivery_pending")

@@ -2,13 +2,13 @@
 test event", "Resend", delete. Every admin sees them; a Global admin changes them."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.decorators import tenant_page, writes
-from portal.errors import DomainError, NotFound
+from portal.errors import DomainError
+from portal.pages import error_kept, refusal, refusal_kept
 from portal.roles import WEBHOOK_WRITERS, may
 from webhooks.events import TYPES
 from webhooks.models import Endpoint
@@ -17,13 +17,6 @@ from webhooks.services import delivery_resend, endpoint_create, endpoint_delete,
 
 SECRET_SESSION_KEY = "webhook_secret"  # noqa: S105 - a session key name. The new endpoint's secret, until its page has shown it once
 DELIVERIES_SHOWN = 50
-
-
-def _endpoint(request, webhook_id) -> Endpoint:
-    try:
-        return endpoint_get(tenant=request.tenant, endpoint_id=webhook_id)
-    except NotFound as exc:
-        raise Http404 from exc
 
 
 def _context(request, **extra) -> dict:
@@ -41,7 +34,7 @@ def webhooks(request):
         try:
             endpoint = endpoint_create(tenant=request.tenant, user=request.user, **form)
         except DomainError as exc:
-            errors = exc.field_errors()
+            errors = refusal(exc)
         else:
             request.session[SECRET_SESSION_KEY] = {"id": endpoint.pk, "secret": endpoint.secret}
             messages.success(request, _("The webhook was added."))
@@ -54,7 +47,7 @@ def webhooks(request):
 
 @tenant_page
 def webhook(request, webhook_id):
-    endpoint = _endpoint(request, webhook_id)
+    endpoint = endpoint_get(tenant=request.tenant, id=webhook_id)
     shown = request.session.get(SECRET_SESSION_KEY)
     secret = None
     if shown and shown.get("id") == endpoint.pk:
@@ -71,39 +64,36 @@ def webhook(request, webhook_id):
 @tenant_page
 @writes(WEBHOOK_WRITERS)
 def webhook_test(request, webhook_id):
-    endpoint = _endpoint(request, webhook_id)
-    endpoint_test(tenant=request.tenant, endpoint_id=endpoint.pk, actor=request.user.get_username())
+    endpoint_test(tenant=request.tenant, endpoint_id=webhook_id, actor=request.user.get_username())
     messages.success(request, _("A test event is on its way; its attempts show below."))
-    return redirect("settings:webhook", webhook_id=endpoint.pk)
+    return redirect("settings:webhook", webhook_id=webhook_id)
 
 
 @require_POST
 @tenant_page
 @writes(WEBHOOK_WRITERS)
 def webhook_resend(request, webhook_id, delivery_id):
-    endpoint = _endpoint(request, webhook_id)
     try:
-        delivery_resend(tenant=request.tenant, endpoint_id=endpoint.pk, delivery_id=delivery_id,
+        delivery_resend(tenant=request.tenant, endpoint_id=webhook_id, delivery_id=delivery_id,
                         actor=request.user.get_username())
-    except NotFound as exc:
-        raise Http404 from exc
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        refusal_kept(request, exc, form="resend")
     else:
         messages.success(request, _("The message is being sent again."))
-    return redirect("settings:webhook", webhook_id=endpoint.pk)
+    return redirect("settings:webhook", webhook_id=webhook_id)
 
 
 @tenant_page
 @writes(WEBHOOK_WRITERS)
 def webhook_delete(request, webhook_id):
     """Delete, after a confirmation page."""
-    endpoint = _endpoint(request, webhook_id)
     if request.method == "POST":
         if request.POST.get("confirm") != "yes":
-            messages.error(request, _("Tick the box to confirm that nothing more should be sent to this URL."))
-            return redirect("settings:webhook-delete", webhook_id=endpoint.pk)
-        endpoint_delete(tenant=request.tenant, endpoint_id=endpoint.pk, actor=request.user.get_username())
+            error_kept(request, form="delete", message=_(
+                "Tick the box to confirm that nothing more should be sent to this URL."), field="confirm")
+            return redirect("settings:webhook-delete", webhook_id=webhook_id)
+        endpoint_delete(tenant=request.tenant, endpoint_id=webhook_id, actor=request.user.get_username())
         messages.success(request, _("The webhook was deleted."))
         return redirect("settings:webhooks")
+    endpoint = endpoint_get(tenant=request.tenant, id=webhook_id)
     return render(request, "webhooks/delete.html", _context(request, endpoint=endpoint))

@@ -15,7 +15,15 @@ from billing.api.serializers import (
     SubscriptionUpdateSerializer,
 )
 from billing.models import BillingFrequency, Invoice, PaymentMethod, Term
-from billing.selectors import payment_method_list, product_list, subscription_list
+from billing.selectors import (
+    INVOICE_MISSING,
+    PAYMENT_METHOD_MISSING,
+    PRODUCT_MISSING,
+    SUBSCRIPTION_MISSING,
+    payment_method_list,
+    product_list,
+    subscription_list,
+)
 from billing.services import (
     invoice_pay,
     payment_method_add_card,
@@ -28,12 +36,14 @@ from billing.services import (
 )
 from portal import clock
 from portal.api.fields import IdField, LicensesField
-from portal.api.mixins import TenantScopedMixin
+from portal.api.mixins import NamedMissing, TenantScopedMixin
 from portal.roles import BILLING_WRITERS
 
 
-class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+class ProductViewSet(NamedMissing, viewsets.ReadOnlyModelViewSet):
     """The catalog: products with their service plans and offers (not tenant data)."""
+
+    missing = PRODUCT_MISSING
 
     serializer_class = ProductSerializer
     lookup_field = "sku"
@@ -45,6 +55,8 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
 
 class InvoiceViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """The tenant's invoices; a credit is a line with a negative amount."""
+
+    missing = INVOICE_MISSING
 
     write_roles = BILLING_WRITERS
 
@@ -60,9 +72,8 @@ class InvoiceViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def pay(self, request, pk):
         """Pay the invoice's whole balance (Pay now / Settle balance)."""
-        invoice = self.get_object()
-        invoice_pay(tenant=self.tenant, invoice_id=invoice.pk, actor=request.user.get_username())
-        return Response(self.get_serializer(self.get_queryset().get(pk=invoice.pk)).data)
+        invoice_pay(tenant=self.tenant, invoice_id=pk, actor=request.user.get_username())
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
 
 class PaymentMethodSerializer(serializers.ModelSerializer):
@@ -79,6 +90,8 @@ class CardSerializer(serializers.Serializer):
 
 class PaymentMethodViewSet(TenantScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The tenant's payment methods; POST adds a card (only its last four digits are kept)."""
+
+    missing = PAYMENT_METHOD_MISSING
 
     write_roles = BILLING_WRITERS
 
@@ -118,6 +131,8 @@ class LicensesChangeSerializer(serializers.Serializer):
 class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The caller's tenant's subscriptions; POST buys one; PATCH licenses or recurring billing; cancel."""
 
+    missing = SUBSCRIPTION_MISSING
+
     write_roles = BILLING_WRITERS
 
     @extend_schema(request=BuySerializer, responses={201: SubscriptionSerializer})
@@ -138,12 +153,11 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
 
     @extend_schema(request=SubscriptionUpdateSerializer, responses=SubscriptionSerializer)
     def partial_update(self, request, pk=None):
-        subscription = self.get_object()
         data = SubscriptionUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription_update(tenant=self.tenant, subscription_id=subscription.pk,
+        subscription_update(tenant=self.tenant, subscription_id=pk,
                             actor=request.user.get_username(), **data.validated_data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
     def update(self, request, *args, **kwargs):
         if not kwargs.get("partial"):
@@ -160,12 +174,11 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
     def cancel(self, request, pk=None):
         """Cancel (Microsoft's "Cancel your subscription"): answers the credit it gave, or 409 with the
         reason (and, outside MCA's 7-day window, the alternative: turn off recurring billing)."""
-        subscription = self.get_object()
-        cancelled = subscription_cancel(tenant=self.tenant, subscription_id=subscription.pk,
+        cancelled = subscription_cancel(tenant=self.tenant, subscription_id=pk,
                                         actor=request.user.get_username())
         line = cancelled.credit_line
         return Response({
-            "subscription": self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
+            "subscription": self.get_serializer(self.get_queryset().get(pk=pk)).data,
             "credit": {"amount": str(line.amount), "invoice": line.invoice_id, "invoice_number": line.invoice.number,
                        "description": line.description} if line is not None else None,
         })
@@ -181,15 +194,14 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
         """Buy or remove licenses (Microsoft's "Buy or remove licenses"): bought ones now with the rest of the
         period charged; removed ones never below the licenses assigned (409/422 with the numbers), MCA at once only
         within 7 days of the purchase or renewal, otherwise at the renewal."""
-        subscription = self.get_object()
         data = LicensesChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        changed = subscription_licenses_change(tenant=self.tenant, subscription_id=subscription.pk,
+        changed = subscription_licenses_change(tenant=self.tenant, subscription_id=pk,
                                                actor=request.user.get_username(), **data.validated_data)
         invoice = getattr(changed, "licenses_invoice", None)
         effective = changed.licenses_effective
         return Response({
-            "subscription": self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
+            "subscription": self.get_serializer(self.get_queryset().get(pk=pk)).data,
             "effective": effective if effective == "now" else effective.isoformat(),
             "invoice": {"id": invoice.pk, "number": invoice.number} if invoice is not None else None,
         })
@@ -202,19 +214,17 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
         ``can_add_back``), ``addon_blocks_scheduled_change``, ``subscription_not_active`` or
         ``change_in_progress``; 404 ``addon_not_found`` for a code the catalog doesn't have. An add-on that
         blocks a plan change blocks it again."""
-        subscription = self.get_object()
         data = AddOnAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription_addon_add(tenant=self.tenant, subscription_id=subscription.pk,
+        subscription_addon_add(tenant=self.tenant, subscription_id=pk,
                                code=data.validated_data["code"], actor=request.user.get_username())
-        return Response(self.get_serializer(self.get_queryset().get(pk=subscription.pk)).data,
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"addons/(?P<code>[A-Z0-9_]+)")
     def remove_addon(self, request, pk, code):
         """Remove an add-on (one that blocks a plan change can be added back later)."""
-        subscription = self.get_object()
-        subscription_addon_remove(tenant=self.tenant, subscription_id=subscription.pk, code=code,
+        subscription_addon_remove(tenant=self.tenant, subscription_id=pk, code=code,
                                   actor=request.user.get_username())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,9 +12,14 @@ from billing.services.edits import (
     subscription_recurring_billing_set,
     subscription_update,
 )
-from billing.services.licenses import subscription_licenses_change, subscription_licenses_set
+from billing.services.licenses import (
+    subscription_licenses_change,
+    subscription_licenses_keep,
+    subscription_licenses_set,
+)
 from billing.services.locks import (
     subscription_hold,
+    subscription_hold_locked,
     subscription_lock,
     subscription_require_free,
     subscriptions_lock,
@@ -34,8 +39,9 @@ __all__ = [
     "CANCEL_ONLINE_MAX_LICENSES", "credit_check_decide", "credit_checks_complete_due", "invoice_pay",
     "invoice_post_lines", "lines_bill", "payment_method_add_card", "subscription_addon_add",
     "subscription_addon_remove", "subscription_buy", "subscription_cancel", "subscription_end_replaced",
-    "subscription_hold", "subscription_licenses_change", "subscription_licenses_set", "subscription_lock",
-    "subscription_period_charged", "subscription_provision", "subscription_purchase", "subscription_reactivate",
-    "subscription_recurring_billing_set", "subscription_require_free", "subscription_update",
-    "subscription_usage_add", "subscriptions_lock", "subscriptions_release",
+    "subscription_hold", "subscription_hold_locked", "subscription_licenses_change", "subscription_licenses_keep",
+    "subscription_licenses_set", "subscription_lock", "subscription_period_charged", "subscription_provision",
+    "subscription_purchase", "subscription_reactivate", "subscription_recurring_billing_set",
+    "subscription_require_free", "subscription_update", "subscription_usage_add", "subscriptions_lock",
+    "subscriptions_release",
 ]

@@ -64,4 +64,5 @@ def subscription_addon_add(*, tenant, subscription_id, code: str, actor: str) ->
                        code="addon_present_already") from exc
     event_record(tenant=tenant, actor=actor, verb="subscription.addon_added", obj=sub,
                  data={"addon": code, "blocks_plan_change": addon.blocks_plan_change})
+    sub.addon_added = addon
     return sub

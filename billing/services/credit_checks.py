@@ -4,12 +4,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.models import CreditCheck
-from billing.selectors import CREDIT_CHECK_BUSINESS_DAYS
+from billing.selectors import CREDIT_CHECK_BUSINESS_DAYS, credit_check_get
 from portal import clock
-from portal.errors import Conflict, NotFound
+from portal.errors import Conflict
 from portal.happenings import Happening
-from portal.selectors import by_id
-from portal.services import event_record
+from portal.services import event_record, support_reason_clean
 
 
 @transaction.atomic
@@ -37,12 +36,12 @@ def credit_checks_complete_due(*, day=None) -> list[Happening]:
 
 
 @transaction.atomic
-def credit_check_decide(*, check_id, approve: bool, actor: str, reason: str = "") -> CreditCheck:
+def credit_check_decide(*, check_id, approve: bool, actor: str, reason: str = "",
+                        reason_required: bool = False) -> CreditCheck:
     """Support staff decide a pending credit check before the two business days are up (why: kept
     on the audit event)."""
-    check = by_id(CreditCheck.objects.select_for_update(), check_id)
-    if check is None:
-        raise NotFound(_("No such credit check."), code="credit_check_not_found")
+    reason = support_reason_clean(reason, required=reason_required)
+    check = credit_check_get(tenant=None, id=check_id, lock=True)
     if check.status != CreditCheck.Status.PENDING:
         raise Conflict(_("The credit check was already decided."), code="credit_check_decided")
     check.status = CreditCheck.Status.APPROVED if approve else CreditCheck.Status.REJECTED

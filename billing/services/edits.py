@@ -27,12 +27,16 @@ def subscription_update(*, tenant, subscription_id, actor: str, licenses=None, r
     """PATCH a subscription: its recurring billing and/or its licenses (each by its own rules). Refused while
     a change holds it; turning recurring billing off cancels a change scheduled for its renewal (through
     the hook)."""
+    reactivated = False
     if recurring_billing is not None:
-        subscription_recurring_billing_set(tenant=tenant, subscription_id=subscription_id,
-                                           enabled=recurring_billing, actor=actor)
+        edited = subscription_recurring_billing_set(tenant=tenant, subscription_id=subscription_id,
+                                                    enabled=recurring_billing, actor=actor)
+        reactivated = getattr(edited, "reactivated", False)
     if licenses is not None:
         subscription_licenses_set(tenant=tenant, subscription_id=subscription_id, licenses=licenses, actor=actor)
-    return subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    sub.reactivated = reactivated  # Expired or Disabled, back to Active
+    return sub
 
 
 CANCEL_ONLINE_MAX_LICENSES = 25  # "Cancel your subscription": more than that, reduce first (or call support)
@@ -154,4 +158,5 @@ def subscription_reactivate(sub: Subscription, *, actor: str) -> Subscription:
     sub.save(update_fields=["status", "status_until", "cancelled_on", "recurring_billing", "start_date",
                             "billed_until", "billed_amount"])
     event_record(tenant=sub.tenant, actor=actor, verb="subscription.reactivated", obj=sub, data=data)
+    sub.reactivated = True
     return sub

@@ -85,6 +85,14 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
 
 
 @transaction.atomic
+def subscription_licenses_keep(*, tenant, subscription_id, actor: str) -> Subscription:
+    """Keep every license the subscription has: a removal scheduled for the renewal is dropped ("Keep all N
+    licenses")."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    return subscription_licenses_set(tenant=tenant, subscription_id=sub.pk, licenses=sub.licenses, actor=actor)
+
+
+@transaction.atomic
 def subscription_licenses_change(*, tenant, subscription_id, add: int = 0, remove: int = 0,
                                  actor: str) -> Subscription:
     """Buy ``add`` or remove ``remove`` licenses, counted from the subscription's licenses under its

@@ -22,7 +22,7 @@ def subscriptions_lock(*, tenant, subscription_ids) -> dict[int, Subscription]:
     if None in wanted:
         raise NotFound(_("No such subscription."), code="subscription_not_found")
     subs = {
-        s.pk: s for s in Subscription.objects.select_for_update(of=("self",)).select_related("product")
+        s.pk: s for s in Subscription.objects.select_for_update(of=("self",)).select_related("product", "tenant")
         .filter(tenant=tenant, pk__in=wanted).order_by("pk")
     }
     if set(subs) != wanted:
@@ -49,7 +49,11 @@ def subscription_require_free(sub: Subscription, *, holder: str = "") -> None:
 def subscription_hold(*, tenant, subscription_id, holder: str) -> Subscription:
     """Make the subscription read-only for everyone but ``holder`` (a plan change that is queued
     or running). Holding it again for the same holder is a no-op; another holder is a 409."""
-    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    return subscription_hold_locked(subscription_lock(tenant=tenant, subscription_id=subscription_id), holder=holder)
+
+
+def subscription_hold_locked(sub: Subscription, *, holder: str) -> Subscription:
+    """``subscription_hold`` of a subscription the caller locked in this transaction already."""
     subscription_require_free(sub, holder=holder)
     if sub.held_by != holder:
         sub.held_by = holder

@@ -5,19 +5,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice, PaymentMethod
+from billing.selectors import INVOICE_MISSING
 from portal import clock
-from portal.errors import Conflict, DomainError, NotFound
+from portal.errors import Conflict, DomainError
 from portal.inputs import is_plain_text
+from portal.selectors import object_get
 from portal.services import event_record
 
 
 @transaction.atomic
 def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
     """Pay an invoice's whole balance (Pay now / Settle balance)."""
-    try:
-        invoice = Invoice.objects.select_for_update().get(tenant=tenant, pk=invoice_id)
-    except (Invoice.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound(_("No such invoice."), code="invoice_not_found") from exc
+    invoice = object_get(Invoice.objects.select_for_update().filter(tenant=tenant), invoice_id, INVOICE_MISSING)
     if invoice.date > clock.today():  # an MCA profile's monthly invoice still collects the month's lines
         raise Conflict(_("Invoice %(number)s is issued on %(date)s; it can be paid from then.")
                        % {"number": invoice.number, "date": invoice.date.isoformat()}, code="invoice_not_issued")

@@ -11,11 +11,11 @@ from billing.lifecycle import provisioning_time
 from billing.models import PaymentMethod, Subscription
 from billing.orders import first_period_key, order_check
 from billing.periods import period_end
+from billing.selectors import payment_method_get
 from billing.services.locks import subscription_lock
 from billing.services.payments import payment_method_add_card
 from portal import clock
 from portal.errors import Conflict, DomainError
-from portal.selectors import by_id
 from portal.services import event_record
 
 
@@ -91,7 +91,7 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
     if profile is None:
         methods = PaymentMethod.objects.filter(tenant=tenant)
         method = (methods.filter(is_default=True).first() if payment_method in (None, "")
-                  else by_id(methods, payment_method))
+                  else payment_method_get(tenant=tenant, id=payment_method))
         if method is None:
             raise DomainError(_("Choose one of your organization's payment methods."),
                               code="unknown_payment_method", field="payment_method")

@@ -17,6 +17,7 @@ from billing.services import (
 from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
+from portal.pages import refusal_kept
 from portal.roles import BILLING_WRITERS
 
 
@@ -36,7 +37,7 @@ def bills(request):
 
 @tenant_page
 def invoice_detail(request, invoice_id):
-    invoice = invoice_get(tenant=request.tenant, invoice_id=invoice_id)
+    invoice = invoice_get(tenant=request.tenant, id=invoice_id)
     status = invoice.status_on(clock.today())
     return render(request, "billing/invoice.html", {
         "section": "billing", "invoice": invoice, "status": status, "label": Invoice.Status(status).label,
@@ -50,7 +51,7 @@ def invoice_pay_now(request, invoice_id):
     try:
         invoice = invoice_pay(tenant=request.tenant, invoice_id=invoice_id, actor=request.user.get_username())
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        refusal_kept(request, exc, form="pay")
     else:
         messages.success(request, _("Invoice %(number)s is paid.") % {"number": invoice.number})
     back = request.POST.get("next", "")

@@ -1,6 +1,7 @@
 """The edits on a subscription's page (Billing > Your products > a subscription): recurring billing,
-Cancel subscription, Buy or Remove licenses, add-ons removed and added back. Each posts to billing's
-service and goes back to the page with what happened."""
+Cancel subscription, Buy or Remove licenses, add-ons removed and added back. Each passes what it got
+to billing's service and goes back to the page with what happened; a refusal is kept for the page,
+beside the form it came from (``portal.pages``)."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -9,20 +10,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from billing.selectors import (
-    subscription_get,
-)
 from billing.services import (
     subscription_addon_add,
     subscription_addon_remove,
     subscription_cancel,
     subscription_licenses_change,
+    subscription_licenses_keep,
     subscription_update,
 )
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
 from portal.inputs import LICENSES_MAX, whole_number
+from portal.pages import error_kept, refusal_kept
 from portal.roles import BILLING_WRITERS
+
+
+def _back(subscription_id, anchor: str = ""):
+    return redirect(reverse("planchange:subscription", args=[subscription_id]) + (f"#{anchor}" if anchor else ""))
 
 
 @require_POST
@@ -30,25 +34,23 @@ from portal.roles import BILLING_WRITERS
 @writes(BILLING_WRITERS)
 def recurring_billing(request, subscription_id):
     """Turn recurring billing on or off; on, for an Expired or Disabled subscription, reactivates it."""
-    before = subscription_get(tenant=request.tenant, subscription_id=subscription_id).status  # another's: 404
     choice = request.POST.get("enabled")
     if choice not in ("on", "off"):
-        messages.error(request, _("Choose whether recurring billing is on or off."))
-        return redirect("planchange:subscription", subscription_id=subscription_id)
-    enabled = choice == "on"
+        error_kept(request, form="recurring_billing", message=_("Choose whether recurring billing is on or off."))
+        return _back(subscription_id, "billing")
     try:
         sub = subscription_update(tenant=request.tenant, subscription_id=subscription_id,
-                                  actor=request.user.get_username(), recurring_billing=enabled)
+                                  actor=request.user.get_username(), recurring_billing=choice == "on")
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        refusal_kept(request, exc, form="recurring_billing")
     else:
-        if before != sub.status:
+        if getattr(sub, "reactivated", False):
             messages.success(request, _("The subscription is active again: a new term starts today and its first "
                                         "billing period is invoiced now."))
         else:
             messages.success(request, _("Recurring billing is on.") if sub.recurring_billing
                              else _("Recurring billing is off: the subscription expires at the end of its term."))
-    return redirect("planchange:subscription", subscription_id=subscription_id)
+    return _back(subscription_id, "billing")
 
 
 @require_POST
@@ -57,15 +59,15 @@ def recurring_billing(request, subscription_id):
 def cancel_subscription(request, subscription_id):
     """Cancel subscription (Microsoft's "Cancel your subscription"): confirmed, refused with the reason
     and what to do instead, or done with the credit it gave."""
-    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
     if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Confirm that users lose access and that the data is deleted after 90 days."))
-        return redirect("planchange:subscription", subscription_id=subscription_id)
+        error_kept(request, form="cancel", message=_(
+            "Confirm that users lose access and that the data is deleted after 90 days."), field="confirm")
+        return _back(subscription_id)
     try:
         sub = subscription_cancel(tenant=request.tenant, subscription_id=subscription_id,
                                   actor=request.user.get_username())
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        refusal_kept(request, exc, form="cancel")
     else:
         line = sub.credit_line
         if line is None:
@@ -74,56 +76,59 @@ def cancel_subscription(request, subscription_id):
             messages.success(request, _("The subscription is cancelled. A credit of USD %(amount)s for its unused days "
                                         "is on invoice %(number)s.") % {"amount": -line.amount,
                                                                         "number": line.invoice.number})
-    return redirect("planchange:subscription", subscription_id=subscription_id)
+    return _back(subscription_id)
+
+
+def _licenses_done(request, sub, *, action: str, count: int) -> None:
+    """What buying or removing did, on the page: now (with the invoice of the rest of the period) or at the
+    renewal."""
+    if sub.licenses_effective != "now":
+        text = ngettext("%(count)d license will be removed at the renewal on %(date)s; until then users keep "
+                        "all %(licenses)d.", "%(count)d licenses will be removed at the renewal on %(date)s; "
+                        "until then users keep all %(licenses)d.", count)
+        messages.success(request, text % {"count": count, "date": sub.licenses_effective.isoformat(),
+                                          "licenses": sub.licenses})
+        return
+    text = (ngettext("%(count)d license bought: the subscription has %(licenses)d.",
+                     "%(count)d licenses bought: the subscription has %(licenses)d.", count)
+            if action == "buy" else
+            ngettext("%(count)d license removed: the subscription has %(licenses)d.",
+                     "%(count)d licenses removed: the subscription has %(licenses)d.", count))
+    text %= {"count": count, "licenses": sub.licenses}
+    invoice = getattr(sub, "licenses_invoice", None)
+    if invoice is not None:
+        text += " " + _("The rest of the billing period is on invoice %(number)s.") % {"number": invoice.number}
+    messages.success(request, text)
 
 
 @require_POST
 @tenant_page
 @writes(BILLING_WRITERS)
 def licenses(request, subscription_id):
-    """Buy licenses / Remove licenses on the subscription page."""
-    current = subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
+    """Buy licenses / Remove licenses on the subscription page, or keep the licenses a removal scheduled
+    for the renewal would take away."""
     action = request.POST.get("action")
+    form = f"licenses_{action}" if action in ("buy", "remove", "keep") else "licenses"
     count = whole_number(request.POST.get("count", "").strip(), min_value=1, max_value=LICENSES_MAX)
-    if action == "keep":  # drop a removal scheduled for the renewal
-        try:
-            subscription_update(tenant=request.tenant, subscription_id=subscription_id,
-                                actor=request.user.get_username(), licenses=current.licenses)
-        except DomainError as exc:
-            messages.error(request, exc.detail)
-        else:
-            messages.success(request, _("No licenses will be removed at the renewal."))
-    elif action not in ("buy", "remove"):
-        messages.error(request, _("Choose whether to buy or remove licenses."))
-    elif count is None:
-        messages.error(request, _("Enter a whole number of licenses from 1 to 1,000,000."))
+    if action not in ("buy", "remove", "keep"):
+        error_kept(request, form=form, message=_("Choose whether to buy or remove licenses."))
+    elif action != "keep" and count is None:
+        error_kept(request, form=form, message=_("Enter a whole number of licenses from 1 to 1,000,000."),
+                   field="licenses")
     else:
         try:
-            sub = subscription_licenses_change(tenant=request.tenant, subscription_id=subscription_id,
-                                               actor=request.user.get_username(),
-                                               **{"add" if action == "buy" else "remove": count})
-        except DomainError as exc:
-            messages.error(request, exc.detail)
-        else:
-            invoice = getattr(sub, "licenses_invoice", None)
-            if sub.licenses_effective != "now":
-                text = ngettext("%(count)d license will be removed at the renewal on %(date)s; until then users keep "
-                                "all %(licenses)d.", "%(count)d licenses will be removed at the renewal on %(date)s; "
-                                "until then users keep all %(licenses)d.", count)
-                messages.success(request, text % {"count": count, "date": sub.licenses_effective.isoformat(),
-                                                  "licenses": sub.licenses})
+            if action == "keep":  # drop a removal scheduled for the renewal
+                subscription_licenses_keep(tenant=request.tenant, subscription_id=subscription_id,
+                                           actor=request.user.get_username())
+                messages.success(request, _("No licenses will be removed at the renewal."))
             else:
-                text = (ngettext("%(count)d license bought: the subscription has %(licenses)d.",
-                                 "%(count)d licenses bought: the subscription has %(licenses)d.", count)
-                        if action == "buy" else
-                        ngettext("%(count)d license removed: the subscription has %(licenses)d.",
-                                 "%(count)d licenses removed: the subscription has %(licenses)d.", count))
-                text %= {"count": count, "licenses": sub.licenses}
-                if invoice is not None:
-                    text += " " + _("The rest of the billing period is on invoice %(number)s.") % {
-                        "number": invoice.number}
-                messages.success(request, text)
-    return redirect(reverse("planchange:subscription", args=[subscription_id]) + "#licenses")
+                sub = subscription_licenses_change(tenant=request.tenant, subscription_id=subscription_id,
+                                                   actor=request.user.get_username(),
+                                                   **{"add" if action == "buy" else "remove": count})
+                _licenses_done(request, sub, action=action, count=count)
+        except DomainError as exc:
+            refusal_kept(request, exc, form=form)
+    return _back(subscription_id, "licenses")
 
 
 @require_POST
@@ -131,18 +136,17 @@ def licenses(request, subscription_id):
 @writes(BILLING_WRITERS)
 def addon_remove(request, subscription_id, code):
     """Remove an add-on, confirmed ("you can add it back later if you still need it")."""
-    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
     if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Confirm that you want to remove the add-on."))
-        return redirect("planchange:subscription", subscription_id=subscription_id)
+        error_kept(request, form="addons", message=_("Confirm that you want to remove the add-on."), field="confirm")
+        return _back(subscription_id, "addons")
     try:
         subscription_addon_remove(tenant=request.tenant, subscription_id=subscription_id, code=code,
                                   actor=request.user.get_username())
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        refusal_kept(request, exc, form="addons")
     else:
         messages.success(request, _("The add-on was removed. You can add it back later if you still need it."))
-    return redirect("planchange:subscription", subscription_id=subscription_id)
+    return _back(subscription_id, "addons")
 
 
 @require_POST
@@ -150,20 +154,20 @@ def addon_remove(request, subscription_id, code):
 @writes(BILLING_WRITERS)
 def addon_add(request, subscription_id, code):
     """Add an add-on back, confirmed; refused with the reason (e.g. a change scheduled that it would stop)."""
-    subscription_get(tenant=request.tenant, subscription_id=subscription_id)  # another tenant's: 404
     if request.POST.get("confirm") != "yes":
-        messages.error(request, _("Confirm that you want to add the add-on back."))
-        return redirect("planchange:subscription", subscription_id=subscription_id)
+        error_kept(request, form="addons", message=_("Confirm that you want to add the add-on back."),
+                   field="confirm")
+        return _back(subscription_id, "addons")
     try:
         sub = subscription_addon_add(tenant=request.tenant, subscription_id=subscription_id, code=code,
                                      actor=request.user.get_username())
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        refusal_kept(request, exc, form="addons")
     else:
-        addon = sub.subscription_addons.select_related("addon").get(addon__code=code).addon
+        addon = sub.addon_added
         if addon.blocks_plan_change:
             messages.success(request, _("%(addon)s was added back. It prevents an automatic plan change: remove it "
                                         "again before you change plans.") % {"addon": addon.name})
         else:
             messages.success(request, _("%(addon)s was added back.") % {"addon": addon.name})
-    return redirect("planchange:subscription", subscription_id=subscription_id)
+    return _back(subscription_id, "addons")

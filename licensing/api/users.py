@@ -3,7 +3,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from licensing.models import DirectoryUser
-from licensing.selectors import user_list
+from licensing.selectors import USER_MISSING, user_list
 from licensing.services import user_create
 from portal.api.fields import NameField, UpnField
 from portal.api.mixins import TenantScopedMixin
@@ -33,8 +33,8 @@ class UserViewSet(TenantScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyM
     """The tenant's directory users with their licenses; ``?search=`` matches name or UPN;
     POST adds an (unlicensed) user."""
 
+    missing = USER_MISSING
     write_roles = USER_WRITERS
-
     serializer_class = DirectoryUserSerializer
 
     def tenant_queryset(self, tenant):

@@ -10,7 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from billing.models import Subscription
-from billing.selectors import subscription_list
+from billing.selectors import SUBSCRIPTION_MISSING, subscription_list
 from planchange.api.serializers import (
     PlanChangeRequestSerializer,
     PlanChangeSerializer,
@@ -20,7 +20,7 @@ from planchange.api.serializers import (
 from planchange.eligibility import eligibility_check
 from planchange.idempotency import body_hash, idempotent
 from planchange.models import PlanChange
-from planchange.selectors import quote_users
+from planchange.selectors import PLAN_CHANGE_MISSING, quote_users
 from planchange.services import plan_change_cancel, plan_change_preview, plan_change_request
 from portal.api.errors import problem
 from portal.api.mixins import TenantScopedMixin
@@ -31,6 +31,7 @@ from portal.roles import BILLING_WRITERS
 class SubscriptionUpgradesView(TenantScopedMixin, GenericAPIView):
     """Can this subscription change plans automatically, why not, and to which plans."""
 
+    missing = SUBSCRIPTION_MISSING
     serializer_class = UpgradesSerializer
     queryset_model = Subscription
 
@@ -53,8 +54,8 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
                         viewsets.GenericViewSet):
     """Plan changes of the caller's tenant: preview, request, follow, cancel."""
 
+    missing = PLAN_CHANGE_MISSING
     write_roles = BILLING_WRITERS
-
     serializer_class = PlanChangeSerializer
 
     def tenant_queryset(self, tenant):
@@ -119,6 +120,5 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
     @extend_schema(request=None, responses=PlanChangeSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        change = self.get_object()
-        plan_change_cancel(tenant=self.tenant, change_id=change.pk, actor=request.user.get_username())
-        return Response(PlanChangeSerializer(self.get_queryset().get(pk=change.pk)).data)
+        plan_change_cancel(tenant=self.tenant, change_id=pk, actor=request.user.get_username())
+        return Response(PlanChangeSerializer(self.get_queryset().get(pk=pk)).data)

@@ -5,10 +5,12 @@ hands subclasses only the caller's tenant; a subclass that defines its own
 ``get_queryset`` or a class-level ``queryset`` is refused when the class is created.
 """
 
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 
+from portal.errors import Missing
 from portal.inputs import ID_PATTERN
 from portal.roles import may
 from portal.selectors import is_support_staff, tenant_and_roles_for_user
@@ -39,7 +41,22 @@ class IsSupportStaff(BasePermission):
         return is_support_staff(user=request.user)
 
 
-class TenantScopedMixin:
+class NamedMissing:
+    """A detail route answers its entity's not-found (``missing``: ``subscription_not_found``, …,
+    docs/api.md "Not found"), as the entity's selector does, for a missing id and another tenant's alike."""
+
+    missing: Missing | None = None
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404 as exc:
+            if self.missing is None:
+                raise
+            raise self.missing.error() from exc
+
+
+class TenantScopedMixin(NamedMissing):
     permission_classes = [IsAuthenticated, IsTenantAdmin, HasWriteRole]
     lookup_value_regex = ID_PATTERN  # /subscriptions/٤/ is a 404, not subscription 4
     tenant = None

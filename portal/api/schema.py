@@ -72,8 +72,10 @@ PROBLEMS = {
           [_example(401, "not_authenticated", "Not authenticated", "Authentication credentials were not provided.")]),
     403: ("The caller's role can't do this, or the endpoint is for the other kind of login (tenant or support).",
           [_example(403, "permission_denied", "Permission denied", "Your admin role can't make this change.")]),
-    404: ("No such object, or it belongs to another tenant (the same answer).",
-          [_example(404, "not_found", "Not found", "No Subscription matches the given query.")]),
+    404: ("No such object, or it belongs to another tenant (the same answer): the code names the kind "
+          "(`subscription_not_found`, `plan_change_not_found`, …; docs/api.md \"Not found\"); `not_found` is a path "
+          "the API doesn't have.",
+          [_example(404, "subscription_not_found", "Not found", "No such subscription.")]),
     409: ("Conflicts with the current state: a change under way, a quote that no longer holds, already done.",
           [_example(409, "change_in_progress", "Conflict",
                     "A plan change involving Microsoft 365 Business Basic is under way; the subscription can't be "
@@ -157,6 +159,10 @@ class AutoSchema(openapi.AutoSchema):
             pattern = NOT_BLANK_PATTERN  # "   " is stripped to "", which the field refuses
         if pattern and direction == "request" and schema is not None and schema.get("type") == "string":
             schema.setdefault("pattern", pattern)
+        # A length the service checks (the field passes on what it got) is still the schema's to say.
+        max_length = getattr(field, "openapi_max_length", None)
+        if max_length and direction == "request" and schema is not None and schema.get("type") == "string":
+            schema.setdefault("maxLength", max_length)
         return schema
 
     def _get_response_headers_for_code(self, status_code, direction="response"):

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from portal.api.mixins import TenantScopedMixin
 from portal.models import Event, ServiceIncident
-from portal.selectors import incidents_open, service_health
+from portal.selectors import EVENT_MISSING, incidents_open, service_health
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -19,6 +19,7 @@ class EventSerializer(serializers.ModelSerializer):
 class EventViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """The tenant's audit trail, newest first."""
 
+    missing = EVENT_MISSING
     serializer_class = EventSerializer
 
     def tenant_queryset(self, tenant):

@@ -7,14 +7,26 @@ from billing.api.serializers import SubscriptionSerializer
 from billing.models import CreditCheck
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
-from portal.api.fields import IdField, NameField
+from portal.api.fields import PLAIN_TEXT_OR_BLANK_PATTERN, IdField, NameField, StrictCharField
 from portal.models import ServiceIncident
+from portal.services import SUPPORT_REASON_MAX
 from support.selectors import change_trail, change_users_moved
 
 
+class ReasonField(StrictCharField):
+    """Why support acted, passed on as sent: the service checks it, whichever door it came through
+    (``portal.services.support_reason_clean``: 3 to 500 characters of plain text, or none)."""
+
+    openapi_pattern = PLAIN_TEXT_OR_BLANK_PATTERN
+    openapi_max_length = SUPPORT_REASON_MAX
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "why, 3 to 500 characters of plain text: kept on the audit event")
+        super().__init__(required=False, allow_blank=True, trim_whitespace=False, **kwargs)
+
+
 class ReasonSerializer(serializers.Serializer):
-    reason = NameField(max_length=500, required=False, allow_blank=True,
-                       help_text="why: kept on the audit event with who did it")
+    reason = ReasonField()
 
 
 class SupportPlanChangeSerializer(PlanChangeSerializer):
@@ -84,8 +96,7 @@ class CreditCheckSerializer(serializers.ModelSerializer):
 class IncidentSerializer(serializers.ModelSerializer):
     tenant = IdField(source="tenant_id", help_text="the organization's id (404 tenant_not_found if none has it)")
     title = NameField(max_length=300)
-    reason = NameField(max_length=500, required=False, allow_blank=True, write_only=True,
-                       help_text="why: kept on the audit event")
+    reason = ReasonField(write_only=True)
 
     class Meta:
         model = ServiceIncident
@@ -95,7 +106,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 class IncidentStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ServiceIncident.Status.choices)
-    reason = NameField(max_length=500, required=False, allow_blank=True, help_text="why: kept on the audit event")
+    reason = ReasonField()
 
     openapi_schema = {"required": ["status"]}  # a PATCH, but the status is what it changes
 

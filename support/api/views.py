@@ -1,7 +1,6 @@
 """Support staff's API (``/api/v1/support/…``): every tenant, so not tenant-scoped, and
 closed to tenant tokens."""
 
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -11,14 +10,14 @@ from rest_framework.response import Response
 
 from billing.lifecycle import subscription_provisioning_finish
 from billing.models import CreditCheck
-from billing.selectors import subscriptions_all
+from billing.selectors import CREDIT_CHECK_MISSING, SUBSCRIPTION_MISSING, subscriptions_all
 from billing.services import credit_check_decide
+from planchange.selectors import PLAN_CHANGE_MISSING
 from planchange.services import plan_change_cancel, plan_change_retry
-from portal.api.mixins import IsSupportStaff
-from portal.errors import NotFound
+from portal.api.mixins import IsSupportStaff, NamedMissing
 from portal.inputs import ID_PATTERN
-from portal.models import ServiceIncident, Tenant
-from portal.selectors import by_id
+from portal.models import ServiceIncident
+from portal.selectors import INCIDENT_MISSING, tenant_get
 from portal.services import incident_open, incident_update
 from support.api.serializers import (
     CreditCheckSerializer,
@@ -33,7 +32,7 @@ from support.api.serializers import (
 from support.selectors import support_changes, support_tenant_list, support_tenants
 
 
-class SupportMixin:
+class SupportMixin(NamedMissing):
     permission_classes = [IsAuthenticated, IsSupportStaff]
     lookup_value_regex = ID_PATTERN
 
@@ -48,6 +47,7 @@ class SupportPlanChangeViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
     """Plan changes in every tenant; ``?status=`` filters (``stalled``: running, with a step whose worker
     stopped renewing its lease); a stuck or stalled one can be retried, a scheduled one cancelled."""
 
+    missing = PLAN_CHANGE_MISSING
     serializer_class = SupportPlanChangeSerializer
 
     def get_queryset(self):
@@ -68,15 +68,15 @@ class SupportPlanChangeViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel a scheduled change for its organization."""
-        change = self.get_object()
-        plan_change_cancel(tenant=change.tenant, change_id=change.pk, actor=request.user.get_username(),
-                           reason=_reason(request), by_support=True)
+        change = plan_change_cancel(tenant=None, change_id=pk, actor=request.user.get_username(),
+                                    reason=_reason(request), by_support=True)
         return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data)
 
 
 class SupportSubscriptionViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
     """Every tenant's subscriptions; ``provision`` finishes one's set-up now."""
 
+    missing = SUBSCRIPTION_MISSING
     serializer_class = SupportSubscriptionSerializer
 
     def get_queryset(self):
@@ -91,6 +91,7 @@ class SupportSubscriptionViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class SupportCreditCheckViewSet(SupportMixin, viewsets.ReadOnlyModelViewSet):
+    missing = CREDIT_CHECK_MISSING
     serializer_class = CreditCheckSerializer
     queryset = CreditCheck.objects.order_by("-requested", "-id")
 
@@ -111,6 +112,7 @@ class SupportIncidentViewSet(SupportMixin, mixins.CreateModelMixin, mixins.Updat
                              viewsets.ReadOnlyModelViewSet):
     """Open an incident on a tenant's service (POST), change its status, e.g. to resolved (PATCH)."""
 
+    missing = INCIDENT_MISSING
     serializer_class = IncidentSerializer
     queryset = ServiceIncident.objects.order_by("-opened_at", "-id")
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -119,9 +121,7 @@ class SupportIncidentViewSet(SupportMixin, mixins.CreateModelMixin, mixins.Updat
         data = IncidentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        tenant = by_id(Tenant.objects.all(), fields.pop("tenant_id"))
-        if tenant is None:
-            raise NotFound(_("No such organization."), code="tenant_not_found")
+        tenant = tenant_get(id=fields.pop("tenant_id"))
         incident = incident_open(actor=request.user.get_username(), tenant=tenant, **fields)
         return Response(IncidentSerializer(incident).data, status=201)
 

@@ -176,7 +176,7 @@ def test_another_tenants_subscription_is_a_404(contoso):
     client_for(admin_of(foreign.tenant)).delete(f"/api/v1/subscriptions/{foreign.pk}/addons/EXTRA_FILE_STORAGE/")
     before = writes()
     response = api.post(f"/api/v1/subscriptions/{foreign.pk}/addons/", {"code": "EXTRA_FILE_STORAGE"}, format="json")
-    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    assert (response.status_code, response.json()["code"]) == (404, "subscription_not_found")
     assert writes() == before
     assert codes_on(foreign) == []
 

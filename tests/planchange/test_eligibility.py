@@ -41,7 +41,7 @@ CODES = [
 
 def check(sub):
     """Eligibility as the pages and the API see it (the subscription re-read through the selector)."""
-    return eligibility_check(subscription=subscription_get(tenant=sub.tenant, subscription_id=sub.pk))
+    return eligibility_check(subscription=subscription_get(tenant=sub.tenant, id=sub.pk))
 
 
 def codes(sub) -> list[str]:

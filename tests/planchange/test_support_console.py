@@ -213,7 +213,7 @@ def test_the_support_api_finds_stalled_changes_shows_one_whole_and_acts_with_a_r
     assert retried.json()["events"][-1] | {"occurred_at": None} == {
         "occurred_at": None, "actor": "support@portal.local", "verb": "plan_change.retried",
         "data": {"step": "validate", "stalled": True, "reason": "Host rebooted"}}
-    refused = api.post(f"/api/v1/support/plan-changes/{stalled.pk}/cancel/", {"reason": "x"}, format="json")
+    refused = api.post(f"/api/v1/support/plan-changes/{stalled.pk}/cancel/", {"reason": "The customer asked"}, format="json")
     assert (refused.status_code, refused.json()["code"]) == (409, "not_scheduled")
     tenants = api.get("/api/v1/support/tenants/").json()["results"]
     contoso = next(t for t in tenants if t["domain"] == "contoso.example")

@@ -110,7 +110,7 @@ def test_another_tenants_subscription_is_a_404(api, contoso):
     _, admin, _ = contoso
     foreign = SubscriptionFactory()
     response = auth(api, admin).get(f"/api/v1/subscriptions/{foreign.id}/")
-    body = assert_problem(response, 404, "not_found")
+    body = assert_problem(response, 404, "subscription_not_found")
     missing = auth(api, admin).get("/api/v1/subscriptions/999999/")
     assert missing.json() == body  # the same answer for foreign and missing
     assert_problem(auth(api, admin).get("/api/v1/subscriptions/abc/"), 404, "not_found")

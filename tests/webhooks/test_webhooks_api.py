@@ -139,7 +139,7 @@ def test_another_tenants_webhook_is_a_404_everywhere(contoso):
                          ("get", f"/api/v1/webhooks/{theirs.pk}/deliveries/{delivery.pk}/"),
                          ("post", f"/api/v1/webhooks/{theirs.pk}/deliveries/{delivery.pk}/resend/")):
         response = getattr(api, method)(path)
-        assert (response.status_code, response.json()["code"]) == (404, "not_found"), (method, path)
+        assert (response.status_code, response.json()["code"]) == (404, "webhook_not_found"), (method, path)
     assert api.get("/api/v1/webhooks/").json()["results"] == []
     assert Endpoint.objects.filter(pk=theirs.pk).exists() and Delivery.objects.count() == 1
 

@@ -15,10 +15,11 @@ from webhooks.api.serializers import (
     EndpointCreateSerializer,
     EndpointSerializer,
 )
-from webhooks.selectors import delivery_list, endpoint_get, endpoint_list
+from webhooks.selectors import DELIVERY_MISSING, WEBHOOK_MISSING, delivery_list, endpoint_get, endpoint_list
 from webhooks.services import delivery_resend, endpoint_create, endpoint_delete, endpoint_test
 
-NOT_FOUND = problem_codes(404, "No such webhook (or delivery) in your tenant.", "not_found")
+NOT_FOUND = problem_codes(404, "No such webhook (or delivery) in your tenant.", WEBHOOK_MISSING.code,
+                          DELIVERY_MISSING.code)
 FORBIDDEN = problem_codes(403, "Only a Global admin changes webhooks.", "permission_denied")
 CREATED_EXAMPLE = {"id": 7, "url": "https://hooks.contoso.example/portal", "events": ["plan_change.completed"],
                    "description": "Tell the ERP", "status": "active", "failing_since": None,
@@ -30,6 +31,7 @@ class WebhookViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMo
     """The tenant's webhook endpoints (Settings > Webhooks). Readers see them; a Global admin adds,
     deletes and tests them."""
 
+    missing = WEBHOOK_MISSING
     serializer_class = EndpointSerializer
     write_roles = WEBHOOK_WRITERS
 
@@ -62,8 +64,7 @@ class WebhookViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @extend_schema(responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
                    description="Delete the endpoint, its deliveries and their attempts; nothing more is sent to it.")
     def destroy(self, request, pk=None):
-        endpoint = self.get_object()
-        endpoint_delete(tenant=self.tenant, endpoint_id=endpoint.pk, actor=request.user.get_username())
+        endpoint_delete(tenant=self.tenant, endpoint_id=pk, actor=request.user.get_username())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={202: DeliverySerializer, 403: FORBIDDEN, 404: NOT_FOUND},
@@ -71,8 +72,7 @@ class WebhookViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMo
                                "follow it in `deliveries/`.")
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
-        endpoint = self.get_object()
-        delivery = endpoint_test(tenant=self.tenant, endpoint_id=endpoint.pk, actor=request.user.get_username())
+        delivery = endpoint_test(tenant=self.tenant, endpoint_id=pk, actor=request.user.get_username())
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -80,11 +80,12 @@ class DeliveryViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
                       viewsets.GenericViewSet):
     """An endpoint's deliveries, newest first, each with every attempt and the HTTP status it got."""
 
+    missing = DELIVERY_MISSING
     serializer_class = DeliverySerializer
     write_roles = WEBHOOK_WRITERS
 
     def tenant_queryset(self, tenant):
-        endpoint = endpoint_get(tenant=tenant, endpoint_id=self.kwargs.get("webhook_pk"))
+        endpoint = endpoint_get(tenant=tenant, id=self.kwargs.get("webhook_pk"))
         return delivery_list(endpoint=endpoint)
 
     @extend_schema(responses={200: DeliverySerializer(many=True), 404: NOT_FOUND})
@@ -102,8 +103,7 @@ class DeliveryViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveM
                     "retries. Only once it is delivered or has failed.")
     @action(detail=True, methods=["post"])
     def resend(self, request, webhook_pk=None, pk=None):
-        delivery = self.get_object()
-        delivery = delivery_resend(tenant=self.tenant, endpoint_id=delivery.endpoint_id, delivery_id=delivery.pk,
+        delivery = delivery_resend(tenant=self.tenant, endpoint_id=webhook_pk, delivery_id=pk,
                                    actor=request.user.get_username())
         return Response(DeliverySerializer(self.get_queryset().get(pk=delivery.pk)).data,
                         status=status.HTTP_202_ACCEPTED)

@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from billing.models.catalog import BillingFrequency, Term
 from billing.money import money
 
 CATALOG_FILE = Path(__file__).with_name("catalog.json")
@@ -24,13 +25,13 @@ def offer_price(*, annual: Decimal, monthly: Decimal, term: str, billing_frequen
     P1M is the monthly-commitment price; P1Y paid monthly is the annual price plus 5 %
     rounded to cents; P1Y and P3Y paid annually are the annual price.
     """
-    if term == "P1M":
-        if billing_frequency != "monthly":
+    if term == Term.P1M:
+        if billing_frequency != BillingFrequency.MONTHLY:
             raise ValueError("a monthly commitment is billed monthly")
         return money(monthly)
-    if term == "P1Y" and billing_frequency == "monthly":
+    if term == Term.P1Y and billing_frequency == BillingFrequency.MONTHLY:
         return money(Decimal(annual) * P1Y_MONTHLY_SURCHARGE)
-    if term in ("P1Y", "P3Y") and billing_frequency == "annual":
+    if term in (Term.P1Y, Term.P3Y) and billing_frequency == BillingFrequency.ANNUAL:
         return money(annual)
     raise ValueError(f"no offer for {term} billed {billing_frequency}")
 

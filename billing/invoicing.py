@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from billing.models import Invoice, InvoiceLine, PaymentKind, PaymentMethod
 from billing.periods import add_months
 from billing.texts import ACCOUNT_CREDIT
+from billing.verbs import INVOICE_CREATED, INVOICE_LINES_ADDED
 from portal import clock
 from portal.services import event_build, event_record, events_record
 from portal.texts import Text
@@ -75,7 +76,7 @@ def invoice_post_lines(
                   "date": issue_date, "due_date": due_date},
     )
     if created:
-        event_record(tenant=tenant, actor=actor, verb="invoice.created", obj=invoice,
+        event_record(tenant=tenant, actor=actor, verb=INVOICE_CREATED, obj=invoice,
                      data={"number": invoice.number, "date": issue_date.isoformat(), "due_date": due_date.isoformat()})
     issued = set(InvoiceLine.objects.filter(idempotency_key__in=[line["idempotency_key"] for line in lines])
                  .values_list("idempotency_key", flat=True))
@@ -97,7 +98,7 @@ def invoice_post_lines(
             invoice.refund, invoice.refund_on = Decimal("0.00"), None
     invoice.save(update_fields=["total", "paid", "payment_method", "refund", "refund_on"])
     if new:
-        event_record(tenant=tenant, actor=actor, verb="invoice.lines_added", obj=invoice,
+        event_record(tenant=tenant, actor=actor, verb=INVOICE_LINES_ADDED, obj=invoice,
                      data={"number": invoice.number, "lines": [
                          {"description": line["description"], "amount": str(line["amount"])} for line in new]})
     return invoice
@@ -193,11 +194,11 @@ class PeriodInvoices:
         args = {"tenant": tenant, "key": key, "number": number, "issue_date": effective, "due_date": due,
                 "billing_profile": None, "lines": lines, "pay_by_card": False, "actor": self.actor, "card": card}
         self._invoices.append((invoice, lines, args))
-        self._events.append(({"tenant": tenant, "actor": self.actor, "verb": "invoice.created", "data": {
+        self._events.append(({"tenant": tenant, "actor": self.actor, "verb": INVOICE_CREATED, "data": {
             "number": number, "date": effective.isoformat(), "due_date": due.isoformat()},
             "occurred_at": clock.now()}, invoice))
         if lines:
-            self._events.append(({"tenant": tenant, "actor": self.actor, "verb": "invoice.lines_added", "data": {
+            self._events.append(({"tenant": tenant, "actor": self.actor, "verb": INVOICE_LINES_ADDED, "data": {
                 "number": number, "lines": [{"description": line["description"], "amount": str(line["amount"])}
                                             for line in lines]}, "occurred_at": clock.now()}, invoice))
         return invoice

@@ -32,10 +32,21 @@ from billing.periods import period_end, term_ends_on
 from billing.proration import Side
 from billing.selectors import SUBSCRIPTION_MISSING, offer_of
 from billing.texts import period_text
+from billing.verbs import (
+    INVOICE_OVERDUE,
+    INVOICE_PAID,
+    INVOICE_REFUNDED,
+    SUBSCRIPTION_DELETED,
+    SUBSCRIPTION_DISABLED,
+    SUBSCRIPTION_EXPIRED,
+    SUBSCRIPTION_LICENSES_CHANGED,
+    SUBSCRIPTION_PROVISIONING_FINISHED,
+    SUBSCRIPTION_RENEWED,
+)
 from portal import clock
 from portal.bulk import rows_update
 from portal.errors import Conflict
-from portal.happenings import Happening
+from portal.happenings import Happening, Kind
 from portal.selectors import object_get
 from portal.services import event_build, event_record, events_record, support_reason_clean
 from portal.texts import render
@@ -100,9 +111,9 @@ def _provisioned(sub: Subscription, *, day: date, actor: str, reason: str, suppo
     sub.provisioning = Subscription.Provisioning.PROVISIONED
     sub.provisioning_until = None
     sub.save(update_fields=["provisioning", "provisioning_until"])
-    event_record(tenant=sub.tenant, actor=actor, verb="subscription.provisioning_finished", obj=sub,
+    event_record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_PROVISIONING_FINISHED, obj=sub,
                  data={"reason": reason, **({"support_reason": support_reason} if support_reason else {})})
-    return _happening(day, "provisioned", sub, _subject(sub), _("Set up: the subscription is fully provisioned."))
+    return _happening(day, Kind.PROVISIONED, sub, _subject(sub), _("Set up: the subscription is fully provisioned."))
 
 
 def provisioning_finish_due(*, day: date, until: datetime) -> list[Happening]:
@@ -161,7 +172,7 @@ def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
             invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card,
                                  effective=begin, key=key, number=number, lines=[line], actor=actor,
                                  charge_later=True)
-        happened.append(_happening(begin, "invoice", invoice, invoice.number, _(
+        happened.append(_happening(begin, Kind.INVOICE, invoice, invoice.number, _(
             "%(line)s: USD %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
                 "line": render(line["text"], line["params"]), "amount": line["amount"], "number": invoice.number,
                 "date": invoice.date.isoformat(), "due": invoice.due_date.isoformat()}))
@@ -202,9 +213,9 @@ def billing_periods_run(*, day: date, actor: str = "system") -> list[Happening]:
                 if not sub.recurring_billing:
                     happened.append(_expire(sub, on=begin, actor=actor, record=record))
                     break
-                record(tenant=sub.tenant, actor=actor, verb="subscription.renewed", obj=sub,
+                record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_RENEWED, obj=sub,
                        data={"term_start": begin.isoformat(), "term": sub.term})
-                happened.append(_happening(begin, "renewal", sub, _subject(sub), _(
+                happened.append(_happening(begin, Kind.RENEWAL, sub, _subject(sub), _(
                     "Recurring billing is on: a new term starts %(date)s.") % {"date": begin.isoformat()}))
                 if sub.licenses_at_renewal is not None:
                     happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor, record=record))
@@ -219,9 +230,9 @@ def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str, rec
     (never below the licenses assigned since)."""
     before, licenses = sub.licenses, max(sub.licenses_at_renewal, sub.assigned_licenses, 1)
     sub.licenses, sub.licenses_at_renewal = licenses, None
-    record(tenant=sub.tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
+    record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_LICENSES_CHANGED, obj=sub,
            data={"from": before, "to": licenses, "at_renewal": on.isoformat()})
-    return _happening(on, "renewal", sub, _subject(sub), _(
+    return _happening(on, Kind.RENEWAL, sub, _subject(sub), _(
         "Licenses removed at the renewal: %(before)d → %(after)d.") % {"before": before, "after": licenses})
 
 
@@ -231,9 +242,9 @@ def _expire(sub: Subscription, *, on: date, actor: str, record=event_record) -> 
     sub.status_until = on + timedelta(days=EXPIRED_DAYS)
     sub.billed_until = None
     sub.billed_amount = None
-    record(tenant=sub.tenant, actor=actor, verb="subscription.expired", obj=sub,
+    record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_EXPIRED, obj=sub,
                  data={"on": on.isoformat(), "disabled_on": sub.status_until.isoformat()})
-    return _happening(on, "expired", sub, _subject(sub), _(
+    return _happening(on, Kind.EXPIRED, sub, _subject(sub), _(
         "The term ended with recurring billing off: Expired. Users keep service until %(date)s, when it is "
         "disabled.") % {"date": sub.status_until.isoformat()})
 
@@ -252,9 +263,9 @@ def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening],
         on = sub.status_until
         sub.status = Status.DISABLED
         sub.status_until = on + timedelta(days=DISABLED_DAYS)
-        events.append(event_build(tenant=sub.tenant, actor=actor, verb="subscription.disabled", obj=sub,
+        events.append(event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DISABLED, obj=sub,
                                   data={"on": on.isoformat(), "deleted_on": sub.status_until.isoformat()}))
-        happened.append(_happening(on, "disabled", sub, _subject(sub), _(
+        happened.append(_happening(on, Kind.DISABLED, sub, _subject(sub), _(
             "Disabled: users lose access; admins keep the data until %(date)s, when it is deleted.")
             % {"date": sub.status_until.isoformat()}))
     if expired:
@@ -271,9 +282,9 @@ def subscription_delete(sub: Subscription, *, removed: int, actor: str = "system
     sub.status = Status.DELETED
     sub.status_until = None
     sub.save(update_fields=["status", "status_until"])
-    event_record(tenant=sub.tenant, actor=actor, verb="subscription.deleted", obj=sub,
+    event_record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DELETED, obj=sub,
                  data={"on": on.isoformat(), "licenses_removed": removed})
-    return _happening(on, "deleted", sub, _subject(sub), ngettext(
+    return _happening(on, Kind.DELETED, sub, _subject(sub), ngettext(
         "Deleted: %(count)d license removed from users; the data is gone.",
         "Deleted: %(count)d licenses removed from users; the data is gone.", removed) % {"count": removed})
 
@@ -291,9 +302,9 @@ def card_charges_run(*, day: date, actor: str = "system") -> list[Happening]:
     for invoice in due:
         amount = invoice.total - invoice.paid
         invoice.paid = invoice.total
-        events.append(event_build(tenant=invoice.tenant, actor=actor, verb="invoice.paid", obj=invoice, data={
+        events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_PAID, obj=invoice, data={
             "number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4}))
-        happened.append(_happening(invoice.due_date, "payment", invoice, invoice.number, _(
+        happened.append(_happening(invoice.due_date, Kind.PAYMENT, invoice, invoice.number, _(
             "USD %(amount)s charged to the card ending %(last4)s.") % {
                 "amount": amount, "last4": invoice.payment_method.last4}))
     if due:
@@ -310,9 +321,9 @@ def refunds_run(*, day: date, actor: str = "system") -> list[Happening]:
     for invoice in due:
         invoice.refunded = True
         last4 = invoice.payment_method.last4 if invoice.payment_method else ""
-        events.append(event_build(tenant=invoice.tenant, actor=actor, verb="invoice.refunded", obj=invoice,
+        events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_REFUNDED, obj=invoice,
                                   data={"number": invoice.number, "amount": str(invoice.refund), "card": last4}))
-        happened.append(_happening(invoice.refund_on, "refund", invoice, invoice.number, _(
+        happened.append(_happening(invoice.refund_on, Kind.REFUND, invoice, invoice.number, _(
             "USD %(amount)s refunded to the card ending %(last4)s.") % {"amount": invoice.refund, "last4": last4}))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(refunded=True)
@@ -329,10 +340,10 @@ def overdue_run(*, day: date, since: date, actor: str = "system") -> list[Happen
            .order_by("due_date", "pk"))
     for invoice in due:
         on = invoice.due_date + timedelta(days=1)
-        events.append(event_build(tenant=invoice.tenant, actor=actor, verb="invoice.overdue", obj=invoice,
+        events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_OVERDUE, obj=invoice,
                                   data={"number": invoice.number, "balance": str(invoice.balance),
                                         "due": invoice.due_date.isoformat()}))
-        happened.append(_happening(on, "overdue", invoice, invoice.number, _(
+        happened.append(_happening(on, Kind.OVERDUE, invoice, invoice.number, _(
             "USD %(balance)s unpaid past its due date %(due)s: plan changes are blocked until it is paid.") % {
                 "balance": invoice.balance, "due": invoice.due_date.isoformat()}))
     events_record(events=events)

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from billing.models import Subscription
 from billing.money import money
-from billing.periods import FREQUENCY_MONTHS, add_months, billing_period
+from billing.periods import add_months, billing_period, months_per_period
 from billing.texts import credit_text, period_text, used_text
 from portal.texts import Text
 
-NO_CREDIT_SOURCES = ("trial", "product_key")
+NO_CREDIT_SOURCES = (Subscription.Source.TRIAL, Subscription.Source.PRODUCT_KEY)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Side:
     term: str
     billing_frequency: str
     start: date | None = None
-    source: str = "direct"
+    source: str = Subscription.Source.DIRECT
     billed_until: date | None = None  # the end of the last period charged (None: not tracked)
     billed_amount: Decimal | None = None  # what that period was charged (None: not tracked)
 
@@ -80,7 +81,7 @@ class Side:
 
     @property
     def months_per_period(self) -> int:
-        return 1 if self.term == "P1M" else FREQUENCY_MONTHS[self.billing_frequency]
+        return months_per_period(term=self.term, billing_frequency=self.billing_frequency)
 
     @property
     def period_charge(self) -> Decimal:

@@ -77,8 +77,6 @@ def offer_of(sub: Subscription, cache: dict | None = None) -> Offer | None:
     return cache[key]
 
 
-ADDON_REMOVED = "subscription.addon_removed"  # the audit verb of billing's subscription_addon_remove
-
 PREDECESSORS_MAX = 100  # a chain of plan changes longer than this is no one's history
 
 

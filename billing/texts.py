@@ -8,6 +8,31 @@ from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import AddOnProduct, BillingFrequency, Term
+from billing.verbs import (
+    CREDIT_CHECK_APPROVED,
+    CREDIT_CHECK_REJECTED,
+    INVOICE_CREATED,
+    INVOICE_LINES_ADDED,
+    INVOICE_OVERDUE,
+    INVOICE_PAID,
+    INVOICE_REFUNDED,
+    PAYMENT_METHOD_ADDED,
+    SUBSCRIPTION_ADDON_ADDED,
+    SUBSCRIPTION_ADDON_REMOVED,
+    SUBSCRIPTION_BOUGHT,
+    SUBSCRIPTION_CANCELLED,
+    SUBSCRIPTION_DELETED,
+    SUBSCRIPTION_DISABLED,
+    SUBSCRIPTION_EXPIRED,
+    SUBSCRIPTION_LICENSES_CHANGED,
+    SUBSCRIPTION_LICENSES_REMOVAL_CANCELLED,
+    SUBSCRIPTION_LICENSES_REMOVAL_SCHEDULED,
+    SUBSCRIPTION_PROVISIONED,
+    SUBSCRIPTION_PROVISIONING_FINISHED,
+    SUBSCRIPTION_REACTIVATED,
+    SUBSCRIPTION_RECURRING_BILLING_CHANGED,
+    SUBSCRIPTION_RENEWED,
+)
 from portal.texts import Text
 
 
@@ -161,34 +186,34 @@ def _provisioning_finished(params: dict) -> str:
 
 
 EVENTS = {
-    "credit_check.approved": _credit_check_approved,
-    "credit_check.rejected": _("The credit check was rejected."),
-    "subscription.provisioned": ngettext_lazy("Set up with %(licenses)d license for a plan change.",
+    CREDIT_CHECK_APPROVED: _credit_check_approved,
+    CREDIT_CHECK_REJECTED: _("The credit check was rejected."),
+    SUBSCRIPTION_PROVISIONED: ngettext_lazy("Set up with %(licenses)d license for a plan change.",
                                               "Set up with %(licenses)d licenses for a plan change.", "licenses"),
-    "subscription.provisioning_finished": _provisioning_finished,
-    "subscription.bought": ngettext_lazy("Bought with %(licenses)d license.", "Bought with %(licenses)d licenses.",
+    SUBSCRIPTION_PROVISIONING_FINISHED: _provisioning_finished,
+    SUBSCRIPTION_BOUGHT: ngettext_lazy("Bought with %(licenses)d license.", "Bought with %(licenses)d licenses.",
                                          "licenses"),
-    "subscription.cancelled": _cancelled,
-    "subscription.addon_removed": _addon(_("Add-on removed: %(addon)s.")),
-    "subscription.addon_added": _addon(_("Add-on added back: %(addon)s.")),
-    "subscription.licenses_changed": _licenses_changed,
-    "subscription.licenses_removal_scheduled": _removal_scheduled,
-    "subscription.licenses_removal_cancelled": ngettext_lazy(
+    SUBSCRIPTION_CANCELLED: _cancelled,
+    SUBSCRIPTION_ADDON_REMOVED: _addon(_("Add-on removed: %(addon)s.")),
+    SUBSCRIPTION_ADDON_ADDED: _addon(_("Add-on added back: %(addon)s.")),
+    SUBSCRIPTION_LICENSES_CHANGED: _licenses_changed,
+    SUBSCRIPTION_LICENSES_REMOVAL_SCHEDULED: _removal_scheduled,
+    SUBSCRIPTION_LICENSES_REMOVAL_CANCELLED: ngettext_lazy(
         "No license will be removed at the renewal: it keeps its %(licenses)d license.",
         "No licenses will be removed at the renewal: it keeps all %(licenses)d.", "licenses"),
-    "subscription.recurring_billing_changed": lambda params: str(
+    SUBSCRIPTION_RECURRING_BILLING_CHANGED: lambda params: str(
         _("Recurring billing turned on.") if params["recurring_billing"] else _("Recurring billing turned off.")),
-    "subscription.reactivated": _reactivated,
-    "subscription.renewed": _("Renewed: a new term starts %(term_start)s."),
-    "subscription.expired": _("Expired on %(on)s: users keep service until %(disabled_on)s."),
-    "subscription.disabled": _("Disabled on %(on)s: admins keep the data until %(deleted_on)s."),
-    "subscription.deleted": ngettext_lazy("Deleted on %(on)s: %(licenses_removed)d license removed from users.",
+    SUBSCRIPTION_REACTIVATED: _reactivated,
+    SUBSCRIPTION_RENEWED: _("Renewed: a new term starts %(term_start)s."),
+    SUBSCRIPTION_EXPIRED: _("Expired on %(on)s: users keep service until %(disabled_on)s."),
+    SUBSCRIPTION_DISABLED: _("Disabled on %(on)s: admins keep the data until %(deleted_on)s."),
+    SUBSCRIPTION_DELETED: ngettext_lazy("Deleted on %(on)s: %(licenses_removed)d license removed from users.",
                                           "Deleted on %(on)s: %(licenses_removed)d licenses removed from users.",
                                           "licenses_removed"),
-    "invoice.created": _("Invoice %(number)s dated %(date)s, due %(due_date)s."),
-    "invoice.paid": _invoice_paid,
-    "invoice.refunded": _("USD %(amount)s of invoice %(number)s refunded to the card ending %(card)s."),
-    "invoice.overdue": _("Invoice %(number)s is past due: USD %(balance)s was due %(due)s."),
-    "invoice.lines_added": _lines_added,
-    "payment_method.added": _("Card ending %(last4)s added."),
+    INVOICE_CREATED: _("Invoice %(number)s dated %(date)s, due %(due_date)s."),
+    INVOICE_PAID: _invoice_paid,
+    INVOICE_REFUNDED: _("USD %(amount)s of invoice %(number)s refunded to the card ending %(card)s."),
+    INVOICE_OVERDUE: _("Invoice %(number)s is past due: USD %(balance)s was due %(due)s."),
+    INVOICE_LINES_ADDED: _lines_added,
+    PAYMENT_METHOD_ADDED: _("Card ending %(last4)s added."),
 }

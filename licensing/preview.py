@@ -77,6 +77,31 @@ class _Catalog:
         return tuple(self.order[c][2] for c in sorted(codes, key=lambda c: self.order[c]))
 
 
+def _user_change(catalog: "_Catalog", *, upn, disabled, kept, source, target_product, target_id,
+                 source_rows) -> tuple[UserChange, list[str]]:
+    """One user's change: services gained and lost (with the licenses they keep), the plans turned back
+    on, the data-related services whose data would be lost (also answered as codes)."""
+    before: dict[str, tuple] = dict(catalog.enabled(source.product_id, disabled))
+    after: dict[str, tuple] = {}
+    for _sub_id, product_id, off in kept:
+        plans = catalog.enabled(product_id, off)
+        before.update(plans)
+        after.update(plans)
+    if not any(sub_id == target_id for sub_id, _p, _off in kept):
+        after.update(catalog.enabled(target_product.pk, ()))
+    levels: dict[str, int] = {}
+    for _code, _name, service, level, _data in after.values():
+        levels[service] = max(level, levels.get(service, 0))
+    # A plan replaced by a higher level of its service isn't lost (Exchange Plan 1 → Plan 2).
+    lost = [c for c, row in before.items() if c not in after and levels.get(row[2], 0) < row[3]]
+    data_lost = [c for c, row in source_rows.items() if row[4] and levels.get(row[2], 0) < row[3]]
+    # Turned back on: off on the license that goes, on after the move, and not already on through a
+    # license the user keeps.
+    reset = [c for c in (disabled or ()) if c in after and c in source_rows and c not in before]
+    return UserChange(upn=upn, gained=catalog.names(set(after) - set(before)), lost=catalog.names(lost),
+                      reset_disabled_plans=catalog.names(reset), data_lost=catalog.names(data_lost)), data_lost
+
+
 def licenses_preview(*, source: Subscription, target_product: Product, target: Subscription | None = None,
                      upns=None) -> LicensePreview:
     """What moving users from ``source`` to ``target_product`` changes for each of them: the users
@@ -94,32 +119,14 @@ def licenses_preview(*, source: Subscription, target_product: Product, target: S
             .values_list("user_id", "subscription_id", "subscription__product_id", "disabled_plans"))
     for user_id, sub_id, product_id, disabled in rows:
         others.setdefault(user_id, []).append((sub_id, product_id, disabled))
-    target_id = target.pk if target is not None else None
     source_rows = {row[0]: row for row in catalog.plans.get(source.product_id, ())}
-
     changes, lost_data = [], set()
     for user_id, (upn, disabled) in moving.items():
-        kept = others.get(user_id, [])
-        before: dict[str, tuple] = dict(catalog.enabled(source.product_id, disabled))
-        after: dict[str, tuple] = {}
-        for _sub_id, product_id, off in kept:
-            plans = catalog.enabled(product_id, off)
-            before.update(plans)
-            after.update(plans)
-        if not any(sub_id == target_id for sub_id, _p, _off in kept):
-            after.update(catalog.enabled(target_product.pk, ()))
-        levels: dict[str, int] = {}
-        for _code, _name, service, level, _data in after.values():
-            levels[service] = max(level, levels.get(service, 0))
-        # A plan replaced by a higher level of its service isn't lost (Exchange Plan 1 → Plan 2).
-        lost = [c for c, row in before.items() if c not in after and levels.get(row[2], 0) < row[3]]
-        data_lost = [c for c, row in source_rows.items() if row[4] and levels.get(row[2], 0) < row[3]]
-        # Turned back on: off on the license that goes, on after the move, and not already on through a
-        # license the user keeps.
-        reset = [c for c in (disabled or ()) if c in after and c in source_rows and c not in before]
+        change, data_lost = _user_change(catalog, upn=upn, disabled=disabled, kept=others.get(user_id, []),
+                                         source=source, target_product=target_product,
+                                         target_id=target.pk if target is not None else None, source_rows=source_rows)
+        changes.append(change)
         lost_data.update(data_lost)
-        changes.append(UserChange(upn=upn, gained=catalog.names(set(after) - set(before)), lost=catalog.names(lost),
-                                  reset_disabled_plans=catalog.names(reset), data_lost=catalog.names(data_lost)))
     changes.sort(key=lambda c: c.upn)
     groups = Counter(UserChange("", c.gained, c.lost, c.reset_disabled_plans, c.data_lost) for c in changes)
     return LicensePreview(

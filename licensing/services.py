@@ -18,6 +18,14 @@ from billing.selectors import subscription_list
 from billing.services import subscription_require_free, subscription_usage_add, subscriptions_lock
 from licensing.models import DirectoryUser, LicenseAssignment, LicenseMoveBatch
 from licensing.preview import DETAIL_MAX, licenses_preview, users_digest
+from licensing.verbs import (
+    LICENSES_ASSIGNED,
+    LICENSES_MOVED,
+    LICENSES_REMOVED,
+    LICENSES_REPLACED,
+    LICENSES_UNASSIGNED,
+    USER_CREATED,
+)
 from portal import clock
 from portal.errors import Conflict, DomainError, NotFound, short_list
 from portal.inputs import is_plain_text, is_upn, parse_id
@@ -93,7 +101,7 @@ def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) ->
     _require_available(sub, len(new))
     LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=sub) for u in new)
     subscription_usage_add(subscription=sub, delta=len(new))
-    event_record(tenant=tenant, actor=actor, verb="licenses.assigned", obj=sub,
+    event_record(tenant=tenant, actor=actor, verb=LICENSES_ASSIGNED, obj=sub,
                  data={"users": [u.upn for u in new]})
     return len(new)
 
@@ -111,7 +119,7 @@ def license_unassign(*, tenant: Tenant, subscription_id: int, upns, actor: str, 
                          "was changed."), code="review_outdated")
     removed, _detail = LicenseAssignment.objects.filter(subscription=sub, user__in=users).delete()
     subscription_usage_add(subscription=sub, delta=-removed)
-    event_record(tenant=tenant, actor=actor, verb="licenses.unassigned", obj=sub,
+    event_record(tenant=tenant, actor=actor, verb=LICENSES_UNASSIGNED, obj=sub,
                  data={"users": sorted(u.upn for u in users)})
     return removed
 
@@ -157,7 +165,7 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
     if preview.data_lost:
         data["data_lost"] = list(preview.data_lost)
         data["backup_confirmed"] = True
-    event_record(tenant=tenant, actor=actor, verb="licenses.replaced", obj=target, data=data)
+    event_record(tenant=tenant, actor=actor, verb=LICENSES_REPLACED, obj=target, data=data)
     return len(users)
 
 
@@ -267,7 +275,7 @@ def licenses_move_batch(*, tenant: Tenant, from_subscription_id: int, to_subscri
     data = {"users": named, "count": removed, "from": source.pk, "to": target.pk, "by": holder}
     if reset:
         data["reset_disabled_plans"] = reset
-    event_record(tenant=tenant, actor=actor, verb="licenses.moved", obj=target, data=data)
+    event_record(tenant=tenant, actor=actor, verb=LICENSES_MOVED, obj=target, data=data)
     return MovedBatch(moved=removed, last_id=last, left=source.assigned_licenses)
 
 
@@ -282,7 +290,7 @@ def licenses_remove_all(*, tenant: Tenant, subscription_id: int, actor: str, rea
         return 0
     held.delete()
     subscription_usage_add(subscription=sub, delta=-len(upns))
-    event_record(tenant=tenant, actor=actor, verb="licenses.removed", obj=sub,
+    event_record(tenant=tenant, actor=actor, verb=LICENSES_REMOVED, obj=sub,
                  data={"users": upns[:EVENT_USERS], "count": len(upns), "reason": reason})
     return len(upns)
 
@@ -315,5 +323,5 @@ def user_create(*, tenant: Tenant, upn: str, display_name: str, actor: str) -> D
                                                 display_name=(display_name.strip() or upn.split("@")[0])[:200])
     except IntegrityError as exc:
         raise exists from exc
-    event_record(tenant=tenant, actor=actor, verb="user.created", obj=user, data={"upn": upn})
+    event_record(tenant=tenant, actor=actor, verb=USER_CREATED, obj=user, data={"upn": upn})
     return user

@@ -4,6 +4,15 @@ events' data."""
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from licensing.verbs import (
+    LICENSES_ASSIGNED,
+    LICENSES_MOVED,
+    LICENSES_REMOVED,
+    LICENSES_REPLACED,
+    LICENSES_UNASSIGNED,
+    USER_CREATED,
+)
+
 
 def _count(params: dict) -> int:
     return params["count"] if "count" in params else len(params.get("users") or [])
@@ -32,13 +41,13 @@ def _replaced(params: dict) -> str:
 
 
 EVENTS = {
-    "licenses.assigned": _users(ngettext_lazy("A license was assigned to %(count)d user.",
+    LICENSES_ASSIGNED: _users(ngettext_lazy("A license was assigned to %(count)d user.",
                                               "Licenses were assigned to %(count)d users.", "count")),
-    "licenses.unassigned": _users(ngettext_lazy("A license was unassigned from %(count)d user.",
+    LICENSES_UNASSIGNED: _users(ngettext_lazy("A license was unassigned from %(count)d user.",
                                                 "Licenses were unassigned from %(count)d users.", "count")),
-    "licenses.replaced": _replaced,
-    "licenses.moved": _users(ngettext_lazy("%(count)d user moved here by a plan change.",
+    LICENSES_REPLACED: _replaced,
+    LICENSES_MOVED: _users(ngettext_lazy("%(count)d user moved here by a plan change.",
                                            "%(count)d users moved here by a plan change.", "count")),
-    "licenses.removed": _removed,
-    "user.created": _("User %(upn)s created."),
+    LICENSES_REMOVED: _removed,
+    USER_CREATED: _("User %(upn)s created."),
 }

@@ -2,6 +2,7 @@
 all that match) and the Manage product licenses pane: assign, unassign, or Replace after a review
 of what changes for each user."""
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from billing.models import Subscription
 from billing.selectors import subscription_get, subscription_list
 from licensing.selectors import user_list
 from licensing.services import (
@@ -75,7 +77,7 @@ def _selection(request, data, filters, subscription) -> dict:
 def _page_context(request, filters) -> dict:
     subscription = _subscription_filter(request, filters["subscription"])
     page = Paginator(_matching(request, filters, subscription), PAGE_SIZE).get_page(request.GET.get("page"))
-    subscriptions = [s for s in subscription_list(tenant=request.tenant) if s.status == "active"]
+    subscriptions = [s for s in subscription_list(tenant=request.tenant) if s.status == Subscription.Status.ACTIVE]
     return {
         "section": "users", "page": page, "search": filters["q"], "subscription": subscription,
         "subscriptions": subscriptions, "error": next(iter(kept_errors(request).get("licenses", {}).values()), ""),
@@ -103,6 +105,34 @@ def _back(request) -> str:
     return local_path(request.POST.get("next", ""), host=request.get_host()) or reverse("users:active")
 
 
+@dataclass
+class _LicensesForm:
+    """Manage product licenses as posted: ids as whole numbers in ASCII digits (anything else is None,
+    which the services answer "No such subscription."; int() would take '٤' as 4)."""
+
+    action: str | None
+    step: str
+    reviewed: str
+    subscription: int | None
+    to_subscription: int | None
+    filters: dict
+    back: str
+
+    @classmethod
+    def of(cls, request) -> "_LicensesForm":
+        post = request.POST
+        return cls(action=post.get("action"), step=post.get("step", ""), reviewed=post.get("reviewed", ""),
+                   subscription=parse_id(post.get("subscription")),
+                   to_subscription=parse_id(post.get("to_subscription")),
+                   filters={"subscription": post.get("filter_subscription", ""), "q": post.get("filter_q", "")},
+                   back=_back(request))
+
+    @property
+    def done(self) -> str:
+        query = urlencode({k: v for k, v in self.filters.items() if v})
+        return reverse("users:active") + (f"?{query}" if query else "")
+
+
 @require_POST
 @tenant_page
 @writes(LICENSE_WRITERS)
@@ -111,64 +141,57 @@ def manage_licenses(request):
     review (who loses which license; for Replace each user's change, the licenses missing and the backup
     confirmation when data would be lost). The confirmation carries the review's digest: if the users or
     their licenses changed since, nothing happens and the review is shown again."""
-    back, actor = _back(request), request.user.get_username()
-    filters = {"subscription": request.POST.get("filter_subscription", ""), "q": request.POST.get("filter_q", "")}
-    action, step = request.POST.get("action"), request.POST.get("step", "")
-    reviewed = request.POST.get("reviewed", "")
-    # Ids as whole numbers in ASCII digits; anything else is None, which the services answer
-    # "No such subscription." (int() would take '٤' as 4).
-    subscription, to_subscription = parse_id(request.POST.get("subscription")), parse_id(
-        request.POST.get("to_subscription"))
+    form = _LicensesForm.of(request)
+    listed = _subscription_filter(request, form.filters["subscription"])  # the list's filter: nobody's is a 404
     selection = None
-    listed = _subscription_filter(request, filters["subscription"])  # the list's filter: nobody's is a 404
     try:
-        selection = _selection(request, request.POST, filters, listed)
+        selection = _selection(request, request.POST, form.filters, listed)
         if selection["count"] > SELECT_MAX:
             raise DomainError(_("Choose at most %(max)s users at a time.") % {"max": f"{SELECT_MAX:,}"},
                               code="too_many_users")
-        upns = selection["upns"]
-        query = urlencode({k: v for k, v in filters.items() if v})
-        done = reverse("users:active") + (f"?{query}" if query else "")
-        if action == "assign":
-            count = license_assign(tenant=request.tenant, subscription_id=subscription, upns=upns, actor=actor)
-            if count:
-                messages.success(request, ngettext("A license was assigned to %(count)d user.",
-                                                   "Licenses were assigned to %(count)d users.", count)
-                                 % {"count": count})
-            else:
-                messages.info(request, _("They already have a license of this subscription: nothing changed."))
-            return HttpResponseRedirect(done)
-        if action == "unassign" and step != "confirm":
-            return _review(request, filters, selection, subscription, None, back, action="unassign")
-        if action == "unassign":
-            count = license_unassign(tenant=request.tenant, subscription_id=subscription, upns=upns, actor=actor,
-                                     reviewed=reviewed or "-")
-            messages.success(request, ngettext("A license was unassigned from %(count)d user.",
-                                               "Licenses were unassigned from %(count)d users.", count)
-                             % {"count": count})
-            return HttpResponseRedirect(done)
-        if action == "replace" and step != "confirm":
-            return _review(request, filters, selection, subscription, to_subscription, back)
-        if action == "replace":
-            count = license_replace(tenant=request.tenant, from_subscription_id=subscription,
-                                    to_subscription_id=to_subscription, upns=upns, actor=actor,
-                                    backup_confirmed=_confirmed(request.POST.get("backup_confirmed", "")),
-                                    reviewed=reviewed or "-")
-            messages.success(request, ngettext("%(count)d user moved to the other subscription.",
-                                               "%(count)d users moved to the other subscription.", count)
-                             % {"count": count})
-            return HttpResponseRedirect(reverse("users:active") + f"?subscription={to_subscription}")
-        raise DomainError(_("Choose what to do with the licenses."), field="action")
+        return _licenses_act(request, form, selection)
     except DomainError as exc:
-        if action in ("replace", "unassign") and step == "confirm" and selection is not None:
+        if form.action in ("replace", "unassign") and form.step == "confirm" and selection is not None:
             try:  # the review again, with why it was refused (the backup confirmation, licenses missing, changes)
-                return _review(request, filters, selection, subscription,
-                               to_subscription if action == "replace" else None, back, action=action,
-                               error=str(exc.detail))
+                return _review(request, form.filters, selection, form.subscription,
+                               form.to_subscription if form.action == "replace" else None, form.back,
+                               action=form.action, error=str(exc.detail))
             except DomainError:
                 pass
         refusal_kept(request, exc, form="licenses", named_in_url=False)  # the subscriptions are the form's fields
-    return HttpResponseRedirect(back)
+    return HttpResponseRedirect(form.back)
+
+
+def _licenses_act(request, form: _LicensesForm, selection: dict):
+    """The action asked for: done (assign; unassign and Replace confirmed), or its review first."""
+    upns, actor, action = selection["upns"], request.user.get_username(), form.action
+    if action == "assign":
+        count = license_assign(tenant=request.tenant, subscription_id=form.subscription, upns=upns, actor=actor)
+        if count:
+            messages.success(request, ngettext("A license was assigned to %(count)d user.",
+                                               "Licenses were assigned to %(count)d users.", count) % {"count": count})
+        else:
+            messages.info(request, _("They already have a license of this subscription: nothing changed."))
+        return HttpResponseRedirect(form.done)
+    if action in ("unassign", "replace") and form.step != "confirm":
+        return _review(request, form.filters, selection, form.subscription,
+                       form.to_subscription if action == "replace" else None, form.back, action=action)
+    if action == "unassign":
+        count = license_unassign(tenant=request.tenant, subscription_id=form.subscription, upns=upns, actor=actor,
+                                 reviewed=form.reviewed or "-")
+        messages.success(request, ngettext("A license was unassigned from %(count)d user.",
+                                           "Licenses were unassigned from %(count)d users.", count) % {"count": count})
+        return HttpResponseRedirect(form.done)
+    if action == "replace":
+        count = license_replace(tenant=request.tenant, from_subscription_id=form.subscription,
+                                to_subscription_id=form.to_subscription, upns=upns, actor=actor,
+                                backup_confirmed=_confirmed(request.POST.get("backup_confirmed", "")),
+                                reviewed=form.reviewed or "-")
+        messages.success(request, ngettext("%(count)d user moved to the other subscription.",
+                                           "%(count)d users moved to the other subscription.", count)
+                         % {"count": count})
+        return HttpResponseRedirect(reverse("users:active") + f"?subscription={form.to_subscription}")
+    raise DomainError(_("Choose what to do with the licenses."), field="action")
 
 
 def _confirmed(value: str) -> bool:

@@ -107,9 +107,7 @@ def _offer(product: Product, term: str, billing_frequency: str) -> Offer | None:
     return Offer.objects.filter(product=product, term=term, billing_frequency=billing_frequency).first()
 
 
-def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, licenses, schedule, term,
-             billing_frequency, payment_method) -> ChangeInputs:
-    """Turn a request's fields into checked inputs, or a clear error naming the field."""
+def _target(*, tenant: Tenant, subscription: Subscription, target_sku: str, schedule) -> Product:
     target = Product.objects.filter(sku=target_sku).first()
     if target is None:
         raise DomainError(Text(UNKNOWN_SKU, sku=target_sku), code="unknown_sku", field="target_sku")
@@ -119,13 +117,11 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
         raise DomainError(Text(INVALID_SCHEDULE), code="invalid_schedule", field="schedule")
     if schedule == PlanChange.Schedule.RENEWAL and not tenant.has_billing_profile:
         raise DomainError(Text(SCHEDULE_NEEDS_PROFILE), code="schedule_not_available", field="schedule")
-    term = term or subscription.term
-    billing_frequency = billing_frequency_for(term=term, chosen=billing_frequency,
-                                              current=subscription.billing_frequency)
-    offer = _offer(target, term, billing_frequency)
-    if offer is None:
-        raise DomainError(offer_not_sold(product=target.name, term=term, billing_frequency=billing_frequency),
-                          code="invalid_offer", field="billing_frequency")
+    return target
+
+
+def _licenses(*, subscription: Subscription, target: Product, licenses) -> int:
+    """The licenses asked for (by default as many as the subscription has, or its users need)."""
     assigned = subscription.assigned_licenses
     if licenses in (None, ""):
         licenses = max(subscription.licenses, assigned, 1)
@@ -137,26 +133,49 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     if licenses > target.licenses_limit:
         raise DomainError(Text(LICENSES_TOO_MANY, product=target.name, max=target.licenses_limit),
                           code="licenses_too_many", field="licenses")
-    method = None
-    if not tenant.has_billing_profile:
-        if payment_method not in (None, ""):
-            method = payment_method_get(tenant=tenant, id=payment_method)
-        else:
-            method = subscription.payment_method or PaymentMethod.objects.filter(
-                tenant=tenant, is_default=True).first()
-            if method is None and subscription.payment == PaymentKind.CARD:
-                raise DomainError(Text(PAYMENT_METHOD_REQUIRED), code="payment_method_required",
-                                  field="payment_method")
+    return licenses
+
+
+def _payment_method(*, tenant: Tenant, subscription: Subscription, payment_method) -> PaymentMethod | None:
+    """Who pays, MOSA: the method named, else the subscription's or the tenant's default (an MCA tenant
+    pays through its billing profile)."""
+    if tenant.has_billing_profile:
+        return None
+    if payment_method not in (None, ""):
+        return payment_method_get(tenant=tenant, id=payment_method)
+    method = subscription.payment_method or PaymentMethod.objects.filter(tenant=tenant, is_default=True).first()
+    if method is None and subscription.payment == PaymentKind.CARD:
+        raise DomainError(Text(PAYMENT_METHOD_REQUIRED), code="payment_method_required", field="payment_method")
+    return method
+
+
+def _effective_date(*, subscription: Subscription, schedule) -> date:
     effective = (renewal_date(start=subscription.start_date, term=subscription.term, today=clock.today())
                  if schedule == PlanChange.Schedule.RENEWAL else clock.today())
     if effective > clock.LAST_DAY:
         raise DomainError(Text(RENEWAL_TOO_LATE, date=effective, last=clock.LAST_DAY),
                           code="schedule_not_available", field="schedule")
+    return effective
+
+
+def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, licenses, schedule, term,
+             billing_frequency, payment_method) -> ChangeInputs:
+    """Turn a request's fields into checked inputs, or a clear error naming the field."""
+    target = _target(tenant=tenant, subscription=subscription, target_sku=target_sku, schedule=schedule)
+    term = term or subscription.term
+    billing_frequency = billing_frequency_for(term=term, chosen=billing_frequency,
+                                              current=subscription.billing_frequency)
+    offer = _offer(target, term, billing_frequency)
+    if offer is None:
+        raise DomainError(offer_not_sold(product=target.name, term=term, billing_frequency=billing_frequency),
+                          code="invalid_offer", field="billing_frequency")
     return ChangeInputs(
         subscription=subscription, target=target, offer=offer,
         old_offer=_offer(subscription.product, subscription.term, subscription.billing_frequency),
-        licenses=licenses, schedule=schedule, term=term, billing_frequency=billing_frequency,
-        payment_method=method, effective_date=effective,
+        licenses=_licenses(subscription=subscription, target=target, licenses=licenses), schedule=schedule,
+        term=term, billing_frequency=billing_frequency,
+        payment_method=_payment_method(tenant=tenant, subscription=subscription, payment_method=payment_method),
+        effective_date=_effective_date(subscription=subscription, schedule=schedule),
     )
 
 

@@ -9,8 +9,6 @@ from billing.models import MONEY, BillingFrequency, PaymentMethod, Product, Subs
 from portal.models import Tenant
 from portal.texts import render_or
 
-LIVE_STATUSES = ("scheduled", "queued", "running")
-
 
 class PlanChangeStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
@@ -21,14 +19,21 @@ class PlanChangeStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class PlanChangeSchedule(models.TextChoices):
+    NOW = "now", _("Now")
+    RENEWAL = "renewal", _("At renewal")
+
+
+# Under way: a change that holds its subscription or waits for its date (one per subscription at most).
+LIVE_STATUSES = (PlanChangeStatus.SCHEDULED, PlanChangeStatus.QUEUED, PlanChangeStatus.RUNNING)
+
+
 class PlanChange(models.Model):
     """One requested change of a subscription to another product."""
 
     Status = PlanChangeStatus
 
-    class Schedule(models.TextChoices):
-        NOW = "now", _("Now")
-        RENEWAL = "renewal", _("At renewal")
+    Schedule = PlanChangeSchedule
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="plan_changes")
     subscription = models.ForeignKey(
@@ -82,7 +87,7 @@ class PlanChange(models.Model):
             models.CheckConstraint(condition=Q(status__in=PlanChangeStatus.values), name="planchange_status_valid"),
             models.CheckConstraint(condition=Q(licenses__gte=1), name="planchange_licenses_positive"),
             models.CheckConstraint(
-                condition=~Q(schedule="renewal") | Q(scheduled_for__isnull=False),
+                condition=~Q(schedule=PlanChangeSchedule.RENEWAL) | Q(scheduled_for__isnull=False),
                 name="planchange_renewal_has_date",
             ),
         ]

@@ -10,7 +10,8 @@ from django.utils.translation import ngettext
 from billing.services import subscription_hold, subscription_lock
 from planchange.blockers import titles
 from planchange.models import PlanChange
-from portal.happenings import Happening
+from planchange.verbs import PLAN_CHANGE_STARTED
+from portal.happenings import Happening, Kind
 from portal.services import event_record
 
 
@@ -31,7 +32,7 @@ def scheduled_changes_start_due(*, day: date) -> list[int]:
             change.status = PlanChange.Status.QUEUED
             change.save(update_fields=["status", "updated_at"])
             subscription_hold(tenant=tenant_id, subscription_id=subscription_id, holder=change.holder)
-            event_record(tenant=change.tenant, actor="system", verb="plan_change.started", obj=change,
+            event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_STARTED, obj=change,
                          data={"scheduled_for": change.scheduled_for.isoformat()})
             started.append(change.pk)
     return started
@@ -58,7 +59,7 @@ def scheduled_change_happening(change_id: int, day: date) -> Happening:
         detail = _("The change scheduled for renewal failed: %(why)s") % {"why": " ".join(why)}
     else:
         detail = _("The change scheduled for renewal started; a worker finishes it.")
-    return Happening(day, "plan_change", change.tenant_id, change.tenant.domain, subject, detail,
+    return Happening(day, Kind.PLAN_CHANGE, change.tenant_id, change.tenant.domain, subject, detail,
                      f"plan_change/{change.pk}")
 
 

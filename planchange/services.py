@@ -29,6 +29,7 @@ from planchange.texts import (
     CANCELLED_BY_SUPPORT,
     REPLACED_BY_IMMEDIATE,
 )
+from planchange.verbs import PLAN_CHANGE_CANCELLED, PLAN_CHANGE_REQUESTED, PLAN_CHANGE_RETRIED
 from portal import clock
 from portal.errors import Conflict, DomainError
 from portal.models import Tenant
@@ -36,7 +37,8 @@ from portal.services import event_record, support_reason_clean
 from portal.texts import Text
 
 
-def plan_change_preview(*, tenant: Tenant, subscription_id, target_sku: str, licenses=None, schedule: str = "now",
+def plan_change_preview(*, tenant: Tenant, subscription_id, target_sku: str, licenses=None,
+                        schedule: str = PlanChange.Schedule.NOW,
                         term=None, billing_frequency=None, payment_method=None, store: bool = True) -> Quote:
     """A quote: the same lines the bill step will post for the same date. Stored (binding for
     ``PLANCHANGE_QUOTE_MINUTES``) when the caller may order it, so Place order can honour it, and
@@ -96,13 +98,13 @@ def scheduled_change_cancel(*, subscription_id, actor: str, reason: str | Text) 
         data["reason_text"] = text.key
         if text.params:
             data["reason_params"] = text.params
-    event_record(tenant=change.tenant, actor=actor, verb="plan_change.cancelled", obj=change, data=data)
+    event_record(tenant=change.tenant, actor=actor, verb=PLAN_CHANGE_CANCELLED, obj=change, data=data)
     return change
 
 
 @transaction.atomic
 def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: str, licenses=None,
-                        schedule: str = "now", term=None, billing_frequency=None, payment_method=None,
+                        schedule: str = PlanChange.Schedule.NOW, term=None, billing_frequency=None, payment_method=None,
                         quote_id=None) -> PlanChange:
     """Record a change and wake a worker after commit; refuse with the reason. A change that
     starts now holds its subscription read-only from this transaction on."""
@@ -136,7 +138,7 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
                        code="change_in_progress") from exc
     PlanChangeStep.objects.bulk_create(
         PlanChangeStep(plan_change=change, name=name, position=i) for i, name in enumerate(PlanChangeStep.ORDER))
-    event_record(tenant=tenant, actor=actor, verb="plan_change.requested", obj=change, data={
+    event_record(tenant=tenant, actor=actor, verb=PLAN_CHANGE_REQUESTED, obj=change, data={
         "subscription": sub.pk, "target": inputs.target.sku, "licenses": inputs.licenses,
         "schedule": inputs.schedule, "effective_date": inputs.effective_date.isoformat(),
         "quote": {"id": quote.pk, "credit": str(quote.credit), "charge": str(quote.charge),
@@ -219,7 +221,7 @@ def plan_change_retry(*, change_id, actor: str, reason: str = "", reason_require
                              "again."), code="retry_pending")
         change.retried_at = now
         change.save(update_fields=["retried_at"])
-        event_record(tenant=change.tenant, actor=actor, verb="plan_change.retried", obj=change,
+        event_record(tenant=change.tenant, actor=actor, verb=PLAN_CHANGE_RETRIED, obj=change,
                      data={"step": stalled.name, "stalled": True, **({"reason": reason} if reason else {})})
         change_enqueue(change.pk)
         return change
@@ -236,7 +238,7 @@ def plan_change_retry(*, change_id, actor: str, reason: str = "", reason_require
     change.error_detail = ""
     change.retried_at = now
     change.save(update_fields=["error_code", "error_detail", "retried_at"])
-    event_record(tenant=change.tenant, actor=actor, verb="plan_change.retried", obj=change,
+    event_record(tenant=change.tenant, actor=actor, verb=PLAN_CHANGE_RETRIED, obj=change,
                  data={"step": failed.name, **({"reason": reason} if reason else {})})
     change_enqueue(change.pk)
     return change

@@ -6,7 +6,17 @@ from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from planchange.blockers import titles
-from planchange.models import StepName
+from planchange.models import PlanChange, StepName
+from planchange.verbs import (
+    PLAN_CHANGE_CANCELLED,
+    PLAN_CHANGE_FAILED,
+    PLAN_CHANGE_REQUESTED,
+    PLAN_CHANGE_RETRIED,
+    PLAN_CHANGE_RUNNING,
+    PLAN_CHANGE_STARTED,
+    PLAN_CHANGE_STUCK,
+    STEP_DONE,
+)
 from portal.texts import render_or
 
 SAME_PLAN = "error.same_plan"
@@ -65,7 +75,7 @@ def _step(name: str) -> str:
 
 
 def _requested(params: dict) -> str:
-    if params.get("schedule") == "renewal":
+    if params.get("schedule") == PlanChange.Schedule.RENEWAL:
         return ngettext("Plan change scheduled for the renewal on %(date)s, with %(licenses)d license.",
                         "Plan change scheduled for the renewal on %(date)s, with %(licenses)d licenses.",
                         params["licenses"]) % {"date": params["effective_date"], "licenses": params["licenses"]}
@@ -100,20 +110,20 @@ def _cancelled(params: dict) -> str:
 
 
 EVENTS = {
-    "plan_change.requested": _requested,
-    "plan_change.started": _("The change scheduled for %(scheduled_for)s started."),
-    "plan_change.running": _("A worker started on the change."),
-    "plan_change.step.validate": _("Checked: nothing prevents the change; it takes effect on %(effective_date)s."),
-    "plan_change.step.provision": _("The new subscription is set up."),
-    "plan_change.step.migrate_licenses": ngettext_lazy("Licenses moved: %(users)d user has the new plan.",
+    PLAN_CHANGE_REQUESTED: _requested,
+    PLAN_CHANGE_STARTED: _("The change scheduled for %(scheduled_for)s started."),
+    PLAN_CHANGE_RUNNING: _("A worker started on the change."),
+    STEP_DONE[StepName.VALIDATE]: _("Checked: nothing prevents the change; it takes effect on %(effective_date)s."),
+    STEP_DONE[StepName.PROVISION]: _("The new subscription is set up."),
+    STEP_DONE[StepName.MIGRATE_LICENSES]: ngettext_lazy("Licenses moved: %(users)d user has the new plan.",
                                                        "Licenses moved: %(users)d users have the new plan.", "users"),
-    "plan_change.step.bill": _billed,
-    "plan_change.step.cancel_source": _("The old subscription is cancelled."),
-    "plan_change.step.complete": _("The change is complete."),
-    "plan_change.failed": _failed,
-    "plan_change.stuck": lambda params: gettext("Stuck at “%(step)s”: support staff have been told. Users keep a "
+    STEP_DONE[StepName.BILL]: _billed,
+    STEP_DONE[StepName.CANCEL_SOURCE]: _("The old subscription is cancelled."),
+    STEP_DONE[StepName.COMPLETE]: _("The change is complete."),
+    PLAN_CHANGE_FAILED: _failed,
+    PLAN_CHANGE_STUCK: lambda params: gettext("Stuck at “%(step)s”: support staff have been told. Users keep a "
                                                 "license throughout.") % {"step": _step(params["step"])},
-    "plan_change.retried": lambda params: gettext("Support staff ran “%(step)s” again.") % {
+    PLAN_CHANGE_RETRIED: lambda params: gettext("Support staff ran “%(step)s” again.") % {
         "step": _step(params["step"])},
-    "plan_change.cancelled": _cancelled,
+    PLAN_CHANGE_CANCELLED: _cancelled,
 }

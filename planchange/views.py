@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing.models import BillingFrequency, Product, Term
+from billing.models import BillingFrequency, Product, Subscription, Term
 from billing.periods import renewal_date
 from billing.selectors import (
     addons_restorable,
@@ -76,7 +76,7 @@ def _subscription_context(eligibility) -> dict:
     created_by = completed_change_creating(subscription=sub)
     return {
         "live_change": live,
-        "warnings": scheduled_change_warnings(live) if live and live.status == "scheduled" else [],
+        "warnings": scheduled_change_warnings(live) if live and live.status == PlanChange.Status.SCHEDULED else [],
         "failed_change": failed,
         "failure_reasons": _failure_reasons(failed, eligibility) if failed else [],
         # The page already shows this subscription's own change; don't list it as a blocker too.
@@ -87,10 +87,10 @@ def _subscription_context(eligibility) -> dict:
         "sub": sub,
         "eligibility": eligibility,
         "renewal": renewal_date(start=sub.start_date, term=sub.term, today=eligibility.today)
-        if sub.status == "active" else None,
+        if sub.status == Subscription.Status.ACTIVE else None,
         "service_plans": sorted(eligibility.product.service_plans.all(), key=lambda p: (p.service, p.level)),
         "addons": list(sub.subscription_addons.all()),
-        "addons_back": addons_restorable(subscription=sub) if sub.status == "active" else [],
+        "addons_back": addons_restorable(subscription=sub) if sub.status == Subscription.Status.ACTIVE else [],
         **_licenses_context(sub, eligibility.today),
     }
 
@@ -106,7 +106,8 @@ def _reset_plans(change) -> list[tuple[str, list[str]]]:
 def _licenses_context(sub, today) -> dict:
     """The Licenses card: whether licenses can be bought or removed now, and when a removal applies."""
     refused = licenses_editable(sub, credit_check=credit_check_pending(tenant=sub.tenant))
-    remove_now, renewal = licenses_remove_window(sub, today=today) if sub.status == "active" else (False, None)
+    active = sub.status == Subscription.Status.ACTIVE
+    remove_now, renewal = licenses_remove_window(sub, today=today) if active else (False, None)
     return {"licenses_refused": refused, "remove_now": remove_now, "remove_on": renewal,
             "removable": max(sub.licenses - max(sub.assigned_licenses, 1), 0),
             "buyable": max(sub.product.licenses_limit - sub.licenses, 0)}
@@ -281,7 +282,7 @@ def _outcome(change) -> dict:
     blockers = [{"code": code, "title": str(TEXTS[code][0]), "resolution": str(TEXTS[code][1])}
                 for code in change.blockers if code in TEXTS]
     timeline = change_timeline(change)
-    return {"final": change.status in ("completed", "failed", "cancelled"), "blockers": blockers,
+    return {"final": change.status not in LIVE_STATUSES, "blockers": blockers,
             "events": change_events(change=change), "timeline": timeline, "timeline_height": timeline_height(timeline)}
 
 
@@ -310,10 +311,11 @@ def home(request):
     recent = list(PlanChange.objects.filter(tenant=request.tenant, status=PlanChange.Status.COMPLETED,
                                             completed_at__gte=clock.now() - timedelta(days=30))
                   .select_related("subscription__product", "target_product").order_by("-completed_at", "-pk")[:5])
+    active = [s for s in subscriptions if s.status == Subscription.Status.ACTIVE]
     return render(request, "portal/home.html", {
-        "active_count": sum(1 for s in subscriptions if s.status == "active"),
-        "license_total": sum(s.licenses for s in subscriptions if s.status == "active"),
-        "assigned_total": sum(s.assigned_licenses for s in subscriptions if s.status == "active"),
+        "active_count": len(active),
+        "license_total": sum(s.licenses for s in active),
+        "assigned_total": sum(s.assigned_licenses for s in active),
         "open_incidents": incidents_open(tenant=request.tenant).count(),
         "failed_changes": [{"change": c, "reasons": titles(c.blockers) or [c.error_message]} for c in failed],
         "live_changes": live, "recent_changes": recent,

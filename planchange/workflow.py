@@ -40,6 +40,7 @@ from licensing.services import licenses_move_batch
 from planchange.inputs import Blocked, ChangeInputs, change_inputs
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.texts import UNEXPECTED
+from planchange.verbs import PLAN_CHANGE_FAILED, PLAN_CHANGE_RUNNING, PLAN_CHANGE_STUCK, STEP_DONE
 from portal import clock
 from portal.errors import DomainError
 from portal.services import event_record
@@ -101,7 +102,7 @@ def _take(change_id: int, name: str) -> str:
         if change.status == PlanChange.Status.QUEUED:
             change.status = PlanChange.Status.RUNNING
             change.save(update_fields=["status", "updated_at"])
-            event_record(tenant=change.tenant, actor="system", verb="plan_change.running", obj=change,
+            event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_RUNNING, obj=change,
                          data={"step": name})
         return "claimed"
 
@@ -129,7 +130,7 @@ def _done(change: PlanChange, name: str, **data) -> None:
     """Mark a step done; call inside the transaction that did its work."""
     PlanChangeStep.objects.filter(plan_change=change, name=name).update(
         status=Step.DONE, finished_at=clock.now(), lease_until=None, error="")
-    event_record(tenant=change.tenant, actor="system", verb=f"plan_change.step.{name}", obj=change,
+    event_record(tenant=change.tenant, actor="system", verb=STEP_DONE[name], obj=change,
                  data={"step": name, **data})
 
 
@@ -183,7 +184,8 @@ def step_validate(change_id: int) -> None:
         except DomainError as exc:
             _fail_change(change, "validate", code=exc.code, detail=exc.detail)
             return
-        change.effective_date = change.scheduled_for if change.schedule == "renewal" else clock.today()
+        at_renewal = change.schedule == PlanChange.Schedule.RENEWAL
+        change.effective_date = change.scheduled_for if at_renewal else clock.today()
         change.save(update_fields=["effective_date"])
         _done(change, "validate", effective_date=change.effective_date.isoformat())
 
@@ -209,7 +211,7 @@ def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str |
     data = {"step": step_name, "code": code, "detail": detail, "blockers": list(blockers)}
     if text:
         data |= {"text": text.key, "params": text.params}
-    event_record(tenant=change.tenant, actor="system", verb="plan_change.failed", obj=change, data=data)
+    event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_FAILED, obj=change, data=data)
 
 
 def step_provision(change_id: int) -> None:
@@ -382,5 +384,5 @@ def _stop(change_id: int, name: str, exc: Exception) -> None:
             change.error_code = "step_failed"
             change.error_detail = f"{name}: {type(exc).__name__}: {exc}"
             change.save(update_fields=["error_code", "error_detail"])
-            event_record(tenant=change.tenant, actor="system", verb="plan_change.stuck", obj=change,
+            event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_STUCK, obj=change,
                          data={"step": name, "error": change.error_detail})

@@ -7,8 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = "Admin center"
 
     def ready(self):
+        from portal import verbs as portal_verbs
         from portal.converters import IdConverter
         from portal.texts import EVENTS, register_events
 
         register_converter(IdConverter, "id")
-        register_events(EVENTS)
+        register_events(EVENTS, verbs=portal_verbs)

@@ -5,12 +5,28 @@ without keeping anything."""
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
-# The order of a day's happenings: what is set up and decided first, then the changes due that day
-# (a change at renewal replaces the subscription before it would renew), then billing, and
-# termination after billing on a boundary day.
-KINDS = ("provisioned", "credit_check", "plan_change", "renewal", "invoice", "payment", "refund", "expired",
-         "disabled", "deleted", "overdue")
+
+class Kind(StrEnum):
+    """What happened, in the order of a day's happenings: what is set up and decided first, then the
+    changes due that day (a change at renewal replaces the subscription before it would renew), then
+    billing, and termination after billing on a boundary day."""
+
+    PROVISIONED = "provisioned"
+    CREDIT_CHECK = "credit_check"
+    PLAN_CHANGE = "plan_change"
+    RENEWAL = "renewal"
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+    REFUND = "refund"
+    EXPIRED = "expired"
+    DISABLED = "disabled"
+    DELETED = "deleted"
+    OVERDUE = "overdue"
+
+
+KINDS = tuple(Kind)
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,22 @@ from django.utils.translation import gettext_lazy as _
 from portal import tokens
 
 
+class TenantKind(models.TextChoices):
+    COMMERCIAL = "commercial", _("Commercial")
+    GOVERNMENT = "government", _("Government")
+    NONPROFIT = "nonprofit", _("Nonprofit")
+
+
+class TenantAgreement(models.TextChoices):
+    MOSA = "MOSA", _("Microsoft Online Subscription Agreement")
+    MCA = "MCA", _("Microsoft Customer Agreement")
+
+
 class Tenant(models.Model):
     """An organization (a Microsoft 365 tenant)."""
 
-    class Kind(models.TextChoices):
-        COMMERCIAL = "commercial", _("Commercial")
-        GOVERNMENT = "government", _("Government")
-        NONPROFIT = "nonprofit", _("Nonprofit")
-
-    class Agreement(models.TextChoices):
-        MOSA = "MOSA", _("Microsoft Online Subscription Agreement")
-        MCA = "MCA", _("Microsoft Customer Agreement")
+    Kind = TenantKind
+    Agreement = TenantAgreement
 
     name = models.CharField(max_length=200)
     domain = models.CharField(max_length=253, unique=True)
@@ -34,11 +39,11 @@ class Tenant(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(kind__in=["commercial", "government", "nonprofit"]),
+                condition=models.Q(kind__in=TenantKind.values),
                 name="tenant_kind_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(agreement__in=["MOSA", "MCA"]),
+                condition=models.Q(agreement__in=TenantAgreement.values),
                 name="tenant_agreement_valid",
             ),
         ]

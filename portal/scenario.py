@@ -22,8 +22,8 @@ def _login(*, username: str, password: str | None, token: str | None, **fields):
 
 def tenant_load(t: dict) -> Tenant:
     """The tenant and its admins with their roles (and fixed API tokens, when the file gives them)."""
-    tenant = Tenant.objects.create(name=t["name"], domain=t["domain"], kind=t.get("kind", "commercial"),
-                                   agreement=t.get("agreement", "MOSA"))
+    tenant = Tenant.objects.create(name=t["name"], domain=t["domain"], kind=t.get("kind", Tenant.Kind.COMMERCIAL),
+                                   agreement=t.get("agreement", Tenant.Agreement.MOSA))
     for a in t.get("admins", []):
         user = _login(username=a["username"], password=a.get("password"), token=a.get("api_token"),
                       first_name=a.get("display_name", "")[:150])

@@ -13,6 +13,7 @@ from portal.errors import Conflict, DomainError
 from portal.inputs import is_plain_text
 from portal.models import ApiToken, Event, IncidentStatus, Service, ServiceIncident, Tenant
 from portal.selectors import api_token_get, incident_get, tenant_for_user
+from portal.verbs import API_TOKEN_CREATED, API_TOKEN_REVOKED, INCIDENT_OPENED, INCIDENT_RESOLVED, INCIDENT_UPDATED
 
 # Told of each event as it is recorded, inside its transaction: the apps above portal register here
 # from their AppConfig.ready() (webhooks wakes its fan-out when the transaction commits), so portal
@@ -156,7 +157,7 @@ def api_token_create(
     key = key or tokens.generate()
     token = ApiToken.objects.create(user=user, name=name, key_id=tokens.key_id(key), digest=tokens.digest(key),
                                     created_at=now, expires_at=expires_at)
-    event_record(tenant=tenant_for_user(user=user), actor=user.get_username(), verb="api_token.created", obj=token,
+    event_record(tenant=tenant_for_user(user=user), actor=user.get_username(), verb=API_TOKEN_CREATED, obj=token,
                  data={"username": user.get_username(), "name": name,
                        "expires_at": expires_at.isoformat() if expires_at else None})
     return token, key
@@ -173,7 +174,7 @@ def api_token_revoke(*, user, token_id, actor: str) -> ApiToken:
         return token
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    event_record(tenant=tenant_for_user(user=user), actor=actor, verb="api_token.revoked", obj=token,
+    event_record(tenant=tenant_for_user(user=user), actor=actor, verb=API_TOKEN_REVOKED, obj=token,
                  data={"username": user.get_username(), "name": token.name})
     return token
 
@@ -208,7 +209,7 @@ def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
     incident.status = ServiceIncident.Status.RESOLVED
     incident.resolved_at = clock.now()
     incident.save(update_fields=["status", "resolved_at"])
-    event_record(tenant=incident.tenant, actor=actor, verb="incident.resolved", obj=incident,
+    event_record(tenant=incident.tenant, actor=actor, verb=INCIDENT_RESOLVED, obj=incident,
                  data={"service": incident.service, "title": incident.title})
     return incident
 
@@ -230,7 +231,7 @@ def incident_open(*, tenant: Tenant, service: str, status: str, title: str, acto
                           code="incident_status_healthy")
     incident = ServiceIncident.objects.create(tenant=tenant, service=service, status=status,
                                               title=title.strip()[:300], opened_at=clock.now())
-    event_record(tenant=tenant, actor=actor, verb="incident.opened", obj=incident,
+    event_record(tenant=tenant, actor=actor, verb=INCIDENT_OPENED, obj=incident,
                  data={"service": service, "status": status, "title": incident.title,
                        **({"reason": reason} if reason else {})})
     return incident
@@ -252,6 +253,6 @@ def incident_update(*, incident_id, status: str, actor: str, reason: str = "",
     incident.status = status
     incident.resolved_at = clock.now() if incident.is_healthy else None
     incident.save(update_fields=["status", "resolved_at"])
-    event_record(tenant=incident.tenant, actor=actor, verb="incident.updated", obj=incident,
+    event_record(tenant=incident.tenant, actor=actor, verb=INCIDENT_UPDATED, obj=incident,
                  data={"status": status, **({"reason": reason} if reason else {})})
     return incident

@@ -26,6 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import IncidentStatus, Service
+from portal.verbs import API_TOKEN_CREATED, API_TOKEN_REVOKED, INCIDENT_OPENED, INCIDENT_RESOLVED, INCIDENT_UPDATED
 
 Message = Promise | Callable[[dict], str]
 
@@ -40,8 +41,25 @@ def register(messages: Mapping[str, Message]) -> None:
         _REGISTRY[key] = message
 
 
-def register_events(events: Mapping[str, Message]) -> None:
-    """Add what an app's audit events say, by verb (their params are the events' data)."""
+def verbs_declared(module) -> frozenset[str]:
+    """The audit verbs of an app's ``verbs`` module: its constants, and the values of its tables of them."""
+    found = set()
+    for name, value in vars(module).items():
+        if name.isupper() and isinstance(value, str):
+            found.add(value)
+        elif name.isupper() and isinstance(value, dict):
+            found |= set(value.values())
+    return frozenset(found)
+
+
+def register_events(events: Mapping[str, Message], *, verbs) -> None:
+    """Add what an app's audit events say, by verb (their params are the events' data). ``verbs``: the
+    app's verbs module; each of its verbs must say something here, and nothing else may (checked when the
+    app starts)."""
+    declared = verbs_declared(verbs)
+    if set(events) != declared:
+        raise ImproperlyConfigured(f"{verbs.__name__}: verbs without a text {sorted(declared - set(events))}, "
+                                   f"texts of no verb {sorted(set(events) - declared)}")
     register({event_key(verb): message for verb, message in events.items()})
 
 
@@ -127,11 +145,11 @@ def _incident_status(params: dict) -> str:
 
 
 EVENTS = {
-    "api_token.created": _("API token created for %(username)s."),
-    "api_token.revoked": _("API token revoked for %(username)s."),
-    "incident.opened": lambda params: gettext("Incident on %(service)s opened: %(title)s") % {
+    API_TOKEN_CREATED: _("API token created for %(username)s."),
+    API_TOKEN_REVOKED: _("API token revoked for %(username)s."),
+    INCIDENT_OPENED: lambda params: gettext("Incident on %(service)s opened: %(title)s") % {
         "service": _service(params), "title": params.get("title", "")},
-    "incident.updated": lambda params: gettext("Incident status: %(status)s.") % {"status": _incident_status(params)},
-    "incident.resolved": lambda params: gettext("Incident on %(service)s resolved: %(title)s") % {
+    INCIDENT_UPDATED: lambda params: gettext("Incident status: %(status)s.") % {"status": _incident_status(params)},
+    INCIDENT_RESOLVED: lambda params: gettext("Incident on %(service)s resolved: %(title)s") % {
         "service": _service(params), "title": params.get("title", "")},
 }

@@ -226,6 +226,18 @@ def invoices(ctx: typer.Context, url: Url = None, token: Token = None, json_: Js
     render.print_json(items) if o.json else render.invoices(items)
 
 
+def _bulk_wait(client, rows: list[dict], *, timeout: float) -> None:
+    """Follow every change the batch started until it ends (or the timeout); a failed one is marked."""
+    for row in rows:
+        if row["change"] and row["status"] not in ("completed", "failed", "cancelled", "scheduled"):
+            final = follow.change_wait(client, {"id": row["change"], "status": row["status"]}, timeout=timeout,
+                                       show=False)
+            row["status"] = final["status"]
+            exit_code, words = follow.outcome(final, timeout=timeout)
+            if exit_code:
+                row.update(failed=True, detail=words)
+
+
 @app.command("bulk-change")
 def bulk_change(ctx: typer.Context, source: Annotated[str, typer.Option("--from", help="SKU to change from.")],
                 target: Annotated[str, typer.Option("--to", help="SKU to change to.")],
@@ -251,14 +263,7 @@ def bulk_change(ctx: typer.Context, source: Annotated[str, typer.Option("--from"
             render.err.print(_("Batch key: {key}", key=batch))
             bulk.real_run(client, rows, target=target, batch=batch, known=known)
             if wait:
-                for row in rows:
-                    if row["change"] and row["status"] not in ("completed", "failed", "cancelled", "scheduled"):
-                        final = follow.change_wait(client, {"id": row["change"], "status": row["status"]},
-                                                   timeout=timeout, show=False)
-                        row["status"] = final["status"]
-                        exit_code, words = follow.outcome(final, timeout=timeout)
-                        if exit_code:
-                            row.update(failed=True, detail=words)
+                _bulk_wait(client, rows, timeout=timeout)
     refused = sum(r["result"] == "refused" for r in rows)
     failed = sum(r["status"] in ("failed", "cancelled") or bool(r.get("failed")) for r in rows)
     code = 2 if refused else 1 if failed else 0

@@ -8,6 +8,7 @@ class SimulationConfig(AppConfig):
 
     def ready(self):
         from portal.texts import register_events
+        from simulation import verbs as simulation_verbs
         from simulation.texts import EVENTS
 
-        register_events(EVENTS)
+        register_events(EVENTS, verbs=simulation_verbs)

@@ -41,7 +41,7 @@ from planchange.scheduled import (
     scheduled_changes_start_due,
 )
 from portal import clock
-from portal.happenings import KINDS, Happening
+from portal.happenings import KINDS, Happening, Kind
 
 log = logging.getLogger(__name__)
 
@@ -143,4 +143,4 @@ def days_run(*, until: date, move_clock: bool) -> list[Happening]:
 
 def changes_started(events: list[dict]) -> list[int]:
     """The ids of the scheduled changes the day loop started, from its list of events."""
-    return [int(e["ref"].split("/")[1]) for e in events if e["kind"] == "plan_change"]
+    return [int(e["ref"].split("/")[1]) for e in events if e["kind"] == Kind.PLAN_CHANGE]

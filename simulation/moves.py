@@ -18,6 +18,7 @@ from portal.errors import Conflict, DomainError
 from portal.happenings import Happening
 from portal.services import event_record
 from simulation.days import days_run, provisioning_now
+from simulation.verbs import CLOCK_ADVANCED
 
 # One move applies every day on the way in one request: ten years at most.
 MOVE_MAX_DAYS = 3660
@@ -53,7 +54,7 @@ def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None,
     start = before or clock.today()
     after = clock_target(days=days, business_days=business_days, to=to)
     clock.set_date(after)
-    event_record(tenant=None, actor=actor, verb="clock.advanced",
+    event_record(tenant=None, actor=actor, verb=CLOCK_ADVANCED,
                  data={"from": start.isoformat(), "to": after.isoformat()})
     return after
 

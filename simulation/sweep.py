@@ -5,6 +5,7 @@ from django.db import transaction
 
 from planchange.sweep import idempotency_records_expire, quotes_expire, stalled_changes_requeue
 from portal import clock
+from portal.happenings import Kind
 from simulation.days import changes_started, days_run, provisioning_now
 
 
@@ -17,7 +18,7 @@ def sweep_run() -> dict:
     return {
         "happened": happened,
         "scheduled_started": changes_started(happened),
-        "credit_checks_completed": sum(h["kind"] == "credit_check" for h in happened),
+        "credit_checks_completed": sum(h["kind"] == Kind.CREDIT_CHECK for h in happened),
         "requeued": requeued,
         "idempotency_keys_expired": idempotency_records_expire(),
         "quotes_expired": quotes_expire(),

@@ -3,8 +3,10 @@
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from simulation.verbs import CLOCK_ADVANCED, SUPPORT_STAFF_CREATED, TENANT_LOADED
+
 EVENTS = {
-    "clock.advanced": lambda params: gettext("The simulation clock moved from %(from)s to %(to)s.") % params,
-    "tenant.loaded": _("Loaded from a scenario."),
-    "support_staff.created": _("Support staff %(username)s added from a scenario."),
+    CLOCK_ADVANCED: lambda params: gettext("The simulation clock moved from %(from)s to %(to)s.") % params,
+    TENANT_LOADED: _("Loaded from a scenario."),
+    SUPPORT_STAFF_CREATED: _("Support staff %(username)s added from a scenario."),
 }

@@ -9,13 +9,16 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from billing.models import Invoice, Subscription
+from billing.verbs import CREDIT_CHECK_APPROVED, CREDIT_CHECK_REJECTED, SUBSCRIPTION_PROVISIONED
 from licensing.selectors import licenses_moved_count
 from planchange.eligibility import eligibility_checks
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.selectors import PLAN_CHANGE_MISSING
+from planchange.verbs import PLAN_CHANGE_RETRIED
 from portal import clock
 from portal.models import Event, Tenant
 from portal.selectors import object_get
+from portal.verbs import INCIDENT_OPENED, INCIDENT_UPDATED
 
 STALLED = "stalled"  # a filter, not a status: running, with a step whose worker stopped renewing its lease
 STUCK = "stuck"  # a filter: running, with a failed step (the workflow gave up on it): support must act
@@ -90,7 +93,7 @@ def change_trail(change: PlanChange):
         related |= Q(object_type=Invoice._meta.label_lower, object_id=str(change.invoice_id))
     if change.new_subscription_id:
         related |= Q(object_type=Subscription._meta.label_lower, object_id=str(change.new_subscription_id),
-                     verb="subscription.provisioned")
+                     verb=SUBSCRIPTION_PROVISIONED)
     return _with_why(Event.objects.filter(tenant_id=change.tenant_id).filter(related).order_by("occurred_at", "pk"))
 
 
@@ -105,8 +108,7 @@ def _with_why(events) -> list[Event]:
     return events
 
 
-SUPPORT_VERBS = {"plan_change.retried", "credit_check.approved", "credit_check.rejected", "incident.opened",
-                 "incident.updated"}
+SUPPORT_VERBS = {PLAN_CHANGE_RETRIED, CREDIT_CHECK_APPROVED, CREDIT_CHECK_REJECTED, INCIDENT_OPENED, INCIDENT_UPDATED}
 
 
 @dataclass

@@ -17,12 +17,13 @@ from billing.models import CreditCheck, ServicePlan, Subscription
 from billing.selectors import subscriptions_all
 from billing.services import credit_check_decide
 from planchange.blockers import titles
-from planchange.models import PlanChange
+from planchange.models import PlanChange, PlanChangeStep
 from planchange.progress import change_timeline, timeline_height
 from planchange.services import plan_change_cancel, plan_change_retry
 from portal import clock
 from portal.decorators import support_page
 from portal.errors import DomainError
+from portal.happenings import Kind
 from portal.inputs import is_iso_date, local_path, parse_id, whole_number
 from portal.models import Service, ServiceIncident, Tenant
 from portal.pages import error_kept, refusal_kept
@@ -43,17 +44,17 @@ from support.selectors import (
 )
 
 KIND_LABELS = {
-    "provisioned": gettext_lazy("Provisioned"),
-    "credit_check": gettext_lazy("Credit check"),
-    "plan_change": gettext_lazy("Scheduled change"),
-    "renewal": gettext_lazy("Renewal"),
-    "invoice": gettext_lazy("Invoice"),
-    "payment": gettext_lazy("Card payment"),
-    "refund": gettext_lazy("Refund"),
-    "expired": gettext_lazy("Expired"),
-    "disabled": gettext_lazy("Disabled"),
-    "deleted": gettext_lazy("Deleted"),
-    "overdue": gettext_lazy("Past due"),
+    Kind.PROVISIONED: gettext_lazy("Provisioned"),
+    Kind.CREDIT_CHECK: gettext_lazy("Credit check"),
+    Kind.PLAN_CHANGE: gettext_lazy("Scheduled change"),
+    Kind.RENEWAL: gettext_lazy("Renewal"),
+    Kind.INVOICE: gettext_lazy("Invoice"),
+    Kind.PAYMENT: gettext_lazy("Card payment"),
+    Kind.REFUND: gettext_lazy("Refund"),
+    Kind.EXPIRED: gettext_lazy("Expired"),
+    Kind.DISABLED: gettext_lazy("Disabled"),
+    Kind.DELETED: gettext_lazy("Deleted"),
+    Kind.OVERDUE: gettext_lazy("Past due"),
 }
 SHOWN = 300  # events listed on the page; the count says how many there were
 
@@ -147,7 +148,7 @@ def change(request, change_id):
     found = support_change_get(id=change_id)
     timeline = change_timeline(found)
     names = dict(ServicePlan.objects.values_list("code", "name"))  # the catalog's names, not plan codes
-    failed_step = next((line.step for line in timeline if line.step.status == "failed"), None)
+    failed_step = next((line.step for line in timeline if line.step.status == PlanChangeStep.Status.FAILED), None)
     stalled_step = next((line.step for line in timeline if line.stalled), None)
     return render(request, "support/change.html", {
         "section": "support", "change": found, "timeline": timeline, "events": change_trail(found),
@@ -155,7 +156,7 @@ def change(request, change_id):
         "timeline_height": timeline_height(timeline),
         "reset_named": [(upn, [names.get(code, code) for code in codes])
                         for upn, codes in sorted((found.disabled_plans_before or {}).items())],
-        "retryable": found.status == "running" and (failed_step is not None or stalled_step is not None),
+        "retryable": found.status == PlanChange.Status.RUNNING and (failed_step or stalled_step) is not None,
         "failed_step": failed_step, "stalled_step": stalled_step,
         "moved": change_users_moved(found),
     })

@@ -357,83 +357,117 @@ SERVICE_REFUSALS = {(*key, "int32_overflow"): outcome for key, outcome in _NO_SU
 REPLAYED_REFUSAL = {"planchange.idempotencyrecord"}
 
 
+def _path_expected(path: str, name: str, value_name: str, hostile: str) -> tuple[int, str]:
+    """A hostile path parameter: a NUL is refused first; what the router takes reaches the view, which says
+    which kind of object is missing; anything else is a path the API doesn't have."""
+    if value_name == "nul":
+        return 400, "nul_character"
+    if re.fullmatch(ROUTED.get(name, r"[0-9]{1,19}"), hostile) and (
+            name in ROUTED or path not in CONVERTED or int(hostile) <= ID_MAX):
+        return 404, path_not_found(path, name)
+    return 404, "not_found"
+
+
+def _query_expected(param: dict, value_name: str, paginated: bool) -> tuple[int, str | None]:
+    """A page that isn't a whole number in ASCII digits, or past the last, is 404; a page size that isn't a
+    whole number of 1 or more is 400 (a huge one gives the largest page); a filter of listed values (an
+    enum) refuses any other; a search is text."""
+    if value_name == "nul":
+        return 400, "nul_character"
+    if param["name"] == "page" and paginated:
+        return 404, "not_found"
+    if param["name"] == "page_size" and value_name not in ("int32_overflow", "int64_overflow", "huge_number"):
+        return 400, "invalid"
+    return (400, "invalid") if "enum" in param["schema"] else (200, None)
+
+
+class _Cases:
+    """The hostile cases of one endpoint: (target, value name, request kwargs, expected (status, code))."""
+
+    def __init__(self, w, path: str, method: str):
+        self.path, self.method = path, method
+        self.operation = SCHEMA["paths"][path][method.lower()]
+        self.params = real_path_params(w, path)
+        self.url = path.format(**self.params)
+        self.fields = request_fields(self.operation)
+        self.base = base_bodies(w).get((path, method))
+        if self.fields is not None:
+            assert self.base is not None, f"{method} {path}: give it a valid body in base_bodies()"
+            assert set(self.fields) <= set(self.base), (
+                f"{method} {path}: base_bodies() lacks {set(self.fields) - set(self.base)}")
+        self.headers = {p["name"]: "hostile-sweep" for p in self.operation.get("parameters", []) if p["in"] == "header"}
+        self.cases: list[dict] = []
+
+    def add(self, target, value_name, expected, *, url=None, query=None, body=None, raw=None, headers=None,
+            content_type="application/json"):
+        self.cases.append({"target": target, "value": value_name, "expected": expected, "url": url or self.url,
+                           "query": query, "body": body, "raw": raw, "headers": self.headers if headers is None
+                           else headers, "content_type": content_type})
+
+    def path_cases(self) -> None:
+        path, base = self.path, self.base
+        body = dict(list(base.items())[:1]) if base and (path, self.method) in ONE_OF else base  # a body that holds
+        for name in re.findall(r"\{(\w+)\}", path):
+            for value_name in TEXT_HOSTILE:
+                hostile = str(HOSTILE[value_name](self.params[name]))
+                self.add(f"path.{name}", value_name, _path_expected(path, name, value_name, hostile),
+                         url=path.format(**{**self.params, name: quote(hostile, safe="")}), body=body)
+
+    def parameter_cases(self) -> None:
+        paginated = "Paginated" in json.dumps(self.operation["responses"])
+        for param in self.operation.get("parameters", []):
+            if param["in"] == "query":
+                for value_name in TEXT_HOSTILE:
+                    self.add(f"query.{param['name']}", value_name, _query_expected(param, value_name, paginated),
+                             query={param["name"]: str(HOSTILE[value_name]("1"))}, body=self.base)
+            elif param["in"] == "header":
+                for value_name, expected in (("nul", (400, "nul_character")),
+                                             ("long_string", (400, "idempotency_key_required"))):
+                    self.add(f"header.{param['name']}", value_name, expected, body=self.base,
+                             headers={**self.headers, param["name"]: HOSTILE[value_name]("k")})
+        self.add("query", "nul", (400, "nul_character"), query={"q": "\x00"}, body=self.base)
+        self.add("body", "huge_body", (413, "body_too_large"), raw=json.dumps({"x": "x" * TEN_MB}))
+
+    def body_cases(self) -> None:
+        fields = self.fields
+        self.add("body", "deep_body", (400, "parse_error"), raw="[" * DEEP + "]" * DEEP)
+        self.add("body", "malformed_json", (400, "parse_error"), raw='{"' + next(iter(fields)) + '": ')
+        for value_name, raw in (("top_level_list", "[]"), ("top_level_string", '"x"'), ("top_level_null", "null"),
+                                ("top_level_number", "1e999")):
+            self.add("body", value_name, (400, "invalid"), raw=raw)
+        nullable = {name for name, prop in fields.items() if prop.get("nullable")}
+        for field, prop in fields.items():
+            targets = [(field, self.base[field], prop, False)]
+            if prop.get("type") == "array":
+                targets.append((f"{field}[0]", self.base[field][0], prop["items"], True))
+            for target, valid, target_prop, item in targets:
+                self.field_cases(field, target, valid, target_prop, item, nullable)
+
+    def field_cases(self, field, target, valid, target_prop, item, nullable) -> None:
+        path, method = self.path, self.method
+        for value_name, make in HOSTILE.items():
+            if (value_name in NOT_HOSTILE.get(field, ()) or value_name in NOT_HOSTILE.get((path, method, field), ())
+                    or (value_name == "null" and field in nullable)):
+                OUTCOMES.append({"door": "api", "endpoint": f"{method} {path}", "target": f"body.{target}",
+                                 "value": value_name, "not_sent": "not hostile here: a valid value"})
+                continue
+            hostile = make(valid)
+            expected = (_expected_for_field(path, method, field, target_prop, value_name, hostile)
+                        if item or target_prop.get("type") != "array" else
+                        (400, "parse_error") if value_name in ("nul", "lone_surrogate") else (400, "invalid"))
+            body = {field: [hostile] if item else hostile}
+            self.add(f"body.{target}", value_name, expected,
+                     body=body if (path, method) in ONE_OF else {**self.base, **body})
+
+
 def api_cases(w, path, method):
     """(target, value name, request kwargs, expected (status, code)) for one endpoint."""
-    operation = SCHEMA["paths"][path][method.lower()]
-    params = real_path_params(w, path)
-    url = path.format(**params)
-    fields = request_fields(operation)
-    base = base_bodies(w).get((path, method))
-    if fields is not None:
-        assert base is not None, f"{method} {path}: give it a valid body in base_bodies()"
-        assert set(fields) <= set(base), f"{method} {path}: base_bodies() lacks {set(fields) - set(base)}"
-    headers = {p["name"]: "hostile-sweep" for p in operation.get("parameters", []) if p["in"] == "header"}
-    cases = []
-
-    def add(target, value_name, expected, *, url=url, query=None, body=None, raw=None, headers=headers,
-            content_type="application/json"):
-        cases.append({"target": target, "value": value_name, "expected": expected, "url": url, "query": query,
-                      "body": body, "raw": raw, "headers": headers, "content_type": content_type})
-
-    for name in re.findall(r"\{(\w+)\}", path):
-        for value_name in TEXT_HOSTILE:
-            hostile = str(HOSTILE[value_name](params[name]))
-            expected = (400, "nul_character") if value_name == "nul" else (404, "not_found")
-            if re.fullmatch(ROUTED.get(name, r"[0-9]{1,19}"), hostile) and (
-                    name in ROUTED or path not in CONVERTED or int(hostile) <= ID_MAX):  # routed: the view says
-                expected = (404, path_not_found(path, name))
-            add(f"path.{name}", value_name, expected,  # a body that holds, so the path is what is refused
-                url=path.format(**{**params, name: quote(hostile, safe="")}),
-                body=dict(list(base.items())[:1]) if base and (path, method) in ONE_OF else base)
-    paginated = "Paginated" in json.dumps(operation["responses"])
-    for param in operation.get("parameters", []):
-        if param["in"] == "query":
-            for value_name in TEXT_HOSTILE:
-                # A page that isn't a whole number in ASCII digits, or past the last, is 404; a
-                # page size that isn't a whole number of 1 or more is 400 (a huge one gives the
-                # largest page); a filter of listed values (an enum) refuses any other; a search is text.
-                expected = ((400, "nul_character") if value_name == "nul"
-                            else (404, "not_found") if param["name"] == "page" and paginated
-                            else (400, "invalid") if param["name"] == "page_size" and value_name not in (
-                                "int32_overflow", "int64_overflow", "huge_number")
-                            else (400, "invalid") if "enum" in param["schema"]
-                            else (200, None))
-                add(f"query.{param['name']}", value_name, expected,
-                    query={param["name"]: str(HOSTILE[value_name]("1"))}, body=base)
-        elif param["in"] == "header":
-            for value_name, expected in (("nul", (400, "nul_character")),
-                                         ("long_string", (400, "idempotency_key_required"))):
-                add(f"header.{param['name']}", value_name, expected, body=base,
-                    headers={**headers, param["name"]: HOSTILE[value_name]("k")})
-    add("query", "nul", (400, "nul_character"), query={"q": "\x00"}, body=base)
-    add("body", "huge_body", (413, "body_too_large"), raw=json.dumps({"x": "x" * TEN_MB}))
-    if fields is None:
-        return cases
-    add("body", "deep_body", (400, "parse_error"), raw="[" * DEEP + "]" * DEEP)
-    add("body", "malformed_json", (400, "parse_error"), raw='{"' + next(iter(fields)) + '": ')
-    for value_name, raw in (("top_level_list", "[]"), ("top_level_string", '"x"'), ("top_level_null", "null"),
-                            ("top_level_number", "1e999")):
-        add("body", value_name, (400, "invalid"), raw=raw)
-    nullable = {name for name, prop in fields.items() if prop.get("nullable")}
-    for field, prop in fields.items():
-        targets = [(field, base[field], prop, False)]
-        if prop.get("type") == "array":
-            targets.append((f"{field}[0]", base[field][0], prop["items"], True))
-        for target, valid, target_prop, item in targets:
-            for value_name, make in HOSTILE.items():
-                if (value_name in NOT_HOSTILE.get(field, ()) or value_name in NOT_HOSTILE.get((path, method, field), ())
-                        or (value_name == "null" and field in nullable)):
-                    OUTCOMES.append({"door": "api", "endpoint": f"{method} {path}", "target": f"body.{target}",
-                                     "value": value_name, "not_sent": "not hostile here: a valid value"})
-                    continue
-                hostile = make(valid)
-                expected = (_expected_for_field(path, method, field, target_prop, value_name, hostile)
-                            if item or target_prop.get("type") != "array" else
-                            (400, "parse_error") if value_name in ("nul", "lone_surrogate") else (400, "invalid"))
-                body = {field: [hostile] if item else hostile}
-                add(f"body.{target}", value_name, expected,
-                    body=body if (path, method) in ONE_OF else {**base, **body})
-    return cases
+    cases = _Cases(w, path, method)
+    cases.path_cases()
+    cases.parameter_cases()
+    if cases.fields is not None:
+        cases.body_cases()
+    return cases.cases
 
 
 def send(client, case, method):

@@ -181,84 +181,121 @@ def _webhooks(tenant) -> None:
                                    error_kind=kind, error="details")
 
 
-def _pages(client, tenant: Tenant, language: str) -> list[tuple[str, object]]:
-    """(name, response) of every page of the tenant, as its Global admin sees them."""
-    def get(url, data=None, **extra):
-        return client.get(url, data, HTTP_ACCEPT_LANGUAGE=language, **extra)
+class _Pager:
+    """Pages as the tenant's Global admin sees them, in ``language``: (name, response) each."""
 
-    def post(url, data):
-        return client.post(url, data, HTTP_ACCEPT_LANGUAGE=language, follow=True)
+    def __init__(self, client, tenant: Tenant, language: str):
+        self.client, self.tenant, self.language = client, tenant, language
+        self.pages: list[tuple[str, object]] = []
 
-    pages = [("home", get(reverse("home"))), ("products", get(reverse("billing:products")))]
-    subs = list(Subscription.objects.filter(tenant=tenant).select_related("product").order_by("pk"))
-    for sub in subs:
-        pages.append((f"subscription {sub.pk}", get(reverse("planchange:subscription", args=[sub.pk]))))
-        pages.append((f"upgrades {sub.pk}", get(reverse("planchange:upgrades", args=[sub.pk]))))
-        eligibility = eligibility_check(subscription=sub)
-        if tenant.has_billing_profile:
-            url = reverse("planchange:change-option", args=[sub.pk])
-            pages.append((f"change pane {sub.pk}", get(url)))
-            pages.append((f"change pane at renewal {sub.pk}", get(url, {"schedule": "renewal", "fragment": "quote"})))
-            pages.append((f"change pane, an offer not sold {sub.pk}",
-                          get(url, {"term": "P1M", "billing_frequency": "annual"})))
-        elif eligibility.can_change_automatically and eligibility.recommended:
-            url = reverse("planchange:checkout", args=[sub.pk, eligibility.recommended[0].product.sku])
-            pages.append((f"checkout {sub.pk}", get(url)))
-            pages.append((f"checkout, an offer not sold {sub.pk}",
-                          get(url, {"term": "P3Y", "billing_frequency": "monthly"}, follow=True)))
-    for change in PlanChange.objects.filter(tenant=tenant).order_by("pk"):
-        pages.append((f"change {change.pk}", get(reverse("planchange:change", args=[change.pk]))))
-        pages.append((f"change progress {change.pk}", get(reverse("planchange:change-progress", args=[change.pk]))))
-    pages.append(("bills", get(reverse("billing:bills"))))
-    for invoice in Invoice.objects.filter(tenant=tenant).order_by("pk"):
-        pages.append((f"invoice {invoice.number}", get(reverse("billing:invoice", args=[invoice.pk]))))
-    pages.append(("active users", get(reverse("users:active"))))
-    users = list(DirectoryUser.objects.filter(tenant=tenant, licenses__isnull=False).distinct().order_by("upn")[:2])
-    active = [s for s in subs if s.status == "active"]
-    if users and active:
+    def get(self, url, data=None, **extra):
+        return self.client.get(url, data, HTTP_ACCEPT_LANGUAGE=self.language, **extra)
+
+    def post(self, url, data, follow=True):
+        return self.client.post(url, data, HTTP_ACCEPT_LANGUAGE=self.language, follow=follow)
+
+    def add(self, name: str, response) -> None:
+        self.pages.append((name, response))
+
+    def subscription_pages(self, subs) -> None:
+        tenant, get = self.tenant, self.get
+        for sub in subs:
+            self.add(f"subscription {sub.pk}", get(reverse("planchange:subscription", args=[sub.pk])))
+            self.add(f"upgrades {sub.pk}", get(reverse("planchange:upgrades", args=[sub.pk])))
+            eligibility = eligibility_check(subscription=sub)
+            if tenant.has_billing_profile:
+                url = reverse("planchange:change-option", args=[sub.pk])
+                self.add(f"change pane {sub.pk}", get(url))
+                self.add(f"change pane at renewal {sub.pk}", get(url, {"schedule": "renewal", "fragment": "quote"}))
+                self.add(f"change pane, an offer not sold {sub.pk}", get(url, {"term": "P1M",
+                                                                                "billing_frequency": "annual"}))
+            elif eligibility.can_change_automatically and eligibility.recommended:
+                url = reverse("planchange:checkout", args=[sub.pk, eligibility.recommended[0].product.sku])
+                self.add(f"checkout {sub.pk}", get(url))
+                self.add(f"checkout, an offer not sold {sub.pk}",
+                         get(url, {"term": "P3Y", "billing_frequency": "monthly"}, follow=True))
+
+    def change_and_invoice_pages(self) -> None:
+        get = self.get
+        for change in PlanChange.objects.filter(tenant=self.tenant).order_by("pk"):
+            self.add(f"change {change.pk}", get(reverse("planchange:change", args=[change.pk])))
+            self.add(f"change progress {change.pk}", get(reverse("planchange:change-progress", args=[change.pk])))
+        self.add("bills", get(reverse("billing:bills")))
+        for invoice in Invoice.objects.filter(tenant=self.tenant).order_by("pk"):
+            self.add(f"invoice {invoice.number}", get(reverse("billing:invoice", args=[invoice.pk])))
+
+    def user_pages(self, active) -> None:
+        self.add("active users", self.get(reverse("users:active")))
+        users = list(DirectoryUser.objects.filter(tenant=self.tenant, licenses__isnull=False).distinct()
+                     .order_by("upn")[:2])
+        if not (users and active):
+            return
         upns = [u.upn for u in users]
-        pages.append(("manage product licenses", get(reverse("users:active"),
-                                                     {"pane": "licenses", "users": upns, "action": "replace"})))
+        self.add("manage product licenses", self.get(reverse("users:active"),
+                                                     {"pane": "licenses", "users": upns, "action": "replace"}))
         holding = users[0].licenses.values_list("subscription_id", flat=True).first()
-        pages.append(("unassign review", client.post(reverse("users:manage-licenses"), {
+        self.add("unassign review", self.post(reverse("users:manage-licenses"), {
             "action": "unassign", "users": upns[:1], "subscription": holding, "next": reverse("users:active")},
-            HTTP_ACCEPT_LANGUAGE=language)))
+            follow=False))
         other = next((s for s in active if s.pk != holding), None)
         if other is not None:
-            pages.append(("replace review", client.post(reverse("users:manage-licenses"), {
+            self.add("replace review", self.post(reverse("users:manage-licenses"), {
                 "action": "replace", "users": upns[:1], "subscription": holding, "to_subscription": other.pk,
-                "next": reverse("users:active")}, HTTP_ACCEPT_LANGUAGE=language)))
-    pages.append(("purchase", get(reverse("billing:purchase"))))
-    pages.append(("purchase an order", get(reverse("billing:purchase"), {"sku": "SPB", "licenses": "2"})))
-    pages.append(("purchase refused", get(reverse("billing:purchase"), {"sku": "SPB", "licenses": "0"})))
-    pages.append(("change plans manually", get(reverse("billing:change-manually"))))
-    if len(subs) >= 2:
-        pages.append(("change plans manually, a pair", get(reverse("billing:change-manually"),
-                                                           {"from": subs[0].pk, "to": subs[-1].pk})))
-    pages.append(("service health", get(reverse("health:service-health"))))
-    # Settings > API tokens: the list, a token just made (shown once), a refusal beside its field.
-    pages.append(("api tokens", get(reverse("settings:api-tokens"))))
-    pages.append(("api token made", client.post(reverse("settings:api-tokens"), {"name": "Nattlig rapport",
-                                                                                   "expiry": "90"},
-                                                HTTP_ACCEPT_LANGUAGE=language)))
-    pages.append(("api token refused", client.post(reverse("settings:api-tokens"), {
-        "name": "Nattlig rapport", "expiry": "date", "expires_on": "2020-01-01"}, HTTP_ACCEPT_LANGUAGE=language)))
-    from webhooks.models import Endpoint
+                "next": reverse("users:active")}, follow=False))
 
-    pages.append(("webhooks", get(reverse("settings:webhooks"))))
-    pages.append(("webhooks, a refused URL", client.post(reverse("settings:webhooks"), {
-        "url": "http://127.0.0.1/hook", "events": ["nope"], "description": "\u202e"}, HTTP_ACCEPT_LANGUAGE=language)))
-    for endpoint in Endpoint.objects.filter(tenant=tenant).order_by("pk"):
-        pages.append((f"webhook {endpoint.pk}", get(reverse("settings:webhook", args=[endpoint.pk]))))
-        pages.append((f"webhook delete {endpoint.pk}", get(reverse("settings:webhook-delete", args=[endpoint.pk]))))
-    if tenant.domain == "contoso.com":
-        pages.append(("webhook added, its secret", post(reverse("settings:webhooks"), {
-            "url": "https://93.184.215.14/new", "events": ["invoice.created"]})))
-    if active and not tenant.has_billing_profile:  # what a page says after an action (its messages)
-        url = reverse("billing:licenses", args=[active[-1].pk])
-        pages.append(("licenses bought", post(url, {"action": "buy", "count": "1"})))
-        pages.append(("cancel unconfirmed", post(reverse("billing:cancel-subscription", args=[active[-1].pk]), {})))
-    return pages
+    def purchase_pages(self, subs) -> None:
+        get = self.get
+        self.add("purchase", get(reverse("billing:purchase")))
+        self.add("purchase an order", get(reverse("billing:purchase"), {"sku": "SPB", "licenses": "2"}))
+        self.add("purchase refused", get(reverse("billing:purchase"), {"sku": "SPB", "licenses": "0"}))
+        self.add("change plans manually", get(reverse("billing:change-manually")))
+        if len(subs) >= 2:
+            self.add("change plans manually, a pair", get(reverse("billing:change-manually"),
+                                                          {"from": subs[0].pk, "to": subs[-1].pk}))
+        self.add("service health", get(reverse("health:service-health")))
+
+    def settings_pages(self) -> None:
+        """Settings > API tokens: the list, a token just made (shown once), a refusal beside its field; webhooks."""
+        from webhooks.models import Endpoint
+
+        get, post = self.get, self.post
+        self.add("api tokens", get(reverse("settings:api-tokens")))
+        self.add("api token made", post(reverse("settings:api-tokens"), {"name": "Nattlig rapport", "expiry": "90"},
+                                        follow=False))
+        self.add("api token refused", post(reverse("settings:api-tokens"), {
+            "name": "Nattlig rapport", "expiry": "date", "expires_on": "2020-01-01"}, follow=False))
+        self.add("webhooks", get(reverse("settings:webhooks")))
+        self.add("webhooks, a refused URL", post(reverse("settings:webhooks"), {
+            "url": "http://127.0.0.1/hook", "events": ["nope"], "description": "\u202e"}, follow=False))
+        for endpoint in Endpoint.objects.filter(tenant=self.tenant).order_by("pk"):
+            self.add(f"webhook {endpoint.pk}", get(reverse("settings:webhook", args=[endpoint.pk])))
+            self.add(f"webhook delete {endpoint.pk}", get(reverse("settings:webhook-delete", args=[endpoint.pk])))
+        if self.tenant.domain == "contoso.com":
+            self.add("webhook added, its secret", post(reverse("settings:webhooks"), {
+                "url": "https://93.184.215.14/new", "events": ["invoice.created"]}))
+
+    def action_pages(self, active) -> None:
+        """What a page says after an action (its messages and kept refusals)."""
+        if active and not self.tenant.has_billing_profile:
+            url = reverse("billing:licenses", args=[active[-1].pk])
+            self.add("licenses bought", self.post(url, {"action": "buy", "count": "1"}))
+            self.add("cancel unconfirmed", self.post(reverse("billing:cancel-subscription", args=[active[-1].pk]), {}))
+
+
+def _pages(client, tenant: Tenant, language: str) -> list[tuple[str, object]]:
+    """(name, response) of every page of the tenant, as its Global admin sees them."""
+    pager = _Pager(client, tenant, language)
+    pager.add("home", pager.get(reverse("home")))
+    pager.add("products", pager.get(reverse("billing:products")))
+    subs = list(Subscription.objects.filter(tenant=tenant).select_related("product").order_by("pk"))
+    active = [s for s in subs if s.status == "active"]
+    pager.subscription_pages(subs)
+    pager.change_and_invoice_pages()
+    pager.user_pages(active)
+    pager.purchase_pages(subs)
+    pager.settings_pages()
+    pager.action_pages(active)
+    return pager.pages
 
 
 def _sweep(client, language: str, domains=None):

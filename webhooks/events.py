@@ -7,7 +7,16 @@ transaction that made it, so a webhook is made from a committed event or not at 
 import json
 
 from billing.models import Invoice, Subscription
-from planchange.models import PlanChange
+from billing.verbs import INVOICE_CREATED, SUBSCRIPTION_BOUGHT, SUBSCRIPTION_PROVISIONED
+from planchange.models import PlanChange, StepName
+from planchange.verbs import (
+    PLAN_CHANGE_CANCELLED,
+    PLAN_CHANGE_FAILED,
+    PLAN_CHANGE_REQUESTED,
+    PLAN_CHANGE_RUNNING,
+    PLAN_CHANGE_STARTED,
+    STEP_DONE,
+)
 from portal.models import Event
 
 PLAN_CHANGE_TYPES = [f"plan_change.{status}" for status in
@@ -17,24 +26,27 @@ TEST_TYPE = "webhook.test"
 
 # The audit verbs that tell of a plan change's status; each names the status it moved to.
 _PLAN_CHANGE_VERBS = {
-    "plan_change.started": "plan_change.queued",  # a scheduled change's day came
-    "plan_change.running": "plan_change.running",
-    "plan_change.step.complete": "plan_change.completed",
-    "plan_change.failed": "plan_change.failed",
-    "plan_change.cancelled": "plan_change.cancelled",
+    PLAN_CHANGE_STARTED: "plan_change.queued",  # a scheduled change's day came
+    PLAN_CHANGE_RUNNING: "plan_change.running",
+    STEP_DONE[StepName.COMPLETE]: "plan_change.completed",
+    PLAN_CHANGE_FAILED: "plan_change.failed",
+    PLAN_CHANGE_CANCELLED: "plan_change.cancelled",
 }
-_SUBSCRIPTION_CREATED = {"subscription.bought", "subscription.provisioned"}
+_SUBSCRIPTION_CREATED = {SUBSCRIPTION_BOUGHT, SUBSCRIPTION_PROVISIONED}
+# Every audit verb of a subscription makes a subscription webhook (created, or else updated).
+_SUBSCRIPTION_VERB = "subscription."
 
 
 def webhook_type(verb: str, data: dict | None) -> str | None:
     """The webhook event type of an audit event, or None when it makes none."""
-    if verb == "plan_change.requested":
-        return "plan_change.scheduled" if (data or {}).get("schedule") == "renewal" else "plan_change.queued"
+    if verb == PLAN_CHANGE_REQUESTED:
+        at_renewal = (data or {}).get("schedule") == PlanChange.Schedule.RENEWAL
+        return "plan_change.scheduled" if at_renewal else "plan_change.queued"
     if verb in _PLAN_CHANGE_VERBS:
         return _PLAN_CHANGE_VERBS[verb]
-    if verb == "invoice.created":
+    if verb == INVOICE_CREATED:
         return "invoice.created"
-    if verb.startswith("subscription."):
+    if verb.startswith(_SUBSCRIPTION_VERB):
         return "subscription.created" if verb in _SUBSCRIPTION_CREATED else "subscription.updated"
     return None
 
@@ -43,8 +55,8 @@ def source_verbs_q():
     """The audit events that can make a webhook, as a filter (most verbs make none)."""
     from django.db.models import Q
 
-    return (Q(verb__in=["plan_change.requested", "invoice.created", *_PLAN_CHANGE_VERBS])
-            | Q(verb__startswith="subscription."))
+    return (Q(verb__in=[PLAN_CHANGE_REQUESTED, INVOICE_CREATED, *_PLAN_CHANGE_VERBS])
+            | Q(verb__startswith=_SUBSCRIPTION_VERB))
 
 
 def _day(value):
@@ -61,7 +73,8 @@ def _plan_change(change: PlanChange, status: str) -> dict:
         "target_sku": change.target_product.sku, "licenses": change.licenses, "schedule": change.schedule,
         "scheduled_for": _day(change.scheduled_for), "effective_date": _day(change.effective_date),
         "new_subscription": change.new_subscription_id, "invoice": change.invoice_id, "credit": _money(change.credit),
-        "error": {"code": change.error_code, "detail": change.error_detail} if status == "failed" else None,
+        "error": ({"code": change.error_code, "detail": change.error_detail} if status == PlanChange.Status.FAILED
+                  else None),
     }
 
 

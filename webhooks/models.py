@@ -11,12 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import Event, Tenant
 
 
+class EndpointStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    FAILING = "failing", _("Failing")
+
+
 class Endpoint(models.Model):
     """A URL of the tenant's that is sent the event types it chose, signed with its secret."""
 
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        FAILING = "failing", _("Failing")
+    Status = EndpointStatus
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.CharField(max_length=2000)
@@ -33,7 +36,7 @@ class Endpoint(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=["active", "failing"]),
+            models.CheckConstraint(condition=models.Q(status__in=EndpointStatus.values),
                                    name="webhook_endpoint_status_valid"),
         ]
 
@@ -41,14 +44,17 @@ class Endpoint(models.Model):
         return f"{self.url} ({self.tenant.domain})"
 
 
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
 class Delivery(models.Model):
     """One message for one endpoint: its exact body (signed anew at each attempt), and where its
     attempts stand. A source event makes at most one delivery per endpoint."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        DELIVERED = "delivered", _("Delivered")
-        FAILED = "failed", _("Failed")
+    Status = DeliveryStatus
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
@@ -68,7 +74,7 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event"], condition=models.Q(event__isnull=False),
                                     name="webhook_delivery_once_per_event"),
-            models.CheckConstraint(condition=models.Q(status__in=["pending", "delivered", "failed"]),
+            models.CheckConstraint(condition=models.Q(status__in=DeliveryStatus.values),
                                    name="webhook_delivery_status_valid"),
         ]
 

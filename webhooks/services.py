@@ -27,6 +27,14 @@ from webhooks.models import Attempt, Delivery, Endpoint, FanOutCursor
 from webhooks.selectors import delivery_get, endpoint_get
 from webhooks.sender import Sent, send
 from webhooks.targets import PrivateTarget, target_check, url_parse
+from webhooks.verbs import (
+    WEBHOOK_CREATED,
+    WEBHOOK_DELETED,
+    WEBHOOK_FAILING,
+    WEBHOOK_RECOVERED,
+    WEBHOOK_RESENT,
+    WEBHOOK_TEST_SENT,
+)
 
 ENDPOINTS_MAX = 20  # per tenant
 DESCRIPTION_MAX = 500
@@ -75,7 +83,7 @@ def endpoint_create(*, tenant: Tenant, user, url: str, events, description: str 
                            code="webhook_limit")
         endpoint = Endpoint.objects.create(tenant=tenant, url=url, events=events, description=description,
                                            secret=secret_new(), created_by=user)
-        event_record(tenant=tenant, actor=user.get_username(), verb="webhook.created", obj=endpoint,
+        event_record(tenant=tenant, actor=user.get_username(), verb=WEBHOOK_CREATED, obj=endpoint,
                      data={"url": url, "events": events, "description": description})
     return endpoint
 
@@ -86,7 +94,7 @@ def endpoint_delete(*, tenant: Tenant, endpoint_id, actor: str) -> None:
     # The endpoint's lock first, as _attempt_record takes it: the cascade then locks its deliveries
     # (deleting them first and the endpoint last deadlocked a worker recording an attempt; probe2).
     Endpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
-    event_record(tenant=tenant, actor=actor, verb="webhook.deleted", obj=endpoint, data={"url": endpoint.url})
+    event_record(tenant=tenant, actor=actor, verb=WEBHOOK_DELETED, obj=endpoint, data={"url": endpoint.url})
     endpoint.delete()
 
 
@@ -103,7 +111,7 @@ def endpoint_test(*, tenant: Tenant, endpoint_id, actor: str) -> Delivery:
         endpoint=endpoint, message_id=message_id, type=types.TEST_TYPE, next_attempt_at=timezone.now(),
         body=types.body(message_id=message_id, type_=types.TEST_TYPE, created_at=clock.now(),
                         data={"endpoint": endpoint.pk, "message": "A test event from Plan Change Portal."}))
-    event_record(tenant=tenant, actor=actor, verb="webhook.test_sent", obj=endpoint, data={"message": message_id})
+    event_record(tenant=tenant, actor=actor, verb=WEBHOOK_TEST_SENT, obj=endpoint, data={"message": message_id})
     _wake_on_commit(delivery.pk)
     return delivery
 
@@ -120,7 +128,7 @@ def delivery_resend(*, tenant: Tenant, endpoint_id, delivery_id, actor: str) -> 
     delivery.attempts = 0
     delivery.next_attempt_at = timezone.now()
     delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
-    event_record(tenant=tenant, actor=actor, verb="webhook.resent", obj=endpoint,
+    event_record(tenant=tenant, actor=actor, verb=WEBHOOK_RESENT, obj=endpoint,
                  data={"message": delivery.message_id, "type": delivery.type})
     _wake_on_commit(delivery.pk)
     return delivery
@@ -243,7 +251,7 @@ def _attempt_record(delivery_id: int, sent: Sent, attempted_at) -> tuple[str, fl
             if endpoint.status == Endpoint.Status.FAILING:
                 endpoint.status, endpoint.failing_since = Endpoint.Status.ACTIVE, None
                 endpoint.save(update_fields=["status", "failing_since"])
-                event_record(tenant=endpoint.tenant, actor="system", verb="webhook.recovered", obj=endpoint,
+                event_record(tenant=endpoint.tenant, actor="system", verb=WEBHOOK_RECOVERED, obj=endpoint,
                              data={"url": endpoint.url, "message": delivery.message_id})
         elif delivery.attempts <= len(schedule):
             delay = float(schedule[delivery.attempts - 1])
@@ -253,7 +261,7 @@ def _attempt_record(delivery_id: int, sent: Sent, attempted_at) -> tuple[str, fl
             if endpoint.status == Endpoint.Status.ACTIVE:
                 endpoint.status, endpoint.failing_since = Endpoint.Status.FAILING, timezone.now()
                 endpoint.save(update_fields=["status", "failing_since"])
-                event_record(tenant=endpoint.tenant, actor="system", verb="webhook.failing", obj=endpoint,
+                event_record(tenant=endpoint.tenant, actor="system", verb=WEBHOOK_FAILING, obj=endpoint,
                              data={"url": endpoint.url, "message": delivery.message_id, "attempts": number})
         delivery.save(update_fields=["status", "next_attempt_at"])
     return outcome, delay

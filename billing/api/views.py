@@ -111,8 +111,8 @@ class PaymentMethodViewSet(TenantScopedMixin, mixins.CreateModelMixin, viewsets.
 class BuySerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     licenses = LicensesField()
-    term = serializers.ChoiceField(choices=Term.choices, default="P1Y")
-    billing_frequency = serializers.ChoiceField(choices=BillingFrequency.choices, default="monthly")
+    term = serializers.ChoiceField(choices=Term.choices, default=Term.P1Y)
+    billing_frequency = serializers.ChoiceField(choices=BillingFrequency.choices, default=BillingFrequency.MONTHLY)
     payment_method = IdField(required=False, allow_null=True)
 
 

@@ -44,7 +44,7 @@ class PaymentMethod(models.Model):
                 name="paymentmethod_one_default_per_tenant",
             ),
             models.CheckConstraint(
-                condition=Q(kind="invoice") | Q(last4__regex=r"^[0-9]{4}$"),
+                condition=Q(kind=PaymentKind.INVOICE) | Q(last4__regex=r"^[0-9]{4}$"),
                 name="paymentmethod_card_has_last4",
             ),
         ]

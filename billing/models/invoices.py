@@ -148,8 +148,8 @@ class CreditCheck(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=CreditCheckStatus.values), name="creditcheck_status_valid"),
             models.CheckConstraint(
-                condition=Q(status="pending", decided_on__isnull=True)
-                | (~Q(status="pending") & Q(decided_on__isnull=False)),
+                condition=Q(status=CreditCheckStatus.PENDING, decided_on__isnull=True)
+                | (~Q(status=CreditCheckStatus.PENDING) & Q(decided_on__isnull=False)),
                 name="creditcheck_decided_iff_not_pending",
             ),
         ]

@@ -110,7 +110,7 @@ class Subscription(models.Model):
                 name="subscription_frequency_valid",
             ),
             models.CheckConstraint(
-                condition=~Q(term="P1M", billing_frequency="annual"),
+                condition=~Q(term=Term.P1M, billing_frequency=BillingFrequency.ANNUAL),
                 name="subscription_p1m_billed_monthly",
             ),
             models.UniqueConstraint(fields=["tenant", "order_token"], name="subscription_order_token_unique"),

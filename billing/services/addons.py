@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 
 from billing.hooks import Edit, SubscriptionEdit, subscription_edited
 from billing.models import ADDON_CODE, AddOnProduct, RemovedAddOn, Subscription, SubscriptionAddOn
-from billing.selectors import ADDON_REMOVED, addons_restorable
+from billing.selectors import addons_restorable
 from billing.services.locks import subscription_lock, subscription_require_free
+from billing.verbs import SUBSCRIPTION_ADDON_ADDED, SUBSCRIPTION_ADDON_REMOVED
 from portal import clock
 from portal.errors import Conflict, NotFound
 from portal.services import event_record
@@ -30,7 +31,7 @@ def subscription_addon_remove(*, tenant, subscription_id, code: str, actor: str)
         raise NotFound(_("The subscription has no add-on %(code)s.") % {"code": code}, code="addon_not_found")
     present.delete()
     RemovedAddOn.objects.create(subscription=sub, addon=present.addon, removed_at=clock.now())
-    event_record(tenant=tenant, actor=actor, verb=ADDON_REMOVED, obj=sub, data={"addon": code})
+    event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_ADDON_REMOVED, obj=sub, data={"addon": code})
 
 
 @transaction.atomic
@@ -62,7 +63,7 @@ def subscription_addon_add(*, tenant, subscription_id, code: str, actor: str) ->
     except IntegrityError as exc:  # the row lock makes this a backstop: the database keeps one per subscription
         raise Conflict(_("%(product)s already has %(addon)s.") % {"product": sub.product.name, "addon": addon.name},
                        code="addon_present_already") from exc
-    event_record(tenant=tenant, actor=actor, verb="subscription.addon_added", obj=sub,
+    event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_ADDON_ADDED, obj=sub,
                  data={"addon": code, "blocks_plan_change": addon.blocks_plan_change})
     sub.addon_added = addon
     return sub

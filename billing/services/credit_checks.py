@@ -5,9 +5,10 @@ from django.utils.translation import gettext as _
 
 from billing.models import CreditCheck
 from billing.selectors import CREDIT_CHECK_BUSINESS_DAYS, credit_check_get
+from billing.verbs import CREDIT_CHECK_APPROVED, CREDIT_CHECK_DECIDED
 from portal import clock
 from portal.errors import Conflict
-from portal.happenings import Happening
+from portal.happenings import Happening, Kind
 from portal.services import event_record, support_reason_clean
 
 
@@ -27,9 +28,9 @@ def credit_checks_complete_due(*, day=None) -> list[Happening]:
         check.status = CreditCheck.Status.APPROVED
         check.decided_on = day
         check.save(update_fields=["status", "decided_on"])
-        event_record(tenant=check.tenant, actor="system", verb="credit_check.approved", obj=check,
+        event_record(tenant=check.tenant, actor="system", verb=CREDIT_CHECK_APPROVED, obj=check,
                      data={"requested": check.requested.isoformat(), "reason": "two business days passed"})
-        happened.append(Happening(day, "credit_check", check.tenant_id, check.tenant.domain,
+        happened.append(Happening(day, Kind.CREDIT_CHECK, check.tenant_id, check.tenant.domain,
                                   _("Credit check of %(date)s") % {"date": check.requested.isoformat()},
                                   _("Approved: two business days passed."), f"credit_check/{check.pk}"))
     return happened
@@ -47,6 +48,6 @@ def credit_check_decide(*, check_id, approve: bool, actor: str, reason: str = ""
     check.status = CreditCheck.Status.APPROVED if approve else CreditCheck.Status.REJECTED
     check.decided_on = clock.today()
     check.save(update_fields=["status", "decided_on"])
-    event_record(tenant=check.tenant, actor=actor, verb=f"credit_check.{check.status}", obj=check,
+    event_record(tenant=check.tenant, actor=actor, verb=CREDIT_CHECK_DECIDED[check.status], obj=check,
                  data={"reason": reason} if reason else None)
     return check

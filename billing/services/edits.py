@@ -17,6 +17,7 @@ from billing.proration import Side, credit_line
 from billing.selectors import offer_of
 from billing.services.licenses import subscription_licenses_set
 from billing.services.locks import subscription_lock, subscription_require_free
+from billing.verbs import SUBSCRIPTION_CANCELLED, SUBSCRIPTION_REACTIVATED, SUBSCRIPTION_RECURRING_BILLING_CHANGED
 from portal import clock
 from portal.errors import Conflict, DomainError
 from portal.services import event_record
@@ -88,7 +89,7 @@ def subscription_cancel(*, tenant, subscription_id, actor: str) -> Subscription:
     # (without a credit billed_until stays: what was paid runs until then, if reactivated)
     sub.save(update_fields=["status", "cancelled_on", "status_until", "recurring_billing", "billed_until",
                             "billed_amount"])
-    event_record(tenant=tenant, actor=actor, verb="subscription.cancelled", obj=sub,
+    event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_CANCELLED, obj=sub,
                  data={"disabled_until": sub.status_until.isoformat(),
                        "credit": str(credit.amount) if credit is not None else None})
     sub.credit_line = credit
@@ -133,7 +134,7 @@ def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool
     if sub.recurring_billing != enabled:
         sub.recurring_billing = enabled
         sub.save(update_fields=["recurring_billing"])
-        event_record(tenant=tenant, actor=actor, verb="subscription.recurring_billing_changed", obj=sub,
+        event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_RECURRING_BILLING_CHANGED, obj=sub,
                      data={"recurring_billing": enabled})
     return sub
 
@@ -157,6 +158,6 @@ def subscription_reactivate(sub: Subscription, *, actor: str) -> Subscription:
         data = {"from": before, "term_start": today.isoformat()}
     sub.save(update_fields=["status", "status_until", "cancelled_on", "recurring_billing", "start_date",
                             "billed_until", "billed_amount"])
-    event_record(tenant=sub.tenant, actor=actor, verb="subscription.reactivated", obj=sub, data=data)
+    event_record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_REACTIVATED, obj=sub, data=data)
     sub.reactivated = True
     return sub

@@ -16,23 +16,18 @@ from billing.proration import Side
 from billing.selectors import licenses_editable, licenses_remove_window, offer_of
 from billing.services.locks import subscription_lock, subscription_require_free
 from billing.texts import period_text, reversed_text
+from billing.verbs import (
+    SUBSCRIPTION_LICENSES_CHANGED,
+    SUBSCRIPTION_LICENSES_REMOVAL_CANCELLED,
+    SUBSCRIPTION_LICENSES_REMOVAL_SCHEDULED,
+)
 from portal import clock
 from portal.errors import Conflict, DomainError
 from portal.services import event_record
 
 
-@transaction.atomic
-def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: str) -> Subscription:
-    """Buy or remove licenses (Microsoft's "Buy or remove licenses").
-
-    Buying takes effect now, the rest of the period charged (MOSA: an invoice today; MCA: the next
-    monthly invoice). Removing never goes below the licenses assigned (unassign first); MOSA removes
-    now with the unused days credited, MCA only within 7 days of the purchase or renewal, otherwise
-    the removal is scheduled for the renewal (``licenses_at_renewal``). Setting today's number again
-    drops a scheduled removal. Refused for a trial, a product key, a reseller's subscription and while a
-    credit check is pending. The answer carries ``licenses_effective``: "now" or the renewal date."""
-    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
-    subscription_require_free(sub)
+def _licenses_check(sub: Subscription, *, tenant, licenses: int) -> None:
+    """Refuse a count the subscription can't take now (call with it locked)."""
     pending = CreditCheck.objects.filter(tenant=tenant, status=CreditCheck.Status.PENDING).first()
     refused = licenses_editable(sub, credit_check=pending)
     if refused:
@@ -53,35 +48,54 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
         raise DomainError(_("%(product)s allows at most %(max)d licenses.")
                           % {"product": sub.product.name, "max": sub.product.licenses_limit},
                           code="licenses_too_many", field="licenses")
-    today = clock.today()
+
+
+@transaction.atomic
+def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: str) -> Subscription:
+    """Buy or remove licenses (Microsoft's "Buy or remove licenses").
+
+    Buying takes effect now, the rest of the period charged (MOSA: an invoice today; MCA: the next
+    monthly invoice). Removing never goes below the licenses assigned (unassign first); MOSA removes
+    now with the unused days credited, MCA only within 7 days of the purchase or renewal, otherwise
+    the removal is scheduled for the renewal (``licenses_at_renewal``). Setting today's number again
+    drops a scheduled removal. Refused for a trial, a product key, a reseller's subscription and while a
+    credit check is pending. The answer carries ``licenses_effective``: "now" or the renewal date."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    subscription_require_free(sub)
+    _licenses_check(sub, tenant=tenant, licenses=licenses)
     before = sub.licenses
     sub.licenses_effective = "now"
     if licenses == before:
         if sub.licenses_at_renewal is not None:
-            event_record(tenant=tenant, actor=actor, verb="subscription.licenses_removal_cancelled", obj=sub,
+            event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_LICENSES_REMOVAL_CANCELLED, obj=sub,
                          data={"licenses": before, "was": sub.licenses_at_renewal})
             sub.licenses_at_renewal = None
             sub.save(update_fields=["licenses_at_renewal"])
         return sub
     if licenses < before:
-        now, renewal = licenses_remove_window(sub, today=today, count=before - licenses)
+        now, renewal = licenses_remove_window(sub, today=clock.today(), count=before - licenses)
         if not now:
             sub.licenses_at_renewal = licenses
             sub.save(update_fields=["licenses_at_renewal"])
-            event_record(tenant=tenant, actor=actor, verb="subscription.licenses_removal_scheduled", obj=sub,
+            event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_LICENSES_REMOVAL_SCHEDULED, obj=sub,
                          data={"from": before, "to": licenses, "on": renewal.isoformat()})
             sub.licenses_effective = renewal
             return sub
+    _licenses_now(sub, before=before, licenses=licenses, actor=actor)
+    return sub
+
+
+def _licenses_now(sub: Subscription, *, before: int, licenses: int, actor: str) -> None:
+    """The count changes today, and the rest of the period is billed for it."""
     sub.licenses = licenses
     if sub.licenses_at_renewal is not None and sub.licenses_at_renewal >= licenses:
         sub.licenses_at_renewal = None  # removed now, down to (or below) what the renewal was to leave
     sub.save(update_fields=["licenses", "licenses_at_renewal"])
     LicenseChange.objects.create(subscription=sub, changed_at=clock.now(), licenses_before=before,
                                  licenses_after=licenses)
-    event = event_record(tenant=tenant, actor=actor, verb="subscription.licenses_changed", obj=sub,
+    event = event_record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_LICENSES_CHANGED, obj=sub,
                          data={"from": before, "to": licenses})
     _licenses_changed_bill(sub, before=before, key=f"subscription/{sub.pk}/licenses/{event.pk}", actor=actor)
-    return sub
 
 
 @transaction.atomic
@@ -110,7 +124,7 @@ def subscription_licenses_change(*, tenant, subscription_id, add: int = 0, remov
     if not waits and sub.licenses_at_renewal is not None:
         # Bought or removed now, with a removal waiting: it still removes the same number at the renewal.
         at_renewal = sub.licenses_at_renewal + add - remove
-        event_record(tenant=tenant, actor=actor, verb="subscription.licenses_removal_scheduled", obj=sub,
+        event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_LICENSES_REMOVAL_SCHEDULED, obj=sub,
                      data={"from": sub.licenses, "to": at_renewal, "bought": add, "removed": remove})
         sub.licenses_at_renewal = at_renewal if 1 <= at_renewal < sub.licenses else None
         sub.save(update_fields=["licenses_at_renewal"])

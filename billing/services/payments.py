@@ -4,8 +4,9 @@ balance)."""
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from billing.models import Invoice, PaymentMethod
+from billing.models import Invoice, PaymentKind, PaymentMethod
 from billing.selectors import INVOICE_MISSING
+from billing.verbs import INVOICE_PAID, PAYMENT_METHOD_ADDED
 from portal import clock
 from portal.errors import Conflict, DomainError
 from portal.inputs import is_plain_text
@@ -26,7 +27,7 @@ def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
     amount = invoice.balance
     invoice.paid = invoice.total
     invoice.save(update_fields=["paid"])
-    event_record(tenant=tenant, actor=actor, verb="invoice.paid", obj=invoice,
+    event_record(tenant=tenant, actor=actor, verb=INVOICE_PAID, obj=invoice,
                  data={"number": invoice.number, "amount": str(amount)})
     return invoice
 
@@ -70,9 +71,9 @@ def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: st
     if errors:
         raise DomainError(_("Check the card details."), code="invalid_card", errors=errors)
     method = PaymentMethod.objects.create(
-        tenant=tenant, kind="card", last4=digits[-4:], holder_name=holder_name.strip()[:200],
+        tenant=tenant, kind=PaymentKind.CARD, last4=digits[-4:], holder_name=holder_name.strip()[:200],
         expiry_month=month, expiry_year=year,
         is_default=not PaymentMethod.objects.filter(tenant=tenant, is_default=True).exists(),
     )
-    event_record(tenant=tenant, actor=actor, verb="payment_method.added", obj=method, data={"last4": method.last4})
+    event_record(tenant=tenant, actor=actor, verb=PAYMENT_METHOD_ADDED, obj=method, data={"last4": method.last4})
     return method

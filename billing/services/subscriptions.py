@@ -14,6 +14,7 @@ from billing.periods import period_end
 from billing.selectors import payment_method_get
 from billing.services.locks import subscription_lock
 from billing.services.payments import payment_method_add_card
+from billing.verbs import SUBSCRIPTION_BOUGHT, SUBSCRIPTION_CANCELLED, SUBSCRIPTION_PROVISIONED
 from portal import clock
 from portal.errors import Conflict, DomainError
 from portal.services import event_record
@@ -45,7 +46,7 @@ def subscription_provision(*, tenant, product, licenses: int, term: str, billing
         held_by=holder,
         billed_until=period_end(start=start_date, billing_frequency=billing_frequency, term=term, begin=start_date),
     )
-    event_record(tenant=tenant, actor=actor, verb="subscription.provisioned", obj=sub,
+    event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_PROVISIONED, obj=sub,
                  data={"sku": product.sku, "licenses": licenses, "by": holder})
     return sub
 
@@ -72,7 +73,7 @@ def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, repla
     sub.replaced_by_id = replaced_by
     sub.save(update_fields=["status", "cancelled_on", "recurring_billing", "billed_until", "status_until",
                             "replaced_by"])
-    event_record(tenant=tenant, actor=actor, verb="subscription.cancelled", obj=sub, data={"reason": reason})
+    event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_CANCELLED, obj=sub, data={"reason": reason})
     return sub
 
 
@@ -108,7 +109,7 @@ def subscription_buy(*, tenant, sku: str, licenses: int, term: str, billing_freq
     sub.billed_until = period_end(start=today, billing_frequency=billing_frequency, term=term, begin=today)
     sub.billed_amount = line.amount
     sub.save(update_fields=["billed_until", "billed_amount"])
-    event_record(tenant=tenant, actor=actor, verb="subscription.bought", obj=sub,
+    event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_BOUGHT, obj=sub,
                  data={"sku": sku, "licenses": licenses, "term": term, "billing_frequency": billing_frequency})
     return sub
 

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from billing.invoicing import profile_invoice_date
-from billing.models import BillingFrequency, Term
+from billing.models import BillingFrequency, Subscription, Term
 from billing.money import money
 from billing.orders import order_check, order_token_new, order_token_parse
 from billing.periods import renewal_date
@@ -23,6 +23,7 @@ from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
 from portal.inputs import LICENSES_MAX, whole_number
+from portal.pages import refusal
 from portal.roles import BILLING_WRITERS
 
 
@@ -35,7 +36,7 @@ def your_products(request):
             "subscription": sub,
             "renewal_date": (
                 renewal_date(start=sub.start_date, term=sub.term, today=today)
-                if sub.status == "active" else None
+                if sub.status == Subscription.Status.ACTIVE else None
             ),
             "monthly_total": money(sub.price * sub.licenses) if sub.price is not None else None,
         })
@@ -56,9 +57,9 @@ def _catalog(products) -> list[dict]:
     return rows
 
 
-def _order_choice(product, data, errors: dict):
-    """The order form's choices for ``product`` (licenses, subscription length, billing frequency),
-    and the order they make when they hold; each refused value is an error beside its field."""
+def _order_fields(product, data, errors: dict) -> tuple[dict, int | None]:
+    """The order form's choices for ``product`` (licenses, subscription length, billing frequency) as the
+    page reads them; a value it can't read is an error beside its field (the service checks the order)."""
     raw = data.get("licenses", "").strip()
     licenses = whole_number(raw, min_value=1, max_value=LICENSES_MAX) if raw else 1
     if licenses is None:
@@ -72,15 +73,7 @@ def _order_choice(product, data, errors: dict):
         data.get("billing_frequency") or BillingFrequency.MONTHLY)
     if billing_frequency not in BillingFrequency.values:
         errors["billing_frequency"] = _("Choose monthly or annual billing.")
-    choice = {"licenses": raw or "1", "term": term, "billing_frequency": billing_frequency}
-    if errors:
-        return choice, None
-    try:
-        return choice, order_check(sku=product.sku, licenses=licenses, term=term,
-                                   billing_frequency=billing_frequency, day=clock.today())
-    except DomainError as exc:
-        errors.update(exc.field_errors())
-        return choice, None
+    return {"licenses": raw or "1", "term": term, "billing_frequency": billing_frequency}, licenses
 
 
 @tenant_page
@@ -89,7 +82,7 @@ def purchase(request):
     """Billing > Purchase services: the catalog with its prices per license per month; for a chosen
     product (``?sku=``) the order (licenses, subscription length, billing frequency) with its first
     billing period's total and how it is paid; Buy (Global admin, Billing admin) buys it for this
-    organization. ``?fragment=total``: only the total, for the page's script."""
+    organization, straight through the service. ``?fragment=total``: only the total, for the page's script."""
     posted = request.method == "POST"
     data = request.POST if posted else request.GET
     products = list(product_list())
@@ -103,26 +96,43 @@ def purchase(request):
         if posted:
             errors["sku"] = _("Choose a product from the catalog.")
         return render(request, "billing/purchase.html", context, status=422 if errors else 200)
-    choice, order = _order_choice(product, data, errors)
+    choice, licenses = _order_fields(product, data, errors)
     token = order_token_parse(data.get("order_token")) if posted else None
     if posted and token is None:
         errors.setdefault("form", _("This order form has expired. Check the order and choose Buy again."))
     if posted and not errors:
-        card = {"number": request.POST.get("card_number", ""), "expiry": request.POST.get("card_expiry", ""),
-                "holder_name": request.POST.get("card_name", "")}
         try:
             sub = subscription_purchase(
-                tenant=request.tenant, sku=product.sku, licenses=order.licenses, term=order.term,
-                billing_frequency=order.billing_frequency, order_token=token, card=card,
+                tenant=request.tenant, sku=product.sku, licenses=licenses, term=choice["term"],
+                billing_frequency=choice["billing_frequency"], order_token=token, card=_card(request.POST),
                 payment_choice=request.POST.get("payment_method", ""), actor=request.user.get_username())
         except DomainError as exc:
-            errors.update(exc.field_errors())
+            errors.update(refusal(exc))
             status = exc.status
         else:
             return _bought(request, sub)
     if errors:
         status = status if status != 200 else (422 if posted else 400)
-    today = clock.today()
+    return _purchase_page(request, context, choice=choice, licenses=licenses, token=token, status=status)
+
+
+def _card(post) -> dict:
+    return {"number": post.get("card_number", ""), "expiry": post.get("card_expiry", ""),
+            "holder_name": post.get("card_name", "")}
+
+
+def _purchase_page(request, context: dict, *, choice, licenses, token, status):
+    """The order with its first period's total (what ``order_check`` makes of it, the same rule Buy
+    meets), and how it is paid."""
+    product, errors, today = context["product"], context["errors"], clock.today()
+    order = None
+    if not errors:
+        try:
+            order = order_check(sku=product.sku, licenses=licenses, term=choice["term"],
+                                billing_frequency=choice["billing_frequency"], day=today)
+        except DomainError as exc:
+            errors.update(exc.field_errors())
+            status = 400 if status == 200 else status
     profile = request.tenant.billing_profiles.order_by("pk").first() if request.tenant.has_billing_profile else None
     context.update({
         "choice": choice, "order": order, "today": today, "profile": profile,

@@ -55,7 +55,7 @@ class PlanChangeRequestSerializer(serializers.Serializer):
     subscription = IdField()
     target_sku = serializers.CharField(max_length=64)
     licenses = LicensesField(required=False)
-    schedule = serializers.ChoiceField(choices=PlanChange.Schedule.choices, default="now")
+    schedule = serializers.ChoiceField(choices=PlanChange.Schedule.choices, default=PlanChange.Schedule.NOW)
     term = serializers.ChoiceField(choices=Term.choices, required=False)
     billing_frequency = serializers.ChoiceField(choices=BillingFrequency.choices, required=False)
     payment_method = IdField(required=False)

@@ -1,0 +1,97 @@
+"""Everything the eligibility rules read, for one subscription or many, in a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import F, Prefetch
+
+from billing.models import (
+    AddOnProduct,
+    CreditCheck,
+    Invoice,
+    Offer,
+    PaymentKind,
+    Product,
+    Subscription,
+    SubscriptionAddOn,
+)
+from planchange.models import LIVE_STATUSES, PlanChange
+from portal import clock
+from portal.models import ServiceIncident, Tenant
+
+
+@dataclass
+class EligibilityContext:
+    tenant: Tenant
+    subscription: Subscription  # annotated by billing's selector: assigned_licenses
+    today: date
+    products: dict[int, Product]  # the catalog, with service plans and offers
+    addons: list[AddOnProduct]
+    open_incidents: list[ServiceIncident]
+    live_changes: list[PlanChange]
+    pending_credit_checks: list[CreditCheck]
+    same_product_active: list[Subscription]
+    overdue_invoices: list[Invoice]
+
+    @property
+    def product(self) -> Product:
+        return self.products[self.subscription.product_id]
+
+
+def catalog_products() -> dict[int, Product]:
+    products = Product.objects.prefetch_related(
+        "service_plans", Prefetch("offers", queryset=Offer.objects.order_by("term", "billing_frequency"))
+    )
+    return {p.pk: p for p in products}
+
+
+def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None) -> list[EligibilityContext]:
+    """Everything the rules read for each of ``subscriptions`` (of one tenant or many), in the same
+    fixed number of queries whatever their number, their tenants' or their users'. ``exclude_change_id``:
+    the change being validated, which must not block itself."""
+    subs = list(subscriptions)
+    if not subs:
+        return []
+    tenant_ids = {s.tenant_id for s in subs}
+    today = clock.today()
+    healthy = [s.value for s in ServiceIncident.HEALTHY]
+    # Add-ons: the ones a selector prefetched, else read together (the caller's objects are left as they are).
+    prefetched = {s.pk for s in subs if "subscription_addons" in getattr(s, "_prefetched_objects_cache", {})}
+    addons: dict[int, list] = {}
+    for sa in (SubscriptionAddOn.objects.filter(subscription_id__in=[s.pk for s in subs if s.pk not in prefetched])
+               .select_related("addon").order_by("pk")):
+        addons.setdefault(sa.subscription_id, []).append(sa.addon)
+
+    def by_tenant(rows) -> dict[int, list]:
+        grouped: dict[int, list] = {}
+        for row in rows:
+            grouped.setdefault(row.tenant_id, []).append(row)
+        return grouped
+
+    incidents = by_tenant(ServiceIncident.objects.filter(tenant_id__in=tenant_ids).exclude(status__in=healthy))
+    live = by_tenant(PlanChange.objects.filter(tenant_id__in=tenant_ids, status__in=LIVE_STATUSES)
+                     .exclude(pk=exclude_change_id).select_related("subscription__product", "target_product"))
+    checks = by_tenant(CreditCheck.objects.filter(tenant_id__in=tenant_ids, status=CreditCheck.Status.PENDING))
+    same_product: dict[tuple[int, int], list] = {}
+    for other in Subscription.objects.filter(tenant_id__in=tenant_ids, product_id__in={s.product_id for s in subs},
+                                             status=Subscription.Status.ACTIVE).order_by("id"):
+        same_product.setdefault((other.tenant_id, other.product_id), []).append(other)
+    # Only an invoice payer's unpaid invoices block (the article's row says so).
+    payers = {s.tenant_id for s in subs if s.payment == PaymentKind.INVOICE}
+    unpaid = by_tenant(Invoice.objects.filter(tenant_id__in=payers, due_date__lt=today, total__gt=F("paid"))
+                       .order_by("due_date")) if payers else {}
+    products = catalog_products()
+    return [EligibilityContext(
+        tenant=sub.tenant,
+        subscription=sub,
+        today=today,
+        products=products,
+        addons=([sa.addon for sa in sub.subscription_addons.all()] if sub.pk in prefetched
+                else addons.get(sub.pk, [])),
+        open_incidents=incidents.get(sub.tenant_id, []),
+        live_changes=live.get(sub.tenant_id, []),
+        pending_credit_checks=checks.get(sub.tenant_id, []),
+        same_product_active=same_product.get((sub.tenant_id, sub.product_id), []),
+        overdue_invoices=[i for i in unpaid.get(sub.tenant_id, []) if sub.payment == PaymentKind.INVOICE and (
+            not sub.billing_profile_id or i.billing_profile_id == sub.billing_profile_id)],
+    ) for sub in subs]

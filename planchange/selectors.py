@@ -111,11 +111,11 @@ def _due_before(changes) -> dict[int, Invoice]:
         (i for i in unpaid if i.tenant_id == c.tenant_id and i.due_date < c.scheduled_for), None)) is not None}
 
 
-def change_warnings(*, subscription: Subscription, on, exclude_change_id=None) -> list[dict]:
-    """What a change on ``on`` would meet if nothing is fixed first: the blockers it meets today (its
-    own scheduled state aside), and invoices still unpaid that fall past due before its date (the
-    article's unpaid-balance rule then stops it). Each with the article's fix."""
-    blockers = eligibility_check(subscription=subscription, exclude_change_id=exclude_change_id).blockers
+def change_warnings(*, eligibility: Eligibility, on) -> list[dict]:
+    """What a change on ``on`` would meet if nothing is fixed first: the blockers its subscription meets
+    today (``eligibility``, which the caller has), and invoices still unpaid that fall past due before its
+    date (the article's unpaid-balance rule then stops it). Each with the article's fix."""
+    subscription, blockers = eligibility.subscription, eligibility.blockers
     due = (_unpaid_invoices([subscription.tenant_id], on).first()
            if on and subscription.payment == PaymentKind.INVOICE else None)
     return _change_warnings(subscription=subscription, on=on, blockers=blockers, due=due)

@@ -231,7 +231,7 @@ def _pane_page(request, subscription_id, choice: dict, errors: dict):
         "pane_renewal": renewal_date(start=sub.start_date, term=sub.term, today=eligibility.today),
     }
     if choice["schedule"] == PlanChange.Schedule.RENEWAL and quote is not None:
-        pane["warnings"] = change_warnings(subscription=sub, on=quote.effective_date)
+        pane["warnings"] = change_warnings(eligibility=eligibility, on=quote.effective_date)
     if request.GET.get("fragment") == "quote":
         return render(request, "planchange/_pane_quote.html", pane)
     return render(request, "planchange/change_option.html", {**_subscription_context(eligibility), **pane})

@@ -151,6 +151,8 @@ def _purchase(*, tenant, sku, licenses, term, billing_frequency, order_token, pa
     bought = _bought_with(tenant=tenant, order_token=order_token)
     if bought is not None:
         return bought
+    # The order first (the product, its licenses, its offer): what it refuses comes before how it is paid.
+    order_check(sku=sku, licenses=licenses, term=term, billing_frequency=billing_frequency, day=clock.today())
     payment_method = None
     if not tenant.has_billing_profile:
         if payment_choice == "new":

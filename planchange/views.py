@@ -23,6 +23,7 @@ from billing.selectors import (
     subscription_get,
     subscription_list,
 )
+from billing.views.forms import card_from
 from planchange.blockers import TEXTS, titles
 from planchange.inputs import Blocked
 from planchange.models import LIVE_STATUSES, PlanChange
@@ -128,10 +129,6 @@ def available_upgrades(request, subscription_id):
 
 
 
-def _card(post) -> dict:
-    return {"number": post.get("card_number", ""), "expiry": post.get("card_expiry", ""),
-            "holder_name": post.get("card_name", "")}
-
 
 @tenant_page
 @writes(BILLING_WRITERS)
@@ -150,7 +147,7 @@ def checkout(request, subscription_id, sku):
             change = checkout_place_order(
                 tenant=request.tenant, user=request.user, subscription_id=subscription_id, target_sku=sku, term=term,
                 billing_frequency=billing_frequency, payment_choice=request.POST.get("payment_method", ""),
-                card=_card(request.POST), quote_id=request.POST.get("quote_id") or None)
+                card=card_from(request.POST), quote_id=request.POST.get("quote_id") or None)
         except DomainError as exc:
             if exc.code in ("quote_stale", "quote_expired"):
                 messages.warning(request, exc.detail)

@@ -19,6 +19,7 @@ from billing.selectors import (
 from billing.services import (
     subscription_purchase,
 )
+from billing.views.forms import card_from
 from portal import clock
 from portal.decorators import tenant_page, writes
 from portal.errors import DomainError
@@ -104,7 +105,7 @@ def purchase(request):
         try:
             sub = subscription_purchase(
                 tenant=request.tenant, sku=product.sku, licenses=licenses, term=choice["term"],
-                billing_frequency=choice["billing_frequency"], order_token=token, card=_card(request.POST),
+                billing_frequency=choice["billing_frequency"], order_token=token, card=card_from(request.POST),
                 payment_choice=request.POST.get("payment_method", ""), actor=request.user.get_username())
         except DomainError as exc:
             errors.update(refusal(exc))
@@ -115,10 +116,6 @@ def purchase(request):
         status = status if status != 200 else (422 if posted else 400)
     return _purchase_page(request, context, choice=choice, licenses=licenses, token=token, status=status)
 
-
-def _card(post) -> dict:
-    return {"number": post.get("card_number", ""), "expiry": post.get("card_expiry", ""),
-            "holder_name": post.get("card_name", "")}
 
 
 def _purchase_page(request, context: dict, *, choice, licenses, token, status):

@@ -2,22 +2,47 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# uv installs exactly what uv.lock pins (`make lock` after editing pyproject's dependencies). The first
+# install fetches uv itself from PyPI with the Python you have; it lives in .venv/.uv-<version>, beside
+# the project's packages, not among them.
+UV_VERSION := 0.13.9
+UV := $(VENV)/.uv-$(UV_VERSION)/bin/uv
+UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(UV) sync --locked --quiet
 STAMP := $(VENV)/.installed-stamp
+RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: install run reset-demo test schemathesis soak bench lint migrations-check clean
+.PHONY: install run reset-demo test schemathesis soak bench lint migrations-check lock clean
 
+# The portal, the tests, the linters and the benchmarks (the dev extra): what make test needs.
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV_SYNC) --extra dev
+	@touch $(STAMP) $(RUN_STAMP)
+
+# What the portal needs to run, no more (make run); tools already installed stay.
+$(RUN_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV_SYNC) --inexact
+	@touch $(RUN_STAMP)
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "The portal needs Python 3.11 or later; $(PYTHON) is older (PYTHON=python3.11 make ...)." >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@echo "Fetching uv $(UV_VERSION) from PyPI into $(VENV)/.uv-$(UV_VERSION)"
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --only-binary :all: \
+	    --target $(VENV)/.uv-$(UV_VERSION) uv==$(UV_VERSION) 2>/dev/null \
+	  || { $(PYTHON) -m venv $(VENV)/.pip && $(VENV)/.pip/bin/pip install --quiet --disable-pip-version-check \
+	       --only-binary :all: --target $(VENV)/.uv-$(UV_VERSION) uv==$(UV_VERSION); }
+
+# uv.lock again from pyproject.toml (commit both).
+lock: | $(UV)
+	$(UV) lock
 
 # make run is the developer's portal: local settings for every command and for web, worker
 # and beat (Procfile), whatever DJANGO_SETTINGS_MODULE the calling shell has.
 run: export DJANGO_SETTINGS_MODULE = portal.settings.local
-run: install
+run: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_scenario --once scenarios/demo.json
 	@$(BIN)/python manage.py demo_logins scenarios/demo.json
@@ -28,7 +53,7 @@ run: install
 
 # Start the demo over (the web and worker may keep running): everything deleted, the demo loaded again.
 reset-demo: export DJANGO_SETTINGS_MODULE = portal.settings.local
-reset-demo: install
+reset-demo: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py reset_demo
 

@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 # the project's packages, not among them.
 UV_VERSION := 0.13.9
 UV := $(VENV)/.uv-$(UV_VERSION)/bin/uv
-UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(UV) sync --locked --quiet
+# Where Python caches no bytecode of its own (PYTHONDONTWRITEBYTECODE), uv compiles it once at install,
+# for every process started after (each would compile Django again otherwise).
+UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(UV) sync --locked --quiet \
+  $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode)
 STAMP := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.run-stamp
 
@@ -20,9 +23,10 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV_SYNC) --extra dev
 	@touch $(STAMP) $(RUN_STAMP)
 
-# What the portal needs to run, no more (make run); tools already installed stay.
+# What the portal needs to run, no more (make run): its dependencies, not the project itself (manage.py,
+# Celery and honcho run it from here), nor the tools (those already installed stay).
 $(RUN_STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV_SYNC) --inexact
+	$(UV_SYNC) --inexact --no-install-project
 	@touch $(RUN_STAMP)
 
 $(UV):
@@ -30,10 +34,10 @@ $(UV):
 	  || { echo "The portal needs Python 3.11 or later; $(PYTHON) is older (PYTHON=python3.11 make ...)." >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
 	@echo "Fetching uv $(UV_VERSION) from PyPI into $(VENV)/.uv-$(UV_VERSION)"
-	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --only-binary :all: \
-	    --target $(VENV)/.uv-$(UV_VERSION) uv==$(UV_VERSION) 2>/dev/null \
-	  || { $(PYTHON) -m venv $(VENV)/.pip && $(VENV)/.pip/bin/pip install --quiet --disable-pip-version-check \
-	       --only-binary :all: --target $(VENV)/.uv-$(UV_VERSION) uv==$(UV_VERSION); }
+	@if $(PYTHON) -m pip --version >/dev/null 2>&1; then PIP="$(PYTHON) -m pip"; \
+	  else $(PYTHON) -m venv $(VENV)/.pip && PIP=$(VENV)/.pip/bin/pip; fi; \
+	  $$PIP install --quiet --disable-pip-version-check --root-user-action=ignore --only-binary :all: \
+	    --target $(VENV)/.uv-$(UV_VERSION) uv==$(UV_VERSION)
 
 # uv.lock again from pyproject.toml (commit both).
 lock: | $(UV)

@@ -78,3 +78,35 @@ def pytest_report_header(config):
         f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db['NAME']})",
         f"celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}",
     ]
+
+
+# CI (.ci/run) runs the whole suite on the embedded default (SQLite + Celery's filesystem broker) and, at
+# the same time, on PostgreSQL + Redis every test whose outcome can depend on the database or the broker
+# (row locks, concurrency, constraints, the workers, hostile inputs, query counts): `-m "not
+# backend_agnostic"`. These modules can't tell the two apart, so CI runs them once; named by file or
+# folder, they stay marked wherever they move. A new module is not listed: it runs on both.
+BACKEND_AGNOSTIC = {
+    "browser",  # the pages in Chromium (the worker paths they drive are tested on both by the worker tests)
+    "portalctl",  # the HTTP client and its command line
+    "test_swedish_sweep.py",  # every page's texts in Swedish
+    "test_static_and_i18n.py",  # static files and the catalogs
+    "test_make_run.py",  # make run: always SQLite and the filesystem broker
+    "test_filesystem_broker.py",  # the embedded broker alone
+    "test_sqlite_concurrency.py",  # SQLite alone
+    "test_deployment.py",  # docker-compose.yml, parsed
+    "test_settings.py",  # each settings module in a fresh process with its own environment
+    "test_layers.py",  # imports
+    "test_example_receiver.py",  # examples/webhook_receiver.py, a process of its own
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    seen = set()
+    for item in items:
+        names = BACKEND_AGNOSTIC.intersection(item.path.relative_to(config.rootpath).parts)
+        if names:
+            item.add_marker(pytest.mark.backend_agnostic)
+            seen |= names
+    whole_suite = config.args_source is pytest.Config.ArgsSource.TESTPATHS
+    if whole_suite and "backend_agnostic" in (config.option.markexpr or "") and BACKEND_AGNOSTIC - seen:
+        raise pytest.UsageError(f"tests/conftest.py BACKEND_AGNOSTIC names no test module: {BACKEND_AGNOSTIC - seen}")

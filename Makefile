@@ -34,9 +34,9 @@ $(UV):
 	  || { echo "The portal needs Python 3.11 or later; $(PYTHON) is older (PYTHON=python3.11 make ...)." >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
 	@echo "Fetching uv $(UV_VERSION) from PyPI into $(VENV)/.uv-$(UV_VERSION)"
-	@if $(PYTHON) -m pip --version >/dev/null 2>&1; then PIP="$(PYTHON) -m pip"; \
-	  else $(PYTHON) -m venv $(VENV)/.pip && PIP=$(VENV)/.pip/bin/pip; fi; \
-	  $$PIP install --quiet --disable-pip-version-check --root-user-action=ignore --only-binary :all: \
+	@if $(PYTHON) -c 'import importlib.util, sys; sys.exit(not importlib.util.find_spec("pip"))'; \
+	  then PIP="$(PYTHON) -m pip"; else $(PYTHON) -m venv $(VENV)/.pip && PIP=$(VENV)/.pip/bin/pip; fi; \
+	  $$PIP install --quiet --disable-pip-version-check --root-user-action=ignore --only-binary :all: --no-deps \
 	    --target $(VENV)/.uv-$(UV_VERSION) uv==$(UV_VERSION)
 
 # uv.lock again from pyproject.toml (commit both).

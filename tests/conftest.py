@@ -100,6 +100,7 @@ BACKEND_AGNOSTIC = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by the mark
 def pytest_collection_modifyitems(config, items):
     seen = set()
     for item in items:

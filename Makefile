@@ -46,10 +46,13 @@ lock: | $(UV)
 # make run is the developer's portal: local settings for every command and for web, worker
 # and beat (Procfile), whatever DJANGO_SETTINGS_MODULE the calling shell has.
 run: export DJANGO_SETTINGS_MODULE = portal.settings.local
+# Before it starts them: manage.py migrate --noinput, load_scenario --once scenarios/demo.json and demo_logins
+# scenarios/demo.json, in one process (each Django start saved is a second of make run's).
 run: $(RUN_STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_scenario --once scenarios/demo.json
-	@$(BIN)/python manage.py demo_logins scenarios/demo.json
+	@echo "manage.py migrate, load_scenario --once scenarios/demo.json, demo_logins"
+	@$(BIN)/python -c 'import django; django.setup(); from django.core.management import call_command as manage; \
+	  manage("migrate", "--noinput"); manage("load_scenario", "--once", "scenarios/demo.json"); \
+	  manage("demo_logins", "scenarios/demo.json")'
 	@echo "Starting web (http://127.0.0.1:$${PORTAL_PORT:-8000}), Celery workers (plan changes, webhooks) and beat — Ctrl-C stops all."
 	PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  PLANCHANGE_STEP_DELAY=$${PLANCHANGE_STEP_DELAY:-3} \

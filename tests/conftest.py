@@ -80,34 +80,49 @@ def pytest_report_header(config):
     ]
 
 
-# CI (.ci/run) runs the whole suite on the embedded default (SQLite + Celery's filesystem broker) and, at
-# the same time, on PostgreSQL + Redis every test whose outcome can depend on the database or the broker
-# (row locks, concurrency, constraints, the workers, hostile inputs, query counts): `-m "not
-# backend_agnostic"`. These modules can't tell the two apart, so CI runs them once; named by file or
-# folder, they stay marked wherever they move. A new module is not listed: it runs on both.
-BACKEND_AGNOSTIC = {
-    "browser",  # the pages in Chromium (the worker paths they drive are tested on both by the worker tests)
-    "portalctl",  # the HTTP client and its command line
-    "test_swedish_sweep.py",  # every page's texts in Swedish
-    "test_static_and_i18n.py",  # static files and the catalogs
-    "test_make_run.py",  # make run: always SQLite and the filesystem broker
-    "test_filesystem_broker.py",  # the embedded broker alone
-    "test_sqlite_concurrency.py",  # SQLite alone
-    "test_deployment.py",  # docker-compose.yml, parsed
-    "test_settings.py",  # each settings module in a fresh process with its own environment
-    "test_layers.py",  # imports
-    "test_example_receiver.py",  # examples/webhook_receiver.py, a process of its own
+
+# CI (.ci/run) runs the suite in two lanes at once: `--lane sqlite` on the embedded default (SQLite + Celery's
+# filesystem broker) and `--lane postgres` on PostgreSQL + Redis. A test runs in both, but these run once, in
+# the lane named: their outcome can't depend on the database or broker (or, for the property test, it is
+# production's database that counts), and where they run keeps the lanes about as long. Named by file or
+# folder, wherever they move; a new module runs in both. Without --lane (make test) everything runs.
+RUN_ONCE = {
+    "browser": "sqlite",  # the pages in Chromium (the worker paths they drive run in both: test_worker_e2e.py)
+    "portalctl": "sqlite",  # the HTTP client and its command line
+    "test_swedish_sweep.py": "sqlite",  # every page's texts in Swedish
+    "test_make_run.py": "sqlite",  # make run: always SQLite and the filesystem broker
+    "test_filesystem_broker.py": "sqlite",  # the embedded broker alone
+    "test_sqlite_concurrency.py": "sqlite",  # SQLite alone
+    "test_settings.py": "sqlite",  # each settings module in a fresh process with its own environment
+    "test_deployment.py": "sqlite",  # docker-compose.yml, parsed
+    "test_layers.py": "sqlite",  # imports
+    "test_example_receiver.py": "sqlite",  # examples/webhook_receiver.py, a process of its own
+    "test_static_and_i18n.py": "postgres",  # static files and the catalogs
+    "test_stateful.py": "postgres",  # any order of events, on production's database (make soak: on any)
 }
+LANE_VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before -m deselects by the mark
+def pytest_addoption(parser):
+    parser.addoption("--lane", choices=sorted(LANE_VENDOR),
+                     help="a CI lane: leave out what runs once in the other lane (tests/conftest.py RUN_ONCE)")
+
+
 def pytest_collection_modifyitems(config, items):
-    seen = set()
+    lane = config.getoption("lane")
+    if lane is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != LANE_VENDOR[lane]:
+        raise pytest.UsageError(f"--lane {lane} runs on {LANE_VENDOR[lane]}, not {connection.vendor}: see DATABASE_URL")
+    kept, left_out, seen = [], [], set()
     for item in items:
-        names = BACKEND_AGNOSTIC.intersection(item.path.relative_to(config.rootpath).parts)
-        if names:
-            item.add_marker(pytest.mark.backend_agnostic)
-            seen |= names
-    whole_suite = config.args_source is pytest.Config.ArgsSource.TESTPATHS
-    if whole_suite and "backend_agnostic" in (config.option.markexpr or "") and BACKEND_AGNOSTIC - seen:
-        raise pytest.UsageError(f"tests/conftest.py BACKEND_AGNOSTIC names no test module: {BACKEND_AGNOSTIC - seen}")
+        names = RUN_ONCE.keys() & set(item.path.relative_to(config.rootpath).parts)
+        seen |= names
+        (left_out if any(RUN_ONCE[name] != lane for name in names) else kept).append(item)
+    if config.args_source is pytest.Config.ArgsSource.TESTPATHS and RUN_ONCE.keys() - seen:
+        raise pytest.UsageError(f"tests/conftest.py RUN_ONCE names no test module: {RUN_ONCE.keys() - seen}")
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept

@@ -80,7 +80,6 @@ def pytest_report_header(config):
     ]
 
 
-
 # CI (.ci/run) runs the suite in two lanes at once: `--lane sqlite` on the embedded default (SQLite + Celery's
 # filesystem broker) and `--lane postgres` on PostgreSQL + Redis. A test runs in both, but these run once, in
 # the lane named: their outcome can't depend on the database or broker (or, for the property test, it is

@@ -2,25 +2,57 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# uv installs exactly what uv.lock pins (`make lock` after editing pyproject's dependencies). The first
+# install fetches uv itself from PyPI with the Python you have; it lives in .venv/.uv-<version>, beside
+# the project's packages, not among them.
+UV_VERSION := 0.13.9
+UV := $(VENV)/.uv-$(UV_VERSION)/bin/uv
+# Where Python caches no bytecode of its own (PYTHONDONTWRITEBYTECODE), uv compiles it once at install,
+# for every process started after (each would compile Django again otherwise).
+UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(UV) sync --locked --quiet \
+  $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode)
 STAMP := $(VENV)/.installed-stamp
+RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: install run reset-demo test schemathesis soak bench lint migrations-check clean
+.PHONY: install run reset-demo test schemathesis soak bench lint migrations-check lock clean
 
+# The portal, the tests, the linters and the benchmarks (the dev extra): what make test needs.
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV_SYNC) --extra dev
+	@touch $(STAMP) $(RUN_STAMP)
+
+# What the portal needs to run, no more (make run): its dependencies, not the project itself (manage.py,
+# Celery and honcho run it from here), nor the tools (those already installed stay).
+$(RUN_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV_SYNC) --inexact --no-install-project
+	@touch $(RUN_STAMP)
+
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "The portal needs Python 3.11 or later; $(PYTHON) is older (PYTHON=python3.11 make ...)." >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@echo "Fetching uv $(UV_VERSION) from PyPI into $(VENV)/.uv-$(UV_VERSION)"
+	@if $(PYTHON) -c 'import importlib.util, sys; sys.exit(not importlib.util.find_spec("pip"))'; \
+	  then PIP="$(PYTHON) -m pip"; else $(PYTHON) -m venv $(VENV)/.pip && PIP=$(VENV)/.pip/bin/pip; fi; \
+	  $$PIP install --quiet --disable-pip-version-check --root-user-action=ignore --only-binary :all: --no-deps \
+	    --target $(VENV)/.uv-$(UV_VERSION) uv==$(UV_VERSION)
+
+# uv.lock again from pyproject.toml (commit both).
+lock: | $(UV)
+	$(UV) lock
 
 # make run is the developer's portal: local settings for every command and for web, worker
 # and beat (Procfile), whatever DJANGO_SETTINGS_MODULE the calling shell has.
 run: export DJANGO_SETTINGS_MODULE = portal.settings.local
-run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_scenario --once scenarios/demo.json
-	@$(BIN)/python manage.py demo_logins scenarios/demo.json
+# Before it starts them: manage.py migrate --noinput, load_scenario --once scenarios/demo.json and demo_logins
+# scenarios/demo.json, in one process (each Django start saved is a second of make run's).
+run: $(RUN_STAMP)
+	@echo "manage.py migrate, load_scenario --once scenarios/demo.json, demo_logins"
+	@$(BIN)/python -c 'import django; django.setup(); from django.core.management import call_command as manage; \
+	  manage("migrate", "--noinput"); manage("load_scenario", "--once", "scenarios/demo.json"); \
+	  manage("demo_logins", "scenarios/demo.json")'
 	@echo "Starting web (http://127.0.0.1:$${PORTAL_PORT:-8000}), Celery workers (plan changes, webhooks) and beat — Ctrl-C stops all."
 	PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  PLANCHANGE_STEP_DELAY=$${PLANCHANGE_STEP_DELAY:-3} \
@@ -28,7 +60,7 @@ run: install
 
 # Start the demo over (the web and worker may keep running): everything deleted, the demo loaded again.
 reset-demo: export DJANGO_SETTINGS_MODULE = portal.settings.local
-reset-demo: install
+reset-demo: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py reset_demo
 

@@ -78,3 +78,50 @@ def pytest_report_header(config):
         f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db['NAME']})",
         f"celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}",
     ]
+
+
+# CI (.ci/run) runs the suite in two lanes at once: `--lane sqlite` on the embedded default (SQLite + Celery's
+# filesystem broker) and `--lane postgres` on PostgreSQL + Redis. A test runs in both, but these run once, in
+# the lane named: their outcome can't depend on the database or broker (or, for the property test, it is
+# production's database that counts), and where they run keeps the lanes about as long. Named by file or
+# folder, wherever they move; a new module runs in both. Without --lane (make test) everything runs.
+RUN_ONCE = {
+    "browser": "sqlite",  # the pages in Chromium (the worker paths they drive run in both: test_worker_e2e.py)
+    "portalctl": "sqlite",  # the HTTP client and its command line
+    "test_swedish_sweep.py": "sqlite",  # every page's texts in Swedish
+    "test_make_run.py": "sqlite",  # make run: always SQLite and the filesystem broker
+    "test_filesystem_broker.py": "sqlite",  # the embedded broker alone
+    "test_sqlite_concurrency.py": "sqlite",  # SQLite alone
+    "test_settings.py": "sqlite",  # each settings module in a fresh process with its own environment
+    "test_deployment.py": "sqlite",  # docker-compose.yml, parsed
+    "test_layers.py": "sqlite",  # imports
+    "test_example_receiver.py": "sqlite",  # examples/webhook_receiver.py, a process of its own
+    "test_static_and_i18n.py": "postgres",  # static files and the catalogs
+    "test_stateful.py": "postgres",  # any order of events, on production's database (make soak: on any)
+}
+LANE_VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--lane", choices=sorted(LANE_VENDOR),
+                     help="a CI lane: leave out what runs once in the other lane (tests/conftest.py RUN_ONCE)")
+
+
+def pytest_collection_modifyitems(config, items):
+    lane = config.getoption("lane")
+    if lane is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != LANE_VENDOR[lane]:
+        raise pytest.UsageError(f"--lane {lane} runs on {LANE_VENDOR[lane]}, not {connection.vendor}: see DATABASE_URL")
+    kept, left_out, seen = [], [], set()
+    for item in items:
+        names = RUN_ONCE.keys() & set(item.path.relative_to(config.rootpath).parts)
+        seen |= names
+        (left_out if any(RUN_ONCE[name] != lane for name in names) else kept).append(item)
+    if config.args_source is pytest.Config.ArgsSource.TESTPATHS and RUN_ONCE.keys() - seen:
+        raise pytest.UsageError(f"tests/conftest.py RUN_ONCE names no test module: {RUN_ONCE.keys() - seen}")
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept

@@ -153,10 +153,8 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
 
     @extend_schema(request=SubscriptionUpdateSerializer, responses=SubscriptionSerializer)
     def partial_update(self, request, pk=None):
-        data = SubscriptionUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        subscription_update(tenant=self.tenant, subscription_id=pk,
-                            actor=request.user.get_username(), **data.validated_data)
+        subscription_update(tenant=self.tenant, subscription_id=pk, actor=request.user.get_username(),
+                            **self.request_body(SubscriptionUpdateSerializer))
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
     def update(self, request, *args, **kwargs):
@@ -194,10 +192,9 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
         """Buy or remove licenses (Microsoft's "Buy or remove licenses"): bought ones now with the rest of the
         period charged; removed ones never below the licenses assigned (409/422 with the numbers), MCA at once only
         within 7 days of the purchase or renewal, otherwise at the renewal."""
-        data = LicensesChangeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         changed = subscription_licenses_change(tenant=self.tenant, subscription_id=pk,
-                                               actor=request.user.get_username(), **data.validated_data)
+                                               actor=request.user.get_username(),
+                                               **self.request_body(LicensesChangeSerializer))
         invoice = getattr(changed, "licenses_invoice", None)
         effective = changed.licenses_effective
         return Response({
@@ -214,10 +211,8 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
         ``can_add_back``), ``addon_blocks_scheduled_change``, ``subscription_not_active`` or
         ``change_in_progress``; 404 ``addon_not_found`` for a code the catalog doesn't have. An add-on that
         blocks a plan change blocks it again."""
-        data = AddOnAddSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        subscription_addon_add(tenant=self.tenant, subscription_id=pk,
-                               code=data.validated_data["code"], actor=request.user.get_username())
+        subscription_addon_add(tenant=self.tenant, subscription_id=pk, actor=request.user.get_username(),
+                               **self.request_body(AddOnAddSerializer))
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data,
                         status=status.HTTP_201_CREATED)
 

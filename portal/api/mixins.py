@@ -55,6 +55,15 @@ class NamedMissing:
                 raise
             raise self.missing.error() from exc
 
+    def request_body(self, serializer_class) -> dict:
+        """The body of an action on the path's object, as ``serializer_class`` reads it: the object first
+        (another tenant's is its 404 whatever the body says), then the body (400 with what is wrong)."""
+        if self.kwargs.get(self.lookup_url_kwarg or self.lookup_field) is not None:
+            self.get_object()
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return dict(data.validated_data)
+
 
 class TenantScopedMixin(NamedMissing):
     permission_classes = [IsAuthenticated, IsTenantAdmin, HasWriteRole]

@@ -116,6 +116,17 @@ def test_another_tenants_subscription_is_a_404(api, contoso):
     assert_problem(auth(api, admin).get("/api/v1/subscriptions/abc/"), 404, "not_found")
 
 
+def test_another_tenants_subscription_is_a_404_whatever_the_body_says(api, contoso):
+    """The path's object first: an action on another tenant's subscription answers its 404 even with a body
+    that would be refused (schemathesis's foreign-id sweep sends empty ones)."""
+    _, admin, _ = contoso
+    foreign = SubscriptionFactory()
+    client = auth(api, admin)
+    for method, path in (("patch", ""), ("post", "licenses/"), ("post", "addons/")):
+        response = getattr(client, method)(f"/api/v1/subscriptions/{foreign.id}/{path}", {}, format="json")
+        assert_problem(response, 404, "subscription_not_found")
+
+
 def test_no_credentials_is_a_401_problem(api, contoso):
     response = api.get("/api/v1/subscriptions/")
     assert_problem(response, 401, "not_authenticated")

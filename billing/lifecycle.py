@@ -128,9 +128,9 @@ def provisioning_finish_due(*, day: date, until: datetime) -> list[Happening]:
 def subscription_provisioning_finish(*, subscription_id, actor: str, reason: str = "",
                                      reason_required: bool = False) -> Subscription:
     """Support staff finish a subscription's set-up now (``reason`` on the audit event)."""
-    reason = support_reason_clean(reason, required=reason_required)
     sub = object_get(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product"),
                      subscription_id, SUBSCRIPTION_MISSING)
+    reason = support_reason_clean(reason, required=reason_required)
     if sub.provisioning != Subscription.Provisioning.PROVISIONING:
         raise Conflict(_("The subscription is already fully set up."), code="already_provisioned")
     _provisioned(sub, day=clock.today(), actor=actor, reason="finished by support", support_reason=reason)

@@ -80,7 +80,7 @@ def _page_context(request, filters) -> dict:
     subscriptions = [s for s in subscription_list(tenant=request.tenant) if s.status == Subscription.Status.ACTIVE]
     return {
         "section": "users", "page": page, "search": filters["q"], "subscription": subscription,
-        "subscriptions": subscriptions, "error": next(iter(kept_errors(request).get("licenses", {}).values()), ""),
+        "subscriptions": subscriptions, "errors": list(kept_errors(request).get("licenses", {}).values()),
         "filter_query": urlencode({k: v for k, v in filters.items() if v}),
     }
 
@@ -93,7 +93,7 @@ def active_users(request):
         try:
             selection = _selection(request, request.GET, filters, context["subscription"])
         except DomainError as exc:
-            context["error"] = str(exc.detail)
+            context["errors"] = [*context["errors"], str(exc.detail)]
         else:
             context["pane"] = {"selection": selection, "too_many": selection["count"] > SELECT_MAX,
                                "action": request.GET.get("action", "assign")}
@@ -158,7 +158,8 @@ def manage_licenses(request):
                                action=form.action, error=str(exc.detail))
             except DomainError:
                 pass
-        refusal_kept(request, exc, form="licenses", named_in_url=False)  # the subscriptions are the form's fields
+        # The subscriptions are the form's fields: one that isn't there is refused beside them.
+        refusal_kept(request, exc, page=form.back, form="licenses", named_in_url=False)
     return HttpResponseRedirect(form.back)
 
 
@@ -215,5 +216,5 @@ def _review(request, filters, selection, subscription, to_subscription, back, *,
                                                     upns=selection["upns"])
     context["pane"] = pane
     if error:
-        context["error"] = error
+        context["errors"] = [*context["errors"], error]
     return render(request, "licensing/active_users.html", context)

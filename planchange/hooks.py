@@ -14,7 +14,7 @@ from portal.texts import Text
 CANCELS_SCHEDULED = {Edit.CANCEL: SUBSCRIPTION_CANCELLED, Edit.RECURRING_BILLING_OFF: RECURRING_BILLING_OFF}
 
 
-def subscription_edited(edit: SubscriptionEdit) -> None:
+def scheduled_change_on_edit(edit: SubscriptionEdit) -> None:
     """Registered with billing by ``PlanchangeConfig.ready`` (called with the subscription locked)."""
     sub = edit.subscription
     if edit.edit in CANCELS_SCHEDULED:

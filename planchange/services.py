@@ -176,8 +176,8 @@ def plan_change_cancel(*, tenant: Tenant | None, change_id, actor: str, reason: 
                        by_support: bool = False, reason_required: bool = False) -> PlanChange:
     """Cancel a scheduled change (a change already queued or running can't be cancelled). Support
     staff (``by_support``) pass no tenant (any tenant's change) and say why."""
+    found = plan_change_get(tenant=tenant, id=change_id)  # the object first, then what the request says of it
     reason = support_reason_clean(reason, required=reason_required) if by_support else ""
-    found = plan_change_get(tenant=tenant, id=change_id)
     # The lock order: the subscription first, then the change.
     subscription_lock(tenant=found.tenant_id, subscription_id=found.subscription_id)
     change = PlanChange.objects.select_for_update().get(pk=found.pk)
@@ -208,8 +208,8 @@ def plan_change_retry(*, change_id, actor: str, reason: str = "", reason_require
     """Support staff: go on with a change from the step where it stopped: a failed step runs again
     (after fixing what broke it), a stalled one (its worker stopped renewing the lease) is handed to a
     worker, which takes it over. Each step still runs exactly once (the workflow's claims)."""
-    reason = support_reason_clean(reason, required=reason_required)
     change = plan_change_get(tenant=None, id=change_id, lock=True)
+    reason = support_reason_clean(reason, required=reason_required)
     failed = change.steps.filter(status=PlanChangeStep.Status.FAILED).first()
     stalled = change.steps.filter(status=PlanChangeStep.Status.RUNNING, lease_until__lt=timezone.now()).first()
     now = timezone.now()  # machine time, as the leases

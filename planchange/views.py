@@ -24,7 +24,7 @@ from billing.selectors import (
     subscription_list,
 )
 from billing.views.forms import card_from
-from planchange.blockers import TEXTS, titles
+from planchange.blockers import TEXTS, Code, titles
 from planchange.inputs import Blocked
 from planchange.models import LIVE_STATUSES, PlanChange
 from planchange.progress import change_timeline, timeline_height
@@ -81,7 +81,7 @@ def _subscription_context(eligibility) -> dict:
         "failed_change": failed,
         "failure_reasons": _failure_reasons(failed, eligibility) if failed else [],
         # The page already shows this subscription's own change; don't list it as a blocker too.
-        "why_blockers": [b for b in eligibility.blockers if not (live and b.code == "change_in_progress")],
+        "why_blockers": [b for b in eligibility.blockers if not (live and b.code == Code.CHANGE_IN_PROGRESS)],
         "created_by": created_by,
         "reset_plans": _reset_plans(created_by),
         "section": "billing",
@@ -109,9 +109,12 @@ def _licenses_context(sub, today) -> dict:
     refused = licenses_editable(sub, credit_check=credit_check_pending(tenant=sub.tenant))
     active = sub.status == Subscription.Status.ACTIVE
     remove_now, renewal = licenses_remove_window(sub, today=today) if active else (False, None)
-    return {"licenses_refused": refused, "remove_now": remove_now, "remove_on": renewal,
-            "removable": max(sub.licenses - max(sub.assigned_licenses, 1), 0),
-            "buyable": max(sub.product.licenses_limit - sub.licenses, 0)}
+    removable = max(sub.licenses - max(sub.assigned_licenses, 1), 0)
+    buy_drawn = active and not sub.change_in_progress and not refused
+    return {"licenses_refused": refused, "remove_now": remove_now, "remove_on": renewal, "removable": removable,
+            "buyable": max(sub.product.licenses_limit - sub.licenses, 0),
+            # A refusal kept for a form the card draws is shown beside its field, else at the card's top.
+            "buy_drawn": buy_drawn, "remove_drawn": buy_drawn and removable > 0}
 
 
 @tenant_page
@@ -128,6 +131,11 @@ def available_upgrades(request, subscription_id):
     })
 
 
+
+
+# A quote the page carried that no longer holds (expired, stale, or gone): a warning, and the page draws a
+# fresh one with the numbers as they are now.
+QUOTE_GONE = frozenset({"quote_stale", "quote_expired", "quote_not_found"})
 
 
 @tenant_page
@@ -149,9 +157,9 @@ def checkout(request, subscription_id, sku):
                 billing_frequency=billing_frequency, payment_choice=request.POST.get("payment_method", ""),
                 card=card_from(request.POST), quote_id=request.POST.get("quote_id") or None)
         except DomainError as exc:
-            if exc.code in ("quote_stale", "quote_expired"):
+            if exc.code in QUOTE_GONE:
                 messages.warning(request, exc.detail)
-            elif exc.code != "change_in_progress":  # a second click on Place order: the change it placed, below
+            elif exc.code != Code.CHANGE_IN_PROGRESS:  # a second click on Place order: the change it placed, below
                 errors = refusal(exc)
         else:
             return redirect("planchange:change", change_id=change.pk)
@@ -201,7 +209,7 @@ def change_option(request, subscription_id):
         except Blocked:
             pass  # the pane shows why: "Why can't I change plans?" and the target's own reasons
         except DomainError as exc:
-            if exc.code in ("quote_stale", "quote_expired"):
+            if exc.code in QUOTE_GONE:
                 messages.warning(request, exc.detail)
             else:
                 errors = refusal(exc)
@@ -292,7 +300,8 @@ def cancel_change(request, subscription_id, change_id):
     try:
         plan_change_cancel(tenant=request.tenant, change_id=change_id, actor=request.user.get_username())
     except DomainError as exc:
-        refusal_kept(request, exc, form="scheduled_change")
+        refusal_kept(request, exc, page=reverse("planchange:subscription", args=[subscription_id]),
+                     form="scheduled_change")
     else:
         messages.success(request, _("The scheduled change was cancelled."))
     return redirect("planchange:subscription", subscription_id=subscription_id)

@@ -214,6 +214,9 @@ def incident_resolve(*, incident_id: int, actor: str) -> ServiceIncident:
     return incident
 
 
+INCIDENT_TITLE_MAX = 300
+
+
 @transaction.atomic
 def incident_open(*, tenant: Tenant, service: str, status: str, title: str, actor: str,
                   reason: str = "", reason_required: bool = False) -> ServiceIncident:
@@ -226,11 +229,17 @@ def incident_open(*, tenant: Tenant, service: str, status: str, title: str, acto
         raise DomainError(_("Unknown status %(status)s.") % {"status": status}, field="status")
     if not title.strip():
         raise DomainError(_("Give the incident a title."), field="title")
+    if len(title.strip()) > INCIDENT_TITLE_MAX:
+        raise DomainError(_("An incident's title is at most %(max)d characters.") % {"max": INCIDENT_TITLE_MAX},
+                          field="title")
+    if not is_plain_text(title):
+        raise DomainError(_("The title can't contain control characters or text-direction overrides."),
+                          field="title")
     if status in {s.value for s in ServiceIncident.HEALTHY}:
         raise DomainError(_("Open an incident with a status of a service that isn't healthy."), field="status",
                           code="incident_status_healthy")
     incident = ServiceIncident.objects.create(tenant=tenant, service=service, status=status,
-                                              title=title.strip()[:300], opened_at=clock.now())
+                                              title=title.strip(), opened_at=clock.now())
     event_record(tenant=tenant, actor=actor, verb=INCIDENT_OPENED, obj=incident,
                  data={"service": service, "status": status, "title": incident.title,
                        **({"reason": reason} if reason else {})})
@@ -241,8 +250,8 @@ def incident_open(*, tenant: Tenant, service: str, status: str, title: str, acto
 def incident_update(*, incident_id, status: str, actor: str, reason: str = "",
                     reason_required: bool = False) -> ServiceIncident:
     """Support staff move an incident's status (to a healthy one: it is closed)."""
-    reason = support_reason_clean(reason, required=reason_required)
     incident = incident_get(tenant=None, id=incident_id, lock=True)
+    reason = support_reason_clean(reason, required=reason_required)
     if status not in IncidentStatus.values:
         raise DomainError(_("Unknown status %(status)s.") % {"status": status}, field="status")
     if incident.is_healthy:  # a form left open on a closed incident must not reopen it

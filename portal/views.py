@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -115,7 +116,8 @@ def api_tokens(request):
 def api_token_revoke_page(request, token_id):
     """Revoke one of the login's tokens, confirmed; another login's token is a 404."""
     if request.POST.get("confirm") != "yes":
-        error_kept(request, form="revoke", message=_("Confirm that you want to revoke the token."), field="confirm")
+        error_kept(request, page=reverse("settings:api-tokens"), form="revoke",
+                   message=_("Confirm that you want to revoke the token."), field="confirm")
         return redirect("settings:api-tokens")
     token = api_token_revoke(user=request.user, token_id=token_id, actor=request.user.get_username())
     if token.already_revoked:

@@ -26,7 +26,7 @@ from portal.errors import DomainError
 from portal.happenings import Kind
 from portal.inputs import is_iso_date, local_path, parse_id, whole_number
 from portal.models import Service, ServiceIncident, Tenant
-from portal.pages import error_kept, refusal_kept
+from portal.pages import error_kept, kept_errors, refusal_kept
 from portal.selectors import tenant_get
 from portal.services import incident_open, incident_update
 from simulation.moves import clock_move
@@ -59,6 +59,29 @@ KIND_LABELS = {
 SHOWN = 300  # events listed on the page; the count says how many there were
 
 
+def _kept_by_form(request, drawn: set[str]) -> dict:
+    """The errors kept for this page: each drawn form's beside it (``form_errors``), and those of a form the
+    page no longer draws (a credit check decided meanwhile) at its top (``errors_elsewhere``)."""
+    kept = kept_errors(request)
+    return {"form_errors": {form: errors for form, errors in kept.items() if form in drawn},
+            "errors_elsewhere": [errors for form, errors in kept.items() if form not in drawn]}
+
+
+def _action_forms(request) -> dict:
+    """What support can act on (credit checks pending, incidents open, subscriptions being set up), each with
+    its form's kept errors."""
+    checks = list(CreditCheck.objects.filter(status=CreditCheck.Status.PENDING).select_related("tenant")
+                  .order_by("requested", "pk"))
+    incidents = [i for i in ServiceIncident.objects.select_related("tenant").order_by("-opened_at", "-pk")[:50]
+                 if not i.is_healthy]
+    provisioning = list(subscriptions_all().filter(provisioning=Subscription.Provisioning.PROVISIONING)
+                        .select_related("tenant", "product")[:50])
+    drawn = {"clock", "incident", *(f"credit-{c.pk}" for c in checks), *(f"incident-{i.pk}" for i in incidents),
+             *(f"provision-{s.pk}" for s in provisioning)}
+    return {"credit_checks": checks, "incidents": incidents, "provisioning": provisioning,
+            **_kept_by_form(request, drawn)}
+
+
 def _labelled(events: list[dict]) -> list[dict]:
     return [{**e, "kind_label": KIND_LABELS.get(e["kind"], e["kind"])} for e in events[:SHOWN]]
 
@@ -81,13 +104,7 @@ def _console(request, **extra):
         "tenant_id": tenant_id, "older": older,
         "search": search, "tenants": Tenant.objects.order_by("name"),
         "moved": moved, "shown": SHOWN,
-        "credit_checks": CreditCheck.objects.filter(status=CreditCheck.Status.PENDING).select_related("tenant")
-        .order_by("requested", "pk"),
-        "incidents": [i for i in ServiceIncident.objects.select_related("tenant").order_by("-opened_at", "-pk")[:50]
-                      if not i.is_healthy],
-        "provisioning": subscriptions_all().filter(provisioning=Subscription.Provisioning.PROVISIONING)
-        .select_related("tenant", "product")[:50],
-        "services": Service.choices, "incident_statuses": ServiceIncident.Status.choices,
+        **_action_forms(request), "services": Service.choices, "incident_statuses": ServiceIncident.Status.choices,
         "support_actions": support_actions(),
         **extra,
     })
@@ -125,7 +142,7 @@ def advance_clock(request):
         kwargs = _move_arguments(how, raw)
         result = clock_move(actor=request.user.get_username(), dry_run=preview, **kwargs)
     except DomainError as exc:
-        refusal_kept(request, exc, form="clock")
+        refusal_kept(request, exc, page=reverse("support:console"), form="clock")
         return redirect("support:console")
     if preview:
         return _console(request, preview={"how": how, "value": raw, "from": result["from"], "to": result["to"],
@@ -150,15 +167,16 @@ def change(request, change_id):
     names = dict(ServicePlan.objects.values_list("code", "name"))  # the catalog's names, not plan codes
     failed_step = next((line.step for line in timeline if line.step.status == PlanChangeStep.Status.FAILED), None)
     stalled_step = next((line.step for line in timeline if line.stalled), None)
+    retryable = found.status == PlanChange.Status.RUNNING and (failed_step or stalled_step) is not None
+    drawn = {"retry"} if retryable else {"cancel"} if found.status == PlanChange.Status.SCHEDULED else set()
     return render(request, "support/change.html", {
         "section": "support", "change": found, "timeline": timeline, "events": change_trail(found),
         "correlation": change_correlation(found), "blocker_titles": titles(found.blockers),
         "timeline_height": timeline_height(timeline),
         "reset_named": [(upn, [names.get(code, code) for code in codes])
                         for upn, codes in sorted((found.disabled_plans_before or {}).items())],
-        "retryable": found.status == PlanChange.Status.RUNNING and (failed_step or stalled_step) is not None,
-        "failed_step": failed_step, "stalled_step": stalled_step,
-        "moved": change_users_moved(found),
+        "retryable": retryable, "failed_step": failed_step, "stalled_step": stalled_step,
+        "moved": change_users_moved(found), **_kept_by_form(request, drawn),
     })
 
 
@@ -169,16 +187,17 @@ def _back(request, default: str) -> HttpResponseRedirect:
 def _act(request, default_back: str, action, done: str, form: str, *, named_in_url: bool = True):
     """Run one of support's actions: confirmed on the page, with the reason the console asks for (the
     service checks it, ``reason_required``); a refusal is kept for the page, with its form."""
+    back = _back(request, default_back)
     if request.POST.get("confirm") != "yes":
-        error_kept(request, form=form, message=_("Tick the box to confirm."), field="confirm")
-        return _back(request, default_back)
+        error_kept(request, page=back.url, form=form, message=_("Tick the box to confirm."), field="confirm")
+        return back
     try:
         action(request.POST.get("reason", ""))
     except DomainError as exc:
-        refusal_kept(request, exc, form=form, named_in_url=named_in_url)
+        refusal_kept(request, exc, page=back.url, form=form, named_in_url=named_in_url)
     else:
         messages.success(request, done)
-    return _back(request, default_back)
+    return back
 
 
 @require_POST
@@ -206,8 +225,10 @@ def change_cancel(request, change_id):
 def credit_check(request, check_id):
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject"):
-        error_kept(request, form=f"credit-{check_id}", message=_("Choose approve or reject."), field="decision")
-        return _back(request, reverse("support:console"))
+        back = _back(request, reverse("support:console"))
+        error_kept(request, page=back.url, form=f"credit-{check_id}", message=_("Choose approve or reject."),
+                   field="decision")
+        return back
     actor = request.user.get_username()
     return _act(request, reverse("support:console"),
                 lambda reason: credit_check_decide(check_id=check_id, approve=decision == "approve", actor=actor,

@@ -621,11 +621,11 @@ def forms(w) -> dict:
         ("billing:addon-remove", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/addons/{code}/remove/", "status": 302,
             "path": {"subscription_id": w["basic"].pk, "code": "EXTRA_FILE_STORAGE"},
-            "path_status": {"subscription_id": 404, "code": 404}, "base": {"confirm": "yes"}},
+            "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
         ("billing:addon-add", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/addons/{code}/add/", "status": 302,
             "path": {"subscription_id": std.pk, "code": "EXTRA_FILE_STORAGE"},
-            "path_status": {"subscription_id": 404, "code": 404}, "base": {"confirm": "yes"}},
+            "path_status": {"subscription_id": 404}, "base": {"confirm": "yes"}},
         ("planchange:cancel-change", "POST"): {
             "as": "mca_admin", "url": "/billing/products/{subscription_id}/changes/{change_id}/cancel/",
             "status": 302, "base": {}, "path_status": {"subscription_id": 404, "change_id": 404},

@@ -3,6 +3,7 @@ test event", "Resend", delete. Every admin sees them; a Global admin changes the
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -77,7 +78,7 @@ def webhook_resend(request, webhook_id, delivery_id):
         delivery_resend(tenant=request.tenant, endpoint_id=webhook_id, delivery_id=delivery_id,
                         actor=request.user.get_username())
     except DomainError as exc:
-        refusal_kept(request, exc, form="resend")
+        refusal_kept(request, exc, page=reverse("settings:webhook", args=[webhook_id]), form="resend")
     else:
         messages.success(request, _("The message is being sent again."))
     return redirect("settings:webhook", webhook_id=webhook_id)
@@ -89,7 +90,7 @@ def webhook_delete(request, webhook_id):
     """Delete, after a confirmation page."""
     if request.method == "POST":
         if request.POST.get("confirm") != "yes":
-            error_kept(request, form="delete", message=_(
+            error_kept(request, page=reverse("settings:webhook-delete", args=[webhook_id]), form="delete", message=_(
                 "Tick the box to confirm that nothing more should be sent to this URL."), field="confirm")
             return redirect("settings:webhook-delete", webhook_id=webhook_id)
         endpoint_delete(tenant=request.tenant, endpoint_id=webhook_id, actor=request.user.get_username())

@@ -41,8 +41,8 @@ def credit_check_decide(*, check_id, approve: bool, actor: str, reason: str = ""
                         reason_required: bool = False) -> CreditCheck:
     """Support staff decide a pending credit check before the two business days are up (why: kept
     on the audit event)."""
-    reason = support_reason_clean(reason, required=reason_required)
     check = credit_check_get(tenant=None, id=check_id, lock=True)
+    reason = support_reason_clean(reason, required=reason_required)
     if check.status != CreditCheck.Status.PENDING:
         raise Conflict(_("The credit check was already decided."), code="credit_check_decided")
     check.status = CreditCheck.Status.APPROVED if approve else CreditCheck.Status.REJECTED

@@ -48,13 +48,12 @@ def invoice_detail(request, invoice_id):
 @tenant_page
 @writes(BILLING_WRITERS)
 def invoice_pay_now(request, invoice_id):
+    back = request.POST.get("next", "")
+    back = back if back == reverse("billing:bills") else reverse("billing:invoice", args=[invoice_id])
     try:
         invoice = invoice_pay(tenant=request.tenant, invoice_id=invoice_id, actor=request.user.get_username())
     except DomainError as exc:
-        refusal_kept(request, exc, form="pay")
+        refusal_kept(request, exc, page=back, form="pay")
     else:
         messages.success(request, _("Invoice %(number)s is paid.") % {"number": invoice.number})
-    back = request.POST.get("next", "")
-    if back == reverse("billing:bills"):
-        return redirect(back)
-    return redirect("billing:invoice", invoice_id=invoice_id)
+    return redirect(back)

@@ -24,9 +24,17 @@ from portal.inputs import LICENSES_MAX, whole_number
 from portal.pages import error_kept, refusal_kept
 from portal.roles import BILLING_WRITERS
 
+# An add-on the page named that is gone since (removed twice, a stale page): the page says so, it isn't missing.
+ADDON_GONE = frozenset({"addon_not_found"})
+
+
+def _page(subscription_id) -> str:
+    """The subscription's page: where each edit goes back to, and the page its refusal is kept for."""
+    return reverse("planchange:subscription", args=[subscription_id])
+
 
 def _back(subscription_id, anchor: str = ""):
-    return redirect(reverse("planchange:subscription", args=[subscription_id]) + (f"#{anchor}" if anchor else ""))
+    return redirect(_page(subscription_id) + (f"#{anchor}" if anchor else ""))
 
 
 @require_POST
@@ -34,15 +42,17 @@ def _back(subscription_id, anchor: str = ""):
 @writes(BILLING_WRITERS)
 def recurring_billing(request, subscription_id):
     """Turn recurring billing on or off; on, for an Expired or Disabled subscription, reactivates it."""
+    page = _page(subscription_id)
     choice = request.POST.get("enabled")
     if choice not in ("on", "off"):
-        error_kept(request, form="recurring_billing", message=_("Choose whether recurring billing is on or off."))
+        error_kept(request, page=page, form="recurring_billing",
+                   message=_("Choose whether recurring billing is on or off."))
         return _back(subscription_id, "billing")
     try:
         sub = subscription_update(tenant=request.tenant, subscription_id=subscription_id,
                                   actor=request.user.get_username(), recurring_billing=choice == "on")
     except DomainError as exc:
-        refusal_kept(request, exc, form="recurring_billing")
+        refusal_kept(request, exc, page=page, form="recurring_billing")
     else:
         if getattr(sub, "reactivated", False):
             messages.success(request, _("The subscription is active again: a new term starts today and its first "
@@ -59,15 +69,16 @@ def recurring_billing(request, subscription_id):
 def cancel_subscription(request, subscription_id):
     """Cancel subscription (Microsoft's "Cancel your subscription"): confirmed, refused with the reason
     and what to do instead, or done with the credit it gave."""
+    page = _page(subscription_id)
     if request.POST.get("confirm") != "yes":
-        error_kept(request, form="cancel", message=_(
+        error_kept(request, page=page, form="cancel", message=_(
             "Confirm that users lose access and that the data is deleted after 90 days."), field="confirm")
         return _back(subscription_id)
     try:
         sub = subscription_cancel(tenant=request.tenant, subscription_id=subscription_id,
                                   actor=request.user.get_username())
     except DomainError as exc:
-        refusal_kept(request, exc, form="cancel")
+        refusal_kept(request, exc, page=page, form="cancel")
     else:
         line = sub.credit_line
         if line is None:
@@ -107,13 +118,14 @@ def _licenses_done(request, sub, *, action: str, count: int) -> None:
 def licenses(request, subscription_id):
     """Buy licenses / Remove licenses on the subscription page, or keep the licenses a removal scheduled
     for the renewal would take away."""
+    page = _page(subscription_id)
     action = request.POST.get("action")
     form = f"licenses_{action}" if action in ("buy", "remove", "keep") else "licenses"
     count = whole_number(request.POST.get("count", "").strip(), min_value=1, max_value=LICENSES_MAX)
     if action not in ("buy", "remove", "keep"):
-        error_kept(request, form=form, message=_("Choose whether to buy or remove licenses."))
+        error_kept(request, page=page, form=form, message=_("Choose whether to buy or remove licenses."))
     elif action != "keep" and count is None:
-        error_kept(request, form=form, message=_("Enter a whole number of licenses from 1 to 1,000,000."),
+        error_kept(request, page=page, form=form, message=_("Enter a whole number of licenses from 1 to 1,000,000."),
                    field="licenses")
     else:
         try:
@@ -127,7 +139,7 @@ def licenses(request, subscription_id):
                                                    **{"add" if action == "buy" else "remove": count})
                 _licenses_done(request, sub, action=action, count=count)
         except DomainError as exc:
-            refusal_kept(request, exc, form=form)
+            refusal_kept(request, exc, page=page, form=form)
     return _back(subscription_id, "licenses")
 
 
@@ -136,14 +148,16 @@ def licenses(request, subscription_id):
 @writes(BILLING_WRITERS)
 def addon_remove(request, subscription_id, code):
     """Remove an add-on, confirmed ("you can add it back later if you still need it")."""
+    page = _page(subscription_id)
     if request.POST.get("confirm") != "yes":
-        error_kept(request, form="addons", message=_("Confirm that you want to remove the add-on."), field="confirm")
+        error_kept(request, page=page, form="addons", message=_("Confirm that you want to remove the add-on."),
+                   field="confirm")
         return _back(subscription_id, "addons")
     try:
         subscription_addon_remove(tenant=request.tenant, subscription_id=subscription_id, code=code,
                                   actor=request.user.get_username())
     except DomainError as exc:
-        refusal_kept(request, exc, form="addons")
+        refusal_kept(request, exc, page=page, form="addons", shown=ADDON_GONE)
     else:
         messages.success(request, _("The add-on was removed. You can add it back later if you still need it."))
     return _back(subscription_id, "addons")
@@ -154,15 +168,16 @@ def addon_remove(request, subscription_id, code):
 @writes(BILLING_WRITERS)
 def addon_add(request, subscription_id, code):
     """Add an add-on back, confirmed; refused with the reason (e.g. a change scheduled that it would stop)."""
+    page = _page(subscription_id)
     if request.POST.get("confirm") != "yes":
-        error_kept(request, form="addons", message=_("Confirm that you want to add the add-on back."),
+        error_kept(request, page=page, form="addons", message=_("Confirm that you want to add the add-on back."),
                    field="confirm")
         return _back(subscription_id, "addons")
     try:
         sub = subscription_addon_add(tenant=request.tenant, subscription_id=subscription_id, code=code,
                                      actor=request.user.get_username())
     except DomainError as exc:
-        refusal_kept(request, exc, form="addons")
+        refusal_kept(request, exc, page=page, form="addons", shown=ADDON_GONE)
     else:
         addon = sub.addon_added
         if addon.blocks_plan_change:

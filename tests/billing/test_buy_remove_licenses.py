@@ -167,6 +167,22 @@ def test_the_page_buys_and_removes_licenses(client, at_date):
     assert sub.licenses == 7
 
 
+def test_a_refusal_is_shown_once_on_its_own_subscriptions_page_only(client, at_date):
+    """The refusal kept across the redirect belongs to the page it leads to: another subscription's page
+    opened in between (another tab) doesn't show it, and doesn't swallow it either."""
+    at_date("2026-06-16")
+    tenant, card, sub, _users = mosa_standard(users=2, licenses=5)
+    other = SubscriptionFactory(tenant=tenant, product__sku="O365_BUSINESS_ESSENTIALS", licenses=3)
+    client.force_login(admin_of(tenant))
+    refused = client.post(f"/billing/products/{sub.pk}/licenses/", {"action": "remove", "count": "4"})
+    assert refused["Location"] == f"/billing/products/{sub.pk}/#licenses"
+    error = "2 licenses are assigned to users. To keep 1, unassign 1 first."
+    assert error not in page_text(client.get(f"/billing/products/{other.pk}/"))
+    assert error not in page_text(client.get("/billing/products/"))
+    assert error in page_text(client.get(f"/billing/products/{sub.pk}/"))
+    assert error not in page_text(client.get(f"/billing/products/{sub.pk}/"))  # shown once
+
+
 def test_a_reader_sees_no_license_buttons_and_is_refused(client, at_date):
     at_date("2026-06-16")
     tenant, card, sub, _users = mosa_standard()

@@ -8,10 +8,10 @@ import pytest
 from billing import hooks
 from billing.models import Subscription
 from billing.services import subscription_cancel, subscription_recurring_billing_set
-from planchange.hooks import subscription_edited
+from planchange.hooks import scheduled_change_on_edit
 from planchange.models import PlanChange
 from planchange.services import plan_change_request
-from portal.errors import Conflict
+from portal.errors import Conflict, DomainError
 from tests.factories import BillingProfileFactory, SubscriptionFactory, admin_of, product
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def scheduled(at_date):
 
 
 def test_planchange_listens_once():
-    assert hooks.SUBSCRIPTION_EDIT_LISTENERS.count(subscription_edited) == 1
+    assert hooks.SUBSCRIPTION_EDIT_LISTENERS.count(scheduled_change_on_edit) == 1
 
 
 def test_billings_own_cancel_takes_the_scheduled_change_with_it(scheduled):
@@ -68,12 +68,16 @@ def test_a_listener_that_refuses_rolls_the_whole_edit_back(scheduled, monkeypatc
     assert sub.tenant.events.count() == events
 
 
-def test_listeners_are_told_only_after_billings_own_checks(scheduled):
-    """A cancel billing refuses (licenses still assigned) leaves the scheduled change alone."""
+def test_listeners_are_told_only_after_billings_own_checks(scheduled, monkeypatch):
+    """A cancel billing refuses (licenses still assigned) is never told to the apps above."""
     sub, change = scheduled
+    told = []
+    monkeypatch.setattr(hooks, "SUBSCRIPTION_EDIT_LISTENERS", [*hooks.SUBSCRIPTION_EDIT_LISTENERS, told.append])
     Subscription.objects.filter(pk=sub.pk).update(assigned_licenses=1)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(DomainError) as refused:
         subscription_cancel(tenant=sub.tenant, subscription_id=sub.pk, actor="admin")
-    assert refused.value.code == "licenses_assigned"
+    assert (refused.value.code, told) == ("licenses_assigned", [])
     change.refresh_from_db()
     assert change.status == PlanChange.Status.SCHEDULED
+    subscription_recurring_billing_set(tenant=sub.tenant, subscription_id=sub.pk, enabled=False, actor="admin")
+    assert [(edit.edit, edit.subscription.pk) for edit in told] == [(hooks.Edit.RECURRING_BILLING_OFF, sub.pk)]

@@ -10,7 +10,7 @@ import pytest
 
 from billing.models import PaymentMethod
 from planchange import workflow
-from planchange.models import PlanChange
+from planchange.models import PlanChange, Quote
 from portal import clock
 from tests.factories import (
     BillingProfileFactory,
@@ -180,6 +180,27 @@ def test_an_invalid_card_is_refused_beside_its_field_and_nothing_is_kept(client,
     assert '<div class="field-error" id="card_name-error">Enter the name on the card.</div>' in html
     assert PlanChange.objects.count() == 0
     assert PaymentMethod.objects.filter(tenant=tenant).count() == 1
+
+
+def test_a_quote_gone_since_the_page_was_drawn_says_so_and_orders_nothing(client, mosa):
+    """Place order with a quote another tab has replaced or that has lapsed: the page is drawn again with a
+    fresh quote and says why, not a 404 and not an order on the old price."""
+    tenant, std, card = mosa
+    page = client.get(f"/billing/products/{std.pk}/upgrades/SPB/checkout/")
+    quote_id = re.search(r'name="quote_id" value="(\d+)"', page.content.decode()).group(1)
+    Quote.objects.filter(pk=quote_id).delete()
+    response = client.post(f"/billing/products/{std.pk}/upgrades/SPB/checkout/",
+                           {"quote_id": quote_id, "payment_method": card.pk})
+    assert response.status_code == 200
+    assert '<li class="msg-warning" role="status">No such quote.</li>' in response.content.decode()
+    fresh = re.search(r'name="quote_id" value="(\d+)"', response.content.decode()).group(1)
+    assert fresh != quote_id
+    assert PlanChange.objects.count() == 0
+    Quote.objects.filter(pk=fresh).update(expires_at=clock.now())
+    lapsed = client.post(f"/billing/products/{std.pk}/upgrades/SPB/checkout/",
+                         {"quote_id": fresh, "payment_method": card.pk})
+    assert "The quote has expired; preview the change again." in page_text(lapsed)
+    assert PlanChange.objects.count() == 0
 
 
 def test_a_new_card_pays_for_the_order_and_keeps_four_digits(client, mosa):

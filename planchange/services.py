@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from billing.proration import totals
 from billing.selectors import subscription_get
-from billing.services import payment_method_add_card, subscription_hold_locked, subscription_lock
+from billing.services import payment_chosen, subscription_hold_locked, subscription_lock
 from planchange.dispatch import change_enqueue
 from planchange.inputs import ChangeInputs, change_inputs
 from planchange.models import PlanChange, PlanChangeStep, Quote
@@ -31,7 +31,7 @@ from planchange.texts import (
 )
 from planchange.verbs import PLAN_CHANGE_CANCELLED, PLAN_CHANGE_REQUESTED, PLAN_CHANGE_RETRIED
 from portal import clock
-from portal.errors import Conflict, DomainError
+from portal.errors import Conflict
 from portal.models import Tenant
 from portal.services import event_record, support_reason_clean
 from portal.texts import Text
@@ -192,12 +192,7 @@ def checkout_place_order(*, tenant: Tenant, user, subscription_id, target_sku: s
                          payment_choice: str, card: dict, quote_id=None) -> PlanChange:
     """MOSA Checkout's Place order: pay with one of the tenant's payment methods or a new card,
     and request the change. One transaction: a refused order keeps no new card."""
-    if payment_choice == "new":
-        payment_method = payment_method_add_card(tenant=tenant, actor=user.get_username(), **card).pk
-    elif payment_choice:
-        payment_method = payment_choice
-    else:
-        raise DomainError(_("Choose or add a payment method."), field="payment_method")
+    payment_method = payment_chosen(tenant=tenant, choice=payment_choice, card=card, actor=user.get_username())
     return plan_change_request(tenant=tenant, user=user, subscription_id=subscription_id, target_sku=target_sku,
                                term=term, billing_frequency=billing_frequency, payment_method=payment_method,
                                quote_id=quote_id)

@@ -25,7 +25,7 @@ from billing.services.locks import (
     subscriptions_lock,
     subscriptions_release,
 )
-from billing.services.payments import invoice_pay, payment_method_add_card
+from billing.services.payments import invoice_pay, payment_chosen, payment_method_add_card
 from billing.services.subscriptions import (
     subscription_buy,
     subscription_end_replaced,
@@ -37,7 +37,7 @@ from billing.services.subscriptions import (
 
 __all__ = [
     "CANCEL_ONLINE_MAX_LICENSES", "credit_check_decide", "credit_checks_complete_due", "invoice_pay",
-    "invoice_post_lines", "lines_bill", "payment_method_add_card", "subscription_addon_add",
+    "invoice_post_lines", "lines_bill", "payment_chosen", "payment_method_add_card", "subscription_addon_add",
     "subscription_addon_remove", "subscription_buy", "subscription_cancel", "subscription_end_replaced",
     "subscription_hold", "subscription_hold_locked", "subscription_licenses_change", "subscription_licenses_keep",
     "subscription_licenses_set", "subscription_lock", "subscription_period_charged", "subscription_provision",

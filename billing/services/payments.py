@@ -42,6 +42,21 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def payment_chosen(*, tenant, choice: str, card: dict, actor: str):
+    """The payment method an order form chose (an order page's one way, Purchase services' Buy and
+    Checkout's Place order alike): one of the tenant's (``choice``: its id, checked by the order's
+    service), a new card (``"new"``, added from ``card``'s number, expiry and holder_name; call it inside
+    the order's transaction, so a refused order keeps no card), or none for an MCA tenant, who pays
+    through its billing profile. No choice is refused beside the field (422 ``payment_method_required``)."""
+    if tenant.has_billing_profile:
+        return None
+    if choice == "new":
+        return payment_method_add_card(tenant=tenant, actor=actor, **card).pk
+    if choice:
+        return choice
+    raise DomainError(_("Choose or add a payment method."), code="payment_method_required", field="payment_method")
+
+
 @transaction.atomic
 def payment_method_add_card(*, tenant, number: str, expiry: str, holder_name: str, actor: str):
     """Add a card. Only its last four digits are kept; the number itself is never stored."""

@@ -13,7 +13,7 @@ from billing.orders import first_period_key, order_check
 from billing.periods import period_end
 from billing.selectors import payment_method_get
 from billing.services.locks import subscription_lock
-from billing.services.payments import payment_method_add_card
+from billing.services.payments import payment_chosen
 from billing.verbs import SUBSCRIPTION_BOUGHT, SUBSCRIPTION_CANCELLED, SUBSCRIPTION_PROVISIONED
 from portal import clock
 from portal.errors import Conflict, DomainError
@@ -153,15 +153,7 @@ def _purchase(*, tenant, sku, licenses, term, billing_frequency, order_token, pa
         return bought
     # The order first (the product, its licenses, its offer): what it refuses comes before how it is paid.
     order_check(sku=sku, licenses=licenses, term=term, billing_frequency=billing_frequency, day=clock.today())
-    payment_method = None
-    if not tenant.has_billing_profile:
-        if payment_choice == "new":
-            payment_method = payment_method_add_card(tenant=tenant, actor=actor, **card).pk
-        elif payment_choice:
-            payment_method = payment_choice
-        else:
-            raise DomainError(_("Choose or add a payment method."), code="unknown_payment_method",
-                              field="payment_method")
+    payment_method = payment_chosen(tenant=tenant, choice=payment_choice, card=card, actor=actor)
     sub = subscription_buy(tenant=tenant, sku=sku, licenses=licenses, term=term, billing_frequency=billing_frequency,
                            payment_method=payment_method, order_token=order_token, actor=actor)
     sub.already_bought = False

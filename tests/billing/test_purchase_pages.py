@@ -13,6 +13,7 @@ from django.test import Client
 
 from billing.models import Invoice, PaymentMethod, Subscription
 from billing.services import subscriptions as services
+from portal.errors import DomainError
 from portal.models import Event
 from tests.factories import (
     BillingProfileFactory,
@@ -248,6 +249,33 @@ def test_a_send_that_loses_the_race_is_rolled_back_whole_and_answers_the_first_p
         "number": "5555 5555 5555 4444", "expiry": "12/29", "holder_name": "Contoso Ltd"})
     assert (second.pk, second.already_bought, first.already_bought) == (first.pk, True, False)
     assert written() == before and len(looked) == 2
+
+
+@pytest.mark.django_db
+def test_buy_and_place_order_refuse_an_order_with_no_payment_method_alike(contoso):
+    """One way to read an order form's payment choice: Purchase services' Buy and Checkout's Place
+    order refuse no choice with the same code beside the same field, and a bad new card the same way."""
+    from planchange.services import checkout_place_order
+    tenant, _card, std = contoso
+    admin = admin_of(tenant)
+    doors = {
+        "buy": lambda choice, card: services.subscription_purchase(
+            tenant=tenant, sku="SPB", licenses=2, term="P1Y", billing_frequency="monthly",
+            order_token=uuid.uuid4(), payment_choice=choice, card=card, actor="admin"),
+        "place order": lambda choice, card: checkout_place_order(
+            tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB", term=None,
+            billing_frequency=None, payment_choice=choice, card=card),
+    }
+    before = written()
+    refused = {}
+    for door, order in doors.items():
+        for choice, card in (("", {}), ("new", {"number": "1", "expiry": "01/20", "holder_name": ""})):
+            with pytest.raises(DomainError) as exc:
+                order(choice, card)
+            refused.setdefault(door, []).append((exc.value.code, sorted(exc.value.field_errors())))
+    assert refused["buy"] == refused["place order"] == [
+        ("payment_method_required", ["payment_method"]), ("invalid_card", ["expiry", "holder_name", "number"])]
+    assert written() == before
 
 
 @pytest.mark.django_db

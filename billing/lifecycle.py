@@ -1,7 +1,7 @@
 """Billing as the days pass (DESIGN.md "Time and the subscription lifecycle").
 
 Each function applies what falls due on one simulation ``day`` and answers what happened
-(``portal.happenings.Happening``), in the order the day loop (``planchange.timeline``) calls
+(``portal.happenings.Happening``), in the order the day loop (``simulation.days``) calls
 them. Everything is keyed by dates, never by when the code runs, so a jump of two years equals
 730 jumps of a day: a period's invoice is dated the period's first day, a stage of the lifecycle
 starts on the date the previous one set.

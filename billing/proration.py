@@ -152,6 +152,30 @@ def change_lines(old: Side, new: Side, *, effective: date, at_renewal: bool) -> 
     return [*([credit] if credit else []), *([used] if used else []), charge_line(new, effective=effective)]
 
 
+def join_line(into: Side, *, added: int, effective: date) -> Line | None:
+    """Licenses a change adds to a subscription the tenant already has, charged for the rest of its billed
+    period as licenses bought mid-period are (``billing.services.licenses``): the period's charge for them ×
+    days left / days in the period, rounded once. Nothing when that period isn't billed yet: the day loop
+    bills the new count with it."""
+    if added <= 0 or into.billed_until is None or effective >= into.billed_until:
+        return None
+    begin, end = billing_period(start=into.start, billing_frequency=into.billing_frequency, term=into.term,
+                                day=into.billed_until - timedelta(days=1))
+    start = max(effective, begin)
+    amount = money(into.price * added * into.months_per_period * (end - start).days / (end - begin).days)
+    return Line.of("charge", period_text(product=into.product_name, licenses=added, start=start, end=end),
+                   amount, start, end)
+
+
+def join_lines(old: Side, into: Side, *, added: int, effective: date, at_renewal: bool) -> list[Line]:
+    """A change into a subscription the tenant already has: the old one's credit (and days used), and the
+    licenses it adds for the rest of that subscription's period."""
+    credit = credit_line(old, effective=effective, at_renewal=at_renewal)
+    used = used_line(old, effective=effective, at_renewal=at_renewal)
+    join = join_line(into, added=added, effective=effective)
+    return [line for line in (credit, used, join) if line is not None]
+
+
 def totals(lines: list[Line]) -> tuple[Decimal, Decimal, Decimal]:
     """(credit ≤ 0, charge ≥ 0, total) of a change's lines; days of the old subscription used and
     not yet billed count with the charge."""

@@ -90,13 +90,21 @@ def _holders(sub: Subscription, users) -> set[int]:
     return set(LicenseAssignment.objects.filter(subscription=sub, user__in=users).values_list("user_id", flat=True))
 
 
+def _product_holders(sub: Subscription, users) -> set[int]:
+    """The users who hold a license of the subscription's product, on it or on another subscription of the
+    same product: nobody gets a second license of one product (they keep the one they have)."""
+    return set(LicenseAssignment.objects.filter(subscription__tenant_id=sub.tenant_id,
+                                                subscription__product_id=sub.product_id, user__in=users)
+               .values_list("user_id", flat=True))
+
+
 @transaction.atomic
 def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) -> int:
     """Give each user a license of the subscription; refuse all if there aren't enough."""
     (sub,) = _lock(tenant, [subscription_id]).values()
     _require_active(sub)
     users = _users(tenant, upns)
-    holding = _holders(sub, users)
+    holding = _product_holders(sub, users)  # holders of the product keep their license, and get no second one
     new = [u for u in users if u.pk not in holding]
     _require_available(sub, len(new))
     LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=sub) for u in new)
@@ -141,7 +149,7 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
     _require_active(target)
     users = _users(tenant, upns)
     _require_holding(source, users, _holders(source, users))
-    already = _holders(target, users)
+    already = _product_holders(target, users)  # they keep the license of the product they hold
     new = [u for u in users if u.pk not in already]
     _require_available(target, len(new))
     preview = licenses_preview(source=source, target_product=target.product, target=target,
@@ -179,7 +187,7 @@ def license_replace_preview(*, tenant: Tenant, from_subscription_id: int, to_sub
     _require_holding(source, users, _holders(source, users))
     preview = licenses_preview(source=source, target_product=target.product, target=target,
                                upns=[u.upn for u in users])
-    needed = len(users) - len(_holders(target, users))
+    needed = len(users) - len(_product_holders(target, users))
     preview.missing = max(needed - max(target.licenses - target.assigned_licenses, 0), 0)
     preview.source, preview.target = source, target
     return preview
@@ -225,13 +233,18 @@ def _move_window(source: Subscription, *, after: int, limit: int) -> tuple[int, 
 
 def _licenses_copy(*, source: Subscription, target: Subscription, first: int, last: int) -> int:
     """INSERT … SELECT: each holder of the source's assignments ``first``..``last`` gets the target's
-    license with every service plan on, unless they hold it already. Answers how many were made.
+    license with every service plan on, unless they hold its product already (there, or on another subscription
+    of it: they keep that one). Answers how many were made.
     Nobody holds a plan change's new subscription yet, so the plain insert is tried first; where the
     unique user × subscription refuses it, the insert skips the holders row by row."""
-    table = LicenseAssignment._meta.db_table
+    table, subs = LicenseAssignment._meta.db_table, Subscription._meta.db_table
     sql = (f"INSERT INTO {table} (user_id, subscription_id, disabled_plans, assigned_at) "  # noqa: S608 - ours
-           f"SELECT s.user_id, %s, '[]', %s FROM {table} s WHERE s.subscription_id = %s AND s.id >= %s AND s.id <= %s")
-    params = [target.pk, connection.ops.adapt_datetimefield_value(timezone.now()), source.pk, first, last]
+           f"SELECT s.user_id, %s, '[]', %s FROM {table} s WHERE s.subscription_id = %s AND s.id >= %s AND s.id <= %s"
+           # a holder of the target's product (on it, or on another of its subscriptions) keeps that license
+           f" AND NOT EXISTS (SELECT 1 FROM {table} h JOIN {subs} hs ON hs.id = h.subscription_id"
+           f" WHERE h.user_id = s.user_id AND hs.product_id = %s AND hs.tenant_id = %s)")
+    params = [target.pk, connection.ops.adapt_datetimefield_value(timezone.now()), source.pk, first, last,
+              target.product_id, target.tenant_id]
     with connection.cursor() as cursor:
         try:
             with transaction.atomic():

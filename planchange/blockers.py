@@ -20,6 +20,8 @@ class Code:
     DUPLICATE_PRODUCT = "duplicate_product"
     GOVERNMENT_OR_NONPROFIT = "government_or_nonprofit"
     TARGET_NOT_SUPPORTED = "target_not_supported"
+    TARGET_NOT_UPGRADE = "target_not_upgrade"
+    TARGET_ALREADY_OWNED = "target_already_owned"
     ADDON_PRESENT = "addon_present"
     UNPAID_BALANCE = "unpaid_balance"
     SUBSCRIPTION_NOT_ACTIVE = "subscription_not_active"
@@ -72,6 +74,19 @@ TEXTS = {
           "a higher version. This ensures that users don't lose data related to those services during "
           "the change. If you want to change to a plan with fewer services, you can change plans "
           "manually."),
+    ),
+    Code.TARGET_NOT_UPGRADE: (
+        _("The plan that you want to change to isn't an upgrade."),
+        _("An automatic change goes up: to a plan with a higher price per license that keeps all your "
+          "data-related services. To change to a plan that costs less, change plans manually; if you pay "
+          "through a billing account, you can also choose it for your renewal."),
+    ),
+    Code.TARGET_ALREADY_OWNED: (
+        _("You already have the plan that you want to change to."),
+        _("When you already have a subscription of the plan you want, the change moves your users into it: its "
+          "licenses grow by the users who move. It can only do so while that subscription is active, has the "
+          "same subscription length and billing frequency, and its term ends on or after this subscription's. "
+          "Otherwise, move users to it manually."),
     ),
     Code.ADDON_PRESENT: (
         _("Your subscription has an add-on."),

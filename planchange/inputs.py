@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Offer, PaymentKind, PaymentMethod, Product, Subscription
 from billing.periods import billing_frequency_for, renewal_date
-from billing.proration import Line, Side, change_lines
+from billing.proration import Line, Side, change_lines, join_lines
 from billing.selectors import payment_method_get
 from billing.texts import LICENSES_TOO_MANY, UNKNOWN_SKU, offer_not_sold
 from planchange.eligibility import Eligibility, TargetOption, eligibility_check
@@ -58,6 +58,7 @@ class ChangeInputs:
     payment_method: PaymentMethod | None
     effective_date: date
     exclude_change_id: int | None = None  # the change being validated, which must not block itself
+    into: Subscription | None = None  # the tenant's subscription of the target the change goes into
 
     @property
     def at_renewal(self) -> bool:
@@ -74,7 +75,7 @@ class ChangeInputs:
 
     def require_allowed(self) -> None:
         """Raise Blocked with every blocker of the subscription and of the target plan."""
-        blockers = [*self.eligibility.blockers, *self.target_option.reasons]
+        blockers = [*self.eligibility.blockers, *self.target_option.reasons_for(at_renewal=self.at_renewal)]
         if blockers:
             raise Blocked(_("This plan can't change automatically right now."),
                           blockers=[b.as_dict() for b in blockers])
@@ -82,6 +83,9 @@ class ChangeInputs:
     def lines(self) -> list[Line]:
         sub = self.subscription
         old = Side.of(sub, self.old_offer.price if self.old_offer else 0)
+        if self.into is not None:
+            return join_lines(old, Side.of(self.into, self.offer.price), added=self.licenses,
+                              effective=self.effective_date, at_renewal=self.at_renewal)
         new = Side(self.target.name, self.offer.price, self.licenses, self.term, self.billing_frequency)
         return change_lines(old, new, effective=self.effective_date, at_renewal=self.at_renewal)
 
@@ -98,7 +102,14 @@ class ChangeInputs:
             "target": self.target.sku, "new_price": str(self.offer.price), "new_licenses": self.licenses,
             "new_term": self.term, "new_billing_frequency": self.billing_frequency, "schedule": self.schedule,
             "effective_date": self.effective_date.isoformat(),
-        }  # the payment method changes who pays, not what: it is not part of the quote
+        }
+        if self.into is not None:
+            into = self.into
+            basis["into"] = {"subscription": into.pk, "licenses": into.licenses,
+                             "start_date": into.start_date.isoformat(),
+                             "billed_until": into.billed_until.isoformat() if into.billed_until else None,
+                             "billed_amount": str(into.billed_amount) if into.billed_amount is not None else None}
+        # the payment method changes who pays, not what: it is not part of the quote
         digest = hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
         return digest, basis
 
@@ -159,9 +170,15 @@ def _effective_date(*, subscription: Subscription, schedule) -> date:
 
 
 def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, licenses, schedule, term,
-             billing_frequency, payment_method) -> ChangeInputs:
-    """Turn a request's fields into checked inputs, or a clear error naming the field."""
+             billing_frequency, payment_method, exclude_change_id) -> ChangeInputs:
+    """Turn a request's fields into checked inputs, or a clear error naming the field. Into a subscription
+    of the target the tenant already has (the eligibility's ``into``), the change takes that subscription's
+    offer and one license per user who moves: those are not the request's to choose."""
     target = _target(tenant=tenant, subscription=subscription, target_sku=target_sku, schedule=schedule)
+    eligibility = eligibility_check(subscription=subscription, exclude_change_id=exclude_change_id)
+    option = next(t for t in eligibility.targets if t.product.pk == target.pk)
+    if option.into is not None:
+        term, billing_frequency = option.into.term, option.into.billing_frequency
     term = term or subscription.term
     billing_frequency = billing_frequency_for(term=term, chosen=billing_frequency,
                                               current=subscription.billing_frequency)
@@ -169,14 +186,18 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     if offer is None:
         raise DomainError(offer_not_sold(product=target.name, term=term, billing_frequency=billing_frequency),
                           code="invalid_offer", field="billing_frequency")
-    return ChangeInputs(
+    inputs = ChangeInputs(
         subscription=subscription, target=target, offer=offer,
         old_offer=_offer(subscription.product, subscription.term, subscription.billing_frequency),
-        licenses=_licenses(subscription=subscription, target=target, licenses=licenses), schedule=schedule,
-        term=term, billing_frequency=billing_frequency,
+        licenses=(option.offers[0].licenses if option.into and option.offers
+                  else _licenses(subscription=subscription, target=target, licenses=licenses)),
+        schedule=schedule, term=term, billing_frequency=billing_frequency,
         payment_method=_payment_method(tenant=tenant, subscription=subscription, payment_method=payment_method),
         effective_date=_effective_date(subscription=subscription, schedule=schedule),
+        exclude_change_id=exclude_change_id, into=option.into,
     )
+    inputs.__dict__["eligibility"] = eligibility  # the cached_property's: run once for the request
+    return inputs
 
 
 def change_inputs(*, subscription: Subscription, target_sku, licenses, schedule, term, billing_frequency,
@@ -184,8 +205,6 @@ def change_inputs(*, subscription: Subscription, target_sku, licenses, schedule,
     """A request's fields checked against the subscription the caller has in hand (read for a preview,
     locked for a request, locked with its change for the workflow's steps): the preview, the request and
     the workflow's validate and bill steps all start here, so the quote and the invoice agree to the cent."""
-    inputs = _resolve(tenant=subscription.tenant, subscription=subscription, target_sku=target_sku,
-                      licenses=licenses, schedule=schedule, term=term, billing_frequency=billing_frequency,
-                      payment_method=payment_method)
-    inputs.exclude_change_id = exclude_change_id
-    return inputs
+    return _resolve(tenant=subscription.tenant, subscription=subscription, target_sku=target_sku,
+                    licenses=licenses, schedule=schedule, term=term, billing_frequency=billing_frequency,
+                    payment_method=payment_method, exclude_change_id=exclude_change_id)

@@ -49,9 +49,13 @@ class PlanChange(models.Model):
         PaymentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     status = models.CharField(max_length=10, choices=Status.choices)
-    new_subscription = models.OneToOneField(
-        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="created_by_change"
+    new_subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="changes_into",
+        help_text="where the users go: the subscription the change provisioned, or the one it goes into",
     )
+    into_existing = models.BooleanField(
+        default=False, help_text="the change goes into a subscription of the target product the tenant already "
+                                 "has (new_subscription, set when it is requested); licenses: the ones it adds")
     effective_date = models.DateField(null=True, blank=True, help_text="the day billing switches")
     quote = models.ForeignKey("Quote", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     invoice = models.ForeignKey(
@@ -85,7 +89,8 @@ class PlanChange(models.Model):
                 name="one_live_plan_change_per_subscription",
             ),
             models.CheckConstraint(condition=Q(status__in=PlanChangeStatus.values), name="planchange_status_valid"),
-            models.CheckConstraint(condition=Q(licenses__gte=1), name="planchange_licenses_positive"),
+            models.CheckConstraint(condition=Q(licenses__gte=1) | Q(into_existing=True, licenses__gte=0),
+                                   name="planchange_licenses_positive"),
             models.CheckConstraint(
                 condition=~Q(schedule=PlanChangeSchedule.RENEWAL) | Q(scheduled_for__isnull=False),
                 name="planchange_renewal_has_date",
@@ -169,6 +174,10 @@ class Quote(models.Model):
     lines = models.JSONField(default=list)
     payment_method = models.ForeignKey(
         PaymentMethod, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    into_subscription = models.ForeignKey(
+        Subscription, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="the subscription of the target product the change goes into (none: a new one)",
     )
     fingerprint = models.CharField(max_length=64, help_text="hash of what the quote was computed from")
     computed_from = models.JSONField(default=dict)

@@ -1,16 +1,18 @@
 """Changes scheduled for a renewal, as the simulation's days reach them (``simulation.days`` calls
 these in each day's order): which are due, starting them, and what the day's list says of each."""
 
+import contextlib
 from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from billing.services import subscription_hold, subscription_lock
+from billing.services import subscription_hold, subscriptions_lock
 from planchange.blockers import titles
 from planchange.models import PlanChange
 from planchange.verbs import PLAN_CHANGE_STARTED
+from portal.errors import Conflict
 from portal.happenings import Happening, Kind
 from portal.services import event_record
 
@@ -23,15 +25,20 @@ def scheduled_changes_start_due(*, day: date) -> list[int]:
     started = []
     due = PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED, scheduled_for__lte=day).order_by(
         "scheduled_for", "pk")
-    for change_id, tenant_id, subscription_id in due.values_list("pk", "tenant_id", "subscription_id"):
+    for change_id, tenant_id, subscription_id, into_id in due.values_list(
+            "pk", "tenant_id", "subscription_id", "new_subscription_id"):
         with transaction.atomic():
-            subscription_lock(tenant=tenant_id, subscription_id=subscription_id)
+            subscriptions_lock(tenant=tenant_id, subscription_ids=[i for i in (subscription_id, into_id) if i])
             change = PlanChange.objects.select_for_update().get(pk=change_id)
             if change.status != PlanChange.Status.SCHEDULED:
                 continue
             change.status = PlanChange.Status.QUEUED
             change.save(update_fields=["status", "updated_at"])
             subscription_hold(tenant=tenant_id, subscription_id=subscription_id, holder=change.holder)
+            if into_id and change.new_subscription_id == into_id:
+                # The subscription it goes into, unless another holds it: validate then says why it can't.
+                with contextlib.suppress(Conflict):
+                    subscription_hold(tenant=tenant_id, subscription_id=into_id, holder=change.holder)
             event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_STARTED, obj=change,
                          data={"scheduled_for": change.scheduled_for.isoformat()})
             started.append(change.pk)
@@ -66,5 +73,5 @@ def scheduled_change_happening(change_id: int, day: date) -> Happening:
 def subscriptions_made_since(first_id: int) -> dict[int, int]:
     """Subscriptions with an id of at least ``first_id`` that plan changes made, by the change that
     made each (new subscription id → change id)."""
-    return dict(PlanChange.objects.filter(new_subscription_id__gte=first_id)
+    return dict(PlanChange.objects.filter(new_subscription_id__gte=first_id, into_existing=False)
                 .values_list("new_subscription_id", "pk"))

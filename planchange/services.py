@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing.models import Subscription
 from billing.proration import totals
 from billing.selectors import subscription_get
-from billing.services import payment_chosen, subscription_hold_locked, subscription_lock
+from billing.services import payment_chosen, subscription_hold_locked, subscription_lock, subscriptions_lock
 from planchange.dispatch import change_enqueue
 from planchange.inputs import ChangeInputs, change_inputs
 from planchange.models import PlanChange, PlanChangeStep, Quote
@@ -32,6 +33,7 @@ from planchange.texts import (
 from planchange.verbs import PLAN_CHANGE_CANCELLED, PLAN_CHANGE_REQUESTED, PLAN_CHANGE_RETRIED
 from portal import clock
 from portal.errors import Conflict
+from portal.inputs import parse_id
 from portal.models import Tenant
 from portal.services import event_record, support_reason_clean
 from portal.texts import Text
@@ -62,7 +64,8 @@ def _quote_of(*, tenant: Tenant, inputs: ChangeInputs, store: bool) -> Quote:
     quote = Quote(
         tenant=tenant, subscription=inputs.subscription, target_product=inputs.target, licenses=inputs.licenses,
         term=inputs.term, billing_frequency=inputs.billing_frequency, schedule=inputs.schedule,
-        payment_method=inputs.payment_method, effective_date=inputs.effective_date, credit=credit,
+        payment_method=inputs.payment_method, into_subscription=inputs.into, effective_date=inputs.effective_date,
+        credit=credit,
         charge=charge, total=total, lines=[line.as_dict() for line in lines], fingerprint=digest,
         computed_from=basis, created_at=now, expires_at=now + timedelta(minutes=settings.PLANCHANGE_QUOTE_MINUTES),
     )
@@ -109,7 +112,13 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
     """Record a change and wake a worker after commit; refuse with the reason. A change that
     starts now holds its subscription read-only from this transaction on."""
     actor = user.get_username()
-    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)  # the one lock of the request
+    # The one lock of the request: the subscription, with the tenant's of the target product the change may
+    # go into (by ascending id, the lock order).
+    owned = [] if schedule != PlanChange.Schedule.NOW else list(Subscription.objects.filter(
+        tenant=tenant, product__sku=str(target_sku)[:64], status=Subscription.Status.ACTIVE)
+        .values_list("pk", flat=True))
+    sub = subscriptions_lock(tenant=tenant, subscription_ids=[subscription_id, *owned])[parse_id(subscription_id)] \
+        if owned else subscription_lock(tenant=tenant, subscription_id=subscription_id)
     if sub.held_by or PlanChange.objects.filter(
             subscription=sub, status__in=(PlanChange.Status.QUEUED, PlanChange.Status.RUNNING)).exists():
         raise Conflict(_("A plan change of this subscription is already under way."), code="change_in_progress")
@@ -130,6 +139,7 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
                 licenses=inputs.licenses, term=inputs.term, billing_frequency=inputs.billing_frequency,
                 schedule=inputs.schedule, scheduled_for=inputs.effective_date if scheduled else None,
                 payment_method=inputs.payment_method, quote=quote, requested_by=user,
+                new_subscription=inputs.into, into_existing=inputs.into is not None,
                 status=PlanChange.Status.SCHEDULED if scheduled else PlanChange.Status.QUEUED,
                 requested_at=clock.now(),
             )
@@ -140,11 +150,14 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
         PlanChangeStep(plan_change=change, name=name, position=i) for i, name in enumerate(PlanChangeStep.ORDER))
     event_record(tenant=tenant, actor=actor, verb=PLAN_CHANGE_REQUESTED, obj=change, data={
         "subscription": sub.pk, "target": inputs.target.sku, "licenses": inputs.licenses,
+        "into_subscription": inputs.into.pk if inputs.into else None,
         "schedule": inputs.schedule, "effective_date": inputs.effective_date.isoformat(),
         "quote": {"id": quote.pk, "credit": str(quote.credit), "charge": str(quote.charge),
                   "total": str(quote.total)} if quote else None})
     if not scheduled:
         subscription_hold_locked(sub, holder=change.holder)
+        if inputs.into is not None:  # the subscription the users go into is the change's too
+            subscription_hold_locked(inputs.into, holder=change.holder)
         change_enqueue(change.pk)
     return change
 

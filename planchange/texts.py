@@ -27,6 +27,7 @@ LICENSES_TOO_FEW = "error.licenses_too_few"
 PAYMENT_METHOD_REQUIRED = "error.payment_method_required"
 RENEWAL_TOO_LATE = "error.renewal_too_late"
 UNEXPECTED = "error.unexpected"
+INTO_CHANGED = "error.into_changed"
 
 # Why a scheduled change was cancelled (its error_detail and its event's reason, in English).
 REPLACED_BY_IMMEDIATE = "cancelled.replaced_by_immediate"
@@ -48,6 +49,8 @@ MESSAGES = {
     PAYMENT_METHOD_REQUIRED: _("Choose or add a payment method."),
     RENEWAL_TOO_LATE: _("The renewal on %(date)s is after %(last)s, the end of the simulation's time; change now "
                         "instead."),
+    INTO_CHANGED: _("The subscription the users were to go into isn't the one a change would take now (you bought "
+                    "or ended a subscription of %(product)s since). Nothing was changed: request the change again."),
     UNEXPECTED: _("An unexpected error stopped the change before anything was changed. Try again, or contact "
                   "support if it happens again."),
     REPLACED_BY_IMMEDIATE: _("replaced by an immediate plan change"),

@@ -54,6 +54,16 @@ from portal.roles import BILLING_WRITERS, may
 from portal.selectors import incidents_open
 
 
+def into_summary(inputs) -> dict | None:
+    """Where a change into a subscription the tenant has takes the users: that subscription, its licenses
+    before and after, and how many users already hold it (they keep that license)."""
+    if inputs.into is None:
+        return None
+    into = inputs.into
+    return {"subscription": into, "before": into.licenses, "after": into.licenses + inputs.licenses,
+            "keeping": max(inputs.subscription.assigned_licenses - inputs.licenses, 0)}
+
+
 def _failure_reasons(change, eligibility) -> list[dict]:
     """Why a change failed, in the article's words, with the fix where it still applies."""
     now = {b.code: b for b in eligibility.blockers}
@@ -189,6 +199,7 @@ def _checkout_page(request, subscription_id, sku, *, term, billing_frequency, er
     return render(request, "planchange/checkout.html", {
         "section": "billing", "sub": sub, "target": quote.inputs.target_option, "quote": quote_users(quote),
         "term": quote.term, "billing_frequency": quote.billing_frequency, "errors": errors, "posted": request.POST,
+        "into": into_summary(quote.inputs),
         "methods": payment_method_list(tenant=request.tenant),
         "selected_method": request.POST.get("payment_method") or str(sub.payment_method_id or ""),
     })
@@ -229,6 +240,9 @@ def _pane_page(request, subscription_id, choice: dict, errors: dict):
     choice = {**choice, "target_sku": choice["target_sku"] or (recommended[0] if recommended else ""),
               "term": choice["term"] or sub.term, "billing_frequency": choice["billing_frequency"]
               or sub.billing_frequency}
+    sent = request.POST if request.method == "POST" else request.GET
+    if not sent.get("schedule") and choice["target_sku"] in {t.product.sku for t in eligibility.renewal_only}:
+        choice["schedule"] = PlanChange.Schedule.RENEWAL  # a plan that costs less: the renewal only
     quote, quote_error = (None, errors["licenses"]) if "licenses" in errors else _pane_quote(request, sub, choice)
     pane = {
         "choice": choice, "quote": quote, "quote_error": quote_error, "errors": errors, "terms": Term.choices,

@@ -26,10 +26,13 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from billing.proration import Line
+from billing.money import money
+from billing.proration import Line, Side
+from billing.selectors import offer_of
 from billing.services import (
     lines_bill,
     subscription_end_replaced,
+    subscription_licenses_join,
     subscription_period_charged,
     subscription_provision,
     subscriptions_lock,
@@ -39,7 +42,7 @@ from licensing.selectors import licenses_moved_reset
 from licensing.services import licenses_move_batch
 from planchange.inputs import Blocked, ChangeInputs, change_inputs
 from planchange.models import PlanChange, PlanChangeStep
-from planchange.texts import UNEXPECTED
+from planchange.texts import INTO_CHANGED, UNEXPECTED
 from planchange.verbs import PLAN_CHANGE_FAILED, PLAN_CHANGE_RUNNING, PLAN_CHANGE_STUCK, STEP_DONE
 from portal import clock
 from portal.errors import DomainError
@@ -176,7 +179,8 @@ def step_validate(change_id: int) -> None:
         if _is_done(change, "validate"):
             return
         try:
-            _inputs_of(change).require_allowed()
+            inputs = _inputs_of(change)
+            inputs.require_allowed()
         except Blocked as exc:
             codes = [b["code"] for b in exc.extra["blockers"]]
             _fail_change(change, "validate", code="blocked", detail=", ".join(codes), blockers=codes)
@@ -184,10 +188,23 @@ def step_validate(change_id: int) -> None:
         except DomainError as exc:
             _fail_change(change, "validate", code=exc.code, detail=exc.detail)
             return
+        if not _into_holds(change, inputs.into):
+            _fail_change(change, "validate", code="into_subscription_changed",
+                         detail=Text(INTO_CHANGED, product=change.target_product.name))
+            return
         at_renewal = change.schedule == PlanChange.Schedule.RENEWAL
         change.effective_date = change.scheduled_for if at_renewal else clock.today()
         change.save(update_fields=["effective_date"])
         _done(change, "validate", effective_date=change.effective_date.isoformat())
+
+
+def _into_holds(change: PlanChange, into) -> bool:
+    """The subscription the users go into is still ``into``, the one a change would take now (none: still
+    none), and this change holds it."""
+    wanted = change.new_subscription_id if change.into_existing else None
+    if (into.pk if into else None) != wanted:
+        return False
+    return into is None or change.new_subscription.held_by == change.holder
 
 
 def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str | Text, blockers=(),
@@ -220,7 +237,10 @@ def step_provision(change_id: int) -> None:
         change = _lock_change(change_id)
         if _is_done(change, "provision"):
             return
-        if change.new_subscription_id is None:
+        if change.into_existing:  # into a subscription the tenant has: one more license per user who moves
+            subscription_licenses_join(tenant=change.tenant, subscription_id=change.new_subscription_id,
+                                       add=change.licenses, holder=change.holder, actor="system")
+        elif change.new_subscription_id is None:
             old = change.subscription
             change.new_subscription = subscription_provision(
                 tenant=change.tenant, product=change.target_product, licenses=change.licenses, term=change.term,
@@ -279,8 +299,12 @@ def step_bill(change_id: int) -> None:
                 card=new.paying_card, refund_card=old.paying_card,
                 effective=change.effective_date, key=f"plan_change/{change.pk}",
                 number=f"INV-{change.effective_date:%Y%m%d}-{change.pk:06d}", lines=keyed, actor="system")
-            subscription_period_charged(subscription=new, amount=sum(
-                (line.amount for line in lines if line.kind == "charge"), 0))
+            if not change.into_existing:
+                subscription_period_charged(subscription=new, amount=sum(
+                    (line.amount for line in lines if line.kind == "charge"), 0))
+            elif any(line.kind == "charge" for line in lines):  # the period now costs the new count
+                subscription_period_charged(subscription=new, amount=money(Side.of(new, offer_of(new).price)
+                                                                            .period_charge))
             change.invoice = invoice
             change.credit = sum((line.amount for line in lines if line.kind == "credit"), 0)
             change.save(update_fields=["invoice", "credit"])
@@ -295,6 +319,7 @@ def _change_lines(change: PlanChange) -> list[Line]:
         return [Line.from_dict(line) for line in quote.lines]
     inputs = _inputs_of(change)
     inputs.effective_date = change.effective_date
+    inputs.licenses = change.licenses  # into a subscription: the licenses it added when the users moved in
     return inputs.lines()
 
 
@@ -303,7 +328,8 @@ def _inputs_of(change: PlanChange) -> ChangeInputs:
     and numbers as when it was requested, the change itself aside."""
     change.subscription.tenant = change.tenant  # the rows already read with the change
     return change_inputs(subscription=change.subscription, target_sku=change.target_product.sku,
-                         licenses=change.licenses, schedule=change.schedule, term=change.term,
+                         licenses=None if change.into_existing else change.licenses, schedule=change.schedule,
+                         term=change.term,
                          billing_frequency=change.billing_frequency, payment_method=change.payment_method_id,
                          exclude_change_id=change.pk)
 

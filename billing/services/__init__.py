@@ -14,6 +14,7 @@ from billing.services.edits import (
 )
 from billing.services.licenses import (
     subscription_licenses_change,
+    subscription_licenses_join,
     subscription_licenses_keep,
     subscription_licenses_set,
 )
@@ -39,7 +40,8 @@ __all__ = [
     "CANCEL_ONLINE_MAX_LICENSES", "credit_check_decide", "credit_checks_complete_due", "invoice_pay",
     "invoice_post_lines", "lines_bill", "payment_chosen", "payment_method_add_card", "subscription_addon_add",
     "subscription_addon_remove", "subscription_buy", "subscription_cancel", "subscription_end_replaced",
-    "subscription_hold", "subscription_hold_locked", "subscription_licenses_change", "subscription_licenses_keep",
+    "subscription_hold", "subscription_hold_locked", "subscription_licenses_change", "subscription_licenses_join",
+    "subscription_licenses_keep",
     "subscription_licenses_set", "subscription_lock", "subscription_period_charged", "subscription_provision",
     "subscription_purchase", "subscription_reactivate", "subscription_recurring_billing_set",
     "subscription_require_free", "subscription_update", "subscription_usage_add", "subscriptions_lock",

@@ -85,6 +85,28 @@ def subscription_licenses_set(*, tenant, subscription_id, licenses: int, actor: 
     return sub
 
 
+@transaction.atomic
+def subscription_licenses_join(*, tenant, subscription_id, add: int, holder: str, actor: str) -> Subscription:
+    """A plan change going into this subscription (held by it, ``holder``) adds ``add`` licenses, one per user
+    who moves in; the change bills them (its bill step: the rest of the period, as licenses bought now are).
+    A removal waiting for the renewal still removes the same number."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    if sub.held_by != holder:
+        raise Conflict(_("The subscription isn't held by this change."), code="not_held")
+    if add <= 0:
+        return sub
+    before = sub.licenses
+    sub.licenses = before + add
+    if sub.licenses_at_renewal is not None:
+        sub.licenses_at_renewal += add
+    sub.save(update_fields=["licenses", "licenses_at_renewal"])
+    LicenseChange.objects.create(subscription=sub, changed_at=clock.now(), licenses_before=before,
+                                 licenses_after=sub.licenses)
+    event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_LICENSES_CHANGED, obj=sub,
+                 data={"from": before, "to": sub.licenses, "by": holder})
+    return sub
+
+
 def _licenses_now(sub: Subscription, *, before: int, licenses: int, actor: str) -> None:
     """The count changes today, and the rest of the period is billed for it."""
     sub.licenses = licenses

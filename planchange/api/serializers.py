@@ -40,7 +40,12 @@ class OfferOptionSerializer(serializers.Serializer):
 class TargetSerializer(serializers.Serializer):
     sku = serializers.CharField(source="product.sku")
     name = serializers.CharField(source="product.name")
-    supported = serializers.BooleanField()
+    supported = serializers.BooleanField(help_text="It can be ordered now: an upgrade that keeps every user's data.")
+    upgrade = serializers.BooleanField(help_text="A higher list price per license than the current plan.")
+    renewal_only = serializers.BooleanField(
+        help_text="A plan that costs less and keeps every user's data: an MCA tenant may take it at renewal only.")
+    gains = serializers.ListField(child=serializers.CharField(),
+                                 help_text="The service plans it adds to the current plan's, by name.")
     reasons = BlockerSerializer(many=True)
     offers = OfferOptionSerializer(many=True)
 
@@ -82,7 +87,11 @@ class PlanChangeListSerializer(serializers.ListSerializer):
 class PlanChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     subscription = serializers.IntegerField(source="subscription_id")
     target_sku = serializers.CharField(source="target_product.sku")
-    new_subscription = serializers.IntegerField(source="new_subscription_id", allow_null=True)
+    new_subscription = serializers.IntegerField(
+        source="new_subscription_id", allow_null=True,
+        help_text="where the users go: the subscription the change made, or the one it goes into (into_subscription)")
+    into_subscription = serializers.SerializerMethodField(
+        help_text="the tenant's subscription of the target plan the change goes into; null: it makes a new one")
     invoice = serializers.IntegerField(source="invoice_id", allow_null=True)
     steps = StepSerializer(many=True)
     error = serializers.SerializerMethodField()
@@ -93,9 +102,13 @@ class PlanChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = PlanChange
         fields = ["id", "status", "subscription", "target_sku", "licenses", "term", "billing_frequency",
-                  "schedule", "scheduled_for", "effective_date", "new_subscription", "steps", "credit", "invoice",
+                  "schedule", "scheduled_for", "effective_date", "new_subscription", "into_subscription",
+                  "steps", "credit", "invoice",
                   "disabled_plans_before", "blockers", "error", "warnings", "requested_at", "completed_at"]
         list_serializer_class = PlanChangeListSerializer
+
+    def get_into_subscription(self, change) -> int | None:
+        return change.new_subscription_id if change.into_existing else None
 
     def get_warnings(self, change) -> list[dict]:
         if change.status != PlanChange.Status.SCHEDULED:
@@ -113,6 +126,14 @@ class QuoteSerializer(serializers.Serializer):
     quote_id = serializers.IntegerField(source="pk")
     expires_at = serializers.DateTimeField()
     effective_date = serializers.DateField()
+    licenses = serializers.IntegerField(help_text="licenses of the new plan; into an existing subscription: the "
+                                                  "ones it adds, one per user who doesn't hold the plan yet")
+    term = serializers.CharField()
+    billing_frequency = serializers.CharField()
+    into_subscription = serializers.IntegerField(
+        source="into_subscription_id", allow_null=True,
+        help_text="the tenant's subscription of the target plan the change goes into (its licenses grow, its "
+                  "length and billing frequency stay); null: the change makes a new subscription")
     credit = serializers.DecimalField(**MONEY)
     charge = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)

@@ -18,14 +18,16 @@ from planchange.eligibility.targets import (
     OfferOption,
     TargetOption,
     data_services_lost,
+    rule_target_is_upgrade,
     rule_target_supported,
+    services_gained,
     target_options,
 )
 
 __all__ = [
     "RULES", "Eligibility", "EligibilityContext", "OfferOption", "TargetOption", "catalog_products",
     "data_services_lost", "eligibility_check", "eligibility_checks", "eligibility_context", "eligibility_contexts",
-    "rule_target_supported", "subscription_blockers", "target_options",
+    "rule_target_is_upgrade", "rule_target_supported", "services_gained", "subscription_blockers", "target_options",
 ]
 
 
@@ -44,6 +46,11 @@ class Eligibility:
     @property
     def recommended(self) -> list[TargetOption]:
         return [t for t in self.targets if t.supported]
+
+    @property
+    def renewal_only(self) -> list[TargetOption]:
+        """Plans that cost less and keep every user's data: an MCA tenant's renewal may take them."""
+        return [t for t in self.targets if t.renewal_only]
 
     @property
     def unsupported(self) -> list[TargetOption]:

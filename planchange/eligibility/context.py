@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, Prefetch
+from django.db.models import Count, F, Prefetch
 
 from billing.models import (
     AddOnProduct,
@@ -15,6 +15,7 @@ from billing.models import (
     Subscription,
     SubscriptionAddOn,
 )
+from licensing.models import LicenseAssignment
 from planchange.models import LIVE_STATUSES, PlanChange
 from portal import clock
 from portal.models import ServiceIncident, Tenant
@@ -32,6 +33,8 @@ class EligibilityContext:
     pending_credit_checks: list[CreditCheck]
     same_product_active: list[Subscription]
     overdue_invoices: list[Invoice]
+    owned: dict[int, list[Subscription]] = None  # the tenant's other live subscriptions, by product
+    holding: dict[int, int] = None  # users of this subscription who already hold a product, by product
 
     @property
     def product(self) -> Product:
@@ -72,10 +75,15 @@ def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None)
     live = by_tenant(PlanChange.objects.filter(tenant_id__in=tenant_ids, status__in=LIVE_STATUSES)
                      .exclude(pk=exclude_change_id).select_related("subscription__product", "target_product"))
     checks = by_tenant(CreditCheck.objects.filter(tenant_id__in=tenant_ids, status=CreditCheck.Status.PENDING))
+    # The tenants' live subscriptions: the same product twice blocks; another product's may take the users in.
     same_product: dict[tuple[int, int], list] = {}
-    for other in Subscription.objects.filter(tenant_id__in=tenant_ids, product_id__in={s.product_id for s in subs},
-                                             status=Subscription.Status.ACTIVE).order_by("id"):
-        same_product.setdefault((other.tenant_id, other.product_id), []).append(other)
+    owned: dict[int, dict[int, list]] = {}
+    for other in (Subscription.objects.filter(tenant_id__in=tenant_ids)
+                  .exclude(status__in=(Subscription.Status.CANCELLED, Subscription.Status.DELETED)).order_by("id")):
+        owned.setdefault(other.tenant_id, {}).setdefault(other.product_id, []).append(other)
+        if other.status == Subscription.Status.ACTIVE:
+            same_product.setdefault((other.tenant_id, other.product_id), []).append(other)
+    holding = _holding(subs, owned)
     # Only an invoice payer's unpaid invoices block (the article's row says so).
     payers = {s.tenant_id for s in subs if s.payment == PaymentKind.INVOICE}
     unpaid = by_tenant(Invoice.objects.filter(tenant_id__in=payers, due_date__lt=today, total__gt=F("paid"))
@@ -92,6 +100,24 @@ def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None)
         live_changes=live.get(sub.tenant_id, []),
         pending_credit_checks=checks.get(sub.tenant_id, []),
         same_product_active=same_product.get((sub.tenant_id, sub.product_id), []),
+        owned={product: [s for s in rows if s.pk != sub.pk]
+               for product, rows in owned.get(sub.tenant_id, {}).items() if product != sub.product_id},
+        holding=holding.get(sub.pk, {}),
         overdue_invoices=[i for i in unpaid.get(sub.tenant_id, []) if sub.payment == PaymentKind.INVOICE and (
             not sub.billing_profile_id or i.billing_profile_id == sub.billing_profile_id)],
     ) for sub in subs]
+
+
+def _holding(subs, owned: dict[int, dict[int, list]]) -> dict[int, dict[int, int]]:
+    """For each subscription whose tenant owns another product (a change may go into it): how many of its
+    users already hold a license of that product, by product. One query, only when there is such a tenant."""
+    candidates = [s.pk for s in subs if set(owned.get(s.tenant_id, {})) - {s.product_id}]
+    if not candidates:
+        return {}
+    rows = (LicenseAssignment.objects.filter(subscription_id__in=candidates)
+            .values_list("subscription_id", "user__licenses__subscription__product_id")
+            .annotate(users=Count("user_id", distinct=True)))
+    holding: dict[int, dict[int, int]] = {}
+    for subscription_id, product_id, users in rows:
+        holding.setdefault(subscription_id, {})[product_id] = users
+    return holding

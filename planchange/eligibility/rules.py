@@ -40,6 +40,10 @@ def manual_change_action(sub_id: int) -> Action:
     return Action(_("Change plans manually"), reverse("billing:change-manually") + f"?from={sub_id}")
 
 
+def subscription_page_action(sub_id: int) -> Action:
+    return Action(_("Go to the subscription"), _subscription_page(sub_id))
+
+
 def _service_health() -> Action:
     return Action(_("Go to Health > Service health"), reverse("health:service-health"))
 

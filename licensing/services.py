@@ -90,12 +90,15 @@ def _holders(sub: Subscription, users) -> set[int]:
     return set(LicenseAssignment.objects.filter(subscription=sub, user__in=users).values_list("user_id", flat=True))
 
 
-def _product_holders(sub: Subscription, users) -> set[int]:
+def _product_holders(sub: Subscription, users, *, besides: Subscription | None = None) -> set[int]:
     """The users who hold a license of the subscription's product, on it or on another subscription of the
-    same product: nobody gets a second license of one product (they keep the one they have)."""
-    return set(LicenseAssignment.objects.filter(subscription__tenant_id=sub.tenant_id,
-                                                subscription__product_id=sub.product_id, user__in=users)
-               .values_list("user_id", flat=True))
+    same product (``besides``: the one they are leaving aside): nobody gets a second license of one product
+    (they keep the one they have)."""
+    held = LicenseAssignment.objects.filter(subscription__tenant_id=sub.tenant_id,
+                                            subscription__product_id=sub.product_id, user__in=users)
+    if besides is not None:
+        held = held.exclude(subscription=besides)
+    return set(held.values_list("user_id", flat=True))
 
 
 @transaction.atomic
@@ -149,7 +152,7 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
     _require_active(target)
     users = _users(tenant, upns)
     _require_holding(source, users, _holders(source, users))
-    already = _product_holders(target, users)  # they keep the license of the product they hold
+    already = _product_holders(target, users, besides=source)  # they keep the license of the product they hold
     new = [u for u in users if u.pk not in already]
     _require_available(target, len(new))
     preview = licenses_preview(source=source, target_product=target.product, target=target,
@@ -187,7 +190,7 @@ def license_replace_preview(*, tenant: Tenant, from_subscription_id: int, to_sub
     _require_holding(source, users, _holders(source, users))
     preview = licenses_preview(source=source, target_product=target.product, target=target,
                                upns=[u.upn for u in users])
-    needed = len(users) - len(_product_holders(target, users))
+    needed = len(users) - len(_product_holders(target, users, besides=source))
     preview.missing = max(needed - max(target.licenses - target.assigned_licenses, 0), 0)
     preview.source, preview.target = source, target
     return preview
@@ -242,9 +245,9 @@ def _licenses_copy(*, source: Subscription, target: Subscription, first: int, la
            f"SELECT s.user_id, %s, '[]', %s FROM {table} s WHERE s.subscription_id = %s AND s.id >= %s AND s.id <= %s"
            # a holder of the target's product (on it, or on another of its subscriptions) keeps that license
            f" AND NOT EXISTS (SELECT 1 FROM {table} h JOIN {subs} hs ON hs.id = h.subscription_id"
-           f" WHERE h.user_id = s.user_id AND hs.product_id = %s AND hs.tenant_id = %s)")
+           f" WHERE h.user_id = s.user_id AND hs.product_id = %s AND hs.tenant_id = %s AND h.subscription_id <> %s)")
     params = [target.pk, connection.ops.adapt_datetimefield_value(timezone.now()), source.pk, first, last,
-              target.product_id, target.tenant_id]
+              target.product_id, target.tenant_id, source.pk]
     with connection.cursor() as cursor:
         try:
             with transaction.atomic():

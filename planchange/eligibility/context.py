@@ -78,7 +78,7 @@ def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None)
     # The tenants' live subscriptions: the same product twice blocks; another product's may take the users in.
     same_product: dict[tuple[int, int], list] = {}
     owned: dict[int, dict[int, list]] = {}
-    for other in (Subscription.objects.filter(tenant_id__in=tenant_ids)
+    for other in (Subscription.objects.filter(tenant_id__in=tenant_ids).select_related("product")
                   .exclude(status__in=(Subscription.Status.CANCELLED, Subscription.Status.DELETED)).order_by("id")):
         owned.setdefault(other.tenant_id, {}).setdefault(other.product_id, []).append(other)
         if other.status == Subscription.Status.ACTIVE:

@@ -185,7 +185,8 @@ class TargetOption:
 
 
 def target_options(ctx: EligibilityContext) -> list[TargetOption]:
-    """Every other product: supported first, the current family first, upgrades before
+    """Every other product: upgrades that keep the data first, then cheaper plans that keep it (an MCA
+    tenant's renewal may take them first), then the rest; in each, the current family first, upgrades before
     cheaper plans, by price."""
     sub = ctx.subscription
     licenses = max(sub.licenses, sub.assigned_licenses, 1)
@@ -208,7 +209,7 @@ def target_options(ctx: EligibilityContext) -> list[TargetOption]:
     family, price = ctx.product.family, ctx.product.annual_price
     # Supported first; the current family first; upgrades (dearer plans) before plans that
     # cost less; then by price.
-    options.sort(key=lambda o: (not o.supported, not o.renewal_only, o.product.family != family,
+    options.sort(key=lambda o: (not o.supported, not o.renewal_only, bool(o.gate), o.product.family != family,
                                 o.product.annual_price < price,
                                 o.product.annual_price, o.product.name))
     return options

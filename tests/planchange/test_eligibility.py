@@ -74,8 +74,8 @@ def test_each_rows_scenario_gives_exactly_its_code(code):
     sub = Subscription.objects.filter(tenant=report.tenants[0]).order_by("id").first()
     if code == "target_not_supported":
         assert codes(sub) == []
-        premium_to_standard = target(sub, "O365_BUSINESS_PREMIUM")
-        assert [r.code for r in premium_to_standard.reasons] == ["target_not_supported"]
+        premium_to_standard = target(sub, "O365_BUSINESS_PREMIUM")  # a cheaper plan, and data lost
+        assert [r.code for r in premium_to_standard.reasons] == ["target_not_supported", "target_not_upgrade"]
         assert premium_to_standard.reasons[0].services == ("Exchange Online Archiving",)
     else:
         assert codes(sub) == [code]
@@ -225,9 +225,10 @@ def test_the_catalogs_consequences(current, target_sku, lost, at_date):
     assert data_services_lost(product(current), product(target_sku)) == lost
     sub = SubscriptionFactory(product=product(current), licenses=5)
     option = target(sub, target_sku)
-    assert option.supported is (not lost)
+    assert bool(option.gate) is bool(lost)  # the data rule; whether it is an upgrade is the price's
+    assert option.supported is (not lost and option.upgrade)
     if lost:
-        (reason,) = option.reasons
+        (reason,) = option.gate
         assert reason.code == "target_not_supported"
         assert list(reason.services) == lost
         assert reason.detail == f"Users would lose the data of: {', '.join(lost)}."
@@ -376,4 +377,7 @@ def test_tenant_kind_comes_from_the_tenant(healthy):
 def test_upgrades_come_before_cheaper_plans(healthy):
     result = check(healthy)  # Business Standard
     assert [t.product.sku for t in result.recommended] == [
-        "SPB", "O365_BUSINESS_ESSENTIALS", "ENTERPRISEPACK", "SPE_E3", "ENTERPRISEPREMIUM", "SPE_E5", "STANDARDPACK"]
+        "SPB", "ENTERPRISEPACK", "SPE_E3", "ENTERPRISEPREMIUM", "SPE_E5"]
+    # Cheaper plans that keep the data: no upgrade (the manual path for a MOSA tenant), listed after.
+    assert [t.product.sku for t in result.targets[5:7]] == ["O365_BUSINESS_ESSENTIALS", "STANDARDPACK"]
+    assert [r.code for t in result.targets[5:7] for r in t.reasons] == ["target_not_upgrade"] * 2

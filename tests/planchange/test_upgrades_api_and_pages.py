@@ -172,7 +172,7 @@ def test_available_upgrades_page_lists_supported_plans_and_the_others_apart(clie
     body = page_text(client.get(f"/billing/products/{basic.pk}/upgrades/"))
     recommended, unsupported = body.split("Not available for an automatic change")
     assert "Microsoft 365 Business Standard" in recommended and "Upgrade" in recommended
-    assert "USD 13.13 license/month USD 65.65 per month" in recommended
+    assert "Adds Microsoft 365 Apps for business USD 13.13 license/month Upgrade" in recommended
     assert "Microsoft 365 Apps for business — Users would lose the data of" in unsupported
 
 

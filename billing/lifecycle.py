@@ -15,6 +15,7 @@ starts on the date the previous one set.
   Expired (30 days, users keep service) → Disabled (90 days, only admins reach the data) →
   Deleted (planchange's day loop has licensing remove the licenses first).
 - Provisioning that has had its time, card charges and refunds due, invoices falling past due.
+- Trials that end (``billing.trials``): converted to paid or expired, before the day's billing periods.
 """
 
 from datetime import date, datetime, timedelta
@@ -91,6 +92,10 @@ def next_due(after: date) -> date | None:
                     .aggregate(d=Min("provisioning_until"))["d"])
     if provisioning is not None:
         candidates.append(max(provisioning.date(), after + timedelta(days=1)))
+    trial_end = (Subscription.objects.filter(status=Status.ACTIVE, source=Subscription.Source.TRIAL)
+                 .aggregate(d=Min("trial_ends_on"))["d"])
+    if trial_end is not None:  # a trial converts or expires (billing.trials); one left behind, the next day
+        candidates.append(max(trial_end, after + timedelta(days=1)))
     # Left behind (a plan change held the subscription over its date): due again the next day.
     if (Subscription.objects.filter(status=Status.ACTIVE, billed_until__lte=after, held_by="").exists()
             or Subscription.objects.filter(status__in=(Status.EXPIRED, Status.DISABLED), status_until__lte=after)

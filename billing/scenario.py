@@ -24,6 +24,7 @@ from billing.models import (
 from billing.periods import billing_period, period_end
 from billing.selectors import CREDIT_CHECK_BUSINESS_DAYS
 from billing.texts import CHARGES
+from billing.trials import trial_end_for
 from portal import clock
 from portal.models import Tenant
 from portal.texts import Text
@@ -73,6 +74,8 @@ def _subscription_load(tenant, s: dict, *, profile, method, methods, catalog, to
     term, frequency = s.get("term", Term.P1Y), s.get("billing_frequency", BillingFrequency.MONTHLY)
     provisioning = s.get("provisioning", Subscription.Provisioning.PROVISIONED)
     stage_days = {Subscription.Status.EXPIRED: EXPIRED_DAYS, Subscription.Status.DISABLED: DISABLED_DAYS}
+    source = s.get("source", Subscription.Source.DIRECT)
+    trial = source == Subscription.Source.TRIAL  # not billed: it ends on its date (billing.trials)
     sub = Subscription.objects.create(
         tenant=tenant, product=products[s["sku"]], licenses=s["licenses"],
         term=term, billing_frequency=frequency, start_date=start,
@@ -82,9 +85,11 @@ def _subscription_load(tenant, s: dict, *, profile, method, methods, catalog, to
                             if provisioning == Subscription.Provisioning.PROVISIONING else None),
         # Expired and Disabled start their stage today.
         billed_until=period_end(start=start, billing_frequency=frequency, term=term, begin=max(today, start))
-        if status == Subscription.Status.ACTIVE else None,
+        if status == Subscription.Status.ACTIVE and not trial else None,
         status_until=today + timedelta(days=stage_days[status]) if status in stage_days else None,
-        source=s.get("source", Subscription.Source.DIRECT), payment=payment, payment_method=method,
+        source=source, payment=payment, payment_method=method,
+        trial_ends_on=date.fromisoformat(s["trial_ends_on"]) if "trial_ends_on" in s else
+        trial_end_for(start) if trial else None, trial_extended=s.get("trial_extended", False),
         billing_profile=profile, recurring_billing=s.get("recurring_billing", True),
         cancelled_on=today if status == Subscription.Status.CANCELLED else None,
     )

@@ -32,6 +32,10 @@ from billing.verbs import (
     SUBSCRIPTION_REACTIVATED,
     SUBSCRIPTION_RECURRING_BILLING_CHANGED,
     SUBSCRIPTION_RENEWED,
+    SUBSCRIPTION_TRIAL_CONVERTED,
+    SUBSCRIPTION_TRIAL_EXPIRED,
+    SUBSCRIPTION_TRIAL_EXTENDED,
+    SUBSCRIPTION_TRIAL_PURCHASED,
 )
 from portal.texts import Text
 
@@ -210,6 +214,11 @@ EVENTS = {
     SUBSCRIPTION_DELETED: ngettext_lazy("Deleted on %(on)s: %(licenses_removed)d license removed from users.",
                                           "Deleted on %(on)s: %(licenses_removed)d licenses removed from users.",
                                           "licenses_removed"),
+    SUBSCRIPTION_TRIAL_CONVERTED: _("The trial ended on %(on)s and became a paid subscription: billing started that "
+                                    "day."),
+    SUBSCRIPTION_TRIAL_EXPIRED: _("The trial ended on %(on)s: Expired, users keep service until %(disabled_on)s."),
+    SUBSCRIPTION_TRIAL_EXTENDED: _("Trial extended by 30 days: it ends on %(trial_ends_on)s."),
+    SUBSCRIPTION_TRIAL_PURCHASED: _("Bought from the trial: billing started %(on)s."),
     INVOICE_CREATED: _("Invoice %(number)s dated %(date)s, due %(due_date)s."),
     INVOICE_PAID: _invoice_paid,
     INVOICE_REFUNDED: _("USD %(amount)s of invoice %(number)s refunded to the card ending %(card)s."),

@@ -26,6 +26,10 @@ SUBSCRIPTION_PROVISIONING_FINISHED = "subscription.provisioning_finished"
 SUBSCRIPTION_REACTIVATED = "subscription.reactivated"
 SUBSCRIPTION_RECURRING_BILLING_CHANGED = "subscription.recurring_billing_changed"
 SUBSCRIPTION_RENEWED = "subscription.renewed"
+SUBSCRIPTION_TRIAL_CONVERTED = "subscription.trial_converted"
+SUBSCRIPTION_TRIAL_EXPIRED = "subscription.trial_expired"
+SUBSCRIPTION_TRIAL_EXTENDED = "subscription.trial_extended"
+SUBSCRIPTION_TRIAL_PURCHASED = "subscription.trial_purchased"
 
 # A credit check decided, by its new status.
 CREDIT_CHECK_DECIDED = {CreditCheckStatus.APPROVED: CREDIT_CHECK_APPROVED,

@@ -98,7 +98,7 @@ def _subscription_context(eligibility) -> dict:
         "sub": sub,
         "eligibility": eligibility,
         "renewal": renewal_date(start=sub.start_date, term=sub.term, today=eligibility.today)
-        if sub.status == Subscription.Status.ACTIVE else None,
+        if sub.status == Subscription.Status.ACTIVE and sub.source != Subscription.Source.TRIAL else None,  # it ends
         "service_plans": sorted(eligibility.product.service_plans.all(), key=lambda p: (p.service, p.level)),
         "addons": list(sub.subscription_addons.all()),
         "addons_back": addons_restorable(subscription=sub) if sub.status == Subscription.Status.ACTIVE else [],

@@ -1,5 +1,5 @@
 """What happens as the simulation's days pass (DESIGN.md "Time and the subscription lifecycle"):
-one item per renewal, invoice, lifecycle move, scheduled change, credit check or provisioning,
+one item per renewal, invoice, lifecycle move, scheduled change, credit check, provisioning or trial's end,
 in the order they are applied. A clock move answers the list; its dry run answers the same list
 without keeping anything."""
 
@@ -16,6 +16,8 @@ class Kind(StrEnum):
     PROVISIONED = "provisioned"
     CREDIT_CHECK = "credit_check"
     PLAN_CHANGE = "plan_change"
+    TRIAL_CONVERTED = "trial_converted"  # before billing: its first period is charged the same day
+    TRIAL_EXPIRED = "trial_expired"
     RENEWAL = "renewal"
     INVOICE = "invoice"
     PAYMENT = "payment"

@@ -4,7 +4,8 @@ The clock's row keeps the last day applied. ``days_run(until)`` applies every da
 to ``until`` on which something falls due, in date order, and each day in one fixed order
 (``portal.happenings.KINDS``): provisioning and credit checks, then the plan changes scheduled
 for that day (run here, so a change at renewal replaces its subscription before it would
-renew), then billing periods and renewals, card charges and refunds, then the lifecycle
+renew), then trials that end (converted or expired), then billing periods and renewals,
+card charges and refunds, then the lifecycle
 (termination after billing on a boundary day), then invoices falling past due. Days on which
 nothing falls due are skipped with a handful of queries in all, whatever the number of
 tenants; every effect is keyed by its own date, so a jump of two years equals 730 jumps of a
@@ -33,6 +34,7 @@ from billing.lifecycle import (
 )
 from billing.selectors import credit_checks_next_due
 from billing.services import credit_checks_complete_due
+from billing.trials import trials_end_run
 from licensing.services import licenses_remove_all
 from planchange import workflow
 from planchange.scheduled import (
@@ -77,7 +79,8 @@ def _scheduled_changes_run(day: date, started: list[int]) -> list[Happening]:
 
 def _billing_run(day: date, *, since: date) -> list[Happening]:
     """The day's billing and lifecycle, in their order (call with the clock's row locked)."""
-    happened = billing_periods_run(day=day)
+    happened = trials_end_run(day=day)  # a trial converted today is charged below, today
+    happened += billing_periods_run(day=day)
     happened += card_charges_run(day=day)
     happened += refunds_run(day=day)
     moved, to_delete = lifecycle_run(day=day)

@@ -47,6 +47,8 @@ KIND_LABELS = {
     Kind.PROVISIONED: gettext_lazy("Provisioned"),
     Kind.CREDIT_CHECK: gettext_lazy("Credit check"),
     Kind.PLAN_CHANGE: gettext_lazy("Scheduled change"),
+    Kind.TRIAL_CONVERTED: gettext_lazy("Trial converted"),
+    Kind.TRIAL_EXPIRED: gettext_lazy("Trial expired"),
     Kind.RENEWAL: gettext_lazy("Renewal"),
     Kind.INVOICE: gettext_lazy("Invoice"),
     Kind.PAYMENT: gettext_lazy("Card payment"),

@@ -18,6 +18,7 @@ from billing.models import (
 )
 from billing.periods import period_end
 from billing.services import subscription_hold, subscription_usage_add
+from billing.trials import trial_end_for
 from licensing.models import DirectoryUser, LicenseAssignment
 from planchange.models import PlanChange
 from portal import clock, tokens
@@ -107,11 +108,13 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     billing_frequency = "monthly"
     start_date = dt.date(2026, 1, 1)
     status = "active"
+    source = "direct"
     # The period the clock is in counts as billed (as a scenario's subscriptions do); the next is
-    # charged when the clock reaches it.
+    # charged when the clock reaches it. A trial isn't billed: it ends a month after its start.
     billed_until = factory.LazyAttribute(lambda o: period_end(
         start=o.start_date, billing_frequency=o.billing_frequency, term=o.term,
-        begin=max(clock.today(), o.start_date)) if o.status == "active" else None)
+        begin=max(clock.today(), o.start_date)) if o.status == "active" and o.source != "trial" else None)
+    trial_ends_on = factory.LazyAttribute(lambda o: trial_end_for(o.start_date) if o.source == "trial" else None)
 
 
 class DirectoryUserFactory(factory.django.DjangoModelFactory):

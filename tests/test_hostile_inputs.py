@@ -654,6 +654,12 @@ def forms(w) -> dict:
         ("billing:recurring-billing", "POST"): {
             "as": "admin", "url": "/billing/products/{subscription_id}/recurring-billing/", "status": 302,
             "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {"enabled": "on"}},
+        ("billing:trial-extend", "POST"): {  # std isn't a trial: even a valid post is refused
+            "as": "admin", "url": "/billing/products/{subscription_id}/trial/extend/", "status": 302,
+            "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {}},
+        ("billing:trial-purchase", "POST"): {
+            "as": "admin", "url": "/billing/products/{subscription_id}/trial/purchase/", "status": 302,
+            "path": {"subscription_id": std.pk}, "path_status": {"subscription_id": 404}, "base": {}},
         ("support:clock", "POST"): {
             "as": "staff", "url": "/support/clock/", "status": 302, "base": {"how": "days", "value": "1",
                                                                               "action": "move"}},
@@ -753,7 +759,8 @@ def forms(w) -> dict:
 FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-pay POST", "billing:addon-remove POST",
              "billing:addon-add POST",
              "planchange:cancel-change POST", "planchange:checkout POST", "planchange:change-option POST",
-             "billing:cancel-subscription POST", "billing:licenses POST", "billing:recurring-billing POST", "support:clock POST", "support:console GET", "support:tenants GET", "support:change-retry POST",
+             "billing:cancel-subscription POST", "billing:licenses POST", "billing:recurring-billing POST", "billing:trial-extend POST",
+             "billing:trial-purchase POST", "support:clock POST", "support:console GET", "support:tenants GET", "support:change-retry POST",
              "support:change-cancel POST", "support:credit-check POST", "support:incident-create POST",
              "support:incident-change POST", "support:provision POST", "support:view-as POST",
              "support:view-as-stop POST", "users:manage-licenses POST", "users:active GET",
@@ -792,6 +799,8 @@ FORM_FIELDS = {
     ("billing:cancel-subscription", "POST"): {"confirm"},
     ("billing:recurring-billing", "POST"): {"enabled"},
     ("billing:licenses", "POST"): {"action", "count"},
+    ("billing:trial-extend", "POST"): set(),
+    ("billing:trial-purchase", "POST"): set(),
     ("support:clock", "POST"): {"how", "value", "action"},
     ("support:console", "GET"): {"status", "page", "tenant", "older", "q"},
     ("support:tenants", "GET"): {"q"},

@@ -5,7 +5,8 @@ A Hypothesis ``RuleBasedStateMachine`` drives the portal's own services on the r
 (SQLite, or PostgreSQL in CI): request a change now or at renewal, cancel it, run the workflow,
 crash it between or inside steps and let another worker take over after the lease lapses,
 deliver the task twice, assign / unassign / replace licenses, PATCH licenses and recurring
-billing, cancel subscriptions, pay, move the clock, run the sweep, load a scenario. After every
+billing, cancel subscriptions, pay, move the clock, run the sweep, load a scenario, start a trial and
+let it end (extended or bought early, or not). After every
 rule the invariants below must hold. Each example runs in a savepoint that is rolled back.
 
 ``make test`` runs a bounded number of examples (the ``default`` profile); ``make soak`` runs the
@@ -35,10 +36,16 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from billing.models import Invoice, InvoiceLine, Offer, Subscription
+from billing.models import BillingProfile, Invoice, InvoiceLine, Offer, Subscription
 from billing.money import money
 from billing.proration import Side
-from billing.services import invoice_pay, subscription_cancel, subscription_update
+from billing.services import (
+    invoice_pay,
+    subscription_cancel,
+    subscription_trial_extend,
+    subscription_trial_purchase,
+    subscription_update,
+)
 from licensing.models import DirectoryUser, LicenseAssignment
 from licensing.services import license_assign, license_replace, license_unassign
 from planchange import workflow
@@ -257,6 +264,37 @@ class PlanChangeMachine(RuleBasedStateMachine):
         invoice = _pick(Invoice.objects.filter(total__gt=F("paid")).order_by("pk"), invoice)
         self._refused(lambda: invoice_pay(tenant=invoice.tenant, invoice_id=invoice.pk, actor="admin"))
 
+    # --- Trials -------------------------------------------------------------------------------------------
+
+    def _trials(self):
+        return self._subscriptions().filter(status="active", source="trial")
+
+    @rule(tenant=indexes, recurring=st.booleans())
+    def a_trial_starts(self, tenant, recurring):
+        """A trial of Business Basic starts today (Contoso pays by card, Fabrikam through its billing profile;
+        recurring billing off, it will expire)."""
+        tenant = _pick(sorted(self.admins), tenant)
+        profile = BillingProfile.objects.filter(tenant_id=tenant).first()
+        SubscriptionFactory(tenant_id=tenant, product=product("O365_BUSINESS_ESSENTIALS"), licenses=5, source="trial",
+                            start_date=clock.today(), recurring_billing=recurring, billing_profile=profile,
+                            payment="invoice" if profile else "card")
+
+    @precondition(lambda self: self._trials().exists())
+    @rule(sub=indexes, buy=st.booleans())
+    def admin_extends_or_buys_a_trial(self, sub, buy):
+        sub = _pick(self._trials(), sub)
+        service = subscription_trial_purchase if buy else subscription_trial_extend
+        self._refused(lambda: service(tenant=sub.tenant, subscription_id=sub.pk, actor="admin"))
+
+    @precondition(lambda self: self._trials().exists())
+    @rule(sub=indexes)
+    def support_moves_the_clock_to_a_trials_end(self, sub):
+        """A trial ends: converted to paid or expired, whatever happened to it before."""
+        sub = _pick(self._trials(), sub)
+        self._refused(lambda: clock_move(actor="support", to=max(sub.trial_ends_on, clock.today())))
+        sub.refresh_from_db()
+        seen(f"trial: {sub.source} {sub.status}")
+
     # --- Time and the world -------------------------------------------------------------------------
 
     @rule(days=st.integers(1, 120))
@@ -331,6 +369,16 @@ class PlanChangeMachine(RuleBasedStateMachine):
         keys = list(InvoiceLine.objects.filter(idempotency_key__contains="/period/")
                     .values_list("idempotency_key", flat=True))
         assert len(keys) == len(set(keys))
+
+    @invariant()
+    def every_trial_has_ended_by_its_date_and_none_is_billed(self):
+        applied = clock.applied_through()
+        if applied is not None:
+            behind = Subscription.objects.filter(status="active", source="trial", held_by="",
+                                                 trial_ends_on__lte=applied)
+            assert not behind.exists(), list(behind.values_list("pk", "trial_ends_on"))
+        assert not InvoiceLine.objects.filter(subscription__source="trial").exists()
+        assert not Subscription.objects.filter(source="trial", trial_ends_on__isnull=True).exists()
 
     @invariant()
     def nobody_loses_a_license_without_its_replacement(self):

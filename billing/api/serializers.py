@@ -55,6 +55,11 @@ class SubscriptionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     users_access = serializers.ChoiceField(
         choices=["full", "admins_only", "none"], read_only=True,
         help_text="full (Active, Expired), admins_only (Disabled: admins keep the data), none")
+    trial_ends_on = serializers.DateField(
+        allow_null=True, read_only=True,
+        help_text="a trial's end: it converts to paid (a payment method on file, recurring billing on) or expires "
+                  "that day; for a trial that ended, the day it did; null for what never was a trial")
+    trial_extended = serializers.BooleanField(read_only=True, help_text="the trial was extended by 30 days (once only)")
 
     class Meta:
         model = Subscription
@@ -63,10 +68,11 @@ class SubscriptionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "assigned_licenses", "term", "billing_frequency", "price", "start_date",
             "renewal_date", "recurring_billing", "payment", "billing_profile", "addons",
             "change_in_progress", "status_until", "next_billing_date", "users_access", "licenses_at_renewal",
+            "trial_ends_on", "trial_extended",
         ]
 
     def get_renewal_date(self, sub) -> str | None:
-        if sub.status != Subscription.Status.ACTIVE:
+        if sub.status != Subscription.Status.ACTIVE or sub.source == Subscription.Source.TRIAL:  # a trial ends
             return None
         today = self.context.get("today") or clock.today()
         return renewal_date(start=sub.start_date, term=sub.term, today=today).isoformat()

@@ -1,5 +1,5 @@
 """Billing's API: the catalog, the tenant's subscriptions (buy, PATCH licenses or recurring billing,
-cancel, buy or remove licenses, add-ons), invoices (pay) and payment methods."""
+cancel, buy or remove licenses, add-ons, a trial's extension and purchase), invoices (pay) and payment methods."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -32,6 +32,8 @@ from billing.services import (
     subscription_buy,
     subscription_cancel,
     subscription_licenses_change,
+    subscription_trial_extend,
+    subscription_trial_purchase,
     subscription_update,
 )
 from portal import clock
@@ -223,3 +225,28 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
         subscription_addon_remove(tenant=self.tenant, subscription_id=pk, code=code,
                                   actor=request.user.get_username())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=SubscriptionSerializer)
+    @action(detail=True, methods=["post"], url_path="trial/extend")
+    def trial_extend(self, request, pk=None):
+        """Extend your trial: 30 more days, once, within the last 15 days of the trial. 409
+        ``trial_already_extended`` the second time, ``trial_extend_not_yet`` before the window opens (with
+        ``extendable_from``), ``not_a_trial``, ``subscription_not_active`` for a trial that has ended."""
+        subscription_trial_extend(tenant=self.tenant, subscription_id=pk, actor=request.user.get_username())
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(request=None, responses=inline_serializer("TrialPurchased", {
+        "subscription": SubscriptionSerializer(),
+        "invoice": inline_serializer("TrialInvoice", {"id": serializers.IntegerField(),
+                                                      "number": serializers.CharField()}, allow_null=True)}))
+    @action(detail=True, methods=["post"], url_path="trial/purchase")
+    def trial_purchase(self, request, pk=None):
+        """Purchase subscription: the trial becomes a paid subscription of the same plan now, billing starts
+        today (the invoice of its first period: MOSA dated today, MCA the billing profile's of the next 1st).
+        422 ``payment_method_required`` without a payment method on file; 409 ``not_a_trial``."""
+        sub = subscription_trial_purchase(tenant=self.tenant, subscription_id=pk, actor=request.user.get_username())
+        invoice = sub.trial_invoice
+        return Response({
+            "subscription": self.get_serializer(self.get_queryset().get(pk=pk)).data,
+            "invoice": {"id": invoice.pk, "number": invoice.number} if invoice is not None else None,
+        })

@@ -94,6 +94,14 @@ class Subscription(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced",
         help_text="the subscription a completed plan change moved this one's users to (it was cancelled then)",
     )
+    trial_ends_on = models.DateField(
+        null=True, blank=True,
+        help_text="the day a trial ends: on it the trial converts to paid or expires (DESIGN.md \"Time\"); for a trial "
+                  "that ended, the day it did; empty for what never was a trial",
+    )
+    trial_extended = models.BooleanField(
+        default=False, help_text="the trial was extended by 30 days (Extend your trial: once only)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     addons = models.ManyToManyField(AddOnProduct, through="SubscriptionAddOn", blank=True)
 

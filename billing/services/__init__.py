@@ -35,6 +35,7 @@ from billing.services.subscriptions import (
     subscription_purchase,
     subscription_usage_add,
 )
+from billing.services.trials import subscription_trial_extend, subscription_trial_purchase
 
 __all__ = [
     "CANCEL_ONLINE_MAX_LICENSES", "credit_check_decide", "credit_checks_complete_due", "invoice_pay",
@@ -44,6 +45,7 @@ __all__ = [
     "subscription_licenses_keep",
     "subscription_licenses_set", "subscription_lock", "subscription_period_charged", "subscription_provision",
     "subscription_purchase", "subscription_reactivate", "subscription_recurring_billing_set",
-    "subscription_require_free", "subscription_update", "subscription_usage_add", "subscriptions_lock",
+    "subscription_require_free", "subscription_trial_extend", "subscription_trial_purchase",
+    "subscription_update", "subscription_usage_add", "subscriptions_lock",
     "subscriptions_release",
 ]

@@ -17,6 +17,7 @@ from billing.proration import Side, credit_line
 from billing.selectors import offer_of
 from billing.services.licenses import subscription_licenses_set
 from billing.services.locks import subscription_lock, subscription_require_free
+from billing.services.trials import trial_purchase_locked
 from billing.verbs import SUBSCRIPTION_CANCELLED, SUBSCRIPTION_REACTIVATED, SUBSCRIPTION_RECURRING_BILLING_CHANGED
 from portal import clock
 from portal.errors import Conflict, DomainError
@@ -141,7 +142,10 @@ def subscription_recurring_billing_set(*, tenant, subscription_id, enabled: bool
 
 def subscription_reactivate(sub: Subscription, *, actor: str) -> Subscription:
     """An Expired or Disabled subscription back to Active (call with it locked): recurring billing
-    on, a new term from today, the first period charged now (a card the day after)."""
+    on, a new term from today, the first period charged now (a card the day after). An ended trial is bought."""
+    if sub.source == Subscription.Source.TRIAL:
+        trial_purchase_locked(sub, actor=actor).reactivated = True
+        return sub
     today = clock.today()
     before = sub.status
     sub.status = Subscription.Status.ACTIVE

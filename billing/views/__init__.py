@@ -4,7 +4,16 @@ checklist for changing plans manually."""
 from billing.views.invoices import bills, invoice_detail, invoice_pay_now
 from billing.views.manual import change_manually
 from billing.views.products import purchase, your_products
-from billing.views.subscriptions import addon_add, addon_remove, cancel_subscription, licenses, recurring_billing
+from billing.views.subscriptions import (
+    addon_add,
+    addon_remove,
+    cancel_subscription,
+    licenses,
+    recurring_billing,
+    trial_extend,
+    trial_purchase,
+)
 
 __all__ = ["addon_add", "addon_remove", "bills", "cancel_subscription", "change_manually", "invoice_detail",
-           "invoice_pay_now", "licenses", "purchase", "recurring_billing", "your_products"]
+           "invoice_pay_now", "licenses", "purchase", "recurring_billing", "trial_extend", "trial_purchase",
+           "your_products"]

@@ -1,5 +1,6 @@
 """The edits on a subscription's page (Billing > Your products > a subscription): recurring billing,
-Cancel subscription, Buy or Remove licenses, add-ons removed and added back. Each passes what it got
+Cancel subscription, Buy or Remove licenses, add-ons removed and added back, a trial's Extend trial and
+Purchase subscription. Each passes what it got
 to billing's service and goes back to the page with what happened; a refusal is kept for the page,
 beside the form it came from (``portal.pages``)."""
 
@@ -16,6 +17,8 @@ from billing.services import (
     subscription_cancel,
     subscription_licenses_change,
     subscription_licenses_keep,
+    subscription_trial_extend,
+    subscription_trial_purchase,
     subscription_update,
 )
 from portal.decorators import tenant_page, writes
@@ -186,3 +189,37 @@ def addon_add(request, subscription_id, code):
         else:
             messages.success(request, _("%(addon)s was added back.") % {"addon": addon.name})
     return _back(subscription_id, "addons")
+
+
+@require_POST
+@tenant_page
+@writes(BILLING_WRITERS)
+def trial_extend(request, subscription_id):
+    """Extend trial: 30 more days, once; a second time is refused beside the button."""
+    try:
+        sub = subscription_trial_extend(tenant=request.tenant, subscription_id=subscription_id,
+                                        actor=request.user.get_username())
+    except DomainError as exc:
+        refusal_kept(request, exc, page=_page(subscription_id), form="trial")
+    else:
+        messages.success(request, _("The trial is extended by 30 days: it ends on %(date)s.") % {
+            "date": sub.trial_ends_on.isoformat()})
+    return _back(subscription_id, "trial")
+
+
+@require_POST
+@tenant_page
+@writes(BILLING_WRITERS)
+def trial_purchase(request, subscription_id):
+    """Purchase subscription: the trial becomes a paid subscription now, billing starts today."""
+    try:
+        sub = subscription_trial_purchase(tenant=request.tenant, subscription_id=subscription_id,
+                                          actor=request.user.get_username())
+    except DomainError as exc:
+        refusal_kept(request, exc, page=_page(subscription_id), form="trial")
+        return _back(subscription_id, "trial")
+    text = _("You bought the subscription: billing starts today.")
+    if sub.trial_invoice is not None:
+        text += " " + _("Its first billing period is on invoice %(number)s.") % {"number": sub.trial_invoice.number}
+    messages.success(request, text)
+    return _back(subscription_id)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from jsonschema import Draft202012Validator
 
-from billing.models import AddOnProduct, BillingFrequency, Invoice, PaymentKind, Product, Term
+from billing.models import AddOnProduct, BillingFrequency, Invoice, PaymentKind, Product, Subscription, Term
 from licensing.models import DirectoryUser
 from planchange.models import PlanChange
 from portal import clock
@@ -186,6 +186,7 @@ class _TenantChecks:
         self.subs[s["key"]] = (s, product)
         if "start_date" in s:
             self.c.date([*self.p, *sp, "start_date"], s["start_date"])
+        self.trial(sp, s)
         if s.get("term") == Term.P1M and s.get("billing_frequency") == BillingFrequency.ANNUAL:
             self.err([*sp, "billing_frequency"], "a monthly commitment (P1M) is billed monthly")
         if "payment_method" in s and s["payment_method"] not in self.methods:
@@ -201,6 +202,14 @@ class _TenantChecks:
             if code in seen:
                 self.err([*sp, "addons", a_i], f"add-on {code!r} appears twice")
             seen.add(code)
+
+    def trial(self, sp: list, s: dict) -> None:
+        """A trial's end (``trial_ends_on``, ``trial_extended``): a date, and only on a trial."""
+        if "trial_ends_on" in s:
+            self.c.date([*self.p, *sp, "trial_ends_on"], s["trial_ends_on"])
+        for name in ("trial_ends_on", "trial_extended"):
+            if name in s and s.get("source") != Subscription.Source.TRIAL:
+                self.err([*sp, name], 'only a trial ("source": "trial") has an end')
 
     def user(self, i: int, u: dict) -> None:
         up, upn, domain = ["users", i], u["upn"], self.t["domain"]

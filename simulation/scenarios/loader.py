@@ -41,8 +41,8 @@ class LoadReport:
 
 
 # Where a tenant keeps its dates (besides the file's "clock"): they move together when a file is shifted.
-DATED = (("subscriptions", ("start_date",)), ("invoices", ("date", "due_date")), ("credit_checks", ("requested",)),
-         ("incidents", ("opened",)))
+DATED = (("subscriptions", ("start_date", "trial_ends_on")), ("invoices", ("date", "due_date")),
+         ("credit_checks", ("requested",)), ("incidents", ("opened",)))
 
 
 def _dated(data):

@@ -71,6 +71,8 @@ SCHEMA = _obj(
                 "payment_method": KEY,
                 "billing_profile": KEY,
                 "recurring_billing": {"type": "boolean"},
+                "trial_ends_on": DATE_FIELD,
+                "trial_extended": {"type": "boolean"},
                 "addons": _array({"type": "string", "minLength": 1}),
             }, ["key", "sku", "licenses"])),
             "users": _array(_obj({

@@ -66,6 +66,22 @@ def _require_active(sub: Subscription) -> None:
                           code="subscription_not_active")
 
 
+def _require_set_up(sub: Subscription) -> None:
+    """The article's step 2: the subscription users get licenses of must be Active, and one still being set up
+    isn't yet (422 ``subscription_not_provisioned``, saying when it is ready)."""
+    if sub.provisioning == Subscription.Provisioning.PROVISIONED:
+        return
+    params = {"product": sub.product.name}
+    if sub.provisioning_until is not None:
+        message = _("%(product)s is still being set up: its licenses can be assigned once it is ready, by %(when)s "
+                    "(simulation time). Nothing was changed.")
+        params["when"] = sub.provisioning_until.strftime("%Y-%m-%d %H:%M UTC")
+    else:
+        message = _("%(product)s is still being set up: its licenses can be assigned once it is ready. Nothing was "
+                    "changed.")
+    raise DomainError(message % params, code="subscription_not_provisioned")
+
+
 def _require_available(sub: Subscription, needed: int) -> None:
     available = max(sub.licenses - sub.assigned_licenses, 0)
     if needed > available:
@@ -95,6 +111,7 @@ def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) ->
     """Give each user a license of the subscription; refuse all if there aren't enough."""
     (sub,) = _lock(tenant, [subscription_id]).values()
     _require_active(sub)
+    _require_set_up(sub)
     users = _users(tenant, upns)
     holding = _holders(sub, users)
     new = [u for u in users if u.pk not in holding]
@@ -139,6 +156,7 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
         raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
     source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
     _require_active(target)
+    _require_set_up(target)
     users = _users(tenant, upns)
     _require_holding(source, users, _holders(source, users))
     already = _holders(target, users)

@@ -4,7 +4,9 @@ checklist for changing plans manually."""
 from billing.views.invoices import bills, invoice_detail, invoice_pay_now
 from billing.views.manual import change_manually
 from billing.views.products import purchase, your_products
+from billing.views.setup import subscription_setup
 from billing.views.subscriptions import addon_add, addon_remove, cancel_subscription, licenses, recurring_billing
 
 __all__ = ["addon_add", "addon_remove", "bills", "cancel_subscription", "change_manually", "invoice_detail",
-           "invoice_pay_now", "licenses", "purchase", "recurring_billing", "your_products"]
+           "invoice_pay_now", "licenses", "purchase", "recurring_billing", "subscription_setup",
+           "your_products"]

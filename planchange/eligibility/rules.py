@@ -73,7 +73,8 @@ def rule_subscription_not_provisioned(ctx: EligibilityContext) -> Blocker | None
                                                     "when": until.strftime("%Y-%m-%d %H:%M UTC")}
               if until else _("%(product)s is still being set up; support can finish it.")
               % {"product": ctx.product.name})
-    return Blocker(Code.SUBSCRIPTION_NOT_PROVISIONED, detail, _service_health())
+    return Blocker(Code.SUBSCRIPTION_NOT_PROVISIONED, detail,
+                   Action(_("See the set-up"), reverse("billing:setup", args=[ctx.subscription.pk])))
 
 
 def rule_service_incident(ctx: EligibilityContext) -> Blocker | None:

@@ -6,7 +6,7 @@ change holds read-only unless the caller is that change (409 ``change_in_progres
 keeps billing's count of assigned licenses in the same transaction that writes.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
@@ -209,16 +209,19 @@ class UnassignPreview:
     upns: list[str]  # the first DETAIL_MAX, by user name
     count: int
     digest: str
+    users: list = field(default_factory=list)  # UserChange of the first DETAIL_MAX: lost, and kept elsewhere
 
 
 def license_unassign_preview(*, tenant: Tenant, subscription_id: int, upns) -> UnassignPreview:
-    """Who would lose the subscription's license (each must hold it). Reads only."""
+    """Who would lose the subscription's license (each must hold it), and each one's services lost and kept
+    through another license. Reads only."""
     found = _read(tenant, subscription_id)
     users = _users(tenant, upns)
     _require_holding(found, users, _holders(found, users))
     ordered = sorted(u.upn for u in users)
+    changes = licenses_preview(source=found, target_product=None, upns=ordered[:DETAIL_MAX]).users
     return UnassignPreview(subscription=found, upns=ordered[:DETAIL_MAX], count=len(ordered),
-                           digest=users_digest(ordered))
+                           digest=users_digest(ordered), users=changes)
 
 
 EVENT_USERS = 100  # users named on a bulk license event (licenses.moved, licenses.removed); all are counted

@@ -253,7 +253,7 @@ def test_upgrade_on_an_offer_opens_the_pane_with_that_offer_for_mca(client, mca)
     page = client.get(link)
     html = page.content.decode()
     assert '<option value="SPB" selected>' in html
-    assert '<option value="P1M" selected>' in html and '<option value="monthly" selected>' in html
+    assert '<option value="P1M" selected>' in html and '<option value="monthly" data-terms="P1M P1Y" selected>' in html
     assert "Charge for the new subscription USD 316.80" in page_text(page)  # 26.40 × 12 for one month
     # Checkout's address (an old link, a bookmark) takes an MCA tenant to the pane with the same choice.
     response = client.get(f"/billing/products/{mca.pk}/upgrades/SPB/checkout/?term=P1M&billing_frequency=monthly")

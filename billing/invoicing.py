@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice, InvoiceLine, PaymentKind, PaymentMethod
+from billing.money import money_text
 from billing.periods import add_months
 from billing.texts import ACCOUNT_CREDIT
 from billing.verbs import INVOICE_CREATED, INVOICE_LINES_ADDED
@@ -143,17 +144,17 @@ def credit_delivery(*, subscription, effective, credit: Decimal, total: Decimal)
     invoice_date = effective if subscription.billing_profile_id is None else add_months(effective.replace(day=1), 1)
     card = subscription.paying_card
     refund_date = invoice_date + timedelta(days=REFUND_DAYS) if card else None
-    text = _("The credit of USD %(credit)s is taken off the invoice of %(date)s.") % {
-        "credit": -credit, "date": invoice_date.isoformat()}
+    text = _("The credit of %(credit)s is taken off the invoice of %(date)s.") % {
+        "credit": money_text(-credit), "date": invoice_date.isoformat()}
     if card and total < 0:
-        text += " " + _("The USD %(amount)s it leaves over is refunded to the card ending %(last4)s on %(refund)s.") % {
-            "amount": -total, "last4": card.last4, "refund": refund_date.isoformat()}
+        text += " " + _("The %(amount)s it leaves over is refunded to the card ending %(last4)s on %(refund)s.") % {
+            "amount": money_text(-total), "last4": card.last4, "refund": refund_date.isoformat()}
     elif card:
         text += " " + _("Anything it leaves over would be refunded to the card ending %(last4)s, %(days)d days after "
                         "the invoice.") % {"last4": card.last4, "days": REFUND_DAYS}
     elif total < 0:
-        text += " " + _("The USD %(amount)s it leaves over stays as account credit and is taken off your next "
-                        "invoice.") % {"amount": -total}
+        text += " " + _("The %(amount)s it leaves over stays as account credit and is taken off your next "
+                        "invoice.") % {"amount": money_text(-total)}
     else:
         text += " " + _("Anything it leaves over stays as account credit for your next invoice.")
     return {"kind": "card_refund" if card else "account_credit", "invoice_date": invoice_date,

@@ -80,6 +80,11 @@ def offer_of(sub: Subscription, cache: dict | None = None) -> Offer | None:
 PREDECESSORS_MAX = 100  # a chain of plan changes longer than this is no one's history
 
 
+def offers_sold(*, sku: str) -> set[tuple[str, str]]:
+    """The (term, billing frequency) pairs the catalog sells ``sku`` for (one query)."""
+    return set(Offer.objects.filter(product__sku=sku).values_list("term", "billing_frequency"))
+
+
 def subscription_predecessors(*, subscription: Subscription) -> list[int]:
     """The subscriptions that completed plan changes replaced, one after the other, to end with this
     one (A → B → C: for C, [B, A]), nearest first: each cancelled one names its replacement

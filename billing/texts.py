@@ -8,6 +8,7 @@ from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import AddOnProduct, BillingFrequency, Term
+from billing.money import money_text
 from billing.verbs import (
     CREDIT_CHECK_APPROVED,
     CREDIT_CHECK_REJECTED,
@@ -140,8 +141,8 @@ def _cancelled(params: dict) -> str:
     if str(params.get("reason", "")).startswith("replaced by plan change"):
         return gettext("Cancelled: a plan change replaced it.")
     if params.get("credit"):
-        return gettext("Cancelled: disabled until %(date)s; USD %(credit)s credited for its unused days.") % {
-            "date": params["disabled_until"], "credit": str(params["credit"]).lstrip("-")}
+        return gettext("Cancelled: disabled until %(date)s; %(credit)s credited for its unused days.") % {
+            "date": params["disabled_until"], "credit": money_text(str(params["credit"]).lstrip("-"))}
     return gettext("Cancelled: disabled until %(date)s.") % {"date": params["disabled_until"]}
 
 
@@ -166,10 +167,18 @@ def _removal_scheduled(params: dict) -> str:
     return gettext("Licenses to remove at the renewal: %(from)d → %(to)d.") % params
 
 
+def _with_money(message, *names):
+    """A message whose params ``names`` are amounts, written as the reader's language writes money."""
+    def text(params: dict) -> str:
+        return str(message) % {**params, **{name: money_text(params[name]) for name in names}}
+    return text
+
+
 def _invoice_paid(params: dict) -> str:
+    params = {**params, "amount": money_text(params["amount"])}
     if params.get("card"):
-        return gettext("Invoice %(number)s paid: USD %(amount)s charged to the card ending %(card)s.") % params
-    return gettext("Invoice %(number)s paid: USD %(amount)s.") % params
+        return gettext("Invoice %(number)s paid: %(amount)s charged to the card ending %(card)s.") % params
+    return gettext("Invoice %(number)s paid: %(amount)s.") % params
 
 
 def _lines_added(params: dict) -> str:
@@ -221,8 +230,9 @@ EVENTS = {
     SUBSCRIPTION_TRIAL_PURCHASED: _("Bought from the trial: billing started %(on)s."),
     INVOICE_CREATED: _("Invoice %(number)s dated %(date)s, due %(due_date)s."),
     INVOICE_PAID: _invoice_paid,
-    INVOICE_REFUNDED: _("USD %(amount)s of invoice %(number)s refunded to the card ending %(card)s."),
-    INVOICE_OVERDUE: _("Invoice %(number)s is past due: USD %(balance)s was due %(due)s."),
+    INVOICE_REFUNDED: _with_money(_("%(amount)s of invoice %(number)s refunded to the card ending %(card)s."),
+                                  "amount"),
+    INVOICE_OVERDUE: _with_money(_("Invoice %(number)s is past due: %(balance)s was due %(due)s."), "balance"),
     INVOICE_LINES_ADDED: _lines_added,
     PAYMENT_METHOD_ADDED: _("Card ending %(last4)s added."),
 }

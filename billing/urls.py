@@ -8,6 +8,7 @@ urlpatterns = [
     path("products/", views.your_products, name="products"),
     path("products/<id:subscription_id>/recurring-billing/", views.recurring_billing, name="recurring-billing"),
     path("products/<id:subscription_id>/licenses/", views.licenses, name="licenses"),
+    path("products/<id:subscription_id>/setup/", views.subscription_setup, name="setup"),
     path("products/<id:subscription_id>/cancel/", views.cancel_subscription, name="cancel-subscription"),
     path("products/<id:subscription_id>/addons/<str:code>/add/", views.addon_add, name="addon-add"),
     path("products/<id:subscription_id>/addons/<str:code>/remove/", views.addon_remove, name="addon-remove"),

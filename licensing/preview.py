@@ -30,6 +30,7 @@ class UserChange:
     lost: tuple[str, ...]
     reset_disabled_plans: tuple[str, ...]
     data_lost: tuple[str, ...]
+    kept: tuple[str, ...] = ()  # the source's services the user still has after, through another license
 
     def as_dict(self) -> dict:
         return {"upn": self.upn, "gained": list(self.gained), "lost": list(self.lost),
@@ -87,7 +88,7 @@ def _user_change(catalog: "_Catalog", *, upn, disabled, kept, source, target_pro
         plans = catalog.enabled(product_id, off)
         before.update(plans)
         after.update(plans)
-    if not any(sub_id == target_id for sub_id, _p, _off in kept):
+    if target_product is not None and not any(sub_id == target_id for sub_id, _p, _off in kept):
         after.update(catalog.enabled(target_product.pk, ()))
     levels: dict[str, int] = {}
     for _code, _name, service, level, _data in after.values():
@@ -98,14 +99,17 @@ def _user_change(catalog: "_Catalog", *, upn, disabled, kept, source, target_pro
     # Turned back on: off on the license that goes, on after the move, and not already on through a
     # license the user keeps.
     reset = [c for c in (disabled or ()) if c in after and c in source_rows and c not in before]
+    still = [c for c in catalog.enabled(source.product_id, disabled) if c not in lost]
     return UserChange(upn=upn, gained=catalog.names(set(after) - set(before)), lost=catalog.names(lost),
-                      reset_disabled_plans=catalog.names(reset), data_lost=catalog.names(data_lost)), data_lost
+                      reset_disabled_plans=catalog.names(reset), data_lost=catalog.names(data_lost),
+                      kept=catalog.names(still) if kept else ()), data_lost
 
 
-def licenses_preview(*, source: Subscription, target_product: Product, target: Subscription | None = None,
+def licenses_preview(*, source: Subscription, target_product: Product | None, target: Subscription | None = None,
                      upns=None) -> LicensePreview:
     """What moving users from ``source`` to ``target_product`` changes for each of them: the users
-    ``upns`` (Replace) or every holder of ``source`` (an automatic change). ``target`` is the
+    ``upns`` (Replace) or every holder of ``source`` (an automatic change); ``target_product`` None: what
+    taking ``source``'s license away changes (unassign), counting the licenses they keep. ``target`` is the
     subscription they move to when it exists already: a user who holds it keeps that license and its
     settings; everyone else gets a new license with every service plan on."""
     catalog = _Catalog()

@@ -6,7 +6,7 @@ change holds read-only unless the caller is that change (409 ``change_in_progres
 keeps billing's count of assigned licenses in the same transaction that writes.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
@@ -66,6 +66,22 @@ def _require_active(sub: Subscription) -> None:
                           code="subscription_not_active")
 
 
+def _require_set_up(sub: Subscription) -> None:
+    """The article's step 2: the subscription users get licenses of must be Active, and one still being set up
+    isn't yet (422 ``subscription_not_provisioned``, saying when it is ready)."""
+    if sub.provisioning == Subscription.Provisioning.PROVISIONED:
+        return
+    params = {"product": sub.product.name}
+    if sub.provisioning_until is not None:
+        message = _("%(product)s is still being set up: its licenses can be assigned once it is ready, by %(when)s "
+                    "(simulation time). Nothing was changed.")
+        params["when"] = sub.provisioning_until.strftime("%Y-%m-%d %H:%M UTC")
+    else:
+        message = _("%(product)s is still being set up: its licenses can be assigned once it is ready. Nothing was "
+                    "changed.")
+    raise DomainError(message % params, code="subscription_not_provisioned")
+
+
 def _require_available(sub: Subscription, needed: int) -> None:
     available = max(sub.licenses - sub.assigned_licenses, 0)
     if needed > available:
@@ -106,6 +122,7 @@ def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) ->
     """Give each user a license of the subscription; refuse all if there aren't enough."""
     (sub,) = _lock(tenant, [subscription_id]).values()
     _require_active(sub)
+    _require_set_up(sub)
     users = _users(tenant, upns)
     holding = _product_holders(sub, users)  # holders of the product keep their license, and get no second one
     new = [u for u in users if u.pk not in holding]
@@ -150,6 +167,7 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
         raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
     source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
     _require_active(target)
+    _require_set_up(target)
     users = _users(tenant, upns)
     _require_holding(source, users, _holders(source, users))
     already = _product_holders(target, users, besides=source)  # they keep the license of the product they hold
@@ -202,16 +220,19 @@ class UnassignPreview:
     upns: list[str]  # the first DETAIL_MAX, by user name
     count: int
     digest: str
+    users: list = field(default_factory=list)  # UserChange of the first DETAIL_MAX: lost, and kept elsewhere
 
 
 def license_unassign_preview(*, tenant: Tenant, subscription_id: int, upns) -> UnassignPreview:
-    """Who would lose the subscription's license (each must hold it). Reads only."""
+    """Who would lose the subscription's license (each must hold it), and each one's services lost and kept
+    through another license. Reads only."""
     found = _read(tenant, subscription_id)
     users = _users(tenant, upns)
     _require_holding(found, users, _holders(found, users))
     ordered = sorted(u.upn for u in users)
+    changes = licenses_preview(source=found, target_product=None, upns=ordered[:DETAIL_MAX]).users
     return UnassignPreview(subscription=found, upns=ordered[:DETAIL_MAX], count=len(ordered),
-                           digest=users_digest(ordered))
+                           digest=users_digest(ordered), users=changes)
 
 
 EVENT_USERS = 100  # users named on a bulk license event (licenses.moved, licenses.removed); all are counted

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from billing.models import Invoice, PaymentKind, Subscription
+from billing.money import money_text
 from billing.selectors import subscription_get
 from licensing.preview import licenses_preview
 from planchange.blockers import Action, Blocker, Code
@@ -126,8 +127,8 @@ def _change_warnings(*, subscription: Subscription, on, blockers, due: Invoice |
     if on and subscription.payment == PaymentKind.INVOICE and not any(b.code == Code.UNPAID_BALANCE for b in warnings):
         if due is not None:
             warnings.append(Blocker(Code.UNPAID_BALANCE, _(
-                "Invoice %(number)s (USD %(balance)s) is due %(due)s, before the change's date %(date)s: unpaid by "
-                "then, it stops the change.") % {"number": due.number, "balance": due.balance,
+                "Invoice %(number)s (%(balance)s) is due %(due)s, before the change's date %(date)s: unpaid by "
+                "then, it stops the change.") % {"number": due.number, "balance": money_text(due.balance),
                                                  "due": due.due_date.isoformat(), "date": on.isoformat()},
                 Action(_("Pay now"), reverse("billing:invoice", args=[due.pk]))))
     return [w.as_dict() for w in warnings]

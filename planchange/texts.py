@@ -5,6 +5,7 @@ what its audit events say."""
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from billing.money import money_text
 from planchange.blockers import titles
 from planchange.models import PlanChange, StepName
 from planchange.verbs import (
@@ -91,8 +92,8 @@ def _billed(params: dict) -> str:
     credit = str(params.get("credit") or "0").lstrip("-")
     if credit.strip("0.") == "":
         return gettext("Billed: the new plan's first period is charged.")
-    return gettext("Billed: the new plan's first period is charged and USD %(credit)s credited for the unused "
-                   "days.") % {"credit": credit}
+    return gettext("Billed: the new plan's first period is charged and %(credit)s credited for the unused "
+                   "days.") % {"credit": money_text(credit)}
 
 
 def _failed(params: dict) -> str:

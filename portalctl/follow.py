@@ -7,7 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from portalctl import render
 from portalctl.client import Client, Interrupted
-from portalctl.texts import _, label
+from portalctl.texts import _, label, money
 
 STEPS = ["validate", "provision", "migrate_licenses", "bill", "cancel_source", "complete"]
 FINISHED = ("done", "skipped", "failed")
@@ -78,7 +78,7 @@ def outcome(change: dict, *, timeout: float) -> tuple[int, str]:
         words = _("Plan change {id} completed: subscription {old} was replaced by subscription {new}.",
                   id=change["id"], old=change["subscription"], new=change.get("new_subscription"))
         if change.get("credit") is not None and change.get("invoice") is not None:
-            words += " " + _("Credit {credit} on invoice {invoice}.", credit=change["credit"],
+            words += " " + _("Credit {credit} on invoice {invoice}.", credit=money(change["credit"]),
                              invoice=change["invoice"])
         return 0, words
     if change["status"] == "failed":

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from portalctl.texts import _, label
+from portalctl.texts import _, label, money
 
 # Piped or redirected, Rich would squeeze the tables into 80 columns: give them room instead (COLUMNS still wins).
 _WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
@@ -86,7 +86,7 @@ def upgrades(data: dict) -> None:
         prices = [o["price"] for o in u.get("offers", []) if o.get("price") is not None]
         cheapest = min(prices, key=float) if prices else None
         table.add_row(_cell(u["sku"]), _cell(u.get("name")), label("bool", bool(u.get("supported"))),
-                      _cell(", ".join(r["code"] for r in u.get("reasons", []))), _cell(cheapest))
+                      _cell(", ".join(r["code"] for r in u.get("reasons", []))), money(cheapest))
     out.print(table)
     for u in data.get("upgrades", []):
         for r in u.get("reasons", []):
@@ -98,11 +98,11 @@ def quote(data: dict) -> None:
                 expires=_when(data.get("expires_at")), date=data.get("effective_date")))
     table = _table(None, _("Description"), _("Amount"), _("From"), _("To"))
     for line in data.get("lines", []):
-        table.add_row(_cell(line["description"]), _cell(line["amount"]), _cell(line.get("start")),
+        table.add_row(_cell(line["description"]), money(line["amount"]), _cell(line.get("start")),
                       _cell(line.get("end")))
     out.print(table)
-    out.print(_("Credit: {credit}   Charge: {charge}   Total: {total}", credit=data["credit"], charge=data["charge"],
-                total=data["total"]))
+    out.print(_("Credit: {credit}   Charge: {charge}   Total: {total}", credit=money(data["credit"]),
+                charge=money(data["charge"]), total=money(data["total"])))
     if data.get("users_count") is not None:
         out.print(_("Users affected: {count}", count=data["users_count"]))
 
@@ -137,7 +137,7 @@ def invoices(items: list[dict]) -> None:
     table = _table(_("Invoices"), _("ID"), _("Number"), _("Date"), _("Due"), _("Status"), _("Total"), _("Balance"))
     for i in items:
         table.add_row(_cell(i["id"]), _cell(i["number"]), _cell(i.get("date")), _cell(i.get("due_date")),
-                      label("status", i.get("status")), _cell(i.get("total")), _cell(i.get("balance")))
+                      label("status", i.get("status")), money(i.get("total")), money(i.get("balance")))
     out.print(table)
 
 
@@ -148,8 +148,8 @@ def bulk(rows: list[dict], *, title: str, dry_run: bool) -> None:
         for r in rows:
             q = r.get("quote") or {}
             table.add_row(_cell(r["subscription"]), _cell(r.get("licenses")), label("row", r["result"]),
-                          _cell(_row_details(r)), _cell(q.get("credit")), _cell(q.get("charge")),
-                          _cell(q.get("total")))
+                          _cell(_row_details(r)), money(q.get("credit")), money(q.get("charge")),
+                          money(q.get("total")))
     else:
         table = _table(title, _("Subscription"), _("Licenses"), _("Result"), _("Change"), _("Status"),
                        _("Details"))

@@ -5,8 +5,16 @@ blocker's ``title`` and ``resolution``) come back in the asked language on their
 ``Accept-Language``. tests/portalctl/test_texts.py checks that every ``_("…")`` here has its Swedish.
 """
 
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
 LANGUAGES = ("en", "sv")
 _state = {"lang": "en"}
+CURRENCY = "USD"
+# As the portal's pages write money (billing.money): English names the currency by its ISO code, Swedish as
+# CLDR writes it ("1 402,43 US$").
+MONEY_PATTERNS = {"en": "¤¤ #,##0.00"}
 
 
 def language_set(lang: str) -> None:
@@ -21,6 +29,14 @@ def _(text: str, **params) -> str:
     """The text in the chosen language, with ``{name}`` filled from ``params``."""
     words = SV.get(text, text) if _state["lang"] == "sv" else text
     return words.format(**params) if params else words
+
+
+def money(value) -> str:
+    """An amount of the API (a string with its cents) as the chosen language writes money, through Babel."""
+    if value is None or value == "":
+        return ""
+    lang = _state["lang"]
+    return format_currency(Decimal(str(value)), CURRENCY, format=MONEY_PATTERNS.get(lang), locale=lang)
 
 
 def label(kind: str, value) -> str:

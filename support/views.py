@@ -98,6 +98,7 @@ def _console(request, **extra):
     for change in page:  # errors in words: the article's titles of the blockers it met
         change.reasons = " ".join(titles(change.blockers)) or change.error_message
     moved = request.session.pop("clock_moved", None)
+    typed = request.session.pop("clock_typed", None)  # what a refused move had typed, drawn again beside its error
     if moved:
         moved["events"] = _labelled(moved["events"])
     return render(request, "support/console.html", {
@@ -107,7 +108,7 @@ def _console(request, **extra):
         "search": search, "tenants": Tenant.objects.order_by("name"),
         "moved": moved, "shown": SHOWN,
         **_action_forms(request), "services": Service.choices, "incident_statuses": ServiceIncident.Status.choices,
-        "support_actions": support_actions(),
+        "support_actions": support_actions(), "clock_form": typed or {},
         **extra,
     })
 
@@ -115,6 +116,9 @@ def _console(request, **extra):
 @support_page
 def console(request):
     return _console(request)
+
+
+CLOCK_TYPED_MAX = 40  # characters of a refused value drawn again in the clock form
 
 
 def _move_arguments(how: str, raw: str) -> dict:
@@ -145,10 +149,13 @@ def advance_clock(request):
         result = clock_move(actor=request.user.get_username(), dry_run=preview, **kwargs)
     except DomainError as exc:
         refusal_kept(request, exc, page=reverse("support:console"), form="clock")
+        request.session["clock_typed"] = {"how": how, "value": raw[:CLOCK_TYPED_MAX]}
         return redirect("support:console")
     if preview:
-        return _console(request, preview={"how": how, "value": raw, "from": result["from"], "to": result["to"],
-                                          "count": len(result["events"]), "events": _labelled(result["events"])})
+        typed = {"how": how, "value": raw}
+        return _console(request, clock_form=typed, preview={**typed, "from": result["from"], "to": result["to"],
+                                                             "count": len(result["events"]),
+                                                             "events": _labelled(result["events"])})
     request.session["clock_moved"] = {"from": result["from"], "to": result["to"], "count": len(result["events"]),
                                       "events": result["events"][:SHOWN]}
     messages.success(request, _("The simulation date is now %(date)s. Things that happened on the way: %(n)d.")

@@ -57,7 +57,7 @@ ENGLISH_WORDS = {
 PAGES = {
     "home", "billing:products", "planchange:subscription", "planchange:upgrades", "planchange:checkout",
     "planchange:change-option", "planchange:change", "planchange:change-progress", "billing:bills",
-    "billing:invoice", "users:active", "users:manage-licenses", "billing:purchase", "billing:change-manually",
+    "billing:invoice", "billing:setup", "users:active", "users:manage-licenses", "billing:purchase", "billing:change-manually",
     "health:service-health", "settings:api-tokens", "settings:webhooks", "settings:webhook", "settings:webhook-delete",
 }
 
@@ -202,6 +202,7 @@ class _Pager:
         for sub in subs:
             self.add(f"subscription {sub.pk}", get(reverse("planchange:subscription", args=[sub.pk])))
             self.add(f"upgrades {sub.pk}", get(reverse("planchange:upgrades", args=[sub.pk])))
+            self.add(f"set-up {sub.pk}", get(reverse("billing:setup", args=[sub.pk])))
             eligibility = eligibility_check(subscription=sub)
             if tenant.has_billing_profile:
                 url = reverse("planchange:change-option", args=[sub.pk])

@@ -1,13 +1,13 @@
 from django import template
 
-from billing.money import money as to_cents
+from billing.money import money_text
 
 register = template.Library()
 
 
 @register.filter
 def money(value) -> str:
-    """``USD 13.13``: two decimals, rounded half up by the one rounding helper."""
+    """An amount in the reader's language (``USD 1,402.43``, ``1 402,43 US$``): ``billing.money.money_text``."""
     if value is None or value == "":
         return "—"
-    return f"USD {to_cents(value)}"
+    return money_text(value)

@@ -4,6 +4,7 @@ checklist for changing plans manually."""
 from billing.views.invoices import bills, invoice_detail, invoice_pay_now
 from billing.views.manual import change_manually
 from billing.views.products import purchase, your_products
+from billing.views.setup import subscription_setup
 from billing.views.subscriptions import (
     addon_add,
     addon_remove,
@@ -15,5 +16,6 @@ from billing.views.subscriptions import (
 )
 
 __all__ = ["addon_add", "addon_remove", "bills", "cancel_subscription", "change_manually", "invoice_detail",
-           "invoice_pay_now", "licenses", "purchase", "recurring_billing", "trial_extend", "trial_purchase",
+           "invoice_pay_now", "licenses", "purchase", "recurring_billing", "subscription_setup", "trial_extend",
+           "trial_purchase",
            "your_products"]

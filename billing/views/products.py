@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from billing.invoicing import profile_invoice_date
 from billing.models import BillingFrequency, Subscription, Term
-from billing.money import money
+from billing.money import money, money_text
 from billing.orders import order_check, order_token_new, order_token_parse
 from billing.periods import renewal_date
 from billing.selectors import (
@@ -157,8 +157,8 @@ def _bought(request, sub):
                                  "bought again.") % {"product": sub.product.name, "date": sub.start_date.isoformat()})
     elif line is not None:
         messages.success(request, _(
-            "%(product)s is being set up; it is ready in a few minutes. Its first billing period, USD %(amount)s, "
+            "%(product)s is being set up; it is ready in a few minutes. Its first billing period, %(amount)s, "
             "is on invoice %(number)s of %(date)s.") % {
-                "product": sub.product.name, "amount": line.amount, "number": line.invoice.number,
+                "product": sub.product.name, "amount": money_text(line.amount), "number": line.invoice.number,
                 "date": line.invoice.date.isoformat()})
     return redirect("planchange:subscription", subscription_id=sub.pk)

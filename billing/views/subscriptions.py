@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from billing.money import money_text
 from billing.services import (
     subscription_addon_add,
     subscription_addon_remove,
@@ -87,8 +88,8 @@ def cancel_subscription(request, subscription_id):
         if line is None:
             messages.success(request, _("The subscription is cancelled."))
         else:
-            messages.success(request, _("The subscription is cancelled. A credit of USD %(amount)s for its unused days "
-                                        "is on invoice %(number)s.") % {"amount": -line.amount,
+            messages.success(request, _("The subscription is cancelled. A credit of %(amount)s for its unused days "
+                                        "is on invoice %(number)s.") % {"amount": money_text(-line.amount),
                                                                         "number": line.invoice.number})
     return _back(subscription_id)
 

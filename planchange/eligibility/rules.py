@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from billing.models import (
     Subscription,
 )
-from billing.money import money
+from billing.money import money_text
 from planchange.blockers import Action, Blocker, Code
 from planchange.eligibility.context import EligibilityContext
 from planchange.models import PlanChange
@@ -77,7 +77,8 @@ def rule_subscription_not_provisioned(ctx: EligibilityContext) -> Blocker | None
                                                     "when": until.strftime("%Y-%m-%d %H:%M UTC")}
               if until else _("%(product)s is still being set up; support can finish it.")
               % {"product": ctx.product.name})
-    return Blocker(Code.SUBSCRIPTION_NOT_PROVISIONED, detail, _service_health())
+    return Blocker(Code.SUBSCRIPTION_NOT_PROVISIONED, detail,
+                   Action(_("See the set-up"), reverse("billing:setup", args=[ctx.subscription.pk])))
 
 
 def rule_service_incident(ctx: EligibilityContext) -> Blocker | None:
@@ -174,8 +175,8 @@ def rule_unpaid_balance(ctx: EligibilityContext) -> Blocker | None:
     invoice = ctx.overdue_invoices[0]
     return Blocker(
         Code.UNPAID_BALANCE,
-        _("Invoice %(number)s has USD %(balance)s unpaid, due %(due)s.") % {
-            "number": invoice.number, "balance": money(invoice.balance),
+        _("Invoice %(number)s has %(balance)s unpaid, due %(due)s.") % {
+            "number": invoice.number, "balance": money_text(invoice.balance),
             "due": date_format(invoice.due_date, "Y-m-d")},
         Action(_("Pay now"), reverse("billing:invoice", args=[invoice.pk])),
     )

@@ -41,6 +41,23 @@
           });
       }, 250);
     };
+    // A billing frequency the catalog doesn't sell for the chosen length is disabled, its reason shown.
+    var frequency = form.querySelector("[data-sold-terms]");
+    var term = form.querySelector("#term");
+    if (frequency && term) {
+      term.addEventListener("change", function () {
+        Array.prototype.forEach.call(frequency.options, function (o) {
+          o.disabled = (o.getAttribute("data-terms") || "").split(" ").indexOf(term.value) < 0;
+        });
+        if (frequency.selectedOptions[0] && frequency.selectedOptions[0].disabled) {
+          var sold = Array.prototype.find.call(frequency.options, function (o) { return !o.disabled; });
+          if (sold) frequency.value = sold.value;
+        }
+        form.querySelectorAll(".field-hint[data-term]").forEach(function (p) {
+          p.hidden = p.getAttribute("data-term") !== term.value;
+        });
+      });
+    }
     form.querySelectorAll("[data-requote]").forEach(function (el) {
       el.addEventListener("change", requote);
       el.addEventListener("input", requote);

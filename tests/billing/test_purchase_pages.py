@@ -72,7 +72,7 @@ def test_the_order_shows_the_first_periods_total_before_buying(client, contoso):
             "First billing period, 2026-06-16 to 2026-07-16 USD 91.91 Total USD 91.91") in text
     assert "It is invoiced today (2026-06-16); a card pays it at once." in text
     annual = page_text(client.get(URL, {"sku": "SPB", "licenses": "10", "term": "P3Y", "billing_frequency": "annual"}))
-    assert "First billing period, 2026-06-16 to 2027-06-16 USD 2640.00 Total USD 2640.00" in annual
+    assert "First billing period, 2026-06-16 to 2027-06-16 USD 2,640.00 Total USD 2,640.00" in annual
     # A one-month commitment is billed monthly, whatever is chosen.
     monthly = page_text(client.get(URL, {"sku": "SPB", "licenses": "10", "term": "P1M",
                                          "billing_frequency": "annual"}))
@@ -182,7 +182,7 @@ def test_licenses_above_the_products_maximum_are_refused_with_the_number(client,
             in response.content.decode())
     assert written() == before
     # A product without a maximum of its own takes as many as an order may hold.
-    assert "Total USD 105000.00" in page_text(client.get(URL, {"sku": "STANDARDPACK", "licenses": "10000"}))
+    assert "Total USD 105,000.00" in page_text(client.get(URL, {"sku": "STANDARDPACK", "licenses": "10000"}))
 
 
 @pytest.mark.django_db
@@ -350,7 +350,7 @@ def test_the_page_in_swedish(client, contoso):
     text = page_text(page)
     assert "Fakturering › Köp tjänster" in text
     assert "Fakturering Köp tjänster Dina produkter" in text
-    assert "Totalt USD 46.20" in text
+    assert "Totalt 46,20 US$" in text
     assert '<button type="submit" class="primary">Köp</button>' in page.content.decode()
     refused = client.post(URL, {"sku": "SPB", "licenses": "301", "term": "P1Y", "billing_frequency": "monthly",
                                 "order_token": token_of(page)}, HTTP_ACCEPT_LANGUAGE="sv")

@@ -99,7 +99,7 @@ def test_mosa_path_in_swedish(new_context, shots, tmp_path):
     page.get_by_role("link", name=invoice.number).click()
     expect(page.get_by_role("heading", name=f"Faktura {invoice.number}")).to_be_visible()
     credit = page.locator("tr", has_text="Kredit för 16 oanvända dagar av Microsoft 365 Business Standard (25 licenser)")
-    expect(credit).to_contain_text("USD -175.07")
+    expect(credit).to_contain_text("-USD 175.07")
     charge = page.locator("tr", has_text="Microsoft 365 Business Premium (25 licenser), 2026-06-15 till 2026-07-15")
     expect(charge).to_contain_text("USD 577.50")
     expect(page.locator("main")).not_to_contain_text("unused")
@@ -129,7 +129,7 @@ def test_mca_path_scheduled_at_renewal_then_the_clock_advanced(new_context, shot
     pane.get_by_label("At renewal (2026-10-01)").check()
     pane.get_by_label("Billing frequency").select_option("annual")
     # The quote follows the choices: 12 licenses × 36.00 × 12 months, no credit at renewal.
-    expect(pane.get_by_test_id("quote-charge")).to_have_text("USD 5184.00")
+    expect(pane.get_by_test_id("quote-charge")).to_have_text("USD 5,184.00")
     expect(pane.get_by_test_id("quote-credit")).to_have_text("USD 0.00")
     shots(page, "change-plan-pane")
     pane.get_by_role("button", name="Change plan").click()

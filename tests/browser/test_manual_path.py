@@ -36,7 +36,7 @@ LABELS = {
         "moved": "1 användare flyttades till den andra prenumerationen.",
         "replace_one": "Ersätt licensen för 1 användare", "cancel": "Avbryt prenumerationen",
         "cancel_confirm": "Jag förstår att användarna förlorar åtkomsten nu och att data tas bort efter 90 dagar.",
-        "cancelled": "Prenumerationen är avbruten. En kredit på USD 21.01 för de oanvända dagarna finns på faktura", "disabled": "Inaktiverad",
+        "cancelled": "Prenumerationen är avbruten. En kredit på 21,01\u00a0US$ för de oanvända dagarna finns på faktura", "disabled": "Inaktiverad",
         "view_upgrades": "Visa uppgraderingar som rekommenderas för din organisation", "upgrade": "Uppgradera",
         "card": "Kort som slutar på 4444", "place_order": "Placera beställning", "completed": "Slutförd",
         "what_changes": "Vad som ändras för dina användare",

@@ -50,8 +50,10 @@ def test_assign_unassign_and_replace_through_the_page(client, tenant_with_users)
     # Unassign is reviewed too: who loses which license.
     unassign = {"action": "unassign", "subscription": basic.pk, "users": [free[0].upn]}
     review = client.post("/users/licenses/", unassign)
-    assert (f"1 user loses the license of Microsoft 365 Business Basic and with it the services it gives, at once. "
-            f"{free[0].upn} Unassign the license of 1 user") in page_text(review)
+    assert ("1 user loses the license of Microsoft 365 Business Basic at once, and with it each service the user "
+            f"doesn't also have through another license: {free[0].upn} loses Exchange Online (Plan 1), Office for the "
+            "web, OneDrive, SharePoint (Plan 1), Microsoft Teams, Viva Engage Unassign the license of 1 user") \
+        in page_text(review)
     assert LicenseAssignment.objects.filter(user=free[0]).exists()
     response = client.post("/users/licenses/", {**unassign, "step": "confirm", "reviewed": reviewed(review)},
                            follow=True)

@@ -379,3 +379,14 @@ def test_while_a_change_is_under_way_the_page_offers_neither(client, page_admin)
     assert ("A plan change involving Microsoft 365 Business Standard is under way; the subscription can't be "
             "edited until the change finishes.") in page_text(response)
     assert codes_on(std) == ["AUDIO_CONFERENCING"]
+
+
+def test_the_add_on_blocker_in_swedish_says_det_of_the_add_on(client, at_date):
+    """"Tillägg" is neuter: you put it back ("lägga tillbaka det"), if you still need it ("behöver det")."""
+    at_date("2026-06-15")
+    tenant, _card, std, _users = mosa_standard(users=2)
+    std.subscription_addons.create(addon=addon("AUDIO_CONFERENCING"), added_on=date(2026, 1, 1))
+    client.force_login(admin_of(tenant))
+    text = page_text(client.get(f"/billing/products/{std.pk}/upgrades/", HTTP_ACCEPT_LANGUAGE="sv"))
+    assert "Du kan lägga tillbaka det senare om du fortfarande behöver det." in text
+    assert "tillbaka den" not in text and "behöver den" not in text

@@ -63,7 +63,7 @@ def test_the_progress_page_lists_the_changes_activity_in_the_readers_language(cl
     for text in ("Aktivitet", "Planändringen begärdes, med 25 licenser, och gäller från nu.",
                  "Kontrollerad: inget hindrar ändringen; den gäller från 2026-06-16.",
                  "Den nya prenumerationen är konfigurerad.", "Licenserna flyttades: 22 användare har den nya planen.",
-                 "Fakturerad: den nya planens första period debiteras och USD 164.13 krediteras för de oanvända dagarna.",
+                 "Fakturerad: den nya planens första period debiteras och 164,13 US$ krediteras för de oanvända dagarna.",
                  "Den gamla prenumerationen är avbruten.", "Ändringen är slutförd."):
         assert text in swedish, text
     assert admin.username in swedish  # who asked for it

@@ -61,7 +61,7 @@ def test_bulk_change_dry_run_then_real_run_then_reruns_change_nothing_twice(port
     assert "would change" in dry.out and "1 of 1 can change; 0 refused." in dry.out
     assert "Dry run: nothing was changed." in dry.out
     quote = cli(*bulk, "--dry-run", "--json", url=portal_url, token=token).json["rows"][0]["quote"]
-    assert quote["total"] in dry.out and Decimal(quote["credit"]) < 0 < Decimal(quote["charge"])
+    assert f"USD {quote['total']}" in dry.out and Decimal(quote["credit"]) < 0 < Decimal(quote["charge"])
     assert PlanChange.objects.count() == 0
     # Two Business Basic subscriptions: each refused with its blocker (the article's "two or more plans").
     refused = cli(*bulk, "--dry-run", "--json", url=portal_url, token=duplicates_token)

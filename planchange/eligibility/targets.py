@@ -12,7 +12,7 @@ from billing.models import (
     Product,
     Subscription,
 )
-from billing.money import money
+from billing.money import money, money_text
 from billing.periods import months_per_period, renewal_date
 from planchange.blockers import Blocker, Code
 from planchange.eligibility.context import EligibilityContext
@@ -49,9 +49,9 @@ def rule_target_is_upgrade(ctx: EligibilityContext, target: Product) -> Blocker 
         return None
     return Blocker(
         Code.TARGET_NOT_UPGRADE,
-        _("%(target)s costs USD %(price)s per license a month, less than %(current)s (USD %(current_price)s): "
-          "it isn't an upgrade.") % {"target": target.name, "price": target.annual_price, "current": current.name,
-                                     "current_price": current.annual_price},
+        _("%(target)s costs %(price)s per license a month, less than %(current)s (%(current_price)s): it isn't an "
+          "upgrade.") % {"target": target.name, "price": money_text(target.annual_price), "current": current.name,
+                         "current_price": money_text(current.annual_price)},
         manual_change_action(ctx.subscription.pk),
     )
 

@@ -146,6 +146,7 @@ def test_a_change_that_fails_validation_frees_the_subscription(contoso):
     Subscription.objects.filter(pk=std.pk).update(provisioning="provisioning")  # became blocked meanwhile
     assert workflow.run(change_id) == "failed"
     assert PlanChange.objects.get(pk=change_id).blockers == ["subscription_not_provisioned"]
+    Subscription.objects.filter(pk=std.pk).update(provisioning="provisioned")  # set up: licenses may go onto it
     response = api.post("/api/v1/licenses/assign/", {"users": [spare[0].upn], "subscription": std.pk},
                         format="json")
     assert response.json() == {"count": 1}

@@ -40,6 +40,7 @@ from billing.models import BillingProfile, Invoice, InvoiceLine, Offer, Subscrip
 from billing.money import money
 from billing.proration import Side
 from billing.services import (
+    subscription_buy,
     invoice_pay,
     subscription_cancel,
     subscription_trial_extend,
@@ -173,6 +174,24 @@ class PlanChangeMachine(RuleBasedStateMachine):
             self._refused(lambda: plan_change_request(
                 tenant=sub.tenant, user=self._admin_of(sub), subscription_id=sub.pk,
                 target_sku=recommended[0].product.sku, schedule="renewal" if at_renewal else "now"))
+
+    @rule(tenant=indexes, sku=st.sampled_from(["SPB", "O365_BUSINESS_PREMIUM"]), licenses=st.integers(1, 6))
+    def admin_buys_a_subscription(self, tenant, sku, licenses):
+        """A second product bought beside the others (a year billed monthly): a change may later go into it."""
+        tenant = _pick(sorted({s.tenant for s in self._subscriptions()}, key=lambda t: t.pk), tenant)
+        self._refused(lambda: subscription_buy(tenant=tenant, sku=sku, licenses=licenses, term="P1Y",
+                                               billing_frequency="monthly", actor="admin"))
+
+    @rule(sub=indexes, at_renewal=st.booleans())
+    def upgrade_into_an_owned_product(self, sub, at_renewal):
+        """Upgrade to a product the tenant already has: the change goes into that subscription."""
+        sub = _pick(self._subscriptions().filter(status="active"), sub)
+        owned = [t for t in eligibility_for(tenant=sub.tenant, subscription_id=sub.pk).targets if t.into]
+        if owned:
+            seen("upgrade into an owned product")
+            self._refused(lambda: plan_change_request(
+                tenant=sub.tenant, user=self._admin_of(sub), subscription_id=sub.pk,
+                target_sku=owned[0].product.sku, schedule="renewal" if at_renewal else "now"))
 
     @precondition(lambda self: PlanChange.objects.filter(status="scheduled").exists())
     @rule(change=indexes)
@@ -400,6 +419,12 @@ class PlanChangeMachine(RuleBasedStateMachine):
         assert set(Subscription.objects.exclude(held_by="").values_list("held_by", flat=True)) <= set(live)
 
     @invariant()
+    def no_user_holds_two_licenses_of_one_product(self):
+        doubled = (LicenseAssignment.objects.values("user_id", "subscription__product_id")
+                   .annotate(n=Count("pk")).filter(n__gt=1))
+        assert not doubled.exists(), list(doubled)
+
+    @invariant()
     def every_invoice_total_is_the_sum_of_its_lines(self):
         for invoice in Invoice.objects.prefetch_related("lines"):  # added as Decimals: SQLite's SUM() is a float
             assert invoice.total == sum((line.amount for line in invoice.lines.all()), Decimal("0.00")), invoice
@@ -411,9 +436,12 @@ class PlanChangeMachine(RuleBasedStateMachine):
             kinds = sorted(lines.values_list("idempotency_key", flat=True))
             # A credit for the unused part of a billed period, or a charge for days used and never billed
             # (a change that held its subscription over a billing date), never both.
-            assert kinds in ([f"plan_change/{change.pk}/charge"],
-                             [f"plan_change/{change.pk}/charge", f"plan_change/{change.pk}/credit"],
-                             [f"plan_change/{change.pk}/charge", f"plan_change/{change.pk}/used"])
+            allowed = [[f"plan_change/{change.pk}/charge"],
+                       [f"plan_change/{change.pk}/charge", f"plan_change/{change.pk}/credit"],
+                       [f"plan_change/{change.pk}/charge", f"plan_change/{change.pk}/used"]]
+            if change.into_existing:  # no charge when it added no license, or that period isn't billed yet
+                allowed += [[], [f"plan_change/{change.pk}/credit"], [f"plan_change/{change.pk}/used"]]
+            assert kinds in allowed
             old = change.subscription
             price = Offer.objects.get(product=old.product, term=old.term, billing_frequency=old.billing_frequency).price
             charged = money(Side(old.product.name, price, old.licenses, old.term, old.billing_frequency).period_charge)

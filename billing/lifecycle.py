@@ -25,6 +25,7 @@ from django.db.models import F, Min
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from billing.habits import habit_payments_next_due
 from billing.invoicing import PeriodInvoices, lines_bill
 from billing.models import Invoice, Subscription
 from billing.money import money
@@ -86,6 +87,7 @@ def next_due(after: date) -> date | None:
                     .aggregate(d=Min("due_date"))["d"])
     if overdue_from is not None:
         candidates.append(overdue_from + timedelta(days=1))
+    candidates.append(habit_payments_next_due(after))  # invoice payers paying by habit
     provisioning = (Subscription.objects.filter(provisioning=Subscription.Provisioning.PROVISIONING,
                                                 provisioning_until__isnull=False)
                     .aggregate(d=Min("provisioning_until"))["d"])

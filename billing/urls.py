@@ -12,6 +12,7 @@ urlpatterns = [
     path("products/<id:subscription_id>/addons/<str:code>/add/", views.addon_add, name="addon-add"),
     path("products/<id:subscription_id>/addons/<str:code>/remove/", views.addon_remove, name="addon-remove"),
     path("bills/", views.bills, name="bills"),
+    path("bills/settle/", views.settle_balance, name="settle"),
     path("invoices/<id:invoice_id>/", views.invoice_detail, name="invoice"),
     path("invoices/<id:invoice_id>/pay/", views.invoice_pay_now, name="invoice-pay"),
     path("change-plans-manually/", views.change_manually, name="change-manually"),

@@ -1,0 +1,76 @@
+"""Issue 20, item 4: invoices get paid. The admin's story, through the doors the admin and support use:
+an MCA tenant pays its past-due invoice, schedules a change at renewal in the pane, and support moves
+the clock a year. The tenant pays on time (the default habit), so nothing falls past due on the way and
+the change completes on its date."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Invoice
+from planchange.models import PlanChange
+from portal import clock
+from tests.factories import (
+    BillingProfileFactory,
+    InvoiceFactory,
+    InvoiceLineFactory,
+    LicenseFactory,
+    LoginFactory,
+    SubscriptionFactory,
+    TenantFactory,
+    admin_of,
+)
+from tests.planchange.test_plan_change_api import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_mca_tenant_paying_on_time_keeps_its_change_at_renewal_through_a_year_and_it_completes_on_its_date(
+        at_date, client):
+    at_date("2026-06-15")
+    tenant = TenantFactory(agreement="MCA", domain="punctual.example")
+    profile = BillingProfileFactory(tenant=tenant, name="Punctual billing", payment="invoice")
+    # Business Standard P1Y billed monthly, renewed on 2026-06-01: the next renewal is 2027-06-01.
+    sub = SubscriptionFactory(tenant=tenant, licenses=12, billing_profile=profile, payment="invoice",
+                              start_date=date(2025, 6, 1))
+    for _ in range(10):
+        LicenseFactory(subscription=sub)
+    may = InvoiceFactory(tenant=tenant, billing_profile=profile, number="PUN-2026-05", date=date(2026, 5, 1),
+                         due_date=date(2026, 5, 31), total=Decimal("157.56"))
+    InvoiceLineFactory(invoice=may, description="Charges", amount=Decimal("157.56"))
+    admin = admin_of(tenant)
+    api = client_for(admin)
+    # Past due: the pane refuses a change until it is paid.
+    refused = api.post("/api/v1/plan-changes/", {"subscription": sub.pk, "target_sku": "SPB", "schedule": "renewal"},
+                       format="json", HTTP_IDEMPOTENCY_KEY="story-0")
+    assert (refused.status_code, [b["code"] for b in refused.json()["blockers"]]) == (422, ["unpaid_balance"])
+    client.force_login(admin)
+    client.post(f"/billing/invoices/{may.pk}/pay/", {"next": "/billing/bills/"})
+    may.refresh_from_db()
+    assert may.balance == Decimal("0.00")
+    pane = client.post(f"/billing/products/{sub.pk}/change/", {"target_sku": "SPB", "licenses": "12",
+                                                               "schedule": "renewal"})
+    assert pane.status_code == 302
+    change = PlanChange.objects.get(subscription=sub)
+    assert (change.status, change.scheduled_for) == ("scheduled", date(2027, 6, 1))
+
+    staff = client_for(LoginFactory(is_staff=True, username="support@portal.local"))
+    moved = staff.post("/api/v1/support/clock/", {"to": "2027-06-15"}, format="json").json()
+    assert moved["today"] == "2027-06-15"
+
+    change.refresh_from_db()
+    assert (change.status, change.completed_at.date()) == ("completed", date(2027, 6, 1))
+    assert [(e["date"], e["detail"]) for e in moved["events"] if e["kind"] == "plan_change"] == [
+        ("2027-06-01", "The change scheduled for renewal completed: 12 licenses of Microsoft 365 Business Premium.")]
+    # Every monthly invoice of the year was paid on its due date, each its own payment by the tenant.
+    paid = [(e["date"], e["subject"]) for e in moved["events"] if e["kind"] == "invoice_payment"]
+    issued = list(Invoice.objects.filter(tenant=tenant, date__gte=date(2026, 7, 1), date__lte=date(2027, 6, 15))
+                  .order_by("date").values_list("due_date", "number"))
+    assert paid == [(due.isoformat(), number) for due, number in issued if due <= date(2027, 6, 15)]
+    assert len(paid) == 10  # the invoices of 2026-08-01 to 2027-05-01; June's is due 2027-07-01
+    assert list(tenant.events.filter(verb="invoice.paid").order_by("pk").values_list("actor", flat=True)) == [
+        admin.username] + ["tenant"] * 10
+    assert not tenant.events.filter(verb="invoice.overdue").exists()
+    assert [i.status_on(clock.today()) for i in Invoice.objects.filter(tenant=tenant, due_date__lt=clock.today())] \
+        == ["paid"] * 11

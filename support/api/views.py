@@ -157,14 +157,15 @@ class SupportPaymentHabitsView(GenericAPIView):
 
     permission_classes = [IsAuthenticated, IsSupportStaff]
     serializer_class = PayerSerializer
+    pagination_class = None  # a handful of payers: the list as it is
 
     @extend_schema(responses=PayerSerializer(many=True))
-    def get(self, request, tenant_id):
-        return Response(PayerSerializer(payers_of(tenant=tenant_get(id=tenant_id)), many=True).data)
+    def get(self, request, pk):
+        return Response(PayerSerializer(payers_of(tenant=tenant_get(id=pk)), many=True).data)
 
     @extend_schema(request=PaymentHabitSerializer, responses=PayerSerializer(many=True))
-    def post(self, request, tenant_id):
-        tenant = tenant_get(id=tenant_id)
+    def post(self, request, pk):
+        tenant = tenant_get(id=pk)
         data = PaymentHabitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data

@@ -21,6 +21,7 @@ from tests.factories import (
     TenantFactory,
     admin_of,
 )
+from tests.helpers import page_text
 from tests.planchange.test_plan_change_api import client_for
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +75,32 @@ def test_an_mca_tenant_paying_on_time_keeps_its_change_at_renewal_through_a_year
     assert not tenant.events.filter(verb="invoice.overdue").exists()
     assert [i.status_on(clock.today()) for i in Invoice.objects.filter(tenant=tenant, due_date__lt=clock.today())] \
         == ["paid"] * 11
+
+
+def test_the_unpaid_balance_blocker_names_the_total_and_every_past_due_invoice(at_date, client):
+    at_date("2026-06-15")
+    tenant = TenantFactory(agreement="MCA", domain="owing.example")
+    profile = BillingProfileFactory(tenant=tenant, payment="invoice", payment_habit="never")
+    sub = SubscriptionFactory(tenant=tenant, licenses=12, billing_profile=profile, payment="invoice")
+    for number, day, due, total, paid in (("OWE-03", 1, 31, "157.56", "0.00"), ("OWE-04", 1, 30, "157.56", "57.56"),
+                                          ("OWE-06", 1, 30, "157.56", "0.00")):
+        month = int(number[-2:])
+        invoice = InvoiceFactory(tenant=tenant, billing_profile=profile, number=number, date=date(2026, month, day),
+                                 due_date=date(2026, month, due), total=Decimal(total), paid=Decimal(paid))
+        InvoiceLineFactory(invoice=invoice, description="Charges", amount=Decimal(total))
+    api = client_for(admin_of(tenant))
+    (blocker,) = api.get(f"/api/v1/subscriptions/{sub.pk}/upgrades/").json()["blockers"]
+    # OWE-06 isn't due yet; the two past due, oldest first, and their total.
+    assert (blocker["code"], blocker["detail"], blocker["action"]) == (
+        "unpaid_balance", "USD 257.56 is unpaid on 2 past-due invoices: OWE-03 (USD 157.56, due 2026-03-31), "
+                          "OWE-04 (USD 100.00, due 2026-04-30).",
+        {"label": "Settle balance", "url": "/billing/bills/"})
+    client.force_login(admin_of(tenant))
+    page = page_text(client.get(f"/billing/products/{sub.pk}/", HTTP_ACCEPT_LANGUAGE="sv"))
+    assert ("USD 257.56 är obetalt på 2 förfallna fakturor: OWE-03 (USD 157.56, förfallodag 2026-03-31), "
+            "OWE-04 (USD 100.00, förfallodag 2026-04-30).") in page
+    # Settle balance pays both at once; nothing blocks any more.
+    settled = api.post("/api/v1/invoices/settle/")
+    assert (settled.status_code, settled.json()["amount"], [i["number"] for i in settled.json()["invoices"]]) == (
+        200, "257.56", ["OWE-03", "OWE-04"])
+    assert api.get(f"/api/v1/subscriptions/{sub.pk}/upgrades/").json()["blockers"] == []

@@ -40,7 +40,7 @@ def test_settle_balance_on_the_page_pays_every_past_due_invoice_each_its_own_pay
     client.force_login(admin)
     page = client.get("/billing/bills/")
     text = page_text(page)
-    assert "Past due: USD 257.56 Settle balance" in text
+    assert "Overdue balance: USD 257.56 Settle balance" in text
     assert "Owing billing Never pays" in text  # the habit, read-only: no form of the admin's changes it
     assert "/support/" not in page.content.decode() and 'name="payment_habit"' not in page.content.decode()
     done = client.post("/billing/bills/settle/", follow=True)

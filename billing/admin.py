@@ -6,6 +6,7 @@ from billing.models import (
     CreditCheck,
     Invoice,
     InvoiceLine,
+    InvoicePayer,
     Offer,
     PaymentMethod,
     Product,
@@ -51,7 +52,13 @@ class SubscriptionAdmin(ReadOnlyAdmin):
 
 @admin.register(BillingProfile)
 class BillingProfileAdmin(ReadOnlyAdmin):
-    list_display = ["name", "tenant", "payment"]
+    list_display = ["name", "tenant", "payment", "payment_habit", "payment_delay_days"]
+    list_select_related = ["tenant"]
+
+
+@admin.register(InvoicePayer)
+class InvoicePayerAdmin(ReadOnlyAdmin):
+    list_display = ["tenant", "payment_habit", "payment_delay_days"]
     list_select_related = ["tenant"]
 
 

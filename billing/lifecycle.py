@@ -26,9 +26,10 @@ from django.db.models import F, Min
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from billing.habits import habit_payments_next_due
 from billing.invoicing import PeriodInvoices, lines_bill
 from billing.models import Invoice, Subscription
-from billing.money import money
+from billing.money import money, money_text
 from billing.periods import period_end, term_ends_on
 from billing.proration import Side
 from billing.selectors import SUBSCRIPTION_MISSING, offer_of
@@ -87,6 +88,7 @@ def next_due(after: date) -> date | None:
                     .aggregate(d=Min("due_date"))["d"])
     if overdue_from is not None:
         candidates.append(overdue_from + timedelta(days=1))
+    candidates.append(habit_payments_next_due(after))  # invoice payers paying by habit
     provisioning = (Subscription.objects.filter(provisioning=Subscription.Provisioning.PROVISIONING,
                                                 provisioning_until__isnull=False)
                     .aggregate(d=Min("provisioning_until"))["d"])
@@ -178,9 +180,9 @@ def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
                                  effective=begin, key=key, number=number, lines=[line], actor=actor,
                                  charge_later=True)
         happened.append(_happening(begin, Kind.INVOICE, invoice, invoice.number, _(
-            "%(line)s: USD %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
-                "line": render(line["text"], line["params"]), "amount": line["amount"], "number": invoice.number,
-                "date": invoice.date.isoformat(), "due": invoice.due_date.isoformat()}))
+            "%(line)s: %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
+                "line": render(line["text"], line["params"]), "amount": money_text(line["amount"]),
+                "number": invoice.number, "date": invoice.date.isoformat(), "due": invoice.due_date.isoformat()}))
     sub.billed_until = end
     sub.billed_amount = line["amount"] if line is not None else None
     return happened
@@ -310,8 +312,8 @@ def card_charges_run(*, day: date, actor: str = "system") -> list[Happening]:
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_PAID, obj=invoice, data={
             "number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4}))
         happened.append(_happening(invoice.due_date, Kind.PAYMENT, invoice, invoice.number, _(
-            "USD %(amount)s charged to the card ending %(last4)s.") % {
-                "amount": amount, "last4": invoice.payment_method.last4}))
+            "%(amount)s charged to the card ending %(last4)s.") % {
+                "amount": money_text(amount), "last4": invoice.payment_method.last4}))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(paid=F("total"))  # locked: as read
         events_record(events=events)
@@ -329,7 +331,8 @@ def refunds_run(*, day: date, actor: str = "system") -> list[Happening]:
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_REFUNDED, obj=invoice,
                                   data={"number": invoice.number, "amount": str(invoice.refund), "card": last4}))
         happened.append(_happening(invoice.refund_on, Kind.REFUND, invoice, invoice.number, _(
-            "USD %(amount)s refunded to the card ending %(last4)s.") % {"amount": invoice.refund, "last4": last4}))
+            "%(amount)s refunded to the card ending %(last4)s.") % {
+                "amount": money_text(invoice.refund), "last4": last4}))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(refunded=True)
         events_record(events=events)
@@ -349,7 +352,7 @@ def overdue_run(*, day: date, since: date, actor: str = "system") -> list[Happen
                                   data={"number": invoice.number, "balance": str(invoice.balance),
                                         "due": invoice.due_date.isoformat()}))
         happened.append(_happening(on, Kind.OVERDUE, invoice, invoice.number, _(
-            "USD %(balance)s unpaid past its due date %(due)s: plan changes are blocked until it is paid.") % {
-                "balance": invoice.balance, "due": invoice.due_date.isoformat()}))
+            "%(balance)s unpaid past its due date %(due)s: plan changes are blocked until it is paid.") % {
+                "balance": money_text(invoice.balance), "due": invoice.due_date.isoformat()}))
     events_record(events=events)
     return happened

@@ -14,6 +14,8 @@ from billing.models import (
     CreditCheck,
     Invoice,
     InvoiceLine,
+    InvoicePayer,
+    PaymentHabit,
     PaymentKind,
     PaymentMethod,
     Product,
@@ -39,8 +41,10 @@ def billing_load(tenant: Tenant, t: dict, *, today: date) -> LoadedBilling:
     """Billing profiles, payment methods, subscriptions with add-ons, invoices and credit checks
     of one tenant of the file, with the contract's defaults."""
     profiles = {bp["key"]: BillingProfile.objects.create(tenant=tenant, name=bp["name"],
-                                                         payment=bp.get("payment", PaymentKind.INVOICE))
+                                                         payment=bp.get("payment", PaymentKind.INVOICE), **_habit(bp))
                 for bp in t.get("billing_profiles", [])}
+    if "payment_habit" in t:  # the tenant's, for its invoices without a billing profile
+        InvoicePayer.objects.create(tenant=tenant, **_habit(t))
     methods = {pm["key"]: PaymentMethod.objects.create(
         tenant=tenant, kind=pm["kind"], last4=pm.get("last4", ""), holder_name=pm.get("holder_name", ""),
         is_default=pm.get("default", False)) for pm in t.get("payment_methods", [])}
@@ -55,6 +59,11 @@ def billing_load(tenant: Tenant, t: dict, *, today: date) -> LoadedBilling:
     _invoices_load(tenant, t.get("invoices", []), profiles=profiles, only_profile=only_profile)
     _credit_checks_load(tenant, t.get("credit_checks", []), today=today)
     return loaded
+
+
+def _habit(payer: dict) -> dict:
+    return {"payment_habit": payer.get("payment_habit", PaymentHabit.ON_TIME),
+            "payment_delay_days": payer.get("payment_delay_days", 0)}
 
 
 def _default_card(methods: dict) -> PaymentMethod | None:

@@ -1,19 +1,23 @@
 """Reads of the catalog and of a tenant's subscriptions."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Case, DecimalField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from billing.models import (
     MONEY,
     AddOnProduct,
+    BillingProfile,
     CreditCheck,
     Invoice,
     InvoiceLine,
+    InvoicePayer,
     LicenseChange,
     Offer,
+    PaymentHabit,
     PaymentMethod,
     Product,
     RemovedAddOn,
@@ -122,6 +126,10 @@ INVOICE_MISSING = Missing("invoice_not_found", gettext_lazy("No such invoice."))
 CREDIT_CHECK_MISSING = Missing("credit_check_not_found", gettext_lazy("No such credit check."))
 PAYMENT_METHOD_MISSING = Missing("payment_method_not_found", gettext_lazy("No such payment method."))
 PRODUCT_MISSING = Missing("product_not_found", gettext_lazy("No such product in the catalog."))
+# A billing profile named in support's body (a payer's habit): a field of the request.
+BILLING_PROFILE_UNKNOWN = Missing("unknown_billing_profile",
+                                  gettext_lazy("Choose one of the organization's billing profiles."),
+                                  status=422, field="billing_profile")
 # A payment method named in an order's body: a field of the request that names nothing of the tenant's.
 PAYMENT_METHOD_UNKNOWN = Missing("unknown_payment_method",
                                  gettext_lazy("Choose one of your organization's payment methods."),
@@ -237,3 +245,33 @@ def credit_checks_next_due(after):
     if first is None:
         return None
     return max(clock.add_business_days(first, CREDIT_CHECK_BUSINESS_DAYS), after + timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Who pays a tenant's invoices and how (``billing.habits``): a billing profile, or the tenant for its
+    invoices without one (``billing_profile_id`` None)."""
+
+    billing_profile_id: int | None
+    name: str
+    payment_habit: str
+    payment_delay_days: int
+
+    @property
+    def habit_text(self) -> str:
+        if self.payment_habit == PaymentHabit.LATE:
+            return ngettext("Pays %(days)d day after the due date", "Pays %(days)d days after the due date",
+                            self.payment_delay_days) % {"days": self.payment_delay_days}
+        return str(PaymentHabit(self.payment_habit).label)
+
+
+def payers_of(*, tenant: Tenant) -> list[Payer]:
+    """The tenant's payers of invoices with their habits: each billing profile (MCA), and the tenant itself
+    when it has no billing profile or has invoices without one (no ``InvoicePayer`` row: on time)."""
+    payers = [Payer(p.pk, p.name, p.payment_habit, p.payment_delay_days)
+              for p in BillingProfile.objects.filter(tenant=tenant).order_by("name", "pk")]
+    if not payers or Invoice.objects.filter(tenant=tenant, billing_profile__isnull=True).exists():
+        own = InvoicePayer.objects.filter(tenant=tenant).first()
+        payers.append(Payer(None, tenant.name, own.payment_habit if own else PaymentHabit.ON_TIME,
+                            own.payment_delay_days if own else 0))
+    return payers

@@ -7,7 +7,7 @@ A line's params: ``product`` (the catalog's name, never translated), ``licenses`
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import AddOnProduct, BillingFrequency, Term
+from billing.models import AddOnProduct, BillingFrequency, PaymentHabit, Term
 from billing.money import money_text
 from billing.verbs import (
     CREDIT_CHECK_APPROVED,
@@ -17,6 +17,7 @@ from billing.verbs import (
     INVOICE_OVERDUE,
     INVOICE_PAID,
     INVOICE_REFUNDED,
+    PAYMENT_HABIT_CHANGED,
     PAYMENT_METHOD_ADDED,
     SUBSCRIPTION_ADDON_ADDED,
     SUBSCRIPTION_ADDON_REMOVED,
@@ -178,7 +179,24 @@ def _invoice_paid(params: dict) -> str:
     params = {**params, "amount": money_text(params["amount"])}
     if params.get("card"):
         return gettext("Invoice %(number)s paid: %(amount)s charged to the card ending %(card)s.") % params
+    if params.get("payer") and params.get("days_late"):  # by the payer's habit (billing.habits)
+        return ngettext("Invoice %(number)s paid by %(payer)s: %(amount)s, %(days_late)d day after its due date.",
+                        "Invoice %(number)s paid by %(payer)s: %(amount)s, %(days_late)d days after its due date.",
+                        params["days_late"]) % params
+    if params.get("payer"):
+        return gettext("Invoice %(number)s paid by %(payer)s on its due date: %(amount)s.") % params
+    if params.get("settled"):
+        return gettext("Invoice %(number)s paid with Settle balance: %(amount)s.") % params
     return gettext("Invoice %(number)s paid: %(amount)s.") % params
+
+
+def _habit_changed(params: dict) -> str:
+    if params.get("habit") == PaymentHabit.LATE:
+        return ngettext("%(payer)s now pays its invoices %(days)d day after the due date.",
+                        "%(payer)s now pays its invoices %(days)d days after the due date.", params["days"]) % params
+    if params.get("habit") == PaymentHabit.NEVER:
+        return gettext("%(payer)s now never pays its invoices: they wait for Pay now or Settle balance.") % params
+    return gettext("%(payer)s now pays its invoices on the due date.") % params
 
 
 def _lines_added(params: dict) -> str:
@@ -235,4 +253,5 @@ EVENTS = {
     INVOICE_OVERDUE: _with_money(_("Invoice %(number)s is past due: %(balance)s was due %(due)s."), "balance"),
     INVOICE_LINES_ADDED: _lines_added,
     PAYMENT_METHOD_ADDED: _("Card ending %(last4)s added."),
+    PAYMENT_HABIT_CHANGED: _habit_changed,
 }

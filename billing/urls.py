@@ -15,6 +15,7 @@ urlpatterns = [
     path("products/<id:subscription_id>/trial/extend/", views.trial_extend, name="trial-extend"),
     path("products/<id:subscription_id>/trial/purchase/", views.trial_purchase, name="trial-purchase"),
     path("bills/", views.bills, name="bills"),
+    path("bills/settle/", views.settle_balance, name="settle"),
     path("invoices/<id:invoice_id>/", views.invoice_detail, name="invoice"),
     path("invoices/<id:invoice_id>/pay/", views.invoice_pay_now, name="invoice-pay"),
     path("change-plans-manually/", views.change_manually, name="change-manually"),

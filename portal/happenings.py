@@ -1,5 +1,5 @@
 """What happens as the simulation's days pass (DESIGN.md "Time and the subscription lifecycle"):
-one item per renewal, invoice, lifecycle move, scheduled change, credit check, provisioning or trial's end,
+one item per renewal, invoice, payment, lifecycle move, scheduled change, credit check, provisioning or trial's end,
 in the order they are applied. A clock move answers the list; its dry run answers the same list
 without keeping anything."""
 
@@ -21,6 +21,7 @@ class Kind(StrEnum):
     RENEWAL = "renewal"
     INVOICE = "invoice"
     PAYMENT = "payment"
+    INVOICE_PAYMENT = "invoice_payment"  # an invoice payer pays by its habit (billing.habits)
     REFUND = "refund"
     EXPIRED = "expired"
     DISABLED = "disabled"

@@ -5,7 +5,7 @@ to ``until`` on which something falls due, in date order, and each day in one fi
 (``portal.happenings.KINDS``): provisioning and credit checks, then the plan changes scheduled
 for that day (run here, so a change at renewal replaces its subscription before it would
 renew), then trials that end (converted or expired), then billing periods and renewals,
-card charges and refunds, then the lifecycle
+card charges, invoice payers paying by habit (``billing.habits``) and refunds, then the lifecycle
 (termination after billing on a boundary day), then invoices falling past due. Days on which
 nothing falls due are skipped with a handful of queries in all, whatever the number of
 tenants; every effect is keyed by its own date, so a jump of two years equals 730 jumps of a
@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 
+from billing.habits import habit_payments_run
 from billing.lifecycle import (
     billing_periods_run,
     card_charges_run,
@@ -82,6 +83,7 @@ def _billing_run(day: date, *, since: date) -> list[Happening]:
     happened = trials_end_run(day=day)  # a trial converted today is charged below, today
     happened += billing_periods_run(day=day)
     happened += card_charges_run(day=day)
+    happened += habit_payments_run(day=day, since=since)
     happened += refunds_run(day=day)
     moved, to_delete = lifecycle_run(day=day)
     happened += moved

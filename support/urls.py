@@ -15,5 +15,7 @@ urlpatterns = [
     path("subscriptions/<id:subscription_id>/provision/", views.provision, name="provision"),
     path("tenants/", views.tenants, name="tenants"),
     path("tenants/<id:tenant_id>/view/", views.view_as, name="view-as"),
+    path("tenants/<id:tenant_id>/payments/", views.tenant_payments, name="tenant-payments"),
+    path("tenants/<id:tenant_id>/payments/habit/", views.payment_habit, name="payment-habit"),
     path("view-as/stop/", views.view_as_stop, name="view-as-stop"),
 ]

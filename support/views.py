@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from billing.lifecycle import subscription_provisioning_finish
-from billing.models import CreditCheck, ServicePlan, Subscription
-from billing.selectors import subscriptions_all
-from billing.services import credit_check_decide
+from billing.models import CreditCheck, PaymentHabit, ServicePlan, Subscription
+from billing.selectors import payers_of, subscriptions_all
+from billing.services import credit_check_decide, payment_habit_set
 from planchange.blockers import titles
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.progress import change_timeline, timeline_height
@@ -52,6 +52,7 @@ KIND_LABELS = {
     Kind.RENEWAL: gettext_lazy("Renewal"),
     Kind.INVOICE: gettext_lazy("Invoice"),
     Kind.PAYMENT: gettext_lazy("Card payment"),
+    Kind.INVOICE_PAYMENT: gettext_lazy("Invoice paid by habit"),
     Kind.REFUND: gettext_lazy("Refund"),
     Kind.EXPIRED: gettext_lazy("Expired"),
     Kind.DISABLED: gettext_lazy("Disabled"),
@@ -291,6 +292,29 @@ def tenants(request):
     page = Paginator(support_tenant_list(search=search), 50).get_page(request.GET.get("page"))
     return render(request, "support/tenants.html", {"section": "support", "rows": support_tenants(tenants=page),
                                                     "page": page, "search": search, "today": clock.today()})
+
+
+@support_page
+def tenant_payments(request, tenant_id):
+    """How a tenant's payers pay their invoices as the days pass (``billing.habits``), each with its form."""
+    tenant = tenant_get(id=tenant_id)
+    payers = [(payer, f"habit-{payer.billing_profile_id or 'tenant'}") for payer in payers_of(tenant=tenant)]
+    return render(request, "support/payments.html", {
+        "section": "support", "tenant": tenant, "payers": payers, "habits": PaymentHabit.choices,
+        **_kept_by_form(request, {form for _payer, form in payers})})
+
+
+@require_POST
+@support_page
+def payment_habit(request, tenant_id):
+    tenant, actor = tenant_get(id=tenant_id), request.user.get_username()
+    profile = request.POST.get("billing_profile", "")
+    return _act(request, reverse("support:tenant-payments", args=[tenant.pk]),
+                lambda reason: payment_habit_set(
+                    tenant=tenant, billing_profile_id=profile or None, habit=request.POST.get("payment_habit", ""),
+                    delay_days=request.POST.get("payment_delay_days", "").strip() or None, actor=actor, reason=reason,
+                    reason_required=True),
+                _("The payment habit is set."), f"habit-{profile or 'tenant'}")
 
 
 @require_POST

@@ -258,6 +258,9 @@ def base_bodies(w) -> dict:
         ("/api/v1/support/plan-changes/{id}/retry/", "POST"): {"reason": "Worker host rebooted"},
         ("/api/v1/support/plan-changes/{id}/cancel/", "POST"): {"reason": "The customer asked"},
         ("/api/v1/support/subscriptions/{id}/provision/", "POST"): {"reason": "Customer waiting"},
+        ("/api/v1/support/tenants/{id}/payment-habits/", "POST"): {
+            "billing_profile": w["mca"].billing_profile_id, "payment_habit": "late", "payment_delay_days": 10,
+            "reason": "Training: pays late"},
         # Token expiries are real time, not the simulation clock's.
         ("/api/v1/tokens/", "POST"): {"name": "Nightly report",
                                       "expires": (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")},
@@ -273,11 +276,12 @@ NOT_FOUND_BY_KIND = {
     "plan-changes": "plan_change_not_found", "products": "product_not_found", "subscriptions": "subscription_not_found",
     "credit-checks": "credit_check_not_found", "incidents": "incident_not_found", "users": "user_not_found",
     "webhooks": "webhook_not_found", "deliveries": "delivery_not_found", "tokens": "api_token_not_found",
+    "tenants": "tenant_not_found",
 }
 # What the router takes as an id (portal.inputs.ID_PATTERN) or a SKU (the products route); the paths whose
 # id is an ``<id:…>`` converter take only ids up to ID_MAX (a larger one is a path the API doesn't have).
 ROUTED = {"sku": r"[A-Za-z0-9_-]{1,64}", "code": r"[A-Z0-9_]+"}
-CONVERTED = {"/api/v1/subscriptions/{id}/upgrades/"}
+CONVERTED = {"/api/v1/subscriptions/{id}/upgrades/", "/api/v1/support/tenants/{id}/payment-habits/"}
 
 
 def path_not_found(path: str, name: str) -> str:
@@ -301,6 +305,7 @@ def real_path_params(w, path: str) -> dict:
         "events": w["event"].pk, "products": "SPB", "support/plan-changes": w["scheduled"].pk,
         "support/credit-checks": w["credit_check"].pk, "support/incidents": w["incident"].pk,
         "support/subscriptions": w["std"].pk, "tokens": w["live_token"].pk, "webhooks": w["webhook"].pk,
+        "support/tenants": w["mca"].tenant_id,
     }
     return {"id": ids[resource.group(1)], "sku": "SPB", "code": "EXTRA_FILE_STORAGE"} if resource else {}
 
@@ -310,9 +315,10 @@ def real_path_params(w, path: str) -> dict:
 SERVICE_CODES = {"users": "unknown_users", "number": "invalid_card", "expiry": "invalid_card",
                  "holder_name": "invalid_card", "sku": "unknown_sku", "target_sku": "unknown_sku",
                  "url": "webhook_url_invalid",  # a webhook's URL
-                 "reason": "invalid_reason"}  # why support acted (portal.services.support_reason_clean)
+                 "reason": "invalid_reason",  # why support acted (portal.services.support_reason_clean)
+                 "payment_habit": "invalid_payment_habit"}  # a payer's habit (billing.services.payment_habit_set)
 # Text fields that refuse a JSON number rather than take it as text (portal.api.fields.StrictCharField).
-STRICT_TEXT = {"url"}
+STRICT_TEXT = {"url", "payment_habit"}
 
 
 def _expected_for_field(path, method, field, prop, value_name, hostile) -> tuple[int, str]:
@@ -350,6 +356,7 @@ _NO_SUCH = {
     ("/api/v1/licenses/preview/", "POST", "from_subscription"): (404, "subscription_not_found"),
     ("/api/v1/licenses/preview/", "POST", "to_subscription"): (404, "subscription_not_found"),
     ("/api/v1/support/incidents/", "POST", "tenant"): (404, "tenant_not_found"),
+    ("/api/v1/support/tenants/{id}/payment-habits/", "POST", "billing_profile"): (422, "unknown_billing_profile"),
 }
 SERVICE_REFUSALS = {(*key, "int32_overflow"): outcome for key, outcome in _NO_SUCH.items()}
 # A refused POST plan-changes/ keeps its answer for its Idempotency-Key (CONTRACT.md: the same
@@ -698,6 +705,13 @@ def forms(w) -> dict:
             "as": "staff", "url": "/support/tenants/{tenant_id}/view/", "status": 302,
             "path": {"tenant_id": w["tenant"].pk}, "path_status": {"tenant_id": 404}, "base": {}},
         ("support:view-as-stop", "POST"): {"as": "staff", "url": "/support/view-as/stop/", "status": 302, "base": {}},
+        ("support:payment-habit", "POST"): {  # the box unticked: nothing changes
+            "as": "staff", "url": "/support/tenants/{tenant_id}/payments/habit/", "status": 302,
+            "path": {"tenant_id": mca.tenant_id}, "path_status": {"tenant_id": 404},
+            "base": {"billing_profile": mca.billing_profile_id, "payment_habit": "late", "payment_delay_days": "10",
+                     "confirm": "", "reason": "Training: pays late", "next": "/support/"}},
+        ("billing:settle", "POST"): {  # nothing is past due: even a valid post pays nothing
+            "as": "admin", "url": "/billing/bills/settle/", "status": 302, "base": {}},
         ("users:manage-licenses", "POST"): {
             "as": "admin", "url": "/users/licenses/", "status": 302,
             "base": {"action": "assign", "users": [w["free"].upn], "subscription": std.pk,
@@ -763,7 +777,8 @@ FORM_KEYS = ["login POST", "set_language POST", "logout POST", "billing:invoice-
              "billing:trial-purchase POST", "support:clock POST", "support:console GET", "support:tenants GET", "support:change-retry POST",
              "support:change-cancel POST", "support:credit-check POST", "support:incident-create POST",
              "support:incident-change POST", "support:provision POST", "support:view-as POST",
-             "support:view-as-stop POST", "users:manage-licenses POST", "users:active GET",
+             "support:view-as-stop POST", "support:payment-habit POST", "billing:settle POST",
+             "users:manage-licenses POST", "users:active GET",
              "billing:purchase GET", "billing:purchase POST", "billing:change-manually GET",
              "settings:api-tokens POST", "settings:api-token-revoke POST",
              "settings:webhooks POST", "settings:webhook-test POST", "settings:webhook-resend POST",
@@ -812,6 +827,9 @@ FORM_FIELDS = {
     ("support:provision", "POST"): {"confirm", "reason", "next"},
     ("support:view-as", "POST"): set(),
     ("support:view-as-stop", "POST"): set(),
+    ("support:payment-habit", "POST"): {"billing_profile", "payment_habit", "payment_delay_days", "confirm", "reason",
+                                        "next"},
+    ("billing:settle", "POST"): set(),
     ("users:manage-licenses", "POST"): {"action", "users", "subscription", "to_subscription", "next", "all",
                                         "reviewed", "filter_subscription", "filter_q", "step", "backup_confirmed"},
     ("users:active", "GET"): {"q", "subscription", "users", "pane", "all"},

@@ -40,8 +40,8 @@ from billing.models import BillingProfile, Invoice, InvoiceLine, Offer, Subscrip
 from billing.money import money
 from billing.proration import Side
 from billing.services import (
-    subscription_buy,
     invoice_pay,
+    subscription_buy,
     subscription_cancel,
     subscription_trial_extend,
     subscription_trial_purchase,

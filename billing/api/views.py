@@ -1,5 +1,6 @@
 """Billing's API: the catalog, the tenant's subscriptions (buy, PATCH licenses or recurring billing,
-cancel, buy or remove licenses, add-ons, a trial's extension and purchase), invoices (pay) and payment methods."""
+cancel, buy or remove licenses, add-ons, a trial's extension and purchase), invoices (pay one, settle every
+past-due one) and payment methods."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -14,7 +15,7 @@ from billing.api.serializers import (
     SubscriptionSerializer,
     SubscriptionUpdateSerializer,
 )
-from billing.models import BillingFrequency, Invoice, PaymentMethod, Term
+from billing.models import MONEY, BillingFrequency, Invoice, PaymentMethod, Term
 from billing.selectors import (
     INVOICE_MISSING,
     PAYMENT_METHOD_MISSING,
@@ -26,6 +27,7 @@ from billing.selectors import (
 )
 from billing.services import (
     invoice_pay,
+    invoices_settle,
     payment_method_add_card,
     subscription_addon_add,
     subscription_addon_remove,
@@ -76,6 +78,18 @@ class InvoiceViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
         """Pay the invoice's whole balance (Pay now / Settle balance)."""
         invoice_pay(tenant=self.tenant, invoice_id=pk, actor=request.user.get_username())
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(request=None, responses=inline_serializer("BalanceSettled", {
+        "amount": serializers.DecimalField(**MONEY, help_text="what was paid in all"),
+        "invoices": InvoiceSerializer(many=True, help_text="every invoice that was past due, now paid"),
+    }))
+    @action(detail=False, methods=["post"])
+    def settle(self, request):
+        """Settle balance: pay every past-due invoice at once, one payment per invoice (409 ``nothing_to_pay``
+        when none is past due)."""
+        settled = invoices_settle(tenant=self.tenant, actor=request.user.get_username())
+        paid = self.get_queryset().filter(pk__in=[i.pk for i in settled.invoices]).order_by("due_date", "pk")
+        return Response({"amount": str(settled.amount), "invoices": self.get_serializer(paid, many=True).data})
 
 
 class PaymentMethodSerializer(serializers.ModelSerializer):

@@ -1,6 +1,12 @@
 """Billing's models: the catalog, how a tenant pays, subscriptions, invoices and credit checks."""
 
-from billing.models.accounts import BillingProfile, PaymentMethod
+from billing.models.accounts import (
+    PAYMENT_DELAY_MAX_DAYS,
+    BillingProfile,
+    InvoicePayer,
+    PaymentHabit,
+    PaymentMethod,
+)
 from billing.models.catalog import (
     ADDON_CODE,
     MONEY,
@@ -23,6 +29,7 @@ from billing.models.subscriptions import (
 
 __all__ = [
     "ADDON_CODE", "MONEY", "AddOnProduct", "BillingFrequency", "BillingProfile", "CreditCheck", "CreditCheckStatus",
-    "Invoice", "InvoiceLine", "LicenseChange", "Offer", "PaymentKind", "PaymentMethod", "Product", "RemovedAddOn",
+    "Invoice", "InvoiceLine", "InvoicePayer", "LicenseChange", "Offer", "PAYMENT_DELAY_MAX_DAYS", "PaymentHabit",
+    "PaymentKind", "PaymentMethod", "Product", "RemovedAddOn",
     "ServicePlan", "Subscription", "SubscriptionAddOn", "SubscriptionStatus", "Term",
 ]

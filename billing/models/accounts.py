@@ -8,7 +8,38 @@ from billing.models.catalog import PaymentKind
 from portal.models import Tenant
 
 
-class BillingProfile(models.Model):
+class PaymentHabit(models.TextChoices):
+    """How a simulated payer pays its invoices (the day loop pays them by it)."""
+
+    ON_TIME = "on_time", _("Pays on the due date")
+    LATE = "late", _("Pays late")
+    NEVER = "never", _("Never pays")
+
+
+PAYMENT_DELAY_MAX_DAYS = 365
+
+
+class PaysByHabit(models.Model):
+    """A payer of invoices and its habit: ``on_time`` pays on the due date, ``late`` ``payment_delay_days``
+    (1 to 365) after it, ``never`` leaves them to the admin's Pay now / Settle balance."""
+
+    payment_habit = models.CharField(max_length=8, choices=PaymentHabit.choices, default=PaymentHabit.ON_TIME)
+    payment_delay_days = models.PositiveSmallIntegerField(
+        default=0, help_text="of a late payer: how many days after the due date it pays (1 to 365)")
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(payment_habit=PaymentHabit.LATE, payment_delay_days__gte=1,
+                             payment_delay_days__lte=PAYMENT_DELAY_MAX_DAYS)
+                           | Q(payment_habit__in=(PaymentHabit.ON_TIME, PaymentHabit.NEVER), payment_delay_days=0)),
+                name="%(class)s_payment_habit_valid",
+            ),
+        ]
+
+
+class BillingProfile(PaysByHabit):
     """An MCA tenant's billing profile: invoices are issued per profile, monthly."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="billing_profiles")
@@ -18,6 +49,7 @@ class BillingProfile(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
+            *PaysByHabit.Meta.constraints,
             models.UniqueConstraint(fields=["tenant", "name"], name="billingprofile_name_unique"),
         ]
 
@@ -53,3 +85,16 @@ class PaymentMethod(models.Model):
         if self.kind == PaymentKind.CARD:
             return f"Card ending {self.last4}"
         return str(_("Invoice"))
+
+
+class InvoicePayer(PaysByHabit):
+    """A tenant as the payer of its invoices that no billing profile pays (a MOSA invoice payer's): its
+    habit. No row: on time."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="invoice_payer")
+
+    class Meta:
+        constraints = [*PaysByHabit.Meta.constraints]
+
+    def __str__(self):
+        return f"{self.tenant}: {self.get_payment_habit_display()}"

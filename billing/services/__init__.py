@@ -26,7 +26,13 @@ from billing.services.locks import (
     subscriptions_lock,
     subscriptions_release,
 )
-from billing.services.payments import invoice_pay, payment_chosen, payment_method_add_card
+from billing.services.payments import (
+    invoice_pay,
+    invoices_settle,
+    payment_chosen,
+    payment_habit_set,
+    payment_method_add_card,
+)
 from billing.services.subscriptions import (
     subscription_buy,
     subscription_end_replaced,
@@ -39,6 +45,7 @@ from billing.services.trials import subscription_trial_extend, subscription_tria
 
 __all__ = [
     "CANCEL_ONLINE_MAX_LICENSES", "credit_check_decide", "credit_checks_complete_due", "invoice_pay",
+    "invoices_settle", "payment_habit_set",
     "invoice_post_lines", "lines_bill", "payment_chosen", "payment_method_add_card", "subscription_addon_add",
     "subscription_addon_remove", "subscription_buy", "subscription_cancel", "subscription_end_replaced",
     "subscription_hold", "subscription_hold_locked", "subscription_licenses_change", "subscription_licenses_join",

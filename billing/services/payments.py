@@ -1,17 +1,29 @@
-"""Paying: cards added (only their last four digits kept) and invoices paid (Pay now / Settle
-balance)."""
+"""Paying: cards added (only their last four digits kept), invoices paid (Pay now, one invoice; Settle
+balance, every past-due one), and how a payer pays by habit (support staff set it)."""
+
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
-from billing.models import Invoice, PaymentKind, PaymentMethod
-from billing.selectors import INVOICE_MISSING
-from billing.verbs import INVOICE_PAID, PAYMENT_METHOD_ADDED
+from billing.models import (
+    PAYMENT_DELAY_MAX_DAYS,
+    BillingProfile,
+    Invoice,
+    InvoicePayer,
+    PaymentHabit,
+    PaymentKind,
+    PaymentMethod,
+)
+from billing.selectors import BILLING_PROFILE_UNKNOWN, INVOICE_MISSING
+from billing.verbs import INVOICE_PAID, PAYMENT_HABIT_CHANGED, PAYMENT_METHOD_ADDED
 from portal import clock
 from portal.errors import Conflict, DomainError
-from portal.inputs import is_plain_text
+from portal.inputs import is_plain_text, whole_number
 from portal.selectors import object_get
-from portal.services import event_record
+from portal.services import event_build, event_record, events_record, support_reason_clean
 
 
 @transaction.atomic
@@ -30,6 +42,72 @@ def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
     event_record(tenant=tenant, actor=actor, verb=INVOICE_PAID, obj=invoice,
                  data={"number": invoice.number, "amount": str(amount)})
     return invoice
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What Settle balance paid: the invoices (oldest due first) and the amount, all their balances."""
+
+    invoices: list[Invoice]
+    amount: Decimal
+
+
+@transaction.atomic
+def invoices_settle(*, tenant, actor: str) -> Settled:
+    """Settle balance: pay every past-due invoice of the tenant at once, each its own payment of its
+    whole balance (an ``invoice.paid`` event per invoice); 409 ``nothing_to_pay`` when none is past due."""
+    today = clock.today()
+    due = list(Invoice.objects.select_for_update().filter(tenant=tenant, total__gt=F("paid"), date__lte=today,
+                                                          due_date__lt=today).order_by("due_date", "pk"))
+    if not due:
+        raise Conflict(_("Nothing is past due."), code="nothing_to_pay")
+    events = [event_build(tenant=tenant, actor=actor, verb=INVOICE_PAID, obj=invoice, data={
+        "number": invoice.number, "amount": str(invoice.balance), "settled": True}) for invoice in due]
+    Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(paid=F("total"))  # locked: as read
+    events_record(events=events)
+    amount = sum((invoice.balance for invoice in due), Decimal("0.00"))
+    for invoice in due:
+        invoice.paid = invoice.total
+    return Settled(due, amount)
+
+
+def _habit_clean(habit, delay_days) -> tuple[str, int]:
+    """A payment habit and its delay as the rows keep them: ``late`` by 1 to 365 days; the others none."""
+    if habit not in PaymentHabit.values:
+        raise DomainError(_("Choose how the payer pays: on time, late or never."), code="invalid_payment_habit",
+                          field="payment_habit")
+    if habit != PaymentHabit.LATE:
+        if delay_days not in (None, "", 0):
+            raise DomainError(_("Only a payer who pays late pays a number of days after the due date."),
+                              code="invalid_payment_delay", field="payment_delay_days")
+        return habit, 0
+    delay = whole_number(delay_days, min_value=1, max_value=PAYMENT_DELAY_MAX_DAYS)
+    if delay is None:
+        raise DomainError(_("Enter how many days late the payer pays: a whole number from 1 to %(max)d.")
+                          % {"max": PAYMENT_DELAY_MAX_DAYS}, code="invalid_payment_delay", field="payment_delay_days")
+    return habit, delay
+
+
+@transaction.atomic
+def payment_habit_set(*, tenant, habit, delay_days=None, billing_profile_id=None, actor: str, reason: str = "",
+                      reason_required: bool = False) -> BillingProfile | InvoicePayer:
+    """Support staff set how a payer pays its invoices as the days pass (``billing.habits``): one of the
+    tenant's billing profiles (``billing_profile_id``), or else the tenant for its invoices without one. The
+    habit applies to pay days still to come; ``reason`` goes on the audit event."""
+    if billing_profile_id not in (None, ""):
+        payer = object_get(BillingProfile.objects.select_for_update().filter(tenant=tenant), billing_profile_id,
+                           BILLING_PROFILE_UNKNOWN)
+        name = payer.name
+    else:
+        payer, name = InvoicePayer.objects.select_for_update().get_or_create(tenant=tenant)[0], tenant.name
+    reason = support_reason_clean(reason, required=reason_required)
+    habit, delay = _habit_clean(habit, delay_days)
+    before = {"from": payer.payment_habit, "from_days": payer.payment_delay_days}
+    payer.payment_habit, payer.payment_delay_days = habit, delay
+    payer.save(update_fields=["payment_habit", "payment_delay_days"])
+    event_record(tenant=tenant, actor=actor, verb=PAYMENT_HABIT_CHANGED, obj=payer, data={
+        "payer": name, "habit": habit, "days": delay, **before, **({"support_reason": reason} if reason else {})})
+    return payer
 
 
 def _luhn_ok(digits: str) -> bool:

@@ -1,7 +1,7 @@
 """Billing pages: Purchase services, Your products, a subscription's edits, Bills & payments, and the
 checklist for changing plans manually."""
 
-from billing.views.invoices import bills, invoice_detail, invoice_pay_now
+from billing.views.invoices import bills, invoice_detail, invoice_pay_now, settle_balance
 from billing.views.manual import change_manually
 from billing.views.products import purchase, your_products
 from billing.views.setup import subscription_setup
@@ -16,6 +16,5 @@ from billing.views.subscriptions import (
 )
 
 __all__ = ["addon_add", "addon_remove", "bills", "cancel_subscription", "change_manually", "invoice_detail",
-           "invoice_pay_now", "licenses", "purchase", "recurring_billing", "subscription_setup", "trial_extend",
-           "trial_purchase",
-           "your_products"]
+           "invoice_pay_now", "licenses", "purchase", "recurring_billing", "settle_balance", "subscription_setup",
+           "trial_extend", "trial_purchase", "your_products"]

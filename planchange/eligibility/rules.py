@@ -170,15 +170,29 @@ def rule_addon_present(ctx: EligibilityContext) -> Blocker | None:
 
 
 def rule_unpaid_balance(ctx: EligibilityContext) -> Blocker | None:
-    if not ctx.overdue_invoices:
+    """Every past-due invoice and their total: one is paid with Pay now, several at once with Settle balance."""
+    overdue = ctx.overdue_invoices
+    if not overdue:
         return None
-    invoice = ctx.overdue_invoices[0]
+    if len(overdue) == 1:
+        (invoice,) = overdue
+        return Blocker(
+            Code.UNPAID_BALANCE,
+            _("Invoice %(number)s has %(balance)s unpaid, due %(due)s.") % {
+                "number": invoice.number, "balance": money_text(invoice.balance),
+                "due": date_format(invoice.due_date, "Y-m-d")},
+            Action(_("Pay now"), reverse("billing:invoice", args=[invoice.pk])),
+        )
+    each = [_("%(number)s (%(balance)s, due %(due)s)") % {
+        "number": i.number, "balance": money_text(i.balance), "due": date_format(i.due_date, "Y-m-d")}
+        for i in overdue]
+    total = money_text(sum(i.balance for i in overdue))
     return Blocker(
         Code.UNPAID_BALANCE,
-        _("Invoice %(number)s has %(balance)s unpaid, due %(due)s.") % {
-            "number": invoice.number, "balance": money_text(invoice.balance),
-            "due": date_format(invoice.due_date, "Y-m-d")},
-        Action(_("Pay now"), reverse("billing:invoice", args=[invoice.pk])),
+        ngettext("%(total)s is unpaid on %(count)d past-due invoice: %(invoices)s.",
+                 "%(total)s is unpaid on %(count)d past-due invoices: %(invoices)s.", len(overdue)) % {
+            "total": total, "count": len(overdue), "invoices": ", ".join(each)},
+        Action(_("Settle balance"), reverse("billing:bills")),
     )
 
 

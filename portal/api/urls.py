@@ -12,6 +12,7 @@ from simulation.api.views import SupportClockView
 from support.api.views import (
     SupportCreditCheckViewSet,
     SupportIncidentViewSet,
+    SupportPaymentHabitsView,
     SupportPlanChangeViewSet,
     SupportSubscriptionViewSet,
     SupportTenantsView,
@@ -43,6 +44,8 @@ urlpatterns = [
     path("licenses/preview/", ReplacePreviewView.as_view(), name="licenses-preview"),
     path("support/clock/", SupportClockView.as_view(), name="support-clock"),
     path("support/tenants/", SupportTenantsView.as_view(), name="support-tenants"),
+    path("support/tenants/<id:pk>/payment-habits/", SupportPaymentHabitsView.as_view(),
+         name="support-payment-habits"),
     path("service-health/", ServiceHealthView.as_view(), name="service-health"),
     *router.urls,
 ]

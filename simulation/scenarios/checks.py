@@ -8,7 +8,16 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from jsonschema import Draft202012Validator
 
-from billing.models import AddOnProduct, BillingFrequency, Invoice, PaymentKind, Product, Subscription, Term
+from billing.models import (
+    AddOnProduct,
+    BillingFrequency,
+    Invoice,
+    PaymentHabit,
+    PaymentKind,
+    Product,
+    Subscription,
+    Term,
+)
 from licensing.models import DirectoryUser
 from planchange.models import PlanChange
 from portal import clock
@@ -169,6 +178,17 @@ class _TenantChecks:
         for i, pm in enumerate(t.get("payment_methods", [])):
             if pm["kind"] == PaymentKind.CARD and "last4" not in pm:
                 self.err(["payment_methods", i, "last4"], "a card needs its last four digits")
+        self.habit([], t)
+        for i, bp in enumerate(t.get("billing_profiles", [])):
+            self.habit(["billing_profiles", i], bp)
+
+    def habit(self, path: list, payer: dict) -> None:
+        """A late payer says how many days late; the others pay on a day of their own."""
+        late = payer.get("payment_habit") == PaymentHabit.LATE
+        if late and "payment_delay_days" not in payer:
+            self.err([*path, "payment_delay_days"], "a late payer needs its number of days (1 to 365)")
+        if not late and "payment_delay_days" in payer:
+            self.err([*path, "payment_delay_days"], "only a late payer (\"payment_habit\": \"late\") has days")
 
     def admins(self) -> None:
         for i, a in enumerate(self.t.get("admins", [])):

@@ -1,6 +1,6 @@
 """The JSON Schema of a scenario file (CONTRACT.md "Scenario files")."""
 
-from billing.models import BillingFrequency, PaymentKind, SubscriptionStatus, Term
+from billing.models import PAYMENT_DELAY_MAX_DAYS, BillingFrequency, PaymentHabit, PaymentKind, SubscriptionStatus, Term
 from portal.models import IncidentStatus, Role, Service, Tenant
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
@@ -28,6 +28,9 @@ def _enum(values) -> dict:
 
 DATE_FIELD = {"type": "string", "pattern": DATE}
 MONEY_FIELD = {"type": "string", "pattern": MONEY}
+# How a payer pays its invoices as the days pass (billing.habits): late needs its days, 1 to 365.
+HABIT = {"payment_habit": _enum(PaymentHabit.values),
+         "payment_delay_days": {"type": "integer", "minimum": 1, "maximum": PAYMENT_DELAY_MAX_DAYS}}
 
 SCHEMA = _obj(
     {
@@ -38,10 +41,12 @@ SCHEMA = _obj(
             "domain": {"type": "string", "pattern": DOMAIN},
             "kind": _enum(Tenant.Kind.values),
             "agreement": _enum(Tenant.Agreement.values),
+            **HABIT,  # the tenant's, for its invoices without a billing profile (MOSA)
             "billing_profiles": _array(_obj({
                 "key": KEY,
                 "name": {"type": "string", "minLength": 1, "maxLength": 200},
                 "payment": _enum(PaymentKind.values),
+                **HABIT,
             }, ["key", "name"])),
             "payment_methods": _array(_obj({
                 "key": KEY,

@@ -1,13 +1,19 @@
 """Support staff's API answers: plan changes with their trail, subscriptions, credit checks,
-incidents and tenants with their problems."""
+incidents, tenants with their problems and how they pay."""
 
 from rest_framework import serializers
 
 from billing.api.serializers import SubscriptionSerializer
-from billing.models import CreditCheck
+from billing.models import CreditCheck, PaymentHabit
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
-from portal.api.fields import PLAIN_TEXT_OR_BLANK_PATTERN, IdField, NameField, StrictCharField
+from portal.api.fields import (
+    PLAIN_TEXT_OR_BLANK_PATTERN,
+    IdField,
+    NameField,
+    StrictCharField,
+    StrictIntegerField,
+)
 from portal.models import ServiceIncident
 from portal.services import SUPPORT_REASON_MAX
 from support.selectors import change_trail, change_users_moved
@@ -132,3 +138,24 @@ class SupportTenantSerializer(serializers.Serializer):
 
     def get_failed_changes(self, row) -> list[int]:
         return [c.pk for c in row.failed]
+
+
+class PayerSerializer(serializers.Serializer):
+    """A payer of the tenant's invoices and how it pays them as the days pass (``billing.habits``)."""
+
+    billing_profile = serializers.IntegerField(source="billing_profile_id", allow_null=True,
+                                               help_text="null: the tenant, for its invoices without a billing profile")
+    name = serializers.CharField()
+    payment_habit = serializers.ChoiceField(choices=PaymentHabit.choices)
+    payment_delay_days = serializers.IntegerField(help_text="of a late payer: days after the due date (1 to 365)")
+
+
+class PaymentHabitSerializer(ReasonSerializer):
+    """Set a payer's habit; the service checks the values (422 ``invalid_payment_habit``,
+    ``invalid_payment_delay``, ``unknown_billing_profile``)."""
+
+    billing_profile = IdField(required=False, allow_null=True,
+                              help_text="one of the tenant's billing profiles; left out: the tenant's own invoices")
+    payment_habit = StrictCharField(max_length=16, help_text="on_time | late | never")
+    payment_delay_days = StrictIntegerField(min_value=0, max_value=1_000_000, required=False, allow_null=True,
+                                            help_text="with late only: 1 to 365")

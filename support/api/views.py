@@ -10,8 +10,8 @@ from rest_framework.response import Response
 
 from billing.lifecycle import subscription_provisioning_finish
 from billing.models import CreditCheck
-from billing.selectors import CREDIT_CHECK_MISSING, SUBSCRIPTION_MISSING, subscriptions_all
-from billing.services import credit_check_decide
+from billing.selectors import CREDIT_CHECK_MISSING, SUBSCRIPTION_MISSING, payers_of, subscriptions_all
+from billing.services import credit_check_decide, payment_habit_set
 from planchange.selectors import PLAN_CHANGE_MISSING
 from planchange.services import plan_change_cancel, plan_change_retry
 from portal.api.mixins import IsSupportStaff, NamedMissing
@@ -23,6 +23,8 @@ from support.api.serializers import (
     CreditCheckSerializer,
     IncidentSerializer,
     IncidentStatusSerializer,
+    PayerSerializer,
+    PaymentHabitSerializer,
     ReasonSerializer,
     SupportPlanChangeDetailSerializer,
     SupportPlanChangeSerializer,
@@ -147,3 +149,27 @@ class SupportTenantsView(GenericAPIView):
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SupportTenantSerializer(support_tenants(tenants=page), many=True).data)
+
+
+class SupportPaymentHabitsView(GenericAPIView):
+    """How an organization's payers pay their invoices as the days pass (support staff): GET lists them,
+    POST sets one's habit (``billing_profile`` left out: the organization's invoices without one)."""
+
+    permission_classes = [IsAuthenticated, IsSupportStaff]
+    serializer_class = PayerSerializer
+    pagination_class = None  # a handful of payers: the list as it is
+
+    @extend_schema(responses=PayerSerializer(many=True))
+    def get(self, request, pk):
+        return Response(PayerSerializer(payers_of(tenant=tenant_get(id=pk)), many=True).data)
+
+    @extend_schema(request=PaymentHabitSerializer, responses=PayerSerializer(many=True))
+    def post(self, request, pk):
+        tenant = tenant_get(id=pk)
+        data = PaymentHabitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        payment_habit_set(tenant=tenant, billing_profile_id=fields.get("billing_profile"),
+                          habit=fields["payment_habit"], delay_days=fields.get("payment_delay_days"),
+                          actor=request.user.get_username(), reason=fields.get("reason", ""))
+        return Response(PayerSerializer(payers_of(tenant=tenant), many=True).data)

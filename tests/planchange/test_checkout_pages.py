@@ -285,23 +285,25 @@ def test_support_console_moves_the_clock_and_starts_due_changes(client, mca):
     assert "Enter a whole number of days from 1 to 3660." in page_text(bad)
     preview = client.post("/support/clock/", {"how": "to", "value": "2026-10-01", "action": "preview"})
     shown = page_text(preview)
-    # Three monthly invoices on the way; the first falls past due on 09-01, so the change would fail at
-    # renewal and the subscription renew as it is.
-    assert "Moving from 2026-06-15 to 2026-10-01 will do these 7 things, in this order:" in shown
-    assert f"2026-09-01 Past due {mca.tenant.domain} BP" in shown
+    # Three monthly invoices on the way; the tenant pays each on its due date (the default habit), so
+    # nothing falls past due and the change completes at renewal.
+    assert "Moving from 2026-06-15 to 2026-10-01 will do these 6 things, in this order:" in shown
+    profile = mca.billing_profile
+    assert (f"2026-08-31 Invoice paid by habit {mca.tenant.domain} BP{profile.pk}-202608 USD 157.56 paid by "
+            f"{profile.name} on its due date.") in shown
     assert (f"2026-10-01 Scheduled change {mca.tenant.domain} Microsoft 365 Business Standard → Microsoft 365 "
-            "Business Premium The change scheduled for renewal failed: Your invoice has an unpaid balance.") in shown
+            "Business Premium The change scheduled for renewal completed: 12 licenses of Microsoft 365 Business "
+            "Premium.") in shown
+    assert "Past due" not in shown
     change.refresh_from_db()
     assert (change.status, clock.today()) == ("scheduled", date(2026, 6, 15))  # a preview moves nothing
     done = client.post("/support/clock/", {"how": "to", "value": "2026-10-01", "action": "move"}, follow=True)
-    assert "The simulation date is now 2026-10-01. Things that happened on the way: 7." in page_text(done)
+    assert "The simulation date is now 2026-10-01. Things that happened on the way: 6." in page_text(done)
     assert "What happened from 2026-06-15 to 2026-10-01" in page_text(done)
     change.refresh_from_db()
-    # Nobody paid the monthly invoices on the way (BP…-202608 fell past due on 2026-09-01), so the change
-    # fails at renewal for that reason, and the subscription renews as it is.
-    assert (change.status, change.blockers) == ("failed", ["unpaid_balance"])
+    assert (change.status, change.new_subscription.start_date) == ("completed", date(2026, 10, 1))
     mca.refresh_from_db()
-    assert (mca.status, mca.billed_until) == ("active", date(2026, 11, 1))
+    assert (mca.status, mca.replaced_by_id) == ("cancelled", change.new_subscription_id)
 
 
 def test_cancelling_a_change_through_another_subscriptions_url_is_404(client, mca):

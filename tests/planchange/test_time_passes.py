@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from billing.models import Invoice, Subscription
+from billing.models import Invoice, InvoicePayer, Subscription
 from billing.services import subscription_recurring_billing_set
 from licensing.models import LicenseAssignment
 from planchange.services import plan_change_preview, plan_change_request
@@ -73,7 +73,7 @@ def test_a_mosa_monthly_subscription_is_invoiced_on_each_periods_first_day(at_da
 def test_an_mca_profile_gets_one_monthly_invoice_with_every_subscriptions_lines(at_date):
     at_date("2026-06-15")
     tenant = TenantFactory(agreement="MCA", domain="fabrikam.example")
-    profile = BillingProfileFactory(tenant=tenant, name="Fabrikam billing", payment="invoice")
+    profile = BillingProfileFactory(tenant=tenant, name="Fabrikam billing", payment="invoice", payment_habit="never")
     premium = SubscriptionFactory(tenant=tenant, product=product("SPB"), licenses=12, billing_profile=profile,
                                   payment="invoice")
     basic = SubscriptionFactory(tenant=tenant, product=product("O365_BUSINESS_ESSENTIALS"), licenses=5, term="P1M",
@@ -94,7 +94,7 @@ def test_an_mca_profile_gets_one_monthly_invoice_with_every_subscriptions_lines(
     # A month-to-month subscription renews every month; the yearly one doesn't until January.
     assert tenant.events.filter(verb="subscription.renewed", object_id=str(basic.pk)).count() == 3
     assert not tenant.events.filter(verb="subscription.renewed", object_id=str(premium.pk)).exists()
-    # Unpaid past its due date: the article's unpaid-balance blocker stops plan changes.
+    # Unpaid past its due date (this profile never pays): the article's unpaid-balance blocker stops plan changes.
     overdue = tenant.events.get(verb="invoice.overdue")
     assert (overdue.data["number"], overdue.occurred_at.date()) == (f"BP{profile.pk}-202608", date(2026, 9, 1))
 
@@ -274,6 +274,7 @@ def world(at_date):
     for _ in range(2):
         LicenseFactory(subscription=ending)
     yearly = TenantFactory(domain="yearly.example")
+    InvoicePayer.objects.create(tenant=yearly, payment_habit="never")  # its invoice of 2027-03-01 falls past due
     SubscriptionFactory(tenant=yearly, product=product("ENTERPRISEPACK"), licenses=10, payment="invoice",
                         billing_frequency="annual", start_date=date(2026, 3, 1))
     CreditCheckFactory(tenant=yearly, requested=date(2026, 6, 12))
@@ -315,7 +316,7 @@ def test_a_dry_run_lists_two_years_in_order_and_changes_nothing_then_the_real_ju
     assert clock.today() == date(2026, 6, 15)
     kinds = {e["kind"] for e in dry["events"]}
     assert kinds >= {"provisioned", "credit_check", "plan_change", "renewal", "invoice", "payment", "expired",
-                     "disabled", "deleted", "overdue"}
+                     "disabled", "deleted", "overdue", "invoice_payment"}
     days = [e["date"] for e in dry["events"]]
     assert days == sorted(days)
     real = move("2028-06-15")
@@ -407,7 +408,7 @@ def test_a_scheduled_change_warns_of_what_would_stop_it_and_its_failure_names_th
 
     at_date("2026-06-15")
     tenant = TenantFactory(agreement="MCA", domain="warned.example")
-    profile = BillingProfileFactory(tenant=tenant, payment="invoice")
+    profile = BillingProfileFactory(tenant=tenant, payment="invoice", payment_habit="never")
     sub = SubscriptionFactory(tenant=tenant, licenses=12, billing_profile=profile, payment="invoice")
     admin = admin_of(tenant)
     api = client_for(admin)
@@ -433,7 +434,7 @@ def test_days_when_nothing_falls_due_cost_the_same_few_queries_whatever_the_numb
     for i in range(tenants):  # subscriptions that are over: nothing falls due for two years
         SubscriptionFactory(tenant=TenantFactory(domain=f"quiet{i}.example"), status="deleted")
     clock_move(actor="support", days=1)  # the first move starts the day loop's watermark
-    with django_assert_max_num_queries(60):  # 51 with savepoints, for 2 tenants as for 20
+    with django_assert_max_num_queries(64):  # 62 with savepoints (4 of them: payment habits), for 2 tenants as for 20
         moved = clock_move(actor="support", days=730)
     assert moved["events"] == []
 

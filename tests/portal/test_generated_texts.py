@@ -51,6 +51,8 @@ DATA = {
     "invoice.paid": {"number": "INV-20260616-000002", "amount": "413.37", "card": "4242"},
     "invoice.refunded": {"number": "INV-20260616-C00018", "amount": "3.00", "card": "4242"},
     "invoice.overdue": {"number": "FAB-2026-06", "balance": "277.20", "due": "2026-07-01"},
+    "payment_habit.changed": {"payer": "Fabrikam billing", "habit": "late", "days": 10, "from": "on_time",
+                              "from_days": 0},
     "invoice.lines_added": {"number": "INV-20260616-000002", "lines": [{"description": "x", "amount": "1.00"}]},
     "payment_method.added": {"last4": "4242"},
     "licenses.assigned": {"users": ["alice@contoso.com"]},

@@ -73,7 +73,7 @@ def test_a_refusal_is_replayed_too(contoso):
     api = client_for(admin)
     first = post_change(api, {"subscription": std.pk, "target_sku": "O365_BUSINESS"}, "k-2")
     assert first.status_code == 422
-    assert [b["code"] for b in first.json()["blockers"]] == ["target_not_supported"]
+    assert [b["code"] for b in first.json()["blockers"]] == ["target_not_supported", "target_not_upgrade"]
     again = post_change(api, {"subscription": std.pk, "target_sku": "O365_BUSINESS"}, "k-2")
     assert (again.status_code, again.json()) == (422, first.json())
     assert again["Content-Type"].startswith("application/problem+json")

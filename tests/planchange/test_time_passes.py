@@ -471,8 +471,7 @@ def test_a_credit_gives_back_at_most_what_the_period_was_charged_for_its_license
     bought = Invoice.objects.get(tenant=tenant, number__contains="-L")
     assert (bought.total, bought.paid) == (Decimal("3610.75"), Decimal("3610.75"))  # 3939.00 − 328.25, all July
     move("2026-07-16")
-    change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="O365_BUSINESS_ESSENTIALS",
-                                 licenses=3)
+    change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB", licenses=3)
     assert run(change.pk) == "completed"
     change.refresh_from_db()
     # 16 unused days of 31 of what July now cost (3939.00), never more than was charged for it.

@@ -169,7 +169,7 @@ def test_a_blocked_request_says_why(contoso):
     tenant, admin, std, *_ = contoso
     with pytest.raises(Blocked) as exc:
         plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="O365_BUSINESS")
-    assert [b["code"] for b in exc.value.extra["blockers"]] == ["target_not_supported"]
+    assert [b["code"] for b in exc.value.extra["blockers"]] == ["target_not_supported", "target_not_upgrade"]
 
 
 def test_a_second_change_while_one_is_under_way_is_a_conflict(contoso):
@@ -271,57 +271,69 @@ def test_an_immediate_change_replaces_a_scheduled_one(fabrikam):
     assert tenant.events.get(verb="plan_change.cancelled").data["reason"] == "replaced by an immediate plan change"
 
 
+def _billed_annually(std):
+    """Business Standard paid a year at a time (USD 3,750.00 for 2026): an upgrade late in the year to a plan billed
+    monthly credits more than the new month costs."""
+    Subscription.objects.filter(pk=std.pk).update(billing_frequency="annual", billed_until=date(2027, 1, 1),
+                                                   billed_amount=None)
+
+
 def test_a_net_credit_paid_by_card_is_refunded_to_the_card_five_days_later(contoso, client):
     tenant, admin, std, basic, users = contoso
+    _billed_annually(std)
     client.force_login(admin)
-    clock.set_date(date(2026, 6, 2))
-    down = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk,
-                                   target_sku="STANDARDPACK", licenses=25))
-    credit_invoice = down.invoice
-    # 328.25 × 29/30 = 317.31 credit, 25 × 10.50 = 262.50 charge: a net credit of 54.81, back to the card.
+    clock.set_date(date(2026, 10, 21))
+    up = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB", licenses=25,
+                                 term="P1M"))
+    credit_invoice = up.invoice
+    # 3,750.00 × 72/365 = 739.73 credit, 25 × 26.40 = 660.00 charge: a net credit of 79.73, back to the card.
+    assert [(line.description, line.amount) for line in credit_invoice.lines.order_by("pk")] == [
+        ("Credit for 72 unused days of Microsoft 365 Business Standard (25 licenses)", Decimal("-739.73")),
+        ("Microsoft 365 Business Premium (25 licenses), 2026-10-21 to 2026-11-21", Decimal("660.00"))]
     assert (credit_invoice.total, credit_invoice.refund, credit_invoice.refund_on, credit_invoice.payment_method) == (
-        Decimal("-54.81"), Decimal("54.81"), date(2026, 6, 7), std.payment_method)
+        Decimal("-79.73"), Decimal("79.73"), date(2026, 10, 26), std.payment_method)
     assert (credit_invoice.status_on(clock.today()), credit_invoice.credit_left) == ("credit", 0)
     page = page_text(client.get(f"/billing/invoices/{credit_invoice.pk}/"))
-    assert "Payment USD 54.81 will be refunded to the card ending 4242 on 2026-06-07." in page
-    clock_move(actor="support", to=date(2026, 6, 20))
+    assert "Payment USD 79.73 will be refunded to the card ending 4242 on 2026-10-26." in page
+    clock_move(actor="support", to=date(2026, 11, 8))
     credit_invoice.refresh_from_db()
     assert (credit_invoice.refunded, credit_invoice.status_on(clock.today())) == (True, "refunded")
     page = page_text(client.get(f"/billing/invoices/{credit_invoice.pk}/"))
-    assert "Refunded" in page and "Payment USD 54.81 refunded to the card ending 4242 on 2026-06-07." in page
+    assert "Refunded" in page and "Payment USD 79.73 refunded to the card ending 4242 on 2026-10-26." in page
     refunded = tenant.events.get(verb="invoice.refunded")
     assert (refunded.data, refunded.occurred_at.date()) == (
-        {"number": credit_invoice.number, "amount": "54.81", "card": "4242"}, date(2026, 6, 7))
-    up = run(plan_change_request(tenant=tenant, user=admin, subscription_id=down.new_subscription_id,
-                                 target_sku="ENTERPRISEPACK"))
-    # Refunded, so nothing is left to apply to the next invoice.
-    assert [(line.description, str(line.amount)) for line in up.invoice.lines.all()] == [
-        ("Credit for 12 unused days of Office 365 E1 (25 licenses)", "-105.00"),
-        ("Office 365 E3 (25 licenses), 2026-06-20 to 2026-07-20", "603.75"),
+        {"number": credit_invoice.number, "amount": "79.73", "card": "4242"}, date(2026, 10, 26))
+    again = run(plan_change_request(tenant=tenant, user=admin, subscription_id=up.new_subscription_id,
+                                    target_sku="ENTERPRISEPACK"))
+    # Refunded, so nothing is left to apply to the next invoice. Premium's month runs 10-21..11-21.
+    assert [(line.description, str(line.amount)) for line in again.invoice.lines.all()] == [
+        ("Credit for 13 unused days of Microsoft 365 Business Premium (25 licenses)", "-276.77"),
+        ("Office 365 E3 (25 licenses), 2026-11-08 to 2026-12-08", "690.00"),
     ]
 
 
 def test_a_net_credit_of_an_invoice_payer_is_applied_to_the_next_invoice(contoso):
     tenant, admin, std, basic, users = contoso
+    _billed_annually(std)
     Subscription.objects.filter(pk=std.pk).update(payment="invoice", payment_method=None)
-    clock.set_date(date(2026, 6, 2))
-    down = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk,
-                                   target_sku="STANDARDPACK", licenses=25))
-    credit_invoice = down.invoice
-    assert (credit_invoice.total, credit_invoice.status_on(clock.today())) == (Decimal("-54.81"), "credit")
-    assert (credit_invoice.paid, credit_invoice.refund, credit_invoice.credit_left) == (0, 0, Decimal("54.81"))
-    clock.set_date(date(2026, 6, 20))
-    up = run(plan_change_request(tenant=tenant, user=admin, subscription_id=down.new_subscription_id,
-                                 target_sku="ENTERPRISEPACK"))
-    lines = [(line.description, str(line.amount)) for line in up.invoice.lines.all()]
-    # E1's month runs 06-02..07-02: credit 262.50 × 12/30 = 105.00; E3 charge 25 × 24.15 = 603.75;
+    clock.set_date(date(2026, 10, 21))
+    up = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB", licenses=25,
+                                 term="P1M"))
+    credit_invoice = up.invoice
+    assert (credit_invoice.total, credit_invoice.status_on(clock.today())) == (Decimal("-79.73"), "credit")
+    assert (credit_invoice.paid, credit_invoice.refund, credit_invoice.credit_left) == (0, 0, Decimal("79.73"))
+    clock.set_date(date(2026, 11, 8))
+    again = run(plan_change_request(tenant=tenant, user=admin, subscription_id=up.new_subscription_id,
+                                    target_sku="ENTERPRISEPACK"))
+    lines = [(line.description, str(line.amount)) for line in again.invoice.lines.all()]
+    # Premium's month runs 10-21..11-21: credit 660.00 × 13/31 = 276.77; E3 charge 25 × 27.60 = 690.00;
     # the account credit last.
     assert lines == [
-        ("Credit for 12 unused days of Office 365 E1 (25 licenses)", "-105.00"),
-        ("Office 365 E3 (25 licenses), 2026-06-20 to 2026-07-20", "603.75"),
-        (f"Account credit from invoice {credit_invoice.number}", "-54.81"),
+        ("Credit for 13 unused days of Microsoft 365 Business Premium (25 licenses)", "-276.77"),
+        ("Office 365 E3 (25 licenses), 2026-11-08 to 2026-12-08", "690.00"),
+        (f"Account credit from invoice {credit_invoice.number}", "-79.73"),
     ]
-    assert up.invoice.total == Decimal("443.94")
+    assert again.invoice.total == Decimal("333.50")
     credit_invoice.refresh_from_db()
     assert credit_invoice.credit_left == 0
 

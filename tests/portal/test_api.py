@@ -73,6 +73,7 @@ def test_subscription_detail_has_the_contract_fields(api, contoso):
         "start_date": "2026-01-01", "renewal_date": "2027-01-01", "recurring_billing": True,
         "payment": "card", "billing_profile": None, "addons": [], "change_in_progress": False,
         "status_until": None, "next_billing_date": "2026-07-01", "users_access": "full", "licenses_at_renewal": None,
+        "trial_ends_on": None, "trial_extended": False,
     }
 
 

@@ -194,9 +194,9 @@ def test_the_habit_events_read_in_english_and_swedish():
         "Mosa now pays its invoices on the due date.",
     ]
     assert swedish == [
-        "Faktura BP1-202608 betalades av Fabrikam billing på förfallodagen: USD 157.56.",
-        "Faktura BP1-202608 betalades av Fabrikam billing: USD 157.56, 10 dagar efter förfallodagen.",
-        "Faktura BP1-202608 betalades med Reglera saldo: USD 157.56.",
+        "Faktura BP1-202608 betalades av Fabrikam billing på förfallodagen: 157,56\xa0US$.",
+        "Faktura BP1-202608 betalades av Fabrikam billing: 157,56\xa0US$, 10 dagar efter förfallodagen.",
+        "Faktura BP1-202608 betalades med Reglera saldo: 157,56\xa0US$.",
         "Mosa betalar nu aldrig sina fakturor: de väntar på Betala nu eller Reglera saldo.",
         "Mosa betalar nu sina fakturor på förfallodagen.",
     ]

@@ -32,9 +32,8 @@ def mosa_path(page, shots, labels):
     page.get_by_role("link", name=labels["view_upgrades"]).click()
     expect(page.get_by_role("heading", name=labels["available_upgrades"], exact=True)).to_be_visible()
     shots(page, "available-upgrades")
-    # Each offer has its Upgrade; the one with the current term and billing frequency (P1Y, monthly).
-    offer = page.locator("article[data-sku=SPB] tr[data-term=P1Y][data-billing-frequency=monthly]")
-    offer.get_by_role("link", name=labels["upgrade"]).click()
+    # One card per product, one Upgrade each; Checkout starts with the current term and billing frequency.
+    page.locator("article[data-sku=SPB]").get_by_role("link", name=labels["upgrade"]).click()
     expect(page.get_by_role("heading", name=labels["checkout"], exact=True)).to_be_visible()
     for heading in labels["checkout_sections"]:
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
@@ -274,3 +273,61 @@ def test_the_lifecycle_in_swedish_expired_then_reactivated(new_context, shots):
     sub = Subscription.objects.get(tenant__domain="contoso.com", product__sku="O365_BUSINESS_ESSENTIALS")
     assert (sub.status, sub.start_date.isoformat(), sub.billed_until.isoformat()) == ("active", "2026-07-15",
                                                                                       "2026-08-15")
+
+
+# --- Issue 20: Available upgrades as cards, and a change into a product already owned ---------------------
+
+INTO = {
+    "en-US": {"upgrade": "Upgrade", "into": "Into your existing subscription", "adds": "Adds Exchange Online Archiving",
+              "grows": "its licenses grow from 5 to 26, one for each user who moves. 1 user already has it and keeps "
+                       "that license.", "card_4242": "Card ending in 4242", "place_order": "Place order",
+              "completed": "Completed", "owned": "You already have Microsoft 365 Business Premium",
+              "not_upgrade": "it isn't an upgrade"},
+    "sv-SE": {"upgrade": "Uppgradera", "into": "Till din befintliga prenumeration",
+              "adds": "Lägger till Exchange Online Archiving",
+              "grows": "dess licenser ökar från 5 till 26, en för varje användare som flyttas. 1 användare har den "
+                       "redan och behåller den licensen.", "card_4242": "Kort som slutar på 4242",
+              "place_order": "Placera beställning", "completed": "Slutförd",
+              "owned": "Du har redan Microsoft 365 Business Premium", "not_upgrade": "det är ingen uppgradering"},
+}
+
+
+@pytest.mark.parametrize("language", ["en-US", "sv-SE"])
+def test_upgrades_as_cards_and_a_change_into_the_premium_contoso_already_has(new_context, shots, tmp_path, language):
+    """Contoso (the demo) also has Business Premium, 5 licenses a year billed monthly, alice among its users:
+    Business Standard's upgrade to Premium goes into it, and Business Basic (a month's commitment) can't."""
+    from licensing.models import LicenseAssignment
+    from tests.factories import LicenseFactory, SubscriptionFactory, product
+
+    scenario_load_file("scenarios/demo.json")
+    std = Subscription.objects.get(tenant__name="Contoso", product__sku="O365_BUSINESS_PREMIUM")
+    basic = Subscription.objects.get(tenant__name="Contoso", product__sku="O365_BUSINESS_ESSENTIALS")
+    premium = SubscriptionFactory(tenant=std.tenant, product=product("SPB"), licenses=5, start_date=std.start_date,
+                                  payment_method=std.payment_method)
+    LicenseFactory(subscription=premium, user=std.assignments.order_by("pk").first().user)
+    words = INTO[language]
+    with celery_worker(tmp_path / "worker.log", PLANCHANGE_STEP_DELAY="0.2"):
+        page = new_context(language)
+        login(page, "admin@contoso.com", "Contoso-demo-2026")
+        page.goto(f"/billing/products/{std.pk}/upgrades/")
+        expect(page.locator("article.card.target")).to_have_count(5)
+        card = page.locator("article[data-sku=SPB]")
+        expect(card).to_contain_text(words["into"])
+        expect(card).to_contain_text(words["adds"])
+        expect(page.locator("li[data-sku=O365_BUSINESS_ESSENTIALS]")).to_contain_text(words["not_upgrade"])
+        shots(page, "available-upgrades-cards")
+        card.get_by_role("link", name=words["upgrade"]).click()
+        expect(page.get_by_test_id("into")).to_contain_text(words["grows"])
+        shots(page, "checkout-into-existing")
+        page.get_by_label(words["card_4242"]).check()
+        page.get_by_role("button", name=words["place_order"]).click()
+        expect(page.get_by_test_id("change-status")).to_have_text(words["completed"], timeout=60000)
+        shots(page, "completed-into-existing")
+        page.goto(f"/billing/products/{basic.pk}/upgrades/")
+        expect(page.locator("li[data-sku=SPB]")).to_contain_text(words["owned"])
+        shots(page, "basic-cannot-go-into-premium")
+    premium.refresh_from_db()
+    assert (premium.licenses, premium.assigned_licenses) == (26, 22)
+    assert Subscription.objects.filter(tenant=std.tenant, product__sku="SPB").count() == 1
+    assert not LicenseAssignment.objects.filter(subscription=std).exists()
+    assert PlanChange.objects.get().into_existing

@@ -248,6 +248,7 @@ def _pane_page(request, subscription_id, choice: dict, errors: dict):
         "choice": choice, "quote": quote, "quote_error": quote_error, "errors": errors, "terms": Term.choices,
         "frequencies": BillingFrequency.choices,
         "pane_renewal": renewal_date(start=sub.start_date, term=sub.term, today=eligibility.today),
+        "into": into_summary(quote.inputs) if quote is not None else None,
     }
     if choice["schedule"] == PlanChange.Schedule.RENEWAL and quote is not None:
         pane["warnings"] = change_warnings(eligibility=eligibility, on=quote.effective_date)

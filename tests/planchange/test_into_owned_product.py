@@ -134,3 +134,23 @@ def test_assigning_a_product_a_user_already_holds_gives_no_second_license(owned)
     doubled = (LicenseAssignment.objects.values("user", "subscription__product")
                .annotate(n=Count("pk")).filter(n__gt=1))
     assert not doubled.exists()
+
+
+def test_the_mca_pane_says_the_change_goes_into_the_owned_subscription(client, at_date):
+    from tests.factories import BillingProfileFactory
+
+    at_date("2026-06-16")
+    profile = BillingProfileFactory()
+    tenant = profile.tenant
+    std = SubscriptionFactory(tenant=tenant, billing_profile=profile, payment="invoice", payment_method=None,
+                              licenses=10)
+    premium = SubscriptionFactory(tenant=tenant, product=product("SPB"), billing_profile=profile, payment="invoice",
+                                  payment_method=None, licenses=4)
+    for _ in range(3):
+        LicenseFactory(subscription=std)
+    client.force_login(admin_of(tenant))
+    body = page_text(client.get(f"/billing/products/{std.pk}/change/?target_sku=SPB"))
+    assert (f"Into your existing subscription Microsoft 365 Business Premium (subscription {premium.pk}): its "
+            "licenses grow from 4 to 7, one for each user who moves.") in body
+    fragment = page_text(client.get(f"/billing/products/{std.pk}/change/?target_sku=SPB&fragment=quote"))
+    assert "its licenses grow from 4 to 7" in fragment

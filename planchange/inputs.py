@@ -169,6 +169,13 @@ def _effective_date(*, subscription: Subscription, schedule) -> date:
     return effective
 
 
+def _licenses_for(option, *, subscription: Subscription, target: Product, licenses) -> int:
+    """The licenses asked for, checked (``_licenses``); into a subscription the tenant already has, the ones
+    the change adds: one per user who moves, whatever was asked."""
+    checked = _licenses(subscription=subscription, target=target, licenses=licenses)
+    return (option.offers[0].licenses if option.offers else 0) if option.into else checked
+
+
 def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, licenses, schedule, term,
              billing_frequency, payment_method, exclude_change_id) -> ChangeInputs:
     """Turn a request's fields into checked inputs, or a clear error naming the field. Into a subscription
@@ -189,8 +196,7 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     inputs = ChangeInputs(
         subscription=subscription, target=target, offer=offer,
         old_offer=_offer(subscription.product, subscription.term, subscription.billing_frequency),
-        licenses=(option.offers[0].licenses if option.into and option.offers
-                  else _licenses(subscription=subscription, target=target, licenses=licenses)),
+        licenses=_licenses_for(option, subscription=subscription, target=target, licenses=licenses),
         schedule=schedule, term=term, billing_frequency=billing_frequency,
         payment_method=_payment_method(tenant=tenant, subscription=subscription, payment_method=payment_method),
         effective_date=_effective_date(subscription=subscription, schedule=schedule),
@@ -208,3 +214,37 @@ def change_inputs(*, subscription: Subscription, target_sku, licenses, schedule,
     return _resolve(tenant=subscription.tenant, subscription=subscription, target_sku=target_sku,
                     licenses=licenses, schedule=schedule, term=term, billing_frequency=billing_frequency,
                     payment_method=payment_method, exclude_change_id=exclude_change_id)
+
+
+# --- A change's inputs, for the workflow's steps ---------------------------------------------------
+
+
+def into_still_holds(change: PlanChange, into) -> bool:
+    """The subscription the users go into is still ``into``, the one a change would take now (none: still
+    none), and this change holds it."""
+    wanted = change.new_subscription_id if change.into_existing else None
+    if (into.pk if into else None) != wanted:
+        return False
+    return into is None or change.new_subscription.held_by == change.holder
+
+
+def change_lines_of(change: PlanChange) -> list[Line]:
+    """The quote's lines when it was for this day (honoured to the cent), else computed the same way."""
+    quote = change.quote
+    if quote is not None and quote.effective_date == change.effective_date:
+        return [Line.from_dict(line) for line in quote.lines]
+    inputs = change_inputs_of(change)
+    inputs.effective_date = change.effective_date
+    inputs.licenses = change.licenses  # into a subscription: the licenses it added when the users moved in
+    return inputs.lines()
+
+
+def change_inputs_of(change: PlanChange) -> ChangeInputs:
+    """The change's inputs, from its subscription as locked with it (the workflow's ``_lock_change``): the
+    same checks and numbers as when it was requested, the change itself aside."""
+    change.subscription.tenant = change.tenant  # the rows already read with the change
+    return change_inputs(subscription=change.subscription, target_sku=change.target_product.sku,
+                         licenses=None if change.into_existing else change.licenses, schedule=change.schedule,
+                         term=change.term,
+                         billing_frequency=change.billing_frequency, payment_method=change.payment_method_id,
+                         exclude_change_id=change.pk)

@@ -105,6 +105,17 @@ def scheduled_change_cancel(*, subscription_id, actor: str, reason: str | Text) 
     return change
 
 
+def _lock_for_request(*, tenant: Tenant, subscription_id, target_sku, schedule) -> Subscription:
+    """The one lock of a request: the subscription, with the tenant's active ones of the target product a
+    change now may go into (by ascending id, the lock order)."""
+    owned = [] if schedule != PlanChange.Schedule.NOW else list(Subscription.objects.filter(
+        tenant=tenant, product__sku=str(target_sku)[:64], status=Subscription.Status.ACTIVE)
+        .values_list("pk", flat=True))
+    if not owned:
+        return subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    return subscriptions_lock(tenant=tenant, subscription_ids=[subscription_id, *owned])[parse_id(subscription_id)]
+
+
 @transaction.atomic
 def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: str, licenses=None,
                         schedule: str = PlanChange.Schedule.NOW, term=None, billing_frequency=None, payment_method=None,
@@ -112,13 +123,8 @@ def plan_change_request(*, tenant: Tenant, user, subscription_id, target_sku: st
     """Record a change and wake a worker after commit; refuse with the reason. A change that
     starts now holds its subscription read-only from this transaction on."""
     actor = user.get_username()
-    # The one lock of the request: the subscription, with the tenant's of the target product the change may
-    # go into (by ascending id, the lock order).
-    owned = [] if schedule != PlanChange.Schedule.NOW else list(Subscription.objects.filter(
-        tenant=tenant, product__sku=str(target_sku)[:64], status=Subscription.Status.ACTIVE)
-        .values_list("pk", flat=True))
-    sub = subscriptions_lock(tenant=tenant, subscription_ids=[subscription_id, *owned])[parse_id(subscription_id)] \
-        if owned else subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    sub = _lock_for_request(tenant=tenant, subscription_id=subscription_id, target_sku=target_sku,
+                            schedule=schedule)
     if sub.held_by or PlanChange.objects.filter(
             subscription=sub, status__in=(PlanChange.Status.QUEUED, PlanChange.Status.RUNNING)).exists():
         raise Conflict(_("A plan change of this subscription is already under way."), code="change_in_progress")

@@ -27,7 +27,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.utils import timezone
 
 from billing.money import money
-from billing.proration import Line, Side
+from billing.proration import Side
 from billing.selectors import offer_of
 from billing.services import (
     lines_bill,
@@ -40,7 +40,7 @@ from billing.services import (
 )
 from licensing.selectors import licenses_moved_reset
 from licensing.services import licenses_move_batch
-from planchange.inputs import Blocked, ChangeInputs, change_inputs
+from planchange.inputs import Blocked, change_inputs_of, change_lines_of, into_still_holds
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.texts import INTO_CHANGED, UNEXPECTED
 from planchange.verbs import PLAN_CHANGE_FAILED, PLAN_CHANGE_RUNNING, PLAN_CHANGE_STUCK, STEP_DONE
@@ -179,7 +179,7 @@ def step_validate(change_id: int) -> None:
         if _is_done(change, "validate"):
             return
         try:
-            inputs = _inputs_of(change)
+            inputs = change_inputs_of(change)
             inputs.require_allowed()
         except Blocked as exc:
             codes = [b["code"] for b in exc.extra["blockers"]]
@@ -188,7 +188,7 @@ def step_validate(change_id: int) -> None:
         except DomainError as exc:
             _fail_change(change, "validate", code=exc.code, detail=exc.detail)
             return
-        if not _into_holds(change, inputs.into):
+        if not into_still_holds(change, inputs.into):
             _fail_change(change, "validate", code="into_subscription_changed",
                          detail=Text(INTO_CHANGED, product=change.target_product.name))
             return
@@ -196,15 +196,6 @@ def step_validate(change_id: int) -> None:
         change.effective_date = change.scheduled_for if at_renewal else clock.today()
         change.save(update_fields=["effective_date"])
         _done(change, "validate", effective_date=change.effective_date.isoformat())
-
-
-def _into_holds(change: PlanChange, into) -> bool:
-    """The subscription the users go into is still ``into``, the one a change would take now (none: still
-    none), and this change holds it."""
-    wanted = change.new_subscription_id if change.into_existing else None
-    if (into.pk if into else None) != wanted:
-        return False
-    return into is None or change.new_subscription.held_by == change.holder
 
 
 def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str | Text, blockers=(),
@@ -290,7 +281,7 @@ def step_bill(change_id: int) -> None:
         if _is_done(change, "bill"):
             return
         if change.invoice_id is None:
-            lines = _change_lines(change)
+            lines = change_lines_of(change)
             old, new = change.subscription, change.new_subscription
             keyed = [line.as_invoice_line(subscription=new if line.kind == "charge" else old,
                                           idempotency_key=f"plan_change/{change.pk}/{line.kind}") for line in lines]
@@ -310,28 +301,6 @@ def step_bill(change_id: int) -> None:
             change.save(update_fields=["invoice", "credit"])
         _pause_inside("bill")
         _done(change, "bill", invoice=change.invoice_id, credit=str(change.credit))
-
-
-def _change_lines(change: PlanChange) -> list[Line]:
-    """The quote's lines when it was for this day (honoured to the cent), else computed the same way."""
-    quote = change.quote
-    if quote is not None and quote.effective_date == change.effective_date:
-        return [Line.from_dict(line) for line in quote.lines]
-    inputs = _inputs_of(change)
-    inputs.effective_date = change.effective_date
-    inputs.licenses = change.licenses  # into a subscription: the licenses it added when the users moved in
-    return inputs.lines()
-
-
-def _inputs_of(change: PlanChange) -> ChangeInputs:
-    """The change's inputs, from its subscription as locked with it (``_lock_change``): the same checks
-    and numbers as when it was requested, the change itself aside."""
-    change.subscription.tenant = change.tenant  # the rows already read with the change
-    return change_inputs(subscription=change.subscription, target_sku=change.target_product.sku,
-                         licenses=None if change.into_existing else change.licenses, schedule=change.schedule,
-                         term=change.term,
-                         billing_frequency=change.billing_frequency, payment_method=change.payment_method_id,
-                         exclude_change_id=change.pk)
 
 
 def step_cancel_source(change_id: int) -> None:

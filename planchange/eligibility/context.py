@@ -48,6 +48,13 @@ def catalog_products() -> dict[int, Product]:
     return {p.pk: p for p in products}
 
 
+def _by_tenant(rows) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(row.tenant_id, []).append(row)
+    return grouped
+
+
 def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None) -> list[EligibilityContext]:
     """Everything the rules read for each of ``subscriptions`` (of one tenant or many), in the same
     fixed number of queries whatever their number, their tenants' or their users'. ``exclude_change_id``:
@@ -64,29 +71,15 @@ def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None)
     for sa in (SubscriptionAddOn.objects.filter(subscription_id__in=[s.pk for s in subs if s.pk not in prefetched])
                .select_related("addon").order_by("pk")):
         addons.setdefault(sa.subscription_id, []).append(sa.addon)
-
-    def by_tenant(rows) -> dict[int, list]:
-        grouped: dict[int, list] = {}
-        for row in rows:
-            grouped.setdefault(row.tenant_id, []).append(row)
-        return grouped
-
-    incidents = by_tenant(ServiceIncident.objects.filter(tenant_id__in=tenant_ids).exclude(status__in=healthy))
-    live = by_tenant(PlanChange.objects.filter(tenant_id__in=tenant_ids, status__in=LIVE_STATUSES)
+    incidents = _by_tenant(ServiceIncident.objects.filter(tenant_id__in=tenant_ids).exclude(status__in=healthy))
+    live = _by_tenant(PlanChange.objects.filter(tenant_id__in=tenant_ids, status__in=LIVE_STATUSES)
                      .exclude(pk=exclude_change_id).select_related("subscription__product", "target_product"))
-    checks = by_tenant(CreditCheck.objects.filter(tenant_id__in=tenant_ids, status=CreditCheck.Status.PENDING))
-    # The tenants' live subscriptions: the same product twice blocks; another product's may take the users in.
-    same_product: dict[tuple[int, int], list] = {}
-    owned: dict[int, dict[int, list]] = {}
-    for other in (Subscription.objects.filter(tenant_id__in=tenant_ids).select_related("product")
-                  .exclude(status__in=(Subscription.Status.CANCELLED, Subscription.Status.DELETED)).order_by("id")):
-        owned.setdefault(other.tenant_id, {}).setdefault(other.product_id, []).append(other)
-        if other.status == Subscription.Status.ACTIVE:
-            same_product.setdefault((other.tenant_id, other.product_id), []).append(other)
+    checks = _by_tenant(CreditCheck.objects.filter(tenant_id__in=tenant_ids, status=CreditCheck.Status.PENDING))
+    same_product, owned = _live_subscriptions(tenant_ids)
     holding = _holding(subs, owned)
     # Only an invoice payer's unpaid invoices block (the article's row says so).
     payers = {s.tenant_id for s in subs if s.payment == PaymentKind.INVOICE}
-    unpaid = by_tenant(Invoice.objects.filter(tenant_id__in=payers, due_date__lt=today, total__gt=F("paid"))
+    unpaid = _by_tenant(Invoice.objects.filter(tenant_id__in=payers, due_date__lt=today, total__gt=F("paid"))
                        .order_by("due_date")) if payers else {}
     products = catalog_products()
     return [EligibilityContext(
@@ -100,12 +93,24 @@ def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None)
         live_changes=live.get(sub.tenant_id, []),
         pending_credit_checks=checks.get(sub.tenant_id, []),
         same_product_active=same_product.get((sub.tenant_id, sub.product_id), []),
-        owned={product: [s for s in rows if s.pk != sub.pk]
-               for product, rows in owned.get(sub.tenant_id, {}).items() if product != sub.product_id},
+        owned={product: rows for product, rows in owned.get(sub.tenant_id, {}).items() if product != sub.product_id},
         holding=holding.get(sub.pk, {}),
         overdue_invoices=[i for i in unpaid.get(sub.tenant_id, []) if sub.payment == PaymentKind.INVOICE and (
             not sub.billing_profile_id or i.billing_profile_id == sub.billing_profile_id)],
     ) for sub in subs]
+
+
+def _live_subscriptions(tenant_ids) -> tuple[dict[tuple[int, int], list], dict[int, dict[int, list]]]:
+    """The tenants' live subscriptions, read once: the active ones by (tenant, product) (the same product twice
+    blocks), and all of them by tenant and product (another product's may take a change's users in)."""
+    same_product: dict[tuple[int, int], list] = {}
+    owned: dict[int, dict[int, list]] = {}
+    for other in (Subscription.objects.filter(tenant_id__in=tenant_ids).select_related("product")
+                  .exclude(status__in=(Subscription.Status.CANCELLED, Subscription.Status.DELETED)).order_by("id")):
+        owned.setdefault(other.tenant_id, {}).setdefault(other.product_id, []).append(other)
+        if other.status == Subscription.Status.ACTIVE:
+            same_product.setdefault((other.tenant_id, other.product_id), []).append(other)
+    return same_product, owned
 
 
 def _holding(subs, owned: dict[int, dict[int, list]]) -> dict[int, dict[int, int]]:

@@ -3,6 +3,7 @@ level (and fits the users), an upgrade when it costs more per license (a plan th
 manual path, or an MCA tenant's renewal), with its offers."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -42,17 +43,27 @@ def services_gained(current: Product, target: Product) -> list[str]:
     return sorted(plan.name for plan in target.service_plans.all() if current_levels.get(plan.service, 0) < plan.level)
 
 
+def _price_per_license(product: Product, sub) -> Decimal:
+    """What a license of ``product`` costs a month on the subscription's length and billing frequency (the
+    price its card shows), else its annual-commitment list price."""
+    wanted = (sub.term, sub.billing_frequency)
+    offer = next((o for o in product.offers.all() if (o.term, o.billing_frequency) == wanted), None)
+    return offer.price if offer is not None else product.annual_price
+
+
 def rule_target_is_upgrade(ctx: EligibilityContext, target: Product) -> Blocker | None:
-    """An automatic change goes up: to a higher list price per license (annual commitment)."""
+    """An automatic change goes up: to a higher list price per license (annual commitment; the offers of
+    every product keep the same order)."""
     current = ctx.product
     if target.annual_price > current.annual_price:
         return None
+    sub = ctx.subscription
     return Blocker(
         Code.TARGET_NOT_UPGRADE,
         _("%(target)s costs %(price)s per license a month, less than %(current)s (%(current_price)s): it isn't an "
-          "upgrade.") % {"target": target.name, "price": money_text(target.annual_price), "current": current.name,
-                         "current_price": money_text(current.annual_price)},
-        manual_change_action(ctx.subscription.pk),
+          "upgrade.") % {"target": target.name, "price": money_text(_price_per_license(target, sub)),
+                         "current": current.name, "current_price": money_text(_price_per_license(current, sub))},
+        manual_change_action(sub.pk),
     )
 
 

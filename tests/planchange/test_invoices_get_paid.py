@@ -97,8 +97,8 @@ def test_the_unpaid_balance_blocker_names_the_total_and_every_past_due_invoice(a
         {"label": "Settle balance", "url": "/billing/bills/"})
     client.force_login(admin_of(tenant))
     page = page_text(client.get(f"/billing/products/{sub.pk}/", HTTP_ACCEPT_LANGUAGE="sv"))
-    assert ("USD 257.56 är obetalt på 2 förfallna fakturor: OWE-03 (USD 157.56, förfallodag 2026-03-31), "
-            "OWE-04 (USD 100.00, förfallodag 2026-04-30).") in page
+    assert ("257,56 US$ är obetalt på 2 förfallna fakturor: OWE-03 (157,56 US$, förfallodag 2026-03-31), "
+            "OWE-04 (100,00 US$, förfallodag 2026-04-30).") in page
     # Settle balance pays both at once; nothing blocks any more.
     settled = api.post("/api/v1/invoices/settle/")
     assert (settled.status_code, settled.json()["amount"], [i["number"] for i in settled.json()["invoices"]]) == (

@@ -56,8 +56,8 @@ def test_the_api_offers_only_dearer_plans_and_says_why_a_cheaper_one_is_not_an_u
     (reason,) = basic["reasons"]
     assert reason["code"] == "target_not_upgrade"
     assert reason["title"] == "The plan that you want to change to isn't an upgrade."
-    assert reason["detail"] == ("Microsoft 365 Business Basic costs USD 6.00 per license a month, less than "
-                                "Microsoft 365 Business Standard (USD 12.50): it isn't an upgrade.")
+    assert reason["detail"] == ("Microsoft 365 Business Basic costs USD 6.30 per license a month, less than "
+                                "Microsoft 365 Business Standard (USD 13.13): it isn't an upgrade.")
     assert reason["action"] == {"label": "Change plans manually",
                                 "url": f"/billing/change-plans-manually/?from={std.pk}"}
     premium = next(u for u in body["upgrades"] if u["sku"] == "SPB")
@@ -85,8 +85,8 @@ def test_available_upgrades_is_one_card_per_product_with_its_gains_price_and_one
             "Microsoft Entra ID P1, Microsoft Intune USD 23.10 license/month Upgrade") in body
     assert f'href="/billing/products/{std.pk}/upgrades/SPB/checkout/"' in html
     # The cheaper plans: not upgrades, sent to the manual path.
-    assert ("Microsoft 365 Business Basic — Microsoft 365 Business Basic costs USD 6.00 per license a month, less "
-            "than Microsoft 365 Business Standard (USD 12.50): it isn't an upgrade.") in body
+    assert ("Microsoft 365 Business Basic — Microsoft 365 Business Basic costs USD 6.30 per license a month, less "
+            "than Microsoft 365 Business Standard (USD 13.13): it isn't an upgrade.") in body
     assert "Change plans manually" in body
 
 

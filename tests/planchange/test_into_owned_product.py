@@ -122,6 +122,8 @@ def test_checkout_says_which_subscription_the_users_go_into(client, owned):
     assert (f"Into your existing subscription Microsoft 365 Business Premium (subscription {premium.pk}): "
             "its licenses grow from 5 to 7, one for each user who moves. 1 user already has it and keeps that "
             "license.") in body
+    assert "Charge for the licenses added USD 23.10" in body
+    assert ("The licenses added are billed from 2026-06-16 to the end of the subscription's billing period") in body
     upgrades = page_text(client.get(f"/billing/products/{std.pk}/upgrades/"))
     assert "Microsoft 365 Business Premium Into your existing subscription" in upgrades
 

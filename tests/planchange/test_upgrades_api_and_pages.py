@@ -174,6 +174,7 @@ def test_available_upgrades_page_lists_supported_plans_and_the_others_apart(clie
     assert "Microsoft 365 Business Standard" in recommended and "Upgrade" in recommended
     assert "Adds Microsoft 365 Apps for business USD 13.13 license/month Upgrade" in recommended
     assert "Microsoft 365 Apps for business — Users would lose the data of" in unsupported
+    assert "Office 365 E1 The same services as your current plan USD 10.50 license/month Upgrade" in recommended
 
 
 def test_available_upgrades_of_a_blocked_subscription_offers_no_upgrade(client, basic):

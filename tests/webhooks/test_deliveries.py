@@ -53,6 +53,7 @@ def test_a_plan_change_sends_queued_running_and_completed_each_signed(contoso):
     completed = json.loads(hook.bodies_of("plan_change.completed")[0]["body"])
     assert completed["data"]["plan_change"]["status"] == "completed"
     assert completed["data"]["plan_change"]["new_subscription"] == PlanChange.objects.get().new_subscription_id
+    assert completed["data"]["plan_change"]["into_subscription"] is None  # it made a new one
     assert completed["created_at"].startswith("2026-06-16")  # when it happened, in simulation time
     # Fanned out again (beat, a second wake): nothing new, nothing sent twice.
     assert send_due() == [] and Delivery.objects.count() == 3

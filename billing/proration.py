@@ -152,16 +152,21 @@ def change_lines(old: Side, new: Side, *, effective: date, at_renewal: bool) -> 
     return [*([credit] if credit else []), *([used] if used else []), charge_line(new, effective=effective)]
 
 
-def join_line(into: Side, *, added: int, effective: date) -> Line | None:
-    """Licenses a change adds to a subscription the tenant already has, charged for the rest of its billed
-    period as licenses bought mid-period are (``billing.services.licenses``): the period's charge for them ×
-    days left / days in the period, rounded once. Nothing when that period isn't billed yet: the day loop
-    bills the new count with it."""
-    if added <= 0 or into.billed_until is None or effective >= into.billed_until:
+def join_line(into: Side, *, added: int, effective: date, at_renewal: bool = False) -> Line | None:
+    """Licenses a change adds to a subscription the tenant already has, charged for the rest of the billing
+    period ``effective`` falls in, as licenses bought mid-period are (``billing.services.licenses``): the
+    period's charge for them × days left / days in the period, rounded once. Only for a period billed by
+    then with the old count: billed already, or (a change at renewal, later) begun before that day, when the
+    day loop will have billed it. A period that begins that day is billed with the new count (the day's
+    scheduled changes run before its billing); one not billed yet is billed with it too."""
+    if added <= 0 or into.billed_until is None:
         return None
     begin, end = billing_period(start=into.start, billing_frequency=into.billing_frequency, term=into.term,
-                                day=into.billed_until - timedelta(days=1))
-    start = max(effective, begin)
+                                day=effective)
+    billed = into.billed_until >= end or (at_renewal and into.billed_until <= begin)
+    if begin >= effective or not billed:
+        return None
+    start = effective
     amount = money(into.price * added * into.months_per_period * (end - start).days / (end - begin).days)
     return Line.of("charge", period_text(product=into.product_name, licenses=added, start=start, end=end),
                    amount, start, end)
@@ -172,7 +177,7 @@ def join_lines(old: Side, into: Side, *, added: int, effective: date, at_renewal
     licenses it adds for the rest of that subscription's period."""
     credit = credit_line(old, effective=effective, at_renewal=at_renewal)
     used = used_line(old, effective=effective, at_renewal=at_renewal)
-    join = join_line(into, added=added, effective=effective)
+    join = join_line(into, added=added, effective=effective, at_renewal=at_renewal)
     return [line for line in (credit, used, join) if line is not None]
 
 

@@ -39,6 +39,7 @@ from billing.verbs import (
     SUBSCRIPTION_TRIAL_EXTENDED,
     SUBSCRIPTION_TRIAL_PURCHASED,
 )
+from portal.errors import DomainError
 from portal.texts import Text
 
 
@@ -255,3 +256,18 @@ EVENTS = {
     PAYMENT_METHOD_ADDED: _("Card ending %(last4)s added."),
     PAYMENT_HABIT_CHANGED: _habit_changed,
 }
+
+
+# A subscription length or billing frequency that isn't one of the catalog's words (the order pages and
+# a plan change alike).
+TERM_UNKNOWN = _("Choose a subscription length: 1 month, 1 year or 3 years.")
+FREQUENCY_UNKNOWN = _("Choose monthly or annual billing.")
+
+
+def offer_choice_check(*, term, billing_frequency) -> None:
+    """Refuse a subscription length or billing frequency that doesn't exist (422, beside its field); ``None``
+    (not chosen) passes."""
+    if term not in (None, "") and term not in Term.values:
+        raise DomainError(TERM_UNKNOWN, code="invalid_term", field="term")
+    if billing_frequency not in (None, "") and billing_frequency not in BillingFrequency.values:
+        raise DomainError(FREQUENCY_UNKNOWN, code="invalid_billing_frequency", field="billing_frequency")

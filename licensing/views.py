@@ -172,7 +172,8 @@ def _licenses_act(request, form: _LicensesForm, selection: dict):
             messages.success(request, ngettext("A license was assigned to %(count)d user.",
                                                "Licenses were assigned to %(count)d users.", count) % {"count": count})
         else:
-            messages.info(request, _("They already have a license of this subscription: nothing changed."))
+            messages.info(request, _("They already have a license of this product, on this subscription or "
+                                     "another: nothing changed."))
         return HttpResponseRedirect(form.done)
     if action in ("unassign", "replace") and form.step != "confirm":
         return _review(request, form.filters, selection, form.subscription,

@@ -18,7 +18,7 @@ from billing.models import Offer, PaymentKind, PaymentMethod, Product, Subscript
 from billing.periods import billing_frequency_for, renewal_date
 from billing.proration import Line, Side, change_lines, join_lines
 from billing.selectors import payment_method_get
-from billing.texts import LICENSES_TOO_MANY, UNKNOWN_SKU, offer_not_sold
+from billing.texts import LICENSES_TOO_MANY, UNKNOWN_SKU, offer_choice_check, offer_not_sold
 from planchange.eligibility import Eligibility, TargetOption, eligibility_check
 from planchange.models import PlanChange
 from planchange.texts import (
@@ -182,6 +182,7 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     of the target the tenant already has (the eligibility's ``into``), the change takes that subscription's
     offer and one license per user who moves: those are not the request's to choose."""
     target = _target(tenant=tenant, subscription=subscription, target_sku=target_sku, schedule=schedule)
+    offer_choice_check(term=term, billing_frequency=billing_frequency)
     eligibility = eligibility_check(subscription=subscription, exclude_change_id=exclude_change_id)
     option = next(t for t in eligibility.targets if t.product.pk == target.pk)
     if option.into is not None:
@@ -229,13 +230,15 @@ def into_still_holds(change: PlanChange, into) -> bool:
 
 
 def change_lines_of(change: PlanChange) -> list[Line]:
-    """The quote's lines when it was for this day (honoured to the cent), else computed the same way."""
+    """The quote's lines when it was for this day and these licenses (honoured to the cent), else computed the
+    same way; into a subscription the tenant has, for that subscription and the licenses the change added."""
     quote = change.quote
-    if quote is not None and quote.effective_date == change.effective_date:
+    if quote is not None and quote.effective_date == change.effective_date and quote.licenses == change.licenses:
         return [Line.from_dict(line) for line in quote.lines]
     inputs = change_inputs_of(change)
     inputs.effective_date = change.effective_date
-    inputs.licenses = change.licenses  # into a subscription: the licenses it added when the users moved in
+    inputs.licenses = change.licenses
+    inputs.into = change.new_subscription if change.into_existing else None
     return inputs.lines()
 
 

@@ -81,7 +81,8 @@ def scheduled_changes_warnings(changes) -> dict[int, list[dict]]:
         warnings = _change_warnings(subscription=change.subscription, on=change.scheduled_for,
                                     blockers=subscription_blockers(ctx), due=due.get(change.pk))
         sub = change.subscription
-        if change.licenses is not None and change.licenses < sub.assigned_licenses:
+        # Into a subscription the tenant has, the change adds one license per user it finds on its date.
+        if not change.into_existing and change.licenses is not None and change.licenses < sub.assigned_licenses:
             # Licenses assigned since it was scheduled: on its date every user must fit in the new plan.
             warnings.append(Blocker(Code.USERS_EXCEED_LICENSES, ngettext(
                 "%(users)d users have licenses of %(product)s now, but the change is for %(licenses)d license: on "

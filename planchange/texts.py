@@ -90,6 +90,11 @@ def _requested(params: dict) -> str:
 
 def _billed(params: dict) -> str:
     credit = str(params.get("credit") or "0").lstrip("-")
+    if params.get("into"):  # into a subscription the tenant has: its added licenses, for the rest of its period
+        if credit.strip("0.") == "":
+            return gettext("Billed: the licenses added are charged for the rest of the period.")
+        return gettext("Billed: the licenses added are charged for the rest of the period and %(credit)s credited "
+                       "for the unused days.") % {"credit": money_text(credit)}
     if credit.strip("0.") == "":
         return gettext("Billed: the new plan's first period is charged.")
     return gettext("Billed: the new plan's first period is charged and %(credit)s credited for the unused "

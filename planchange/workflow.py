@@ -194,7 +194,9 @@ def step_validate(change_id: int) -> None:
             return
         at_renewal = change.schedule == PlanChange.Schedule.RENEWAL
         change.effective_date = change.scheduled_for if at_renewal else clock.today()
-        change.save(update_fields=["effective_date"])
+        if change.into_existing:  # one license per user who moves, counted now that both are held
+            change.licenses = inputs.licenses
+        change.save(update_fields=["effective_date", "licenses"])
         _done(change, "validate", effective_date=change.effective_date.isoformat())
 
 
@@ -300,7 +302,8 @@ def step_bill(change_id: int) -> None:
             change.credit = sum((line.amount for line in lines if line.kind == "credit"), 0)
             change.save(update_fields=["invoice", "credit"])
         _pause_inside("bill")
-        _done(change, "bill", invoice=change.invoice_id, credit=str(change.credit))
+        _done(change, "bill", invoice=change.invoice_id, credit=str(change.credit),
+              **({"into": change.new_subscription_id} if change.into_existing else {}))
 
 
 def step_cancel_source(change_id: int) -> None:

@@ -134,7 +134,7 @@ def test_the_tenants_pages_and_api_do_not_grow_with_its_subscriptions_and_schedu
                                       product=product(sku), start_date=date(2025, 10, 1))
             add_users(tenant, [sub], sub.pk * 100, 5)
             plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, schedule="renewal",
-                                target_sku="SPE_E5" if sku != "SPE_E5" else "SPE_E3")
+                                target_sku="ENTERPRISEPREMIUM")  # a plan the tenant doesn't have: a new one
         return sub
 
     first = add(SKUS[:2])

@@ -19,6 +19,7 @@ from billing.selectors import (
 from billing.services import (
     subscription_purchase,
 )
+from billing.texts import FREQUENCY_UNKNOWN, TERM_UNKNOWN
 from billing.views.forms import card_from
 from portal import clock
 from portal.decorators import tenant_page, writes
@@ -68,12 +69,12 @@ def _order_fields(product, data, errors: dict) -> tuple[dict, int | None]:
                               % {"max": product.licenses_limit})
     term = data.get("term") or Term.P1Y
     if term not in Term.values:
-        errors["term"] = _("Choose a subscription length: 1 month, 1 year or 3 years.")
+        errors["term"] = TERM_UNKNOWN
     # A one-month commitment is billed monthly, whatever was chosen.
     billing_frequency = BillingFrequency.MONTHLY if term == Term.P1M else (
         data.get("billing_frequency") or BillingFrequency.MONTHLY)
     if billing_frequency not in BillingFrequency.values:
-        errors["billing_frequency"] = _("Choose monthly or annual billing.")
+        errors["billing_frequency"] = FREQUENCY_UNKNOWN
     return {"licenses": raw or "1", "term": term, "billing_frequency": billing_frequency}, licenses
 
 

@@ -117,7 +117,22 @@ def rule_change_in_progress(ctx: EligibilityContext) -> Blocker | None:
                 "target": change.target_product.name, "date": date_format(change.scheduled_for, "Y-m-d")},
             Action(_("View the scheduled change"), _subscription_page(sub.pk, "scheduled-change")),
         )
-    return None
+    return _rule_change_coming_in(ctx)
+
+
+def _rule_change_coming_in(ctx: EligibilityContext) -> Blocker | None:
+    """A change scheduled elsewhere moves its users into this subscription: it can't change before that."""
+    sub = ctx.subscription
+    coming = [c for c in ctx.live_changes if c.into_existing and c.new_subscription_id == sub.pk]
+    if not coming:
+        return None
+    change = coming[0]
+    return Blocker(
+        Code.CHANGE_IN_PROGRESS,
+        _("A change of %(product)s scheduled for %(date)s moves its users into this subscription.") % {
+            "product": change.subscription.product.name, "date": date_format(change.scheduled_for, "Y-m-d")},
+        Action(_("View the scheduled change"), _subscription_page(change.subscription_id, "scheduled-change")),
+    )
 
 
 def rule_credit_check_pending(ctx: EligibilityContext) -> Blocker | None:

@@ -3,6 +3,7 @@ level (and fits the users), an upgrade when it costs more per license (a plan th
 manual path, or an MCA tenant's renewal), with its offers."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -78,12 +79,12 @@ def rule_target_supported(ctx: EligibilityContext, target: Product, into: Subscr
         )
     needed = into.licenses + licenses_into(ctx, target) if into else max(ctx.subscription.assigned_licenses, 1)
     if target.max_licenses is not None and needed > target.max_licenses:
-        return Blocker(
-            Code.TARGET_NOT_SUPPORTED,
-            _("%(product)s allows at most %(max)d licenses; %(needed)d users need one.")
-            % {"product": target.name, "max": target.max_licenses, "needed": needed},
-            manual_change_action(ctx.subscription.pk),
-        )
+        detail = (_("%(product)s allows at most %(max)d licenses; going into subscription %(id)s would make it "
+                    "%(needed)d.") if into else _("%(product)s allows at most %(max)d licenses; %(needed)d users need "
+                                                 "one."))
+        return Blocker(Code.TARGET_NOT_SUPPORTED, detail % {
+            "product": target.name, "max": target.max_licenses, "needed": needed, "id": into.pk if into else None},
+            manual_change_action(ctx.subscription.pk))
     return None
 
 
@@ -104,6 +105,13 @@ def _why_not_into(ctx: EligibilityContext, other: Subscription, ends) -> str | N
     if other.source != Subscription.Source.DIRECT:
         return _("You already have %(product)s (subscription %(id)s), which isn't bought directly (%(source)s): a "
                  "change can't go into it.") % {**owned, "source": other.get_source_display()}
+    if any(change.subscription_id == other.pk for change in ctx.live_changes):
+        return _("You already have %(product)s (subscription %(id)s), which has a change of its own scheduled. A "
+                 "change can't go into it.") % owned
+    other_ends = renewal_date(start=other.start_date, term=other.term, today=ctx.today)
+    if not other.recurring_billing:
+        return _("You already have %(product)s (subscription %(id)s), whose recurring billing is off: it ends on "
+                 "%(ends)s. A change can go into it only while it renews.") % {**owned, "ends": other_ends.isoformat()}
     if other.term != sub.term:
         return _("You already have %(product)s (subscription %(id)s) for %(other)s; this subscription is for "
                  "%(this)s. A change can go into it only when both have the same length and billing frequency.") % {
@@ -112,7 +120,6 @@ def _why_not_into(ctx: EligibilityContext, other: Subscription, ends) -> str | N
         return _("You already have %(product)s (subscription %(id)s), %(other)s; this subscription is %(this)s. A "
                  "change can go into it only when both have the same length and billing frequency.") % {
             **owned, "other": BILLED[other.billing_frequency], "this": BILLED[sub.billing_frequency]}
-    other_ends = renewal_date(start=other.start_date, term=other.term, today=ctx.today)
     if other_ends < ends:
         return _("You already have %(product)s (subscription %(id)s), whose term ends on %(other)s, before this "
                  "subscription's term ends on %(this)s.") % {**owned, "other": other_ends.isoformat(),
@@ -127,7 +134,8 @@ def into_subscription(ctx: EligibilityContext, target: Product) -> tuple[Subscri
     if not owned:
         return None, None
     sub = ctx.subscription
-    ends = renewal_date(start=sub.start_date, term=sub.term, today=ctx.today)
+    # The end of the term the day before is in: on a renewal day (a change scheduled for it), the term ending.
+    ends = renewal_date(start=sub.start_date, term=sub.term, today=ctx.today - timedelta(days=1))
     reasons = []
     for other in owned:
         why = _why_not_into(ctx, other, ends)

@@ -156,3 +156,16 @@ def test_the_mca_pane_says_the_change_goes_into_the_owned_subscription(client, a
             "licenses grow from 4 to 7, one for each user who moves.") in body
     fragment = page_text(client.get(f"/billing/products/{std.pk}/change/?target_sku=SPB&fragment=quote"))
     assert "its licenses grow from 4 to 7" in fragment
+
+
+def test_the_progress_page_says_what_a_change_into_an_owned_subscription_did(client, owned):
+    tenant, std, premium, _users = owned
+    client.force_login(admin_of(tenant))
+    change = client_for(admin_of(tenant)).post("/api/v1/plan-changes/", {"subscription": std.pk, "target_sku": "SPB"},
+                                               format="json", HTTP_IDEMPOTENCY_KEY="into-page").json()
+    assert workflow.run(change["id"]) == "completed"
+    body = page_text(client.get(f"/billing/changes/{change['id']}/"))
+    assert "Add licenses to the subscription the users go into — Done" in body
+    assert "Billed: the licenses added are charged for the rest of the period and USD 164.13 credited" in body
+    swedish = page_text(client.get(f"/billing/changes/{change['id']}/", HTTP_ACCEPT_LANGUAGE="sv"))
+    assert "Lägg till licenser i prenumerationen som användarna flyttas till — Klar" in swedish

@@ -152,8 +152,9 @@ def support_tenants(*, search: str = "", tenants=None) -> list[TenantProblems]:
         if invoice.status_on(today) == Invoice.Status.OVERDUE:
             overdue.setdefault(invoice.tenant_id, []).append(invoice)
     failed: dict[int, list] = {}
-    for change in (PlanChange.objects.filter(tenant_id__in=ids, status=PlanChange.Status.FAILED,
-                                             requested_at__gte=clock.now() - timedelta(days=30))
+    since = clock.now() - timedelta(days=30)  # asked in the last 30 days, or scheduled for a day in them
+    for change in (PlanChange.objects.filter(Q(requested_at__gte=since) | Q(scheduled_for__gte=since.date()),
+                                             tenant_id__in=ids, status=PlanChange.Status.FAILED)
                    .select_related("target_product", "subscription__product").order_by("pk")):
         failed.setdefault(change.tenant_id, []).append(change)
 

@@ -42,6 +42,22 @@ _DELAY = Case(
 )
 
 
+_HABIT = Case(When(billing_profile__isnull=False, then=F("billing_profile__payment_habit")),
+              default=Coalesce(F("tenant__invoice_payer__payment_habit"), Value(PaymentHabit.ON_TIME)))
+
+
+def habit_pay_days(invoices, *, today: date) -> dict[int, date | None]:
+    """For each of ``invoices`` (a queryset), the day its payer's habit pays it, while that day is still to come
+    after ``today`` (the last day applied); None when nobody will pay it by habit (``never``, or its pay day
+    already passed: the admin pays it). One query."""
+    days = {}
+    for pk, due, delay, habit in (invoices.annotate(delay=_DELAY, habit=_HABIT).order_by()
+                                  .values_list("pk", "due_date", "delay", "habit")):
+        day = due + timedelta(days=delay)
+        days[pk] = day if habit != PaymentHabit.NEVER and day > today else None
+    return days
+
+
 def _unpaid():
     """Invoices a payer pays (not a card's) with a balance left."""
     return Invoice.objects.filter(payment_method__isnull=True, total__gt=F("paid"))

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from billing.habits import habit_pay_days
 from billing.models import Invoice, PaymentKind, Subscription
 from billing.money import money_text
 from billing.selectors import subscription_get
@@ -103,14 +104,25 @@ def _unpaid_invoices(tenant_ids, before):
                                    due_date__lt=before).order_by("due_date", "pk"))
 
 
+def _left_unpaid(invoices, *, on) -> list[Invoice]:
+    """Of ``invoices`` (unpaid, soonest first), those still unpaid on ``on``: their payer's habit doesn't pay
+    them before that day (a change on ``on`` runs before that day's payments)."""
+    invoices = list(invoices)
+    pay_days = habit_pay_days(Invoice.objects.filter(pk__in=[i.pk for i in invoices]), today=clock.today())
+    return [i for i in invoices if pay_days.get(i.pk) is None or pay_days[i.pk] >= on]
+
+
 def _due_before(changes) -> dict[int, Invoice]:
-    """For each change of an invoice payer with a date: the first invoice unpaid that falls due before it."""
+    """For each change of an invoice payer with a date: the first invoice unpaid that falls due before it and
+    that its payer's habit leaves unpaid by then."""
     dated = [c for c in changes if c.scheduled_for and c.subscription.payment == PaymentKind.INVOICE]
     if not dated:
         return {}
     unpaid = list(_unpaid_invoices({c.tenant_id for c in dated}, max(c.scheduled_for for c in dated)))
+    pay_days = habit_pay_days(Invoice.objects.filter(pk__in=[i.pk for i in unpaid]), today=clock.today())
     return {c.pk: due for c in dated if (due := next(
-        (i for i in unpaid if i.tenant_id == c.tenant_id and i.due_date < c.scheduled_for), None)) is not None}
+        (i for i in unpaid if i.tenant_id == c.tenant_id and i.due_date < c.scheduled_for
+         and (pay_days.get(i.pk) is None or pay_days[i.pk] >= c.scheduled_for)), None)) is not None}
 
 
 def change_warnings(*, eligibility: Eligibility, on) -> list[dict]:
@@ -118,7 +130,7 @@ def change_warnings(*, eligibility: Eligibility, on) -> list[dict]:
     today (``eligibility``, which the caller has), and invoices still unpaid that fall past due before its
     date (the article's unpaid-balance rule then stops it). Each with the article's fix."""
     subscription, blockers = eligibility.subscription, eligibility.blockers
-    due = (_unpaid_invoices([subscription.tenant_id], on).first()
+    due = (next(iter(_left_unpaid(_unpaid_invoices([subscription.tenant_id], on), on=on)), None)
            if on and subscription.payment == PaymentKind.INVOICE else None)
     return _change_warnings(subscription=subscription, on=on, blockers=blockers, due=due)
 

@@ -104,3 +104,25 @@ def test_the_unpaid_balance_blocker_names_the_total_and_every_past_due_invoice(a
     assert (settled.status_code, settled.json()["amount"], [i["number"] for i in settled.json()["invoices"]]) == (
         200, "257.56", ["OWE-03", "OWE-04"])
     assert api.get(f"/api/v1/subscriptions/{sub.pk}/upgrades/").json()["blockers"] == []
+
+
+def test_the_scheduled_changes_warning_counts_on_the_payers_habit(at_date):
+    """An invoice due before a change's date is only a warning when nobody will have paid it by then: a payer
+    paying on time will, one that never pays won't."""
+    from billing.models import BillingProfile
+    from planchange.selectors import scheduled_change_warnings
+    from planchange.services import plan_change_request
+
+    at_date("2026-06-16")
+    profile = BillingProfileFactory()
+    tenant = profile.tenant
+    sub = SubscriptionFactory(tenant=tenant, billing_profile=profile, payment="invoice", payment_method=None,
+                              licenses=5, start_date=date(2025, 10, 1))
+    InvoiceFactory(tenant=tenant, billing_profile=profile, number="DUE-07", total="50.00", date=date(2026, 6, 1),
+                   due_date=date(2026, 7, 1))
+    change = plan_change_request(tenant=tenant, user=admin_of(tenant), subscription_id=sub.pk, target_sku="SPB",
+                                 schedule="renewal")
+    assert scheduled_change_warnings(change) == []  # on time: paid on 2026-07-01, before 2026-10-01
+    BillingProfile.objects.filter(pk=profile.pk).update(payment_habit="never")
+    (warning,) = scheduled_change_warnings(change)
+    assert warning["code"] == "unpaid_balance" and "DUE-07" in warning["detail"]

@@ -243,6 +243,9 @@ def _pane_page(request, subscription_id, choice: dict, errors: dict):
     sent = request.POST if request.method == "POST" else request.GET
     if not sent.get("schedule") and choice["target_sku"] in {t.product.sku for t in eligibility.renewal_only}:
         choice["schedule"] = PlanChange.Schedule.RENEWAL  # a plan that costs less: the renewal only
+    into = next((t.into for t in eligibility.targets if t.product.sku == choice["target_sku"] and t.into), None)
+    if into is not None:  # into a subscription the tenant has: its offer, one license per user who moves
+        choice = {**choice, "term": into.term, "billing_frequency": into.billing_frequency, "licenses": None}
     quote, quote_error = (None, errors["licenses"]) if "licenses" in errors else _pane_quote(request, sub, choice)
     pane = {
         "choice": choice, "quote": quote, "quote_error": quote_error, "errors": errors, "terms": Term.choices,

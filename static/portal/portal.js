@@ -58,6 +58,21 @@
         });
       });
     }
+    // Into a subscription the tenant has: its length and billing frequency, one license per user who moves.
+    var target = form.querySelector("#target_sku");
+    var intoNote = document.getElementById("into-note");
+    if (target && term && frequency) {
+      target.addEventListener("change", function () {
+        var o = target.selectedOptions[0];
+        var into = !!(o && o.hasAttribute("data-into-term"));
+        if (into) {
+          term.value = o.getAttribute("data-into-term");
+          frequency.value = o.getAttribute("data-into-frequency");
+        }
+        [form.querySelector("#licenses"), term, frequency].forEach(function (el) { if (el) el.disabled = into; });
+        if (intoNote) intoNote.hidden = !into;
+      });
+    }
     form.querySelectorAll("[data-requote]").forEach(function (el) {
       el.addEventListener("change", requote);
       el.addEventListener("input", requote);

@@ -332,3 +332,30 @@ def test_upgrades_as_cards_and_a_change_into_the_premium_contoso_already_has(new
     assert Subscription.objects.filter(tenant=std.tenant, product__sku="SPB").count() == 1
     assert not LicenseAssignment.objects.filter(subscription=std).exists()
     assert PlanChange.objects.get().into_existing
+
+
+def test_the_mca_pane_fixes_length_frequency_and_licenses_for_a_plan_already_owned(new_context, shots):
+    """Fabrikam-like: Business Standard and Business Premium on one billing profile. Choosing Premium in the
+    pane (a change into it) fixes its length, billing frequency and licenses; choosing Office 365 E3 frees them."""
+    from tests.factories import BillingProfileFactory, SubscriptionFactory, admin_of, product
+
+    profile = BillingProfileFactory()
+    mca = {"billing_profile": profile, "payment": "invoice", "payment_method": None}
+    std = SubscriptionFactory(tenant=profile.tenant, licenses=10, **mca)
+    SubscriptionFactory(tenant=profile.tenant, product=product("SPB"), licenses=4, **mca)
+    admin = admin_of(profile.tenant)
+    page = new_context("en-US")
+    login(page, admin.username, "pw-for-tests")
+    page.goto(f"/billing/products/{std.pk}/change/?target_sku=ENTERPRISEPACK")
+    pane = page.get_by_test_id("change-pane")
+    expect(pane.locator("#licenses")).to_be_enabled()
+    expect(page.get_by_test_id("into-note")).to_be_hidden()
+    page.select_option("#target_sku", "SPB")
+    expect(pane.locator("#licenses")).to_be_disabled()
+    expect(pane.locator("#term")).to_be_disabled()
+    expect(page.get_by_test_id("into-note")).to_be_visible()
+    expect(page.get_by_test_id("into")).to_contain_text("its licenses grow from 4 to 4")
+    shots(page, "pane-into-owned")
+    page.select_option("#target_sku", "ENTERPRISEPACK")
+    expect(pane.locator("#licenses")).to_be_enabled()
+    expect(page.get_by_test_id("into-note")).to_be_hidden()

@@ -154,6 +154,10 @@ def test_the_mca_pane_says_the_change_goes_into_the_owned_subscription(client, a
     body = page_text(client.get(f"/billing/products/{std.pk}/change/?target_sku=SPB"))
     assert (f"Into your existing subscription Microsoft 365 Business Premium (subscription {premium.pk}): its "
             "licenses grow from 4 to 7, one for each user who moves.") in body
+    html = client.get(f"/billing/products/{std.pk}/change/?target_sku=SPB").content.decode()
+    assert 'value="10" data-requote disabled' in html  # the licenses aren't the admin's to choose here
+    assert '<select id="term" name="term" data-requote disabled>' in html
+    assert 'data-testid="into-note">Into your existing subscription: its subscription length' in html
     fragment = page_text(client.get(f"/billing/products/{std.pk}/change/?target_sku=SPB&fragment=quote"))
     assert "its licenses grow from 4 to 7" in fragment
 

@@ -191,19 +191,21 @@ def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
 _PERIOD_FIELDS = ["status", "status_until", "billed_until", "billed_amount", "licenses", "licenses_at_renewal"]
 
 
-def billing_periods_run(*, day: date, actor: str = "system") -> list[Happening]:
+def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=None) -> list[Happening]:
     """Every active subscription whose next period has begun by ``day`` (and that no plan change
     holds: the change bills it) is renewed or expired at a term's end, and charged per period.
 
     Set-based: the invoices of MOSA subscriptions whose tenant has no account credit (nothing on
     them depends on another invoice), their lines and every audit event are written in one
     statement each (``PeriodInvoices``), the subscriptions in one; the others (a billing profile's
-    monthly invoice, account credit to apply) are posted row by row, in the same order."""
+    monthly invoice, account credit to apply) are posted row by row, in the same order. ``subscription_ids``:
+    only those (a plan change giving back the subscriptions it held over billing dates)."""
     happened: list[Happening] = []
     offers: dict = {}
     due = list(Subscription.objects.select_for_update(of=("self",))
                .select_related("tenant", "product", "billing_profile", "payment_method")
-               .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="").order_by("pk"))
+               .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="")
+               .filter(**({"pk__in": subscription_ids} if subscription_ids is not None else {})).order_by("pk"))
     if not due:
         return happened
     with_credit = set(Invoice.objects.filter(tenant_id__in={sub.tenant_id for sub in due}, billing_profile=None,

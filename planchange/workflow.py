@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from billing.lifecycle import billing_periods_run
 from billing.money import money
 from billing.proration import Side
 from billing.selectors import offer_of
@@ -200,6 +201,16 @@ def step_validate(change_id: int) -> None:
         _done(change, "validate", effective_date=change.effective_date.isoformat())
 
 
+def _bill_what_waited(subscription_ids) -> None:
+    """Subscriptions a change gives back are billed for the periods that began while it held them, through the
+    last day applied (the day loop leaves a held subscription to its change): inside the step's transaction,
+    with the rows locked. A change the day loop runs gives them back before that day is applied: its billing
+    comes after, as every day's does."""
+    applied = clock.applied_through()
+    if applied is not None:
+        billing_periods_run(day=applied, actor="system", subscription_ids=[i for i in subscription_ids if i])
+
+
 def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str | Text, blockers=(),
                  text: Text | None = None) -> None:
     """Fail a change before licenses moved (inside its step's transaction, locks taken): the
@@ -218,6 +229,7 @@ def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str |
     _fail(step, f"{code}: {detail}")
     change.steps.filter(status=Step.PENDING).update(status=Step.SKIPPED)
     subscriptions_release(holder=change.holder)
+    _bill_what_waited([change.subscription_id, change.new_subscription_id])
     data = {"step": step_name, "code": code, "detail": detail, "blockers": list(blockers)}
     if text:
         data |= {"text": text.key, "params": text.params}
@@ -330,6 +342,7 @@ def step_complete(change_id: int) -> None:
             change.completed_at = clock.now()
             change.save(update_fields=["status", "completed_at"])
         subscriptions_release(holder=change.holder)
+        _bill_what_waited([change.new_subscription_id])
         _done(change, "complete", new_subscription=change.new_subscription_id)
 
 

@@ -600,3 +600,25 @@ def test_the_api_shows_the_stage_its_end_and_what_users_still_have(at_date):
     move("2027-01-31")
     body = api.get(f"/api/v1/subscriptions/{sub.pk}/").json()
     assert (body["status"], body["status_until"], body["users_access"]) == ("disabled", "2027-05-01", "admins_only")
+
+
+def test_a_change_that_held_its_subscription_over_a_billing_date_and_failed_leaves_it_billed(at_date):
+    """What `make soak` found: a change queued while support moves the clock past its subscription's billing date
+    (the day loop leaves a held subscription to the change), then failing at validate, gave the subscription back
+    unbilled for the days applied; it is billed through them when it is given back."""
+    from planchange.workflow import run
+
+    at_date("2026-06-15")
+    tenant, card, sub, users = mosa_standard(users=3)
+    move("2026-06-16")  # the sweep has applied a day: billed through July 1st
+    change = plan_change_request(tenant=tenant, user=admin_of(tenant), subscription_id=sub.pk, target_sku="SPB")
+    move("2026-07-05")  # July 1st passes while the change holds the subscription: not billed then
+    sub.refresh_from_db()
+    assert (sub.held_by, sub.billed_until) == (change.holder, date(2026, 7, 1))
+    Subscription.objects.filter(pk=sub.pk).update(provisioning="provisioning")  # blocked meanwhile
+    assert run(change.pk) == "failed"
+    sub.refresh_from_db()
+    assert (sub.held_by, sub.billed_until) == ("", date(2026, 8, 1))
+    july = Invoice.objects.get(tenant=tenant, date=date(2026, 7, 1))
+    assert [(line.description, str(line.amount)) for line in july.lines.all()] == [
+        ("Microsoft 365 Business Standard (25 licenses), 2026-07-01 to 2026-08-01", "328.25")]

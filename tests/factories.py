@@ -207,6 +207,13 @@ class PlanChangeFactory(factory.django.DjangoModelFactory):
             subscription_hold(tenant=change.tenant, subscription_id=change.subscription_id, holder=change.holder)
 
 
+def mca_subscription(profile, **fields):
+    """A subscription of an MCA tenant's ``profile``: paid by invoice through the billing profile, no card
+    (Business Standard unless ``product`` says otherwise)."""
+    return SubscriptionFactory(tenant=profile.tenant, billing_profile=profile, payment="invoice", payment_method=None,
+                               **fields)
+
+
 def mosa_standard(*, users: int = 0, licenses: int = 25, name: str = "Contoso", domain: str = "contoso.example"):
     """The worked example's tenant: MOSA, a default card ending 4242, Business Standard P1Y
     billed monthly from 2026-01-01 with ``licenses`` licenses, ``users`` of them assigned.

@@ -337,12 +337,11 @@ def test_upgrades_as_cards_and_a_change_into_the_premium_contoso_already_has(new
 def test_the_mca_pane_fixes_length_frequency_and_licenses_for_a_plan_already_owned(new_context, shots):
     """Fabrikam-like: Business Standard and Business Premium on one billing profile. Choosing Premium in the
     pane (a change into it) fixes its length, billing frequency and licenses; choosing Office 365 E3 frees them."""
-    from tests.factories import BillingProfileFactory, SubscriptionFactory, admin_of, product
+    from tests.factories import BillingProfileFactory, admin_of, mca_subscription, product
 
     profile = BillingProfileFactory()
-    mca = {"billing_profile": profile, "payment": "invoice", "payment_method": None}
-    std = SubscriptionFactory(tenant=profile.tenant, licenses=10, **mca)
-    SubscriptionFactory(tenant=profile.tenant, product=product("SPB"), licenses=4, **mca)
+    std = mca_subscription(profile, licenses=10)
+    mca_subscription(profile, product=product("SPB"), licenses=4)
     admin = admin_of(profile.tenant)
     page = new_context("en-US")
     login(page, admin.username, "pw-for-tests")

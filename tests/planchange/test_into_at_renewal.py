@@ -24,6 +24,7 @@ from tests.factories import (
     LicenseFactory,
     SubscriptionFactory,
     admin_of,
+    mca_subscription,
     mosa_standard,
     product,
 )
@@ -39,10 +40,8 @@ def fabrikam(at_date):
     at_date("2026-06-16")
     profile = BillingProfileFactory()
     tenant = profile.tenant
-    mca = {"billing_profile": profile, "payment": "invoice", "payment_method": None}
-    std = SubscriptionFactory(tenant=tenant, licenses=10, start_date=date(2025, 10, 1), **mca)
-    premium = SubscriptionFactory(tenant=tenant, product=product("SPB"), licenses=4, start_date=date(2026, 6, 15),
-                                  **mca)
+    std = mca_subscription(profile, licenses=10, start_date=date(2025, 10, 1))
+    premium = mca_subscription(profile, product=product("SPB"), licenses=4, start_date=date(2026, 6, 15))
     for _ in range(3):
         LicenseFactory(subscription=std)
     LicenseFactory(subscription=premium)
@@ -101,9 +100,8 @@ def test_a_scheduled_change_into_an_owned_product_warns_of_nothing_false(fabrika
 
 def test_a_change_into_a_subscription_that_changes_itself_is_refused_either_way(fabrikam):
     tenant, std, premium = fabrikam
-    mca = {"billing_profile": std.billing_profile, "payment": "invoice", "payment_method": None}
-    basic = SubscriptionFactory(tenant=tenant, product=product("O365_BUSINESS_ESSENTIALS"), licenses=2,
-                                start_date=date(2025, 10, 1), **mca)
+    basic = mca_subscription(std.billing_profile, product=product("O365_BUSINESS_ESSENTIALS"), licenses=2,
+                             start_date=date(2025, 10, 1))
     _schedule(tenant, std, "SPB")  # Standard goes into Premium at its renewal
     with pytest.raises(Blocked) as refused:  # Basic can't go into Standard, which leaves at the same time
         _schedule(tenant, basic, "O365_BUSINESS_PREMIUM")

@@ -139,15 +139,13 @@ def test_assigning_a_product_a_user_already_holds_gives_no_second_license(owned)
 
 
 def test_the_mca_pane_says_the_change_goes_into_the_owned_subscription(client, at_date):
-    from tests.factories import BillingProfileFactory
+    from tests.factories import BillingProfileFactory, mca_subscription
 
     at_date("2026-06-16")
     profile = BillingProfileFactory()
     tenant = profile.tenant
-    std = SubscriptionFactory(tenant=tenant, billing_profile=profile, payment="invoice", payment_method=None,
-                              licenses=10)
-    premium = SubscriptionFactory(tenant=tenant, product=product("SPB"), billing_profile=profile, payment="invoice",
-                                  payment_method=None, licenses=4)
+    std = mca_subscription(profile, licenses=10)
+    premium = mca_subscription(profile, product=product("SPB"), licenses=4)
     for _ in range(3):
         LicenseFactory(subscription=std)
     client.force_login(admin_of(tenant))

@@ -112,12 +112,12 @@ def test_the_scheduled_changes_warning_counts_on_the_payers_habit(at_date):
     from billing.models import BillingProfile
     from planchange.selectors import scheduled_change_warnings
     from planchange.services import plan_change_request
+    from tests.factories import mca_subscription
 
     at_date("2026-06-16")
     profile = BillingProfileFactory()
     tenant = profile.tenant
-    sub = SubscriptionFactory(tenant=tenant, billing_profile=profile, payment="invoice", payment_method=None,
-                              licenses=5, start_date=date(2025, 10, 1))
+    sub = mca_subscription(profile, licenses=5, start_date=date(2025, 10, 1))
     InvoiceFactory(tenant=tenant, billing_profile=profile, number="DUE-07", total="50.00", date=date(2026, 6, 1),
                    due_date=date(2026, 7, 1))
     change = plan_change_request(tenant=tenant, user=admin_of(tenant), subscription_id=sub.pk, target_sku="SPB",

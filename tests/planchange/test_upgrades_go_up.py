@@ -8,8 +8,8 @@ import pytest
 from planchange.models import PlanChange
 from tests.factories import (
     BillingProfileFactory,
-    SubscriptionFactory,
     admin_of,
+    mca_subscription,
     mosa_standard,
     product,
     token_for,
@@ -31,8 +31,7 @@ def mosa(client, at_date):
 def mca(client, at_date):
     at_date("2026-06-16")
     profile = BillingProfileFactory()
-    sub = SubscriptionFactory(tenant=profile.tenant, billing_profile=profile, payment="invoice", payment_method=None,
-                              licenses=10)
+    sub = mca_subscription(profile, licenses=10)
     client.force_login(admin_of(profile.tenant))
     return profile.tenant, sub
 
@@ -122,8 +121,7 @@ def test_a_cheaper_plan_that_loses_data_is_not_offered_even_at_renewal(api, at_d
     at_date("2026-06-16")
     profile = BillingProfileFactory()
     tenant = profile.tenant
-    premium = SubscriptionFactory(tenant=tenant, product=product("SPB"), billing_profile=profile,
-                                  payment="invoice", payment_method=None, licenses=2)
+    premium = mca_subscription(profile, product=product("SPB"), licenses=2)
     answer = _post(_api(api, tenant), {"subscription": premium.pk, "target_sku": "O365_BUSINESS_PREMIUM",
                                        "schedule": "renewal"}, "std")
     assert answer.status_code == 422

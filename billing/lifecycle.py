@@ -147,6 +147,11 @@ def subscription_provisioning_finish(*, subscription_id, actor: str, reason: str
 # --- Billing periods and renewal -------------------------------------------------------------
 
 
+def period_key(subscription_id: int, begin: date) -> str:
+    """The idempotency key of a subscription's invoice line for the period beginning ``begin``."""
+    return f"subscription/{subscription_id}/period/{begin:%Y-%m-%d}"
+
+
 def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None) -> tuple[dict | None, date]:
     """The line charging the period of ``sub`` that begins on ``begin`` (the catalog offer's price
     today), and the period's end; None for what isn't billed here (trials, product keys, resellers)."""
@@ -159,7 +164,7 @@ def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None)
     side = Side.of(sub, offer.price)
     text = period_text(product=sub.product.name, licenses=sub.licenses, start=begin, end=end)
     line = {**text.stored(), "amount": money(side.period_charge), "start": begin, "end": end, "subscription": sub,
-            "idempotency_key": f"subscription/{sub.pk}/period/{begin:%Y-%m-%d}"}
+            "idempotency_key": period_key(sub.pk, begin)}
     return line, end
 
 
@@ -202,10 +207,12 @@ def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=No
     only those (a plan change giving back the subscriptions it held over billing dates)."""
     happened: list[Happening] = []
     offers: dict = {}
-    due = list(Subscription.objects.select_for_update(of=("self",))
-               .select_related("tenant", "product", "billing_profile", "payment_method")
-               .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="")
-               .filter(**({"pk__in": subscription_ids} if subscription_ids is not None else {})).order_by("pk"))
+    due = (Subscription.objects.select_for_update(of=("self",))
+           .select_related("tenant", "product", "billing_profile", "payment_method")
+           .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="").order_by("pk"))
+    if subscription_ids is not None:  # only these: lock nobody else's rows
+        due = due.filter(pk__in=subscription_ids)
+    due = list(due)
     if not due:
         return happened
     with_credit = set(Invoice.objects.filter(tenant_id__in={sub.tenant_id for sub in due}, billing_profile=None,

@@ -11,7 +11,7 @@ so a preview and the invoice for the same date match to the cent (DESIGN.md "Mon
   charged in full at the chosen offer's price.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -166,10 +166,9 @@ def join_line(into: Side, *, added: int, effective: date, at_renewal: bool = Fal
     billed = into.billed_until >= end or (at_renewal and into.billed_until <= begin)
     if begin >= effective or not billed:
         return None
-    start = effective
-    amount = money(into.price * added * into.months_per_period * (end - start).days / (end - begin).days)
-    return Line.of("charge", period_text(product=into.product_name, licenses=added, start=start, end=end),
-                   amount, start, end)
+    amount = money(replace(into, licenses=added).period_charge * (end - effective).days / (end - begin).days)
+    return Line.of("charge", period_text(product=into.product_name, licenses=added, start=effective, end=end),
+                   amount, effective, end)
 
 
 def join_lines(old: Side, into: Side, *, added: int, effective: date, at_renewal: bool) -> list[Line]:

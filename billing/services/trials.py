@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from billing.lifecycle import period_bill
+from billing.lifecycle import period_bill, period_key
 from billing.models import Invoice, Subscription
 from billing.services.locks import subscription_lock, subscription_require_free
 from billing.trials import (
@@ -86,6 +86,5 @@ def trial_purchase_locked(sub: Subscription, *, actor: str) -> Subscription:
                  data={"on": today.isoformat(), "payment": payer.payment})
     period_bill(sub, begin=today, offers={}, actor=actor)
     sub.save(update_fields=CONVERT_FIELDS)
-    sub.trial_invoice = (Invoice.objects.filter(lines__idempotency_key=f"subscription/{sub.pk}/period/{today:%Y-%m-%d}")
-                         .first())
+    sub.trial_invoice = Invoice.objects.filter(lines__idempotency_key=period_key(sub.pk, today)).first()
     return sub

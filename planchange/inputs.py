@@ -171,9 +171,13 @@ def _effective_date(*, subscription: Subscription, schedule) -> date:
 
 def _licenses_for(option, *, subscription: Subscription, target: Product, licenses) -> int:
     """The licenses asked for, checked (``_licenses``); into a subscription the tenant already has, the ones
-    the change adds: one per user who moves, whatever was asked."""
-    checked = _licenses(subscription=subscription, target=target, licenses=licenses)
-    return (option.offers[0].licenses if option.offers else 0) if option.into else checked
+    the change adds: one per user who moves, whatever was asked (a number sent is still checked; none sent is
+    not the subscription's own count, which the target's maximum has nothing to say about)."""
+    if option.into is None:
+        return _licenses(subscription=subscription, target=target, licenses=licenses)
+    if licenses not in (None, ""):
+        _licenses(subscription=subscription, target=target, licenses=licenses)
+    return option.offers[0].licenses if option.offers else 0
 
 
 def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, licenses, schedule, term,
@@ -223,7 +227,7 @@ def change_inputs(*, subscription: Subscription, target_sku, licenses, schedule,
 def into_still_holds(change: PlanChange, into) -> bool:
     """The subscription the users go into is still ``into``, the one a change would take now (none: still
     none), and this change holds it."""
-    wanted = change.new_subscription_id if change.into_existing else None
+    wanted = change.into_subscription_id
     if (into.pk if into else None) != wanted:
         return False
     return into is None or change.new_subscription.held_by == change.holder

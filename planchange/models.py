@@ -107,6 +107,11 @@ class PlanChange(models.Model):
         return render_or(self.error_text, self.error_params, self.error_detail)
 
     @property
+    def into_subscription_id(self) -> int | None:
+        """The tenant's subscription the change goes into (its licenses grow), else None."""
+        return self.new_subscription_id if self.into_existing else None
+
+    @property
     def holder(self) -> str:
         """How billing knows this change holds a subscription read-only (``Subscription.held_by``)."""
         return f"plan_change/{self.pk}"

@@ -73,7 +73,7 @@ def _plan_change(change: PlanChange, status: str) -> dict:
         "target_sku": change.target_product.sku, "licenses": change.licenses, "schedule": change.schedule,
         "scheduled_for": _day(change.scheduled_for), "effective_date": _day(change.effective_date),
         "new_subscription": change.new_subscription_id,
-        "into_subscription": change.new_subscription_id if change.into_existing else None,
+        "into_subscription": change.into_subscription_id,
         "invoice": change.invoice_id, "credit": _money(change.credit),
         "error": ({"code": change.error_code, "detail": change.error_detail} if status == PlanChange.Status.FAILED
                   else None),

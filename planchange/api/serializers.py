@@ -90,7 +90,8 @@ class PlanChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     new_subscription = serializers.IntegerField(
         source="new_subscription_id", allow_null=True,
         help_text="where the users go: the subscription the change made, or the one it goes into (into_subscription)")
-    into_subscription = serializers.SerializerMethodField(
+    into_subscription = serializers.IntegerField(
+        source="into_subscription_id", allow_null=True, read_only=True,
         help_text="the tenant's subscription of the target plan the change goes into; null: it makes a new one")
     invoice = serializers.IntegerField(source="invoice_id", allow_null=True)
     steps = StepSerializer(many=True)
@@ -106,9 +107,6 @@ class PlanChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
                   "steps", "credit", "invoice",
                   "disabled_plans_before", "blockers", "error", "warnings", "requested_at", "completed_at"]
         list_serializer_class = PlanChangeListSerializer
-
-    def get_into_subscription(self, change) -> int | None:
-        return change.new_subscription_id if change.into_existing else None
 
     def get_warnings(self, change) -> list[dict]:
         if change.status != PlanChange.Status.SCHEDULED:

@@ -1,6 +1,6 @@
 """Everything the eligibility rules read, for one subscription or many, in a fixed number of queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Count, F, Prefetch
@@ -33,8 +33,8 @@ class EligibilityContext:
     pending_credit_checks: list[CreditCheck]
     same_product_active: list[Subscription]
     overdue_invoices: list[Invoice]
-    owned: dict[int, list[Subscription]] = None  # the tenant's other live subscriptions, by product
-    holding: dict[int, int] = None  # users of this subscription who already hold a product, by product
+    owned: dict[int, list[Subscription]] = field(default_factory=dict)  # the tenant's other live ones, by product
+    holding: dict[int, int] = field(default_factory=dict)  # its users who already hold a product, by product
 
     @property
     def product(self) -> Product:

@@ -171,3 +171,18 @@ def test_the_progress_page_says_what_a_change_into_an_owned_subscription_did(cli
     assert "Billed: the licenses added are charged for the rest of the period and USD 164.13 credited" in body
     swedish = page_text(client.get(f"/billing/changes/{change['id']}/", HTTP_ACCEPT_LANGUAGE="sv"))
     assert "Lägg till licenser i prenumerationen som användarna flyttas till — Klar" in swedish
+
+
+def test_the_old_subscriptions_own_count_is_no_bar_to_going_into_an_owned_plan(at_date):
+    """Office 365 E1 with 400 licenses (3 used) into the Business Premium the tenant has (5 licenses, at most 300):
+    the change adds 3, so Premium's maximum isn't reached (it was refused licenses_too_many, counting 400)."""
+    at_date("2026-06-16")
+    tenant, card, std, _users = mosa_standard()
+    e1 = SubscriptionFactory(tenant=tenant, product=product("STANDARDPACK"), licenses=400, payment_method=card)
+    for _ in range(3):
+        LicenseFactory(subscription=e1)
+    premium = SubscriptionFactory(tenant=tenant, product=product("SPB"), licenses=5, payment_method=card)
+    quote = client_for(admin_of(tenant)).post("/api/v1/plan-changes/preview/",
+                                              {"subscription": e1.pk, "target_sku": "SPB"}, format="json")
+    assert quote.status_code == 200, quote.json()
+    assert (quote.json()["into_subscription"], quote.json()["licenses"]) == (premium.pk, 3)

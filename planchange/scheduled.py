@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from billing.services import subscription_hold, subscriptions_lock
+from billing.services import subscription_hold_locked, subscriptions_lock
 from planchange.blockers import titles
 from planchange.models import PlanChange
 from planchange.verbs import PLAN_CHANGE_STARTED
@@ -28,17 +28,17 @@ def scheduled_changes_start_due(*, day: date) -> list[int]:
     for change_id, tenant_id, subscription_id, into_id in due.values_list(
             "pk", "tenant_id", "subscription_id", "new_subscription_id"):
         with transaction.atomic():
-            subscriptions_lock(tenant=tenant_id, subscription_ids=[i for i in (subscription_id, into_id) if i])
+            subs = subscriptions_lock(tenant=tenant_id, subscription_ids=[i for i in (subscription_id, into_id) if i])
             change = PlanChange.objects.select_for_update().get(pk=change_id)
             if change.status != PlanChange.Status.SCHEDULED:
                 continue
             change.status = PlanChange.Status.QUEUED
             change.save(update_fields=["status", "updated_at"])
-            subscription_hold(tenant=tenant_id, subscription_id=subscription_id, holder=change.holder)
-            if into_id and change.new_subscription_id == into_id:
+            subscription_hold_locked(subs[subscription_id], holder=change.holder)
+            if change.into_existing:
                 # The subscription it goes into, unless another holds it: validate then says why it can't.
                 with contextlib.suppress(Conflict):
-                    subscription_hold(tenant=tenant_id, subscription_id=into_id, holder=change.holder)
+                    subscription_hold_locked(subs[into_id], holder=change.holder)
             event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_STARTED, obj=change,
                          data={"scheduled_for": change.scheduled_for.isoformat()})
             started.append(change.pk)

@@ -81,30 +81,6 @@ def mark_applied(day: date) -> None:
     SimulationClock.objects.filter(pk=1).update(applied_through=day)
 
 
-# A move that has held the clock this long is taken to have died with its process.
-MOVE_STALE = timedelta(minutes=30)
-
-
-def move_begin() -> bool:
-    """Take the clock for one move (support staff's): False while another move holds it. A
-    compare-and-set committed at once, so a concurrent move sees it whatever its transaction."""
-    from django.db.models import Q
-
-    from portal.models import SimulationClock
-
-    with transaction.atomic():
-        SimulationClock.objects.get_or_create(pk=1)
-    machine_now = timezone.now()
-    return bool(SimulationClock.objects.filter(pk=1).filter(
-        Q(moving_since__isnull=True) | Q(moving_since__lt=machine_now - MOVE_STALE)).update(moving_since=machine_now))
-
-
-def move_end() -> None:
-    from portal.models import SimulationClock
-
-    SimulationClock.objects.filter(pk=1).update(moving_since=None)
-
-
 def has_been_set() -> bool:
     """Whether the simulation's time has started (a scenario or support set the clock)."""
     from portal.models import SimulationClock

@@ -93,9 +93,6 @@ class SimulationClock(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     offset = models.DurationField(default=timedelta(0))
-    moving_since = models.DateTimeField(
-        null=True, blank=True, help_text="machine time a support move of the clock began (one at a time)",
-    )
     applied_through = models.DateField(
         null=True, blank=True,
         help_text="the last simulation day whose renewals, invoices and lifecycle moves were applied",

@@ -2,6 +2,9 @@
 tasks). The database decides, the broker only wakes: a caller that can't reach the broker logs it and
 goes on, and a periodic sweep finds the work."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.conf import settings
 
 from portal.celery import app
@@ -12,9 +15,26 @@ BROKER_WAIT = 2.0
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
 
 
+# Set while a dry run goes on (simulation.shadow): its rows live on one connection only, so no worker
+# may be woken for them.
+_paused: ContextVar[bool] = ContextVar("publishing_paused", default=False)
+
+
+@contextmanager
+def publishing_paused():
+    """Inside, ``task_send`` publishes nothing (a dry run's changes and deliveries aren't real)."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
 def task_send(task: str, args=(), *, countdown: float | None = None) -> None:
     """Publish ``task`` now, within BROKER_WAIT; raises the transport's error when the broker can't be
-    reached (they vary by transport: callers catch Exception and log)."""
+    reached (they vary by transport: callers catch Exception and log). Nothing while publishing is paused."""
+    if _paused.get():
+        return
     # Its own short-lived connection with socket timeouts: the pooled one is the worker's too,
     # and a timeout there would break its long polls.
     with app.connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=BROKER_WAIT, transport_options={

@@ -18,6 +18,7 @@ The loop decides only the order: each app writes its own rows through its own se
 """
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
@@ -47,6 +48,9 @@ from portal import clock
 from portal.happenings import KINDS, Happening, Kind
 
 log = logging.getLogger(__name__)
+
+# Told, inside the transaction that marks a day applied, the day and what happened on it.
+Recorder = Callable[[date, list[Happening]], None]
 
 
 def provisioning_now() -> list[Happening]:
@@ -95,8 +99,9 @@ def _billing_run(day: date, *, since: date) -> list[Happening]:
     return happened
 
 
-def day_apply(day: date, *, since: date) -> list[Happening]:
-    """Apply what falls due on ``day`` (the previous day applied was ``since``), in the day's order."""
+def day_apply(day: date, *, since: date, record: Recorder | None = None) -> list[Happening]:
+    """Apply what falls due on ``day`` (the previous day applied was ``since``), in the day's order;
+    ``record`` is told what happened inside the transaction that marks the day applied."""
     happened: list[Happening] = []
     until = clock.now() if day >= clock.today() else _end_of(day)
     # Each transaction first locks the clock's row: one applier at a time (the beat's sweep and a support
@@ -112,19 +117,21 @@ def day_apply(day: date, *, since: date) -> list[Happening]:
     happened += _scheduled_changes_run(day, started)
     with transaction.atomic():
         applied = clock.applied_lock()
-        if applied is not None and applied >= day:
-            return happened
-        since = max(since, applied or since)  # another applier may have gone part of the way
-        with clock.offset_pinned():  # the clock's row is locked: read its offset once, not per event
-            happened += _billing_run(day, since=since)
-        clock.mark_applied(day)
-    happened.sort(key=lambda h: KINDS.index(h.kind))  # the day's order; stable within a kind
+        if applied is None or applied < day:
+            since = max(since, applied or since)  # another applier may have gone part of the way
+            with clock.offset_pinned():  # the clock's row is locked: read its offset once, not per event
+                happened += _billing_run(day, since=since)
+            clock.mark_applied(day)
+        happened.sort(key=lambda h: KINDS.index(h.kind))  # the day's order; stable within a kind
+        if record is not None:
+            record(day, happened)
     return happened
 
 
-def days_run(*, until: date, move_clock: bool) -> list[Happening]:
+def days_run(*, until: date, move_clock: bool, record: Recorder | None = None) -> list[Happening]:
     """Apply every day up to ``until`` on which something falls due. With ``move_clock`` the clock
-    is set to each such day first (a support move); without, it is where real time has it."""
+    is set to each such day first (a support move); without, it is where real time has it. ``record``
+    (a move's progress) is told each day's happenings in the transaction that applies it."""
     with transaction.atomic():
         applied = clock.applied_lock()
         if applied is None:  # the first sweep of a new portal: time starts today, nothing earlier is replayed
@@ -137,7 +144,7 @@ def days_run(*, until: date, move_clock: bool) -> list[Happening]:
             break
         if move_clock and day > clock.today():
             clock.set_date(day)
-        happened += day_apply(day, since=applied)
+        happened += day_apply(day, since=applied, record=record)
         applied = day
     if applied < until:
         with transaction.atomic():

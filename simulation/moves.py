@@ -1,14 +1,29 @@
-"""Support staff move the simulation clock forward (DESIGN.md "Time and the subscription
-lifecycle"): every day on the way is applied in order by the day loop (``simulation.days``), the
-clock ends on the target, and the answer lists what happened. A dry run is the same code in a
-transaction that is rolled back: what it lists is exactly what the real move then does, if
-nothing else changes in between."""
+"""Support staff move the simulation clock forward (DESIGN.md "Time and the subscription lifecycle"):
+every day on the way is applied in order by the day loop (``simulation.days``), the clock ends on the
+target, and the move lists what happened.
 
-import contextlib
+A move is background work (``simulation.models.ClockMove``): asked for, it is a row; a runner (the
+worker, woken at once, or a request waiting for it when no worker takes it up) holds its lease, applies
+the days, each in its own short transactions, and records on the row, in the transaction that applies
+each day, what happened that day and how far it got. A runner killed anywhere leaves the lease to run
+out within ``LEASE`` seconds; the sweep then hands the move to a worker, which goes on from the last day
+applied (the clock's row keeps it). One real move at a time: the database refuses a second.
+
+A dry run is the same code on the dry run's own copy of the world (``simulation.shadow``): nothing is
+locked that a tenant, a plan change or the sweep waits on, and what it lists is exactly what the real
+move then does, if nothing else changes in between."""
+
 import dataclasses
+import logging
+import os
+import socket
+import time
+import uuid
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.selectors import subscription_last_id
@@ -17,15 +32,18 @@ from portal import clock
 from portal.errors import Conflict, DomainError
 from portal.happenings import Happening
 from portal.services import event_record
+from portal.wake import publishing_paused
 from simulation.days import days_run, provisioning_now
+from simulation.models import ClockMove, ClockMoveHappening
 from simulation.verbs import CLOCK_ADVANCED
 
-# One move applies every day on the way in one request: ten years at most.
+log = logging.getLogger(__name__)
+
+# One move goes at most ten years ahead.
 MOVE_MAX_DAYS = 3660
-
-
-class _DryRun(Exception):
-    """Raised to roll a dry run back."""
+# A runner renews its lease with every day it applies; a runner not heard of for this long is dead.
+LEASE = timedelta(seconds=20)
+MOVE_TASK = "simulation.clock_move"
 
 
 def clock_target(*, days: int = 0, business_days: int = 0, to=None):
@@ -59,26 +77,89 @@ def clock_advance(*, actor: str, days: int = 0, business_days: int = 0, to=None,
     return after
 
 
-def clock_move(*, actor: str, days: int = 0, business_days: int = 0, to=None, dry_run: bool = False) -> dict:
-    """Support staff move the simulation clock forward: every day on the way is applied in order,
-    the clock ends on the target, and the answer lists what happened. ``dry_run`` answers the same
-    list and keeps nothing."""
-    if not clock.move_begin():
-        raise Conflict(_("Another move of the clock is under way; try again when it has finished."),
-                       code="clock_moving")
+def move_under_way() -> ClockMove | None:
+    """The real move not finished yet, if any."""
+    return ClockMove.objects.filter(dry_run=False, status__in=ClockMove.UNFINISHED).first()
+
+
+def _refused(under_way: ClockMove) -> Conflict:
+    return Conflict(_("Another move of the clock is under way (to %(to)s, %(done)d of %(days)d days done); "
+                      "try again when it has finished.")
+                    % {"to": under_way.target.isoformat(), "done": under_way.days_done, "days": under_way.days_total},
+                    code="clock_moving", move=under_way.pk)
+
+
+def move_request(*, actor: str, days: int = 0, business_days: int = 0, to=None, dry_run: bool = False,
+                 wake: bool = True) -> ClockMove:
+    """Ask for a move (or a dry run): refused at once when it can't be made or while another real move
+    is under way (409 ``clock_moving`` naming it); else a row a worker is woken for."""
+    from portal.wake import task_send
+
+    target = clock_target(days=days, business_days=business_days, to=to)
+    under_way = None if dry_run else move_under_way()
+    if under_way is not None:
+        raise _refused(under_way)
     try:
-        return _clock_move(actor=actor, days=days, business_days=business_days, to=to, dry_run=dry_run)
-    finally:
-        clock.move_end()
+        with transaction.atomic():
+            move = ClockMove.objects.create(actor=actor, dry_run=dry_run, start=clock.today(), target=target,
+                                            first_new_subscription=subscription_last_id() + 1)
+    except IntegrityError:  # another support agent's move got in first
+        under_way = move_under_way()
+        if under_way is None:
+            raise
+        raise _refused(under_way) from None
+    if wake:
+        transaction.on_commit(lambda: _wake(task_send, move.pk), robust=True)
+    return move
+
+
+def _wake(task_send, move_id: int) -> None:
+    try:
+        task_send(MOVE_TASK, [move_id])
+    except Exception:  # the database decides, the broker only wakes: the sweep hands it out
+        log.warning("could not wake a worker for clock move %s", move_id, exc_info=True)
+
+
+class LeaseLost(Exception):
+    """Another runner took the move over (this one was silent longer than ``LEASE``): stop here; the
+    day this runner was applying rolls back and the other applies it."""
+
+
+def _claim(move_id: int) -> str | None:
+    """Take the move's lease (it is unfinished and nobody holds it, or its holder is dead): the runner's
+    name, or None."""
+    machine_now = timezone.now()
+    runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    with transaction.atomic():
+        taken = ClockMove.objects.filter(pk=move_id, status__in=ClockMove.UNFINISHED).filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=machine_now)).update(
+            lease_until=machine_now + LEASE, runner=runner, status=ClockMove.Status.RUNNING, runs=F("runs") + 1)
+    return runner if taken else None
+
+
+def moves_abandoned() -> list[int]:
+    """Unfinished moves nobody runs: asked for over a lease ago and never taken up, or whose runner
+    stopped renewing its lease (the sweep wakes a worker for each)."""
+    machine_now = timezone.now()
+    return list(ClockMove.objects.filter(status__in=ClockMove.UNFINISHED).filter(
+        Q(lease_until__lt=machine_now) | Q(lease_until__isnull=True, created_at__lt=machine_now - LEASE))
+        .values_list("pk", flat=True))
+
+
+def moves_wake(move_ids: list[int]) -> None:
+    from portal.wake import task_send
+
+    for move_id in move_ids:
+        _wake(task_send, move_id)
 
 
 def _stable_refs(happened: list[Happening], *, first_new: int) -> list[Happening]:
     """A subscription made on the way (a scheduled change's) by the change that made it: a dry
-    run's rolled-back rows never get the ids it would show (PostgreSQL's sequences don't roll
-    back), so both runs name it the same way."""
-    made = subscriptions_made_since(first_new)
-    if not made:
+    run's rows may not get the ids the real move gives them, so both name it the same way."""
+    if not any(h.ref.startswith("subscription/") and int(h.ref.partition("/")[2] or 0) >= first_new
+               for h in happened):
         return happened
+    made = subscriptions_made_since(first_new)
     renamed = []
     for h in happened:
         kind, _sep, pk = h.ref.partition("/")
@@ -88,23 +169,94 @@ def _stable_refs(happened: list[Happening], *, first_new: int) -> list[Happening
     return renamed
 
 
-def _clock_move(*, actor: str, days: int, business_days: int, to, dry_run: bool) -> dict:
-    before = clock.today()
-    first_new = subscription_last_id() + 1
-    target = clock_target(days=days, business_days=business_days, to=to)
-    result: dict = {}
+def _recorder(move: ClockMove, runner: str):
+    """What the day loop calls in the transaction that applies each day: the day's happenings onto the
+    move, its progress, and its lease renewed (while this runner still holds it)."""
+
+    def record(day, happened: list[Happening]) -> None:
+        happened = _stable_refs(happened, first_new=move.first_new_subscription)
+        counted, holder = ClockMove.objects.select_for_update().values_list("happenings", "runner").get(pk=move.pk)
+        if holder != runner:
+            raise LeaseLost(move.pk)
+        ClockMoveHappening.objects.bulk_create(
+            ClockMoveHappening(move_id=move.pk, seq=counted + i, data=h.as_dict()) for i, h in enumerate(happened))
+        ClockMove.objects.filter(pk=move.pk).update(
+            applied_through=day, happenings=counted + len(happened), lease_until=timezone.now() + LEASE)
+
+    return record
+
+
+def _apply(move: ClockMove, runner: str) -> None:
+    """The move's days, from the last one applied, then the clock onto its target."""
+    record = _recorder(move, runner)
+    days_run(until=move.start, move_clock=False, record=record)  # anything real time already reached
+    days_run(until=move.target, move_clock=True, record=record)
+    with transaction.atomic():
+        clock_advance(actor=move.actor, to=move.target, before=move.start)
+        record(move.target, provisioning_now())
+        ClockMove.objects.filter(pk=move.pk, status=ClockMove.Status.RUNNING).update(
+            status=ClockMove.Status.DONE, finished_at=timezone.now(), lease_until=None, applied_through=move.target)
+
+
+def move_run(move_id: int) -> bool:
+    """Run the move if nobody else is (the worker's task, a waiting request, the sweep's runner); True
+    when this call ran it to its end (or to its failure)."""
+    from simulation.shadow import shadowed
+
+    runner = _claim(move_id)
+    if runner is None:
+        return False
+    move = ClockMove.objects.get(pk=move_id)
     try:
-        # A dry run is one transaction rolled back; a real move commits day by day.
-        with transaction.atomic() if dry_run else contextlib.nullcontext():
-            happened = days_run(until=before, move_clock=False)  # anything real time already reached
-            happened += days_run(until=target, move_clock=True)
-            clock_advance(actor=actor, to=target, before=before)
-            happened += provisioning_now()
-            happened = _stable_refs(happened, first_new=first_new)
-            result = {"from": before.isoformat(), "to": target.isoformat(), "dry_run": dry_run,
-                      "events": [h.as_dict() for h in happened]}
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    return result
+        if move.dry_run:
+            ClockMoveHappening.objects.filter(move=move).delete()  # a dry run interrupted starts over
+            ClockMove.objects.filter(pk=move.pk).update(happenings=0, applied_through=None)
+            with publishing_paused(), shadowed(kept={ClockMove._meta.db_table, ClockMoveHappening._meta.db_table}):
+                _apply(move, runner)
+        else:
+            _apply(move, runner)
+    except LeaseLost:
+        log.warning("clock move %s was taken over by another runner", move_id)
+        return False
+    except Exception as exc:
+        ClockMove.objects.filter(pk=move.pk).update(status=ClockMove.Status.FAILED, error=repr(exc)[:2000],
+                                                    finished_at=timezone.now(), lease_until=None)
+        raise
+    return True
+
+
+def move_result(move: ClockMove) -> dict:
+    """What a move answers when it is done: today's answer of the clock API (``from``, ``to``,
+    ``dry_run``, ``events`` in order)."""
+    return {"from": move.start.isoformat(), "to": move.target.isoformat(), "dry_run": move.dry_run,
+            "events": list(move.happened.order_by("seq").values_list("data", flat=True))}
+
+
+def move_await(move_id: int, *, wait: float, claim_wait: float) -> ClockMove:
+    """Wait up to ``wait`` seconds for the move to finish (the answer of a request that waits); when no
+    worker has taken it up within ``claim_wait`` seconds (none running, the broker down), run it here."""
+    start = time.monotonic()
+    while True:
+        move = ClockMove.objects.get(pk=move_id)
+        if move.finished:
+            return move
+        elapsed = time.monotonic() - start
+        if elapsed >= claim_wait and (move.lease_until is None or move.lease_until < timezone.now()):
+            try:
+                if move_run(move_id):
+                    continue
+            except Exception:  # recorded on the move as failed; the answer says so
+                log.exception("clock move %s failed", move_id)
+                continue
+        if elapsed >= wait:
+            return move
+        time.sleep(0.2)
+
+
+def clock_move(*, actor: str, days: int = 0, business_days: int = 0, to=None, dry_run: bool = False) -> dict:
+    """Move the clock here and now (tests, benchmarks, scenario tools): a move asked for and run by this
+    process to its end; the answer lists what happened. ``dry_run`` answers the same list and keeps nothing."""
+    move = move_request(actor=actor, days=days, business_days=business_days, to=to, dry_run=dry_run, wake=False)
+    move_run(move.pk)
+    move.refresh_from_db()
+    return move_result(move)

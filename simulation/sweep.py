@@ -7,11 +7,15 @@ from planchange.sweep import idempotency_records_expire, quotes_expire, stalled_
 from portal import clock
 from portal.happenings import Kind
 from simulation.days import changes_started, days_run, provisioning_now
+from simulation.moves import moves_abandoned, moves_wake
 
 
 def sweep_run() -> dict:
     """What falls due now: the days real time has reached (``simulation.days``), subscriptions
-    whose set-up time is up, changes nobody is working on, expired keys and quotes."""
+    whose set-up time is up, changes nobody is working on, clock moves whose runner died, expired keys
+    and quotes."""
+    abandoned = moves_abandoned()
+    moves_wake(abandoned)
     happened = [h.as_dict() for h in days_run(until=clock.today(), move_clock=False) + provisioning_now()]
     with transaction.atomic():
         requeued = stalled_changes_requeue()
@@ -20,6 +24,7 @@ def sweep_run() -> dict:
         "scheduled_started": changes_started(happened),
         "credit_checks_completed": sum(h["kind"] == Kind.CREDIT_CHECK for h in happened),
         "requeued": requeued,
+        "clock_moves_resumed": abandoned,
         "idempotency_keys_expired": idempotency_records_expire(),
         "quotes_expired": quotes_expire(),
     }

@@ -6,7 +6,7 @@ A move is background work (``simulation.models.ClockMove``): asked for, it is a 
 worker, woken at once, or a request waiting for it when no worker takes it up) holds its lease, applies
 the days, each in its own short transactions, and records on the row, in the transaction that applies
 each day, what happened that day and how far it got. A runner killed anywhere leaves the lease to run
-out within ``LEASE`` seconds; the sweep then hands the move to a worker, which goes on from the last day
+out within ``CLOCK_MOVE_LEASE`` seconds; the sweep then hands the move to a worker, which goes on from the last day
 applied (the clock's row keeps it). One real move at a time: the database refuses a second.
 
 A dry run is the same code on the dry run's own copy of the world (``simulation.shadow``): nothing is
@@ -21,6 +21,7 @@ import time
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -41,8 +42,13 @@ log = logging.getLogger(__name__)
 
 # One move goes at most ten years ahead.
 MOVE_MAX_DAYS = 3660
-# A runner renews its lease with every day it applies; a runner not heard of for this long is dead.
-LEASE = timedelta(seconds=20)
+
+
+def _lease() -> timedelta:
+    """A runner renews its lease with every day it applies; a runner not heard of for this long is dead
+    (``CLOCK_MOVE_LEASE`` seconds)."""
+    return timedelta(seconds=settings.CLOCK_MOVE_LEASE)
+
 MOVE_TASK = "simulation.clock_move"
 
 
@@ -121,7 +127,7 @@ def _wake(task_send, move_id: int) -> None:
 
 
 class LeaseLost(Exception):
-    """Another runner took the move over (this one was silent longer than ``LEASE``): stop here; the
+    """Another runner took the move over (this one was silent longer than ``CLOCK_MOVE_LEASE``): stop here; the
     day this runner was applying rolls back and the other applies it."""
 
 
@@ -133,7 +139,7 @@ def _claim(move_id: int) -> str | None:
     with transaction.atomic():
         taken = ClockMove.objects.filter(pk=move_id, status__in=ClockMove.UNFINISHED).filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=machine_now)).update(
-            lease_until=machine_now + LEASE, runner=runner, status=ClockMove.Status.RUNNING, runs=F("runs") + 1)
+            lease_until=machine_now + _lease(), runner=runner, status=ClockMove.Status.RUNNING, runs=F("runs") + 1)
     return runner if taken else None
 
 
@@ -142,7 +148,7 @@ def moves_abandoned() -> list[int]:
     stopped renewing its lease (the sweep wakes a worker for each)."""
     machine_now = timezone.now()
     return list(ClockMove.objects.filter(status__in=ClockMove.UNFINISHED).filter(
-        Q(lease_until__lt=machine_now) | Q(lease_until__isnull=True, created_at__lt=machine_now - LEASE))
+        Q(lease_until__lt=machine_now) | Q(lease_until__isnull=True, created_at__lt=machine_now - _lease()))
         .values_list("pk", flat=True))
 
 
@@ -181,7 +187,7 @@ def _recorder(move: ClockMove, runner: str):
         ClockMoveHappening.objects.bulk_create(
             ClockMoveHappening(move_id=move.pk, seq=counted + i, data=h.as_dict()) for i, h in enumerate(happened))
         ClockMove.objects.filter(pk=move.pk).update(
-            applied_through=day, happenings=counted + len(happened), lease_until=timezone.now() + LEASE)
+            applied_through=day, happenings=counted + len(happened), lease_until=timezone.now() + _lease())
 
     return record
 

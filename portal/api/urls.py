@@ -8,7 +8,7 @@ from planchange.api.views import PlanChangeViewSet, SubscriptionUpgradesView
 from portal.api.tenant_views import EventViewSet, ServiceHealthView
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import MeView
-from simulation.api.views import SupportClockView
+from simulation.api.views import SupportClockMoveViewSet, SupportClockView
 from support.api.views import (
     SupportCreditCheckViewSet,
     SupportIncidentViewSet,
@@ -28,6 +28,7 @@ router.register("plan-changes", PlanChangeViewSet, basename="plan-change")
 router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
 router.register("events", EventViewSet, basename="event")
 router.register("tokens", ApiTokenViewSet, basename="api-token")
+router.register("support/clock/moves", SupportClockMoveViewSet, basename="support-clock-move")
 router.register("support/plan-changes", SupportPlanChangeViewSet, basename="support-plan-change")
 router.register("support/credit-checks", SupportCreditCheckViewSet, basename="support-credit-check")
 router.register("support/incidents", SupportIncidentViewSet, basename="support-incident")

@@ -339,3 +339,10 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
+
+# A request that moves the clock waits this many seconds for a worker to take the move up before it runs
+# the move itself (no worker running, the broker down); the move is the same either way (simulation.moves).
+CLOCK_MOVE_CLAIM_WAIT = env.float("CLOCK_MOVE_CLAIM_WAIT", default=2.0)
+# Seconds a clock move's runner may go without renewing its lease (it renews it with every day it
+# applies) before the sweep hands the move to another worker.
+CLOCK_MOVE_LEASE = env.float("CLOCK_MOVE_LEASE", default=20.0)

@@ -1,8 +1,11 @@
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.api.fields import StrictBooleanField, StrictDateField, StrictIntegerField
 from portal.happenings import KINDS
+from simulation.models import ClockMove
 
 
 class ClockSerializer(serializers.Serializer):
@@ -40,4 +43,50 @@ ClockMovedSerializer = type("ClockMovedSerializer", (serializers.Serializer,), {
     "to": serializers.DateField(),
     "events": HappeningSerializer(many=True, help_text="in the order they happen (or would)"),
     "sweep": serializers.DictField(help_text="scheduled_started: the scheduled changes started on the way"),
+    "move": serializers.IntegerField(help_text="the move's id: GET support/clock/moves/{id}/ shows it again"),
 })
+
+
+_MOVE_FIELDS = ["id", "url", "status", "dry_run", "from", "to", "applied_through", "days_done", "days_total",
+                "happenings", "runs", "actor", "error", "created_at", "finished_at"]
+
+
+class _ClockMoveFields(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="where to follow it")
+    days_done = serializers.IntegerField(help_text="days of the way applied so far")
+    days_total = serializers.IntegerField(help_text="days from `from` to `to`")
+
+    class Meta:
+        model = ClockMove
+        fields = _MOVE_FIELDS
+        extra_kwargs = {
+            "status": {"help_text": "queued (no runner yet), running, done or failed"},
+            "applied_through": {"help_text": "the last day on the way applied"},
+            "happenings": {"help_text": "things that happened so far (each in `events` once done)"},
+            "runs": {"help_text": "times a runner took it up: more than 1 when one was stopped and another went on"},
+            "error": {"help_text": "why it failed (support's logs have the rest)"},
+        }
+
+    def get_url(self, move) -> str:
+        return reverse("support-clock-move-detail", kwargs={"pk": move.pk})
+
+
+# A move of the clock (or its dry run) as it goes: how far it got, what happened so far. "from" is a Python
+# keyword, so this one is built from a dict.
+ClockMoveSerializer = type("ClockMoveSerializer", (_ClockMoveFields,), {
+    "from": serializers.DateField(source="start", help_text="the simulation date it began on"),
+    "to": serializers.DateField(source="target", help_text="the simulation date it ends on"),
+})
+
+
+class ClockMoveDetailSerializer(ClockMoveSerializer):
+    events = serializers.SerializerMethodField(help_text="once done: what happened, in order (as POST answers)")
+
+    class Meta(_ClockMoveFields.Meta):
+        fields = [*_MOVE_FIELDS, "events"]
+
+    @extend_schema_field(HappeningSerializer(many=True, allow_null=True))
+    def get_events(self, move):
+        if move.status != move.Status.DONE:
+            return None
+        return list(move.happened.order_by("seq").values_list("data", flat=True))

@@ -1,16 +1,43 @@
-"""The simulation's API: support staff's clock (``/api/v1/support/clock/``)."""
+"""The simulation's API: support staff's clock (``/api/v1/support/clock/``) and its moves
+(``/api/v1/support/clock/moves/``)."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
+from rest_framework import viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from portal import clock
 from portal.api.mixins import IsSupportStaff
-from simulation.api.serializers import ClockMovedSerializer, ClockSerializer
+from portal.errors import Conflict, NotFound
+from portal.inputs import ID_PATTERN
+from simulation.api.serializers import (
+    ClockMoveDetailSerializer,
+    ClockMovedSerializer,
+    ClockMoveSerializer,
+    ClockSerializer,
+)
 from simulation.days import changes_started
-from simulation.moves import clock_move
+from simulation.models import ClockMove
+from simulation.moves import move_await, move_request, move_result
+
+# How long a request waits for its move by default (and at most): within the deployed gunicorn's timeout.
+MOVE_WAIT_MAX = 240
+
+
+def _wait(prefer: str) -> float:
+    """Seconds to wait, from RFC 7240's ``Prefer`` header: ``respond-async`` none, ``wait=N`` N."""
+    wait = MOVE_WAIT_MAX
+    for preference in (p.strip().lower() for p in prefer.split(",")):
+        if preference == "respond-async":
+            return 0
+        name, _sep, value = preference.partition("=")
+        if name.strip() == "wait" and value.strip().isdigit():
+            wait = min(int(value.strip()), MOVE_WAIT_MAX)
+    return wait
 
 
 class SupportClockView(GenericAPIView):
@@ -24,12 +51,48 @@ class SupportClockView(GenericAPIView):
     def get(self, request):
         return Response({"now": clock.now(), "today": clock.today()})
 
-    @extend_schema(request=ClockSerializer, responses=ClockMovedSerializer)
+    @extend_schema(
+        request=ClockSerializer,
+        parameters=[OpenApiParameter("Prefer", str, OpenApiParameter.HEADER, required=False, description=(
+            "`respond-async`: answer 202 at once with the move to follow; `wait=N`: wait up to N seconds "
+            f"(at most {MOVE_WAIT_MAX}) instead of {MOVE_WAIT_MAX}"))],
+        responses={200: ClockMovedSerializer, 202: ClockMoveSerializer},
+    )
     def post(self, request):
         """Move the clock forward, applying every day on the way in order (renewals, invoices, lifecycle
-        moves, scheduled changes, credit checks, provisioning); ``dry_run`` lists them and moves nothing."""
+        moves, scheduled changes, credit checks, provisioning); ``dry_run`` lists them and moves nothing.
+        The move runs on a worker; the request waits for it (``Prefer`` says how long) and answers what
+        happened, or 202 with the move to follow (GET ``support/clock/moves/{id}/``)."""
         data = ClockSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        moved = clock_move(actor=request.user.get_username(), **data.validated_data)
-        return Response({"now": clock.now(), "today": clock.today(), **moved,
+        move = move_request(actor=request.user.get_username(), **data.validated_data)
+        wait = _wait(request.headers.get("Prefer", ""))
+        if wait:
+            move = move_await(move.pk, wait=wait, claim_wait=settings.CLOCK_MOVE_CLAIM_WAIT)
+        if move.status == move.Status.FAILED:
+            raise Conflict(_("The move of the clock stopped on %(day)s with an error; support's logs say why.")
+                           % {"day": (move.applied_through or move.start).isoformat()},
+                           code="clock_move_failed", move=move.pk)
+        if move.status != move.Status.DONE:
+            headers = {"Location": ClockMoveSerializer(move).data["url"], "Preference-Applied": "respond-async"}
+            return Response(ClockMoveSerializer(move).data, status=202, headers=headers)
+        moved = move_result(move)
+        return Response({"now": clock.now(), "today": clock.today(), **moved, "move": move.pk,
                          "sweep": {"scheduled_started": changes_started(moved["events"])}})
+
+
+class SupportClockMoveViewSet(viewsets.ReadOnlyModelViewSet):
+    """Moves of the clock, the newest first: each one's progress as it goes and, once done, what happened."""
+
+    permission_classes = [IsAuthenticated, IsSupportStaff]
+    queryset = ClockMove.objects.all()
+    lookup_value_regex = ID_PATTERN
+
+    def get_serializer_class(self):
+        return ClockMoveDetailSerializer if self.action == "retrieve" else ClockMoveSerializer
+
+    def get_object(self):
+        found = ClockMove.objects.filter(pk=self.kwargs["pk"]).first()
+        if found is None:
+            raise NotFound(_("No such move of the clock."), code="clock_move_not_found")
+        return found

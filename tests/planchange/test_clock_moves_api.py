@@ -1,0 +1,95 @@
+"""Support's clock moves as background work through the API (docs/api.md "Support"): a request that waits
+gets today's answer; one that prefers not to gets 202 and the move to follow; one real move at a time."""
+
+from datetime import date
+
+import pytest
+from rest_framework.test import APIClient
+
+from billing.models import Invoice
+from portal import clock
+from simulation.models import ClockMove
+from simulation.moves import move_run
+from tests.factories import LoginFactory, admin_of, mosa_standard, token_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def support():
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(LoginFactory(is_staff=True))}")
+    return api
+
+
+def test_a_request_that_waits_gets_what_happened_and_the_move_shows_it_again(at_date, support):
+    at_date("2026-06-15")
+    tenant, _card, _sub, _users = mosa_standard()
+    answer = support.post("/api/v1/support/clock/", {"to": "2026-08-01"}, format="json")
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    assert (body["from"], body["to"], body["today"], body["dry_run"]) == ("2026-06-15", "2026-08-01", "2026-08-01",
+                                                                          False)
+    assert [(e["date"], e["kind"]) for e in body["events"]] == [
+        ("2026-07-01", "invoice"), ("2026-07-02", "payment"), ("2026-08-01", "invoice")]
+    shown = support.get(f"/api/v1/support/clock/moves/{body['move']}/").json()
+    assert {k: shown[k] for k in ("status", "from", "to", "days_done", "days_total", "happenings", "runs")} == {
+        "status": "done", "from": "2026-06-15", "to": "2026-08-01", "days_done": 47, "days_total": 47,
+        "happenings": 3, "runs": 1}
+    assert shown["events"] == body["events"]
+    assert [m["id"] for m in support.get("/api/v1/support/clock/moves/").json()["results"]] == [body["move"]]
+
+
+def test_respond_async_answers_202_with_the_move_and_a_runner_takes_it_from_there(at_date, support):
+    at_date("2026-06-15")
+    tenant, _card, _sub, _users = mosa_standard()
+    answer = support.post("/api/v1/support/clock/", {"to": "2026-08-01"}, format="json",
+                          HTTP_PREFER="respond-async")
+    assert answer.status_code == 202, answer.json()
+    move = answer.json()
+    assert answer["Location"] == f"/api/v1/support/clock/moves/{move['id']}/" == move["url"]
+    assert (move["status"], move["days_done"], move["days_total"], move["happenings"]) == ("queued", 0, 47, 0)
+    assert clock.today() == date(2026, 6, 15)  # nothing moved yet: a worker runs it
+    followed = support.get(move["url"]).json()
+    assert (followed["status"], followed["events"]) == ("queued", None)
+    assert move_run(move["id"])  # what the worker's task does
+    followed = support.get(move["url"]).json()
+    assert (followed["status"], followed["days_done"], followed["happenings"]) == ("done", 47, 3)
+    assert [e["kind"] for e in followed["events"]] == ["invoice", "payment", "invoice"]
+    assert Invoice.objects.filter(tenant=tenant).count() == 2
+    assert not move_run(move["id"])  # done is done: a second wake-up runs nothing
+
+
+def test_a_second_move_is_refused_with_the_move_it_waits_for_and_a_dry_run_is_not(at_date, support):
+    at_date("2026-06-15")
+    mosa_standard()
+    first = support.post("/api/v1/support/clock/", {"days": 3000}, format="json", HTTP_PREFER="respond-async").json()
+    second = support.post("/api/v1/support/clock/", {"days": 1}, format="json")
+    assert second.status_code == 409
+    problem = second.json()
+    assert (problem["code"], problem["move"]) == ("clock_moving", first["id"])
+    assert "0 of 3000 days done" in problem["detail"]
+    dry = support.post("/api/v1/support/clock/", {"days": 31, "dry_run": True}, format="json")
+    assert dry.status_code == 200 and [e["kind"] for e in dry.json()["events"]] == ["invoice", "payment"]
+    assert ClockMove.objects.filter(dry_run=False).count() == 1  # the refused one left no row
+
+
+def test_moves_are_support_staffs_alone_and_an_unknown_one_is_a_clear_404(at_date, support):
+    at_date("2026-06-15")
+    tenant, _card, _sub, _users = mosa_standard()
+    admin = APIClient()
+    admin.credentials(HTTP_AUTHORIZATION=f"Token {token_for(admin_of(tenant))}")
+    moved = support.post("/api/v1/support/clock/", {"days": 1}, format="json").json()
+    assert admin.get("/api/v1/support/clock/moves/").status_code == 403
+    assert admin.get(f"/api/v1/support/clock/moves/{moved['move']}/").status_code == 403
+    missing = support.get("/api/v1/support/clock/moves/999999/")
+    assert (missing.status_code, missing.json()["code"]) == (404, "clock_move_not_found")
+    assert support.get("/api/v1/support/clock/moves/abc/").status_code == 404
+
+
+@pytest.mark.parametrize("prefer, waits", [("respond-async", 0), ("wait=5", 5), ("wait=100000", 240),
+                                           ("handling=lenient, wait=7", 7), ("", 240), ("wait=soon", 240)])
+def test_prefer_says_how_long_a_request_waits(prefer, waits):
+    from simulation.api.views import _wait
+
+    assert _wait(prefer) == waits

@@ -3,6 +3,7 @@ on them, credit checks, incidents, and every tenant with its problems."""
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
@@ -29,7 +30,8 @@ from portal.models import Service, ServiceIncident, Tenant
 from portal.pages import error_kept, kept_errors, refusal_kept
 from portal.selectors import tenant_get
 from portal.services import incident_open, incident_update
-from simulation.moves import clock_move
+from simulation.models import ClockMove
+from simulation.moves import move_await, move_request, move_under_way
 from support.selectors import (
     STALLED,
     STUCK,
@@ -98,19 +100,16 @@ def _console(request, **extra):
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
     for change in page:  # errors in words: the article's titles of the blockers it met
         change.reasons = " ".join(titles(change.blockers)) or change.error_message
-    moved = request.session.pop("clock_moved", None)
     typed = request.session.pop("clock_typed", None)  # what a refused move had typed, drawn again beside its error
-    if moved:
-        moved["events"] = _labelled(moved["events"])
     return render(request, "support/console.html", {
         "section": "support", "today": clock.today(), "page": page, "status": status,
         "statuses": [*PlanChange.Status.choices, (STALLED, _("Stalled")), (STUCK, _("Stuck on a failed step"))],
         "tenant_id": tenant_id, "older": older,
         "search": search, "tenants": Tenant.objects.order_by("name"),
-        "moved": moved, "shown": SHOWN,
+        "shown": SHOWN,
         **_action_forms(request), "services": Service.choices, "incident_statuses": ServiceIncident.Status.choices,
         "support_actions": support_actions(), "clock_form": typed or {},
-        **extra,
+        **_move_followed(request), **extra,
     })
 
 
@@ -135,33 +134,56 @@ def _move_arguments(how: str, raw: str) -> dict:
     raise DomainError(_("Enter a whole number of days from 1 to 3660."), field="value")
 
 
+# How long the page waits for a move before it shows the move's progress instead (it follows it live).
+CLOCK_PAGE_WAIT = 5.0
+
+
 @require_POST
 @support_page
 def advance_clock(request):
-    """Preview (a dry run: what moving the clock will do, in order) or move the clock."""
+    """Preview (a dry run: what moving the clock will do, in order) or move the clock. The move runs on a
+    worker; the page waits a few seconds for it, then follows its progress."""
     how = request.POST.get("how", "days")
     raw = request.POST.get("value", "").strip()
     action = request.POST.get("action", "preview")  # without a choice, only look
-    preview = action == "preview"
     try:
         if action not in ("preview", "move"):
             raise DomainError(_("Preview the move first, then move the clock."), field="value")
-        kwargs = _move_arguments(how, raw)
-        result = clock_move(actor=request.user.get_username(), dry_run=preview, **kwargs)
+        move = move_request(actor=request.user.get_username(), dry_run=action == "preview",
+                            **_move_arguments(how, raw))
     except DomainError as exc:
         refusal_kept(request, exc, page=reverse("support:console"), form="clock")
         request.session["clock_typed"] = {"how": how, "value": raw[:CLOCK_TYPED_MAX]}
         return redirect("support:console")
-    if preview:
-        typed = {"how": how, "value": raw}
-        return _console(request, clock_form=typed, preview={**typed, "from": result["from"], "to": result["to"],
-                                                             "count": len(result["events"]),
-                                                             "events": _labelled(result["events"])})
-    request.session["clock_moved"] = {"from": result["from"], "to": result["to"], "count": len(result["events"]),
-                                      "events": result["events"][:SHOWN]}
-    messages.success(request, _("The simulation date is now %(date)s. Things that happened on the way: %(n)d.")
-                     % {"date": clock.today().isoformat(), "n": len(result["events"])})
+    move_await(move.pk, wait=CLOCK_PAGE_WAIT, claim_wait=settings.CLOCK_MOVE_CLAIM_WAIT)
+    request.session["clock_following"] = {"move": move.pk, "how": how, "value": raw[:CLOCK_TYPED_MAX]}
+    if move.dry_run:  # drawn at once when it is done, with the button that makes it real
+        return _console(request)
     return redirect("support:console")
+
+
+def _move_followed(request) -> dict:
+    """The move this agent asked for: its progress while it runs, then what it did (once), or the move
+    another agent has under way."""
+    following = request.session.get("clock_following") or {}
+    move = ClockMove.objects.filter(pk=following.get("move")).first()
+    if move is None or not move.finished:
+        move = move or move_under_way()
+        return {"progress": move} if move is not None else {}
+    del request.session["clock_following"]
+    if move.status == ClockMove.Status.FAILED:
+        messages.error(request, _("The move of the clock stopped on %(day)s with an error; support's logs say why.")
+                       % {"day": (move.applied_through or move.start).isoformat()})
+        return {}
+    events = _labelled(list(move.happened.order_by("seq").values_list("data", flat=True)[:SHOWN]))
+    result = {"from": move.start.isoformat(), "to": move.target.isoformat(), "count": move.happenings,
+              "events": events}
+    if move.dry_run:
+        typed = {"how": following.get("how"), "value": following.get("value")}
+        return {"clock_form": typed, "preview": {**typed, **result}}
+    messages.success(request, _("The simulation date is now %(date)s. Things that happened on the way: %(n)d.")
+                     % {"date": move.target.isoformat(), "n": move.happenings})
+    return {"moved": result}
 
 
 # --- One plan change: its timeline, its trail, and support's actions on it ----------------------------

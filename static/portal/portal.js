@@ -20,6 +20,30 @@
     setTimeout(tick, 1000);
   });
 
+  // Support console: a move of the clock under way, followed until it is done (then the page shows what it did).
+  document.querySelectorAll("[data-move-url]").forEach(function (box) {
+    var bar = box.querySelector("progress");
+    var said = box.querySelector("[data-move-status]");
+    var text = box.getAttribute("data-move-text");
+    function tick() {
+      fetch(box.getAttribute("data-move-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (move) {
+          if (move && (move.status === "done" || move.status === "failed")) {
+            window.location.assign(box.getAttribute("data-move-done"));  // a GET: the page shows what it did
+            return;
+          }
+          if (move) {
+            bar.max = move.days_total; bar.value = move.days_done;
+            said.textContent = text.replace("{done}", move.days_done).replace("{total}", move.days_total)
+              .replace("{happenings}", move.happenings);
+          }
+          setTimeout(tick, 1000);
+        }, function () { setTimeout(tick, 3000); });
+    }
+    setTimeout(tick, 1000);
+  });
+
   // The Change plan pane: the quote follows the choices.
   var form = document.getElementById("change-plan-form");
   if (form) {

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from portalctl import bulk, follow, render
+from portalctl import clock as clock_moves
 from portalctl.client import Client, PortalError, Refused
 from portalctl.config import config_load, config_path, config_save, settings_resolve
 from portalctl.texts import LANGUAGES, _, label, language_set
@@ -283,6 +284,39 @@ def bulk_change(ctx: typer.Context, source: Annotated[str, typer.Option("--from"
                            started=sum(r["result"] == "started" for r in rows),
                            already=sum(r["result"] == "already" for r in rows)))
     raise typer.Exit(code)
+
+
+Days = Annotated[int | None, typer.Option("--days", min=1, show_default=False, help="Move forward by days.")]
+BusinessDays = Annotated[int | None, typer.Option("--business-days", min=1, show_default=False,
+                                                  help="Move forward by business days.")]
+To = Annotated[str | None, typer.Option("--to", show_default=False, help="Move to a date (YYYY-MM-DD).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="List what would happen; move nothing.")]
+MoveId = Annotated[int | None, typer.Option("--move", show_default=False, help="Follow a move already asked for.")]
+
+
+@app.command()
+def clock(ctx: typer.Context, days: Days = None, business_days: BusinessDays = None, to: To = None,
+          dry_run: DryRun = False, move_id: MoveId = None, timeout: Timeout = 3600.0,
+          url: Url = None, token: Token = None, json_: Json = False, lang: Lang = None):
+    """Show the simulation clock, or move it forward (support staff): a progress bar of its days until the
+    move is done, then what happened (exit 0 done, 1 failed or still going, 2 refused)."""
+    o = options(ctx, url, token, json_, lang)
+    with session(o) as client:
+        if move_id is None and days is None and business_days is None and to is None:
+            now = client.get("support/clock/")
+            render.print_json(now) if o.json else render.out.print(_("Simulation date: {today}", today=now["today"]))
+            return
+        if move_id is not None:
+            move = client.get(f"support/clock/moves/{move_id}/")
+        else:
+            move = client.post("support/clock/", clock_moves.move_body(days, business_days, to, dry_run),
+                               headers={"Prefer": "respond-async"})
+            render.err.print(_("Clock move {id}", id=move["id"]))
+        move = clock_moves.move_follow(client, move, timeout=timeout, show=not o.json)
+        if move["status"] == "done" and move.get("events") is None:
+            move = client.get(f"support/clock/moves/{move['id']}/")
+    render.print_json(move) if o.json else clock_moves.move_print(move, timeout=timeout)
+    raise typer.Exit(0 if move["status"] == "done" else 1)
 
 
 def error_print(exc: PortalError) -> None:

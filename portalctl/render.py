@@ -163,3 +163,14 @@ def _row_details(row: dict) -> str:
     if row.get("blockers"):
         return "\n".join(f"{b['code']}: {b.get('title', '')}" for b in row["blockers"])
     return row.get("detail") or ""
+
+
+def happenings(items: list[dict]) -> None:
+    """A move of the clock's happenings, in order."""
+    if not items:
+        return
+    table = _table(None, _("Date"), _("What"), _("Organization"), _("Subject"), _("Detail"))
+    for e in items:
+        table.add_row(_cell(e["date"]), _cell(e["kind"]), _cell(e["tenant_domain"]), _cell(e["subject"]),
+                      _cell(e["detail"]))
+    out.print(table)

@@ -154,4 +154,19 @@ SV = {
         "{started} startade, {already} redan startade, {refused} nekade.",
     "{ok} of {rows} can change; {refused} refused.": "{ok} av {rows} kan ändras; {refused} nekade.",
     "From {source} to {target}": "Från {source} till {target}",
+    # the clock
+    "days": "dagar", "Preview to {to}": "Förhandsgranskning till {to}", "Moving to {to}": "Flyttar till {to}",
+    "{n} happened": "{n} har hänt",
+    "Interrupted; the move of the clock goes on: follow it with portalctl clock --move {id}.":
+        "Avbrutet; flytten av klockan fortsätter: följ den med portalctl clock --move {id}.",
+    "Dry run from {start} to {end}: {n} things would happen; nothing moved.":
+        "Testkörning från {start} till {end}: {n} saker skulle hända; inget flyttades.",
+    "The clock moved from {start} to {end}: {n} things happened.":
+        "Klockan flyttades från {start} till {end}: {n} saker hände.",
+    "… and {n} more (--json lists them all).": "… och {n} till (--json listar alla).",
+    "What": "Vad", "Organization": "Organisation", "Subject": "Gäller", "Detail": "Detaljer",
+    "Simulation date: {today}": "Simuleringsdatum: {today}", "Clock move {id}": "Klockflytt {id}",
+    "The move stopped on {day} with an error: {error}": "Flytten stannade den {day} med ett fel: {error}",
+    "Still going after {seconds} s ({done} of {total} days): follow it with portalctl clock --move {id}.":
+        "Pågår fortfarande efter {seconds} s ({done} av {total} dagar): följ den med portalctl clock --move {id}.",
 }

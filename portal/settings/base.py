@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
         "ApiTokenStatusEnum": "portal.models.ApiTokenStatus",
         "WebhookStatusEnum": "webhooks.models.Endpoint.Status",
         "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+        "ClockMoveStatusEnum": "simulation.models.ClockMove.Status",
     },
 }
 

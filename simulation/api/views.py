@@ -3,6 +3,7 @@
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import viewsets
@@ -11,8 +12,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from portal import clock
-from portal.api.mixins import IsSupportStaff
-from portal.errors import Conflict, NotFound
+from portal.api.mixins import IsSupportStaff, NamedMissing
+from portal.errors import Conflict, Missing
 from portal.inputs import ID_PATTERN
 from simulation.api.serializers import (
     ClockMoveDetailSerializer,
@@ -81,18 +82,16 @@ class SupportClockView(GenericAPIView):
                          "sweep": {"scheduled_started": changes_started(moved["events"])}})
 
 
-class SupportClockMoveViewSet(viewsets.ReadOnlyModelViewSet):
+CLOCK_MOVE_MISSING = Missing("clock_move_not_found", gettext_lazy("No such move of the clock."))
+
+
+class SupportClockMoveViewSet(NamedMissing, viewsets.ReadOnlyModelViewSet):
     """Moves of the clock, the newest first: each one's progress as it goes and, once done, what happened."""
 
     permission_classes = [IsAuthenticated, IsSupportStaff]
     queryset = ClockMove.objects.all()
     lookup_value_regex = ID_PATTERN
+    missing = CLOCK_MOVE_MISSING
 
     def get_serializer_class(self):
         return ClockMoveDetailSerializer if self.action == "retrieve" else ClockMoveSerializer
-
-    def get_object(self):
-        found = ClockMove.objects.filter(pk=self.kwargs["pk"]).first()
-        if found is None:
-            raise NotFound(_("No such move of the clock."), code="clock_move_not_found")
-        return found

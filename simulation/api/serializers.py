@@ -1,6 +1,6 @@
 from django.utils.translation import gettext as _
-from rest_framework import serializers
 
+from portal.api import serializers
 from portal.api.fields import StrictBooleanField, StrictDateField, StrictIntegerField
 from portal.happenings import KINDS
 

@@ -5,7 +5,15 @@ pool, and so the sockets, are shared; the client object and its response callbac
 API throttles make three cache calls per request, and that construction was a measurable part of
 an authenticated GET's CPU (benchmarks/profile_api.py). A ``redis.Redis`` is safe to share between
 threads (each command takes a connection from the pool), so keeping one per pool changes nothing
-else: same servers, same pools, same commands."""
+else: same servers, same pools, same commands.
+
+``window_reserve`` and ``window_release``: a log of the last N seconds' entries per key, of which a place is
+taken atomically (a Lua script on Redis; a lock of the process on its own cache): the API's bad-token
+throttle, which must never let more tokens be checked than its limit, however many arrive at once."""
+
+import math
+import threading
+import uuid
 
 from django.core.cache.backends import redis as django_redis
 
@@ -27,3 +35,59 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+
+# --- Sliding-window logs, reserved atomically (the API's bad-token throttle) ---------------------------
+
+# KEYS[1]: the log, a sorted set of entries scored by their time. ARGV: now, window (seconds), limit, a
+# new entry. Drops the entries older than the window; adds the new one if fewer than the limit remain
+# (false), else answers the oldest one's time. One script: Redis runs it whole, so no two web processes
+# can both take the last place.
+_RESERVE = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('EXPIRE', KEYS[1], math.ceil(window))
+return false
+"""
+# Caches that aren't Redis: the log is a list of (time, entry) in the cache, read and written under a
+# lock of this process. That is atomic for a cache of the process's own (locmem, the embedded default:
+# one web process); a cache shared by several processes that isn't Redis gets no such guarantee.
+_LOCAL_LOCK = threading.Lock()
+
+
+def _until(seconds: float, window: float) -> float:
+    # Between 0 and the window: another process's clock (or this one's, a moment later) may be ahead.
+    return min(max(seconds, 0.0), window)
+
+
+def window_reserve(cache, key: str, *, now: float, window: float, limit: int) -> tuple[str | None, float]:
+    """Take one of ``limit`` places in the log ``key`` of the last ``window`` seconds: ``(entry, 0)``,
+    or ``(None, seconds until the oldest entry leaves the window)`` when every place is taken."""
+    entry = uuid.uuid4().hex
+    if isinstance(cache, django_redis.RedisCache):
+        redis_key = cache.make_and_validate_key(key)
+        oldest = cache._cache.get_client(redis_key, write=True).eval(_RESERVE, 1, redis_key, now, window, limit,
+                                                                    entry)
+        return (entry, 0.0) if oldest is None else (None, _until(float(oldest) + window - now, window))
+    with _LOCAL_LOCK:
+        log = [(at, kept) for at, kept in cache.get(key, []) if at > now - window]
+        if len(log) >= limit:
+            return None, _until(min(at for at, _kept in log) + window - now, window)
+        cache.set(key, [*log, (now, entry)], math.ceil(window))
+    return entry, 0.0
+
+
+def window_release(cache, key: str, entry: str, *, window: float) -> None:
+    """Give back a place taken by ``window_reserve`` (gone already if the window has moved past it)."""
+    if isinstance(cache, django_redis.RedisCache):
+        redis_key = cache.make_and_validate_key(key)
+        cache._cache.get_client(redis_key, write=True).zrem(redis_key, entry)
+        return
+    with _LOCAL_LOCK:
+        log = cache.get(key)
+        if log:
+            cache.set(key, [(at, kept) for at, kept in log if kept != entry], math.ceil(window))

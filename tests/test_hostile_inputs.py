@@ -85,12 +85,13 @@ HOSTILE = {
 TEXT_HOSTILE = ["nul", "arabic_indic_digits", "superscript_digits", "int32_overflow", "int64_overflow",
                 "huge_number", "negative", "long_string", "rtl_override"]
 
-# Values that are no attack on some fields: a name may be "٤" or "2147483648" (DRF takes a JSON
-# number as text), a title may be 300 characters, true is a boolean, an Idempotency-Key is any
+# Values that are no attack on some fields: a name may be "٤" or, typed in a page's form, "2147483648"
+# (the API's text fields take only JSON strings since issue 21: a JSON number there is sent, and is a
+# 400), a title may be 300 characters, true is a boolean, an Idempotency-Key is any
 # text of 1 to 255 characters, and a nullable field takes null. They are not sent (they would
 # rightly be accepted and write); the artifact lists them as "not hostile here".
-TEXT_IN_A_NAME = {"arabic_indic_digits", "superscript_digits", "int32_overflow", "int64_overflow", "huge_number",
-                  "negative"}
+JSON_NUMBERS = {"int32_overflow", "int64_overflow", "huge_number", "negative"}
+TEXT_IN_A_NAME = {"arabic_indic_digits", "superscript_digits"} | JSON_NUMBERS
 NOT_HOSTILE = {
     "display_name": TEXT_IN_A_NAME,
     "name": TEXT_IN_A_NAME,  # an API token's name
@@ -320,8 +321,6 @@ SERVICE_CODES = {"users": "unknown_users", "number": "invalid_card", "expiry": "
                  "url": "webhook_url_invalid",  # a webhook's URL
                  "reason": "invalid_reason",  # why support acted (portal.services.support_reason_clean)
                  "payment_habit": "invalid_payment_habit"}  # a payer's habit (billing.services.payment_habit_set)
-# Text fields that refuse a JSON number rather than take it as text (portal.api.fields.StrictCharField).
-STRICT_TEXT = {"url", "payment_habit"}
 
 
 def _expected_for_field(path, method, field, prop, value_name, hostile) -> tuple[int, str]:
@@ -335,7 +334,7 @@ def _expected_for_field(path, method, field, prop, value_name, hostile) -> tuple
     if "oneOf" in prop:  # text or blank (DRF's allow_blank): the text is what is checked
         prop = {**prop, **prop["oneOf"][0]}
     free_text = prop.get("type") == "string" and "enum" not in prop and "format" not in prop
-    if isinstance(hostile, int) and field in STRICT_TEXT:  # text, as the schema says: a number is a wrong type
+    if isinstance(hostile, int) and prop.get("type") == "string":  # text, as the schema says: a number is a wrong type
         return 400, "invalid"
     if not free_text or field not in SERVICE_CODES or isinstance(hostile, list | dict | bool) or hostile is None:
         return 400, "invalid"
@@ -456,9 +455,11 @@ class _Cases:
 
     def field_cases(self, field, target, valid, target_prop, item, nullable) -> None:
         path, method = self.path, self.method
+        not_hostile = NOT_HOSTILE.get(field, set()) | NOT_HOSTILE.get((path, method, field), set())
+        if target_prop.get("type") == "string" or "oneOf" in target_prop:  # a JSON number is no text here
+            not_hostile = not_hostile - JSON_NUMBERS
         for value_name, make in HOSTILE.items():
-            if (value_name in NOT_HOSTILE.get(field, ()) or value_name in NOT_HOSTILE.get((path, method, field), ())
-                    or (value_name == "null" and field in nullable)):
+            if value_name in not_hostile or (value_name == "null" and field in nullable):
                 OUTCOMES.append({"door": "api", "endpoint": f"{method} {path}", "target": f"body.{target}",
                                  "value": value_name, "not_sent": "not hostile here: a valid value"})
                 continue

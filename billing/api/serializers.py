@@ -2,11 +2,11 @@ import re
 
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
 from billing.models import ADDON_CODE, MONEY, Invoice, InvoiceLine, Offer, Product, ServicePlan, Subscription
 from billing.periods import renewal_date
 from portal import clock
+from portal.api import serializers
 from portal.api.fields import FieldsBuiltOnce, LicensesField
 
 

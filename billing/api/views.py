@@ -4,7 +4,7 @@ past-due one) and payment methods."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -39,6 +39,7 @@ from billing.services import (
     subscription_update,
 )
 from portal import clock
+from portal.api import serializers
 from portal.api.fields import IdField, LicensesField
 from portal.api.mixins import NamedMissing, TenantScopedMixin
 from portal.roles import BILLING_WRITERS

@@ -1,6 +1,6 @@
 """What a license move changes for each user (Replace and plan change previews)."""
 
-from rest_framework import serializers
+from portal.api import serializers
 
 
 class UserChangeSerializer(serializers.Serializer):

@@ -1,10 +1,11 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
 from licensing.models import DirectoryUser
 from licensing.selectors import USER_MISSING, user_list
 from licensing.services import user_create
+from portal.api import serializers
 from portal.api.fields import NameField, UpnField
 from portal.api.mixins import TenantScopedMixin
 from portal.roles import USER_WRITERS

@@ -2,13 +2,13 @@
 what Replace would change for each user."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from licensing.api.serializers import LicensePreviewSerializer
 from licensing.services import license_assign, license_replace, license_replace_preview, license_unassign
+from portal.api import serializers
 from portal.api.fields import IdField, StrictBooleanField
 from portal.api.mixins import IsTenantAdmin, TenantScopedMixin
 from portal.roles import LICENSE_WRITERS

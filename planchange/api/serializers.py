@@ -1,9 +1,8 @@
-from rest_framework import serializers
-
 from billing.models import MONEY, BillingFrequency, Term
 from licensing.api.serializers import LicensePreviewSerializer
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.selectors import scheduled_change_warnings, scheduled_changes_warnings
+from portal.api import serializers
 from portal.api.fields import (
     FieldsBuiltOnce,
     IdField,

@@ -32,13 +32,15 @@ def _title(status_code: int) -> str:
     titles = {
         400: _("Bad request"), 401: _("Not authenticated"), 403: _("Permission denied"),
         404: _("Not found"), 405: _("Method not allowed"), 406: _("Not acceptable"),
-        409: _("Conflict"), 413: _("Content too large"), 415: _("Unsupported media type"),
-        422: _("Unprocessable request"), 429: _("Too many requests"), 500: _("Server error"),
+        409: _("Conflict"), 413: _("Content too large"), 414: _("URI too long"), 415: _("Unsupported media type"),
+        422: _("Unprocessable request"), 429: _("Too many requests"), 431: _("Request header fields too large"),
+        500: _("Server error"),
     }
     return titles.get(status_code) or HTTPStatus(status_code).phrase
 
 
-def _body(*, status_code: int, code: str, detail, **extra) -> dict:
+def problem_body(*, status_code: int, code: str, detail, **extra) -> dict:
+    """A problem's fields (also what gunicorn's own refusals answer: ``portal.server``)."""
     return {
         "type": f"/api/problems/{code}",
         "title": _title(status_code),
@@ -50,13 +52,13 @@ def _body(*, status_code: int, code: str, detail, **extra) -> dict:
 
 
 def problem(*, status_code: int, code: str, detail, **extra) -> Response:
-    return Response(_body(status_code=status_code, code=code, detail=detail, **extra), status=status_code,
+    return Response(problem_body(status_code=status_code, code=code, detail=detail, **extra), status=status_code,
                     content_type=PROBLEM_CONTENT_TYPE)
 
 
 def problem_response(*, status_code: int, code: str, detail, **extra) -> HttpResponse:
     """The same problem outside DRF (middleware, Django's error handlers)."""
-    return HttpResponse(json.dumps(_body(status_code=status_code, code=code, detail=detail, **extra)),
+    return HttpResponse(json.dumps(problem_body(status_code=status_code, code=code, detail=detail, **extra)),
                         status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 

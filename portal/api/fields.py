@@ -2,8 +2,11 @@
 
 DRF's ``IntegerField`` takes ``'٤'`` as 4, ``4.0`` and ``'4.0'`` as 4 and has no bounds by
 default; its ``DateField`` takes Arabic-Indic digits; ``PrimaryKeyRelatedField`` takes
-whatever the model field's ``int()`` takes. Every request serializer uses these instead
-(tests/test_hostile_inputs.py checks that no other integer, date or id field is left).
+whatever the model field's ``int()`` takes; its ``CharField`` takes 123 as "123" and its
+``BooleanField`` 0, "1" and "yes". Every request serializer uses these instead
+(tests/test_hostile_inputs.py checks that no other integer, date or id field is left): the
+text and boolean ones by default, through ``portal.api.serializers``
+(tests/portal/test_api_json_types.py checks those).
 """
 
 import copy
@@ -58,7 +61,8 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
 
 class StrictBooleanField(serializers.BooleanField):
     """JSON ``true`` or ``false`` only: a string, a number or null is refused, so a typo never turns
-    a preview into the real thing."""
+    a preview into the real thing (nor 0 a subscription's billing off). ``portal.api.serializers`` makes
+    it the default of every boolean field."""
 
     default_error_messages = {"invalid": _("Must be true or false.")}
 
@@ -114,13 +118,19 @@ PLAIN_TEXT_PATTERN = rf"^[{_STRIPPED}]*[^{_NOT_PLAIN}]*[^{_NOT_PLAIN}{_STRIPPED}
 PLAIN_TEXT_OR_BLANK_PATTERN = rf"^[{_STRIPPED}]+$|{PLAIN_TEXT_PATTERN}"
 
 
-class StrictCharField(serializers.CharField):
-    """Text, as the schema says: a JSON number (DRF would take 123 as "123") is refused like any other type."""
+class StrictText:
+    """For DRF's text fields (``CharField`` and its subclasses): text, as the schema says; a JSON number
+    (DRF would take 123 as "123") is refused like any other type. ``portal.api.serializers`` makes it the
+    default of every text field."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictCharField(StrictText, serializers.CharField):
+    """Text, as the schema says: a JSON number (DRF would take 123 as "123") is refused like any other type."""
 
 
 class NameField(StrictCharField):
@@ -147,7 +157,7 @@ UPN_PATTERN = (rf"^{_UPN_CHAR}(?:[A-Za-z0-9'._!#^~-]{{0,62}}{_UPN_CHAR})?"
                r"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*$")
 
 
-class UpnField(serializers.CharField):
+class UpnField(StrictCharField):
     """A user principal name with Entra ID's characters only."""
 
     openapi_pattern = UPN_PATTERN

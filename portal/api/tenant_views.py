@@ -1,10 +1,11 @@
 """The tenant's audit trail and Health > Service health through the API."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from portal.api import serializers
 from portal.api.mixins import TenantScopedMixin
 from portal.models import Event, ServiceIncident
 from portal.selectors import EVENT_MISSING, incidents_open, service_health

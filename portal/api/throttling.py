@@ -12,11 +12,15 @@ login. So two of the three limits are counted while authenticating:
 
 The rates are read from ``REST_FRAMEWORK`` on every request (DRF binds them when it is
 imported, so a changed setting would never apply). Counters live in the default cache,
-shared by every web process in production.
+shared by every web process in production; the bad tokens' is taken atomically (see
+``TokenFailureThrottle``).
 """
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.settings import api_settings
+
+from portal.cache import window_release, window_reserve
 
 
 class RatesFromSettings:
@@ -42,25 +46,30 @@ class AnonymousRateThrottle(RatesFromSettings, throttling.SimpleRateThrottle):
 
 
 class TokenFailureThrottle(RatesFromSettings, throttling.SimpleRateThrottle):
-    """Bad tokens per client address (``token_failures``): only failures count."""
+    """Bad tokens per client address (``token_failures``): only failures count.
+
+    A token takes a place among the address's failures before it is looked up, atomically
+    (``portal.cache.window_reserve``), and a right one gives it back once checked: however many
+    tokens arrive at once, no more than the limit are ever checked within the window (reading the
+    count, then checking, then writing let a burst of 300 check 52 against a limit of 20). A right
+    token holds a place only while it is looked up."""
 
     scope = "token_failures"
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-    def _load(self, request) -> None:
+    def reserve(self, request) -> str:
+        """This token's place among the failures; 429 (Throttled) when none is left."""
         self.key = self.get_cache_key(request, None)
-        self.now = self.timer()
-        self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
+        entry, wait = window_reserve(caches[DEFAULT_CACHE_ALIAS], self.key, now=self.timer(), window=self.duration,
+                                     limit=self.num_requests)
+        if entry is None:
+            raise exceptions.Throttled(wait=wait)
+        return entry
 
-    def exhausted(self, request) -> bool:
-        self._load(request)
-        return len(self.history) >= self.num_requests
-
-    def record_failure(self, request) -> None:
-        self._load(request)
-        self.throttle_success()  # DRF's name for "add now to the history"
+    def release(self, entry: str) -> None:
+        window_release(caches[DEFAULT_CACHE_ALIAS], self.key, entry, window=self.duration)
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -73,13 +82,16 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None  # no token: nothing to guess, other authenticators decide
         throttle = TokenFailureThrottle()
-        if throttle.exhausted(request):
-            raise exceptions.Throttled(wait=throttle.wait())
+        entry = throttle.reserve(request)
         try:
-            return super().authenticate(request)
+            identified = super().authenticate(request)
         except exceptions.AuthenticationFailed:
-            throttle.record_failure(request)
+            raise  # the place stays taken: this was a failure
+        except BaseException:
+            throttle.release(entry)  # not the token's fault (the database, a bug): no failure
             raise
+        throttle.release(entry)
+        return identified
 
 
 class AnonymousRateLimit(authentication.BaseAuthentication):

@@ -9,10 +9,11 @@ acting with its own roles; another login's token is a 404, the same as a missing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
+from portal.api import serializers
 from portal.api.fields import NameField, StrictDateTimeField
 from portal.api.schema import problem_codes
 from portal.inputs import ID_PATTERN

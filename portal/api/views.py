@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api import serializers
 from portal.selectors import is_support_staff, tenant_and_roles_for_user
 
 

@@ -1,8 +1,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
+from portal.api import serializers
 from portal.api.fields import StrictBooleanField, StrictDateField, StrictIntegerField
 from portal.happenings import KINDS
 from simulation.models import ClockMove

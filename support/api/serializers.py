@@ -1,12 +1,11 @@
 """Support staff's API answers: plan changes with their trail, subscriptions, credit checks,
 incidents, tenants with their problems and how they pay."""
 
-from rest_framework import serializers
-
 from billing.api.serializers import SubscriptionSerializer
 from billing.models import CreditCheck, PaymentHabit
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
+from portal.api import serializers
 from portal.api.fields import (
     PLAIN_TEXT_OR_BLANK_PATTERN,
     IdField,

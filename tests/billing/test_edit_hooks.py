@@ -12,7 +12,7 @@ from planchange.hooks import scheduled_change_on_edit
 from planchange.models import PlanChange
 from planchange.services import plan_change_request
 from portal.errors import Conflict, DomainError
-from tests.factories import BillingProfileFactory, SubscriptionFactory, admin_of, product
+from tests.factories import BillingProfileFactory, SubscriptionFactory, admin_of, product, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +81,29 @@ def test_listeners_are_told_only_after_billings_own_checks(scheduled, monkeypatc
     assert change.status == PlanChange.Status.SCHEDULED
     subscription_recurring_billing_set(tenant=sub.tenant, subscription_id=sub.pk, enabled=False, actor="admin")
     assert [(edit.edit, edit.subscription.pk) for edit in told] == [(hooks.Edit.RECURRING_BILLING_OFF, sub.pk)]
+
+
+@pytest.mark.parametrize("value", [0, 1, "0", "1", "false", "off", None], ids=repr)
+def test_recurring_billing_through_the_api_takes_only_a_json_boolean(scheduled, api, value):
+    """Issue 21: DRF's BooleanField took 0 as false, so a script's 0 turned billing off and the scheduled
+    change went with it."""
+    sub, change = scheduled
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(admin_of(sub.tenant))}")
+    events = sub.tenant.events.count()
+    response = api.patch(f"/api/v1/subscriptions/{sub.pk}/", {"recurring_billing": value}, format="json")
+    assert (response.status_code, response["Content-Type"], response.json()["code"]) == (
+        400, "application/problem+json", "invalid")
+    assert list(response.json()["errors"]) == ["recurring_billing"]
+    sub.refresh_from_db()
+    change.refresh_from_db()
+    assert (sub.recurring_billing, change.status, sub.tenant.events.count()) == (
+        True, PlanChange.Status.SCHEDULED, events)
+
+
+def test_recurring_billing_false_through_the_api_takes_the_scheduled_change_with_it(scheduled, api):
+    sub, change = scheduled
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(admin_of(sub.tenant))}")
+    response = api.patch(f"/api/v1/subscriptions/{sub.pk}/", {"recurring_billing": False}, format="json")
+    assert (response.status_code, response.json()["recurring_billing"]) == (200, False)
+    change.refresh_from_db()
+    assert change.status == PlanChange.Status.CANCELLED

@@ -1,7 +1,6 @@
 import json
 
-from rest_framework import serializers
-
+from portal.api import serializers
 from portal.api.fields import NameField, StrictCharField
 from webhooks.events import TYPES
 from webhooks.models import Attempt, Delivery, Endpoint

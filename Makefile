@@ -72,9 +72,11 @@ test: install
 schemathesis: install
 	$(BIN)/python tests/contract/run_schemathesis.py
 
-# The property tests with many more examples (minutes, not for CI): HYPOTHESIS_PROFILE=soak.
+# The property tests with many more examples, and clock moves racing plan changes and license edits for
+# many more rounds (minutes, not for CI): HYPOTHESIS_PROFILE=soak, SOAK_ROUNDS=40.
 soak: install
-	HYPOTHESIS_PROFILE=soak $(BIN)/pytest tests/test_stateful.py tests/billing/test_proration.py -s -q $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=soak SOAK_ROUNDS=$${SOAK_ROUNDS:-40} $(BIN)/pytest tests/test_stateful.py tests/billing/test_proration.py \
+	  tests/test_clock_races.py -s -q $(PYTEST_ARGS)
 
 # The benchmarks measure PostgreSQL + Redis (benchmarks/conftest.py refuses anything else): the
 # local ones unless DATABASE_URL / CELERY_BROKER_URL say otherwise (its own test database and Redis

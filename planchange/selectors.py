@@ -14,7 +14,7 @@ from billing.selectors import subscription_get
 from licensing.preview import licenses_preview
 from planchange.blockers import Action, Blocker, Code
 from planchange.eligibility import Eligibility, eligibility_check, eligibility_contexts, subscription_blockers
-from planchange.models import LIVE_STATUSES, PlanChange, Quote
+from planchange.models import LIVE_STATUSES, PlanChange, PlanChangeStep, Quote
 from portal import clock
 from portal.errors import Missing
 from portal.models import Event, Tenant
@@ -161,3 +161,10 @@ def quote_users(quote):
     """What the quoted change does to each user's services (set on the quote as ``users_preview``)."""
     quote.users_preview = licenses_preview(source=quote.subscription, target_product=quote.target_product)
     return quote
+
+
+def changes_waiting_count() -> int:
+    """Changes a worker has still to run, in every tenant: queued or running, not stopped on a failed step
+    (those wait for support staff, not for a worker)."""
+    return (PlanChange.objects.filter(status__in=(PlanChange.Status.QUEUED, PlanChange.Status.RUNNING))
+            .exclude(steps__status=PlanChangeStep.Status.FAILED).distinct().count())

@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from portal import verbs as portal_verbs
+        from portal import workers  # noqa: F401  its Celery signal receivers record each worker's beats
         from portal.converters import IdConverter
         from portal.texts import EVENTS, register_events
 

@@ -251,3 +251,19 @@ class ApiToken(models.Model):
         if self.expires_at is not None and self.expires_at <= now:
             return ApiTokenStatus.EXPIRED
         return ApiTokenStatus.ACTIVE
+
+
+class WorkerBeat(models.Model):
+    """A Celery worker's last sign of life on one queue: a task of that queue it started or finished
+    (``portal.workers``). Real time, not the simulation clock; one row per worker and queue."""
+
+    hostname = models.CharField(max_length=255, help_text="the worker's node name, e.g. worker@host")
+    queue = models.CharField(max_length=100)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["queue", "-beat_at"]
+        constraints = [models.UniqueConstraint(fields=["hostname", "queue"], name="worker_beat_once_per_queue")]
+
+    def __str__(self):
+        return f"{self.hostname} {self.queue} {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -69,17 +69,18 @@ def test_clock_moves_racing_plan_changes_and_license_edits_lose_and_double_nothi
     def admin_edits():
         for i in range(ROUNDS * 3):
             sub = Subscription.objects.get(pk=edited.pk)
-            outcomes.append(_refusals_only(lambda: subscription_update(
-                tenant=editor, subscription_id=sub.pk, actor="admin", licenses=sub.licenses + seed.choice((1, -1)))))
+            licenses = sub.licenses + seed.choice((1, -1))
+            outcomes.append(_refusals_only(lambda n=licenses: subscription_update(
+                tenant=editor, subscription_id=edited.pk, actor="admin", licenses=n)))
             upn = spare[i % len(spare)].upn
-            outcomes.append(_refusals_only(lambda: license_assign(tenant=editor, subscription_id=edited.pk,
-                                                                  upns=[upn], actor="admin")))
-            outcomes.append(_refusals_only(lambda: license_unassign(tenant=editor, subscription_id=edited.pk,
-                                                                    upns=[upn], actor="admin")))
+            outcomes.append(_refusals_only(lambda u=upn: license_assign(tenant=editor, subscription_id=edited.pk,
+                                                                        upns=[u], actor="admin")))
+            outcomes.append(_refusals_only(lambda u=upn: license_unassign(tenant=editor, subscription_id=edited.pk,
+                                                                          upns=[u], actor="admin")))
 
     def admin_changes():
         for tenant, old in changers:
-            def change():
+            def change(tenant=tenant, old=old):
                 started = plan_change_request(tenant=tenant, user=admin_of(tenant), subscription_id=old.pk,
                                               target_sku="SPB", licenses=3)
                 outcomes.append(run(started.pk))

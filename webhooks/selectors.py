@@ -1,6 +1,7 @@
 """Reads of webhooks, scoped to a tenant."""
 
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from portal.errors import Missing
@@ -34,3 +35,9 @@ def delivery_list(*, endpoint: Endpoint):
     """The endpoint's deliveries, newest first, each with its attempts (two queries however many)."""
     return (Delivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")
             .prefetch_related(Prefetch("attempt_log", queryset=Attempt.objects.order_by("number"))))
+
+
+def deliveries_waiting_count() -> int:
+    """Deliveries due and not being sent, in every tenant: work for a webhook worker (a retry not yet due
+    waits for its time, and one being sent carries its lease in ``next_attempt_at``)."""
+    return Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now()).count()

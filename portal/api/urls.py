@@ -16,6 +16,7 @@ from support.api.views import (
     SupportPlanChangeViewSet,
     SupportSubscriptionViewSet,
     SupportTenantsView,
+    SupportWorkersView,
 )
 from webhooks.api.views import DeliveryViewSet, WebhookViewSet
 
@@ -47,6 +48,7 @@ urlpatterns = [
     path("support/tenants/", SupportTenantsView.as_view(), name="support-tenants"),
     path("support/tenants/<id:pk>/payment-habits/", SupportPaymentHabitsView.as_view(),
          name="support-payment-habits"),
+    path("support/workers/", SupportWorkersView.as_view(), name="support-workers"),
     path("service-health/", ServiceHealthView.as_view(), name="service-health"),
     *router.urls,
 ]

@@ -267,6 +267,17 @@ CELERY_BEAT_SCHEDULE = {
     # Deliveries from events whose wake was lost, and retries that fell due (webhooks/services.py).
     "webhooks-fan-out": {"task": "webhooks.fan_out", "schedule": 30.0},
 }
+# Workers you can see (portal/workers.py): beat sends each queue a heartbeat task this often, so an idle
+# worker answers too; the support console warns when no worker of a queue has answered for
+# PORTAL_WORKER_SILENCE_SECONDS while work waits for it.
+PORTAL_WORKER_BEAT_SECONDS = env.float("PORTAL_WORKER_BEAT_SECONDS", default=15.0)
+PORTAL_WORKER_SILENCE_SECONDS = env.float("PORTAL_WORKER_SILENCE_SECONDS", default=60.0)
+for _queue in ("celery", "webhooks"):
+    CELERY_BEAT_SCHEDULE[f"worker-beat-{_queue}"] = {
+        "task": "portal.worker_beat", "schedule": PORTAL_WORKER_BEAT_SECONDS,
+        # Nobody to answer: the heartbeat is dropped rather than answered late by a worker that comes back.
+        "options": {"queue": _queue, "expires": PORTAL_WORKER_BEAT_SECONDS * 2},
+    }
 
 # Seconds each plan-change workflow step pretends to take (0 in tests).
 PLANCHANGE_STEP_DELAY = env.float("PLANCHANGE_STEP_DELAY", default=0.0)

@@ -158,3 +158,26 @@ class PaymentHabitSerializer(ReasonSerializer):
     payment_habit = StrictCharField(max_length=16, help_text="on_time | late | never")
     payment_delay_days = StrictIntegerField(min_value=0, max_value=1_000_000, required=False, allow_null=True,
                                             help_text="with late only: 1 to 365")
+
+
+class WorkerSerializer(serializers.Serializer):
+    hostname = serializers.CharField(help_text="the worker's node name, e.g. worker@host")
+    beat_at = serializers.DateTimeField(help_text="when it last started or finished a task of this queue")
+    alive = serializers.BooleanField(help_text="it answered within silence_seconds")
+
+
+class QueueWorkersSerializer(serializers.Serializer):
+    queue = serializers.ChoiceField(choices=["celery", "webhooks"], help_text="celery: plan changes; webhooks")
+    label = serializers.CharField()
+    alive = serializers.BooleanField(help_text="a worker of this queue answered within silence_seconds")
+    silent = serializers.BooleanField(help_text="none answered within silence_seconds while work waits: the "
+                                                "support pages show a banner")
+    last_beat_at = serializers.DateTimeField(allow_null=True)
+    waiting = serializers.IntegerField(help_text="plan changes queued or running; webhook deliveries due")
+    workers = WorkerSerializer(many=True, help_text="those heard from in the last day, the latest first")
+
+
+class WorkersSerializer(serializers.Serializer):
+    checked_at = serializers.DateTimeField()
+    silence_seconds = serializers.FloatField()
+    queues = QueueWorkersSerializer(many=True)

@@ -1,6 +1,8 @@
 """Support staff's API (``/api/v1/support/…``): every tenant, so not tenant-scoped, and
 closed to tenant tokens."""
 
+from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -30,8 +32,10 @@ from support.api.serializers import (
     SupportPlanChangeSerializer,
     SupportSubscriptionSerializer,
     SupportTenantSerializer,
+    WorkersSerializer,
 )
 from support.selectors import support_changes, support_tenant_list, support_tenants
+from support.workers import workers_health
 
 
 class SupportMixin(NamedMissing):
@@ -173,3 +177,19 @@ class SupportPaymentHabitsView(GenericAPIView):
                           habit=fields["payment_habit"], delay_days=fields.get("payment_delay_days"),
                           actor=request.user.get_username(), reason=fields.get("reason", ""))
         return Response(PayerSerializer(payers_of(tenant=tenant), many=True).data)
+
+
+class SupportWorkersView(GenericAPIView):
+    """Whether plan-change workers (queue ``celery``) and webhook workers (``webhooks``) are alive (support
+    staff): each queue's workers with when they last answered, the work waiting for them, and ``silent``
+    when none answered within ``silence_seconds`` while work waits."""
+
+    permission_classes = [IsAuthenticated, IsSupportStaff]
+    serializer_class = WorkersSerializer
+    pagination_class = None
+
+    @extend_schema(responses=WorkersSerializer)
+    def get(self, request):
+        now = timezone.now()
+        return Response(WorkersSerializer({"checked_at": now, "silence_seconds": settings.PORTAL_WORKER_SILENCE_SECONDS,
+                                           "queues": workers_health(now=now)}).data)

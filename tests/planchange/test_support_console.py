@@ -163,7 +163,7 @@ SUPPORT_API = [("get", "/api/v1/support/plan-changes/"), ("get", "/api/v1/suppor
                ("post", "/api/v1/support/credit-checks/1/approve/"), ("get", "/api/v1/support/incidents/"),
                ("post", "/api/v1/support/incidents/"), ("get", "/api/v1/support/subscriptions/"),
                ("post", "/api/v1/support/subscriptions/{sub}/provision/"), ("get", "/api/v1/support/clock/"),
-               ("post", "/api/v1/support/clock/")]
+               ("post", "/api/v1/support/clock/"), ("get", "/api/v1/support/workers/")]
 ROLES = ["global_admin", "billing_admin", "license_admin", "user_admin", "global_reader",
          "service_support_admin"]
 

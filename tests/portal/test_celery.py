@@ -35,8 +35,11 @@ def test_tasks_have_explicit_names():
         assert name != f"{task.run.__module__}.{task.run.__name__}", f"{name} has an automatic name"
 
 
-def test_beat_runs_the_sweep_and_the_webhook_fan_out():
-    assert {e["task"] for e in app.conf.beat_schedule.values()} == {"simulation.sweep", "webhooks.fan_out"}
+def test_beat_runs_the_sweep_the_webhook_fan_out_and_a_heartbeat_on_each_queue():
+    assert {e["task"] for e in app.conf.beat_schedule.values()} == {"simulation.sweep", "webhooks.fan_out",
+                                                                     "portal.worker_beat"}
+    heartbeats = [e["options"]["queue"] for e in app.conf.beat_schedule.values() if e["task"] == "portal.worker_beat"]
+    assert sorted(heartbeats) == ["celery", "webhooks"]  # every queue of the Procfile's workers
 
 
 @pytest.mark.django_db(transaction=True)

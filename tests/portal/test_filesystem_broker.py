@@ -6,7 +6,7 @@ import threading
 from queue import Empty
 
 import pytest
-from kombu import Connection
+from kombu import Connection, Exchange, Queue
 from kombu.transport import filesystem as kombu_filesystem
 
 from portal import broker
@@ -56,3 +56,28 @@ def test_kombus_own_transport_does_hand_out_half_written_messages(tmp_path, atte
     if not errors:
         pytest.skip("the race didn't show this time")
     assert "JSON" in type(errors[0]).__name__ or "Expecting" in str(errors[0]) or "Unterminated" in str(errors[0])
+
+
+def test_a_worker_polls_it_from_its_event_loop(tmp_path):
+    """So the worker runs Celery's own pool, a pipe per child, not billiard's pipe shared behind a lock
+    that a killed child keeps (issue 21; tests/portal/test_worker_lost.py kills one)."""
+    from kombu.asynchronous import Hub
+
+    options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "store_processed": False}
+    with Connection("filesystem://", transport_options=options) as connection:
+        assert connection.is_evented
+        channel, taken = connection.channel(), []
+        queue = Queue("q", Exchange("q", type="direct"), "q", channel=channel)
+        queue.declare()
+        for n in range(3):
+            connection.Producer(channel).publish({"n": n}, exchange=queue.exchange, routing_key="q")
+        with connection.Consumer(queue, callbacks=[lambda body, message: taken.append(body["n"]) or message.ack()]):
+            hub = Hub()
+            connection.transport.register_with_event_loop(connection.connection, hub)
+            hub.fire_timers(min_delay=0, max_delay=0)  # nothing yet: the first poll is a polling interval away
+            assert taken == []
+            [entry] = hub.timer.queue
+            entry.entry()  # the poll the loop makes each polling interval: every waiting message, no sleep
+            assert sorted(taken) == [0, 1, 2]
+            connection.transport.unregister_from_event_loop(connection.connection, hub)
+            assert entry.entry.canceled

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0006_move_drf_tokens'),
+        ('portal', '0007_worker_beat'),
     ]
 
     operations = [

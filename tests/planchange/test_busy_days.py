@@ -120,8 +120,18 @@ KINDS = ["provisioned", "credit_check", "trial_converted", "trial_expired", "ren
          "invoice_payment", "refund", "expired", "disabled", "deleted", "overdue"]
 
 
+@pytest.fixture
+def sqlite_batches(monkeypatch):
+    """Django splits a bulk insert on SQLite at the old limit of 999 parameters (some 120 audit rows a
+    statement); the SQLite linked here takes 32,766 (its default since 3.32). Counted with that limit, what is
+    measured is the day loop's statements, not Django's batches (PostgreSQL has no such split)."""
+    if connection.vendor == "sqlite":
+        monkeypatch.setattr(connection.features, "max_query_params", 32_766)
+
+
 @pytest.mark.parametrize("tenants", [2, 20])
-def test_a_busy_month_boundary_costs_the_same_queries_for_2_and_20_tenants_of_every_kind(at_date, tenants):
+def test_a_busy_month_boundary_costs_the_same_queries_for_2_and_20_tenants_of_every_kind(at_date, tenants,
+                                                                                      sqlite_batches):
     at_date("2026-06-15")
     world(tenants)
     move("2026-06-30")  # the day loop's watermark; June's last days fall due here

@@ -269,7 +269,7 @@ def _expire(sub: Subscription, *, on: date, actor: str, record=event_record) -> 
 
 def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening], list[Subscription]]:
     """Expired subscriptions whose 30 days are up are disabled; Disabled ones whose 90 days are up
-    are answered for deletion (licensing removes their licenses, then ``subscription_delete``)."""
+    are answered for deletion (licensing removes their licenses, then ``subscriptions_delete``)."""
     happened = []
     expired = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
                    .filter(status=Status.EXPIRED, status_until__lte=day).order_by("pk"))
@@ -291,17 +291,22 @@ def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening],
     return happened, to_delete
 
 
-def subscription_delete(sub: Subscription, *, removed: int, actor: str = "system") -> Happening:
-    """The last stage: the subscription is deleted (its licenses already removed by licensing)."""
-    on = sub.status_until
-    sub.status = Status.DELETED
-    sub.status_until = None
-    sub.save(update_fields=["status", "status_until"])
-    event_record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DELETED, obj=sub,
-                 data={"on": on.isoformat(), "licenses_removed": removed})
-    return _happening(on, Kind.DELETED, sub, _subject(sub), ngettext(
-        "Deleted: %(count)d license removed from users; the data is gone.",
-        "Deleted: %(count)d licenses removed from users; the data is gone.", removed) % {"count": removed})
+def subscriptions_delete(subs: list[Subscription], *, removed: dict[int, int],
+                         actor: str = "system") -> list[Happening]:
+    """The last stage: the subscriptions are deleted (their licenses already removed by licensing,
+    ``removed`` of each by id), in one statement, their audit events in one."""
+    happened, events = [], []
+    for sub in subs:
+        on, count = sub.status_until, removed.get(sub.pk, 0)
+        sub.status, sub.status_until = Status.DELETED, None
+        events.append(event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DELETED, obj=sub,
+                                  data={"on": on.isoformat(), "licenses_removed": count}))
+        happened.append(_happening(on, Kind.DELETED, sub, _subject(sub), ngettext(
+            "Deleted: %(count)d license removed from users; the data is gone.",
+            "Deleted: %(count)d licenses removed from users; the data is gone.", count) % {"count": count}))
+    rows_update(subs, ["status", "status_until"])
+    events_record(events=events)
+    return happened
 
 
 # --- Payments ------------------------------------------------------------------------------------

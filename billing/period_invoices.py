@@ -115,7 +115,7 @@ class _Books:
         self.postings = postings
         keys = {p.key for p in postings}
         tenants = {p.tenant.pk for p in postings}
-        found = list(Invoice.objects.select_for_update()
+        found = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant")
                      .filter(Q(period_key__in=keys) | Q(tenant_id__in=tenants, total__lt=0)).order_by("pk"))
         self.by_key = {invoice.period_key: invoice for invoice in found if invoice.period_key in keys}
         self.of_payer: dict[tuple, list[Invoice]] = {}

@@ -30,6 +30,13 @@ def subscriptions_lock(*, tenant, subscription_ids) -> dict[int, Subscription]:
     return subs
 
 
+def subscriptions_lock_across(*, subscription_ids) -> list[Subscription]:
+    """Subscriptions of any tenants, row-locked in the one lock order (ascending id): for the day loop,
+    which acts for every tenant at once (ids it read itself, never a request's)."""
+    return list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant")
+                .filter(pk__in=list(subscription_ids)).order_by("pk"))
+
+
 def subscription_lock(*, tenant, subscription_id) -> Subscription:
     """The tenant's subscription, row-locked for the rest of the transaction (404 otherwise)."""
     (sub,) = subscriptions_lock(tenant=tenant, subscription_ids=[subscription_id]).values()

@@ -23,6 +23,7 @@ from billing.services.locks import (
     subscription_hold_locked,
     subscription_lock,
     subscription_require_free,
+    subscriptions_hold_locked,
     subscriptions_lock,
     subscriptions_lock_across,
     subscriptions_release,
@@ -55,6 +56,7 @@ __all__ = [
     "subscription_licenses_set", "subscription_lock", "subscription_period_charged", "subscription_provision",
     "subscription_purchase", "subscription_reactivate", "subscription_recurring_billing_set",
     "subscription_require_free", "subscription_trial_extend", "subscription_trial_purchase",
-    "subscription_update", "subscription_usage_add", "subscriptions_lock", "subscriptions_lock_across",
+    "subscription_update", "subscription_usage_add", "subscriptions_hold_locked", "subscriptions_lock",
+    "subscriptions_lock_across",
     "subscriptions_release", "subscriptions_usage_add",
 ]

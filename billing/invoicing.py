@@ -12,8 +12,7 @@ from billing.money import money_text
 from billing.periods import add_months
 from billing.texts import ACCOUNT_CREDIT
 from billing.verbs import INVOICE_CREATED, INVOICE_LINES_ADDED
-from portal import clock
-from portal.services import event_build, event_record, events_record
+from portal.services import event_record
 from portal.texts import Text
 
 CARD_CHARGE_DAYS = 1  # a card is charged the day after the invoice date
@@ -159,78 +158,3 @@ def credit_delivery(*, subscription, effective, credit: Decimal, total: Decimal)
         text += " " + _("Anything it leaves over stays as account credit for your next invoice.")
     return {"kind": "card_refund" if card else "account_credit", "invoice_date": invoice_date,
             "refund_date": refund_date, "text": text}
-
-
-class PeriodInvoices:
-    """The billing periods of one day for many subscriptions, written in a few statements: MOSA
-    invoices of their own (``lines_bill`` with ``charge_later``, no billing profile) for tenants
-    without account credit, so nothing on them depends on another invoice. What is posted here is
-    exactly what ``invoice_post_lines`` posts for such an invoice (its total is its lines', the card
-    is charged the day after, nothing is refunded), and the audit events are the same, in the same
-    order (``event`` keeps the others of the day in line with them).
-
-    ``flush`` writes the invoices, then their lines, then the events, one statement each; call it
-    before anything is written row by row, so the audit trail keeps the order of the day."""
-
-    def __init__(self, *, actor: str):
-        self.actor = actor
-        self._invoices: list[tuple[Invoice, list[dict], dict]] = []
-        self._events: list[tuple[dict, object]] = []  # (event_build's arguments, the invoice or None)
-
-    def event(self, *, tenant, actor: str, verb: str, obj=None, data: dict | None = None) -> None:
-        """``event_record``, written at the next ``flush``."""
-        self._events.append(({"tenant": tenant, "actor": actor, "verb": verb, "obj": obj, "data": data,
-                              "occurred_at": clock.now()}, None))
-
-    def add(self, *, tenant, card: PaymentMethod | None, effective, key: str, number: str,
-            lines: list[dict]) -> Invoice:
-        """``lines_bill(billing_profile=None, charge_later=True, ...)`` of a new invoice: the invoice,
-        without its id until ``flush``."""
-        if card is not None and card.kind != PaymentKind.CARD:
-            card = None
-        due = effective + timedelta(days=CARD_CHARGE_DAYS if card else INVOICE_NET_DAYS)
-        invoice = Invoice(tenant=tenant, billing_profile=None, number=number, date=effective, due_date=due,
-                          period_key=key, payment_method=card,
-                          total=sum((line["amount"] for line in lines), Decimal("0.00")))
-        args = {"tenant": tenant, "key": key, "number": number, "issue_date": effective, "due_date": due,
-                "billing_profile": None, "lines": lines, "pay_by_card": False, "actor": self.actor, "card": card}
-        self._invoices.append((invoice, lines, args))
-        self._events.append(({"tenant": tenant, "actor": self.actor, "verb": INVOICE_CREATED, "data": {
-            "number": number, "date": effective.isoformat(), "due_date": due.isoformat()},
-            "occurred_at": clock.now()}, invoice))
-        if lines:
-            self._events.append(({"tenant": tenant, "actor": self.actor, "verb": INVOICE_LINES_ADDED, "data": {
-                "number": number, "lines": [{"description": line["description"], "amount": str(line["amount"])}
-                                            for line in lines]}, "occurred_at": clock.now()}, invoice))
-        return invoice
-
-    def flush(self) -> None:
-        if not self._invoices and not self._events:
-            return
-        invoices, events = self._invoices, self._events
-        self._invoices, self._events = [], []
-        # Posted before (never by the day loop, which moves billed_until with the invoice in one
-        # transaction): those go through invoice_post_lines, which adds only what is missing.
-        keys = [invoice.period_key for invoice, _lines, _args in invoices]
-        line_keys = [line["idempotency_key"] for _invoice, lines, _args in invoices for line in lines]
-        taken = set(Invoice.objects.filter(period_key__in=keys).values_list("period_key", flat=True)) if keys else set()
-        issued = set(InvoiceLine.objects.filter(idempotency_key__in=line_keys)
-                     .values_list("idempotency_key", flat=True)) if line_keys else set()
-        taken |= {invoice.period_key for invoice, lines, _args in invoices
-                  if any(line["idempotency_key"] in issued for line in lines)}
-        fresh = [(invoice, lines) for invoice, lines, _args in invoices if invoice.period_key not in taken]
-        Invoice.objects.bulk_create([invoice for invoice, _lines in fresh])
-        InvoiceLine.objects.bulk_create([InvoiceLine(invoice=invoice, **line) for invoice, lines in fresh
-                                         for line in lines])
-        built = []
-        for kwargs, invoice in events:
-            if invoice is None:
-                built.append(event_build(**kwargs))
-            elif invoice.period_key not in taken:
-                built.append(event_build(obj=invoice, **kwargs))
-        events_record(events=built)
-        for invoice, _lines, args in invoices:
-            if invoice.period_key in taken:
-                posted = invoice_post_lines(**args)
-                invoice.pk, invoice.number = posted.pk, posted.number
-                invoice.date, invoice.due_date = posted.date, posted.due_date

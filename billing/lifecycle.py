@@ -27,9 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing.habits import habit_payments_next_due
-from billing.invoicing import PeriodInvoices, lines_bill
+from billing.invoicing import lines_bill
 from billing.models import Invoice, Subscription
 from billing.money import money, money_text
+from billing.period_invoices import PeriodInvoices
 from billing.periods import period_end, term_ends_on
 from billing.proration import Side
 from billing.selectors import SUBSCRIPTION_MISSING, offer_of
@@ -168,26 +169,31 @@ def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None)
     return line, end
 
 
+def _invoiced(begin: date, line: dict, invoice: Invoice) -> Happening:
+    return _happening(begin, Kind.INVOICE, invoice, invoice.number, _(
+        "%(line)s: %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
+            "line": render(line["text"], line["params"]), "amount": money_text(line["amount"]),
+            "number": invoice.number, "date": invoice.date.isoformat(), "due": invoice.due_date.isoformat()})
+
+
 def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
-                batch: PeriodInvoices | None = None) -> list[Happening]:
-    """Charge the period beginning ``begin`` and move ``billed_until`` to its end (``batch``: the
-    invoice is written with the day's others; only for a MOSA subscription whose tenant has no
-    account credit, see ``PeriodInvoices``)."""
+                batch: PeriodInvoices | None = None) -> list:
+    """Charge the period beginning ``begin`` and move ``billed_until`` to its end. With ``batch`` the
+    line is posted with the day's others at its ``flush``, and the happening is answered as a callable
+    to call after it (the invoice it went on is known then)."""
     line, end = period_charge(sub, begin=begin, offers=offers)
-    happened = []
+    happened: list = []
     if line is not None:
         key, number = f"subscription/{sub.pk}/{begin:%Y-%m-%d}", f"INV-{begin:%Y%m%d}-P{sub.pk:05d}"
         if batch is not None:
-            invoice = batch.add(tenant=sub.tenant, card=sub.paying_card, effective=begin, key=key, number=number,
-                                lines=[line])
+            posting = batch.add(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card,
+                                effective=begin, key=key, number=number, lines=[line])
+            happened.append(lambda: _invoiced(begin, line, posting.invoice))
         else:
             invoice = lines_bill(tenant=sub.tenant, billing_profile=sub.billing_profile, card=sub.paying_card,
                                  effective=begin, key=key, number=number, lines=[line], actor=actor,
                                  charge_later=True)
-        happened.append(_happening(begin, Kind.INVOICE, invoice, invoice.number, _(
-            "%(line)s: %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
-                "line": render(line["text"], line["params"]), "amount": money_text(line["amount"]),
-                "number": invoice.number, "date": invoice.date.isoformat(), "due": invoice.due_date.isoformat()}))
+            happened.append(_invoiced(begin, line, invoice))
     sub.billed_until = end
     sub.billed_amount = line["amount"] if line is not None else None
     return happened
@@ -200,12 +206,11 @@ def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=No
     """Every active subscription whose next period has begun by ``day`` (and that no plan change
     holds: the change bills it) is renewed or expired at a term's end, and charged per period.
 
-    Set-based: the invoices of MOSA subscriptions whose tenant has no account credit (nothing on
-    them depends on another invoice), their lines and every audit event are written in one
-    statement each (``PeriodInvoices``), the subscriptions in one; the others (a billing profile's
-    monthly invoice, account credit to apply) are posted row by row, in the same order. ``subscription_ids``:
-    only those (a plan change giving back the subscriptions it held over billing dates)."""
-    happened: list[Happening] = []
+    Set-based, for every kind of payer: the invoices (MOSA's own, billing profiles' monthly ones),
+    their lines, the account credit they take and every audit event are written in a few statements
+    (``PeriodInvoices``), the subscriptions in one. ``subscription_ids``: only those (a plan change
+    giving back the subscriptions it held over billing dates)."""
+    happened: list = []
     offers: dict = {}
     due = (Subscription.objects.select_for_update(of=("self",))
            .select_related("tenant", "product", "billing_profile", "payment_method")
@@ -215,30 +220,24 @@ def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=No
     due = list(due)
     if not due:
         return happened
-    with_credit = set(Invoice.objects.filter(tenant_id__in={sub.tenant_id for sub in due}, billing_profile=None,
-                                             total__lt=0).values_list("tenant_id", flat=True))
     batch = PeriodInvoices(actor=actor)
     for sub in due:
-        bulk = sub.billing_profile_id is None and sub.tenant_id not in with_credit
-        if not bulk:
-            batch.flush()  # what is written row by row comes after what came before it
-        record = batch.event if bulk else event_record
         while sub.status == Status.ACTIVE and sub.billed_until is not None and sub.billed_until <= day:
             begin = sub.billed_until
             if term_ends_on(start=sub.start_date, term=sub.term, day=begin):
                 if not sub.recurring_billing:
-                    happened.append(_expire(sub, on=begin, actor=actor, record=record))
+                    happened.append(_expire(sub, on=begin, actor=actor, record=batch.event))
                     break
-                record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_RENEWED, obj=sub,
-                       data={"term_start": begin.isoformat(), "term": sub.term})
+                batch.event(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_RENEWED, obj=sub,
+                            data={"term_start": begin.isoformat(), "term": sub.term})
                 happened.append(_happening(begin, Kind.RENEWAL, sub, _subject(sub), _(
                     "Recurring billing is on: a new term starts %(date)s.") % {"date": begin.isoformat()}))
                 if sub.licenses_at_renewal is not None:
-                    happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor, record=record))
-            happened += period_bill(sub, begin=begin, offers=offers, actor=actor, batch=batch if bulk else None)
+                    happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor, record=batch.event))
+            happened += period_bill(sub, begin=begin, offers=offers, actor=actor, batch=batch)
     batch.flush()
     rows_update(due, _PERIOD_FIELDS)
-    return happened
+    return [h() if callable(h) else h for h in happened]
 
 
 def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str, record=event_record) -> Happening:
@@ -270,7 +269,7 @@ def _expire(sub: Subscription, *, on: date, actor: str, record=event_record) -> 
 
 def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening], list[Subscription]]:
     """Expired subscriptions whose 30 days are up are disabled; Disabled ones whose 90 days are up
-    are answered for deletion (licensing removes their licenses, then ``subscription_delete``)."""
+    are answered for deletion (licensing removes their licenses, then ``subscriptions_delete``)."""
     happened = []
     expired = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
                    .filter(status=Status.EXPIRED, status_until__lte=day).order_by("pk"))
@@ -292,17 +291,22 @@ def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening],
     return happened, to_delete
 
 
-def subscription_delete(sub: Subscription, *, removed: int, actor: str = "system") -> Happening:
-    """The last stage: the subscription is deleted (its licenses already removed by licensing)."""
-    on = sub.status_until
-    sub.status = Status.DELETED
-    sub.status_until = None
-    sub.save(update_fields=["status", "status_until"])
-    event_record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DELETED, obj=sub,
-                 data={"on": on.isoformat(), "licenses_removed": removed})
-    return _happening(on, Kind.DELETED, sub, _subject(sub), ngettext(
-        "Deleted: %(count)d license removed from users; the data is gone.",
-        "Deleted: %(count)d licenses removed from users; the data is gone.", removed) % {"count": removed})
+def subscriptions_delete(subs: list[Subscription], *, removed: dict[int, int],
+                         actor: str = "system") -> list[Happening]:
+    """The last stage: the subscriptions are deleted (their licenses already removed by licensing,
+    ``removed`` of each by id), in one statement, their audit events in one."""
+    happened, events = [], []
+    for sub in subs:
+        on, count = sub.status_until, removed.get(sub.pk, 0)
+        sub.status, sub.status_until = Status.DELETED, None
+        events.append(event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DELETED, obj=sub,
+                                  data={"on": on.isoformat(), "licenses_removed": count}))
+        happened.append(_happening(on, Kind.DELETED, sub, _subject(sub), ngettext(
+            "Deleted: %(count)d license removed from users; the data is gone.",
+            "Deleted: %(count)d licenses removed from users; the data is gone.", count) % {"count": count}))
+    rows_update(subs, ["status", "status_until"])
+    events_record(events=events)
+    return happened
 
 
 # --- Payments ------------------------------------------------------------------------------------

@@ -15,7 +15,13 @@ from django.utils.translation import ngettext
 
 from billing.models import Subscription
 from billing.selectors import subscription_list
-from billing.services import subscription_require_free, subscription_usage_add, subscriptions_lock
+from billing.services import (
+    subscription_require_free,
+    subscription_usage_add,
+    subscriptions_lock,
+    subscriptions_lock_across,
+    subscriptions_usage_add,
+)
 from licensing.models import DirectoryUser, LicenseAssignment, LicenseMoveBatch
 from licensing.preview import DETAIL_MAX, licenses_preview, users_digest
 from licensing.verbs import (
@@ -30,7 +36,7 @@ from portal import clock
 from portal.errors import Conflict, DomainError, NotFound, short_list
 from portal.inputs import is_plain_text, is_upn, parse_id
 from portal.models import Tenant
-from portal.services import event_record
+from portal.services import event_build, event_record, events_record
 
 
 def _lock(tenant: Tenant, ids, *, holder: str = "") -> dict[int, Subscription]:
@@ -317,19 +323,24 @@ def licenses_move_batch(*, tenant: Tenant, from_subscription_id: int, to_subscri
 
 
 @transaction.atomic
-def licenses_remove_all(*, tenant: Tenant, subscription_id: int, actor: str, reason: str) -> int:
-    """Remove every license of a subscription that is being deleted (the last stage of its
-    lifecycle): audited with the users who lost them. Answers how many."""
-    (sub,) = subscriptions_lock(tenant=tenant, subscription_ids=[subscription_id]).values()
-    held = LicenseAssignment.objects.filter(subscription=sub)
-    upns = sorted(held.values_list("user__upn", flat=True))
+def licenses_remove_all_of(*, subscription_ids, actor: str, reason: str) -> dict[int, int]:
+    """Remove every license of subscriptions being deleted (the last stage of their lifecycle, many
+    tenants' at once): read, deleted, counted and audited with the users who lost them in one statement
+    each, however many. Answers how many each lost."""
+    subs = subscriptions_lock_across(subscription_ids=subscription_ids)
+    held = LicenseAssignment.objects.filter(subscription__in=subs)
+    upns: dict[int, list[str]] = {}
+    for sub_id, upn in held.values_list("subscription_id", "user__upn"):
+        upns.setdefault(sub_id, []).append(upn)
     if not upns:
-        return 0
+        return {}
     held.delete()
-    subscription_usage_add(subscription=sub, delta=-len(upns))
-    event_record(tenant=tenant, actor=actor, verb=LICENSES_REMOVED, obj=sub,
-                 data={"users": upns[:EVENT_USERS], "count": len(upns), "reason": reason})
-    return len(upns)
+    removed = {sub_id: len(names) for sub_id, names in upns.items()}
+    subscriptions_usage_add(subscriptions=subs, deltas={sub_id: -n for sub_id, n in removed.items()})
+    events_record(events=[event_build(tenant=sub.tenant, actor=actor, verb=LICENSES_REMOVED, obj=sub, data={
+        "users": sorted(upns[sub.pk])[:EVENT_USERS], "count": removed[sub.pk], "reason": reason})
+        for sub in subs if sub.pk in upns])
+    return removed
 
 
 def licenses_recount(*, tenant: Tenant) -> None:

@@ -1,47 +1,53 @@
 """Changes scheduled for a renewal, as the simulation's days reach them (``simulation.days`` calls
 these in each day's order): which are due, starting them, and what the day's list says of each."""
 
-import contextlib
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from billing.services import subscription_hold_locked, subscriptions_lock
+from billing.services import subscriptions_hold_locked, subscriptions_lock_across
 from planchange.blockers import titles
 from planchange.models import PlanChange
 from planchange.verbs import PLAN_CHANGE_STARTED
-from portal.errors import Conflict
 from portal.happenings import Happening, Kind
-from portal.services import event_record
+from portal.services import event_build, events_record
 
 
 def scheduled_changes_start_due(*, day: date) -> list[int]:
     """Changes scheduled for renewal on ``day`` or before: queue them, holding their subscription
-    read-only from now on (locks: the subscription, then the change). The day loop runs them itself,
+    read-only from now on (locks: the subscriptions, then the changes). The day loop runs them itself,
     without waking a worker, so a change at renewal is done before the day's billing (the sweep wakes
-    one for a change the loop couldn't finish)."""
-    started = []
-    due = PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED, scheduled_for__lte=day).order_by(
-        "scheduled_for", "pk")
-    for change_id, tenant_id, subscription_id, into_id in due.values_list(
-            "pk", "tenant_id", "subscription_id", "new_subscription_id"):
-        with transaction.atomic():
-            subs = subscriptions_lock(tenant=tenant_id, subscription_ids=[i for i in (subscription_id, into_id) if i])
-            change = PlanChange.objects.select_for_update().get(pk=change_id)
+    one for a change the loop couldn't finish).
+
+    Set-based: the due changes, their subscriptions (locked), the changes (locked and queued), the holds
+    and the audit events are read and written in one statement each, however many tenants; in the order
+    of their dates, as one change after the other would."""
+    due = list(PlanChange.objects.filter(status=PlanChange.Status.SCHEDULED, scheduled_for__lte=day)
+               .order_by("scheduled_for", "pk").values_list("pk", "subscription_id", "new_subscription_id"))
+    if not due:
+        return []
+    with transaction.atomic():
+        subs = {sub.pk: sub for sub in subscriptions_lock_across(
+            subscription_ids={i for _pk, *ids in due for i in ids if i})}
+        changes = PlanChange.objects.select_for_update(of=("self",)).select_related("tenant").in_bulk(
+            [pk for pk, _sub, _into in due])
+        started, holds, events = [], [], []
+        for pk, subscription_id, into_id in due:
+            change = changes[pk]
             if change.status != PlanChange.Status.SCHEDULED:
                 continue
-            change.status = PlanChange.Status.QUEUED
-            change.save(update_fields=["status", "updated_at"])
-            subscription_hold_locked(subs[subscription_id], holder=change.holder)
-            if change.into_existing:
-                # The subscription it goes into, unless another holds it: validate then says why it can't.
-                with contextlib.suppress(Conflict):
-                    subscription_hold_locked(subs[into_id], holder=change.holder)
-            event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_STARTED, obj=change,
-                         data={"scheduled_for": change.scheduled_for.isoformat()})
-            started.append(change.pk)
+            holds.append((subs[subscription_id], change.holder, True))
+            if change.into_existing:  # the subscription it goes into, unless another holds it: validate says why
+                holds.append((subs[into_id], change.holder, False))
+            events.append(event_build(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_STARTED, obj=change,
+                                      data={"scheduled_for": change.scheduled_for.isoformat()}))
+            started.append(pk)
+        subscriptions_hold_locked(holds=holds)
+        PlanChange.objects.filter(pk__in=started).update(status=PlanChange.Status.QUEUED, updated_at=timezone.now())
+        events_record(events=events)
     return started
 
 

@@ -32,12 +32,12 @@ from billing.lifecycle import (
     overdue_run,
     provisioning_finish_due,
     refunds_run,
-    subscription_delete,
+    subscriptions_delete,
 )
 from billing.selectors import credit_checks_next_due
 from billing.services import credit_checks_complete_due
 from billing.trials import trials_end_run
-from licensing.services import licenses_remove_all
+from licensing.services import licenses_remove_all_of
 from planchange import workflow
 from planchange.scheduled import (
     scheduled_change_happening,
@@ -91,10 +91,10 @@ def _billing_run(day: date, *, since: date) -> list[Happening]:
     happened += refunds_run(day=day)
     moved, to_delete = lifecycle_run(day=day)
     happened += moved
-    for sub in to_delete:
-        removed = licenses_remove_all(tenant=sub.tenant, subscription_id=sub.pk, actor="system",
-                                      reason="the subscription was deleted")
-        happened.append(subscription_delete(sub, removed=removed))
+    if to_delete:  # licensing removes their licenses, then billing deletes them: each set-based
+        removed = licenses_remove_all_of(subscription_ids=[sub.pk for sub in to_delete], actor="system",
+                                         reason="the subscription was deleted")
+        happened += subscriptions_delete(to_delete, removed=removed)
     happened += overdue_run(day=day, since=since)
     return happened
 

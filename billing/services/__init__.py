@@ -23,7 +23,9 @@ from billing.services.locks import (
     subscription_hold_locked,
     subscription_lock,
     subscription_require_free,
+    subscriptions_hold_locked,
     subscriptions_lock,
+    subscriptions_lock_across,
     subscriptions_release,
 )
 from billing.services.payments import (
@@ -40,6 +42,7 @@ from billing.services.subscriptions import (
     subscription_provision,
     subscription_purchase,
     subscription_usage_add,
+    subscriptions_usage_add,
 )
 from billing.services.trials import subscription_trial_extend, subscription_trial_purchase
 
@@ -53,6 +56,7 @@ __all__ = [
     "subscription_licenses_set", "subscription_lock", "subscription_period_charged", "subscription_provision",
     "subscription_purchase", "subscription_reactivate", "subscription_recurring_billing_set",
     "subscription_require_free", "subscription_trial_extend", "subscription_trial_purchase",
-    "subscription_update", "subscription_usage_add", "subscriptions_lock",
-    "subscriptions_release",
+    "subscription_update", "subscription_usage_add", "subscriptions_hold_locked", "subscriptions_lock",
+    "subscriptions_lock_across",
+    "subscriptions_release", "subscriptions_usage_add",
 ]

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.models import Subscription
+from portal.bulk import rows_update
 from portal.errors import Conflict, NotFound
 from portal.inputs import parse_id
 
@@ -28,6 +29,13 @@ def subscriptions_lock(*, tenant, subscription_ids) -> dict[int, Subscription]:
     if set(subs) != wanted:
         raise NotFound(_("No such subscription."), code="subscription_not_found")
     return subs
+
+
+def subscriptions_lock_across(*, subscription_ids) -> list[Subscription]:
+    """Subscriptions of any tenants, row-locked in the one lock order (ascending id): for the day loop,
+    which acts for every tenant at once (ids it read itself, never a request's)."""
+    return list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant")
+                .filter(pk__in=list(subscription_ids)).order_by("pk"))
 
 
 def subscription_lock(*, tenant, subscription_id) -> Subscription:
@@ -59,6 +67,21 @@ def subscription_hold_locked(sub: Subscription, *, holder: str) -> Subscription:
         sub.held_by = holder
         sub.save(update_fields=["held_by"])
     return sub
+
+
+def subscriptions_hold_locked(*, holds: list[tuple[Subscription, str, bool]]) -> None:
+    """``subscription_hold_locked`` of many subscriptions the caller locked in this transaction, in
+    order, written in one statement: each ``(subscription, holder, required)``; one another holds is a
+    409 when ``required``, else left to its holder."""
+    changed = []
+    for sub, holder, required in holds:
+        if not required and sub.held_by and sub.held_by != holder:
+            continue
+        subscription_require_free(sub, holder=holder)
+        if sub.held_by != holder:
+            sub.held_by = holder
+            changed.append(sub)
+    rows_update(list({sub.pk: sub for sub in changed}.values()), ["held_by"])
 
 
 def subscriptions_release(*, holder: str) -> int:

@@ -16,6 +16,7 @@ from billing.services.locks import subscription_lock
 from billing.services.payments import payment_chosen
 from billing.verbs import SUBSCRIPTION_BOUGHT, SUBSCRIPTION_CANCELLED, SUBSCRIPTION_PROVISIONED
 from portal import clock
+from portal.bulk import rows_update
 from portal.errors import Conflict, DomainError
 from portal.services import event_record
 
@@ -33,6 +34,15 @@ def subscription_usage_add(*, subscription: Subscription, delta: int) -> None:
     if delta:
         Subscription.objects.filter(pk=subscription.pk).update(assigned_licenses=F("assigned_licenses") + delta)
         subscription.assigned_licenses += delta
+
+
+def subscriptions_usage_add(*, subscriptions: list[Subscription], deltas: dict[int, int]) -> None:
+    """``subscription_usage_add`` of many subscriptions in one statement (``deltas`` by id); call with
+    the rows locked in this transaction, so their counts in memory are the database's."""
+    changed = [sub for sub in subscriptions if deltas.get(sub.pk)]
+    for sub in changed:
+        sub.assigned_licenses += deltas[sub.pk]
+    rows_update(changed, ["assigned_licenses"])
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from billing.models import BillingProfile, Invoice, InvoicePayer, PaymentHabit
 from billing.money import money_text
 from billing.verbs import INVOICE_PAID
 from portal.happenings import Happening, Kind
+from portal.selectors import within
 from portal.services import event_build, events_record
 
 # Who paid, on the audit trail: the tenant itself (the event names its billing profile or its name).
@@ -94,11 +95,11 @@ def habit_payments_next_due(after: date) -> date | None:
     return min(days) if days else None
 
 
-def habit_payments_run(*, day: date, since: date) -> list[Happening]:
+def habit_payments_run(*, day: date, since: date, tenants=None) -> list[Happening]:
     """The invoices their payers pay by habit on the days after ``since`` up to ``day`` (the last day
     applied was ``since``), each its own payment of the whole balance: one statement for the day's
     payments, one for their audit events."""
-    due = list(_unpaid().filter(_paid_on_days(_delays(), since, day))
+    due = list(_unpaid().filter(_paid_on_days(_delays(), since, day), **within(tenants))
                .select_for_update(of=("self",)).select_related("tenant")
                .annotate(delay=_DELAY, payer=Coalesce(F("billing_profile__name"), F("tenant__name")))
                .order_by("due_date", "pk"))

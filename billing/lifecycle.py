@@ -50,7 +50,7 @@ from portal import clock
 from portal.bulk import rows_update
 from portal.errors import Conflict
 from portal.happenings import Happening, Kind
-from portal.selectors import object_get
+from portal.selectors import object_get, within
 from portal.services import event_build, event_record, events_record, support_reason_clean
 from portal.texts import render
 
@@ -202,7 +202,7 @@ def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
 _PERIOD_FIELDS = ["status", "status_until", "billed_until", "billed_amount", "licenses", "licenses_at_renewal"]
 
 
-def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=None) -> list[Happening]:
+def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=None, tenants=None) -> list[Happening]:
     """Every active subscription whose next period has begun by ``day`` (and that no plan change
     holds: the change bills it) is renewed or expired at a term's end, and charged per period.
 
@@ -214,7 +214,7 @@ def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=No
     offers: dict = {}
     due = (Subscription.objects.select_for_update(of=("self",))
            .select_related("tenant", "product", "billing_profile", "payment_method")
-           .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="").order_by("pk"))
+           .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="", **within(tenants)).order_by("pk"))
     if subscription_ids is not None:  # only these: lock nobody else's rows
         due = due.filter(pk__in=subscription_ids)
     due = list(due)
@@ -267,12 +267,12 @@ def _expire(sub: Subscription, *, on: date, actor: str, record=event_record) -> 
 # --- Lifecycle -----------------------------------------------------------------------------------
 
 
-def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening], list[Subscription]]:
+def lifecycle_run(*, day: date, actor: str = "system", tenants=None) -> tuple[list[Happening], list[Subscription]]:
     """Expired subscriptions whose 30 days are up are disabled; Disabled ones whose 90 days are up
     are answered for deletion (licensing removes their licenses, then ``subscriptions_delete``)."""
     happened = []
     expired = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
-                   .filter(status=Status.EXPIRED, status_until__lte=day).order_by("pk"))
+                   .filter(status=Status.EXPIRED, status_until__lte=day, **within(tenants)).order_by("pk"))
     events = []
     for sub in expired:
         on = sub.status_until
@@ -287,7 +287,7 @@ def lifecycle_run(*, day: date, actor: str = "system") -> tuple[list[Happening],
         rows_update(expired, ["status", "status_until"])
         events_record(events=events)
     to_delete = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
-                     .filter(status=Status.DISABLED, status_until__lte=day).order_by("pk"))
+                     .filter(status=Status.DISABLED, status_until__lte=day, **within(tenants)).order_by("pk"))
     return happened, to_delete
 
 
@@ -312,12 +312,13 @@ def subscriptions_delete(subs: list[Subscription], *, removed: dict[int, int],
 # --- Payments ------------------------------------------------------------------------------------
 
 
-def card_charges_run(*, day: date, actor: str = "system") -> list[Happening]:
+def card_charges_run(*, day: date, actor: str = "system", tenants=None) -> list[Happening]:
     """Invoices paid by card are charged on their due date (the day after the invoice): the day's
     charges in one statement, their audit events in one."""
     happened, events = [], []
     due = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
-               .filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day, date__lte=day)
+               .filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day, date__lte=day,
+                       **within(tenants))
                .order_by("due_date", "pk"))
     for invoice in due:
         amount = invoice.total - invoice.paid
@@ -333,11 +334,11 @@ def card_charges_run(*, day: date, actor: str = "system") -> list[Happening]:
     return happened
 
 
-def refunds_run(*, day: date, actor: str = "system") -> list[Happening]:
+def refunds_run(*, day: date, actor: str = "system", tenants=None) -> list[Happening]:
     """Net credits paid back to the card reach it on their date."""
     happened, events = [], []
     due = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
-               .filter(refund__gt=0, refunded=False, refund_on__lte=day).order_by("refund_on", "pk"))
+               .filter(refund__gt=0, refunded=False, refund_on__lte=day, **within(tenants)).order_by("refund_on", "pk"))
     for invoice in due:
         invoice.refunded = True
         last4 = invoice.payment_method.last4 if invoice.payment_method else ""
@@ -352,12 +353,13 @@ def refunds_run(*, day: date, actor: str = "system") -> list[Happening]:
     return happened
 
 
-def overdue_run(*, day: date, since: date, actor: str = "system") -> list[Happening]:
+def overdue_run(*, day: date, since: date, actor: str = "system", tenants=None) -> list[Happening]:
     """Invoices paid by invoice whose due date passed after ``since`` and before ``day`` with a
     balance left fall past due: plan changes are blocked until they are paid (``unpaid_balance``)."""
     happened, events = [], []
     due = (Invoice.objects.select_related("tenant")
-           .filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=since, due_date__lt=day)
+           .filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=since, due_date__lt=day,
+                   **within(tenants))
            .order_by("due_date", "pk"))
     for invoice in due:
         on = invoice.due_date + timedelta(days=1)

@@ -21,6 +21,7 @@ from billing.periods import add_months
 from billing.verbs import SUBSCRIPTION_TRIAL_CONVERTED, SUBSCRIPTION_TRIAL_EXPIRED
 from portal.bulk import rows_update
 from portal.happenings import Happening, Kind
+from portal.selectors import within
 from portal.services import event_build, events_record
 
 Status = Subscription.Status
@@ -111,14 +112,15 @@ def _trial_ended(sub: Subscription, *, payer: Payer | None, actor: str) -> tuple
     return _happening(on, Kind.TRIAL_EXPIRED, sub, _subject(sub), detail), event
 
 
-def trials_end_run(*, day: date, actor: str = "system") -> list[Happening]:
+def trials_end_run(*, day: date, actor: str = "system", tenants=None) -> list[Happening]:
     """Every active trial whose end date has come by ``day`` (and that nothing holds) converts or expires.
     Set-based: the trials, the tenants' ways to pay, the rows and the audit events are read and written in
     one statement each, however many tenants. Call before the day's billing periods: a trial converted
     today is charged its first period by them, today."""
     due = list(Subscription.objects.select_for_update(of=("self",))
                .select_related("tenant", "product", "billing_profile", "payment_method")
-               .filter(status=Status.ACTIVE, source=Subscription.Source.TRIAL, trial_ends_on__lte=day, held_by="")
+               .filter(status=Status.ACTIVE, source=Subscription.Source.TRIAL, trial_ends_on__lte=day, held_by="",
+                       **within(tenants))
                .order_by("pk"))
     if not due:
         return []

@@ -78,7 +78,24 @@ def applied_lock() -> date | None:
 def mark_applied(day: date) -> None:
     from portal.models import SimulationClock
 
-    SimulationClock.objects.filter(pk=1).update(applied_through=day)
+    SimulationClock.objects.filter(pk=1).update(applied_through=day, applying_day=None, applying_tenants_through=None)
+
+
+def day_progress_lock() -> tuple[date | None, date | None, int | None]:
+    """Inside a transaction: lock the clock's row and answer the last day applied, and the day being applied
+    tenant by tenant with the last tenant id done (a busy day is applied in several transactions)."""
+    from portal.models import SimulationClock
+
+    SimulationClock.objects.get_or_create(pk=1)
+    return SimulationClock.objects.select_for_update().values_list(
+        "applied_through", "applying_day", "applying_tenants_through").get(pk=1)
+
+
+def mark_tenants_applied(day: date, through: int) -> None:
+    """``day``'s billing is applied for every tenant up to id ``through`` (inside the locking transaction)."""
+    from portal.models import SimulationClock
+
+    SimulationClock.objects.filter(pk=1).update(applying_day=day, applying_tenants_through=through)
 
 
 def has_been_set() -> bool:

@@ -97,6 +97,12 @@ class SimulationClock(models.Model):
         null=True, blank=True,
         help_text="the last simulation day whose renewals, invoices and lifecycle moves were applied",
     )
+    applying_day = models.DateField(
+        null=True, blank=True, help_text="the day after applied_through while its tenants are applied in turn",
+    )
+    applying_tenants_through = models.BigIntegerField(
+        null=True, blank=True, help_text="applying_day's billing is applied for every tenant up to this id",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -29,6 +29,26 @@ def object_get(queryset, raw_id, missing: Missing):
     return found
 
 
+def tenant_ids_chunked(size: int) -> list[tuple[int, int]]:
+    """Every tenant's id in ranges of ``size`` tenants (first id, last id), the last one open-ended (a
+    tenant made meanwhile is in it): how the day loop splits a busy day into short transactions."""
+    ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
+    ranges = [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+    if ranges:
+        ranges[-1] = (ranges[-1][0], TENANT_ID_END)
+    return ranges
+
+
+# Past every tenant's id (a bigint): the end of the last range.
+TENANT_ID_END = 2**63 - 1
+
+
+def within(tenants: tuple[int, int] | None) -> dict:
+    """Filter keywords keeping the rows of tenants whose ids lie in ``tenants`` (first, last), or every
+    tenant's (None)."""
+    return {} if tenants is None else {"tenant_id__gte": tenants[0], "tenant_id__lte": tenants[1]}
+
+
 def tenant_get(*, id) -> Tenant:
     """Any tenant (support staff's)."""
     return object_get(Tenant.objects.all(), id, TENANT_MISSING)

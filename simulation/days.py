@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from billing.habits import habit_payments_run
@@ -46,6 +47,7 @@ from planchange.scheduled import (
 )
 from portal import clock
 from portal.happenings import KINDS, Happening, Kind
+from portal.selectors import tenant_ids_chunked
 
 log = logging.getLogger(__name__)
 
@@ -82,26 +84,63 @@ def _scheduled_changes_run(day: date, started: list[int]) -> list[Happening]:
     return happened
 
 
-def _billing_run(day: date, *, since: date) -> list[Happening]:
-    """The day's billing and lifecycle, in their order (call with the clock's row locked)."""
-    happened = trials_end_run(day=day)  # a trial converted today is charged below, today
-    happened += billing_periods_run(day=day)
-    happened += card_charges_run(day=day)
-    happened += habit_payments_run(day=day, since=since)
-    happened += refunds_run(day=day)
-    moved, to_delete = lifecycle_run(day=day)
+def _billing_run(day: date, *, since: date, tenants: tuple[int, int] | None = None) -> list[Happening]:
+    """The day's billing and lifecycle, in their order, for the tenants with ids in ``tenants`` (first,
+    last; all when None). Call with the clock's row locked."""
+    happened = trials_end_run(day=day, tenants=tenants)  # a trial converted today is charged below, today
+    happened += billing_periods_run(day=day, tenants=tenants)
+    happened += card_charges_run(day=day, tenants=tenants)
+    happened += habit_payments_run(day=day, since=since, tenants=tenants)
+    happened += refunds_run(day=day, tenants=tenants)
+    moved, to_delete = lifecycle_run(day=day, tenants=tenants)
     happened += moved
     if to_delete:  # licensing removes their licenses, then billing deletes them: each set-based
         removed = licenses_remove_all_of(subscription_ids=[sub.pk for sub in to_delete], actor="system",
                                          reason="the subscription was deleted")
         happened += subscriptions_delete(to_delete, removed=removed)
-    happened += overdue_run(day=day, since=since)
+    happened += overdue_run(day=day, since=since, tenants=tenants)
+    return happened
+
+
+def _in_order(happened: list[Happening]) -> list[Happening]:
+    """The day's order: by kind, then by tenant (a day applied a chunk of tenants at a time lists the same),
+    then as it happened."""
+    return sorted(happened, key=lambda h: (KINDS.index(h.kind), h.tenant_id))
+
+
+def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record: Recorder | None) -> list[Happening]:
+    """The day's billing, ``CLOCK_DAY_TENANTS`` tenants per transaction (each first locks the clock's row,
+    whose ``applying_*`` say how far the day got: a day interrupted goes on with the next tenant, never
+    applies a tenant twice). ``first``: what the day did before billing, recorded with the first chunk."""
+    happened: list[Happening] = []
+    for lo, hi in tenant_ids_chunked(settings.CLOCK_DAY_TENANTS):
+        with transaction.atomic():
+            applied, applying, through = clock.day_progress_lock()
+            if applied is not None and applied >= day:
+                break  # another applier finished the day meanwhile
+            if applying == day and through is not None:
+                if through >= hi:
+                    continue
+                lo = max(lo, through + 1)
+            with clock.offset_pinned():  # the clock's row is locked: read its offset once, not per event
+                chunk = _billing_run(day, since=max(since, applied or since), tenants=(lo, hi))
+            clock.mark_tenants_applied(day, hi)
+            if record is not None:
+                record(day, _in_order(first + chunk))
+                first = []
+        happened += chunk
+    with transaction.atomic():
+        applied = clock.applied_lock()
+        if applied is None or applied < day:
+            clock.mark_applied(day)
+        if record is not None and first:
+            record(day, _in_order(first))
     return happened
 
 
 def day_apply(day: date, *, since: date, record: Recorder | None = None) -> list[Happening]:
     """Apply what falls due on ``day`` (the previous day applied was ``since``), in the day's order;
-    ``record`` is told what happened inside the transaction that marks the day applied."""
+    ``record`` is told what happened inside the transactions that apply it."""
     happened: list[Happening] = []
     until = clock.now() if day >= clock.today() else _end_of(day)
     # Each transaction first locks the clock's row: one applier at a time (the beat's sweep and a support
@@ -115,17 +154,8 @@ def day_apply(day: date, *, since: date, record: Recorder | None = None) -> list
         happened += credit_checks_complete_due(day=day)
         started = scheduled_changes_start_due(day=day)
     happened += _scheduled_changes_run(day, started)
-    with transaction.atomic():
-        applied = clock.applied_lock()
-        if applied is None or applied < day:
-            since = max(since, applied or since)  # another applier may have gone part of the way
-            with clock.offset_pinned():  # the clock's row is locked: read its offset once, not per event
-                happened += _billing_run(day, since=since)
-            clock.mark_applied(day)
-        happened.sort(key=lambda h: KINDS.index(h.kind))  # the day's order; stable within a kind
-        if record is not None:
-            record(day, happened)
-    return happened
+    happened += _billing_in_chunks(day, since=since, first=list(happened), record=record)
+    return _in_order(happened)
 
 
 def days_run(*, until: date, move_clock: bool, record: Recorder | None = None) -> list[Happening]:

@@ -31,7 +31,7 @@ from billing.selectors import subscription_last_id
 from planchange.scheduled import subscriptions_made_since
 from portal import clock
 from portal.errors import Conflict, DomainError
-from portal.happenings import Happening
+from portal.happenings import KINDS, Happening
 from portal.services import event_record
 from portal.wake import publishing_paused
 from simulation.days import days_run, provisioning_now
@@ -231,11 +231,18 @@ def move_run(move_id: int) -> bool:
     return True
 
 
+def move_events(move: ClockMove) -> list[dict]:
+    """What happened on the way, in order: by day, each day in its fixed order of kinds, then by tenant (a
+    busy day is recorded a chunk of tenants at a time), then as it happened."""
+    recorded = move.happened.order_by("seq").values_list("data", flat=True)
+    return sorted(recorded, key=lambda e: (e["date"], KINDS.index(e["kind"]), e["tenant"]))
+
+
 def move_result(move: ClockMove) -> dict:
     """What a move answers when it is done: today's answer of the clock API (``from``, ``to``,
     ``dry_run``, ``events`` in order)."""
     return {"from": move.start.isoformat(), "to": move.target.isoformat(), "dry_run": move.dry_run,
-            "events": list(move.happened.order_by("seq").values_list("data", flat=True))}
+            "events": move_events(move)}
 
 
 def move_await(move_id: int, *, wait: float, claim_wait: float) -> ClockMove:

@@ -31,7 +31,7 @@ from portal.pages import error_kept, kept_errors, refusal_kept
 from portal.selectors import tenant_get
 from portal.services import incident_open, incident_update
 from simulation.models import ClockMove
-from simulation.moves import move_await, move_request, move_under_way
+from simulation.moves import move_await, move_events, move_request, move_under_way
 from support.selectors import (
     STALLED,
     STUCK,
@@ -175,7 +175,7 @@ def _move_followed(request) -> dict:
         messages.error(request, _("The move of the clock stopped on %(day)s with an error; support's logs say why.")
                        % {"day": (move.applied_through or move.start).isoformat()})
         return {}
-    events = _labelled(list(move.happened.order_by("seq").values_list("data", flat=True)[:SHOWN]))
+    events = _labelled(move_events(move))
     result = {"from": move.start.isoformat(), "to": move.target.isoformat(), "count": move.happenings,
               "events": events}
     if move.dry_run:

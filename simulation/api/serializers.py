@@ -6,6 +6,7 @@ from portal.api import serializers
 from portal.api.fields import StrictBooleanField, StrictDateField, StrictIntegerField
 from portal.happenings import KINDS
 from simulation.models import ClockMove
+from simulation.moves import move_events
 
 
 class ClockSerializer(serializers.Serializer):
@@ -89,4 +90,4 @@ class ClockMoveDetailSerializer(ClockMoveSerializer):
     def get_events(self, move):
         if move.status != move.Status.DONE:
             return None
-        return list(move.happened.order_by("seq").values_list("data", flat=True))
+        return move_events(move)

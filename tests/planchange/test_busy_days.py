@@ -45,7 +45,8 @@ def sqlite_batches(monkeypatch):
 
 @pytest.mark.parametrize("tenants", [2, 20])
 def test_a_busy_month_boundary_costs_the_same_queries_for_2_and_20_tenants_of_every_kind(at_date, tenants,
-                                                                                      sqlite_batches):
+                                                                                      sqlite_batches, settings):
+    settings.CLOCK_DAY_TENANTS = 10_000  # the whole day in one transaction: its statements (chunks: below)
     at_date("2026-06-15")
     world(tenants)
     move("2026-06-30")  # the day loop's watermark; June's last days fall due here
@@ -58,8 +59,8 @@ def test_a_busy_month_boundary_costs_the_same_queries_for_2_and_20_tenants_of_ev
     assert len(queries.captured_queries) == pinned, "\n".join(q["sql"][:160] for q in queries.captured_queries)
 
 
-BUSY_QUERIES_SQLITE = 189
-BUSY_QUERIES_POSTGRESQL = 189
+BUSY_QUERIES_SQLITE = 216
+BUSY_QUERIES_POSTGRESQL = 216
 
 
 def test_starting_scheduled_changes_costs_the_same_queries_for_2_and_20(at_date):
@@ -83,3 +84,77 @@ def test_starting_scheduled_changes_costs_the_same_queries_for_2_and_20(at_date)
         return len(queries.captured_queries)
 
     assert start(2, date(2026, 7, 1)) == start(20, date(2026, 7, 2))
+
+
+def _snapshot() -> dict:
+    from billing.models import Invoice
+    from licensing.models import LicenseAssignment
+    from portal.models import Event
+
+    return {
+        "invoices": sorted((i.tenant_id, i.number, i.date, i.total, i.paid, i.refunded,
+                            sorted((line.description, line.amount) for line in i.lines.all()))
+                           for i in Invoice.objects.prefetch_related("lines")),
+        "subscriptions": sorted(Subscription.objects.values_list("pk", "status", "status_until", "billed_until")),
+        "licenses": LicenseAssignment.objects.count(),
+        "events": sorted((e.tenant_id or 0, e.verb, repr(sorted(e.data.items()))) for e in Event.objects.all()
+                         if e.verb != "clock.advanced"),
+    }
+
+
+def test_a_busy_day_applied_three_tenants_per_transaction_does_exactly_what_one_transaction_does(at_date,
+                                                                                                  settings):
+    """A day over thousands of tenants is applied ``CLOCK_DAY_TENANTS`` tenants per transaction, so no tenant's
+    rows are held long; the result is the same, to the cent and the audit row."""
+    from django.db import transaction
+
+    at_date("2026-06-15")
+    world(4)
+    move("2026-06-30")
+    with transaction.atomic():
+        settings.CLOCK_DAY_TENANTS = 10_000
+        whole = move("2026-08-02")["events"]
+        one_transaction = _snapshot()
+        transaction.set_rollback(True)
+    assert clock.today() == date(2026, 6, 30)
+    settings.CLOCK_DAY_TENANTS = 3
+    assert move("2026-08-02")["events"] == whole
+    assert _snapshot() == one_transaction
+
+
+def test_a_day_stopped_between_two_chunks_of_tenants_goes_on_with_the_next_and_applies_none_twice(
+        at_date, settings, monkeypatch):
+    """The process dies after the first tenants of a busy day are applied: the clock's row says how far the
+    day got, and the next applier goes on with the next tenant."""
+    from django.db import transaction
+
+    from simulation import days
+
+    at_date("2026-06-15")
+    world(3)
+    move("2026-06-30")
+    with transaction.atomic():
+        settings.CLOCK_DAY_TENANTS = 10_000
+        move("2026-07-01")
+        expected = _snapshot()
+        transaction.set_rollback(True)
+    settings.CLOCK_DAY_TENANTS = 4
+    real_run, chunks = days._billing_run, []
+
+    def dies_on_the_second_chunk(day, **kwargs):
+        chunks.append(kwargs["tenants"])
+        if len(chunks) == 2:
+            raise KeyboardInterrupt("the worker is killed")  # not an Exception: nothing catches it on the way
+        return real_run(day, **kwargs)
+
+    monkeypatch.setattr(days, "_billing_run", dies_on_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        days.days_run(until=date(2026, 7, 1), move_clock=True)
+    assert clock.applied_through() == date(2026, 6, 30)  # the day isn't done
+    monkeypatch.setattr(days, "_billing_run", real_run)
+    days.days_run(until=date(2026, 7, 1), move_clock=True)
+    assert clock.applied_through() == date(2026, 7, 1)
+    done = _snapshot()
+    assert done["invoices"] == expected["invoices"] and done["subscriptions"] == expected["subscriptions"]
+    assert done["licenses"] == expected["licenses"]
+    assert sorted(done["events"]) == sorted(expected["events"])

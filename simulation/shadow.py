@@ -97,12 +97,28 @@ def _copy_sqlite(cursor, tables: list[str], empty: set[str]) -> None:
 
 
 def _copy(tables: list[str], empty: set[str]) -> None:
-    postgresql = connection.vendor == "postgresql"
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        if postgresql and outermost:  # the copy is one moment of the world
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        (_copy_postgresql if postgresql else _copy_sqlite)(cursor, tables, empty)
+    if connection.vendor == "postgresql":
+        outermost = not connection.in_atomic_block
+        with transaction.atomic(), connection.cursor() as cursor:
+            if outermost:  # the copy is one moment of the world
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            _copy_postgresql(cursor, tables, empty)
+    elif connection.in_atomic_block:  # inside a caller's transaction (a test's): part of it
+        with connection.cursor() as cursor:
+            _copy_sqlite(cursor, tables, empty)
+    else:
+        # A deferred transaction: it reads the real tables from one snapshot (WAL) and writes only the
+        # connection's temporary ones, so it never takes the database's write lock (IMMEDIATE, the portal's
+        # mode for every other transaction, would hold every writer up for as long as the copy takes).
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+            try:
+                _copy_sqlite(cursor, tables, empty)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
 
 
 def _drop(tables: list[str]) -> None:

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import F, Min, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -75,35 +75,37 @@ def _subject(sub: Subscription) -> str:
 
 
 def next_due(after: date) -> date | None:
-    """The first day after ``after`` on which billing has something to do, or None: one query
-    per kind of due date, however many tenants (a day when nothing falls due costs nothing)."""
-    candidates = [
-        Subscription.objects.filter(status=Status.ACTIVE, billed_until__gt=after).aggregate(d=Min("billed_until"))["d"],
-        Subscription.objects.filter(status__in=(Status.EXPIRED, Status.DISABLED), status_until__gt=after)
-        .aggregate(d=Min("status_until"))["d"],
-        Invoice.objects.filter(payment_method__isnull=False, total__gt=F("paid"), due_date__gt=after)
-        .aggregate(d=Min("due_date"))["d"],
-        Invoice.objects.filter(refund__gt=0, refunded=False, refund_on__gt=after).aggregate(d=Min("refund_on"))["d"],
-    ]
-    overdue_from = (Invoice.objects.filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=after)
-                    .aggregate(d=Min("due_date"))["d"])
-    if overdue_from is not None:
-        candidates.append(overdue_from + timedelta(days=1))
+    """The first day after ``after`` on which billing has something to do, or None: one query for the
+    subscriptions' due dates and one for the invoices' (each kind its own filtered MIN), two for payments by
+    habit, however many tenants (a day when nothing falls due costs nothing)."""
+    next_day = after + timedelta(days=1)
+    active, ended = Q(status=Status.ACTIVE), Q(status__in=(Status.EXPIRED, Status.DISABLED))
+    provisioning = Q(provisioning=Subscription.Provisioning.PROVISIONING, provisioning_until__isnull=False)
+    subs = Subscription.objects.filter(active | ended | provisioning).aggregate(
+        billed=Min("billed_until", filter=active & Q(billed_until__gt=after)),
+        ends=Min("status_until", filter=ended & Q(status_until__gt=after)),
+        provisioned=Min("provisioning_until", filter=provisioning),
+        trial_end=Min("trial_ends_on", filter=active & Q(source=Subscription.Source.TRIAL)),
+        # Left behind (a plan change held the subscription over its date): due again the next day.
+        billed_behind=Min("billed_until", filter=active & Q(billed_until__lte=after, held_by="")),
+        ended_behind=Min("status_until", filter=ended & Q(status_until__lte=after)),
+    )
+    unpaid, refund = Q(total__gt=F("paid")), Q(refund__gt=0, refunded=False)
+    invoices = Invoice.objects.filter(unpaid | refund).aggregate(
+        charge=Min("due_date", filter=unpaid & Q(payment_method__isnull=False, due_date__gt=after)),
+        refund=Min("refund_on", filter=refund & Q(refund_on__gt=after)),
+        overdue_from=Min("due_date", filter=unpaid & Q(payment_method__isnull=True, due_date__gte=after)),
+    )
+    candidates = [subs["billed"], subs["ends"], invoices["charge"], invoices["refund"]]
+    if invoices["overdue_from"] is not None:
+        candidates.append(invoices["overdue_from"] + timedelta(days=1))
     candidates.append(habit_payments_next_due(after))  # invoice payers paying by habit
-    provisioning = (Subscription.objects.filter(provisioning=Subscription.Provisioning.PROVISIONING,
-                                                provisioning_until__isnull=False)
-                    .aggregate(d=Min("provisioning_until"))["d"])
-    if provisioning is not None:
-        candidates.append(max(provisioning.date(), after + timedelta(days=1)))
-    trial_end = (Subscription.objects.filter(status=Status.ACTIVE, source=Subscription.Source.TRIAL)
-                 .aggregate(d=Min("trial_ends_on"))["d"])
-    if trial_end is not None:  # a trial converts or expires (billing.trials); one left behind, the next day
-        candidates.append(max(trial_end, after + timedelta(days=1)))
-    # Left behind (a plan change held the subscription over its date): due again the next day.
-    if (Subscription.objects.filter(status=Status.ACTIVE, billed_until__lte=after, held_by="").exists()
-            or Subscription.objects.filter(status__in=(Status.EXPIRED, Status.DISABLED), status_until__lte=after)
-            .exists()):
-        candidates.append(after + timedelta(days=1))
+    if subs["provisioned"] is not None:
+        candidates.append(max(subs["provisioned"].date(), next_day))
+    if subs["trial_end"] is not None:  # a trial converts or expires (billing.trials); one left behind, the next day
+        candidates.append(max(subs["trial_end"], next_day))
+    if subs["billed_behind"] is not None or subs["ended_behind"] is not None:
+        candidates.append(next_day)
     due = [d for d in candidates if d is not None and d > after]
     return min(due) if due else None
 

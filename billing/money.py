@@ -1,8 +1,10 @@
 """Money: Decimal with two places, rounded half up, once per invoice line; and how it reads."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
-from babel.numbers import format_currency
+from babel import Locale
+from babel.numbers import parse_pattern
 from django.utils import translation
 
 CENT = Decimal("0.01")
@@ -19,10 +21,26 @@ def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+@lru_cache(maxsize=64)
+def _pattern(locale: str):
+    """The locale and its currency pattern, parsed once (what ``babel.numbers.format_currency`` parses on
+    every call)."""
+    parsed = Locale.parse(locale)
+    own = PATTERNS.get(locale.split("_")[0])
+    return parsed, parse_pattern(own) if own else parsed.currency_formats["standard"]
+
+
+@lru_cache(maxsize=8192)
+def _formatted(amount: str, currency: str, locale: str) -> str:
+    # Keyed by the rounded amount's text: "-0.00" and "0.00" stay apart, as Babel writes them.
+    parsed, pattern = _pattern(locale)
+    return pattern.apply(Decimal(amount), parsed, currency=currency)
+
+
 def money_text(value, *, currency: str = CURRENCY, language: str | None = None) -> str:
     """An amount as the reader's language writes it, with its currency and thousands separators, through
     Babel: ``USD 1,402.43`` in English, ``1 402,43 US$`` in Swedish. ``language`` defaults to the active one;
-    the amount is rounded by ``money`` first."""
+    the amount is rounded by ``money`` first. The day loop formats thousands of amounts, most of them
+    alike: each locale's pattern is parsed once and each amount's text kept."""
     language = language or translation.get_language() or "en"
-    locale = translation.to_locale(language)
-    return format_currency(money(value), currency, format=PATTERNS.get(locale.split("_")[0]), locale=locale)
+    return _formatted(str(money(value)), currency, translation.to_locale(language))

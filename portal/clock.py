@@ -21,13 +21,32 @@ _pinned: ContextVar[timedelta | None] = ContextVar("clock_offset_pinned", defaul
 
 
 def _offset() -> timedelta:
+    from django.db import connection
+
     from portal.models import SimulationClock
 
     pinned = _pinned.get()
     if pinned is not None:
         return pinned
-    row = SimulationClock.objects.filter(pk=1).values_list("offset", flat=True).first()
-    return row or timedelta(0)
+    # Inside a transaction the offset is read once (many events and steps ask for now() in one): kept on the
+    # connection beside the transaction's list of commit hooks, which Django replaces at every commit and
+    # rollback (a savepoint's too), so a cached offset never outlives the transaction that read it.
+    transaction_of = connection.run_on_commit if connection.in_atomic_block else None
+    cached = getattr(connection, "_clock_offset", None)
+    if transaction_of is not None and cached is not None and cached[0] is transaction_of:
+        return cached[1]
+    offset = SimulationClock.objects.filter(pk=1).values_list("offset", flat=True).first() or timedelta(0)
+    if transaction_of is not None:
+        connection._clock_offset = (transaction_of, offset)
+    return offset
+
+
+def offset_forget() -> None:
+    """The offset may have changed other than through ``set_date`` (the clock's row stored, a dry run's copy
+    of the tables put in place or taken away): the next ``now()`` reads it again."""
+    from django.db import connection
+
+    connection._clock_offset = None
 
 
 @contextmanager
@@ -55,7 +74,9 @@ def today() -> date:
 def _store(offset: timedelta) -> None:
     from portal.models import SimulationClock
 
+    offset_forget()
     SimulationClock.objects.update_or_create(pk=1, defaults={"offset": offset})
+    offset_forget()
 
 
 def applied_through() -> date | None:

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from django.apps import apps
 from django.db import connection, transaction
 
+from portal import clock
 from portal.models import Event
 
 
@@ -134,8 +135,10 @@ def shadowed(*, kept: set[str]):
     copies are gone and the real tables are as they were (whatever was written inside)."""
     tables, empty = _tables(kept)
     _copy(tables, empty)
+    clock.offset_forget()  # the clock's row is the copy's now (a transaction keeps the offset it read)
     try:
         yield
     finally:
         if not (connection.in_atomic_block and connection.needs_rollback):  # else its rollback drops them
             _drop(tables)
+        clock.offset_forget()

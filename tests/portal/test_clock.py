@@ -1,6 +1,8 @@
+import contextlib
 from datetime import date, timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from portal import clock
@@ -58,3 +60,19 @@ def test_latest_start_due_agrees_with_add_business_days(day, expected):
     assert clock.latest_start_due(day, 2) == expected
     assert clock.add_business_days(expected, 2) <= day
     assert clock.add_business_days(expected + timedelta(days=1), 2) > day
+
+
+@pytest.mark.django_db
+def test_a_transaction_reads_the_offset_once_and_sees_its_own_moves(django_assert_num_queries):
+    clock.set_date(date(2026, 6, 15))
+    with transaction.atomic():
+        clock.now()
+        with django_assert_num_queries(0):  # the day loop asks for now() per event
+            assert clock.today() == date(2026, 6, 15)
+        clock.set_date(date(2026, 7, 1))
+        assert clock.today() == date(2026, 7, 1)
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        clock.set_date(date(2027, 1, 1))
+        assert clock.today() == date(2027, 1, 1)
+        raise RuntimeError  # rolled back: the offset it read goes with it
+    assert clock.today() == date(2026, 7, 1)

@@ -65,7 +65,8 @@ class ClockMove(models.Model):
 
 
 class ClockMoveHappening(models.Model):
-    """One thing that happened on the way (``portal.happenings.Happening.as_dict``), in order."""
+    """What happened on the way as one transaction recorded it (a day, or a chunk of its tenants): a list of
+    ``portal.happenings.Happening.as_dict``, in order; ``seq`` is the move's count of happenings before it."""
 
     move = models.ForeignKey(ClockMove, on_delete=models.CASCADE, related_name="happened")
     seq = models.PositiveIntegerField()

@@ -184,8 +184,8 @@ def _recorder(move: ClockMove, runner: str):
         counted, holder = ClockMove.objects.select_for_update().values_list("happenings", "runner").get(pk=move.pk)
         if holder != runner:
             raise LeaseLost(move.pk)
-        ClockMoveHappening.objects.bulk_create(
-            ClockMoveHappening(move_id=move.pk, seq=counted + i, data=h.as_dict()) for i, h in enumerate(happened))
+        if happened:  # one row per transaction, not per happening (a ten-year move has hundreds of thousands)
+            ClockMoveHappening.objects.create(move_id=move.pk, seq=counted, data=[h.as_dict() for h in happened])
         ClockMove.objects.filter(pk=move.pk).update(
             applied_through=day, happenings=counted + len(happened), lease_until=timezone.now() + _lease())
 
@@ -234,7 +234,7 @@ def move_run(move_id: int) -> bool:
 def move_events(move: ClockMove) -> list[dict]:
     """What happened on the way, in order: by day, each day in its fixed order of kinds, then by tenant (a
     busy day is recorded a chunk of tenants at a time), then as it happened."""
-    recorded = move.happened.order_by("seq").values_list("data", flat=True)
+    recorded = [e for batch in move.happened.order_by("seq").values_list("data", flat=True) for e in batch]
     return sorted(recorded, key=lambda e: (e["date"], KINDS.index(e["kind"]), e["tenant"]))
 
 

@@ -51,7 +51,15 @@ class Invoice(models.Model):
 
     class Meta:
         ordering = ["-date", "-id"]
-        indexes = [models.Index(fields=["tenant", "due_date"])]
+        indexes = [
+            models.Index(fields=["tenant", "due_date"]),
+            # The day loop's daily questions stay small as years of paid invoices pile up: what is unpaid
+            # (card charges, payments by habit, falling past due, the next day anything falls due) and which
+            # refunds are on their way.
+            models.Index(fields=["due_date"], condition=Q(total__gt=models.F("paid")), name="invoice_unpaid_due"),
+            models.Index(fields=["refund_on"], condition=Q(refund__gt=0, refunded=False),
+                         name="invoice_refund_pending"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(paid__gte=0), name="invoice_paid_nonnegative"),
             models.CheckConstraint(

@@ -20,6 +20,7 @@ The loop decides only the order: each app writes its own rows through its own se
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic as time_monotonic
 
 from django.conf import settings
 from django.db import transaction
@@ -158,10 +159,16 @@ def day_apply(day: date, *, since: date, record: Recorder | None = None) -> list
     return _in_order(happened)
 
 
-def days_run(*, until: date, move_clock: bool, record: Recorder | None = None) -> list[Happening]:
+class Paused(Exception):  # noqa: N818 - a pause, not an error
+    """The runner's time is up: raised between two days (nothing half-done), the move goes on later."""
+
+
+def days_run(*, until: date, move_clock: bool, record: Recorder | None = None,
+             deadline: float | None = None) -> list[Happening]:
     """Apply every day up to ``until`` on which something falls due. With ``move_clock`` the clock
     is set to each such day first (a support move); without, it is where real time has it. ``record``
-    (a move's progress) is told each day's happenings in the transaction that applies it."""
+    (a move's progress) is told each day's happenings in the transaction that applies it. Past ``deadline``
+    (``time.monotonic()``), ``Paused`` is raised before the next day."""
     with transaction.atomic():
         applied = clock.applied_lock()
         if applied is None:  # the first sweep of a new portal: time starts today, nothing earlier is replayed
@@ -172,6 +179,8 @@ def days_run(*, until: date, move_clock: bool, record: Recorder | None = None) -
         day = day_next(applied)
         if day is None or day > until:
             break
+        if deadline is not None and time_monotonic() >= deadline:
+            raise Paused(day)
         if move_clock and day > clock.today():
             clock.set_date(day)
         happened += day_apply(day, since=applied, record=record)

@@ -34,7 +34,7 @@ from portal.errors import Conflict, DomainError
 from portal.happenings import KINDS, Happening
 from portal.services import event_record
 from portal.wake import publishing_paused
-from simulation.days import days_run, provisioning_now
+from simulation.days import Paused, days_run, provisioning_now
 from simulation.models import ClockMove, ClockMoveHappening
 from simulation.verbs import CLOCK_ADVANCED
 
@@ -97,12 +97,13 @@ def _refused(under_way: ClockMove) -> Conflict:
 
 def move_request(*, actor: str, days: int = 0, business_days: int = 0, to=None, dry_run: bool = False,
                  wake: bool = True) -> ClockMove:
-    """Ask for a move (or a dry run): refused at once when it can't be made or while another real move
-    is under way (409 ``clock_moving`` naming it); else a row a worker is woken for."""
+    """Ask for a move (or a dry run): refused at once when it can't be made or while a real move is under
+    way (409 ``clock_moving`` naming it: a preview of a world whose clock is moving would list days the move
+    applies meanwhile); else a row a worker is woken for."""
     from portal.wake import task_send
 
     target = clock_target(days=days, business_days=business_days, to=to)
-    under_way = None if dry_run else move_under_way()
+    under_way = move_under_way()
     if under_way is not None:
         raise _refused(under_way)
     try:
@@ -192,11 +193,11 @@ def _recorder(move: ClockMove, runner: str):
     return record
 
 
-def _apply(move: ClockMove, runner: str) -> None:
+def _apply(move: ClockMove, runner: str, deadline: float | None) -> None:
     """The move's days, from the last one applied, then the clock onto its target."""
     record = _recorder(move, runner)
-    days_run(until=move.start, move_clock=False, record=record)  # anything real time already reached
-    days_run(until=move.target, move_clock=True, record=record)
+    days_run(until=move.start, move_clock=False, record=record, deadline=deadline)  # what real time reached
+    days_run(until=move.target, move_clock=True, record=record, deadline=deadline)
     with transaction.atomic():
         clock_advance(actor=move.actor, to=move.target, before=move.start)
         record(move.target, provisioning_now())
@@ -204,31 +205,40 @@ def _apply(move: ClockMove, runner: str) -> None:
             status=ClockMove.Status.DONE, finished_at=timezone.now(), lease_until=None, applied_through=move.target)
 
 
-def move_run(move_id: int) -> bool:
-    """Run the move if nobody else is (the worker's task, a waiting request, the sweep's runner); True
-    when this call ran it to its end (or to its failure)."""
+DONE, TAKEN, PAUSED = "done", "taken", "paused"
+
+
+def move_run(move_id: int, *, budget: float | None = None) -> str:
+    """Run the move if nobody else is (the worker's task, a waiting request, the sweep's runner): ``done``
+    when this call ran it to its end (or to its failure), ``taken`` when someone else has it (or it is
+    finished), ``paused`` when ``budget`` seconds ran out first (between two days; its lease let go, so
+    whoever comes next goes on: a dry run starts over)."""
     from simulation.shadow import shadowed
 
     runner = _claim(move_id)
     if runner is None:
-        return False
+        return TAKEN
     move = ClockMove.objects.get(pk=move_id)
+    deadline = None if budget is None else time.monotonic() + budget
     try:
         if move.dry_run:
             ClockMoveHappening.objects.filter(move=move).delete()  # a dry run interrupted starts over
             ClockMove.objects.filter(pk=move.pk).update(happenings=0, applied_through=None)
             with publishing_paused(), shadowed(kept={ClockMove._meta.db_table, ClockMoveHappening._meta.db_table}):
-                _apply(move, runner)
+                _apply(move, runner, deadline)
         else:
-            _apply(move, runner)
+            _apply(move, runner, deadline)
+    except Paused:
+        ClockMove.objects.filter(pk=move.pk, runner=runner).update(lease_until=timezone.now())
+        return PAUSED
     except LeaseLost:
         log.warning("clock move %s was taken over by another runner", move_id)
-        return False
+        return TAKEN
     except Exception as exc:
         ClockMove.objects.filter(pk=move.pk).update(status=ClockMove.Status.FAILED, error=repr(exc)[:2000],
                                                     finished_at=timezone.now(), lease_until=None)
         raise
-    return True
+    return DONE
 
 
 def move_events(move: ClockMove) -> list[dict]:
@@ -254,13 +264,13 @@ def move_await(move_id: int, *, wait: float, claim_wait: float) -> ClockMove:
         if move.finished:
             return move
         elapsed = time.monotonic() - start
-        if elapsed >= claim_wait and (move.lease_until is None or move.lease_until < timezone.now()):
-            try:
-                if move_run(move_id):
-                    continue
+        unheld = move.lease_until is None or move.lease_until < timezone.now()
+        if claim_wait <= elapsed < wait and unheld:
+            try:  # no worker took it up: run it here, for the time the request has left
+                move_run(move_id, budget=wait - elapsed)
             except Exception:  # recorded on the move as failed; the answer says so
                 log.exception("clock move %s failed", move_id)
-                continue
+            continue
         if elapsed >= wait:
             return move
         time.sleep(0.2)

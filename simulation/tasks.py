@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from simulation.moves import move_run
+from simulation.moves import PAUSED, move_run, moves_wake
 from simulation.sweep import sweep_run
 
 
@@ -12,9 +12,16 @@ def sweep() -> dict:
     return sweep_run()
 
 
-# A ten-year move over thousands of tenants may take minutes: its own time limit, not the workflow steps'.
-# A runner stopped anyway leaves its lease to run out; the sweep wakes another, which goes on.
-@shared_task(name="simulation.clock_move", ignore_result=True, time_limit=3600, soft_time_limit=3540)
-def clock_move(move_id: int) -> bool:
-    """Run support's move of the clock (or its dry run) if no one else is running it."""
-    return move_run(move_id)
+# A task runs a move for at most this long, then hands it on (a message of its own): a worker's warm
+# shutdown waits for no more, and other work of the queue gets its turn. A runner killed anyway leaves its
+# lease to run out; the sweep wakes another, which goes on.
+MOVE_TASK_BUDGET = 60.0
+
+
+@shared_task(name="simulation.clock_move", ignore_result=True, time_limit=600, soft_time_limit=540)
+def clock_move(move_id: int) -> str:
+    """Run support's move of the clock (or its dry run) if no one else is running it, for a while."""
+    outcome = move_run(move_id, budget=MOVE_TASK_BUDGET)
+    if outcome == PAUSED:
+        moves_wake([move_id])
+    return outcome

@@ -1,6 +1,8 @@
 """The simulation's API: support staff's clock (``/api/v1/support/clock/``) and its moves
 (``/api/v1/support/clock/moves/``)."""
 
+import re
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,15 +31,23 @@ from simulation.moves import move_await, move_request, move_result
 MOVE_WAIT_MAX = 240
 
 
+# RFC 7240's preferences: a token, optionally ``=value`` (quoted or not), then ``;parameters`` ignored.
+_PREFERENCE = re.compile(r'^\s*([a-z-]+)\s*(?:=\s*"?([0-9]{1,12})"?)?\s*(?:;.*)?$', re.ASCII | re.IGNORECASE)
+
+
 def _wait(prefer: str) -> float:
-    """Seconds to wait, from RFC 7240's ``Prefer`` header: ``respond-async`` none, ``wait=N`` N."""
+    """Seconds to wait, from RFC 7240's ``Prefer`` header: ``respond-async`` none, ``wait=N`` N (ASCII digits;
+    at most MOVE_WAIT_MAX); anything else is a preference the portal doesn't have, ignored."""
     wait = MOVE_WAIT_MAX
-    for preference in (p.strip().lower() for p in prefer.split(",")):
-        if preference == "respond-async":
+    for preference in prefer.split(","):
+        found = _PREFERENCE.match(preference)
+        if found is None:
+            continue
+        name, value = found.group(1).lower(), found.group(2)
+        if name == "respond-async":
             return 0
-        name, _sep, value = preference.partition("=")
-        if name.strip() == "wait" and value.strip().isdigit():
-            wait = min(int(value.strip()), MOVE_WAIT_MAX)
+        if name == "wait" and value is not None:
+            wait = min(int(value), MOVE_WAIT_MAX)
     return wait
 
 
@@ -66,8 +76,8 @@ class SupportClockView(GenericAPIView):
         happened, or 202 with the move to follow (GET ``support/clock/moves/{id}/``)."""
         data = ClockSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        move = move_request(actor=request.user.get_username(), **data.validated_data)
         wait = _wait(request.headers.get("Prefer", ""))
+        move = move_request(actor=request.user.get_username(), **data.validated_data)
         if wait:
             move = move_await(move.pk, wait=wait, claim_wait=settings.CLOCK_MOVE_CLAIM_WAIT)
         if move.status == move.Status.FAILED:

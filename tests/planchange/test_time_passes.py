@@ -495,7 +495,8 @@ def test_one_move_of_the_clock_at_a_time(at_date):
         move("2026-07-01")
     assert (refused.value.code, refused.value.extra) == ("clock_moving", {"move": other.pk})
     assert clock.today() == date(2026, 6, 15)
-    assert move("2026-07-01", dry_run=True)["to"] == "2026-07-01"  # a dry run waits for nobody
+    with pytest.raises(Conflict):  # nor a preview: the world it would copy is moving
+        move("2026-07-01", dry_run=True)
     other.status = "done"
     other.save()
     assert move("2026-07-01")["to"] == "2026-07-01"

@@ -195,6 +195,8 @@ def _recorder(move: ClockMove, runner: str):
 
 def _apply(move: ClockMove, runner: str, deadline: float | None) -> None:
     """The move's days, from the last one applied, then the clock onto its target."""
+    # Renewed once the runner is ready (a dry run's copy of the world may have taken a while), then each day.
+    ClockMove.objects.filter(pk=move.pk, runner=runner).update(lease_until=timezone.now() + _lease())
     record = _recorder(move, runner)
     days_run(until=move.start, move_clock=False, record=record, deadline=deadline)  # what real time reached
     days_run(until=move.target, move_clock=True, record=record, deadline=deadline)
@@ -241,11 +243,17 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
     return DONE
 
 
-def move_events(move: ClockMove) -> list[dict]:
+def move_events(move: ClockMove, *, limit: int | None = None) -> list[dict]:
     """What happened on the way, in order: by day, each day in its fixed order of kinds, then by tenant (a
-    busy day is recorded a chunk of tenants at a time), then as it happened."""
-    recorded = [e for batch in move.happened.order_by("seq").values_list("data", flat=True) for e in batch]
-    return sorted(recorded, key=lambda e: (e["date"], KINDS.index(e["kind"]), e["tenant"]))
+    busy day is recorded a chunk of tenants at a time), then as it happened. ``limit``: the first ones only,
+    read from the first days recorded (a ten-year move over a thousand tenants has hundreds of thousands)."""
+    recorded: list[dict] = []
+    for batch in move.happened.order_by("seq").values_list("data", flat=True).iterator(chunk_size=50):
+        if limit is not None and len(recorded) >= limit and batch and batch[0]["date"] > recorded[-1]["date"]:
+            break
+        recorded += batch
+    recorded.sort(key=lambda e: (e["date"], KINDS.index(e["kind"]), e["tenant"]))
+    return recorded if limit is None else recorded[:limit]
 
 
 def move_result(move: ClockMove) -> dict:

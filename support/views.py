@@ -175,7 +175,7 @@ def _move_followed(request) -> dict:
         messages.error(request, _("The move of the clock stopped on %(day)s with an error; support's logs say why.")
                        % {"day": (move.applied_through or move.start).isoformat()})
         return {}
-    events = _labelled(move_events(move))
+    events = _labelled(move_events(move, limit=SHOWN))
     result = {"from": move.start.isoformat(), "to": move.target.isoformat(), "count": move.happenings,
               "events": events}
     if move.dry_run:

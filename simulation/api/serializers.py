@@ -80,8 +80,14 @@ ClockMoveSerializer = type("ClockMoveSerializer", (_ClockMoveFields,), {
 })
 
 
+# A move's detail lists this many of its happenings at most (``happenings`` says how many there were): a
+# ten-year move over a thousand tenants has hundreds of thousands, some 80 MB of JSON.
+EVENTS_SHOWN = 1000
+
+
 class ClockMoveDetailSerializer(ClockMoveSerializer):
-    events = serializers.SerializerMethodField(help_text="once done: what happened, in order (as POST answers)")
+    events = serializers.SerializerMethodField(
+        help_text=f"once done: what happened, in order (as POST answers), the first {EVENTS_SHOWN} at most")
 
     class Meta(_ClockMoveFields.Meta):
         fields = [*_MOVE_FIELDS, "events"]
@@ -90,4 +96,4 @@ class ClockMoveDetailSerializer(ClockMoveSerializer):
     def get_events(self, move):
         if move.status != move.Status.DONE:
             return None
-        return move_events(move)
+        return move_events(move, limit=EVENTS_SHOWN)

@@ -146,3 +146,20 @@ def test_a_runner_out_of_time_pauses_between_days_and_the_next_goes_on(at_date):
     move.refresh_from_db()
     assert (move.status, move.runs, move.happenings) == ("done", 2, 5)
     assert Invoice.objects.filter(tenant=tenant).count() == 3
+
+
+def test_a_big_moves_detail_lists_its_first_thousand_happenings_in_order(at_date, support, monkeypatch):
+    """A ten-year move over hundreds of tenants had 299,368 happenings: its detail was 78 MB and three
+    GETs at once stalled the web (the hostile probe). The detail lists the first 1,000; POST's answer, which
+    a script waited for, still has them all."""
+    from simulation.api import serializers
+
+    monkeypatch.setattr(serializers, "EVENTS_SHOWN", 4)
+    at_date("2026-06-15")
+    for i in range(2):
+        mosa_standard(domain=f"big{i}.example")
+    moved = support.post("/api/v1/support/clock/", {"to": "2026-09-01"}, format="json").json()
+    assert len(moved["events"]) == 10  # 2 tenants × (July, August) × invoice and payment, + September's invoices
+    shown = support.get(f"/api/v1/support/clock/moves/{moved['move']}/").json()
+    assert shown["happenings"] == 10
+    assert shown["events"] == moved["events"][:4]

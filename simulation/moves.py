@@ -144,6 +144,11 @@ def _claim(move_id: int) -> str | None:
     return runner if taken else None
 
 
+def moves_waiting_count() -> int:
+    """Moves of the clock (and previews) not finished: the work a clock worker has waiting."""
+    return ClockMove.objects.filter(status__in=ClockMove.UNFINISHED).count()
+
+
 def moves_abandoned() -> list[int]:
     """Unfinished moves nobody runs: asked for over a lease ago and never taken up, or whose runner
     stopped renewing its lease (the sweep wakes a worker for each)."""

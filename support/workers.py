@@ -12,12 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from planchange.selectors import changes_waiting_count
 from portal.workers import FORGET_AFTER, worker_beats
+from simulation.moves import moves_waiting_count
 from webhooks.selectors import deliveries_waiting_count
 
 # (queue, who works it, what waits for it): the Procfile's and docker-compose's two kinds of worker.
 QUEUES = (
     ("celery", _("Plan-change workers"), changes_waiting_count),
     ("webhooks", _("Webhook workers"), deliveries_waiting_count),
+    ("clock", _("Clock workers"), moves_waiting_count),
 )
 
 

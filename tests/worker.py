@@ -35,7 +35,7 @@ def worker_env(**extra) -> dict:
 
 
 # Every queue (settings.CELERY_TASK_ROUTES): one test worker does what make run's worker and webhooks do.
-QUEUES = "celery,webhooks"
+QUEUES = "celery,webhooks,clock"
 
 
 @contextmanager

@@ -261,7 +261,9 @@ else:
 # Webhook deliveries wait on other people's servers (up to PORTAL_WEBHOOKS_TIMEOUT each, and a fan-out
 # wakes hundreds at once): they have a queue and workers of their own (Procfile, docker-compose.yml), so
 # a tenant's slow receiver never holds up anyone's plan change (found by probing, probe2).
-CELERY_TASK_ROUTES = {"webhooks.deliver": {"queue": "webhooks"}}
+# Support's clock moves too (simulation.clock_move): a ten-year move or a few previews never take the slots
+# plan changes are worked in.
+CELERY_TASK_ROUTES = {"webhooks.deliver": {"queue": "webhooks"}, "simulation.clock_move": {"queue": "clock"}}
 CELERY_BEAT_SCHEDULE = {
     "simulation-sweep": {"task": "simulation.sweep", "schedule": 5.0},
     # Deliveries from events whose wake was lost, and retries that fell due (webhooks/services.py).
@@ -272,7 +274,7 @@ CELERY_BEAT_SCHEDULE = {
 # PORTAL_WORKER_SILENCE_SECONDS while work waits for it.
 PORTAL_WORKER_BEAT_SECONDS = env.float("PORTAL_WORKER_BEAT_SECONDS", default=15.0)
 PORTAL_WORKER_SILENCE_SECONDS = env.float("PORTAL_WORKER_SILENCE_SECONDS", default=60.0)
-for _queue in ("celery", "webhooks"):
+for _queue in ("celery", "webhooks", "clock"):
     CELERY_BEAT_SCHEDULE[f"worker-beat-{_queue}"] = {
         "task": "portal.worker_beat", "schedule": PORTAL_WORKER_BEAT_SECONDS,
         # Nobody to answer: the heartbeat is dropped rather than answered late by a worker that comes back.

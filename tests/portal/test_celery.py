@@ -39,7 +39,7 @@ def test_beat_runs_the_sweep_the_webhook_fan_out_and_a_heartbeat_on_each_queue()
     assert {e["task"] for e in app.conf.beat_schedule.values()} == {"simulation.sweep", "webhooks.fan_out",
                                                                      "portal.worker_beat"}
     heartbeats = [e["options"]["queue"] for e in app.conf.beat_schedule.values() if e["task"] == "portal.worker_beat"]
-    assert sorted(heartbeats) == ["celery", "webhooks"]  # every queue of the Procfile's workers
+    assert sorted(heartbeats) == ["celery", "clock", "webhooks"]  # every queue of the Procfile's workers
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,3 +63,16 @@ def test_the_filesystem_broker_keeps_everything_under_var():
     options = app.conf.broker_transport_options
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         assert options[key].startswith(str(settings.VAR_DIR)), key
+
+
+def test_clock_moves_have_a_queue_and_a_worker_of_their_own():
+    """A ten-year move or a few previews never take the slots plan changes are worked in (the hostile probe:
+    three previews and a move left a plan change queued for 69 s)."""
+    from pathlib import Path
+
+    from portal.celery import app
+
+    assert app.amqp.router.route({}, "simulation.clock_move")["queue"].name == "clock"
+    assert app.amqp.router.route({}, "planchange.run_change")["queue"].name == "celery"
+    procfile = (Path(__file__).resolve().parents[2] / "Procfile").read_text()
+    assert "clock: celery -A portal worker -Q clock --loglevel=info --concurrency=1" in procfile

@@ -96,7 +96,8 @@ def test_the_api_says_which_workers_answer_and_only_to_support_staff(staff, work
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(staff)}")
     body = api.get("/api/v1/support/workers/").json()
     assert body["silence_seconds"] == 60.0
-    celery, webhooks = body["queues"]
+    celery, webhooks, moves = body["queues"]
+    assert (moves["queue"], moves["waiting"], moves["silent"]) == ("clock", 0, False)  # no move waits
     assert (celery["queue"], celery["label"], celery["alive"], celery["silent"], celery["waiting"]) == (
         "celery", "Plan-change workers", True, False, 1)
     assert [(w["hostname"], w["alive"]) for w in celery["workers"]] == [("worker@host", True), ("worker@gone", False)]
@@ -118,7 +119,7 @@ def test_no_banner_once_a_real_worker_answers_on_both_queues(client, staff, work
         for entry in settings.CELERY_BEAT_SCHEDULE.values():  # what beat sends every PORTAL_WORKER_BEAT_SECONDS
             if entry["task"] == "portal.worker_beat":
                 app.send_task(entry["task"], **entry["options"])
-        wait_for(lambda: set(WorkerBeat.objects.values_list("queue", flat=True)) == {"celery", "webhooks"},
+        wait_for(lambda: set(WorkerBeat.objects.values_list("queue", flat=True)) == {"celery", "webhooks", "clock"},
                  timeout=60, what="the worker to answer on both queues")
         for language in ("en", "sv"):
             page = support_page(client, language=language)

@@ -53,7 +53,7 @@ run: $(RUN_STAMP)
 	@$(BIN)/python -c 'import django; django.setup(); from django.core.management import call_command as manage; \
 	  manage("migrate", "--noinput"); manage("load_scenario", "--once", "scenarios/demo.json"); \
 	  manage("demo_logins", "scenarios/demo.json")'
-	@echo "Starting web (http://127.0.0.1:$${PORTAL_PORT:-8000}), Celery workers (plan changes, webhooks) and beat — Ctrl-C stops all."
+	@echo "Starting web (http://127.0.0.1:$${PORTAL_PORT:-8000}), Celery workers (plan changes, webhooks, clock moves) and beat — Ctrl-C stops all."
 	PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  PLANCHANGE_STEP_DELAY=$${PLANCHANGE_STEP_DELAY:-3} \
 	  $(BIN)/honcho --procfile Procfile start

@@ -292,11 +292,12 @@ BusinessDays = Annotated[int | None, typer.Option("--business-days", min=1, show
 To = Annotated[str | None, typer.Option("--to", show_default=False, help="Move to a date (YYYY-MM-DD).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="List what would happen; move nothing.")]
 MoveId = Annotated[int | None, typer.Option("--move", show_default=False, help="Follow a move already asked for.")]
+FollowFor = Annotated[float, typer.Option("--timeout", min=1, help="Seconds to follow the move at most (it goes on).")]
 
 
 @app.command()
 def clock(ctx: typer.Context, days: Days = None, business_days: BusinessDays = None, to: To = None,
-          dry_run: DryRun = False, move_id: MoveId = None, timeout: Timeout = 3600.0,
+          dry_run: DryRun = False, move_id: MoveId = None, timeout: FollowFor = 3600.0,
           url: Url = None, token: Token = None, json_: Json = False, lang: Lang = None):
     """Show the simulation clock, or move it forward (support staff): a progress bar of its days until the
     move is done, then what happened (exit 0 done, 1 failed or still going, 2 refused)."""

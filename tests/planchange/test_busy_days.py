@@ -59,8 +59,8 @@ def test_a_busy_month_boundary_costs_the_same_queries_for_2_and_20_tenants_of_ev
     assert len(queries.captured_queries) == pinned, "\n".join(q["sql"][:160] for q in queries.captured_queries)
 
 
-BUSY_QUERIES_SQLITE = 177
-BUSY_QUERIES_POSTGRESQL = 177
+BUSY_QUERIES_SQLITE = 178
+BUSY_QUERIES_POSTGRESQL = 178
 
 
 def test_starting_scheduled_changes_costs_the_same_queries_for_2_and_20(at_date):

@@ -22,13 +22,13 @@ def commands(service: str) -> list[list[str]]:
     return [shlex.split(part) for part in text.split("&&")]
 
 
-def test_compose_has_the_six_services():
-    assert set(COMPOSE["services"]) == {"postgres", "redis", "web", "worker", "webhooks", "beat"}
+def test_compose_has_the_seven_services():
+    assert set(COMPOSE["services"]) == {"postgres", "redis", "web", "worker", "webhooks", "clock", "beat"}
 
 
 def test_app_services_share_the_same_settings_from_the_environment():
-    envs = [COMPOSE["services"][s]["environment"] for s in ("web", "worker", "webhooks", "beat")]
-    assert envs[0] == envs[1] == envs[2] == envs[3]
+    envs = [COMPOSE["services"][s]["environment"] for s in ("web", "worker", "webhooks", "clock", "beat")]
+    assert envs[0] == envs[1] == envs[2] == envs[3] == envs[4]
     env = envs[0]
     assert env["DATABASE_URL"].startswith("postgres://") and env["DATABASE_URL"].endswith("@postgres:5432/planchange")
     assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
@@ -94,9 +94,10 @@ def procfile() -> dict[str, str]:
 
 def test_make_run_procfile_starts_web_workers_and_beat():
     procs = procfile()
-    assert set(procs) == {"web", "worker", "webhooks", "beat"}
+    assert set(procs) == {"web", "worker", "webhooks", "clock", "beat"}
     assert procs["worker"].startswith("celery -A portal worker")
     assert procs["webhooks"].startswith("celery -A portal worker -Q webhooks ")
+    assert procs["clock"].startswith("celery -A portal worker -Q clock ")
     assert procs["beat"].startswith("celery -A portal beat")
 
 
@@ -114,11 +115,12 @@ def test_webhook_deliveries_have_workers_of_their_own():
 
     route = app.amqp.router.route
     assert route({}, "webhooks.deliver")["queue"].name == "webhooks"
+    assert route({}, "simulation.clock_move")["queue"].name == "clock"
     for task in ("planchange.run_change", "simulation.sweep", "webhooks.fan_out"):
         assert route({}, task)["queue"].name == "celery"
     routed = {r["queue"] for r in settings.CELERY_TASK_ROUTES.values()} | {"celery"}
     procs = procfile()
-    for workers in ([shlex.split(procs["worker"]), shlex.split(procs["webhooks"])],
-                    [commands("worker")[0], commands("webhooks")[0]]):
-        assert [_queues(cmd) for cmd in workers] == [{"celery"}, {"webhooks"}]
+    for workers in ([shlex.split(procs["worker"]), shlex.split(procs["webhooks"]), shlex.split(procs["clock"])],
+                    [commands("worker")[0], commands("webhooks")[0], commands("clock")[0]]):
+        assert [_queues(cmd) for cmd in workers] == [{"celery"}, {"webhooks"}, {"clock"}]
         assert set().union(*(_queues(cmd) for cmd in workers)) == routed

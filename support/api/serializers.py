@@ -167,7 +167,8 @@ class WorkerSerializer(serializers.Serializer):
 
 
 class QueueWorkersSerializer(serializers.Serializer):
-    queue = serializers.ChoiceField(choices=["celery", "webhooks"], help_text="celery: plan changes; webhooks")
+    queue = serializers.ChoiceField(choices=["celery", "webhooks", "clock"],
+                                    help_text="celery: plan changes; webhooks; clock: support's clock moves")
     label = serializers.CharField()
     alive = serializers.BooleanField(help_text="a worker of this queue answered within silence_seconds")
     silent = serializers.BooleanField(help_text="none answered within silence_seconds while work waits: the "

@@ -12,7 +12,7 @@ import logging
 
 from django.db import transaction
 
-from portal.wake import task_send
+from portal.wake import task_wake
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,4 @@ def change_enqueue(change_id: int) -> None:
 
 def change_wake(change_id: int) -> bool:
     """Send the message now; False (logged, not raised) when the broker can't be reached."""
-    try:
-        task_send(RUN_CHANGE, [change_id])
-    except Exception:  # the broker's errors vary by transport; none of them may fail the caller
-        log.warning("could not wake a worker for plan change %s; the sweep will", change_id, exc_info=True)
-        return False
-    return True
+    return task_wake(RUN_CHANGE, [change_id], what=f"plan change {change_id}", later="the sweep", logger=log)

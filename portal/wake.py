@@ -2,6 +2,7 @@
 tasks). The database decides, the broker only wakes: a caller that can't reach the broker logs it and
 goes on, and a periodic sweep finds the work."""
 
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -14,6 +15,8 @@ from portal.celery import app
 BROKER_WAIT = 2.0
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
 
+
+log = logging.getLogger(__name__)
 
 # Set while a dry run goes on (simulation.shadow): its rows live on one connection only, so no worker
 # may be woken for them.
@@ -28,6 +31,18 @@ def publishing_paused():
         yield
     finally:
         _paused.reset(token)
+
+
+def task_wake(task: str, args=(), *, what: str, later: str, countdown: float | None = None,
+              logger: logging.Logger = log) -> bool:
+    """``task_send``, or when the broker can't be reached, a warning that ``later`` (the sweep, beat's fan-out)
+    will find ``what`` instead: False. Never raises (the database decides, the broker only wakes)."""
+    try:
+        task_send(task, args, countdown=countdown)
+    except Exception:  # the broker's errors vary by transport; none of them may fail the caller
+        logger.warning("could not wake a worker for %s; %s will", what, later, exc_info=True)
+        return False
+    return True
 
 
 def task_send(task: str, args=(), *, countdown: float | None = None) -> None:

@@ -6,16 +6,21 @@ from django.db import models
 from django.db.models import Q
 
 
+class ClockMoveStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+
+
+UNFINISHED = (ClockMoveStatus.QUEUED, ClockMoveStatus.RUNNING)
+
+
 class ClockMove(models.Model):
     """Support staff's move of the clock (or its dry run) from ``start`` to ``target``."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
-
-    UNFINISHED = (Status.QUEUED, Status.RUNNING)
+    Status = ClockMoveStatus
+    UNFINISHED = UNFINISHED
 
     actor = models.CharField(max_length=254)
     dry_run = models.BooleanField(default=False)
@@ -39,7 +44,7 @@ class ClockMove(models.Model):
         ordering = ["-id"]
         constraints = [
             # One real move at a time: the database decides, whoever asks.
-            models.UniqueConstraint(fields=["dry_run"], condition=Q(dry_run=False, status__in=["queued", "running"]),
+            models.UniqueConstraint(fields=["dry_run"], condition=Q(dry_run=False, status__in=UNFINISHED),
                                     name="clock_one_move_at_a_time"),
             models.CheckConstraint(condition=Q(target__gte=models.F("start")), name="clock_move_forward"),
         ]

@@ -33,9 +33,10 @@ from portal import clock
 from portal.errors import Conflict, DomainError
 from portal.happenings import KINDS, Happening
 from portal.services import event_record
-from portal.wake import publishing_paused
+from portal.wake import publishing_paused, task_wake
 from simulation.days import Paused, days_run, provisioning_now
 from simulation.models import ClockMove, ClockMoveHappening
+from simulation.shadow import shadowed
 from simulation.verbs import CLOCK_ADVANCED
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,6 @@ def move_request(*, actor: str, days: int = 0, business_days: int = 0, to=None, 
     """Ask for a move (or a dry run): refused at once when it can't be made or while a real move is under
     way (409 ``clock_moving`` naming it: a preview of a world whose clock is moving would list days the move
     applies meanwhile); else a row a worker is woken for."""
-    from portal.wake import task_send
-
     target = clock_target(days=days, business_days=business_days, to=to)
     under_way = move_under_way()
     if under_way is not None:
@@ -116,15 +115,8 @@ def move_request(*, actor: str, days: int = 0, business_days: int = 0, to=None, 
             raise
         raise _refused(under_way) from None
     if wake:
-        transaction.on_commit(lambda: _wake(task_send, move.pk), robust=True)
+        transaction.on_commit(lambda: moves_wake([move.pk]), robust=True)
     return move
-
-
-def _wake(task_send, move_id: int) -> None:
-    try:
-        task_send(MOVE_TASK, [move_id])
-    except Exception:  # the database decides, the broker only wakes: the sweep hands it out
-        log.warning("could not wake a worker for clock move %s", move_id, exc_info=True)
 
 
 class LeaseLost(Exception):
@@ -159,10 +151,9 @@ def moves_abandoned() -> list[int]:
 
 
 def moves_wake(move_ids: list[int]) -> None:
-    from portal.wake import task_send
-
+    """Wake a worker for each move (the database decides: the sweep finds a move nobody woke)."""
     for move_id in move_ids:
-        _wake(task_send, move_id)
+        task_wake(MOVE_TASK, [move_id], what=f"clock move {move_id}", later="the sweep", logger=log)
 
 
 def _stable_refs(happened: list[Happening], *, first_new: int) -> list[Happening]:
@@ -220,8 +211,6 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
     when this call ran it to its end (or to its failure), ``taken`` when someone else has it (or it is
     finished), ``paused`` when ``budget`` seconds ran out first (between two days; its lease let go, so
     whoever comes next goes on: a dry run starts over)."""
-    from simulation.shadow import shadowed
-
     runner = _claim(move_id)
     if runner is None:
         return TAKEN

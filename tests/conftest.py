@@ -59,6 +59,26 @@ def api():
 
 
 @pytest.fixture
+def staff(client, db):
+    """Support staff signed in to the pages (``client``)."""
+    from tests.factories import LoginFactory
+
+    user = LoginFactory(is_staff=True, username="support@portal.local")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def support_api(db):
+    """An API client with a support staff login's token."""
+    from tests.factories import LoginFactory, token_for
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(LoginFactory(is_staff=True))}")
+    return client
+
+
+@pytest.fixture
 def at_date(db):
     """Set the simulation clock: ``at_date("2026-06-15")``."""
     from datetime import date

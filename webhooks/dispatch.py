@@ -4,7 +4,7 @@ the broker only wakes: a wake that can't reach the broker is logged and forgotte
 
 import logging
 
-from portal.wake import task_send
+from portal.wake import task_wake
 
 log = logging.getLogger(__name__)
 
@@ -14,9 +14,4 @@ DELIVER = "webhooks.deliver"
 
 def wake(task: str, args=(), *, countdown: float | None = None) -> bool:
     """Send the message now; False (logged, not raised) when the broker can't be reached."""
-    try:
-        task_send(task, args, countdown=countdown)
-    except Exception:  # the broker's errors vary by transport; none of them may fail the caller
-        log.warning("could not wake a worker for %s%s; beat's fan-out will", task, list(args), exc_info=True)
-        return False
-    return True
+    return task_wake(task, args, what=f"{task}{list(args)}", later="beat's fan-out", countdown=countdown, logger=log)

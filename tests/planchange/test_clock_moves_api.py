@@ -11,16 +11,14 @@ from billing.models import Invoice
 from portal import clock
 from simulation.models import ClockMove
 from simulation.moves import move_run
-from tests.factories import LoginFactory, admin_of, mosa_standard, token_for
+from tests.factories import admin_of, mosa_standard, token_for
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def support():
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(LoginFactory(is_staff=True))}")
-    return api
+def support(support_api):
+    return support_api
 
 
 def test_a_request_that_waits_gets_what_happened_and_the_move_shows_it_again(at_date, support):

@@ -7,15 +7,10 @@ import pytest
 
 from simulation.models import ClockMove
 from simulation.moves import move_request, move_run
-from tests.factories import LoginFactory, mosa_standard
+from tests.factories import mosa_standard
 from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(LoginFactory(is_staff=True, username="support@portal.local"))
 
 
 @pytest.mark.parametrize("language, progress, asked", [

@@ -27,13 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(client):
-    user = LoginFactory(is_staff=True, username="support@portal.local")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def stalled(at_date):
     """Contoso's change whose worker died in validate: the step is running, its lease long gone."""
     at_date("2026-06-15")

@@ -16,10 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff():
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(LoginFactory(is_staff=True))}")
-    return api
+def staff(support_api):
+    return support_api
 
 
 @pytest.mark.parametrize("body", [{"to": "9999-12-31"}, {"to": "9999-06-01"}, {"to": "2100-01-01"},

@@ -13,7 +13,7 @@ from planchange.services import plan_change_request
 from portal.celery import app
 from portal.models import WorkerBeat
 from portal.workers import worker_beat_record
-from tests.factories import LoginFactory, admin_of, mosa_standard, token_for, webhook_endpoint
+from tests.factories import admin_of, mosa_standard, token_for, webhook_endpoint
 from tests.helpers import page_text
 from tests.worker import celery_worker, wait_for
 from webhooks.models import Delivery
@@ -26,13 +26,6 @@ WEBHOOKS_SILENT = {
     "en": "No webhook worker has answered for a minute. 2 webhook deliveries are waiting for one.",
     "sv": "Ingen arbetsprocess för webhooks har svarat på en minut. 2 webhook-leveranser väntar på en.",
 }
-
-
-@pytest.fixture
-def staff(client):
-    user = LoginFactory(is_staff=True, username="support@portal.local")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

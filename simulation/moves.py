@@ -237,6 +237,12 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
     return DONE
 
 
+def move_failed_text(move: ClockMove) -> str:
+    """Why a failed move's answer is short, in the user's language (the API's 409 and the console's message)."""
+    return _("The move of the clock stopped on %(day)s with an error; support's logs say why.") % {
+        "day": (move.applied_through or move.start).isoformat()}
+
+
 def move_events(move: ClockMove, *, limit: int | None = None) -> list[dict]:
     """What happened on the way, in order: by day, each day in its fixed order of kinds, then by tenant (a
     busy day is recorded a chunk of tenants at a time), then as it happened. ``limit``: the first ones only,

@@ -31,7 +31,7 @@ from portal.pages import error_kept, kept_errors, refusal_kept
 from portal.selectors import tenant_get
 from portal.services import incident_open, incident_update
 from simulation.models import ClockMove
-from simulation.moves import move_await, move_events, move_request, move_under_way
+from simulation.moves import move_await, move_events, move_failed_text, move_request, move_under_way
 from support.selectors import (
     STALLED,
     STUCK,
@@ -172,8 +172,7 @@ def _move_followed(request) -> dict:
         return {"progress": move} if move is not None else {}
     del request.session["clock_following"]
     if move.status == ClockMove.Status.FAILED:
-        messages.error(request, _("The move of the clock stopped on %(day)s with an error; support's logs say why.")
-                       % {"day": (move.applied_through or move.start).isoformat()})
+        messages.error(request, move_failed_text(move))
         return {}
     events = _labelled(move_events(move, limit=SHOWN))
     result = {"from": move.start.isoformat(), "to": move.target.isoformat(), "count": move.happenings,

@@ -4,7 +4,6 @@
 import re
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
@@ -25,7 +24,7 @@ from simulation.api.serializers import (
 )
 from simulation.days import changes_started
 from simulation.models import ClockMove
-from simulation.moves import move_await, move_request, move_result
+from simulation.moves import move_await, move_failed_text, move_request, move_result
 
 # How long a request waits for its move by default (and at most): within the deployed gunicorn's timeout.
 MOVE_WAIT_MAX = 240
@@ -81,12 +80,11 @@ class SupportClockView(GenericAPIView):
         if wait:
             move = move_await(move.pk, wait=wait, claim_wait=settings.CLOCK_MOVE_CLAIM_WAIT)
         if move.status == move.Status.FAILED:
-            raise Conflict(_("The move of the clock stopped on %(day)s with an error; support's logs say why.")
-                           % {"day": (move.applied_through or move.start).isoformat()},
-                           code="clock_move_failed", move=move.pk)
+            raise Conflict(move_failed_text(move), code="clock_move_failed", move=move.pk)
         if move.status != move.Status.DONE:
-            headers = {"Location": ClockMoveSerializer(move).data["url"], "Preference-Applied": "respond-async"}
-            return Response(ClockMoveSerializer(move).data, status=202, headers=headers)
+            followed = ClockMoveSerializer(move).data
+            return Response(followed, status=202,
+                            headers={"Location": followed["url"], "Preference-Applied": "respond-async"})
         moved = move_result(move)
         return Response({"now": clock.now(), "today": clock.today(), **moved, "move": move.pk,
                          "sweep": {"scheduled_started": changes_started(moved["events"])}})

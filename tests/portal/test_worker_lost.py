@@ -63,9 +63,16 @@ def test_a_pool_child_killed_mid_step_leaves_the_worker_working(tmp_path, victim
     log = tmp_path / "worker.log"
     with celery_worker(log, concurrency=2, PLANCHANGE_STEP_DELAY="2", PLANCHANGE_STEP_LEASE="3") as worker:
         first = request_change(first_sub)
-        wait_for(lambda: PlanChangeStep.objects.filter(plan_change_id=first, status="running").exists()
-                 and running_the_step(worker.pid), timeout=60, interval=0.05, what="a step of the change to run")
-        [running] = running_the_step(worker.pid)
+        seen = []
+
+        def one_child_running_the_step():
+            # Both children can look asleep at one sampling instant (the idle one polls the broker): wait until
+            # exactly one does, and keep that sample.
+            seen[:] = running_the_step(worker.pid)
+            return PlanChangeStep.objects.filter(plan_change_id=first, status="running").exists() and len(seen) == 1
+
+        wait_for(one_child_running_the_step, timeout=60, interval=0.05, what="a step of the change to run")
+        [running] = seen
         waiting = [child for child in pool_children(worker.pid) if child != running]
         assert len(waiting) == 1
         os.kill(running if victim == "running the step" else waiting[0], signal.SIGKILL)

@@ -24,7 +24,7 @@ from billing.models import BillingProfile, Invoice, InvoiceLine, PaymentKind, Pa
 from billing.texts import ACCOUNT_CREDIT
 from billing.verbs import INVOICE_CREATED, INVOICE_LINES_ADDED
 from portal import clock
-from portal.bulk import rows_update
+from portal.bulk import rows_insert, rows_update
 from portal.services import event_build, events_record
 from portal.texts import Text
 
@@ -129,7 +129,7 @@ class _Books:
                 self.by_key[p.key] = invoice
                 p.created = True
                 new.append(invoice)
-        Invoice.objects.bulk_create(new)  # their ids: the keys of the account credit they take
+        rows_insert(new, ids=True)  # their ids: the keys of the account credit they take
         old = [invoice.pk for invoice in found]
         line_keys = [line["idempotency_key"] for p in postings for line in p.lines]
         self.lines: dict[int, list[InvoiceLine]] = {}
@@ -144,7 +144,7 @@ class _Books:
     def post(self) -> None:
         for p in self.postings:
             self._post(p)
-        InvoiceLine.objects.bulk_create(self.made)
+        rows_insert(self.made)
         rows_update(self.resized, ["amount"])
         rows_update(list(self.touched.values()), _INVOICE_FIELDS)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import clock, tokens
+from portal.bulk import rows_insert
 from portal.errors import Conflict, DomainError
 from portal.inputs import is_plain_text
 from portal.models import ApiToken, Event, IncidentStatus, Service, ServiceIncident, Tenant
@@ -53,8 +54,7 @@ def event_build(
 def events_record(*, events: list[Event]) -> list[Event]:
     """Write many audit rows (built by ``event_build``) in one statement, in their order, and tell the
     listeners of each as ``event_record`` does (call inside the transaction that made the changes)."""
-    if events:
-        Event.objects.bulk_create(events)
+    rows_insert(events)  # on PostgreSQL their ids stay unset: nothing asks for them
     for event in events:
         for listener in EVENT_LISTENERS:
             listener(event)

@@ -1,4 +1,5 @@
-"""portal.bulk.rows_update: many rows' own values in one statement, exactly as saved one by one."""
+"""portal.bulk.rows_update and rows_insert: many rows' own values in a constant number of statements (COPY on
+PostgreSQL), exactly as saved one by one."""
 
 import datetime as dt
 from decimal import Decimal
@@ -9,12 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import Subscription
 from portal import clock
-from portal.bulk import rows_update
+from portal.bulk import rows_insert, rows_update
+from portal.models import Event
 from tests.factories import SubscriptionFactory
 
 
 @pytest.mark.django_db
-def test_rows_update_writes_each_rows_own_values_in_one_statement():
+def test_rows_update_writes_each_rows_own_values_in_the_same_statements_for_3_rows_or_150():
     clock.set_date(dt.date(2026, 1, 10))
     subs = [SubscriptionFactory(licenses=5) for _ in range(3)]
     untouched = SubscriptionFactory(licenses=7)
@@ -24,7 +26,7 @@ def test_rows_update_writes_each_rows_own_values_in_one_statement():
     with CaptureQueriesContext(connection) as queries:
         rows_update(subs, ["status", "status_until", "billed_until", "billed_amount", "licenses",
                            "licenses_at_renewal"])
-    assert len(queries.captured_queries) == 1
+    assert len(queries.captured_queries) == (4 if connection.vendor == "postgresql" else 1)
     rows = {s.pk: s for s in Subscription.objects.filter(pk__in=[s.pk for s in [*subs, untouched]])}
     assert (rows[subs[0].pk].billed_until, rows[subs[0].pk].billed_amount, rows[subs[0].pk].licenses) == (
         dt.date(2026, 3, 1), Decimal("12.34"), 9)
@@ -39,3 +41,49 @@ def test_rows_update_of_nothing_writes_nothing():
     with CaptureQueriesContext(connection) as queries:
         rows_update([], ["licenses"])
     assert queries.captured_queries == []
+
+
+@pytest.mark.django_db
+def test_rows_update_of_many_rows_costs_the_statements_of_three():
+    subs = [SubscriptionFactory(licenses=5) for _ in range(150)]
+    for i, sub in enumerate(subs):
+        sub.licenses = 10 + i
+    with CaptureQueriesContext(connection) as queries:
+        rows_update(subs, ["licenses"])
+    assert len(queries.captured_queries) == (4 if connection.vendor == "postgresql" else 1)
+    assert list(Subscription.objects.filter(pk__in=[s.pk for s in subs]).order_by("pk")
+                .values_list("licenses", flat=True)) == [10 + i for i in range(150)]
+    subs[0].licenses = 1  # the values table was emptied: a second update writes only its own rows
+    rows_update(subs[:1], ["licenses"])
+    assert Subscription.objects.get(pk=subs[0].pk).licenses == 1
+    assert Subscription.objects.get(pk=subs[1].pk).licenses == 11
+
+
+@pytest.mark.django_db
+def test_rows_insert_writes_every_field_as_saved_in_order_with_ids_when_asked():
+    clock.set_date(dt.date(2026, 1, 10))
+    sub = SubscriptionFactory()
+    at = clock.now()
+    events = [Event(tenant=sub.tenant if i % 2 else None, actor="system", verb=f"verb.{i}", object_type="",
+                    object_id=str(i), data={"i": i, "lines": [{"amount": "1.10"}], "none": None}, occurred_at=at)
+              for i in range(120)]
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(events, ids=True)
+    assert len(queries.captured_queries) == (2 if connection.vendor == "postgresql" else 1)
+    ids = [e.pk for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == 120
+    stored = list(Event.objects.filter(pk__in=ids).order_by("pk"))
+    assert [(e.tenant_id, e.verb, e.object_id, e.data, e.occurred_at) for e in stored] == [
+        (sub.tenant_id if i % 2 else None, f"verb.{i}", str(i), {"i": i, "lines": [{"amount": "1.10"}], "none": None},
+         at) for i in range(120)]
+    assert all(e.recorded_at is not None for e in stored)  # auto_now_add, as save() does
+
+
+@pytest.mark.django_db
+def test_rows_insert_without_ids_writes_them_all_in_one_statement():
+    events = [Event(actor="system", verb="v", occurred_at=clock.now()) for _ in range(40)]
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(events)
+    assert len(queries.captured_queries) == 1
+    assert Event.objects.filter(verb="v").count() == 40
+    assert rows_insert([]) == []

@@ -95,11 +95,16 @@ def habit_payments_next_due(after: date) -> date | None:
     return min(days) if days else None
 
 
+def habit_payments_due(*, day: date, since: date, tenants=None):
+    """The invoices their payers pay by habit on the days after ``since`` up to ``day``."""
+    return _unpaid().filter(_paid_on_days(_delays(), since, day), **within(tenants))
+
+
 def habit_payments_run(*, day: date, since: date, tenants=None) -> list[Happening]:
     """The invoices their payers pay by habit on the days after ``since`` up to ``day`` (the last day
     applied was ``since``), each its own payment of the whole balance: one statement for the day's
     payments, one for their audit events."""
-    due = list(_unpaid().filter(_paid_on_days(_delays(), since, day), **within(tenants))
+    due = list(habit_payments_due(day=day, since=since, tenants=tenants)
                .select_for_update(of=("self",)).select_related("tenant")
                .annotate(delay=_DELAY, payer=Coalesce(F("billing_profile__name"), F("tenant__name")))
                .order_by("due_date", "pk"))

@@ -204,6 +204,41 @@ def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
 _PERIOD_FIELDS = ["status", "status_until", "billed_until", "billed_amount", "licenses", "licenses_at_renewal"]
 
 
+# --- What each step finds due (its run's rows; ``billing.daywork`` asks them for a whole day first) -------------
+
+
+def periods_due(*, day: date, tenants=None):
+    """Active subscriptions whose next period has begun by ``day`` and that no plan change holds."""
+    return Subscription.objects.filter(status=Status.ACTIVE, billed_until__lte=day, held_by="", **within(tenants))
+
+
+def expired_due(*, day: date, tenants=None):
+    """Expired subscriptions whose 30 days are up: disabled today."""
+    return Subscription.objects.filter(status=Status.EXPIRED, status_until__lte=day, **within(tenants))
+
+
+def disabled_due(*, day: date, tenants=None):
+    """Disabled subscriptions whose 90 days are up: deleted today."""
+    return Subscription.objects.filter(status=Status.DISABLED, status_until__lte=day, **within(tenants))
+
+
+def card_charges_due(*, day: date, tenants=None):
+    """Invoices paid by card with a balance, due by ``day``."""
+    return Invoice.objects.filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day,
+                                  date__lte=day, **within(tenants))
+
+
+def refunds_due(*, day: date, tenants=None):
+    """Net credits to pay back to a card by ``day``."""
+    return Invoice.objects.filter(refund__gt=0, refunded=False, refund_on__lte=day, **within(tenants))
+
+
+def overdue_due(*, day: date, since: date, tenants=None):
+    """Invoices paid by invoice whose due date passed after ``since`` and before ``day`` with a balance left."""
+    return Invoice.objects.filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=since,
+                                  due_date__lt=day, **within(tenants))
+
+
 def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=None, tenants=None) -> list[Happening]:
     """Every active subscription whose next period has begun by ``day`` (and that no plan change
     holds: the change bills it) is renewed or expired at a term's end, and charged per period.
@@ -214,9 +249,8 @@ def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=No
     giving back the subscriptions it held over billing dates)."""
     happened: list = []
     offers: dict = {}
-    due = (Subscription.objects.select_for_update(of=("self",))
-           .select_related("tenant", "product", "billing_profile", "payment_method")
-           .filter(status=Status.ACTIVE, billed_until__lte=day, held_by="", **within(tenants)).order_by("pk"))
+    due = (periods_due(day=day, tenants=tenants).select_for_update(of=("self",))
+           .select_related("tenant", "product", "billing_profile", "payment_method").order_by("pk"))
     if subscription_ids is not None:  # only these: lock nobody else's rows
         due = due.filter(pk__in=subscription_ids)
     due = list(due)
@@ -273,8 +307,8 @@ def lifecycle_run(*, day: date, actor: str = "system", tenants=None) -> tuple[li
     """Expired subscriptions whose 30 days are up are disabled; Disabled ones whose 90 days are up
     are answered for deletion (licensing removes their licenses, then ``subscriptions_delete``)."""
     happened = []
-    expired = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
-                   .filter(status=Status.EXPIRED, status_until__lte=day, **within(tenants)).order_by("pk"))
+    expired = list(expired_due(day=day, tenants=tenants).select_for_update(of=("self",))
+                   .select_related("tenant", "product").order_by("pk"))
     events = []
     for sub in expired:
         on = sub.status_until
@@ -288,8 +322,8 @@ def lifecycle_run(*, day: date, actor: str = "system", tenants=None) -> tuple[li
     if expired:
         rows_update(expired, ["status", "status_until"])
         events_record(events=events)
-    to_delete = list(Subscription.objects.select_for_update(of=("self",)).select_related("tenant", "product")
-                     .filter(status=Status.DISABLED, status_until__lte=day, **within(tenants)).order_by("pk"))
+    to_delete = list(disabled_due(day=day, tenants=tenants).select_for_update(of=("self",))
+                     .select_related("tenant", "product").order_by("pk"))
     return happened, to_delete
 
 
@@ -318,10 +352,8 @@ def card_charges_run(*, day: date, actor: str = "system", tenants=None) -> list[
     """Invoices paid by card are charged on their due date (the day after the invoice): the day's
     charges in one statement, their audit events in one."""
     happened, events = [], []
-    due = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
-               .filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day, date__lte=day,
-                       **within(tenants))
-               .order_by("due_date", "pk"))
+    due = list(card_charges_due(day=day, tenants=tenants).select_for_update(of=("self",))
+               .select_related("tenant", "payment_method").order_by("due_date", "pk"))
     for invoice in due:
         amount = invoice.total - invoice.paid
         invoice.paid = invoice.total
@@ -339,8 +371,8 @@ def card_charges_run(*, day: date, actor: str = "system", tenants=None) -> list[
 def refunds_run(*, day: date, actor: str = "system", tenants=None) -> list[Happening]:
     """Net credits paid back to the card reach it on their date."""
     happened, events = [], []
-    due = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "payment_method")
-               .filter(refund__gt=0, refunded=False, refund_on__lte=day, **within(tenants)).order_by("refund_on", "pk"))
+    due = list(refunds_due(day=day, tenants=tenants).select_for_update(of=("self",))
+               .select_related("tenant", "payment_method").order_by("refund_on", "pk"))
     for invoice in due:
         invoice.refunded = True
         last4 = invoice.payment_method.last4 if invoice.payment_method else ""
@@ -359,10 +391,7 @@ def overdue_run(*, day: date, since: date, actor: str = "system", tenants=None) 
     """Invoices paid by invoice whose due date passed after ``since`` and before ``day`` with a
     balance left fall past due: plan changes are blocked until they are paid (``unpaid_balance``)."""
     happened, events = [], []
-    due = (Invoice.objects.select_related("tenant")
-           .filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=since, due_date__lt=day,
-                   **within(tenants))
-           .order_by("due_date", "pk"))
+    due = overdue_due(day=day, since=since, tenants=tenants).select_related("tenant").order_by("due_date", "pk")
     for invoice in due:
         on = invoice.due_date + timedelta(days=1)
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_OVERDUE, obj=invoice,

@@ -112,16 +112,19 @@ def _trial_ended(sub: Subscription, *, payer: Payer | None, actor: str) -> tuple
     return _happening(on, Kind.TRIAL_EXPIRED, sub, _subject(sub), detail), event
 
 
+def trials_due(*, day: date, tenants=None):
+    """Active trials whose end date has come by ``day`` and that nothing holds."""
+    return Subscription.objects.filter(status=Status.ACTIVE, source=Subscription.Source.TRIAL, trial_ends_on__lte=day,
+                                       held_by="", **within(tenants))
+
+
 def trials_end_run(*, day: date, actor: str = "system", tenants=None) -> list[Happening]:
     """Every active trial whose end date has come by ``day`` (and that nothing holds) converts or expires.
     Set-based: the trials, the tenants' ways to pay, the rows and the audit events are read and written in
     one statement each, however many tenants. Call before the day's billing periods: a trial converted
     today is charged its first period by them, today."""
-    due = list(Subscription.objects.select_for_update(of=("self",))
-               .select_related("tenant", "product", "billing_profile", "payment_method")
-               .filter(status=Status.ACTIVE, source=Subscription.Source.TRIAL, trial_ends_on__lte=day, held_by="",
-                       **within(tenants))
-               .order_by("pk"))
+    due = list(trials_due(day=day, tenants=tenants).select_for_update(of=("self",))
+               .select_related("tenant", "product", "billing_profile", "payment_method").order_by("pk"))
     if not due:
         return []
     payers = Payers.of({sub.tenant_id for sub in due})

@@ -29,14 +29,20 @@ def object_get(queryset, raw_id, missing: Missing):
     return found
 
 
-def tenant_ids_chunked(size: int) -> list[tuple[int, int]]:
-    """Every tenant's id in ranges of ``size`` tenants (first id, last id), the last one open-ended (a
-    tenant made meanwhile is in it): how the day loop splits a busy day into short transactions."""
-    ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
-    ranges = [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+def tenant_ids_chunked(size: int, ids: list[int] | None = None) -> list[tuple[int, int]]:
+    """Ranges of tenant ids (first id, last id) each holding ``size`` of ``ids`` (sorted; every tenant's when
+    None), together covering every id, the last one open-ended (a tenant made meanwhile is in it): how the day
+    loop splits a busy day into short transactions, a range per ``size`` tenants with work."""
+    if ids is None:
+        ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
+    ranges, lo = [], 0
+    for i in range(0, len(ids), size):
+        hi = ids[min(i + size, len(ids)) - 1]
+        ranges.append((lo, hi))
+        lo = hi + 1
     if ranges:
         ranges[-1] = (ranges[-1][0], TENANT_ID_END)
-    return ranges
+    return ranges or [(0, TENANT_ID_END)]
 
 
 # Past every tenant's id (a bigint): the end of the last range.

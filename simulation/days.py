@@ -25,6 +25,7 @@ from time import monotonic as time_monotonic
 from django.conf import settings
 from django.db import transaction
 
+from billing.daywork import CARD_CHARGES, HABITS, LIFECYCLE, OVERDUE, PERIODS, REFUNDS, TRIALS, day_work
 from billing.habits import habit_payments_run
 from billing.lifecycle import (
     billing_periods_run,
@@ -85,21 +86,31 @@ def _scheduled_changes_run(day: date, started: list[int]) -> list[Happening]:
     return happened
 
 
-def _billing_run(day: date, *, since: date, tenants: tuple[int, int] | None = None) -> list[Happening]:
+def _billing_run(day: date, *, since: date, tenants: tuple[int, int] | None = None,
+                 idle: frozenset[str] = frozenset()) -> list[Happening]:
     """The day's billing and lifecycle, in their order, for the tenants with ids in ``tenants`` (first,
-    last; all when None). Call with the clock's row locked."""
-    happened = trials_end_run(day=day, tenants=tenants)  # a trial converted today is charged below, today
-    happened += billing_periods_run(day=day, tenants=tenants)
-    happened += card_charges_run(day=day, tenants=tenants)
-    happened += habit_payments_run(day=day, since=since, tenants=tenants)
-    happened += refunds_run(day=day, tenants=tenants)
-    moved, to_delete = lifecycle_run(day=day, tenants=tenants)
-    happened += moved
-    if to_delete:  # licensing removes their licenses, then billing deletes them: each set-based
-        removed = licenses_remove_all_of(subscription_ids=[sub.pk for sub in to_delete], actor="system",
-                                         reason="the subscription was deleted")
-        happened += subscriptions_delete(to_delete, removed=removed)
-    happened += overdue_run(day=day, since=since, tenants=tenants)
+    last; all when None), the steps in ``idle`` (nothing due for anyone: ``billing.daywork``) left out. Call
+    with the clock's row locked."""
+    happened: list[Happening] = []
+    if TRIALS not in idle:
+        happened += trials_end_run(day=day, tenants=tenants)  # a trial converted today is charged below, today
+    if PERIODS not in idle:
+        happened += billing_periods_run(day=day, tenants=tenants)
+    if CARD_CHARGES not in idle:
+        happened += card_charges_run(day=day, tenants=tenants)
+    if HABITS not in idle:
+        happened += habit_payments_run(day=day, since=since, tenants=tenants)
+    if REFUNDS not in idle:
+        happened += refunds_run(day=day, tenants=tenants)
+    if LIFECYCLE not in idle:
+        moved, to_delete = lifecycle_run(day=day, tenants=tenants)
+        happened += moved
+        if to_delete:  # licensing removes their licenses, then billing deletes them: each set-based
+            removed = licenses_remove_all_of(subscription_ids=[sub.pk for sub in to_delete], actor="system",
+                                             reason="the subscription was deleted")
+            happened += subscriptions_delete(to_delete, removed=removed)
+    if OVERDUE not in idle:
+        happened += overdue_run(day=day, since=since, tenants=tenants)
     return happened
 
 
@@ -112,9 +123,11 @@ def _in_order(happened: list[Happening]) -> list[Happening]:
 def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record: Recorder | None) -> list[Happening]:
     """The day's billing, ``CLOCK_DAY_TENANTS`` tenants per transaction (each first locks the clock's row,
     whose ``applying_*`` say how far the day got: a day interrupted goes on with the next tenant, never
-    applies a tenant twice). ``first``: what the day did before billing, recorded with the first chunk."""
+    applies a tenant twice). ``first``: what the day did before billing, recorded with the first chunk. The
+    chunks count only the tenants with work today, and steps with nothing due are not asked (``day_work``)."""
     happened: list[Happening] = []
-    for lo, hi in tenant_ids_chunked(settings.CLOCK_DAY_TENANTS):
+    work = day_work(day=day, since=since)
+    for lo, hi in tenant_ids_chunked(settings.CLOCK_DAY_TENANTS, work.tenant_ids):
         with transaction.atomic():
             applied, applying, through = clock.day_progress_lock()
             if applied is not None and applied >= day:
@@ -124,7 +137,7 @@ def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record
                     continue
                 lo = max(lo, through + 1)
             with clock.offset_pinned():  # the clock's row is locked: read its offset once, not per event
-                chunk = _billing_run(day, since=max(since, applied or since), tenants=(lo, hi))
+                chunk = _billing_run(day, since=max(since, applied or since), tenants=(lo, hi), idle=work.idle)
             clock.mark_tenants_applied(day, hi)
             if record is not None:
                 record(day, _in_order(first + chunk))

@@ -1,0 +1,82 @@
+"""What a day holds, asked once per day (billing.daywork): the chunks count only the tenants with work, a
+step with nothing due is not asked, and a step that another's rows make due the same day still runs."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing.daywork import CARD_CHARGES, HABITS, LIFECYCLE, OVERDUE, PERIODS, REFUNDS, STEPS, TRIALS, day_work
+from billing.models import Invoice, Subscription
+from portal.selectors import TENANT_ID_END, tenant_ids_chunked
+from simulation.moves import clock_move
+from tests.factories import InvoiceFactory, PaymentMethodFactory, SubscriptionFactory, TenantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def card_invoice_due(on: date):
+    tenant = TenantFactory()
+    card = PaymentMethodFactory(tenant=tenant, is_default=True)
+    InvoiceFactory(tenant=tenant, payment_method=card, date=on, due_date=on, total=Decimal("12.50"))
+    return tenant
+
+
+def test_a_day_with_only_card_charges_names_their_tenants_and_leaves_every_other_step_out(at_date):
+    at_date("2026-06-15")
+    charged = card_invoice_due(date(2026, 6, 16))
+    TenantFactory()  # nothing due
+    work = day_work(day=date(2026, 6, 16), since=date(2026, 6, 15))
+    assert work.tenant_ids == [charged.pk]
+    assert work.idle == frozenset(STEPS) - {CARD_CHARGES}
+
+
+def test_periods_due_make_the_steps_their_invoices_and_expiries_feed_busy(at_date):
+    at_date("2026-06-15")
+    sub = SubscriptionFactory(start_date=date(2026, 1, 16))  # its next period begins 2026-06-16
+    work = day_work(day=date(2026, 6, 16), since=date(2026, 6, 15))
+    assert work.tenant_ids == [sub.tenant_id]
+    assert work.idle == frozenset({TRIALS, REFUNDS})
+    assert {PERIODS, CARD_CHARGES, HABITS, OVERDUE, LIFECYCLE}.isdisjoint(work.idle)
+
+
+def test_a_period_billed_late_is_charged_to_its_card_the_same_day(at_date):
+    """A period left behind (a plan change held its subscription over its first day) is billed with its
+    own dates when the day loop reaches it: its card charge, due days ago, is taken that same day although
+    no card charge was due when the day began."""
+    at_date("2026-06-15")
+    clock_move(actor="support", days=1)  # the day loop's watermark: 2026-06-16
+    tenant = TenantFactory()
+    card = PaymentMethodFactory(tenant=tenant, is_default=True)
+    sub = SubscriptionFactory(tenant=tenant, payment_method=card, licenses=4, start_date=date(2026, 1, 12))
+    Subscription.objects.filter(pk=sub.pk).update(billed_until=date(2026, 6, 12))  # left behind
+    moved = clock_move(actor="support", days=1)
+    invoice = Invoice.objects.get(tenant=tenant)
+    assert (invoice.date, invoice.due_date, invoice.paid == invoice.total > 0) == (
+        date(2026, 6, 12), date(2026, 6, 13), True)
+    assert [(e["date"], e["kind"]) for e in moved["events"] if e["tenant"] == tenant.pk] == [
+        ("2026-06-12", "invoice"), ("2026-06-13", "payment")]
+
+
+def test_a_quiet_day_over_many_tenants_costs_one_chunk(at_date, settings):
+    """Ten tenants, one with work, ten tenants a chunk at most... one: the day is one transaction, not ten."""
+    settings.CLOCK_DAY_TENANTS = 1
+    at_date("2026-06-15")
+    clock_move(actor="support", days=1)
+    for _ in range(9):
+        TenantFactory()
+    card_invoice_due(date(2026, 6, 17))
+    with CaptureQueriesContext(connection) as queries:
+        moved = clock_move(actor="support", days=1)
+    assert [e["kind"] for e in moved["events"]] == ["payment"]
+    chunks = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "portal_simulationclock" SET "applying_day"')]
+    assert len(chunks) == 1
+
+
+def test_tenant_ranges_cover_every_id_with_size_tenants_of_work_each():
+    assert tenant_ids_chunked(2, [5, 9, 12]) == [(0, 9), (10, TENANT_ID_END)]
+    assert tenant_ids_chunked(2, [5, 9, 12, 20]) == [(0, 9), (10, TENANT_ID_END)]
+    assert tenant_ids_chunked(3, [5]) == [(0, TENANT_ID_END)]
+    assert tenant_ids_chunked(3, []) == [(0, TENANT_ID_END)]

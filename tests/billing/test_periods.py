@@ -30,3 +30,19 @@ def test_renewal_date(start, term, today, expected):
 ])
 def test_billing_period(start, freq, term, day, expected):
     assert billing_period(start=start, billing_frequency=freq, term=term, day=day) == expected
+
+
+def test_add_months_is_relativedeltas_for_every_day_of_four_years_and_any_number_of_months():
+    """add_months is written out for speed (the day loop asks it per subscription and period): it answers
+    what dateutil's relativedelta does, month ends and leap years included, forwards and back."""
+    from datetime import timedelta
+
+    from dateutil.relativedelta import relativedelta
+
+    from billing.periods import add_months
+
+    day = date(2027, 1, 1)
+    while day < date(2031, 1, 1):
+        for months in (-37, -13, -12, -1, 0, 1, 2, 3, 11, 12, 13, 36, 121):
+            assert add_months(day, months) == day + relativedelta(months=months), (day, months)
+        day += timedelta(days=1)

@@ -123,6 +123,8 @@ class Text:
     __hash__ = None
 
     def english(self) -> str:
+        if (translation.get_language() or "en").split("-")[0] == "en":  # English already (the workers'): as is
+            return str(self)
         with translation.override("en"):
             return str(self)
 

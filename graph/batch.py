@@ -7,7 +7,7 @@ The batch itself is checked first (size, ids, methods, urls, dependencies, no ne
 
 import io
 import json
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.core.handlers.wsgi import WSGIRequest
 from django.urls import Resolver404, resolve
@@ -76,8 +76,8 @@ def _inner_request(outer, item: dict) -> WSGIRequest:
     body = b"" if item["body"] is None else json.dumps(item["body"]).encode()
     path, _, query = item["path"].partition("?")
     environ = {key: outer.META[key] for key in _CARRIED if key in outer.META}
-    environ.update({"REQUEST_METHOD": item["method"], "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": query,
-                    "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)})
+    environ.update({"REQUEST_METHOD": item["method"], "PATH_INFO": unquote(path), "SCRIPT_NAME": "",
+                    "QUERY_STRING": query, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)})
     headers = {k.lower(): v for k, v in item["headers"].items()}
     environ["CONTENT_TYPE"] = headers.pop("content-type", "application/json" if body else "")
     for name, value in headers.items():

@@ -41,6 +41,12 @@ PORTAL_CODES = {
 }
 
 
+# Graph's own wording for a rule both have, before the portal's sentence (scripts match Graph's).
+GRAPH_WORDING = {
+    "usage_location_required": "License assignment cannot be done for user with invalid usage location.",
+}
+
+
 class GraphError(Exception):
     """A refusal in Graph's words: its HTTP status, its code and message."""
 
@@ -91,8 +97,10 @@ def unsupported_path_message(path: str) -> str:
 
 
 def domain_error(exc: DomainError) -> GraphError:
-    status, code = PORTAL_CODES.get(exc.code, (exc.status if 400 <= exc.status < 500 else 400, BAD_REQUEST))
-    return GraphError(status, code, str(exc.detail))
+    fallback = (409, CONFLICT) if exc.status == 409 else (404, NOT_FOUND) if exc.status == 404 else (400, BAD_REQUEST)
+    status, code = PORTAL_CODES.get(exc.code, fallback)  # Graph has no 422: a rule's refusal is its 400
+    wording = GRAPH_WORDING.get(exc.code)
+    return GraphError(status, code, f"{wording} {exc.detail}" if wording else str(exc.detail))
 
 
 def _from_drf(exc: exceptions.APIException) -> GraphError:

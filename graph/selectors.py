@@ -85,6 +85,8 @@ def license_list(*, user: DirectoryUser):
 
 def user_get(*, tenant: Tenant, identifier: str) -> DirectoryUser:
     """A user by Graph's id or by userPrincipalName (``users/{id | userPrincipalName}``)."""
+    if identifier.startswith("$"):  # users/$count, users/$ref: not supported here
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{identifier}'.")
     found = None
     if ids.is_guid(identifier):
         found = users(tenant=tenant).filter(pk=ids.pk_of(ids.USER, identifier) or 0).first()

@@ -54,8 +54,10 @@ def graph_error(response, status: int, code: str):
 
 
 def graph_client(tenant, role="global_admin"):
+    admin = admin_of(tenant, role)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(admin_of(tenant, role))}")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(admin)}")
+    api.username = admin.username
     return api
 
 

@@ -185,3 +185,24 @@ def test_another_tenants_user_is_not_found(world):
     other = DirectoryUserFactory(tenant=TenantFactory(), upn="zed@other.example", usage_location="SE")
     graph_error(graph_client(tenant).post(f"{BASE}/users/{other.upn}/assignLicense", swap(), format="json"), 404,
                 "Request_ResourceNotFound")
+
+
+def test_the_portals_sentences_follow_the_callers_language(world):
+    from django.utils import translation
+
+    tenant, basic, standard, users = world
+    users["fred"].usage_location = ""
+    users["fred"].save()
+    message = graph_error(graph_client(tenant).post(
+        f"{BASE}/users/fred@contoso.example/assignLicense", {"addLicenses": [{"skuId": BASIC}], "removeLicenses": []},
+        format="json", HTTP_ACCEPT_LANGUAGE="sv"), 400, "Request_BadRequest")
+    assert message == ("License assignment cannot be done for user with invalid usage location. fred@contoso.example "
+                       "har ingen användningsplats: ange var användaren använder tjänsterna innan du tilldelar en "
+                       "licens.")
+    assert graph_client(tenant).post(f"{BASE}/users/anna@contoso.example/assignLicense", swap(),
+                                     format="json").status_code == 200
+    event = Event.objects.get(verb="licenses.changed")
+    with translation.override("sv"):
+        assert render(event_key(event.verb), event.data) == (
+            "Licenserna för anna@contoso.example ändrades: tillagda O365_BUSINESS_PREMIUM; borttagna "
+            "O365_BUSINESS_ESSENTIALS. (via Microsoft Graph)")

@@ -2,9 +2,10 @@
 portal's products and plan names, then licensing's ``user_licenses_change`` does it all in one transaction
 (docs/graph.md "assignLicense"). Nothing is written unless everything holds."""
 
-from billing.models import MicrosoftServicePlan, Product, Subscription
+from billing.models import Product
 from graph.errors import BAD_REQUEST, GraphError
 from graph.ids import parse_uuid
+from graph.selectors import plan_ids
 from licensing.models import DirectoryUser
 from licensing.user_licenses import LicensesChange, user_licenses_change
 from portal.models import Tenant
@@ -58,9 +59,8 @@ def license_assign(*, tenant: Tenant, user: DirectoryUser, body, actor: str) -> 
     """Graph's assignLicense for ``user``: each skuId must be a product the tenant has a subscription of, each
     disabled plan one of that SKU's service plans; the rest is licensing's."""
     add, remove = _read(body)
-    owned = Subscription.objects.filter(tenant=tenant).values_list("product_id", flat=True)
-    products = {p.sku_id: p for p in Product.objects.filter(pk__in=owned)}
-    plans = dict(MicrosoftServicePlan.objects.values_list("service_plan_id", "name"))
+    products = {p.sku_id: p for p in Product.objects.filter(subscriptions__tenant=tenant).distinct()}
+    plans = {plan_id: name for name, plan_id in plan_ids().items()}
     change = LicensesChange()
     for sku_id, disabled in add:
         product = _product(tenant, sku_id, products)

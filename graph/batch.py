@@ -99,7 +99,10 @@ def _run(outer, item: dict) -> dict:
     headers = {"Content-Type": response.get("Content-Type", "application/json")}
     if response.has_header("Retry-After"):
         headers["Retry-After"] = response["Retry-After"]
-    content = json.loads(response.content) if response.content else None
+    try:
+        content = json.loads(response.content) if response.content else None
+    except ValueError:  # every Graph view answers JSON; anything else is passed on as text
+        content = response.content.decode(errors="replace")
     return {"id": item["id"], "status": response.status_code, "headers": headers, "body": content}
 
 

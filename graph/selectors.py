@@ -19,9 +19,15 @@ def not_found(identifier: str) -> GraphError:
                                       "reference-property objects are not present.")
 
 
+_PLAN_IDS: dict[str, UUID] = {}
+
+
 def plan_ids() -> dict[str, UUID]:
-    """servicePlanName → servicePlanId of every Microsoft service plan (one query)."""
-    return dict(MicrosoftServicePlan.objects.values_list("name", "service_plan_id"))
+    """servicePlanName → servicePlanId of every Microsoft service plan. Read once per process: both are
+    Microsoft's, fixed by the reference the catalog migration loads (a name never changes its id)."""
+    if not _PLAN_IDS:
+        _PLAN_IDS.update(MicrosoftServicePlan.objects.values_list("name", "service_plan_id"))
+    return _PLAN_IDS
 
 
 @dataclass
@@ -83,15 +89,17 @@ def license_list(*, user: DirectoryUser):
                 .select_related("subscription__product").prefetch_related("subscription__product__microsoft_plans"))
 
 
-def user_get(*, tenant: Tenant, identifier: str) -> DirectoryUser:
-    """A user by Graph's id or by userPrincipalName (``users/{id | userPrincipalName}``)."""
+def user_get(*, tenant: Tenant, identifier: str, licenses: bool = True) -> DirectoryUser:
+    """A user by Graph's id or by userPrincipalName (``users/{id | userPrincipalName}``), with their licenses
+    unless ``licenses`` is False."""
     if identifier.startswith("$"):  # users/$count, users/$ref: not supported here
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{identifier}'.")
     found = None
+    rows = users(tenant=tenant) if licenses else DirectoryUser.objects.filter(tenant=tenant)
     if ids.is_guid(identifier):
-        found = users(tenant=tenant).filter(pk=ids.pk_of(ids.USER, identifier) or 0).first()
+        found = rows.filter(pk=ids.pk_of(ids.USER, identifier) or 0).first()
     elif "@" in identifier:
-        found = users(tenant=tenant).filter(upn=identifier.strip().lower()).first()
+        found = rows.filter(upn=identifier.strip().lower()).first()
     if found is None:
         raise not_found(identifier)
     return found

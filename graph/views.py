@@ -98,11 +98,11 @@ class LicenseDetailsView(GraphView):
 
 class AssignLicenseView(GraphView):
     def post(self, request, user_id):
-        found = selectors.user_get(tenant=self.tenant, identifier=user_id)
+        found = selectors.user_get(tenant=self.tenant, identifier=user_id, licenses=False)
         if not may(self.roles, LICENSE_WRITERS):
             raise GraphError(403, DENIED, "Insufficient privileges to complete the operation.")
         license_assign(tenant=self.tenant, user=found, body=request.data, actor=request.user.get_username())
-        found = selectors.user_get(tenant=self.tenant, identifier=user_id)
+        found = selectors.user_get(tenant=self.tenant, identifier=str(found.upn))
         return Response({"@odata.context": self.context("users/$entity"),
                          **shapes.user(found, selectors.plan_ids(), shapes.USER_PROPERTIES)})
 

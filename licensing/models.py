@@ -14,7 +14,7 @@ class DirectoryUser(models.Model):
     upn = models.CharField(max_length=254, unique=True, help_text="user principal name")
     display_name = models.CharField(max_length=200)
     usage_location = models.CharField(
-        max_length=2, blank=True, default="",
+        max_length=2, blank=True, default="", db_default="",  # the database's too: set-based inserts may omit it
         help_text="two-letter country code (ISO 3166-1 alpha-2) where the user uses the services (Graph's "
                   "usageLocation); empty: none yet, and no license can be assigned")
     created_at = models.DateTimeField(auto_now_add=True)

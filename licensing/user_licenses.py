@@ -37,7 +37,10 @@ class LicensesChange:
 
 
 def _require_plans_of(product: Product, disabled: list[str]) -> None:
-    unknown = sorted(set(disabled) - {m.name for m in product.microsoft_plans.all()})
+    if not disabled:
+        return
+    unknown = sorted(set(disabled) - set(product.microsoft_plans.filter(name__in=disabled).values_list("name",
+                                                                                                      flat=True)))
     if unknown:
         raise DomainError(_("%(product)s has no service plan %(plans)s.")
                           % {"product": product.name, "plans": short_list(unknown)},
@@ -74,8 +77,7 @@ def user_licenses_change(*, tenant: Tenant, user_id: int, change: LicensesChange
                          via: str = "") -> DirectoryUser:
     """Add and remove the user's licenses by product, all or nothing (the module's rules); ``via``: the door
     it came through, kept on the audit event ("graph"). Answers the user."""
-    products = {p.pk: p for p in Product.objects.filter(pk__in=[*change.add, *change.remove])
-                .prefetch_related("microsoft_plans")}
+    products = {p.pk: p for p in Product.objects.filter(pk__in=[*change.add, *change.remove])}
     both = sorted(products[pk].name for pk in set(change.add) & set(change.remove))
     if both:
         raise DomainError(_("%(products)s can't be both added and removed.") % {"products": ", ".join(both)},

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='directoryuser',
             name='usage_location',
-            field=models.CharField(blank=True, default='', help_text="two-letter country code (ISO 3166-1 alpha-2) where the user uses the services (Graph's usageLocation); empty: none yet, and no license can be assigned", max_length=2),
+            field=models.CharField(blank=True, db_default='', default='', help_text="two-letter country code (ISO 3166-1 alpha-2) where the user uses the services (Graph's usageLocation); empty: none yet, and no license can be assigned", max_length=2),
         ),
         migrations.AddConstraint(
             model_name='directoryuser',

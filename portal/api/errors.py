@@ -75,8 +75,9 @@ ERROR_DIALECTS: dict[str, Callable[..., HttpResponse]] = {}
 
 def dialect_response(request, *, status_code: int, code: str, detail) -> HttpResponse | None:
     """The error in the dialect of the request's path, or None where the path has none of its own."""
+    path = request.path if request.path.endswith("/") else f"{request.path}/"  # /graph is under /graph/ too
     for prefix, answer in ERROR_DIALECTS.items():
-        if request.path.startswith(prefix):
+        if path.startswith(prefix):
             return answer(request, status_code, code, detail)
     return None
 

@@ -100,3 +100,10 @@ def test_client_request_id_is_echoed(world):
     assert response["client-request-id"] == "my-request-1"
     assert response.json()["error"]["innerError"]["client-request-id"] == "my-request-1"
     assert TenantFactory  # another tenant's objects: tests/graph/test_users.py
+
+
+def test_the_bare_graph_path_is_graphs_error_too(world):
+    tenant, *_ = world
+    response = graph_client(tenant).post("/graph", {}, format="json")
+    assert response["Content-Type"] == "application/json"
+    graph_error(response, 400, "Request_BadRequest")

@@ -14,7 +14,7 @@ UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(UV) sync -
 STAMP := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: install run reset-demo test schemathesis soak bench lint migrations-check lock clean
+.PHONY: install run reset-demo test schemathesis graph-example soak bench lint migrations-check lock clean
 
 # The portal, the tests, the linters and the benchmarks (the dev extra): what make test needs.
 install: $(STAMP)
@@ -71,6 +71,11 @@ test: install
 # tenants' admins and as support staff, then every other tenant's id must answer 404 (tests/contract/).
 schemathesis: install
 	$(BIN)/python tests/contract/run_schemathesis.py
+
+# The admin's own Graph script, unchanged, against a live portal of its own (var/graph-example/, a free port):
+# examples/graph_move_users.py moves the demo's Business Basic users, and the database is checked after.
+graph-example: install
+	$(BIN)/python tests/contract/run_graph_example.py
 
 # The property tests with many more examples, and clock moves racing plan changes and license edits for
 # many more rounds (minutes, not for CI): HYPOTHESIS_PROFILE=soak, SOAK_ROUNDS=40.

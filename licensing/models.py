@@ -13,6 +13,10 @@ class DirectoryUser(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="users")
     upn = models.CharField(max_length=254, unique=True, help_text="user principal name")
     display_name = models.CharField(max_length=200)
+    usage_location = models.CharField(
+        max_length=2, blank=True, default="", db_default="",  # the database's too: set-based inserts may omit it
+        help_text="two-letter country code (ISO 3166-1 alpha-2) where the user uses the services (Graph's "
+                  "usageLocation); empty: none yet, and no license can be assigned")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -21,6 +25,8 @@ class DirectoryUser(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(upn__contains="@"), name="user_upn_has_at"),
             models.CheckConstraint(condition=Q(upn=models.functions.Lower("upn")), name="user_upn_lowercase"),
+            models.CheckConstraint(condition=Q(usage_location=models.functions.Upper("usage_location")),
+                                   name="user_usage_location_uppercase"),
         ]
 
     def __str__(self):

@@ -59,15 +59,17 @@ class LicensePreview:
 
 
 class _Catalog:
-    """Each product's service plans as (code, name, service, level, data_related), read once."""
+    """Each product's service plans as (code, name, service, level, data_related, provides), read once;
+    ``provides``: the (service, level) pairs a user with the plan has (``ServicePlan.provides``)."""
 
     def __init__(self):
         self.plans: dict[int, list[tuple]] = {}
         self.order: dict[str, tuple] = {}
         for product in Product.objects.prefetch_related("service_plans"):
-            rows = [(p.code, p.name, p.service, p.level, p.data_related) for p in product.service_plans.all()]
+            rows = [(p.code, p.name, p.service, p.level, p.data_related, tuple(p.provides()))
+                    for p in product.service_plans.all()]
             self.plans[product.pk] = rows
-            for code, name, service, level, _data in rows:
+            for code, name, service, level, _data, _provides in rows:
                 self.order[code] = (service, level, name)
 
     def enabled(self, product_id: int, disabled) -> dict[str, tuple]:
@@ -91,8 +93,9 @@ def _user_change(catalog: "_Catalog", *, upn, disabled, kept, source, target_pro
     if target_product is not None and not any(sub_id == target_id for sub_id, _p, _off in kept):
         after.update(catalog.enabled(target_product.pk, ()))
     levels: dict[str, int] = {}
-    for _code, _name, service, level, _data in after.values():
-        levels[service] = max(level, levels.get(service, 0))
+    for row in after.values():
+        for service, level in row[5]:
+            levels[service] = max(level, levels.get(service, 0))
     # A plan replaced by a higher level of its service isn't lost (Exchange Plan 1 → Plan 2).
     lost = [c for c, row in before.items() if c not in after and levels.get(row[2], 0) < row[3]]
     data_lost = [c for c, row in source_rows.items() if row[4] and levels.get(row[2], 0) < row[3]]

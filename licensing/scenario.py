@@ -20,10 +20,11 @@ def _bulk_users(users: list[DirectoryUser]) -> None:
             u.pk = ids[u.upn]
 
 
-def _generate(tenant: Tenant, subscription: Subscription, count: int, prefix: str) -> None:
+def _generate(tenant: Tenant, subscription: Subscription, count: int, prefix: str, usage_location: str) -> None:
     label = prefix[:1].upper() + prefix[1:]
     for begin in range(1, count + 1, BATCH):
-        chunk = [DirectoryUser(tenant=tenant, upn=f"{prefix}{n}@{tenant.domain}", display_name=f"{label} {n}")
+        chunk = [DirectoryUser(tenant=tenant, upn=f"{prefix}{n}@{tenant.domain}", display_name=f"{label} {n}",
+                               usage_location=usage_location)
                  for n in range(begin, min(begin + BATCH, count + 1))]
         _bulk_users(chunk)
         LicenseAssignment.objects.bulk_create(
@@ -32,7 +33,8 @@ def _generate(tenant: Tenant, subscription: Subscription, count: int, prefix: st
 
 def directory_load(tenant: Tenant, t: dict, *, subscriptions: dict[str, Subscription]) -> int:
     """The file's users with their licenses, then the generated ones; returns how many users."""
-    listed = [DirectoryUser(tenant=tenant, upn=u["upn"], display_name=u.get("display_name") or u["upn"].split("@")[0])
+    listed = [DirectoryUser(tenant=tenant, upn=u["upn"], display_name=u.get("display_name") or u["upn"].split("@")[0],
+                            usage_location=u.get("usage_location", ""))
               for u in t.get("users", [])]
     _bulk_users(listed)
     LicenseAssignment.objects.bulk_create(
@@ -42,7 +44,8 @@ def directory_load(tenant: Tenant, t: dict, *, subscriptions: dict[str, Subscrip
         batch_size=BATCH)
     generated = 0
     for g in t.get("generate_users", []):
-        _generate(tenant, subscriptions[g["subscription"]], g["count"], g.get("prefix", "user"))
+        _generate(tenant, subscriptions[g["subscription"]], g["count"], g.get("prefix", "user"),
+                  g.get("usage_location", ""))
         generated += g["count"]
     licenses_recount(tenant=tenant)
     return len(listed) + generated

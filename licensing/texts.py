@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.verbs import (
     LICENSES_ASSIGNED,
+    LICENSES_CHANGED,
     LICENSES_MOVED,
     LICENSES_REMOVED,
     LICENSES_REPLACED,
@@ -40,12 +41,27 @@ def _replaced(params: dict) -> str:
     return text
 
 
+# The doors a change can come through besides the portal's own, as an event's ``via`` names them.
+VIA = {"graph": _("via Microsoft Graph")}
+
+
+def _changed(params: dict) -> str:
+    added = ", ".join(a["sku"] for a in params.get("added") or []) or "—"
+    removed = ", ".join(r["sku"] for r in params.get("removed") or []) or "—"
+    text = gettext("Licenses of %(user)s changed: added %(added)s; removed %(removed)s.") % {
+        "user": params.get("user", ""), "added": added, "removed": removed}
+    if params.get("via") in VIA:
+        text += " (" + str(VIA[params["via"]]) + ")"
+    return text
+
+
 EVENTS = {
     LICENSES_ASSIGNED: _users(ngettext_lazy("A license was assigned to %(count)d user.",
                                               "Licenses were assigned to %(count)d users.", "count")),
     LICENSES_UNASSIGNED: _users(ngettext_lazy("A license was unassigned from %(count)d user.",
                                                 "Licenses were unassigned from %(count)d users.", "count")),
     LICENSES_REPLACED: _replaced,
+    LICENSES_CHANGED: _changed,
     LICENSES_MOVED: _users(ngettext_lazy("%(count)d user moved here by a plan change.",
                                            "%(count)d users moved here by a plan change.", "count")),
     LICENSES_REMOVED: _removed,

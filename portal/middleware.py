@@ -12,7 +12,7 @@ from django.urls import is_valid_path
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound
 
-from portal.api.errors import BAD_REQUEST_DETAIL, is_api, problem_response
+from portal.api.errors import BAD_REQUEST_DETAIL, dialect_response, is_api, problem_response
 from portal.api.exceptions import body_too_large_detail
 
 NUL = "\x00"
@@ -60,6 +60,9 @@ class InputGuardMiddleware:
 
     @staticmethod
     def refuse(request, status: int, code: str, title, detail):
+        dialect = dialect_response(request, status_code=status, code=code, detail=detail)
+        if dialect is not None:
+            return dialect
         if is_api(request):
             return problem_response(status_code=status, code=code, detail=detail)
         return render(request, "portal/refused.html", {"title": title, "detail": detail}, status=status)

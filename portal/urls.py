@@ -50,6 +50,7 @@ urlpatterns = [
     path("support/", include("support.urls")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),
+    path("graph/", include("graph.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The API docs under the portal's CSP (templates/api/): Swagger UI needs nothing inline
     # once its init script is a request of its own (the split view). ReDoc renders with

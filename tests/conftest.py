@@ -50,7 +50,7 @@ def _catalog_present(request):
 
         if not apps.get_model("billing", "Product").objects.exists():
             catalog_sync(**{name: apps.get_model("billing", name)
-                            for name in ("ServicePlan", "Product", "Offer", "AddOnProduct")})
+                            for name in ("ServicePlan", "Product", "Offer", "AddOnProduct", "MicrosoftServicePlan")})
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The layering support → simulation | webhooks → planchange → licensing → billing → portal
+"""The layering graph → support → simulation | webhooks → planchange → licensing → billing → portal
 (DESIGN.md "Integrity", docs/architecture.md). Imports are checked by import-linter (`lint-imports`,
 contracts in pyproject.toml, run by CI, and here against a copy with an upward import); this checks
 what import-linter can't see: a lower app reaching an upper app's models through the app
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["portal", "billing", "licensing", "planchange", "webhooks", "simulation", "support"]  # each may use only those before it
+LAYERS = ["portal", "billing", "licensing", "planchange", "webhooks", "simulation", "support", "graph"]  # each may use only those before it
 
 
 def sources(app: str):
@@ -86,7 +86,7 @@ def test_the_write_check_sees_a_write_around_the_owner(tmp_path):
     assert list(manager_writes(module)) == [(1, "Subscription"), (2, "LicenseAssignment")]
 
 
-APPS = ["portal", "billing", "licensing", "planchange", "webhooks", "simulation", "support", "portalctl"]
+APPS = ["portal", "billing", "licensing", "planchange", "webhooks", "simulation", "support", "graph", "portalctl"]
 
 
 def _lint_imports(root: Path) -> subprocess.CompletedProcess:

@@ -12,6 +12,7 @@ from billing.models.catalog import (
     MONEY,
     AddOnProduct,
     BillingFrequency,
+    MicrosoftServicePlan,
     Offer,
     PaymentKind,
     Product,
@@ -29,7 +30,7 @@ from billing.models.subscriptions import (
 
 __all__ = [
     "ADDON_CODE", "MONEY", "AddOnProduct", "BillingFrequency", "BillingProfile", "CreditCheck", "CreditCheckStatus",
-    "Invoice", "InvoiceLine", "InvoicePayer", "LicenseChange", "Offer", "PAYMENT_DELAY_MAX_DAYS", "PaymentHabit",
-    "PaymentKind", "PaymentMethod", "Product", "RemovedAddOn",
+    "Invoice", "InvoiceLine", "InvoicePayer", "LicenseChange", "MicrosoftServicePlan", "Offer",
+    "PAYMENT_DELAY_MAX_DAYS", "PaymentHabit", "PaymentKind", "PaymentMethod", "Product", "RemovedAddOn",
     "ServicePlan", "Subscription", "SubscriptionAddOn", "SubscriptionStatus", "Term",
 ]

@@ -40,6 +40,10 @@ class ServicePlan(models.Model):
     service = models.CharField(max_length=32, choices=Service.choices)
     level = models.PositiveSmallIntegerField()
     data_related = models.BooleanField()
+    includes = models.JSONField(
+        default=list, blank=True,
+        help_text="services this plan provides too, at their first level, as Microsoft's reference folds them in "
+                  "(SharePoint comes with OneDrive, Exchange Online (Plan 2) with archiving)")
 
     class Meta:
         ordering = ["service", "level"]
@@ -47,6 +51,29 @@ class ServicePlan(models.Model):
             models.UniqueConstraint(fields=["service", "level"], name="serviceplan_level_unique"),
             models.CheckConstraint(condition=Q(level__gte=1), name="serviceplan_level_positive"),
         ]
+
+    def __str__(self):
+        return self.name
+
+    def provides(self) -> list[tuple[str, int]]:
+        """(service, level) of what a user with this plan has: its own service and level, and each service it
+        includes at level 1."""
+        return [(self.service, self.level), *((service, 1) for service in self.includes)]
+
+
+class MicrosoftServicePlan(models.Model):
+    """One of Microsoft's service plans as its licensing reference lists it (Graph's ``servicePlanId`` and
+    ``servicePlanName``). ``plan``: the catalog's service plan (a service at a level) it counts as, the one
+    of the same code; none for the many plans the catalog's service groups leave out (Forms, Sway, …)."""
+
+    service_plan_id = models.UUIDField(unique=True)
+    name = models.CharField(max_length=64, unique=True, help_text="servicePlanName")
+    friendly_name = models.CharField(max_length=200)
+    plan = models.OneToOneField(ServicePlan, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="microsoft_plan")
+
+    class Meta:
+        ordering = ["name"]
 
     def __str__(self):
         return self.name
@@ -59,7 +86,11 @@ class Product(models.Model):
     sku_id = models.UUIDField(unique=True)
     name = models.CharField(max_length=200)
     family = models.CharField(max_length=64, help_text="product family, for ordering upgrades")
+    # What the portal decides with (data-related services, previews): the catalog's plans among the
+    # product's Microsoft service plans (``catalog_sync`` keeps them so).
     service_plans = models.ManyToManyField(ServicePlan, related_name="products")
+    microsoft_plans = models.ManyToManyField(MicrosoftServicePlan, related_name="products",
+                                             help_text="every service plan Graph lists for the SKU")
     annual_price = models.DecimalField(
         **MONEY, help_text="per user per month with an annual commitment (USD)")
     monthly_price = models.DecimalField(

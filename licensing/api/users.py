@@ -22,7 +22,7 @@ class DirectoryUserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DirectoryUser
-        fields = ["id", "upn", "display_name", "licenses"]
+        fields = ["id", "upn", "display_name", "usage_location", "licenses"]
 
 
 class NewUserSerializer(serializers.Serializer):

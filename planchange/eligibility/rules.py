@@ -82,7 +82,7 @@ def rule_subscription_not_provisioned(ctx: EligibilityContext) -> Blocker | None
 
 
 def rule_service_incident(ctx: EligibilityContext) -> Blocker | None:
-    services = {plan.service for plan in ctx.product.service_plans.all()}
+    services = {service for plan in ctx.product.service_plans.all() for service, _level in plan.provides()}
     hits = [i for i in ctx.open_incidents if i.service in services]
     if not hits:
         return None

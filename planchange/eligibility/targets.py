@@ -28,7 +28,8 @@ def data_services_lost(current: Product, target: Product) -> list[str]:
     at the same or a higher level (empty: the change keeps every user's data)."""
     target_levels: dict[str, int] = {}
     for plan in target.service_plans.all():
-        target_levels[plan.service] = max(plan.level, target_levels.get(plan.service, 0))
+        for service, level in plan.provides():
+            target_levels[service] = max(level, target_levels.get(service, 0))
     return [
         plan.name
         for plan in sorted(current.service_plans.all(), key=lambda p: (p.service, p.level))
@@ -40,7 +41,8 @@ def services_gained(current: Product, target: Product) -> list[str]:
     """Names of the target's service plans the current plan has at no level or a lower one, by name."""
     current_levels: dict[str, int] = {}
     for plan in current.service_plans.all():
-        current_levels[plan.service] = max(plan.level, current_levels.get(plan.service, 0))
+        for service, level in plan.provides():
+            current_levels[service] = max(level, current_levels.get(service, 0))
     return sorted(plan.name for plan in target.service_plans.all() if current_levels.get(plan.service, 0) < plan.level)
 
 

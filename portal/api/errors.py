@@ -4,6 +4,7 @@ answers HTML, whatever went wrong."""
 
 import json
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -66,6 +67,21 @@ def is_api(request) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+# Other dialects' error bodies, by path prefix: an app above portal registers its own from AppConfig.ready()
+# (graph: Microsoft Graph's ``{"error": …}`` under /graph/), so portal imports none of them. Each is called
+# as ``(request, status_code, code, detail)`` with the portal's own code, and answers an HttpResponse.
+ERROR_DIALECTS: dict[str, Callable[..., HttpResponse]] = {}
+
+
+def dialect_response(request, *, status_code: int, code: str, detail) -> HttpResponse | None:
+    """The error in the dialect of the request's path, or None where the path has none of its own."""
+    path = request.path if request.path.endswith("/") else f"{request.path}/"  # /graph is under /graph/ too
+    for prefix, answer in ERROR_DIALECTS.items():
+        if path.startswith(prefix):
+            return answer(request, status_code, code, detail)
+    return None
+
+
 CONFLICT_DETAIL = gettext_lazy("The request conflicts with the current state of the data. Reload it and try again.")
 SERVER_ERROR_DETAIL = gettext_lazy("Something went wrong on our side. Try again later.")
 BAD_REQUEST_DETAIL = gettext_lazy("The request couldn't be read.")
@@ -109,6 +125,12 @@ def problem_exception_handler(exc, context):
 
 
 def bad_request(request, exception):
+    too_big = isinstance(exception, RequestDataTooBig)
+    dialect = dialect_response(request, status_code=413 if too_big else 400,
+                               code="body_too_large" if too_big else "parse_error",
+                               detail=body_too_large_detail() if too_big else BAD_REQUEST_DETAIL)
+    if dialect is not None:
+        return dialect
     if not is_api(request):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
@@ -117,6 +139,10 @@ def bad_request(request, exception):
 
 
 def permission_denied(request, exception):
+    dialect = dialect_response(request, status_code=403, code="permission_denied",
+                               detail=exceptions.PermissionDenied.default_detail)
+    if dialect is not None:
+        return dialect
     if not is_api(request):
         return defaults.permission_denied(request, exception)
     return problem_response(status_code=403, code="permission_denied",
@@ -124,12 +150,18 @@ def permission_denied(request, exception):
 
 
 def page_not_found(request, exception):
+    dialect = dialect_response(request, status_code=404, code="not_found", detail=exceptions.NotFound.default_detail)
+    if dialect is not None:
+        return dialect
     if not is_api(request):
         return defaults.page_not_found(request, exception)
     return problem_response(status_code=404, code="not_found", detail=exceptions.NotFound.default_detail)
 
 
 def server_error(request):
+    dialect = dialect_response(request, status_code=500, code="server_error", detail=SERVER_ERROR_DETAIL)
+    if dialect is not None:
+        return dialect
     if not is_api(request):
         return defaults.server_error(request)
     return problem_response(status_code=500, code="server_error", detail=SERVER_ERROR_DETAIL)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "webhooks",
     "simulation",
     "support",
+    "graph",
 ]
 
 MIDDLEWARE = [

@@ -70,7 +70,7 @@ class _Checker:
     def __init__(self, data: dict):
         self.data = data
         self.errors: list[str] = []
-        self.products = {p.sku: p for p in Product.objects.prefetch_related("service_plans")}
+        self.products = {p.sku: p for p in Product.objects.prefetch_related("service_plans", "microsoft_plans")}
         self.addons = {a.code: a for a in AddOnProduct.objects.all()}
         self.usernames: set[str] = set()
         self.tokens: set[str] = set()
@@ -256,7 +256,7 @@ class _TenantChecks:
     def disabled_plans(self, lp: list, lic: dict, product: Product | None) -> None:
         if product is None:
             return
-        plans = {sp.code for sp in product.service_plans.all()}
+        plans = {sp.name for sp in product.microsoft_plans.all()}  # Microsoft's, as Graph's disabledPlans
         for d_i, code in enumerate(lic.get("disabled_plans", [])):
             if code not in plans:
                 self.err([*lp, "disabled_plans", d_i], f"{code!r} is not a service plan of {product.name}")

@@ -27,6 +27,8 @@ def _enum(values) -> dict:
 
 
 DATE_FIELD = {"type": "string", "pattern": DATE}
+# Graph's usageLocation: an ISO 3166-1 alpha-2 country code, upper case ("SE", "US").
+USAGE_LOCATION = {"type": "string", "pattern": r"^[A-Z]{2}$"}
 MONEY_FIELD = {"type": "string", "pattern": MONEY}
 # How a payer pays its invoices as the days pass (billing.habits): late needs its days, 1 to 365.
 HABIT = {"payment_habit": _enum(PaymentHabit.values),
@@ -83,6 +85,7 @@ SCHEMA = _obj(
             "users": _array(_obj({
                 "upn": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+$"},
                 "display_name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "usage_location": USAGE_LOCATION,
                 "licenses": _array(_obj({
                     "subscription": KEY,
                     "disabled_plans": _array({"type": "string", "minLength": 1}),
@@ -92,6 +95,7 @@ SCHEMA = _obj(
                 "count": {"type": "integer", "minimum": 1, "maximum": 200000},
                 "subscription": KEY,
                 "prefix": {"type": "string", "pattern": r"^[a-z][a-z0-9._-]*$"},
+                "usage_location": USAGE_LOCATION,
             }, ["count", "subscription"])),
             "invoices": _array(_obj({
                 "number": {"type": "string", "minLength": 1, "maxLength": 32},

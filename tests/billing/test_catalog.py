@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from billing.catalog import catalog_data, offer_price
-from billing.models import AddOnProduct, Offer, Product, ServicePlan
+from billing.models import AddOnProduct, MicrosoftServicePlan, Offer, Product, ServicePlan
 from billing.money import money
 
 pytestmark = pytest.mark.django_db
@@ -50,17 +50,48 @@ def test_offer_price_refuses_an_offer_that_does_not_exist():
 
 
 def test_products_hold_their_service_plans():
+    """The catalog's service plans of each product are those Microsoft's licensing reference lists for it
+    (shared/catalog/README.md: where it differs from CATALOG.md's simplified lists, it wins)."""
     def plans(sku):
         return set(Product.objects.get(sku=sku).service_plans.values_list("code", flat=True))
 
-    basic = {"EXCHANGE_S_STANDARD", "SHAREPOINTSTANDARD", "ONEDRIVESTANDARD", "YAMMER_ENTERPRISE", "TEAMS1", "SHAREPOINTWAC"}
+    # No ONEDRIVESTANDARD: OneDrive comes with SHAREPOINTSTANDARD.
+    basic = {"EXCHANGE_S_STANDARD", "SHAREPOINTSTANDARD", "YAMMER_ENTERPRISE", "TEAMS1", "SHAREPOINTWAC"}
     assert plans("O365_BUSINESS_ESSENTIALS") == basic
     assert plans("O365_BUSINESS_PREMIUM") == basic | {"OFFICE_BUSINESS"}
-    assert plans("SPB") == basic | {"OFFICE_BUSINESS", "EXCHANGE_S_ARCHIVE", "INTUNE_A", "AAD_PREMIUM", "MDE_SMB"}
+    assert plans("SPB") == basic | {"OFFICE_BUSINESS", "EXCHANGE_S_ARCHIVE_ADDON", "INTUNE_A", "AAD_PREMIUM", "MDE_SMB"}
+    assert plans("O365_BUSINESS") == {"ONEDRIVESTANDARD", "OFFICE_BUSINESS", "SHAREPOINTWAC"}
+    # Archiving is part of EXCHANGE_S_ENTERPRISE.
+    assert plans("ENTERPRISEPACK") == {"EXCHANGE_S_ENTERPRISE", "SHAREPOINTENTERPRISE", "YAMMER_ENTERPRISE", "TEAMS1",
+                                       "SHAREPOINTWAC", "OFFICESUBSCRIPTION"}
     assert plans("ENTERPRISEPREMIUM") == plans("ENTERPRISEPACK")
-    assert plans("SPE_E5") == plans("SPE_E3") | {"AAD_PREMIUM_P2", "MDE_SMB"}
+    assert plans("SPE_E3") == plans("ENTERPRISEPACK") | {"INTUNE_A", "AAD_PREMIUM"}
+    assert plans("SPE_E5") == plans("SPE_E3") | {"AAD_PREMIUM_P2"}  # WINDEFATP counts as no service of ours
+    assert plans("EXCHANGEENTERPRISE") == {"EXCHANGE_S_ENTERPRISE"}
     assert Product.objects.get(sku="SPB").max_licenses == 300
     assert Product.objects.get(sku="ENTERPRISEPACK").max_licenses is None
+
+
+def test_products_hold_every_service_plan_of_microsofts_reference():
+    """Graph's servicePlans: every plan the reference lists for the SKU, with its real id; each counts as at
+    most one of the catalog's plans, the one of its name."""
+    def microsoft(sku):
+        return {m.name: str(m.service_plan_id) for m in Product.objects.get(sku=sku).microsoft_plans.all()}
+
+    assert MicrosoftServicePlan.objects.count() == 129
+    assert len(microsoft("O365_BUSINESS_ESSENTIALS")) == 14
+    assert len(microsoft("O365_BUSINESS_PREMIUM")) == 37
+    assert len(microsoft("SPB")) == 55
+    assert len(microsoft("SPE_E5")) == 86
+    assert microsoft("O365_BUSINESS") == {
+        "FORMS_PLAN_E1": "159f4cd6-e380-449f-a816-af1a9ef76344", "OFFICE_BUSINESS": "094e7854-93fc-4d55-b2c0-3ab5369ebdc1",
+        "ONEDRIVESTANDARD": "13696edf-5a08-49f6-8134-03083ed8ba30", "SHAREPOINTWAC": "e95bec33-7c88-4a70-8e19-b10bd9d0c014",
+        "SWAY": "a23b959c-7ce8-4e57-9140-b90eb88a9e97"}
+    assert microsoft("SPE_E5")["WINDEFATP"] == "871d91ec-ec1a-452b-a83f-bd76c7d770ef"
+    for product in Product.objects.prefetch_related("service_plans", "microsoft_plans__plan"):
+        assert set(product.service_plans.all()) == {m.plan for m in product.microsoft_plans.all() if m.plan}
+    assert set(MicrosoftServicePlan.objects.exclude(plan=None).values_list("name", "plan__code")) == {
+        (code, code) for code in ServicePlan.objects.values_list("code", flat=True)}
 
 
 def test_data_related_services_are_the_articles():

@@ -42,7 +42,7 @@ def mixed(at_date):
              for name in ("alice", "bob", "carol", "dave")}
     LicenseFactory(subscription=premium, user=users["alice"])
     LicenseFactory(subscription=premium, user=users["bob"], disabled_plans=["YAMMER_ENTERPRISE", "INTUNE_A"])
-    LicenseFactory(subscription=premium, user=users["carol"], disabled_plans=["EXCHANGE_S_ARCHIVE"])
+    LicenseFactory(subscription=premium, user=users["carol"], disabled_plans=["EXCHANGE_S_ARCHIVE_ADDON"])
     LicenseFactory(subscription=exchange, user=users["carol"])
     LicenseFactory(subscription=premium, user=users["dave"])
     LicenseFactory(subscription=basic, user=users["dave"], disabled_plans=["TEAMS1"])

@@ -8,9 +8,9 @@ from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
 
-ALL = ("Exchange Online (Plan 1), Microsoft 365 Apps for business, Office for the web, OneDrive, SharePoint (Plan 1), "
+ALL = ("Exchange Online (Plan 1), Microsoft 365 Apps for business, Office for the web, SharePoint (Plan 1), "
        "Microsoft Teams, Viva Engage")
-KEPT = "Exchange Online (Plan 1), Office for the web, OneDrive, SharePoint (Plan 1), Microsoft Teams, Viva Engage"
+KEPT = "Exchange Online (Plan 1), Office for the web, SharePoint (Plan 1), Microsoft Teams, Viva Engage"
 
 
 @pytest.fixture

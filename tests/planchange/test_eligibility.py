@@ -218,6 +218,11 @@ def test_exactly_as_many_users_as_licenses_is_fine(at_date):
     ("O365_BUSINESS", "O365_BUSINESS_ESSENTIALS", []),
     ("ENTERPRISEPACK", "SPB", ["Exchange Online (Plan 2)", "SharePoint (Plan 2)"]),
     ("EXCHANGESTANDARD", "O365_BUSINESS_ESSENTIALS", []),
+    # Microsoft's reference folds OneDrive into SharePoint and archiving into Exchange Online (Plan 2): kept.
+    ("O365_BUSINESS", "O365_BUSINESS_PREMIUM", []),
+    ("SPB", "ENTERPRISEPACK", []),
+    ("SPB", "SPE_E5", []),
+    ("EXCHANGEENTERPRISE", "O365_BUSINESS_PREMIUM", ["Exchange Online (Plan 2)"]),
     ("O365_BUSINESS_ESSENTIALS", "O365_BUSINESS", ["Exchange Online (Plan 1)", "SharePoint (Plan 1)", "Viva Engage"]),
 ])
 def test_the_catalogs_consequences(current, target_sku, lost, at_date):

@@ -249,6 +249,7 @@ def test_users_api_lists_licenses(contoso):
     body = client_for(admin).get("/api/v1/users/", {"search": user.upn}).json()
     assert body["count"] == 1
     assert body["results"][0] == {"id": user.pk, "upn": user.upn, "display_name": user.display_name,
+                                  "usage_location": "",
                                   "licenses": [{"subscription": std.pk, "sku": "O365_BUSINESS_PREMIUM",
                                                 "disabled_plans": []}]}
 

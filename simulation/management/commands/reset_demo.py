@@ -20,7 +20,7 @@ class Command(BaseCommand):
             raise CommandError("This deletes everything in the database. Run it again with --yes if you mean it.")
         call_command("flush", interactive=False, verbosity=0)
         catalog_sync(**{name: apps.get_model("billing", name)
-                        for name in ("ServicePlan", "Product", "Offer", "AddOnProduct")})
+                        for name in ("ServicePlan", "Product", "Offer", "AddOnProduct", "MicrosoftServicePlan")})
         call_command("load_scenario", *files, stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(self.style.SUCCESS("The demo is as new. Sign in with:"))
         for path in files:

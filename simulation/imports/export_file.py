@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from jsonschema import Draft202012Validator
 
+from portal.errors import DomainError
+
 GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 PARTS = ("organization", "subscribedSkus", "users")
 ERRORS_SHOWN = 20
@@ -24,13 +26,22 @@ def max_users() -> int:
     return settings.PORTAL_IMPORT_MAX_USERS
 
 
-class ExportRefused(Exception):
+class ExportRefused(DomainError):
     """A file the import refuses: ``code`` (``import_not_json``, ``import_not_graph_export``,
-    ``import_invalid``, ``import_too_large``, ``import_too_many_users``), a sentence, the errors by path."""
+    ``import_invalid``, ``import_too_large``, ``import_too_many_users``, ``tenant_already_imported``), a
+    sentence, and the errors by JSON path (the API answers them as ``errors``)."""
 
     def __init__(self, code: str, detail: str, *, errors: list[str] = (), status: int = 422):
-        super().__init__(detail)
-        self.code, self.detail, self.errors, self.status = code, detail, list(errors), status
+        super().__init__(detail, code=code, status=status, errors=list(errors))
+        self.errors = list(errors)
+
+    def field_errors(self) -> dict:
+        return {"file": str(self.detail)}
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:.0f} MB" if count >= 10_000_000 else f"{count / 1_000_000:.1f} MB" \
+        if count >= 100_000 else f"{count / 1000:.0f} kB"
 
 
 def _obj(properties: dict, required=()) -> dict:
@@ -70,7 +81,7 @@ SCHEMA = _obj({
         "createdDateTime": _NULLABLE_TEXT, "nextLifecycleDateTime": _NULLABLE_TEXT,
     }, ["id", "skuId", "status", "totalLicenses"]))}, ["value"]),
     # Every page as Graph answered it (the export's form), or one answer with every user in its value.
-    "users": {"oneOf": [_list(_PAGE), _PAGE]},
+    "users": {"if": {"type": "array"}, "then": _list(_PAGE), "else": _PAGE},
 }, PARTS)
 _VALIDATOR = Draft202012Validator(SCHEMA)
 _TYPES = {"object": "an object", "array": "a list", "string": "a string", "integer": "a whole number",
@@ -98,9 +109,6 @@ def _message(error) -> str:
     if error.validator == "enum":
         return _("%(path)s: %(value)s is not one of: %(values)s") % {
             "path": json_path(path), "value": json.dumps(error.instance), "values": ", ".join(error.validator_value)}
-    if error.validator == "oneOf":
-        return _("%(path)s: must be the pages of users Graph answered (a list of objects with a value)") % {
-            "path": json_path(path)}
     if error.validator == "minItems":
         return _("%(path)s: is empty") % {"path": json_path(path)}
     return _("%(path)s: %(value)s is not in the form Graph answers") % {
@@ -120,8 +128,8 @@ class Export:
 def _decode(raw: bytes):
     if len(raw) > max_bytes():
         raise ExportRefused("import_too_large", _(
-            "The file is %(size)s MB; an import takes at most %(limit)s MB.") % {
-            "size": f"{len(raw) / 1_000_000:.1f}", "limit": f"{max_bytes() / 1_000_000:.0f}"}, status=413)
+            "The file is %(size)s; an import takes at most %(limit)s.") % {
+            "size": _size(len(raw)), "limit": _size(max_bytes())}, status=413)
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:

@@ -1,10 +1,13 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import fields as drf_fields
 
+from billing.models import BillingFrequency, PaymentKind, Term
 from portal.api import serializers
 from portal.api.fields import StrictBooleanField, StrictDateField, StrictIntegerField
 from portal.happenings import KINDS
+from portal.models import Tenant
 from simulation.models import ClockMove
 from simulation.moves import move_events
 
@@ -97,3 +100,28 @@ class ClockMoveDetailSerializer(ClockMoveSerializer):
         if move.status != move.Status.DONE:
             return None
         return move_events(move, limit=EVENTS_SHOWN)
+
+
+class TenantImportSerializer(serializers.Serializer):
+    """What Graph doesn't say, each with its default: the query parameters of an import (its body is the
+    export itself)."""
+
+    # Query parameters' booleans ("true", "false").
+    anonymize = drf_fields.BooleanField(required=False, default=False)
+    replace = drf_fields.BooleanField(required=False, default=False)
+    agreement = serializers.ChoiceField(choices=Tenant.Agreement.values, default=Tenant.Agreement.MOSA)
+    kind = serializers.ChoiceField(choices=Tenant.Kind.values, default=Tenant.Kind.COMMERCIAL)
+    term = serializers.ChoiceField(choices=Term.values, default=Term.P1Y)
+    billing_frequency = serializers.ChoiceField(choices=BillingFrequency.values, default=BillingFrequency.MONTHLY)
+    payment = serializers.ChoiceField(choices=PaymentKind.values, default=PaymentKind.CARD)
+    admin = serializers.CharField(required=False, default="", allow_blank=True, max_length=150)
+
+
+class TenantImportedSerializer(serializers.Serializer):
+    tenant = serializers.DictField()
+    users = serializers.IntegerField()
+    replaced = serializers.BooleanField()
+    admin = serializers.DictField(help_text="username, password and api_token: shown only here")
+    unknown_skus = serializers.ListField(child=serializers.DictField())
+    unknown_plans = serializers.ListField(child=serializers.DictField())
+    assumed = serializers.ListField(child=serializers.DictField())

@@ -135,6 +135,9 @@ def _decode(raw: bytes):
     except UnicodeDecodeError:
         raise ExportRefused("import_not_json", _("The file isn't text (UTF-8): it can't be a Graph export."),
                             status=400) from None
+    except RecursionError:
+        raise ExportRefused("import_not_json", _("The file nests deeper than any Graph export does."),
+                            status=400) from None
     except json.JSONDecodeError as exc:
         raise ExportRefused("import_not_json", _(
             "The file isn't JSON: %(error)s at line %(line)d, column %(column)d.") % {

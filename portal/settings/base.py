@@ -374,3 +374,6 @@ PORTAL_IMPORT_MAX_USERS = env.int("PORTAL_IMPORT_MAX_USERS", default=200_000)
 PORTAL_IMPORT_USERS_PER_SECOND = env.int("PORTAL_IMPORT_USERS_PER_SECOND", default=5_000)
 # Paths whose bodies may be that large (the upload of an export), instead of DATA_UPLOAD_MAX_MEMORY_SIZE.
 PORTAL_LARGE_BODY_PATHS = ("/api/v1/support/tenants/import/", "/support/tenants/import/")
+# An uploaded export stays in memory, never in a temporary file (an anonymized import keeps no name anywhere,
+# not even for the length of a request); only the import's paths take bodies this large.
+FILE_UPLOAD_MAX_MEMORY_SIZE = PORTAL_IMPORT_MAX_BYTES + 1_000_000

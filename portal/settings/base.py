@@ -371,7 +371,7 @@ CLOCK_DAY_TENANTS = env.int("CLOCK_DAY_TENANTS", default=100)
 # a refused file would have taken.
 PORTAL_IMPORT_MAX_BYTES = env.int("PORTAL_IMPORT_MAX_BYTES", default=100_000_000)
 PORTAL_IMPORT_MAX_USERS = env.int("PORTAL_IMPORT_MAX_USERS", default=200_000)
-PORTAL_IMPORT_USERS_PER_SECOND = env.int("PORTAL_IMPORT_USERS_PER_SECOND", default=5_000)
+PORTAL_IMPORT_USERS_PER_SECOND = env.int("PORTAL_IMPORT_USERS_PER_SECOND", default=2_500)
 # Paths whose bodies may be that large (the upload of an export), instead of DATA_UPLOAD_MAX_MEMORY_SIZE.
 PORTAL_LARGE_BODY_PATHS = ("/api/v1/support/tenants/import/", "/support/tenants/import/")
 # An uploaded export stays in memory, never in a temporary file (an anonymized import keeps no name anywhere,

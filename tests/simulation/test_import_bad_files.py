@@ -84,8 +84,8 @@ def test_a_million_users_states_the_limit_and_the_time_it_would_take(db):
     error = refused(json.dumps(data).encode())
     assert (error.code, error.status) == ("import_too_many_users", 422)
     assert error.detail == (
-        "The file has 1,000,000 users; an import takes at most 200,000. At this portal's pace (about 5,000 users a "
-        "second) it would take about 3 minutes, in one transaction. Import a part of the tenant (the users of the "
+        "The file has 1,000,000 users; an import takes at most 200,000. At this portal's pace (about 2,500 users a "
+        "second) it would take about 7 minutes, in one transaction. Import a part of the tenant (the users of the "
         "subscriptions you will change).")
 
 

@@ -24,9 +24,9 @@ def _get(api, path: str, **params) -> dict:
     return response.json()
 
 
-@pytest.fixture
-def exported(db):
-    """(the export as a dict, the tenant's state before it was forgotten)."""
+def rehearsal_export() -> tuple[dict, dict]:
+    """The rehearsal tenant loaded, exported from /graph/v1.0/ and forgotten again: (the export as a dict, the
+    tenant's state before it was forgotten)."""
     scenario_load(copy.deepcopy(SCENARIO))
     before = tenant_state(DOMAIN)
     api = APIClient()
@@ -38,6 +38,12 @@ def exported(db):
     _tenant_forget(Tenant.objects.get(domain=DOMAIN))
     Event.objects.all().delete()
     return data, before
+
+
+@pytest.fixture
+def exported(db):
+    """(the export as a dict, the tenant's state before it was forgotten)."""
+    return rehearsal_export()
 
 
 def raw(data) -> bytes:

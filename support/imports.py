@@ -45,6 +45,13 @@ class ImportForm(forms.Form):
                                 label=gettext_lazy("Payment method"))
     admin = forms.CharField(required=False, max_length=150, label=gettext_lazy("Admin login (default admin@<domain>)"))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # what Graph doesn't say: its default, in the reader's words
+            if isinstance(field, forms.ChoiceField):
+                field.help_text = _("Graph doesn't say; default %(value)s") % {
+                    "value": dict(field.choices)[field.initial]}
+
 
 def _choices(data: dict) -> Choices:
     return Choices(agreement=data["agreement"], kind=data["kind"], term=data["term"],

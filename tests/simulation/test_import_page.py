@@ -27,7 +27,7 @@ def test_the_form_states_the_defaults(client, staff):
     page = client.get(URL)
     assert page.status_code == 200
     text = page_text(page)
-    assert "Import a tenant from a Graph export" in text and "Graph doesn't say; default MOSA" in text
+    assert "Import a tenant from a Graph export" in text and "Graph doesn't say; default Microsoft Online Subscription Agreement" in text
     assert "Anonymize: replace names, user principal names and domains by pseudonyms" in text
     assert 'href="/support/tenants/import/"' in client.get("/support/tenants/").content.decode()
 
@@ -77,7 +77,7 @@ def test_the_progress_is_told_as_the_import_goes(exported, client, staff):
 def test_the_page_and_its_result_in_swedish(exported, client, staff):
     data, _before = exported
     text = page_text(client.get(URL, HTTP_ACCEPT_LANGUAGE="sv"))
-    assert "Importera en organisation från en Graph-export" in text and "Graph säger det inte; standard MOSA" in text
+    assert "Importera en organisation från en Graph-export" in text and "Graph säger det inte; standard Microsoft Online-prenumerationsavtal" in text
     text = page_text(client.post(URL, upload(raw(data)), HTTP_ACCEPT_LANGUAGE="sv"))
     assert "Importerade Rehearsal AB (rehearsal.example)" in text and "7 användare." in text
     assert "Administratörsinloggningen, visas bara nu:" in text

@@ -117,11 +117,43 @@ class TenantImportSerializer(serializers.Serializer):
     admin = serializers.CharField(required=False, default="", allow_blank=True, max_length=150)
 
 
+class ImportedTenantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    domain = serializers.CharField()
+    agreement = serializers.ChoiceField(choices=Tenant.Agreement.values)
+    kind = serializers.ChoiceField(choices=Tenant.Kind.values)
+
+
+class ImportAdminSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(help_text="shown only here; only its hash is kept")
+    api_token = serializers.CharField(help_text="shown only here; only its digest is kept")
+
+
+class UnknownSkuSerializer(serializers.Serializer):
+    skuId = serializers.UUIDField()  # noqa: N815 - Graph's name, as the file has it
+    skuPartNumber = serializers.CharField()  # noqa: N815
+    licenses = serializers.IntegerField()
+    users = serializers.IntegerField(help_text="users of the file holding it (their license of it left out)")
+
+
+class UnknownPlanSerializer(serializers.Serializer):
+    servicePlanId = serializers.CharField()  # noqa: N815 - Graph's name, as the file has it
+    name = serializers.CharField(help_text="the file's servicePlanName (its id when the file names it nowhere)")
+    users = serializers.IntegerField(help_text="licenses with it turned off")
+
+
+class AssumedSerializer(serializers.Serializer):
+    what = serializers.CharField()
+    value = serializers.CharField()
+
+
 class TenantImportedSerializer(serializers.Serializer):
-    tenant = serializers.DictField()
+    tenant = ImportedTenantSerializer()
     users = serializers.IntegerField()
     replaced = serializers.BooleanField()
-    admin = serializers.DictField(help_text="username, password and api_token: shown only here")
-    unknown_skus = serializers.ListField(child=serializers.DictField())
-    unknown_plans = serializers.ListField(child=serializers.DictField())
-    assumed = serializers.ListField(child=serializers.DictField())
+    admin = ImportAdminSerializer(help_text="the login made for the import: shown only here")
+    unknown_skus = UnknownSkuSerializer(many=True, help_text="SKUs the catalog doesn't have: left out")
+    unknown_plans = UnknownPlanSerializer(many=True, help_text="service plans the catalog doesn't know: kept")
+    assumed = AssumedSerializer(many=True, help_text="what Graph doesn't say, as the import took it")

@@ -156,4 +156,4 @@ class SupportTenantImportView(GenericAPIView):
         options.is_valid(raise_exception=True)
         result = tenant_import(raw=request.data, choices=import_choices(options.validated_data),
                                replace=options.validated_data["replace"])
-        return Response(imported_body(result), status=201)
+        return Response(TenantImportedSerializer(imported_body(result)).data, status=201)

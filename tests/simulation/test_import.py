@@ -104,3 +104,32 @@ def test_the_command_refuses_with_the_reason_and_writes_nothing(exported, tmp_pa
     assert "refused, nothing imported: The file isn't JSON: Expecting property name enclosed in double quotes at " \
            "line 1, column 2." in capsys.readouterr().err
     assert counts() == (0, 0, 0, 0)
+
+
+def test_without_directory_subscriptions_the_prepaid_units_give_them(exported):
+    data, before = exported
+    del data["directory/subscriptions"]
+    tenant_import(raw=raw(data), choices=Choices())
+    subs = sorted((s.product.sku, s.licenses, s.status) for s in Subscription.objects.filter(tenant__domain=DOMAIN))
+    assert subs == [("ENTERPRISEPACK", 25, "active"), ("EXCHANGEENTERPRISE", 2, "expired"),
+                    ("O365_BUSINESS_ESSENTIALS", 3, "active"), ("O365_BUSINESS_PREMIUM", 10, "active")]
+    assert tenant_state(DOMAIN)["users"] == before["users"]
+
+
+def test_terms_per_subscription_and_a_plan_the_file_names_nowhere(exported, tmp_path, capsys):
+    data, _before = exported
+    _user(data, "eva@rehearsal.example")["assignedLicenses"][0]["disabledPlans"].append(NEW_PLAN)
+    path = tmp_path / "export.json"
+    path.write_bytes(raw(data))
+    call_command("import_tenant", str(path), "--term", "P3Y", "--billing-frequency", "annual",
+                 "--subscription-term", "O365_BUSINESS_PREMIUM=P1M/annual", "--payment", "invoice")
+    terms = dict(Subscription.objects.filter(tenant__domain=DOMAIN).values_list("product__sku", "term"))
+    assert terms == {"ENTERPRISEPACK": "P3Y", "EXCHANGEENTERPRISE": "P3Y", "O365_BUSINESS_ESSENTIALS": "P3Y",
+                     "O365_BUSINESS_PREMIUM": "P1M"}
+    std = Subscription.objects.get(tenant__domain=DOMAIN, product__sku="O365_BUSINESS_PREMIUM")
+    assert (std.billing_frequency, std.payment) == ("monthly", "invoice")  # a monthly commitment is billed monthly
+    eva = LicenseAssignment.objects.get(user__upn="eva@rehearsal.example")
+    assert eva.disabled_plans == [NEW_PLAN, "YAMMER_ENTERPRISE"]
+    printed = capsys.readouterr().out
+    assert f"  {NEW_PLAN} ({NEW_PLAN}): off for 1 users" in printed
+    assert "  O365_BUSINESS_PREMIUM 7e0a0003-" in printed and ": P1M monthly" in printed

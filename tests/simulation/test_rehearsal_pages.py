@@ -69,3 +69,21 @@ def test_in_swedish(admin_client):
     page = admin_client.get(f"/billing/products/{basic.pk}/upgrades/SPB/checkout/", HTTP_ACCEPT_LANGUAGE="sv")
     text = page_text(page)
     assert "Ladda ned som CSV (alla användare)" in text and "användare vars inställningar återställs" in text
+
+
+def test_the_mca_pane_has_the_filter_and_the_download_too(exported, client):
+    data = exported[0]
+    basic = next(s for s in data["directory/subscriptions"]["value"] if s["skuPartNumber"] == "O365_BUSINESS_ESSENTIALS")
+    basic["totalLicenses"] = 5
+    result = tenant_import(raw=raw(data), choices=Choices(agreement="MCA"))
+    client.force_login(get_user_model().objects.get(username=result.admin))
+    sub = Subscription.objects.get(tenant__domain=DOMAIN, product__sku="O365_BUSINESS_ESSENTIALS")
+    pane = client.get(f"/billing/products/{sub.pk}/change/", {"target_sku": "SPB"})
+    body = pane.content.decode()
+    assert 'data-testid="user-changes-filter"' in body
+    link = f"/billing/products/{sub.pk}/users.csv?target_sku=SPB&amp;term=P1Y&amp;billing_frequency=monthly"
+    assert f'href="{link}"' in body
+    download = client.get(link.replace("&amp;", "&") + "&only=losses")
+    assert rows(download) == [["user_principal_name", "from", "to", "services_gained", "services_lost",
+                               "turned_back_on", "data_lost"]]  # nobody loses a service going up to Premium
+    assert client.get(link.replace("&amp;", "&") + "&only=nonsense").status_code == 404

@@ -1,10 +1,12 @@
 """``manage.py import_tenant FILE``: a tenant from a Graph export (examples/export_tenant.py), with a progress
 bar; what Graph doesn't say taken from the options, their defaults stated in what it prints (docs/import.md)."""
 
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.prompt import Prompt
 
 from billing.models import BillingFrequency, PaymentKind, Term
 from portal.models import Tenant
@@ -24,6 +26,16 @@ def _term(value: str) -> tuple[str, tuple[str, str]]:
     return key, (term, frequency)
 
 
+# What Graph doesn't say, each with its default: (option, values, default).
+ASKED = (("agreement", Tenant.Agreement.values, Tenant.Agreement.MOSA),
+         ("kind", Tenant.Kind.values, Tenant.Kind.COMMERCIAL),
+         ("term", Term.values, Term.P1Y), ("billing_frequency", BillingFrequency.values, BillingFrequency.MONTHLY),
+         ("payment", PaymentKind.values, PaymentKind.CARD))
+PROMPTS = {"agreement": "Agreement (Graph doesn't say)", "kind": "Kind of organization",
+           "term": "Every subscription's term", "billing_frequency": "Billing frequency",
+           "payment": "Payment method"}
+
+
 class Command(BaseCommand):
     help = ("Make a tenant from a Microsoft Graph export (examples/export_tenant.py) in one transaction; what Graph "
             "doesn't say comes from the options (defaults stated); --anonymize keeps no name of the file.")
@@ -34,20 +46,33 @@ class Command(BaseCommand):
                             help="replace user names, principal names, the organization and its domains by stable "
                                  "pseudonyms; counts and license patterns kept")
         parser.add_argument("--replace", action="store_true", help="swap a tenant imported before for this one")
-        parser.add_argument("--agreement", choices=Tenant.Agreement.values, default=Tenant.Agreement.MOSA)
-        parser.add_argument("--kind", choices=Tenant.Kind.values, default=Tenant.Kind.COMMERCIAL)
-        parser.add_argument("--term", choices=Term.values, default=Term.P1Y, help="every subscription's term")
-        parser.add_argument("--billing-frequency", choices=BillingFrequency.values, default=BillingFrequency.MONTHLY)
+        for name, values, default in ASKED:
+            parser.add_argument(f"--{name.replace('_', '-')}", choices=values,
+                                help=f"Graph doesn't say; asked on a terminal, default {default}")
         parser.add_argument("--subscription-term", action="append", default=[], metavar="ID_OR_SKU=TERM/FREQUENCY",
                             help="one subscription's (its Graph id) or one SKU's term and billing frequency")
-        parser.add_argument("--payment", choices=PaymentKind.values, default=PaymentKind.CARD)
-        parser.add_argument("--admin", default="", help="the admin login made for the import (admin@<domain>)")
+        parser.add_argument("--admin", default=None, help="the admin login made for the import (admin@<domain>)")
+        parser.add_argument("--no-input", action="store_true",
+                            help="ask nothing on a terminal: what the options don't say takes its default")
+
+    def ask(self, o: dict) -> dict:
+        """What Graph doesn't say and the options didn't either: asked for on a terminal (Enter takes the
+        default), else the default."""
+        interactive = sys.stdin.isatty() and not o["no_input"]
+        for name, values, default in ASKED:
+            if o[name] is None:
+                o[name] = Prompt.ask(PROMPTS[name], choices=list(values), default=default) if interactive else default
+        if o["admin"] is None:
+            o["admin"] = Prompt.ask("Admin login made for the import (Enter: admin@<domain>)", default="",
+                                    show_default=False) if interactive else ""
+        return o
 
     def handle(self, *args, file, anonymize, replace, **o):
         try:
             raw = Path(file).read_bytes()
         except OSError as exc:
             raise CommandError(f"{file}: {exc.strerror}") from None
+        o = self.ask(o)
         choices = Choices(agreement=o["agreement"], kind=o["kind"], term=o["term"],
                           billing_frequency=o["billing_frequency"], payment=o["payment"], admin=o["admin"],
                           terms=dict(_term(v) for v in o["subscription_term"]), anonymize=anonymize)

@@ -136,3 +136,12 @@ def _credit_checks_load(tenant, checks: list[dict], *, today) -> None:
             tenant=tenant, status=status, requested=requested,
             decided_on=None if status == CreditCheck.Status.PENDING else min(
                 clock.add_business_days(requested, CREDIT_CHECK_BUSINESS_DAYS), max(today, requested)))
+
+
+def billing_unload(tenant: Tenant) -> None:
+    """Forget the tenant's invoices and subscriptions (an import's ``--replace``); its billing profiles,
+    payment methods and credit checks go with the tenant."""
+    Invoice.objects.filter(tenant=tenant).delete()
+    subs = Subscription.objects.filter(tenant=tenant)
+    subs.update(replaced_by=None)
+    subs.delete()

@@ -61,6 +61,8 @@ def sku(tenant: Tenant, found: Sku) -> dict:
 
 
 def _next_lifecycle(sub: Subscription) -> date | None:
+    if sub.status == S.ACTIVE and sub.source == Subscription.Source.TRIAL and sub.trial_ends_on:
+        return sub.trial_ends_on  # a trial's next stage is its end, as Graph answers for a trial
     if sub.status == S.ACTIVE:
         return renewal_date(start=sub.start_date, term=sub.term, today=clock.today())
     return sub.status_until

@@ -41,6 +41,7 @@ class UserChange:
 class LicensePreview:
     count: int = 0
     users: list[UserChange] = field(default_factory=list)  # the first DETAIL_MAX, by user name
+    every: list[UserChange] = field(default_factory=list)  # every user, by user name (the CSV's rows)
     groups: list[tuple[UserChange, int]] = field(default_factory=list)  # same change → how many users (upn "")
     data_lost: tuple[str, ...] = ()  # every data-related service some user would lose the data of
     reset: dict[str, tuple[str, ...]] = field(default_factory=dict)  # every user whose turned-off services go on
@@ -137,7 +138,7 @@ def licenses_preview(*, source: Subscription, target_product: Product | None, ta
     changes.sort(key=lambda c: c.upn)
     groups = Counter(UserChange("", c.gained, c.lost, c.reset_disabled_plans, c.data_lost) for c in changes)
     return LicensePreview(
-        count=len(changes), users=changes[:DETAIL_MAX],
+        count=len(changes), users=changes[:DETAIL_MAX], every=changes,
         groups=sorted(groups.items(), key=lambda item: (-item[1], item[0].reset_disabled_plans)),
         data_lost=catalog.names(lost_data),
         reset={c.upn: c.reset_disabled_plans for c in changes if c.reset_disabled_plans},

@@ -3,7 +3,7 @@ the simulation's loader validates the file and calls this (DESIGN.md: owners wri
 tables). Billing's count of assigned licenses is set from what was loaded."""
 
 from billing.models import Subscription
-from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.models import DirectoryUser, LicenseAssignment, LicenseMoveBatch
 from licensing.services import licenses_recount
 from portal.models import Tenant
 
@@ -31,21 +31,34 @@ def _generate(tenant: Tenant, subscription: Subscription, count: int, prefix: st
             [LicenseAssignment(user=u, subscription=subscription, disabled_plans=[]) for u in chunk])
 
 
-def directory_load(tenant: Tenant, t: dict, *, subscriptions: dict[str, Subscription]) -> int:
-    """The file's users with their licenses, then the generated ones; returns how many users."""
-    listed = [DirectoryUser(tenant=tenant, upn=u["upn"], display_name=u.get("display_name") or u["upn"].split("@")[0],
-                            usage_location=u.get("usage_location", ""))
-              for u in t.get("users", [])]
-    _bulk_users(listed)
-    LicenseAssignment.objects.bulk_create(
-        (LicenseAssignment(user=user, subscription=subscriptions[lic["subscription"]],
-                           disabled_plans=sorted(lic.get("disabled_plans", [])))
-         for user, u in zip(listed, t.get("users", []), strict=True) for lic in u.get("licenses", [])),
-        batch_size=BATCH)
+def directory_load(tenant: Tenant, t: dict, *, subscriptions: dict[str, Subscription], progress=None) -> int:
+    """The file's users with their licenses, then the generated ones; returns how many users. ``progress``,
+    when given, is told how many of the file's users are in after each batch."""
+    users = t.get("users", [])
+    for begin in range(0, len(users), BATCH):
+        chunk = users[begin:begin + BATCH]
+        listed = [DirectoryUser(tenant=tenant, upn=u["upn"],
+                                display_name=u.get("display_name") or u["upn"].split("@")[0],
+                                usage_location=u.get("usage_location", "")) for u in chunk]
+        _bulk_users(listed)
+        LicenseAssignment.objects.bulk_create(
+            (LicenseAssignment(user=user, subscription=subscriptions[lic["subscription"]],
+                               disabled_plans=sorted(lic.get("disabled_plans", [])))
+             for user, u in zip(listed, chunk, strict=True) for lic in u.get("licenses", [])),
+            batch_size=BATCH)
+        if progress is not None:
+            progress(begin + len(chunk))
     generated = 0
     for g in t.get("generate_users", []):
         _generate(tenant, subscriptions[g["subscription"]], g["count"], g.get("prefix", "user"),
                   g.get("usage_location", ""))
         generated += g["count"]
     licenses_recount(tenant=tenant)
-    return len(listed) + generated
+    return len(users) + generated
+
+
+def directory_unload(tenant: Tenant) -> None:
+    """Forget the tenant's users, their licenses and license moves (an import's ``--replace``)."""
+    LicenseMoveBatch.objects.filter(tenant=tenant).delete()
+    LicenseAssignment.objects.filter(user__tenant=tenant).delete()
+    DirectoryUser.objects.filter(tenant=tenant).delete()

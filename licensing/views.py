@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from billing.models import Subscription
 from billing.selectors import subscription_get, subscription_list
+from licensing.preview_csv import FILTERS, user_changes_csv
 from licensing.selectors import user_list
 from licensing.services import (
     license_assign,
@@ -175,6 +176,8 @@ def _licenses_act(request, form: _LicensesForm, selection: dict):
             messages.info(request, _("They already have a license of this product, on this subscription or "
                                      "another: nothing changed."))
         return HttpResponseRedirect(form.done)
+    if action == "replace" and request.POST.get("download") == "csv":  # the review's rows, every user
+        return _replace_csv(request, form, upns)
     if action in ("unassign", "replace") and form.step != "confirm":
         return _review(request, form.filters, selection, form.subscription,
                        form.to_subscription if action == "replace" else None, form.back, action=action)
@@ -194,6 +197,16 @@ def _licenses_act(request, form: _LicensesForm, selection: dict):
                          % {"count": count})
         return HttpResponseRedirect(reverse("users:active") + f"?subscription={form.to_subscription}")
     raise DomainError(_("Choose what to do with the licenses."), field="action")
+
+
+def _replace_csv(request, form: _LicensesForm, upns) -> HttpResponse:
+    review = license_replace_preview(tenant=request.tenant, from_subscription_id=form.subscription,
+                                     to_subscription_id=form.to_subscription, upns=upns)
+    only = request.POST.get("only") or None
+    text = user_changes_csv(review, source=review.source.product.name, target=review.target.product.name,
+                            only=only if only in FILTERS else None)
+    return HttpResponse(text, content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="replace-users.csv"'})
 
 
 def _confirmed(value: str) -> bool:

@@ -4,7 +4,7 @@ simulation's loader validates the file and calls this (DESIGN.md: owners write t
 from billing.models import Product, Subscription
 from billing.periods import renewal_date
 from billing.services import subscription_hold
-from planchange.models import PlanChange, PlanChangeStep
+from planchange.models import IdempotencyRecord, PlanChange, PlanChangeStep, Quote
 from portal import clock
 from portal.models import Tenant
 
@@ -32,3 +32,10 @@ def _plan_change_load(tenant, sub, target, pc, today) -> None:
     )
     if not scheduled:  # queued: under way, so its subscription is read-only
         subscription_hold(tenant=tenant, subscription_id=sub.pk, holder=change.holder)
+
+
+def plan_changes_unload(tenant: Tenant) -> None:
+    """Forget the tenant's plan changes, quotes and idempotency records (an import's ``--replace``)."""
+    PlanChange.objects.filter(tenant=tenant).delete()
+    Quote.objects.filter(tenant=tenant).delete()
+    IdempotencyRecord.objects.filter(tenant=tenant).delete()

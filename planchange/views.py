@@ -4,7 +4,7 @@ the Change plan pane (MCA), and the change's progress."""
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -24,6 +24,7 @@ from billing.selectors import (
     subscription_list,
 )
 from billing.views.forms import card_from
+from licensing.preview_csv import FILTERS, user_changes_csv
 from planchange.blockers import TEXTS, Code, titles
 from planchange.inputs import Blocked
 from planchange.models import LIVE_STATUSES, PlanChange
@@ -346,3 +347,24 @@ def home(request):
         "today": clock.today(),
         "section": "home",
     })
+
+
+@tenant_page
+def users_csv(request, subscription_id):
+    """Each user's change of an automatic change to ``target_sku`` (Checkout's and the pane's "Each user"),
+    every user, as CSV; ``only`` narrows it as the table's filter does. Reads, stores no quote."""
+    only = request.GET.get("only") or None
+    if only is not None and only not in FILTERS:
+        raise Http404
+    try:
+        quote = quote_users(plan_change_preview(
+            tenant=request.tenant, subscription_id=subscription_id, target_sku=request.GET.get("target_sku", ""),
+            term=request.GET.get("term") or None, billing_frequency=request.GET.get("billing_frequency") or None,
+            store=False))
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return redirect("planchange:upgrades", subscription_id=subscription_id)
+    text = user_changes_csv(quote.users_preview, source=quote.subscription.product.name,
+                            target=quote.target_product.name, only=only)
+    return HttpResponse(text, content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="plan-change-users.csv"'})

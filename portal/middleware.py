@@ -39,6 +39,8 @@ class InputGuardMiddleware:
 
     def refusal(self, request):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if request.path_info in settings.PORTAL_LARGE_BODY_PATHS:  # an export's upload: its own limit
+            limit = settings.PORTAL_IMPORT_MAX_BYTES + 1_000_000
         if limit is not None and _content_length(request) > limit:
             return self.refuse(request, 413, "body_too_large", _("The request is too large."),
                                body_too_large_detail())

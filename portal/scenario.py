@@ -43,3 +43,12 @@ def incidents_load(tenant: Tenant, incidents: list[dict]) -> None:
                                                     tzinfo=clock.now().tzinfo)
                                    if "opened" in inc else clock.now()))
         for inc in incidents)
+
+
+def tenant_unload(tenant: Tenant) -> None:
+    """Forget the tenant (an import's ``--replace``, after the apps above forgot their rows): its admins'
+    logins that belong to no other tenant, then the tenant with its memberships, incidents and audit trail."""
+    users = get_user_model().objects.filter(memberships__tenant=tenant).exclude(
+        memberships__tenant__in=Tenant.objects.exclude(pk=tenant.pk))
+    get_user_model().objects.filter(pk__in=list(users.values_list("pk", flat=True))).delete()
+    tenant.delete()

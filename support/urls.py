@@ -1,6 +1,6 @@
 from django.urls import path
 
-from support import views
+from support import imports, views
 
 app_name = "support"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents/<id:incident_id>/", views.incident_change, name="incident-change"),
     path("subscriptions/<id:subscription_id>/provision/", views.provision, name="provision"),
     path("tenants/", views.tenants, name="tenants"),
+    path("tenants/import/", imports.tenant_import_page, name="tenant-import"),
     path("tenants/<id:tenant_id>/view/", views.view_as, name="view-as"),
     path("tenants/<id:tenant_id>/payments/", views.tenant_payments, name="tenant-payments"),
     path("tenants/<id:tenant_id>/payments/habit/", views.payment_habit, name="payment-habit"),

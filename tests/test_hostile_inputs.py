@@ -211,8 +211,11 @@ def _shown(value):
 
 
 SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
+# A body that is a file, not fields: an import's body is a Graph export the import reads and refuses with its own
+# codes (tests/simulation/test_import_api.py sends it hostile bodies, parameters and sizes).
+OWN_SWEEP = {("/api/v1/support/tenants/import/", "POST")}
 ENDPOINTS = [(path, method.upper()) for path, item in SCHEMA["paths"].items() for method in item
-             if method in ("get", "post", "put", "patch", "delete")]
+             if method in ("get", "post", "put", "patch", "delete") and (path, method.upper()) not in OWN_SWEEP]
 
 
 def _resolve(ref: str) -> dict:

@@ -352,6 +352,7 @@ def test_every_support_page_in_swedish_shows_none_of_the_portals_english(client)
         pages.append((f"console {status}", client.get(reverse("support:console"), {"status": status},
                                                       HTTP_ACCEPT_LANGUAGE="sv")))
     pages.append(("tenants", client.get(reverse("support:tenants"), HTTP_ACCEPT_LANGUAGE="sv")))
+    pages.append(("tenant import", client.get(reverse("support:tenant-import"), HTTP_ACCEPT_LANGUAGE="sv")))
     pages.append(("api tokens", client.get(reverse("settings:api-tokens"), HTTP_ACCEPT_LANGUAGE="sv")))
     for each in PlanChange.objects.order_by("pk"):
         pages.append((f"change {each.pk}", client.get(reverse("support:change", args=[each.pk]),

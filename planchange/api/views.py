@@ -1,16 +1,20 @@
 """The plan-change API: a subscription's upgrades, and plan changes previewed, requested,
 followed and cancelled."""
 
+import json
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from billing.models import Subscription
 from billing.selectors import SUBSCRIPTION_MISSING, subscription_list
+from licensing.preview_csv import FILTERS, user_changes_csv
 from planchange.api.serializers import (
     PlanChangeRequestSerializer,
     PlanChangeSerializer,
@@ -50,6 +54,21 @@ IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", {"type": "string", "min
                                       description="Any unique string; the same key and body replay the answer.")
 
 
+class UserChangesCSVRenderer(BaseRenderer):
+    """Each user's change as CSV (``licensing.preview_csv``); a refusal is still problem+json."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code >= 400:
+            response["Content-Type"] = "application/problem+json"
+            return json.dumps(data).encode()
+        return data.encode("utf-8")
+
+
 class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                         viewsets.GenericViewSet):
     """Plan changes of the caller's tenant: preview, request, follow, cancel."""
@@ -76,13 +95,27 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
         fields["subscription_id"] = fields.pop("subscription")
         return fields
 
-    @extend_schema(request=PlanChangeRequestSerializer, responses={200: QuoteSerializer})
-    @action(detail=False, methods=["post"])
+    @extend_schema(request=PlanChangeRequestSerializer, responses={
+        200: QuoteSerializer, (200, "text/csv"): OpenApiResponse(str, description=(
+            "With `Accept: text/csv`: every user's change, one row each: user_principal_name, from, to, "
+            "services_gained, services_lost, turned_back_on, data_lost (`?only=gains|losses|data_lost|"
+            "settings_reset` narrows it)"))},
+        parameters=[OpenApiParameter("only", str, enum=list(FILTERS), required=False,
+                                     description="With `Accept: text/csv`: only the users who gain, lose, lose "
+                                                 "data or have settings reset.")])
+    @action(detail=False, methods=["post"], renderer_classes=[JSONRenderer, UserChangesCSVRenderer])
     def preview(self, request):
         fields = self._request_fields(request)
         fields.pop("quote_id", None)
-        quote = plan_change_preview(tenant=self.tenant, **fields)
-        return Response(QuoteSerializer(quote_users(quote)).data)
+        quote = quote_users(plan_change_preview(tenant=self.tenant, **fields))
+        if request.accepted_renderer.format == "csv":
+            only = request.query_params.get("only")
+            if only is not None and only not in FILTERS:
+                raise ValidationError({"only": [_("Give one of: %(values)s.") % {"values": ", ".join(FILTERS)}]})
+            return Response(user_changes_csv(quote.users_preview, source=quote.subscription.product.name,
+                                             target=quote.target_product.name, only=only),
+                            headers={"Content-Disposition": 'attachment; filename="plan-change-users.csv"'})
+        return Response(QuoteSerializer(quote).data)
 
     @extend_schema(parameters=[OpenApiParameter(
         "status", str, enum=PlanChange.Status.values,

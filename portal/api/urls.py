@@ -8,7 +8,7 @@ from planchange.api.views import PlanChangeViewSet, SubscriptionUpgradesView
 from portal.api.tenant_views import EventViewSet, ServiceHealthView
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import MeView
-from simulation.api.views import SupportClockMoveViewSet, SupportClockView
+from simulation.api.views import SupportClockMoveViewSet, SupportClockView, SupportTenantImportView
 from support.api.views import (
     SupportCreditCheckViewSet,
     SupportIncidentViewSet,
@@ -46,6 +46,7 @@ urlpatterns = [
     path("licenses/preview/", ReplacePreviewView.as_view(), name="licenses-preview"),
     path("support/clock/", SupportClockView.as_view(), name="support-clock"),
     path("support/tenants/", SupportTenantsView.as_view(), name="support-tenants"),
+    path("support/tenants/import/", SupportTenantImportView.as_view(), name="support-tenant-import"),
     path("support/tenants/<id:pk>/payment-habits/", SupportPaymentHabitsView.as_view(),
          name="support-payment-habits"),
     path("support/workers/", SupportWorkersView.as_view(), name="support-workers"),

@@ -364,3 +364,16 @@ CLOCK_MOVE_LEASE = env.float("CLOCK_MOVE_LEASE", default=20.0)
 # The day loop applies a busy day's billing this many tenants per transaction, so no tenant's rows are held
 # for long while a move goes on (benchmarks/bench_clock_kinds.py measures the longest transaction).
 CLOCK_DAY_TENANTS = env.int("CLOCK_DAY_TENANTS", default=100)
+
+# --- Importing a tenant from a Graph export (docs/import.md; simulation/imports) ----
+# The largest export an import reads (the command and the upload alike), and the most users: a 50,000-user
+# export is about 15 MB. The pace (users a second, measured by benchmarks/bench_import.py) only says how long
+# a refused file would have taken.
+PORTAL_IMPORT_MAX_BYTES = env.int("PORTAL_IMPORT_MAX_BYTES", default=100_000_000)
+PORTAL_IMPORT_MAX_USERS = env.int("PORTAL_IMPORT_MAX_USERS", default=200_000)
+PORTAL_IMPORT_USERS_PER_SECOND = env.int("PORTAL_IMPORT_USERS_PER_SECOND", default=2_500)
+# Paths whose bodies may be that large (the upload of an export), instead of DATA_UPLOAD_MAX_MEMORY_SIZE.
+PORTAL_LARGE_BODY_PATHS = ("/api/v1/support/tenants/import/", "/support/tenants/import/")
+# An uploaded export stays in memory, never in a temporary file (an anonymized import keeps no name anywhere,
+# not even for the length of a request); only the import's paths take bodies this large.
+FILE_UPLOAD_MAX_MEMORY_SIZE = PORTAL_IMPORT_MAX_BYTES + 1_000_000

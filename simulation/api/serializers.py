@@ -1,10 +1,13 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import fields as drf_fields
 
+from billing.models import BillingFrequency, PaymentKind, Term
 from portal.api import serializers
 from portal.api.fields import StrictBooleanField, StrictDateField, StrictIntegerField
 from portal.happenings import KINDS
+from portal.models import Tenant
 from simulation.models import ClockMove
 from simulation.moves import move_events
 
@@ -97,3 +100,60 @@ class ClockMoveDetailSerializer(ClockMoveSerializer):
         if move.status != move.Status.DONE:
             return None
         return move_events(move, limit=EVENTS_SHOWN)
+
+
+class TenantImportSerializer(serializers.Serializer):
+    """What Graph doesn't say, each with its default: the query parameters of an import (its body is the
+    export itself)."""
+
+    # Query parameters' booleans ("true", "false").
+    anonymize = drf_fields.BooleanField(required=False, default=False)
+    replace = drf_fields.BooleanField(required=False, default=False)
+    agreement = serializers.ChoiceField(choices=Tenant.Agreement.values, default=Tenant.Agreement.MOSA)
+    kind = serializers.ChoiceField(choices=Tenant.Kind.values, default=Tenant.Kind.COMMERCIAL)
+    term = serializers.ChoiceField(choices=Term.values, default=Term.P1Y)
+    billing_frequency = serializers.ChoiceField(choices=BillingFrequency.values, default=BillingFrequency.MONTHLY)
+    payment = serializers.ChoiceField(choices=PaymentKind.values, default=PaymentKind.CARD)
+    admin = serializers.CharField(required=False, default="", allow_blank=True, max_length=150)
+
+
+class ImportedTenantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    domain = serializers.CharField()
+    agreement = serializers.ChoiceField(choices=Tenant.Agreement.values)
+    kind = serializers.ChoiceField(choices=Tenant.Kind.values)
+
+
+class ImportAdminSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(help_text="shown only here; only its hash is kept")
+    api_token = serializers.CharField(help_text="shown only here; only its digest is kept")
+
+
+class UnknownSkuSerializer(serializers.Serializer):
+    skuId = serializers.UUIDField()  # noqa: N815 - Graph's name, as the file has it
+    skuPartNumber = serializers.CharField()  # noqa: N815
+    licenses = serializers.IntegerField()
+    users = serializers.IntegerField(help_text="users of the file holding it (their license of it left out)")
+
+
+class UnknownPlanSerializer(serializers.Serializer):
+    servicePlanId = serializers.CharField()  # noqa: N815 - Graph's name, as the file has it
+    name = serializers.CharField(help_text="the file's servicePlanName (its id when the file names it nowhere)")
+    users = serializers.IntegerField(help_text="licenses with it turned off")
+
+
+class AssumedSerializer(serializers.Serializer):
+    what = serializers.CharField()
+    value = serializers.CharField()
+
+
+class TenantImportedSerializer(serializers.Serializer):
+    tenant = ImportedTenantSerializer()
+    users = serializers.IntegerField()
+    replaced = serializers.BooleanField()
+    admin = ImportAdminSerializer(help_text="the login made for the import: shown only here")
+    unknown_skus = UnknownSkuSerializer(many=True, help_text="SKUs the catalog doesn't have: left out")
+    unknown_plans = UnknownPlanSerializer(many=True, help_text="service plans the catalog doesn't know: kept")
+    assumed = AssumedSerializer(many=True, help_text="what Graph doesn't say, as the import took it")

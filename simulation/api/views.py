@@ -1,14 +1,17 @@
 """The simulation's API: support staff's clock (``/api/v1/support/clock/``) and its moves
-(``/api/v1/support/clock/moves/``)."""
+(``/api/v1/support/clock/moves/``), and importing a tenant from a Graph export
+(``/api/v1/support/tenants/import/``)."""
 
 import re
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import viewsets
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -21,8 +24,12 @@ from simulation.api.serializers import (
     ClockMovedSerializer,
     ClockMoveSerializer,
     ClockSerializer,
+    TenantImportedSerializer,
+    TenantImportSerializer,
 )
 from simulation.days import changes_started
+from simulation.imports.convert import Choices
+from simulation.imports.service import ImportResult, tenant_import
 from simulation.models import ClockMove
 from simulation.moves import move_await, move_failed_text, move_request, move_result
 
@@ -103,3 +110,50 @@ class SupportClockMoveViewSet(NamedMissing, viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return ClockMoveDetailSerializer if self.action == "retrieve" else ClockMoveSerializer
+
+
+def import_choices(data: dict) -> Choices:
+    """What Graph doesn't say, from a checked upload (the API's and the support console's)."""
+    return Choices(agreement=data["agreement"], kind=data["kind"], term=data["term"],
+                   billing_frequency=data["billing_frequency"], payment=data["payment"], admin=data["admin"],
+                   anonymize=data["anonymize"])
+
+
+def imported_body(result: ImportResult) -> dict:
+    t = result.tenant
+    return {"tenant": {"id": t.pk, "name": t.name, "domain": t.domain, "agreement": t.agreement, "kind": t.kind},
+            "users": result.users, "replaced": result.replaced,
+            "admin": {"username": result.admin, "password": result.password, "api_token": result.token},
+            "unknown_skus": result.unknown_skus, "unknown_plans": result.unknown_plans,
+            "assumed": [{"what": what, "value": value} for what, value in result.assumed]}
+
+
+class ExportBodyParser(BaseParser):
+    """The body as it came: an export is read by the import itself (its own size limit, its own checks)."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return stream.read() if stream is not None else b""
+
+
+class SupportTenantImportView(GenericAPIView):
+    """Make a tenant from a Microsoft Graph export (docs/import.md), in one transaction: the body is the export
+    (examples/export_tenant.py's file), the query parameters what Graph doesn't say. 201 with the tenant, what
+    was left out and assumed, and its admin login's password and API token (shown only here). A bad file is a
+    4xx problem (``import_not_json``, ``import_not_graph_export``, ``import_invalid`` with ``errors`` by JSON
+    path, ``import_too_large``, ``import_too_many_users``); the same tenant again is 409
+    ``tenant_already_imported`` unless ``replace=true``. Nothing is written on a refusal."""
+
+    permission_classes = [IsAuthenticated, IsSupportStaff]
+    serializer_class = TenantImportSerializer
+    parser_classes = [ExportBodyParser]
+
+    @extend_schema(parameters=[TenantImportSerializer], request={"application/json": OpenApiTypes.OBJECT},
+                   responses={201: TenantImportedSerializer})
+    def post(self, request):
+        options = TenantImportSerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
+        result = tenant_import(raw=request.data, choices=import_choices(options.validated_data),
+                               replace=options.validated_data["replace"])
+        return Response(TenantImportedSerializer(imported_body(result)).data, status=201)

@@ -140,6 +140,7 @@ class _TenantChecks:
         self.profiles = {bp["key"]: bp for bp in t.get("billing_profiles", [])}
         self.methods = {pm["key"]: pm for pm in t.get("payment_methods", [])}
         self.subs: dict[str, tuple[dict, Product | None]] = {}
+        self._existing: set[str] | None = None
 
     def err(self, path, message):
         self.c.err([*self.p, *path], message)
@@ -235,11 +236,11 @@ class _TenantChecks:
         up, upn, domain = ["users", i], u["upn"], self.t["domain"]
         if upn != upn.lower():
             self.err([*up, "upn"], f"{upn!r} must be lowercase")
-        if upn.split("@", 1)[1] != domain:
+        if upn.split("@", 1)[1] != domain and upn.split("@", 1)[1] not in self.t.get("other_domains", ()):
             self.err([*up, "upn"], f"{upn!r} is not in the tenant's domain {domain!r}")
         if upn in self.c.upns:
             self.err([*up, "upn"], f"user {upn!r} appears twice")
-        elif DirectoryUser.objects.filter(upn=upn).exists():
+        elif upn in self.existing_upns():
             self.err([*up, "upn"], f"a user {upn!r} already exists")
         self.c.upns.add(upn)
         held = set()
@@ -253,10 +254,21 @@ class _TenantChecks:
             held.add(key)
             self.disabled_plans([*up, "licenses", l_i], lic, self.subs[key][1])
 
+    def existing_upns(self) -> set[str]:
+        """The file's user principal names already in the portal: one query a thousand users, not one each."""
+        if self._existing is None:
+            upns = [u["upn"] for u in self.t.get("users", [])]
+            self._existing = set()
+            for begin in range(0, len(upns), 900):
+                self._existing.update(DirectoryUser.objects.filter(upn__in=upns[begin:begin + 900])
+                                      .values_list("upn", flat=True))
+        return self._existing
+
     def disabled_plans(self, lp: list, lic: dict, product: Product | None) -> None:
         if product is None:
             return
         plans = {sp.name for sp in product.microsoft_plans.all()}  # Microsoft's, as Graph's disabledPlans
+        plans.update(self.subs[lic["subscription"]][0].get("other_plans", ()))
         for d_i, code in enumerate(lic.get("disabled_plans", [])):
             if code not in plans:
                 self.err([*lp, "disabled_plans", d_i], f"{code!r} is not a service plan of {product.name}")

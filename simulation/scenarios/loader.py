@@ -82,7 +82,7 @@ def _shifted(data: dict, days: int) -> dict:
 
 
 @transaction.atomic
-def scenario_load(data, *, source: str = "scenario") -> LoadReport:
+def scenario_load(data, *, source: str = "scenario", progress=None) -> LoadReport:
     """Load a whole scenario or, on any error, raise ``ScenarioError`` and load nothing. Each app
     writes its own rows (``portal.scenario``, ``billing.scenario``, ``licensing.scenario``,
     ``planchange.scenario``); this
@@ -103,7 +103,7 @@ def scenario_load(data, *, source: str = "scenario") -> LoadReport:
         report.lines.append(f"clock set to {report.clock.isoformat()}")
     today = clock.today()
     for t in data.get("tenants", []):
-        report.tenants.append(_load_tenant(t, today=today, report=report, source=source))
+        report.tenants.append(_load_tenant(t, today=today, report=report, source=source, progress=progress))
     for s in data.get("support_staff", []):
         user = support_staff_load(s)
         event_record(tenant=None, actor="scenario", verb=SUPPORT_STAFF_CREATED, obj=user,
@@ -112,10 +112,10 @@ def scenario_load(data, *, source: str = "scenario") -> LoadReport:
     return report
 
 
-def _load_tenant(t, *, today, report, source) -> Tenant:
+def _load_tenant(t, *, today, report, source, progress=None) -> Tenant:
     tenant = tenant_load(t)
     subs = billing_load(tenant, t, today=today).subscriptions
-    users = directory_load(tenant, t, subscriptions=subs)
+    users = directory_load(tenant, t, subscriptions=subs, progress=progress)
     incidents_load(tenant, t.get("incidents", []))
     plan_changes_load(tenant, t.get("plan_changes", []), subscriptions=subs, today=today)
     counts = {

@@ -43,6 +43,9 @@ SCHEMA = _obj(
             "domain": {"type": "string", "pattern": DOMAIN},
             "kind": _enum(Tenant.Kind.values),
             "agreement": _enum(Tenant.Agreement.values),
+            # Domains the tenant's users may be in besides "domain" (a real tenant's other verified domains,
+            # from a Graph export); checked, not stored.
+            "other_domains": _array({"type": "string", "pattern": DOMAIN}),
             **HABIT,  # the tenant's, for its invoices without a billing profile (MOSA)
             "billing_profiles": _array(_obj({
                 "key": KEY,
@@ -81,6 +84,9 @@ SCHEMA = _obj(
                 "trial_ends_on": DATE_FIELD,
                 "trial_extended": {"type": "boolean"},
                 "addons": _array({"type": "string", "minLength": 1}),
+                # Service plans of the SKU the catalog doesn't know (a Graph export's, by its servicePlanName):
+                # the users' disabled_plans may name them, and keep them as given.
+                "other_plans": _array({"type": "string", "minLength": 1, "maxLength": 64}),
             }, ["key", "sku", "licenses"])),
             "users": _array(_obj({
                 "upn": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+$"},

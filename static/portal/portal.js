@@ -181,3 +181,25 @@
     });
   });
 })();
+
+// "Each user" (Checkout, the MCA pane, Replace): the filter hides the rows that don't match and narrows the
+// CSV download to the same users. Delegated, so a pane drawn again keeps it.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-user-filter]")) return;
+    var section = select.closest("[data-testid=user-changes]");
+    if (!section) return;
+    var only = select.value;
+    section.querySelectorAll("tbody tr[data-upn]").forEach(function (row) {
+      row.hidden = only !== "" && row.getAttribute("data-" + only) !== "1";
+    });
+    var link = section.querySelector("a[data-csv-link]");
+    if (link) {
+      var url = new URL(link.href, window.location.href);
+      if (only) url.searchParams.set("only", only); else url.searchParams.delete("only");
+      link.href = url.pathname + url.search;
+    }
+  });
+})();

@@ -1,0 +1,80 @@
+"""``tenant_import``: a tenant made from a Graph export in one transaction, or nothing at all. The file is
+read and checked whole (``export_file``), turned into a scenario tenant (``convert``) and loaded by the
+scenario loader, so each app writes its own rows; the admin login made for it gets a password and an API
+token, answered once and kept only as their hashes. A tenant of the same domain is refused unless
+``replace``, which forgets the old one (each app its own rows) in the same transaction."""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from billing.scenario import billing_unload
+from licensing.scenario import directory_unload
+from planchange.scenario import plan_changes_unload
+from portal.models import Tenant
+from portal.scenario import tenant_unload
+from portal.services import api_token_replace
+from simulation.imports.convert import Choices, export_convert
+from simulation.imports.export_file import ExportRefused, export_read
+from simulation.scenarios.loader import ScenarioError, scenario_load
+
+SOURCE = "Microsoft Graph export"
+
+
+@dataclass
+class ImportResult:
+    tenant: Tenant
+    users: int
+    admin: str
+    password: str  # shown once: only its hash is kept
+    token: str  # shown once: only its digest is kept
+    replaced: bool = False
+    lines: list[str] = field(default_factory=list)
+    unknown_skus: list[dict] = field(default_factory=list)
+    unknown_plans: list[dict] = field(default_factory=list)
+    assumed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _nothing(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _tenant_forget(tenant: Tenant) -> None:
+    plan_changes_unload(tenant)
+    directory_unload(tenant)
+    billing_unload(tenant)
+    tenant_unload(tenant)
+
+
+def tenant_import(*, raw: bytes, choices: Choices, replace: bool = False, progress=_nothing) -> ImportResult:
+    """Import the export in ``raw``; ``progress(stage, done, total)`` hears how far it is (stages ``read``,
+    ``users``, ``done``). Refusals are ``ExportRefused`` and write nothing."""
+    progress("read", 0, 1)
+    export = export_read(raw)
+    progress("read", 1, 1)
+    converted = export_convert(export, choices)
+    total = len(converted.scenario["users"])
+    progress("users", 0, total)
+    with transaction.atomic():
+        existing = Tenant.objects.select_for_update().filter(domain=converted.domain).first()
+        if existing is not None and not replace:
+            raise ExportRefused("tenant_already_imported", _(
+                "%(name)s (%(domain)s) is in the portal already. Import it again with --replace (the upload "
+                "page's \"Replace it\") to swap it whole.") % {"name": existing.name, "domain": existing.domain},
+                status=409)
+        if existing is not None:
+            _tenant_forget(existing)
+        source = f"{SOURCE}, anonymized" if choices.anonymize else SOURCE
+        try:
+            report = scenario_load({"tenants": [converted.scenario]}, source=source,
+                                   progress=lambda done: progress("users", done, total))
+        except ScenarioError as exc:
+            raise ExportRefused("import_invalid", _("The tenant can't be made as the file says; nothing was "
+                                                    "imported."), errors=exc.errors) from None
+        token = api_token_replace(username=converted.admin, name="import")
+    progress("done", total, total)
+    return ImportResult(tenant=report.tenants[0], users=total, admin=converted.admin, password=converted.password,
+                        token=token, replaced=existing is not None, lines=report.lines,
+                        unknown_skus=converted.unknown_skus, unknown_plans=converted.unknown_plans,
+                        assumed=converted.assumed)

@@ -1,0 +1,100 @@
+"""Bad files get clear answers, in the reader's language, and change nothing: not JSON, not a Graph export,
+wrong shapes (named by their JSON path), a user licensed for a SKU the file doesn't list, duplicate user
+principal names, a file over the size limit, a million users."""
+
+import json
+
+import pytest
+from django.utils import translation
+
+from simulation.imports.convert import Choices
+from simulation.imports.export_file import ExportRefused
+from simulation.imports.service import tenant_import
+from tests.simulation.conftest import counts, raw
+
+pytestmark = pytest.mark.django_db
+BASIC = "3b555118-da6a-4418-894f-7df1e2096870"
+
+
+def refused(data: bytes, language: str = "en") -> ExportRefused:
+    before = counts()
+    with translation.override(language), pytest.raises(ExportRefused) as caught:
+        tenant_import(raw=data, choices=Choices())
+    assert counts() == before
+    return caught.value
+
+
+def test_not_json(db):
+    error = refused(b'{"organization": ')
+    assert (error.code, error.status) == ("import_not_json", 400)
+    assert error.detail == "The file isn't JSON: Expecting value at line 1, column 18."
+    assert refused(b"\xff\xfe").detail == "The file isn't text (UTF-8): it can't be a Graph export."
+
+
+def test_not_a_graph_export(db):
+    error = refused(raw({"clock": "2026-06-15", "tenants": []}))
+    assert (error.code, error.status) == ("import_not_graph_export", 400)
+    assert error.detail == ("This isn't an export of Microsoft Graph: it has none of organization, subscribedSkus "
+                            "and users. examples/export_tenant.py writes one.")
+
+
+def test_wrong_shapes_are_named_by_their_json_path(exported):
+    data, _before = exported
+    users = data["users"][0]["value"]
+    users[1]["assignedLicenses"][0]["skuId"] = "not-a-guid"
+    del users[2]["userPrincipalName"]
+    data["subscribedSkus"]["value"][0]["prepaidUnits"]["enabled"] = "five"
+    data["directory/subscriptions"]["value"][0]["status"] = "Sleeping"
+    error = refused(raw(data))
+    assert (error.code, error.status) == ("import_invalid", 422)
+    assert error.detail == "The export has 4 errors; nothing was imported."
+    assert error.errors == [
+        "$.subscribedSkus.value[0].prepaidUnits.enabled: must be a whole number",
+        "$.users[0].value[1].assignedLicenses[0].skuId: \"not-a-guid\" is not a GUID",
+        "$.users[0].value[2].userPrincipalName: is missing (Graph always answers it)",
+        "$['directory/subscriptions'].value[0].status: \"Sleeping\" is not one of: Enabled, Warning, Suspended, "
+        "LockedOut, Deleted",
+    ]
+
+
+def test_a_user_licensed_for_a_sku_the_file_doesnt_list_and_duplicate_principal_names(exported):
+    data, _before = exported
+    users = data["users"][0]["value"]
+    users[0]["assignedLicenses"].append({"skuId": "c5928f49-12ba-48f7-ada3-0d743a3601d5", "disabledPlans": []})
+    users[3]["userPrincipalName"] = "Anna@Rehearsal.example"
+    error = refused(raw(data))
+    assert error.errors == [
+        "$.users[0].value[0].assignedLicenses[1].skuId: the user holds SKU c5928f49-12ba-48f7-ada3-0d743a3601d5, "
+        "which the file's subscribedSkus doesn't list",
+        "$.users[0].value[3].userPrincipalName: Anna@Rehearsal.example appears twice (also at "
+        "$.users[0].value[0].userPrincipalName)",
+    ]
+
+
+def test_over_the_size_limit(exported, settings):
+    data, _before = exported
+    settings.PORTAL_IMPORT_MAX_BYTES = 2000
+    error = refused(raw(data))
+    assert (error.code, error.status) == ("import_too_large", 413)
+    assert error.detail == f"The file is {len(raw(data)) / 1000:.0f} kB; an import takes at most 2 kB."
+
+
+def test_a_million_users_states_the_limit_and_the_time_it_would_take(db):
+    data = {"organization": {"value": []}, "subscribedSkus": {"value": []}, "users": [{"value": [{}] * 1_000_000}]}
+    error = refused(json.dumps(data).encode())
+    assert (error.code, error.status) == ("import_too_many_users", 422)
+    assert error.detail == (
+        "The file has 1,000,000 users; an import takes at most 200,000. At this portal's pace (about 2,500 users a "
+        "second) it would take about 7 minutes, in one transaction. Import a part of the tenant (the users of the "
+        "subscriptions you will change).")
+
+
+def test_in_swedish(exported):
+    data, _before = exported
+    data["users"][0]["value"][1]["assignedLicenses"][0]["skuId"] = "x"
+    error = refused(raw(data), "sv")
+    assert error.detail == "Exporten har 1 fel; inget importerades."
+    assert error.errors == ["$.users[0].value[1].assignedLicenses[0].skuId: \"x\" är inget GUID"]
+    assert refused(b"[]", "sv").detail == (
+        "Det här är ingen export från Microsoft Graph: den har varken organization, subscribedSkus eller users. "
+        "examples/export_tenant.py skriver en.")

@@ -62,9 +62,10 @@ class BlockerSerializer(serializers.Serializer):
         return blocker if isinstance(blocker, dict) else blocker.as_dict()
 
 
-# A field's messages (400 invalid): a list of sentences, or for a list or a nested object, the same by index
-# or by its own fields.
+# A field's messages: a list of sentences (400 invalid), or for a list or a nested object the same by index
+# or by its own fields; one sentence (422 invalid_card).
 FIELD_ERRORS = {"type": "object", "additionalProperties": {"oneOf": [
+    {"type": "string"},
     {"type": "array", "items": {"type": "string"}},
     {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
 ]}}

@@ -182,3 +182,21 @@ def test_replace_with_the_keyboard(new_context, live_server):
     page.keyboard.press("Enter")
     expect(page.get_by_role("status").first).to_contain_text("1 user moved to the other subscription.")
     assert list(LicenseAssignment.objects.values_list("subscription_id", flat=True).distinct()) == [keep.pk]
+
+
+def test_the_language_menu_changes_the_language_only_when_asked(new_context, live_server):
+    scenario_load_file("scenarios/demo.json")
+    page = signed_in(new_context, live_server, "admin@contoso.com")
+    page.goto("/billing/products/")
+    menu = page.get_by_label("Language")
+    tab_to(page, menu, back=True)
+    page.keyboard.press("ArrowDown")  # Svenska chosen, not yet asked for: the page stays, the focus too
+    expect(menu).to_have_value("sv")
+    page.wait_for_timeout(500)
+    expect(page).to_have_url(re.compile(r"/billing/products/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(menu).to_be_focused()
+    tab_to(page, page.get_by_role("button", name="Change language"))
+    page.keyboard.press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    heading_has_focus(page, "Dina produkter")

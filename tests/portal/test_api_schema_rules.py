@@ -87,3 +87,19 @@ def test_an_invoices_total_and_paid_are_always_there():
 
 def test_only_the_fields_whose_shape_varies_by_design_are_free_form():
     assert FREE_FORM == {"Event.data", "DeliveryPayload.data", "SupportEvent.data"}
+
+
+def test_the_ci_flow_sees_a_generated_model_left_untyped(tmp_path):
+    """tests/contract/run_generated_client.py's check of the generated models: an ``Any`` property and a
+    model of nothing but ``Any`` extras are untyped; typed extras and FREE_FORM's objects are not."""
+    from tests.contract.run_generated_client import untyped_models
+
+    (tmp_path / "plan_change.py").write_text("class PlanChange:\n    id: int\n    blockers: Any | Unset = UNSET\n")
+    (tmp_path / "problem_blockers_item.py").write_text(
+        "class ProblemBlockersItem:\n    additional_properties: dict[str, Any] = _attrs_field(init=False)\n")
+    (tmp_path / "problem_errors.py").write_text(
+        "class ProblemErrors:\n    additional_properties: dict[str, list[str]] = _attrs_field(init=False)\n")
+    (tmp_path / "event_data.py").write_text(
+        "class EventData:\n    additional_properties: dict[str, Any] = _attrs_field(init=False)\n")
+    assert untyped_models(tmp_path) == ["plan_change.blockers: Any | Unset", "problem_blockers_item: an object "
+                                                                            "without fields"]

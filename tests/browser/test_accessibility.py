@@ -10,6 +10,7 @@ package) is injected through the test's browser, never served by the portal: the
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import resolve
 
 from tests.test_swedish_sweep import PAGES, _support_pages, _sweep, _world
@@ -98,3 +99,33 @@ def test_the_sweep_sees_a_serious_violation(chromium, live_server, client):
         assert [v.split(" ")[0] for v in renderer.violations(page)] == ["color-contrast"]
     finally:
         context.close()
+
+
+PANE_RULES = {"aria-allowed-role", "landmark-no-duplicate-banner", "landmark-unique", "landmark-complementary-is-top-level"}
+
+
+def test_the_panes_are_dialogs_without_a_second_banner(chromium, live_server, client):
+    """Whatever their impact, none of the violations axe-core found on the MCA pane before issue 24 (an
+    aside can't be a dialog; its header a second banner, not unique)."""
+    from billing.models import Subscription
+    from simulation.scenarios.loader import scenario_load_file
+
+    scenario_load_file("scenarios/demo.json")
+    premium = Subscription.objects.get(tenant__domain="fabrikam.com", product__sku="SPB")
+    premium.subscription_addons.all().delete()
+    context = chromium.new_context(locale="en")
+    renderer = Renderer(context, live_server, client)
+    client.force_login(get_user_model().objects.get(username="admin@fabrikam.com"))
+    found = {}
+    try:
+        for name, url in (("change pane", f"/billing/products/{premium.pk}/change/"),
+                          ("licenses pane", "/users/?pane=licenses&users=amir@fabrikam.com&action=replace")):
+            response = client.get(url)
+            assert response.status_code == 200 and b'role="dialog"' in response.content, name
+            renderer.answers[f"{renderer.base}{url}"] = response
+            renderer.page.goto(f"{renderer.base}{url}")
+            violations = renderer.axe.run(renderer.page).response["violations"]
+            found[name] = sorted({v["id"] for v in violations} & PANE_RULES)
+    finally:
+        context.close()
+    assert found == {"change pane": [], "licenses pane": []}

@@ -16,6 +16,7 @@ Exits non-zero on any failure.
 
 import importlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -51,7 +52,8 @@ def check_schema(schema_path: Path) -> list[str]:
     if shutil.which("npx"):
         lint = subprocess.run(["npx", "--yes", REDOCLY, "lint", str(schema_path), "--config", str(ROOT / "redocly.yaml"),
                                "--format", "summary", "--max-problems", "1000"], cwd=ROOT, capture_output=True,
-                              text=True, check=False)
+                              text=True, check=False, env={**os.environ, "REDOCLY_TELEMETRY": "off",
+                                                           "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"})
         summary = [line for line in (lint.stdout + lint.stderr).splitlines() if re.match(r"^(error|warning)\s", line)]
         say(f"Redocly CLI ({REDOCLY}, redocly.yaml): exit {lint.returncode}" + "".join(f"\n  {s}" for s in summary))
         if lint.returncode != 0:

@@ -14,7 +14,7 @@ UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(UV) sync -
 STAMP := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: install run reset-demo test schemathesis graph-example soak bench lint migrations-check lock clean
+.PHONY: install run reset-demo test schemathesis graph-example client-flow soak bench lint migrations-check lock clean
 
 # The portal, the tests, the linters and the benchmarks (the dev extra): what make test needs.
 install: $(STAMP)
@@ -76,6 +76,12 @@ schemathesis: install
 # examples/graph_move_users.py moves the demo's Business Basic users, and the database is checked after.
 graph-example: install
 	$(BIN)/python tests/contract/run_graph_example.py
+
+# A client nobody here wrote, typed: /api/schema/ of a live portal of its own (var/client-flow/) validated
+# (openapi-spec-validator, tests/contract/schema_rules.py, Redocly CLI when npx is there), a client generated
+# with openapi-python-client (fails on a warning or an untyped property), and a typed flow run with it.
+client-flow: install
+	$(BIN)/python tests/contract/run_generated_client.py
 
 # The property tests with many more examples, and clock moves racing plan changes and license edits for
 # many more rounds (minutes, not for CI): HYPOTHESIS_PROFILE=soak, SOAK_ROUNDS=40.

@@ -335,28 +335,35 @@ def test_the_sweep_sees_the_english_it_looks_for(client):
             assert {"Credit", "unused", "days", "of"} <= set(found), (name, found)
 
 
-def test_every_support_page_in_swedish_shows_none_of_the_portals_english(client):
-    """Support staff's pages too: the console with each filter, every change's timeline and trail (with
-    a support action on it), and the organizations with their problems."""
+def _support_pages(client, language: str) -> list[tuple[str, object]]:
+    """(name, response) of support staff's pages in ``language``: the console with each filter, every
+    change's timeline and trail (with a support action on it), the organizations, the API tokens."""
     from tests.factories import LoginFactory
 
-    _world()
     staff = get_user_model().objects.filter(is_staff=True).first() or LoginFactory(is_staff=True)
     change = PlanChange.objects.filter(status="scheduled").first()
     plan_change_cancel(tenant=change.tenant, change_id=change.pk, actor=staff.username, reason="Asked by phone",
                        by_support=True)
     client.force_login(staff)
-    names, phrases = _names(), english_phrases()
-    pages = [("console", client.get(reverse("support:console"), HTTP_ACCEPT_LANGUAGE="sv"))]
+    pages = [("console", client.get(reverse("support:console"), HTTP_ACCEPT_LANGUAGE=language))]
     for status in ("stalled", "stuck", "failed", "cancelled", "scheduled"):
         pages.append((f"console {status}", client.get(reverse("support:console"), {"status": status},
-                                                      HTTP_ACCEPT_LANGUAGE="sv")))
-    pages.append(("tenants", client.get(reverse("support:tenants"), HTTP_ACCEPT_LANGUAGE="sv")))
-    pages.append(("tenant import", client.get(reverse("support:tenant-import"), HTTP_ACCEPT_LANGUAGE="sv")))
-    pages.append(("api tokens", client.get(reverse("settings:api-tokens"), HTTP_ACCEPT_LANGUAGE="sv")))
+                                                      HTTP_ACCEPT_LANGUAGE=language)))
+    pages.append(("tenants", client.get(reverse("support:tenants"), HTTP_ACCEPT_LANGUAGE=language)))
+    pages.append(("tenant import", client.get(reverse("support:tenant-import"), HTTP_ACCEPT_LANGUAGE=language)))
+    pages.append(("api tokens", client.get(reverse("settings:api-tokens"), HTTP_ACCEPT_LANGUAGE=language)))
     for each in PlanChange.objects.order_by("pk"):
         pages.append((f"change {each.pk}", client.get(reverse("support:change", args=[each.pk]),
-                                                      HTTP_ACCEPT_LANGUAGE="sv")))
+                                                      HTTP_ACCEPT_LANGUAGE=language)))
+    return pages
+
+
+def test_every_support_page_in_swedish_shows_none_of_the_portals_english(client):
+    """Support staff's pages too: the console with each filter, every change's timeline and trail (with
+    a support action on it), and the organizations with their problems."""
+    _world()
+    pages = _support_pages(client, "sv")
+    names, phrases = _names(), english_phrases()
     english = {name: found for name, response in pages
                if (found := english_in(page_words(response), names, phrases))}
     assert all(response.status_code == 200 for _name, response in pages)

@@ -1,5 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
+
 from billing.models import MONEY, BillingFrequency, Term
-from licensing.api.serializers import LicensePreviewSerializer
+from licensing.api.serializers import LicensePreviewSerializer, UserChangeGroupSerializer, UserChangeSerializer
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.selectors import scheduled_change_warnings, scheduled_changes_warnings
 from portal.api import serializers
@@ -8,23 +10,7 @@ from portal.api.fields import (
     IdField,
     LicensesField,
 )
-
-
-class ActionSerializer(serializers.Serializer):
-    label = serializers.CharField()
-    url = serializers.CharField()
-
-
-class BlockerSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    title = serializers.CharField()
-    resolution = serializers.CharField()
-    detail = serializers.CharField()
-    action = ActionSerializer(allow_null=True)
-    services = serializers.ListField(child=serializers.CharField(), required=False)
-
-    def to_representation(self, blocker):
-        return blocker.as_dict()
+from portal.api.schema import BlockerSerializer
 
 
 class OfferOptionSerializer(serializers.Serializer):
@@ -83,6 +69,11 @@ class PlanChangeListSerializer(serializers.ListSerializer):
         return super().to_representation(changes)
 
 
+class PlanChangeErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField(help_text="why it failed or was cancelled, in English")
+
+
 class PlanChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     subscription = serializers.IntegerField(source="subscription_id")
     target_sku = serializers.CharField(source="target_product.sku")
@@ -94,6 +85,10 @@ class PlanChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         help_text="the tenant's subscription of the target plan the change goes into; null: it makes a new one")
     invoice = serializers.IntegerField(source="invoice_id", allow_null=True)
     steps = StepSerializer(many=True)
+    blockers = serializers.ListField(child=serializers.CharField(), help_text="the blocker codes that failed validate")
+    disabled_plans_before = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="upn → the service plans that were turned off for that user before the change")
     error = serializers.SerializerMethodField()
     warnings = serializers.SerializerMethodField(
         help_text="of a scheduled change: what it would meet on its date if nothing is fixed first (blockers "
@@ -107,16 +102,32 @@ class PlanChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
                   "disabled_plans_before", "blockers", "error", "warnings", "requested_at", "completed_at"]
         list_serializer_class = PlanChangeListSerializer
 
+    @extend_schema_field(BlockerSerializer(many=True))
     def get_warnings(self, change) -> list[dict]:
         if change.status != PlanChange.Status.SCHEDULED:
             return []
         known = self.context.get("warnings") or {}
         return known[change.pk] if change.pk in known else scheduled_change_warnings(change)
 
+    @extend_schema_field(PlanChangeErrorSerializer(allow_null=True))
     def get_error(self, change) -> dict | None:
         if not change.error_code:
             return None
         return {"code": change.error_code, "detail": change.error_detail}
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY, help_text="negative for a credit")
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class CreditDeliverySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="card_refund or account_credit")
+    invoice_date = serializers.DateField(help_text="the invoice the credit is on")
+    refund_date = serializers.DateField(allow_null=True, help_text="card_refund: when the card gets it back")
+    text = serializers.CharField(help_text="the same, in words")
 
 
 class QuoteSerializer(serializers.Serializer):
@@ -140,6 +151,7 @@ class QuoteSerializer(serializers.Serializer):
         help_text="how the credit reaches the payer: card_refund (the card, with the refund's date) or "
                   "account_credit (taken off the next invoice); null without a credit")
 
+    @extend_schema_field(CreditDeliverySerializer(allow_null=True))
     def get_credit_delivery(self, quote) -> dict | None:
         delivery = quote.credit_delivery
         if delivery is None:
@@ -159,17 +171,20 @@ class QuoteSerializer(serializers.Serializer):
         preview = getattr(quote, "users_preview", None)
         return LicensePreviewSerializer(preview).data if preview is not None else {}
 
+    @extend_schema_field(UserChangeSerializer(many=True))
     def get_users(self, quote) -> list[dict]:
         return self._users(quote).get("users", [])
 
     def get_users_count(self, quote) -> int:
         return self._users(quote).get("count", 0)
 
+    @extend_schema_field(UserChangeGroupSerializer(many=True))
     def get_user_groups(self, quote) -> list[dict]:
         return self._users(quote).get("groups", [])
 
     def get_data_lost(self, quote) -> list[str]:
         return self._users(quote).get("data_lost", [])
 
+    @extend_schema_field(QuoteLineSerializer(many=True))
     def get_lines(self, quote) -> list[dict]:
         return [{k: line[k] for k in ("description", "amount", "start", "end")} for line in quote.lines]

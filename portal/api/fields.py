@@ -13,6 +13,7 @@ import copy
 from datetime import UTC, datetime
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.inputs import ID_MAX, LICENSES_MAX, is_iso_date, is_iso_datetime, is_plain_text, is_upn, whole_number
@@ -182,3 +183,9 @@ class FieldsBuiltOnce:
         if built is None:
             built = FieldsBuiltOnce._fields_built[cls] = super().get_fields()
         return copy.deepcopy(built)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class JSONObjectField(serializers.JSONField):
+    """A JSON object whose fields vary by its kind (an audit event's data by verb, a delivery's by event
+    type: docs/api.md): the schema says it is an object, and no more (tests/contract/schema_rules.FREE_FORM)."""

@@ -38,3 +38,9 @@ class Pagination(PageNumberPagination):
                     f"Results per page, 1 or more (default {self.page_size}; more than {self.max_page_size} "
                     f"gives {self.max_page_size}).")
         return parameters
+
+    def get_paginated_response_schema(self, schema):
+        # Every page has all four, ``next`` and ``previous`` null at the ends.
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["count", "next", "previous", "results"]
+        return paginated

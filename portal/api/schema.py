@@ -25,34 +25,79 @@ whitespace (DRF strips it); a request serializer whose rule spans several fields
 (e.g. ``{"oneOf": [...]}``), merged into its component, and its body is then required.
 """
 
+import re
 from http import HTTPStatus
 
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import force_instance
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_field
 from rest_framework import permissions, serializers
 
 from portal.api.errors import PROBLEM_CONTENT_TYPE
 from portal.api.fields import NOT_BLANK_PATTERN
+from portal.api.summaries import SUMMARIES
+from portal.inputs import ID_MAX, ID_PATTERN
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+class ActionSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    url = serializers.CharField()
+
+
+class BlockerSerializer(serializers.Serializer):
+    """Why a plan can't change (docs/api.md "Plan-change blockers"): in ``upgrades/``, a 422 ``blocked``
+    and a scheduled change's ``warnings``."""
+
+    code = serializers.CharField()
+    title = serializers.CharField()
+    resolution = serializers.CharField()
+    detail = serializers.CharField()
+    action = ActionSerializer(allow_null=True)
+    services = serializers.ListField(child=serializers.CharField(), required=False,
+                                     help_text="target_not_supported, service_incident: the services concerned")
+
+    def to_representation(self, blocker):
+        return blocker if isinstance(blocker, dict) else blocker.as_dict()
+
+
+# A field's messages: a list of sentences (400 invalid), or for a list or a nested object the same by index
+# or by its own fields; one sentence (422 invalid_card).
+FIELD_ERRORS = {"type": "object", "additionalProperties": {"oneOf": [
+    {"type": "string"},
+    {"type": "array", "items": {"type": "string"}},
+    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+]}}
+
+
+@extend_schema_field(FIELD_ERRORS)
+class FieldErrorsField(serializers.DictField):
+    pass
+
+
 class ProblemSerializer(serializers.Serializer):
     """An error (RFC 9457). ``code`` is stable, ``title`` and ``detail`` are for people (translated).
-    Some codes add fields of their own (docs/api.md, "Error codes"): those below, and others such as
-    ``subscription``, ``services``, ``users``, ``needed``, ``available``, ``missing``."""
+    Some codes add fields of their own (docs/api.md, "Error codes"): those below."""
 
     type = serializers.CharField(help_text="/api/problems/<code>")
     title = serializers.CharField(help_text="the HTTP status, in the caller's language")
     status = serializers.IntegerField(help_text="the HTTP status code")
     detail = serializers.CharField(help_text="what went wrong, in the caller's language")
     code = serializers.CharField(help_text="what went wrong, for scripts: match on it")
-    errors = serializers.DictField(required=False, help_text="400 invalid, 422 invalid_card: field → messages")
+    errors = FieldErrorsField(required=False, help_text="400 invalid, 422 invalid_card: field → messages")
     field = serializers.CharField(required=False, help_text="the request field a 422 is about")
-    blockers = serializers.ListField(
-        child=serializers.DictField(), required=False,
-        help_text="422 blocked: what prevents the plan change (code, title, resolution, detail, action, services?)")
+    blockers = BlockerSerializer(many=True, required=False, help_text="422 blocked: what prevents the plan change")
+    subscription = serializers.IntegerField(required=False, help_text="409 change_in_progress: the subscription "
+                                                                      "a change under way holds")
+    services = serializers.ListField(child=serializers.CharField(), required=False,
+                                     help_text="422 backup_required: services whose data would be lost")
+    users = serializers.ListField(child=serializers.CharField(), required=False,
+                                  help_text="422 unknown_users, user_not_licensed: the UPNs concerned")
+    needed = serializers.IntegerField(required=False, help_text="422 not_enough_licenses: licenses needed")
+    available = serializers.IntegerField(required=False, help_text="422 not_enough_licenses: licenses free")
+    missing = serializers.IntegerField(required=False, help_text="422 not_enough_licenses: needed - available")
+    move = serializers.IntegerField(required=False, help_text="409 clock_move_failed: the clock move's id")
 
 
 def _example(status: int, code: str, title: str, detail: str, **extra) -> OpenApiExample:
@@ -138,6 +183,14 @@ class AutoSchema(openapi.AutoSchema):
 
     def _map_basic_serializer(self, serializer, direction):
         schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response":
+            # An answer has every field its serializer has (DRF renders them all), but those declared
+            # ``required=False`` (a problem's fields of some codes, a blocker's ``services``).
+            optional = {name for name, field in serializer.fields.items()
+                        if name in serializer._declared_fields and not field.required and not field.read_only}
+            required = [name for name in schema.get("properties", {}) if name not in optional]
+            if required:
+                schema["required"] = required
         extra = getattr(serializer, "openapi_schema", None)
         if extra and direction == "request":
             schema.update(extra)
@@ -165,6 +218,18 @@ class AutoSchema(openapi.AutoSchema):
             schema.setdefault("maxLength", max_length)
         return schema
 
+    def get_summary(self):
+        return super().get_summary() or SUMMARIES.get(self.get_operation_id())
+
+    def _resolve_path_parameters(self, variables):
+        # An id in a path is a number (the router's ``ID_PATTERN``, ``<id:…>``): a generated client takes an int.
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["schema"] in ({"type": "string", "pattern": f"^{ID_PATTERN}$"}, {"type": "string",
+                                                                                         "pattern": ID_PATTERN}):
+                parameter["schema"] = {"type": "integer", "minimum": 0, "maximum": ID_MAX}
+        return parameters
+
     def _get_response_headers_for_code(self, status_code, direction="response"):
         headers = super()._get_response_headers_for_code(status_code, direction)
         if str(status_code) == "429":
@@ -172,3 +237,41 @@ class AutoSchema(openapi.AutoSchema):
                 "schema": {"type": "integer", "minimum": 0}, "required": True,
                 "description": "seconds until a request may succeed again"})
         return headers
+
+
+NULL = {"type": "object", "nullable": True, "enum": [None]}  # null, and nothing else
+
+
+def _valid_default(schema: dict) -> bool:
+    default = schema["default"]
+    if not isinstance(default, str):
+        return True
+    pattern = schema.get("pattern")
+    return len(default) >= schema.get("minLength", 0) and (pattern is None or re.search(pattern, default))
+
+
+def _typed_nullables(node, components: dict) -> None:
+    """``nullable`` beside a ``type`` (OpenAPI 3.0 ignores one without: Redocly's nullable-type-sibling), and
+    no ``default`` its own schema refuses (a blank name's ``""`` that the pattern doesn't take)."""
+    if isinstance(node, list):
+        for item in node:
+            _typed_nullables(item, components)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("nullable") and "type" not in node and len(node.get("allOf", [])) == 1:
+        # An object or null: OpenAPI 3.0's way that linters and generators both read (a generator drops
+        # the null of ``allOf`` + ``nullable`` + ``type``; a linter refuses ``nullable`` without ``type``).
+        del node["nullable"]
+        node["oneOf"] = [node.pop("allOf")[0], NULL]
+    if "default" in node and not _valid_default(node):
+        del node["default"]
+    for key, value in node.items():
+        if key not in ("example", "examples", "default", "enum"):
+            _typed_nullables(value, components)
+
+
+def postprocess_schema(result, generator, request, public):
+    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: the whole schema's last touches (``_typed_nullables``)."""
+    _typed_nullables(result, result.get("components", {}).get("schemas", {}))
+    return result

@@ -6,12 +6,15 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from portal.api import serializers
+from portal.api.fields import JSONObjectField
 from portal.api.mixins import TenantScopedMixin
 from portal.models import Event, ServiceIncident
 from portal.selectors import EVENT_MISSING, incidents_open, service_health
 
 
 class EventSerializer(serializers.ModelSerializer):
+    data = JSONObjectField(help_text="the verb's own fields (docs/api.md, \"Audit events\")")
+
     class Meta:
         model = Event
         fields = ["id", "occurred_at", "actor", "verb", "object_type", "object_id", "data"]

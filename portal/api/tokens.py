@@ -96,7 +96,7 @@ _UNAUTHENTICATED_CODES = ("not_authenticated", "authentication_failed", "token_r
         },
         examples=[
             OpenApiExample("A token for 90 days", request_only=True,
-                           value={"name": "Nightly bulk change", "expires": "2026-09-15"}),
+                           value={"name": "Nightly bulk change", "expires": "2026-09-15T00:00:00Z"}),
             OpenApiExample("Made", response_only=True, status_codes=["201"], value={
                 "id": 7, "name": "Nightly bulk change", "token": "pcp_Ab3dE6gH" + "x" * 40,
                 "created": "2026-06-17T09:30:00Z", "expires": "2026-09-15T00:00:00Z"}),

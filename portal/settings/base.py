@@ -206,6 +206,11 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API is on the portal that serves the schema (Redocly's no-empty-servers; a client sets its base URL).
+    "SERVERS": [{"url": "/", "description": "this portal"}],
+    "TAGS": [{"name": "v1", "description": "The REST API, version 1 (docs/api.md)"}],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "portal.api.schema.postprocess_schema"],
     # Request bodies are JSON (docs/api.md): the form parsers stay for what browsers send, but a form
     # can't say true, null or a list of 10,000, so the schema offers JSON only.
     "PARSER_WHITELIST": ["portal.api.parsers.JSONParser"],

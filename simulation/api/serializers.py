@@ -38,6 +38,11 @@ class HappeningSerializer(serializers.Serializer):
                                           "plan_change/<id>/new_subscription, credit_check/<id>")
 
 
+class SweepSerializer(serializers.Serializer):
+    scheduled_started = serializers.ListField(child=serializers.IntegerField(),
+                                              help_text="the scheduled changes started on the way (ids)")
+
+
 # "from" is a Python keyword, so this one is built from a dict.
 ClockMovedSerializer = type("ClockMovedSerializer", (serializers.Serializer,), {
     "now": serializers.DateTimeField(),
@@ -46,7 +51,7 @@ ClockMovedSerializer = type("ClockMovedSerializer", (serializers.Serializer,), {
     "from": serializers.DateField(),
     "to": serializers.DateField(),
     "events": HappeningSerializer(many=True, help_text="in the order they happen (or would)"),
-    "sweep": serializers.DictField(help_text="scheduled_started: the scheduled changes started on the way"),
+    "sweep": SweepSerializer(),
     "move": serializers.IntegerField(help_text="the move's id: GET support/clock/moves/{id}/ shows it again"),
 })
 

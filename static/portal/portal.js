@@ -2,10 +2,54 @@
 (function () {
   "use strict";
 
-  // The language menu applies the choice at once (no inline handlers: the CSP forbids them).
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  });
+  // A modal pane (role=dialog, aria-modal; the pane is a page of its own): focus starts inside it and stays
+  // there (Tab and Shift+Tab go round), Escape closes it, and closing goes back to the page it was opened
+  // from, to the control that opened it (the close link's #fragment, below). No inline handlers: the CSP.
+  var modal = document.querySelector("[data-modal]");
+  var FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), " +
+    "select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+  function focusables() {
+    return Array.prototype.filter.call(modal.querySelectorAll(FOCUSABLE), function (el) {
+      return el.getClientRects().length > 0;
+    });
+  }
+  if (modal) {
+    var closer = modal.querySelector("[data-close]");
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && closer) {
+        e.preventDefault();
+        window.location.href = closer.getAttribute("href");
+        return;
+      }
+      if (e.key !== "Tab") return;
+      var items = focusables();
+      if (!items.length) return;
+      var first = items[0], last = items[items.length - 1], at = document.activeElement;
+      if (!modal.contains(at) || (e.shiftKey && at === first) || (!e.shiftKey && at === last)) {
+        e.preventDefault();
+        (e.shiftKey ? last : first).focus();
+      }
+    });
+    document.addEventListener("focusin", function (e) {
+      if (!modal.contains(e.target)) {
+        var items = focusables();
+        (items[0] || modal).focus();
+      }
+    });
+    var start = modal.querySelector("form select, form input:not([type=hidden]), form button") || focusables()[0];
+    if (start) start.focus();
+  } else if (!document.querySelector("[autofocus]")) {
+    // After a navigation, focus goes where the reader left off: the element the URL's fragment names (the
+    // control that opened a pane just closed), else the page's heading.
+    var named = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    var heading = document.querySelector("main h1");
+    if (named) {
+      named.focus();
+    } else if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  }
 
   // Live progress: poll the fragment until it carries data-final.
   document.querySelectorAll("[data-poll]").forEach(function (box) {
@@ -100,14 +144,6 @@
     form.querySelectorAll("[data-requote]").forEach(function (el) {
       el.addEventListener("change", requote);
       el.addEventListener("input", requote);
-    });
-    var first = form.querySelector("select, input:not([type=hidden])");
-    if (first) first.focus();
-    document.addEventListener("keydown", function (e) {
-      if (e.key === "Escape") {
-        var close = document.querySelector(".pane [data-close]");
-        if (close) window.location.href = close.getAttribute("href");
-      }
     });
   }
 

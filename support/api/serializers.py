@@ -1,14 +1,17 @@
 """Support staff's API answers: plan changes with their trail, subscriptions, credit checks,
 incidents, tenants with their problems and how they pay."""
 
+from drf_spectacular.utils import extend_schema_field
+
 from billing.api.serializers import SubscriptionSerializer
-from billing.models import CreditCheck, PaymentHabit
+from billing.models import MONEY, CreditCheck, PaymentHabit
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
 from portal.api import serializers
 from portal.api.fields import (
     PLAIN_TEXT_OR_BLANK_PATTERN,
     IdField,
+    JSONObjectField,
     NameField,
     StrictCharField,
     StrictIntegerField,
@@ -50,11 +53,21 @@ class SupportPlanChangeSerializer(PlanChangeSerializer):
         return bool(getattr(change, "is_stuck", False)) and change.status == PlanChange.Status.RUNNING
 
 
-class EventSerializer(serializers.Serializer):
+class SupportEventSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     actor = serializers.CharField()
     verb = serializers.CharField()
-    data = serializers.JSONField()
+    data = JSONObjectField(help_text="the verb's own fields")
+
+
+class QuoteBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    total = serializers.DecimalField(**MONEY)
+
+
+class InvoiceLineBriefSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
 
 
 class SupportPlanChangeDetailSerializer(SupportPlanChangeSerializer):
@@ -68,9 +81,11 @@ class SupportPlanChangeDetailSerializer(SupportPlanChangeSerializer):
         fields = [*SupportPlanChangeSerializer.Meta.fields, "correlation_id", "quote", "invoice_lines",
                   "users_moved", "events"]
 
+    @extend_schema_field(QuoteBriefSerializer(allow_null=True))
     def get_quote(self, change) -> dict | None:
         return {"id": change.quote_id, "total": str(change.quote.total)} if change.quote_id else None
 
+    @extend_schema_field(InvoiceLineBriefSerializer(many=True))
     def get_invoice_lines(self, change) -> list[dict]:
         if not change.invoice_id:
             return []
@@ -79,8 +94,9 @@ class SupportPlanChangeDetailSerializer(SupportPlanChangeSerializer):
     def get_users_moved(self, change) -> int:
         return change_users_moved(change)
 
+    @extend_schema_field(SupportEventSerializer(many=True))
     def get_events(self, change) -> list[dict]:
-        return EventSerializer(change_trail(change), many=True).data
+        return SupportEventSerializer(change_trail(change), many=True).data
 
 
 class SupportSubscriptionSerializer(SubscriptionSerializer):
@@ -116,6 +132,19 @@ class IncidentStatusSerializer(serializers.Serializer):
     openapi_schema = {"required": ["status"]}  # a PATCH, but the status is what it changes
 
 
+class BlockedSubscriptionSerializer(serializers.Serializer):
+    subscription = serializers.IntegerField()
+    product = serializers.CharField()
+    blockers = serializers.ListField(child=serializers.CharField(), help_text="the blockers' titles")
+
+
+class OverdueInvoiceSerializer(serializers.Serializer):
+    invoice = serializers.IntegerField()
+    number = serializers.CharField()
+    balance = serializers.DecimalField(**MONEY)
+    due_date = serializers.DateField()
+
+
 class SupportTenantSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="tenant.pk")
     name = serializers.CharField(source="tenant.name")
@@ -127,10 +156,12 @@ class SupportTenantSerializer(serializers.Serializer):
     stalled_changes = serializers.IntegerField(source="stalled")
     stuck_changes = serializers.IntegerField(source="stuck", help_text="running, stopped on a failed step")
 
+    @extend_schema_field(BlockedSubscriptionSerializer(many=True))
     def get_blocked(self, row) -> list[dict]:
         return [{"subscription": sub.pk, "product": sub.product.name, "blockers": reasons}
                 for sub, reasons in row.blocked]
 
+    @extend_schema_field(OverdueInvoiceSerializer(many=True))
     def get_overdue(self, row) -> list[dict]:
         return [{"invoice": inv.pk, "number": inv.number, "balance": str(inv.balance),
                  "due_date": inv.due_date.isoformat()} for inv in row.overdue]

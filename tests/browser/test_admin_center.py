@@ -17,7 +17,7 @@ def login(page, username, password):
     page.goto("/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    page.click("form:has(#id_password) button[type=submit]")  # not the language menu's button
     page.wait_for_url(re.compile(r".*/(support/)?$"))
 
 

@@ -17,7 +17,7 @@ def sign_in(page, username):
     page.goto("/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "pw-for-tests")
-    page.click("button[type=submit]")
+    page.click("form:has(#id_password) button[type=submit]")  # not the language menu's button
     page.wait_for_url(re.compile(r".*/$"))
 
 

@@ -60,10 +60,10 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def portal_env(port: int) -> dict:
+def portal_env(port: int, var: Path = VAR) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
     env.update({
-        "PORTAL_VAR_DIR": str(VAR),
+        "PORTAL_VAR_DIR": str(var),
         "DJANGO_SETTINGS_MODULE": "portal.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_hex(32),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
@@ -89,27 +89,28 @@ def free_port() -> int:
 class Portal:
     """gunicorn and a Celery worker on a fresh database; stopped (by their process groups) on exit."""
 
-    def __init__(self):
+    def __init__(self, var: Path = VAR):
+        self.var = var
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = portal_env(self.port)
+        self.env = portal_env(self.port, var)
         self.processes: list[subprocess.Popen] = []
 
     def manage(self, *args) -> None:
         subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=self.env, check=True)
 
     def start(self, name: str, *command) -> None:
-        log = open(VAR / f"{name}.log", "w")  # noqa: SIM115 - open while the process runs
+        log = open(self.var / f"{name}.log", "w")  # noqa: SIM115 - open while the process runs
         self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                                start_new_session=True))
 
     def __enter__(self):
-        shutil.rmtree(VAR, ignore_errors=True)
-        VAR.mkdir(parents=True)
+        shutil.rmtree(self.var, ignore_errors=True)
+        self.var.mkdir(parents=True)
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("load_scenario", *(str(ROOT / "scenarios" / name) for name in SCENARIOS))
         self.start("web", str(BIN / "gunicorn"), "portal.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                   "--workers", "2", "--timeout", "300", "--access-logfile", str(VAR / "access.log"),
+                   "--workers", "2", "--timeout", "300", "--access-logfile", str(self.var / "access.log"),
                    "--access-logformat", '%(s)s %(m)s %(U)s')
         # Not the webhooks queue: a fuzzed webhook may name any public address, and this portal sends nothing
         # off the machine (its deliveries stay pending; tests/webhooks sends to receivers on loopback).
@@ -119,12 +120,12 @@ class Portal:
         for _ in range(60):
             try:
                 if requests.get(f"{self.base}/api/schema/", timeout=5).status_code == 200:
-                    say(f"portal up at {self.base} (logs in {VAR})")
+                    say(f"portal up at {self.base} (logs in {self.var})")
                     return self
             except requests.ConnectionError:
                 pass
             time.sleep(1)
-        raise SystemExit(f"the portal didn't come up: see {VAR}/web.log")
+        raise SystemExit(f"the portal didn't come up: see {self.var}/web.log")
 
     def __exit__(self, *exc):
         for process in self.processes:

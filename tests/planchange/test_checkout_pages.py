@@ -190,7 +190,7 @@ def test_a_quote_gone_since_the_page_was_drawn_says_so_and_orders_nothing(client
     response = client.post(f"/billing/products/{std.pk}/upgrades/SPB/checkout/",
                            {"quote_id": quote_id, "payment_method": card.pk})
     assert response.status_code == 200
-    assert '<li class="msg-warning" role="status">No such quote.</li>' in response.content.decode()
+    assert '<p class="msg-warning" role="status">No such quote.</p>' in response.content.decode()
     fresh = re.search(r'name="quote_id" value="(\d+)"', response.content.decode()).group(1)
     assert fresh != quote_id
     assert PlanChange.objects.count() == 0

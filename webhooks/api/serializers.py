@@ -1,7 +1,9 @@
 import json
 
+from drf_spectacular.utils import extend_schema_field
+
 from portal.api import serializers
-from portal.api.fields import NameField, StrictCharField
+from portal.api.fields import JSONObjectField, NameField, StrictCharField
 from webhooks.events import TYPES
 from webhooks.models import Attempt, Delivery, Endpoint
 from webhooks.services import DESCRIPTION_MAX
@@ -40,6 +42,13 @@ class AttemptSerializer(serializers.ModelSerializer):
         fields = ["number", "attempted_at", "status_code", "error_kind", "error", "duration_ms"]
 
 
+class DeliveryPayloadSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="the message id, also the webhook-id header")
+    type = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    data = JSONObjectField(help_text="the event type's own fields (docs/api.md, \"Webhooks\")")
+
+
 class DeliverySerializer(serializers.ModelSerializer):
     attempts = AttemptSerializer(many=True, source="attempt_log", read_only=True)
     payload = serializers.SerializerMethodField(help_text="the JSON body sent: {id, type, created_at, data}")
@@ -50,5 +59,6 @@ class DeliverySerializer(serializers.ModelSerializer):
         fields = ["id", "webhook", "message_id", "type", "status", "created_at", "next_attempt_at", "payload",
                   "attempts"]
 
+    @extend_schema_field(DeliveryPayloadSerializer)
     def get_payload(self, delivery) -> dict:
         return json.loads(delivery.body)

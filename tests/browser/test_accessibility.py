@@ -1,0 +1,131 @@
+"""Pages for everyone (issue 24): axe-core finds nothing serious or critical on any page the Swedish sweep
+renders, in Swedish and in English, tenant and support pages alike.
+
+Each page is the portal's own answer, as tests/test_swedish_sweep.py gets it (GETs and the answers to its
+POSTs: a token made, a refusal beside its field), given to Chromium at its own URL with its own headers
+(the Content-Security-Policy among them), so that the browser renders it with the portal's CSS and
+scripts from the live server, signed in with the same session. axe-core (the axe-playwright-python
+package) is injected through the test's browser, never served by the portal: the CSP stays as it is."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import resolve
+
+from tests.test_swedish_sweep import PAGES, _support_pages, _sweep, _world
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+SERIOUS = {"serious", "critical"}
+HEADERS = ("content-type", "content-security-policy")
+
+
+class Renderer:
+    """One browser page that shows the test client's answers at their URLs."""
+
+    def __init__(self, context, live_server, client):
+        self.context, self.base, self.client = context, live_server.url, client
+        self.answers: dict[str, object] = {}
+        context.route(f"{self.base}/**", self._route)
+        self.page = context.new_page()
+        self.axe = Axe()
+
+    def _route(self, route):
+        answer = self.answers.pop(route.request.url, None)
+        if answer is None or route.request.resource_type != "document":
+            route.continue_()
+            return
+        route.fulfill(status=answer.status_code, body=answer.content,
+                      headers={k: v for k, v in answer.items() if k.lower() in HEADERS})
+
+    def violations(self, response) -> list[str]:
+        """The serious and critical violations axe-core finds on the page of ``response``."""
+        query = response.request.get("QUERY_STRING", "")
+        url = f"{self.base}{response.request['PATH_INFO']}{'?' + query if query else ''}"
+        session = self.client.cookies.get(settings.SESSION_COOKIE_NAME)
+        if session:
+            self.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.value,
+                                       "url": self.base}])
+        self.answers[url] = response
+        self.page.goto(url)
+        found = self.axe.run(self.page).response["violations"]
+        return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in found
+                if v["impact"] in SERIOUS]
+
+
+def is_document(response) -> bool:
+    """A page, not a fragment that a page's script puts into itself (a change's progress, the pane's quote:
+    axe sees them inside their pages)."""
+    return response.content.lstrip()[:15].lower() == b"<!doctype html>"
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_no_page_has_a_serious_or_critical_accessibility_violation(chromium, live_server, client, language):
+    _world()
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale=language)
+    renderer = Renderer(context, live_server, client)
+    found, swept, fragments = {}, set(), 0
+    try:
+        for tenant, name, response in _sweep(client, language):
+            swept.add(resolve(response.request["PATH_INFO"]).view_name)
+            if not is_document(response):
+                fragments += 1
+                continue
+            if violations := renderer.violations(response):
+                found[f"{tenant.domain} {name}"] = violations
+        for name, response in _support_pages(client, language):
+            if violations := renderer.violations(response):
+                found[f"support {name}"] = violations
+    finally:
+        context.close()
+    assert PAGES <= swept, PAGES - swept
+    assert fragments > 0  # the progress and quote fragments, seen inside their pages
+    assert found == {}, "\n".join(f"{page}: {violations}" for page, violations in found.items())
+
+
+def test_the_sweep_sees_a_serious_violation(chromium, live_server, client):
+    """The control: a page with white text on the top bar's light blue (the Simulation badge before issue
+    24, 3.72:1) is a serious color-contrast violation to the same renderer."""
+    from django.http import HttpResponse
+
+    context = chromium.new_context(locale="en")
+    renderer = Renderer(context, live_server, client)
+    page = HttpResponse('<!doctype html><html lang="en"><head><title>t</title></head><body><main>'
+                        '<p style="background:#0f6cbd;padding:8px"><span style="color:#fff;'
+                        'background:rgba(255,255,255,.2);font-size:12px">Simulation</span></p></main></body></html>')
+    page.request = {"PATH_INFO": "/control/", "QUERY_STRING": ""}
+    try:
+        assert [v.split(" ")[0] for v in renderer.violations(page)] == ["color-contrast"]
+    finally:
+        context.close()
+
+
+PANE_RULES = {"aria-allowed-role", "landmark-no-duplicate-banner", "landmark-unique", "landmark-complementary-is-top-level"}
+
+
+def test_the_panes_are_dialogs_without_a_second_banner(chromium, live_server, client):
+    """Whatever their impact, none of the violations axe-core found on the MCA pane before issue 24 (an
+    aside can't be a dialog; its header a second banner, not unique)."""
+    from billing.models import Subscription
+    from simulation.scenarios.loader import scenario_load_file
+
+    scenario_load_file("scenarios/demo.json")
+    premium = Subscription.objects.get(tenant__domain="fabrikam.com", product__sku="SPB")
+    premium.subscription_addons.all().delete()
+    context = chromium.new_context(locale="en")
+    renderer = Renderer(context, live_server, client)
+    client.force_login(get_user_model().objects.get(username="admin@fabrikam.com"))
+    found = {}
+    try:
+        for name, url in (("change pane", f"/billing/products/{premium.pk}/change/"),
+                          ("licenses pane", "/users/?pane=licenses&users=amir@fabrikam.com&action=replace")):
+            response = client.get(url)
+            assert response.status_code == 200 and b'role="dialog"' in response.content, name
+            renderer.answers[f"{renderer.base}{url}"] = response
+            renderer.page.goto(f"{renderer.base}{url}")
+            violations = renderer.axe.run(renderer.page).response["violations"]
+            found[name] = sorted({v["id"] for v in violations} & PANE_RULES)
+    finally:
+        context.close()
+    assert found == {"change pane": [], "licenses pane": []}

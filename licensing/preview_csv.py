@@ -5,7 +5,10 @@ lost, turned back on, data lost (several services in one cell separated by "; ")
 import csv
 import io
 
+from django.utils.translation import gettext as _
+
 from licensing.preview import LicensePreview, UserChange
+from portal.errors import DomainError
 
 COLUMNS = ["user_principal_name", "from", "to", "services_gained", "services_lost", "turned_back_on", "data_lost"]
 # What a table of users can be narrowed to (the pages' filter, the download's ``only``).
@@ -15,6 +18,19 @@ FILTERS = {
     "data_lost": lambda c: bool(c.data_lost),
     "settings_reset": lambda c: bool(c.reset_disabled_plans),
 }
+
+
+def user_changes_fields(data) -> tuple[str | None, bool]:
+    """The per-user table's own fields as its form posts them: ``only`` (one of ``FILTERS``) and ``download``
+    ("csv"), each empty or one of its values; anything else is refused (never taken as "every user" or as no
+    download: a form that posts them does nothing with a value it doesn't know)."""
+    only, download = data.get("only", ""), data.get("download", "")
+    if only not in ("", *FILTERS):
+        raise DomainError(_("Choose which users to show: every user, or %(values)s.")
+                          % {"values": ", ".join(FILTERS)}, code="invalid", field="only")
+    if download not in ("", "csv"):
+        raise DomainError(_("The download is CSV or nothing."), code="invalid", field="download")
+    return only or None, download == "csv"
 
 
 def _cell(text: str) -> str:

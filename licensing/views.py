@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from billing.models import Subscription
 from billing.selectors import subscription_get, subscription_list
-from licensing.preview_csv import FILTERS, user_changes_csv
+from licensing.preview_csv import user_changes_csv, user_changes_fields
 from licensing.selectors import user_list
 from licensing.services import (
     license_assign,
@@ -146,11 +146,12 @@ def manage_licenses(request):
     listed = _subscription_filter(request, form.filters["subscription"])  # the list's filter: nobody's is a 404
     selection = None
     try:
+        only, download = user_changes_fields(request.POST)  # the review's table: checked before anything is done
         selection = _selection(request, request.POST, form.filters, listed)
         if selection["count"] > SELECT_MAX:
             raise DomainError(_("Choose at most %(max)s users at a time.") % {"max": f"{SELECT_MAX:,}"},
                               code="too_many_users")
-        return _licenses_act(request, form, selection)
+        return _licenses_act(request, form, selection, only=only, download=download)
     except DomainError as exc:
         if form.action in ("replace", "unassign") and form.step == "confirm" and selection is not None:
             try:  # the review again, with why it was refused (the backup confirmation, licenses missing, changes)
@@ -164,7 +165,7 @@ def manage_licenses(request):
     return HttpResponseRedirect(form.back)
 
 
-def _licenses_act(request, form: _LicensesForm, selection: dict):
+def _licenses_act(request, form: _LicensesForm, selection: dict, *, only: str | None, download: bool):
     """The action asked for: done (assign; unassign and Replace confirmed), or its review first."""
     upns, actor, action = selection["upns"], request.user.get_username(), form.action
     if action == "assign":
@@ -176,8 +177,8 @@ def _licenses_act(request, form: _LicensesForm, selection: dict):
             messages.info(request, _("They already have a license of this product, on this subscription or "
                                      "another: nothing changed."))
         return HttpResponseRedirect(form.done)
-    if action == "replace" and request.POST.get("download") == "csv":  # the review's rows, every user
-        return _replace_csv(request, form, upns)
+    if action == "replace" and download:  # the review's rows, every user
+        return _replace_csv(request, form, upns, only=only)
     if action in ("unassign", "replace") and form.step != "confirm":
         return _review(request, form.filters, selection, form.subscription,
                        form.to_subscription if action == "replace" else None, form.back, action=action)
@@ -199,12 +200,10 @@ def _licenses_act(request, form: _LicensesForm, selection: dict):
     raise DomainError(_("Choose what to do with the licenses."), field="action")
 
 
-def _replace_csv(request, form: _LicensesForm, upns) -> HttpResponse:
+def _replace_csv(request, form: _LicensesForm, upns, *, only: str | None) -> HttpResponse:
     review = license_replace_preview(tenant=request.tenant, from_subscription_id=form.subscription,
                                      to_subscription_id=form.to_subscription, upns=upns)
-    only = request.POST.get("only") or None
-    text = user_changes_csv(review, source=review.source.product.name, target=review.target.product.name,
-                            only=only if only in FILTERS else None)
+    text = user_changes_csv(review, source=review.source.product.name, target=review.target.product.name, only=only)
     return HttpResponse(text, content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="replace-users.csv"'})
 

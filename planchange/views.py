@@ -24,7 +24,7 @@ from billing.selectors import (
     subscription_list,
 )
 from billing.views.forms import card_from
-from licensing.preview_csv import FILTERS, user_changes_csv
+from licensing.preview_csv import FILTERS, user_changes_csv, user_changes_fields
 from planchange.blockers import TEXTS, Code, titles
 from planchange.inputs import Blocked
 from planchange.models import LIVE_STATUSES, PlanChange
@@ -163,6 +163,7 @@ def checkout(request, subscription_id, sku):
     errors = {}
     if request.method == "POST":
         try:
+            user_changes_fields(request.POST)  # the table's filter posts with the order: a value it knows, or none
             change = checkout_place_order(
                 tenant=request.tenant, user=request.user, subscription_id=subscription_id, target_sku=sku, term=term,
                 billing_frequency=billing_frequency, payment_choice=request.POST.get("payment_method", ""),

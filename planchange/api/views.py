@@ -9,8 +9,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from billing.models import Subscription
 from billing.selectors import SUBSCRIPTION_MISSING, subscription_list
@@ -69,6 +71,18 @@ class UserChangesCSVRenderer(BaseRenderer):
         return data.encode("utf-8")
 
 
+class _NoFormatOverride:
+    """DRF's settings without ``?format=``: the preview's CSV is asked for with ``Accept: text/csv``, as HTTP does
+    (a query parameter the schema doesn't name is ignored, like any other)."""
+
+    def __getattr__(self, name):
+        return None if name == "URL_FORMAT_OVERRIDE" else getattr(api_settings, name)
+
+
+class AcceptHeaderNegotiation(DefaultContentNegotiation):
+    settings = _NoFormatOverride()
+
+
 class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                         viewsets.GenericViewSet):
     """Plan changes of the caller's tenant: preview, request, follow, cancel."""
@@ -102,16 +116,18 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
             "settings_reset` narrows it)"))},
         parameters=[OpenApiParameter("only", str, enum=list(FILTERS), required=False,
                                      description="With `Accept: text/csv`: only the users who gain, lose, lose "
-                                                 "data or have settings reset.")])
-    @action(detail=False, methods=["post"], renderer_classes=[JSONRenderer, UserChangesCSVRenderer])
+                                                 "data or have settings reset (another value is 400 `invalid`)."),
+                    OpenApiParameter("format", exclude=True)])
+    @action(detail=False, methods=["post"], renderer_classes=[JSONRenderer, UserChangesCSVRenderer],
+            content_negotiation_class=AcceptHeaderNegotiation)
     def preview(self, request):
+        only = request.query_params.get("only")
+        if only is not None and only not in FILTERS:  # whatever was asked for: a bad value is never ignored
+            raise ValidationError({"only": [_("Give one of: %(values)s.") % {"values": ", ".join(FILTERS)}]})
         fields = self._request_fields(request)
         fields.pop("quote_id", None)
         quote = quote_users(plan_change_preview(tenant=self.tenant, **fields))
         if request.accepted_renderer.format == "csv":
-            only = request.query_params.get("only")
-            if only is not None and only not in FILTERS:
-                raise ValidationError({"only": [_("Give one of: %(values)s.") % {"values": ", ".join(FILTERS)}]})
             return Response(user_changes_csv(quote.users_preview, source=quote.subscription.product.name,
                                              target=quote.target_product.name, only=only),
                             headers={"Content-Disposition": 'attachment; filename="plan-change-users.csv"'})

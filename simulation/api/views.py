@@ -6,7 +6,6 @@ import re
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import viewsets
@@ -128,6 +127,32 @@ def imported_body(result: ImportResult) -> dict:
             "assumed": [{"what": what, "value": value} for what, value in result.assumed]}
 
 
+def _graph_list(item_properties: dict) -> dict:
+    """A Graph collection as the export keeps it: ``value``, a list of Graph's objects (more fields than named)."""
+    return {"type": "object", "required": ["value"], "properties": {"value": {"type": "array", "items": {
+        "type": "object", "additionalProperties": True, "properties": item_properties}}}}
+
+
+_TEXT, _ID = {"type": "string"}, {"type": "string", "format": "uuid"}
+# The export's shape as clients see it (docs/import.md); the import checks it whole (simulation.imports.export_file).
+GRAPH_EXPORT_SCHEMA = {
+    "type": "object", "required": ["organization", "subscribedSkus", "users"],
+    "properties": {
+        "@export": {"type": "object", "properties": {"format": _TEXT, "version": {"type": "integer"}}},
+        "organization": _graph_list({"id": _ID, "displayName": _TEXT, "verifiedDomains": {"type": "array", "items": {
+            "type": "object", "properties": {"name": _TEXT, "isDefault": {"type": "boolean"}}}}}),
+        "subscribedSkus": _graph_list({"skuId": _ID, "skuPartNumber": _TEXT, "prepaidUnits": {
+            "type": "object", "additionalProperties": {"type": "integer"}}, "servicePlans": {"type": "array", "items": {
+                "type": "object", "properties": {"servicePlanId": _ID, "servicePlanName": _TEXT}}}}),
+        "directory/subscriptions": _graph_list({"id": _ID, "skuId": _ID, "status": _TEXT,
+                                                "totalLicenses": {"type": "integer"}}),
+        "users": _graph_list({"id": _ID, "userPrincipalName": _TEXT, "displayName": _TEXT, "usageLocation": _TEXT,
+                              "assignedLicenses": {"type": "array", "items": {"type": "object", "properties": {
+                                  "skuId": _ID, "disabledPlans": {"type": "array", "items": _ID}}}}}),
+    },
+}
+
+
 class ExportBodyParser(BaseParser):
     """The body as it came: an export is read by the import itself (its own size limit, its own checks)."""
 
@@ -149,8 +174,8 @@ class SupportTenantImportView(GenericAPIView):
     serializer_class = TenantImportSerializer
     parser_classes = [ExportBodyParser]
 
-    @extend_schema(parameters=[TenantImportSerializer], request={"application/json": OpenApiTypes.OBJECT},
-                   responses={201: TenantImportedSerializer})
+    @extend_schema(summary="Import a tenant from a Microsoft Graph export", parameters=[TenantImportSerializer],
+                   request={"application/json": GRAPH_EXPORT_SCHEMA}, responses={201: TenantImportedSerializer})
     def post(self, request):
         options = TenantImportSerializer(data=request.query_params)
         options.is_valid(raise_exception=True)

@@ -16,8 +16,7 @@ such effect stays within its tenant, so the tenants with work are still the unio
 from dataclasses import dataclass
 from datetime import date
 
-from billing.habits import habit_payments_due
-from billing.lifecycle import (
+from billing.due import (
     card_charges_due,
     disabled_due,
     expired_due,
@@ -25,6 +24,7 @@ from billing.lifecycle import (
     periods_due,
     refunds_due,
 )
+from billing.habits import habit_payments_due
 from billing.trials import trials_due
 
 TRIALS, PERIODS, CARD_CHARGES, HABITS, REFUNDS, LIFECYCLE, OVERDUE = (

@@ -26,6 +26,7 @@ from django.db.models import F, Min, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from billing.due import card_charges_due, disabled_due, expired_due, overdue_due, periods_due, refunds_due
 from billing.habits import habit_payments_next_due
 from billing.invoicing import lines_bill
 from billing.models import Invoice, Subscription
@@ -50,7 +51,7 @@ from portal import clock
 from portal.bulk import rows_update
 from portal.errors import Conflict
 from portal.happenings import Happening, Kind
-from portal.selectors import object_get, within
+from portal.selectors import object_get
 from portal.services import event_build, event_record, events_record, support_reason_clean
 from portal.texts import render
 
@@ -202,41 +203,6 @@ def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
 
 
 _PERIOD_FIELDS = ["status", "status_until", "billed_until", "billed_amount", "licenses", "licenses_at_renewal"]
-
-
-# --- What each step finds due (its run's rows; ``billing.daywork`` asks them for a whole day first) -------------
-
-
-def periods_due(*, day: date, tenants=None):
-    """Active subscriptions whose next period has begun by ``day`` and that no plan change holds."""
-    return Subscription.objects.filter(status=Status.ACTIVE, billed_until__lte=day, held_by="", **within(tenants))
-
-
-def expired_due(*, day: date, tenants=None):
-    """Expired subscriptions whose 30 days are up: disabled today."""
-    return Subscription.objects.filter(status=Status.EXPIRED, status_until__lte=day, **within(tenants))
-
-
-def disabled_due(*, day: date, tenants=None):
-    """Disabled subscriptions whose 90 days are up: deleted today."""
-    return Subscription.objects.filter(status=Status.DISABLED, status_until__lte=day, **within(tenants))
-
-
-def card_charges_due(*, day: date, tenants=None):
-    """Invoices paid by card with a balance, due by ``day``."""
-    return Invoice.objects.filter(payment_method__isnull=False, total__gt=F("paid"), due_date__lte=day,
-                                  date__lte=day, **within(tenants))
-
-
-def refunds_due(*, day: date, tenants=None):
-    """Net credits to pay back to a card by ``day``."""
-    return Invoice.objects.filter(refund__gt=0, refunded=False, refund_on__lte=day, **within(tenants))
-
-
-def overdue_due(*, day: date, since: date, tenants=None):
-    """Invoices paid by invoice whose due date passed after ``since`` and before ``day`` with a balance left."""
-    return Invoice.objects.filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=since,
-                                  due_date__lt=day, **within(tenants))
 
 
 def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=None, tenants=None) -> list[Happening]:

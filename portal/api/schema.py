@@ -63,12 +63,16 @@ class BlockerSerializer(serializers.Serializer):
 
 
 # A field's messages: a list of sentences (400 invalid), or for a list or a nested object the same by index
-# or by its own fields; one sentence (422 invalid_card).
-FIELD_ERRORS = {"type": "object", "additionalProperties": {"oneOf": [
-    {"type": "string"},
+# or by its own fields; one sentence (422 invalid_card). A file's errors (422 import_invalid): a list of
+# sentences, each naming its JSON path.
+FIELD_ERRORS = {"oneOf": [
+    {"type": "object", "additionalProperties": {"oneOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    ]}},
     {"type": "array", "items": {"type": "string"}},
-    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-]}}
+]}
 
 
 @extend_schema_field(FIELD_ERRORS)
@@ -85,7 +89,8 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="the HTTP status code")
     detail = serializers.CharField(help_text="what went wrong, in the caller's language")
     code = serializers.CharField(help_text="what went wrong, for scripts: match on it")
-    errors = FieldErrorsField(required=False, help_text="400 invalid, 422 invalid_card: field → messages")
+    errors = FieldErrorsField(required=False, help_text="400 invalid, 422 invalid_card: field → messages; "
+                                                        "422 import_invalid: a sentence per error, by JSON path")
     field = serializers.CharField(required=False, help_text="the request field a 422 is about")
     blockers = BlockerSerializer(many=True, required=False, help_text="422 blocked: what prevents the plan change")
     subscription = serializers.IntegerField(required=False, help_text="409 change_in_progress: the subscription "

@@ -179,6 +179,7 @@ class SupportTenantImportView(GenericAPIView):
     def post(self, request):
         options = TenantImportSerializer(data=request.query_params)
         options.is_valid(raise_exception=True)
-        result = tenant_import(raw=request.data, choices=import_choices(options.validated_data),
+        raw = request.data if isinstance(request.data, bytes) else b""  # no JSON body at all: the import's "not JSON"
+        result = tenant_import(raw=raw, choices=import_choices(options.validated_data),
                                replace=options.validated_data["replace"])
         return Response(TenantImportedSerializer(imported_body(result)).data, status=201)

@@ -86,6 +86,16 @@ def test_malformed_json_is_400_problem_json(contoso):
     assert nothing_written()
 
 
+@pytest.mark.parametrize("path", ["/api/v1/users/", "/api/v1/support/tenants/import/", "/graph/v1.0/$batch"])
+def test_a_multipart_body_without_its_boundary_is_400_not_a_server_error(contoso, path):
+    """A client that says multipart/form-data without the boundary that splits it (schemathesis found it on
+    the import's endpoint): the body can't be read, so it's the caller's 400, in the door's own shape."""
+    _, _, api = contoso
+    response = api.generic("POST", path, b"x", content_type="multipart/form-data")
+    assert response.status_code == 400, response.content
+    assert nothing_written()
+
+
 def test_nul_in_any_json_string_is_400_even_in_a_field_nobody_reads(contoso):
     _, _, api = contoso
     body = '{"upn": "new@contoso.com", "display_name": "New", "note": "a\\u0000b"}'

@@ -86,3 +86,9 @@ def test_hostile_bodies_and_parameters_are_refused_and_write_nothing(db, support
     assert (response.status_code, response.json()["code"]) == expected
     assert response["Content-Type"] == "application/problem+json"
     assert counts() == (0, 0, 0, 0)
+
+
+def test_a_post_without_a_body_or_its_type_is_not_json_not_a_server_error(db, support_api):
+    """schemathesis's find: a POST with no body and no Content-Type reached the import as an empty dict."""
+    response = support_api.generic("POST", URL)
+    assert (response.status_code, response.json()["code"]) == (400, "import_not_json")

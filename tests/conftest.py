@@ -118,6 +118,8 @@ RUN_ONCE = {
     "test_example_receiver.py": "sqlite",  # examples/webhook_receiver.py, a process of its own
     "test_static_and_i18n.py": "postgres",  # static files and the catalogs
     "test_stateful.py": "postgres",  # any order of events, on production's database (make soak: on any)
+    # axe over every page in English here, in Swedish in the browser lane (the lanes' times kept near each other)
+    "test_accessibility.py[en]": "postgres",
 }
 LANE_VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
 
@@ -137,9 +139,13 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(f"--lane {lane} runs on {LANE_VENDOR[lane]}, not {connection.vendor}: see DATABASE_URL")
     kept, left_out, seen = [], [], set()
     for item in items:
-        names = RUN_ONCE.keys() & set(item.path.relative_to(config.rootpath).parts)
-        seen |= names
-        (left_out if any(RUN_ONCE[name] != lane for name in names) else kept).append(item)
+        parts = item.path.relative_to(config.rootpath).parts
+        callspec = getattr(item, "callspec", None)
+        # The most particular name decides: a parametrized case ("file.py[id]"), then its file, then a folder.
+        candidates = [*parts, *([f"{item.path.name}[{callspec.id}]"] if callspec else [])]
+        names = [name for name in candidates if name in RUN_ONCE]
+        seen |= set(names)
+        (left_out if names and RUN_ONCE[names[-1]] != lane else kept).append(item)
     if config.args_source is pytest.Config.ArgsSource.TESTPATHS and RUN_ONCE.keys() - seen:
         raise pytest.UsageError(f"tests/conftest.py RUN_ONCE names no test module: {RUN_ONCE.keys() - seen}")
     if left_out:

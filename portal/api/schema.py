@@ -276,7 +276,20 @@ def _typed_nullables(node, components: dict) -> None:
             _typed_nullables(value, components)
 
 
+def _bodies_with_required_fields_required(result) -> None:
+    """A request body given as a schema of its own (not a serializer: the tenant import's export) is required when
+    that schema requires fields, as drf-spectacular already does for serializers: an empty POST isn't valid."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if body and "required" not in body and any(
+                    media.get("schema", {}).get("required") for media in body.get("content", {}).values()):
+                body["required"] = True
+
+
 def postprocess_schema(result, generator, request, public):
-    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: the whole schema's last touches (``_typed_nullables``)."""
+    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: the whole schema's last touches (``_typed_nullables``,
+    ``_bodies_with_required_fields_required``)."""
     _typed_nullables(result, result.get("components", {}).get("schemas", {}))
+    _bodies_with_required_fields_required(result)
     return result

@@ -34,7 +34,7 @@ from billing.money import money, money_text
 from billing.period_invoices import PeriodInvoices
 from billing.periods import period_end, term_ends_on
 from billing.proration import Side
-from billing.selectors import SUBSCRIPTION_MISSING, offer_of
+from billing.selectors import SUBSCRIPTION_MISSING, catalog_memo, offer_of
 from billing.texts import period_text
 from billing.verbs import (
     INVOICE_OVERDUE,
@@ -214,7 +214,8 @@ def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=No
     (``PeriodInvoices``), the subscriptions in one. ``subscription_ids``: only those (a plan change
     giving back the subscriptions it held over billing dates)."""
     happened: list = []
-    offers: dict = {}
+    memo = catalog_memo()
+    offers: dict = memo if memo is not None else {}  # a pinned catalog's memo (a clock move), else this run's
     due = (periods_due(day=day, tenants=tenants).select_for_update(of=("self",))
            .select_related("tenant", "product", "billing_profile", "payment_method").order_by("pk"))
     if subscription_ids is not None:  # only these: lock nobody else's rows

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from billing.models import Offer, PaymentKind, PaymentMethod, Product, Subscription
 from billing.periods import billing_frequency_for, renewal_date
 from billing.proration import Line, Side, change_lines, join_lines
-from billing.selectors import payment_method_get
+from billing.selectors import offer_for, payment_method_get
 from billing.texts import LICENSES_TOO_MANY, UNKNOWN_SKU, offer_choice_check, offer_not_sold
 from planchange.eligibility import Eligibility, TargetOption, eligibility_check
 from planchange.models import PlanChange
@@ -115,7 +115,7 @@ class ChangeInputs:
 
 
 def _offer(product: Product, term: str, billing_frequency: str) -> Offer | None:
-    return Offer.objects.filter(product=product, term=term, billing_frequency=billing_frequency).first()
+    return offer_for(product_id=product.pk, term=term, billing_frequency=billing_frequency)
 
 
 def _target(*, tenant: Tenant, subscription: Subscription, target_sku: str, schedule) -> Product:
@@ -239,10 +239,19 @@ def change_lines_of(change: PlanChange) -> list[Line]:
     quote = change.quote
     if quote is not None and quote.effective_date == change.effective_date and quote.licenses == change.licenses:
         return [Line.from_dict(line) for line in quote.lines]
-    inputs = change_inputs_of(change)
-    inputs.effective_date = change.effective_date
-    inputs.licenses = change.licenses
-    inputs.into = change.new_subscription if change.into_existing else None
+    # The numbers only: the change's own offer and the subscription's (validate checked the rest, and a quote
+    # honoured above isn't checked again either).
+    sub, target = change.subscription, change.target_product
+    offer = _offer(target, change.term, change.billing_frequency)
+    if offer is None:
+        raise DomainError(offer_not_sold(product=target.name, term=change.term,
+                                         billing_frequency=change.billing_frequency),
+                          code="invalid_offer", field="billing_frequency")
+    inputs = ChangeInputs(
+        subscription=sub, target=target, offer=offer, old_offer=_offer(sub.product, sub.term, sub.billing_frequency),
+        licenses=change.licenses, schedule=change.schedule, term=change.term,
+        billing_frequency=change.billing_frequency, payment_method=None, effective_date=change.effective_date,
+        exclude_change_id=change.pk, into=change.new_subscription if change.into_existing else None)
     return inputs.lines()
 
 

@@ -37,7 +37,7 @@ from billing.lifecycle import (
     refunds_run,
     subscriptions_delete,
 )
-from billing.selectors import credit_checks_next_due
+from billing.selectors import catalog_pinned, credit_checks_next_due
 from billing.services import credit_checks_complete_due
 from billing.trials import trials_end_run
 from licensing.services import licenses_remove_all_of
@@ -188,16 +188,17 @@ def days_run(*, until: date, move_clock: bool, record: Recorder | None = None,
             applied = min(clock.today(), until) - timedelta(days=1)
             clock.mark_applied(applied)
     happened: list[Happening] = []
-    while True:
-        day = day_next(applied)
-        if day is None or day > until:
-            break
-        if deadline is not None and time_monotonic() >= deadline:
-            raise Paused(day)
-        if move_clock and day > clock.today():
-            clock.set_date(day)
-        happened += day_apply(day, since=applied, record=record)
-        applied = day
+    with catalog_pinned():  # every period billed and scheduled change run reads the same catalog: once
+        while True:
+            day = day_next(applied)
+            if day is None or day > until:
+                break
+            if deadline is not None and time_monotonic() >= deadline:
+                raise Paused(day)
+            if move_clock and day > clock.today():
+                clock.set_date(day)
+            happened += day_apply(day, since=applied, record=record)
+            applied = day
     if applied < until:
         with transaction.atomic():
             if (clock.applied_lock() or applied) < until:

@@ -15,6 +15,7 @@ from billing.models import (
     Subscription,
     SubscriptionAddOn,
 )
+from billing.selectors import catalog_memo
 from licensing.models import LicenseAssignment
 from planchange.models import LIVE_STATUSES, PlanChange
 from portal import clock
@@ -42,10 +43,17 @@ class EligibilityContext:
 
 
 def catalog_products() -> dict[int, Product]:
-    products = Product.objects.prefetch_related(
+    """The catalog's products by id, with their service plans and offers (read once in a block that pins the
+    catalog: ``billing.selectors.catalog_pinned``)."""
+    memo = catalog_memo()
+    if memo is not None and "products" in memo:
+        return memo["products"]
+    products = {p.pk: p for p in Product.objects.prefetch_related(
         "service_plans", Prefetch("offers", queryset=Offer.objects.order_by("term", "billing_frequency"))
-    )
-    return {p.pk: p for p in products}
+    )}
+    if memo is not None:
+        memo["products"] = products
+    return products
 
 
 def _by_tenant(rows) -> dict[int, list]:

@@ -59,8 +59,9 @@ def test_a_busy_month_boundary_costs_the_same_queries_for_2_and_20_tenants_of_ev
     assert len(queries.captured_queries) == pinned, "\n".join(q["sql"][:160] for q in queries.captured_queries)
 
 
-BUSY_QUERIES_SQLITE = 192  # with the day's work asked once per day (billing.daywork: 8 statements a day)
-BUSY_QUERIES_POSTGRESQL = 217  # rows_update: its values COPYed into a temporary table (4 statements)
+BUSY_QUERIES_SQLITE = 191  # with the day's work asked once per day (billing.daywork: 8 statements a day); the
+# offer billed read once per move, not once per day (billing.selectors.catalog_pinned)
+BUSY_QUERIES_POSTGRESQL = 216  # rows_update: its values COPYed into a temporary table (4 statements)
 
 
 def test_starting_scheduled_changes_costs_the_same_queries_for_2_and_20(at_date):
@@ -84,6 +85,39 @@ def test_starting_scheduled_changes_costs_the_same_queries_for_2_and_20(at_date)
         return len(queries.captured_queries)
 
     assert start(2, date(2026, 7, 1)) == start(20, date(2026, 7, 2))
+
+
+def _scheduled_at_renewal(i: int) -> None:
+    """An MCA tenant's Business Standard changing to Business Premium at its renewal, 2026-10-01."""
+    from planchange.services import plan_change_request
+    from tests.factories import BillingProfileFactory, TenantFactory, admin_of, mca_subscription
+
+    profile = BillingProfileFactory(tenant=TenantFactory(domain=f"scheduled{i}.example", agreement="MCA"))
+    sub = mca_subscription(profile, licenses=10, start_date=date(2025, 10, 1))
+    plan_change_request(tenant=profile.tenant, user=admin_of(profile.tenant), subscription_id=sub.pk,
+                        target_sku="SPB", schedule="renewal")
+
+
+CATALOG_TABLES = ('"billing_product"', '"billing_offer"', '"billing_serviceplan"', '"billing_product_service_plans"')
+
+
+@pytest.mark.parametrize("changes", [2, 6])
+def test_a_move_reads_the_catalog_once_whatever_the_scheduled_changes_and_periods_it_runs(at_date, changes):
+    """The catalog is read-only while the portal serves: a move reads each part of it it needs once
+    (``billing.selectors.catalog_pinned``), not once per change validated and billed or per chunk of periods."""
+    at_date("2026-09-15")
+    for i in range(changes):
+        _scheduled_at_renewal(i)
+    move("2026-09-20")
+    with CaptureQueriesContext(connection) as queries:
+        moved = move("2026-11-02")
+    assert PlanChange.objects.filter(status="completed").count() == changes
+    assert sum(e["kind"] == "plan_change" for e in moved["events"]) == changes
+    catalog = [q["sql"] for q in queries.captured_queries
+               if any(f"FROM {table}" in q["sql"] for table in CATALOG_TABLES)]  # read, not joined to
+    # The products with their plans and offers (3), each offer billed or changed into (Business Standard and
+    # Premium, monthly), the target by its SKU (once per change: the request's field, checked again).
+    assert len(catalog) == 3 + 2 + changes, "\n".join(sql[:160] for sql in catalog)
 
 
 def _snapshot() -> dict:

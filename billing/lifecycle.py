@@ -94,10 +94,13 @@ def next_due(after: date) -> date | None:
     unpaid, refund = Q(total__gt=F("paid")), Q(refund__gt=0, refunded=False)
     invoices = Invoice.objects.filter(unpaid | refund).aggregate(
         charge=Min("due_date", filter=unpaid & Q(payment_method__isnull=False, due_date__gt=after)),
-        refund=Min("refund_on", filter=refund & Q(refund_on__gt=after)),
+        refund_next=Min("refund_on", filter=refund & Q(refund_on__gt=after)),  # not "refund": the field's name
         overdue_from=Min("due_date", filter=unpaid & Q(payment_method__isnull=True, due_date__gte=after)),
+        # Left behind (billed after their day was applied: a plan change gave its subscription back): the next day.
+        charge_behind=Min("due_date", filter=unpaid & Q(payment_method__isnull=False, due_date__lte=after)),
+        refund_behind=Min("refund_on", filter=refund & Q(refund_on__lte=after)),
     )
-    candidates = [subs["billed"], subs["ends"], invoices["charge"], invoices["refund"]]
+    candidates = [subs["billed"], subs["ends"], invoices["charge"], invoices["refund_next"]]
     if invoices["overdue_from"] is not None:
         candidates.append(invoices["overdue_from"] + timedelta(days=1))
     candidates.append(habit_payments_next_due(after))  # invoice payers paying by habit
@@ -105,7 +108,8 @@ def next_due(after: date) -> date | None:
         candidates.append(max(subs["provisioned"].date(), next_day))
     if subs["trial_end"] is not None:  # a trial converts or expires (billing.trials); one left behind, the next day
         candidates.append(max(subs["trial_end"], next_day))
-    if subs["billed_behind"] is not None or subs["ended_behind"] is not None:
+    behind = (subs["billed_behind"], subs["ended_behind"], invoices["charge_behind"], invoices["refund_behind"])
+    if any(d is not None for d in behind):
         candidates.append(next_day)
     due = [d for d in candidates if d is not None and d > after]
     return min(due) if due else None

@@ -80,3 +80,21 @@ def test_tenant_ranges_cover_every_id_with_size_tenants_of_work_each():
     assert tenant_ids_chunked(2, [5, 9, 12, 20]) == [(0, 9), (10, TENANT_ID_END)]
     assert tenant_ids_chunked(3, [5]) == [(0, TENANT_ID_END)]
     assert tenant_ids_chunked(3, []) == [(0, TENANT_ID_END)]
+
+
+def test_a_card_charge_and_a_refund_left_behind_are_taken_the_next_day_when_nothing_else_falls_due(at_date):
+    """A card invoice or a refund whose date is already behind the last day applied (a plan change gave back a
+    subscription after its day was applied, and billed what waited) is taken on the next day, even when nothing
+    else ever falls due: the day loop must not skip over it."""
+    at_date("2026-06-15")
+    clock_move(actor="support", days=1)  # the day loop's watermark: 2026-06-16
+    tenant = card_invoice_due(date(2026, 6, 14))
+    card = PaymentMethodFactory(tenant=tenant)
+    credit = InvoiceFactory(tenant=tenant, payment_method=card, date=date(2026, 6, 10), due_date=date(2026, 6, 10),
+                            total=Decimal("-20.00"), refund=Decimal("20.00"), refund_on=date(2026, 6, 15))
+    moved = clock_move(actor="support", days=3)
+    charged = Invoice.objects.get(tenant=tenant, total=Decimal("12.50"))
+    credit.refresh_from_db()
+    assert (charged.paid, credit.refunded) == (Decimal("12.50"), True)
+    assert [(e["date"], e["kind"]) for e in moved["events"] if e["tenant"] == tenant.pk] == [
+        ("2026-06-14", "payment"), ("2026-06-15", "refund")]

@@ -2,9 +2,10 @@
 MOSA invoice payers (on time and never), MCA billing profiles with several subscriptions (one paying 5 days
 late), account credit (MOSA and MCA) and a refund, trials converting and expiring, renewals and expiries,
 subscriptions disabled and deleted with their licenses, and an MCA change scheduled for renewal per 8 tenants
-(``tests.busy_world`` plus one). Seconds, queries, and the longest single transaction the move holds (every
-outermost ``transaction.atomic`` timed: the day loop runs each day in two, a scheduled change's workflow
-each step in its own)."""
+(``tests.busy_world`` plus one). Seconds, the move's own CPU seconds (its Python: the database's work is not
+in them, and a shared machine's load moves them less than the seconds), queries, and the longest single
+transaction the move holds (every outermost ``transaction.atomic`` timed: the day loop runs each day in two, a
+scheduled change's workflow each step in its own)."""
 
 import time
 from datetime import date
@@ -27,7 +28,8 @@ MOVES = [(2, 15.0), (10, 60.0)]
 
 results.table("clock_kinds", "A clock move over tenants of every kind", [
     ("tenants", "tenants"), ("years", "years"), ("days", "days with happenings"), ("seconds", "s"),
-    ("queries", "queries"), ("transactions", "transactions"), ("longest_ms", "longest transaction (ms)"),
+    ("cpu_seconds", "the move's own CPU (s)"), ("queries", "queries"), ("transactions", "transactions"),
+    ("longest_ms", "longest transaction (ms)"),
     ("workflow_seconds", "of which scheduled changes' workflows (s)"), ("happenings", "happenings"),
     ("invoices", "invoices made"), ("target", "target"), ("met", "met")])
 
@@ -107,13 +109,13 @@ def test_a_move_over_tenants_of_every_kind(years, target):
     clock_move(actor="support", days=1)  # the day loop's watermark starts here
     before = Invoice.objects.count()
     with results.QueryCounter() as counted, Transactions() as timed, Workflows() as workflows:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         moved = clock_move(actor="support", to=add_months(clock.today(), 12 * years))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     met = seconds < target if results.scale() == 1 else None
     results.record("clock_kinds", {
         "tenants": units * PER_UNIT, "years": years, "days": len({e["date"] for e in moved["events"]}),
-        "seconds": seconds, "queries": counted.n, "transactions": timed.count,
+        "seconds": seconds, "cpu_seconds": round(cpu, 1), "queries": counted.n, "transactions": timed.count,
         "workflow_seconds": workflows.seconds,
         "longest_ms": round(timed.longest * 1000, 1), "happenings": len(moved["events"]),
         "invoices": Invoice.objects.count() - before, "target": f"< {target:.0f} s at 1,000",

@@ -45,7 +45,19 @@ def _read(body) -> tuple[list[tuple], list]:
         if not isinstance(item, dict) or parse_uuid(item.get("skuId")) is None:
             raise _invalid("Each of addLicenses needs a skuId, a GUID.")
         add.append((parse_uuid(item["skuId"]), _guids(item.get("disabledPlans") or [], "disabledPlans")))
-    return add, _guids(body["removeLicenses"], "removeLicenses")
+    remove = _guids(body["removeLicenses"], "removeLicenses")
+    _once([sku_id for sku_id, _disabled in add], "addLicenses")
+    _once(remove, "removeLicenses")
+    return add, remove
+
+
+def _once(sku_ids: list, what: str) -> None:
+    """A license named twice in one list is refused, never one of them taken."""
+    seen = set()
+    for sku_id in sku_ids:
+        if sku_id in seen:
+            raise _invalid(f"License {sku_id} is in {what} twice.")
+        seen.add(sku_id)
 
 
 def _product(tenant: Tenant, sku_id, products: dict) -> Product:

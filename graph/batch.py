@@ -58,10 +58,10 @@ def _checked(body) -> list[dict]:
         if not isinstance(method, str) or method.upper() not in METHODS:
             raise BatchError(f"Request '{item['id']}' has an invalid method.")
         path = _path(item.get("url"))
-        if urlsplit(path).path.rstrip("/").endswith("/$batch"):
+        if unquote(urlsplit(path).path).rstrip("/").endswith("/$batch"):  # as the inner request will see it
             raise BatchError("Nested batch requests are not supported.")
         depends = item.get("dependsOn", item.get("depends_on")) or []
-        if not isinstance(depends, list) or any(d not in seen for d in depends):
+        if not isinstance(depends, list) or any(not isinstance(d, str) or d not in seen for d in depends):
             raise BatchError(f"Request '{item['id']}' depends on a request that isn't before it in the batch.")
         headers = item.get("headers") or {}
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):

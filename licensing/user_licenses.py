@@ -3,7 +3,8 @@
 Everything in one transaction, so a swap (add one product, remove another) leaves nobody unlicensed, and
 every rule of the portal holds: the subscriptions are locked in the one lock order and refused while a
 change holds them (409 ``change_in_progress``), a license comes only from an active, set-up subscription
-with one free, billing's counts are kept, and one audit event says what changed (and through which door).
+with one free, billing's counts are kept, and one audit event says what changed (and through which door);
+a call that changes nothing records nothing.
 
 **Which subscription a product's license comes from** (a tenant may have several of one product): the
 one the user holds already (re-adding a product the user has changes its turned-off plans); otherwise
@@ -101,6 +102,8 @@ def user_licenses_change(*, tenant: Tenant, user_id: int, change: LicensesChange
             subscription_usage_add(subscription=sub, delta=1)
         else:
             subscription_require_free(assignment.subscription)
+            if assignment.disabled_plans == sorted(disabled):
+                continue  # held as asked: nothing to change, nothing to record
             assignment.disabled_plans = sorted(disabled)
             assignment.save(update_fields=["disabled_plans"])
         added.append({"subscription": assignment.subscription_id, "sku": product.sku,
@@ -110,12 +113,14 @@ def user_licenses_change(*, tenant: Tenant, user_id: int, change: LicensesChange
         raise DomainError(_("%(upn)s has no license of %(products)s.") % {"upn": user.upn,
                                                                             "products": ", ".join(missing)},
                           code="user_not_licensed", users=[user.upn])
-    for product_id in change.remove:
+    for product_id in dict.fromkeys(change.remove):  # each once (Graph's door refuses a list naming one twice)
         assignment = held[product_id]
         subscription_require_free(assignment.subscription)
         assignment.delete()
         subscription_usage_add(subscription=assignment.subscription, delta=-1)
         removed.append({"subscription": assignment.subscription_id, "sku": products[product_id].sku})
+    if not added and not removed:
+        return user  # nothing changed: nothing audited, no webhook woken
     data = {"user": user.upn, "added": added, "removed": removed}
     if via:
         data["via"] = via

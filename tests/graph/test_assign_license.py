@@ -170,6 +170,9 @@ def test_a_subscription_held_by_a_plan_change_refuses_in_graphs_shape(world):
     ({"addLicenses": [], "removeLicenses": [STANDARD]}, "anna@contoso.example has no license of"),
     ({"addLicenses": [{"skuId": BASIC}], "removeLicenses": [BASIC]}, "can't be both added and removed"),
     ([1, 2], "must be a JSON object"),
+    ({"addLicenses": [], "removeLicenses": [BASIC, BASIC.upper()]}, f"License {BASIC} is in removeLicenses twice."),
+    ({"addLicenses": [{"skuId": STANDARD, "disabledPlans": []}, {"skuId": STANDARD, "disabledPlans": [YAMMER]}],
+      "removeLicenses": []}, f"License {STANDARD} is in addLicenses twice."),
 ])
 def test_bad_bodies_are_graphs_400_and_write_nothing(world, body, wording):
     tenant, basic, standard, users = world
@@ -206,3 +209,18 @@ def test_the_portals_sentences_follow_the_callers_language(world):
         assert render(event_key(event.verb), event.data) == (
             "Licenserna för anna@contoso.example ändrades: tillagda O365_BUSINESS_PREMIUM; borttagna "
             "O365_BUSINESS_ESSENTIALS. (via Microsoft Graph)")
+
+
+@pytest.mark.parametrize("body", [
+    {"addLicenses": [], "removeLicenses": []},
+    {"addLicenses": [{"skuId": STANDARD, "disabledPlans": [FORMS_E1]}], "removeLicenses": []},  # as eva has it
+])
+def test_a_call_that_changes_nothing_answers_the_user_and_records_nothing(world, body):
+    """Nothing changed, nothing audited: a script that re-sends what holds (or polls with an empty call) neither
+    floods the audit trail nor wakes a webhook."""
+    tenant, basic, standard, users = world
+    before = held(tenant)
+    response = graph_client(tenant).post(f"{BASE}/users/eva@contoso.example/assignLicense", body, format="json")
+    assert response.status_code == 200 and response.json()["userPrincipalName"] == "eva@contoso.example"
+    assert held(tenant) == before and counts(basic, standard) == [3, 2]
+    assert not Event.objects.filter(verb="licenses.changed").exists()

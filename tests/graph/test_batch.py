@@ -93,6 +93,9 @@ def test_inner_urls_relative_or_with_the_base(twenty, url):
 @pytest.mark.parametrize(("requests", "wording"), [
     ([move(n) for n in range(1, 22)], "exceeds the limit of 20"),
     ([move(1), {"id": "2", "method": "POST", "url": "/$batch", "body": {"requests": []}}], "Nested batch"),
+    ([move(1), {"id": "2", "method": "POST", "url": "/%24batch", "body": {"requests": [move(3)]}}], "Nested batch"),
+    ([move(1), move(2, dependsOn=[{"id": "1"}])], "depends on a request that isn't before it"),
+    ([move(1), move(2, dependsOn=[["1"]])], "depends on a request that isn't before it"),
     ([move(1), move(1)], "used more than once"),
     ([move(1, dependsOn=["2"]), move(2)], "depends on a request that isn't before it"),
     ([{"id": "1", "method": "TRACE", "url": "/users"}], "invalid method"),

@@ -30,8 +30,9 @@ def _deeper_than(text: str, limit: int) -> bool:
     return any(depth > limit for depth in accumulate(1 if step == "+" else -1 for step in steps))
 
 
-def _unstorable_string(data) -> str | None:
-    """What is wrong with the first string (key or value) no column can store, if any."""
+def unstorable_string(data) -> str | None:
+    """What is wrong with the first string (key or value) no column can store, if any (a sentence in the
+    reader's language)."""
     pending = [data]
     while pending:
         item = pending.pop()
@@ -69,7 +70,7 @@ class JSONParser(parsers.JSONParser):
             data = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
         except ValueError as exc:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from exc
-        problem = _unstorable_string(data)
+        problem = unstorable_string(data)
         if problem:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": problem})
         return data

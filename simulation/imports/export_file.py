@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 
+from portal.api.parsers import unstorable_string
 from portal.errors import DomainError
 
 GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -83,7 +84,11 @@ SCHEMA = _obj({
     # Every page as Graph answered it (the export's form), or one answer with every user in its value.
     "users": {"if": {"type": "array"}, "then": _list(_PAGE), "else": _PAGE},
 }, PARTS)
-_VALIDATOR = Draft202012Validator(SCHEMA)
+# A whole number is an int, as Graph writes it: JSON Schema's integer would take 12.0 too, a float that billing's
+# money can't be multiplied by.
+_STRICT = validators.extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)))
+_VALIDATOR = _STRICT(SCHEMA)
 _TYPES = {"object": "an object", "array": "a list", "string": "a string", "integer": "a whole number",
           "boolean": "true or false", "null": "null"}
 
@@ -131,7 +136,7 @@ def _decode(raw: bytes):
             "The file is %(size)s; an import takes at most %(limit)s.") % {
             "size": _size(len(raw)), "limit": _size(max_bytes())}, status=413)
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ExportRefused("import_not_json", _("The file isn't text (UTF-8): it can't be a Graph export."),
                             status=400) from None
@@ -142,6 +147,19 @@ def _decode(raw: bytes):
         raise ExportRefused("import_not_json", _(
             "The file isn't JSON: %(error)s at line %(line)d, column %(column)d.") % {
             "error": exc.msg, "line": exc.lineno, "column": exc.colno}, status=400) from None
+    problem = unstorable_string(data)
+    if problem:
+        raise ExportRefused("import_not_json", _("The file can't be stored: %(error)s") % {"error": problem},
+                            status=400)
+    return data
+
+
+def errors_shown(errors: list[str]) -> list[str]:
+    """The first ``ERRORS_SHOWN`` errors, and how many more there are."""
+    shown = list(errors[:ERRORS_SHOWN])
+    if len(errors) > ERRORS_SHOWN:
+        shown.append(_("… and %(count)d more") % {"count": len(errors) - ERRORS_SHOWN})
+    return shown
 
 
 def _pages(users) -> list[tuple[list, dict]]:
@@ -166,9 +184,7 @@ def _count_users(data: dict) -> None:
 
 def _refuse_errors(errors: list[str]) -> None:
     if errors:
-        shown = errors[:ERRORS_SHOWN]
-        if len(errors) > ERRORS_SHOWN:
-            shown.append(_("… and %(count)d more") % {"count": len(errors) - ERRORS_SHOWN})
+        shown = errors_shown(errors)
         raise ExportRefused("import_invalid", ngettext(
             "The export has %(count)d error; nothing was imported.",
             "The export has %(count)d errors; nothing was imported.", len(errors)) % {"count": len(errors)},
@@ -177,7 +193,7 @@ def _refuse_errors(errors: list[str]) -> None:
 
 def _consistency(export: Export) -> list[str]:
     """What must hold across the file: each user once (user principal names are case-insensitive), every
-    licensed SKU listed in subscribedSkus, every subscription's SKU too."""
+    licensed SKU listed in subscribedSkus (and held once by each user), every subscription's SKU too."""
     errors, seen = [], {}
     listed = {sku["skuId"].lower() for sku in export.skus}
     for path, user in export.users:
@@ -187,10 +203,17 @@ def _consistency(export: Export) -> list[str]:
                 "path": f"{path}.userPrincipalName", "upn": user["userPrincipalName"], "other": seen[upn]})
         else:
             seen[upn] = f"{path}.userPrincipalName"
+        held: dict[str, str] = {}
         for i, lic in enumerate(user["assignedLicenses"]):
+            here = f"{path}.assignedLicenses[{i}].skuId"
             if lic["skuId"].lower() not in listed:
                 errors.append(_("%(path)s: the user holds SKU %(sku)s, which the file's subscribedSkus doesn't "
-                                "list") % {"path": f"{path}.assignedLicenses[{i}].skuId", "sku": lic["skuId"]})
+                                "list") % {"path": here, "sku": lic["skuId"]})
+            if lic["skuId"].lower() in held:
+                errors.append(_("%(path)s: the user holds SKU %(sku)s twice (also at %(other)s)") % {
+                    "path": here, "sku": lic["skuId"], "other": held[lic["skuId"].lower()]})
+            else:
+                held[lic["skuId"].lower()] = here
     for i, sub in enumerate(export.subscriptions or []):
         if sub["skuId"].lower() not in listed:
             errors.append(_("%(path)s: SKU %(sku)s isn't listed in the file's subscribedSkus") % {

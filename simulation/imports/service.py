@@ -16,7 +16,7 @@ from portal.models import Tenant
 from portal.scenario import tenant_unload
 from portal.services import api_token_replace
 from simulation.imports.convert import Choices, export_convert
-from simulation.imports.export_file import ExportRefused, export_read
+from simulation.imports.export_file import ExportRefused, errors_shown, export_read
 from simulation.scenarios.loader import ScenarioError, scenario_load
 
 SOURCE = "Microsoft Graph export"
@@ -71,7 +71,7 @@ def tenant_import(*, raw: bytes, choices: Choices, replace: bool = False, progre
                                    progress=lambda done: progress("users", done, total))
         except ScenarioError as exc:
             raise ExportRefused("import_invalid", _("The tenant can't be made as the file says; nothing was "
-                                                    "imported."), errors=exc.errors) from None
+                                                    "imported."), errors=errors_shown(exc.errors)) from None
         token = api_token_replace(username=converted.admin, name="import")
     progress("done", total, total)
     return ImportResult(tenant=report.tenants[0], users=total, admin=converted.admin, password=converted.password,

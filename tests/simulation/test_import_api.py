@@ -76,7 +76,7 @@ def test_a_tenant_admin_may_not_import(db):
     (b"[]", "", (400, "import_not_graph_export")),
     (b'"x"', "", (400, "import_not_graph_export")),
     (b"1e999", "", (400, "import_not_graph_export")),
-    (b'{"users": "\\ud800"}', "", (422, "import_invalid")),
+    (b'{"users": "\\ud800"}', "", (400, "import_not_json")),
     (b"{}", "?admin=%00", (400, "nul_character")),
     (b"{}", "?admin=" + "x" * 151, (400, "invalid")),
     (b"{}", "?replace=maybe", (400, "invalid")),

@@ -71,6 +71,64 @@ def test_a_user_licensed_for_a_sku_the_file_doesnt_list_and_duplicate_principal_
     ]
 
 
+def test_a_whole_number_written_as_a_float_and_a_sku_held_twice_are_named_by_their_path(exported):
+    """Graph writes counts as whole numbers: 12.0 is refused by its path (it reached billing as a float, a 500),
+    and a user holding one SKU twice is named where the file says it (not in the scenario loader's words)."""
+    data, _before = exported
+    data["directory/subscriptions"]["value"][0]["totalLicenses"] = 12.0
+    data["subscribedSkus"]["value"][0]["prepaidUnits"]["enabled"] = True
+    user = data["users"][0]["value"][0]
+    user["assignedLicenses"] = [user["assignedLicenses"][0]] * 3
+    sku = user["assignedLicenses"][0]["skuId"]
+    error = refused(raw(data))
+    assert (error.code, error.status) == ("import_invalid", 422)
+    assert error.errors == [
+        "$.subscribedSkus.value[0].prepaidUnits.enabled: must be a whole number",
+        "$['directory/subscriptions'].value[0].totalLicenses: must be a whole number",
+    ]
+    data = exported[0]
+    data["directory/subscriptions"]["value"][0]["totalLicenses"] = 12
+    data["subscribedSkus"]["value"][0]["prepaidUnits"]["enabled"] = 12
+    assert refused(raw(data)).errors == [
+        f"$.users[0].value[0].assignedLicenses[1].skuId: the user holds SKU {sku} twice (also at "
+        "$.users[0].value[0].assignedLicenses[0].skuId)",
+        f"$.users[0].value[0].assignedLicenses[2].skuId: the user holds SKU {sku} twice (also at "
+        "$.users[0].value[0].assignedLicenses[0].skuId)",
+    ]
+
+
+@pytest.mark.parametrize(("text", "why"), [("A\\ud800B", "a lone surrogate"), ("A\\u0000B", "a NUL character")])
+def test_a_string_no_column_can_store_is_refused(exported, text, why):
+    data, _before = exported
+    body = raw(data).replace(json.dumps(data["users"][0]["value"][0]["displayName"]).encode(), f'"{text}"'.encode(), 1)
+    error = refused(body)
+    assert (error.code, error.status) == ("import_not_json", 400)
+    assert error.detail == f"The file can't be stored: a string contains {why}."
+
+
+def test_a_thousand_errors_show_the_first_twenty_and_how_many_more(exported):
+    data, _before = exported
+    user = data["users"][0]["value"][0]
+    user["assignedLicenses"] = [user["assignedLicenses"][0]] * 1001
+    error = refused(raw(data))
+    assert error.detail == "The export has 1000 errors; nothing was imported."
+    assert len(error.errors) == 21 and error.errors[-1] == "… and 980 more"
+
+
+def test_the_loaders_refusals_show_the_first_twenty_and_how_many_more(exported):
+    """What only the loader finds (users another tenant has) is capped as the file's own errors are."""
+    from tests.factories import DirectoryUserFactory, TenantFactory
+
+    data, _before = exported
+    page = data["users"][0]["value"]
+    page += [{**page[0], "id": f"extra-{n}", "userPrincipalName": f"taken{n}@rehearsal.example"} for n in range(25)]
+    other = TenantFactory(domain="elsewhere.example")
+    for n in range(25):
+        DirectoryUserFactory(tenant=other, upn=f"taken{n}@rehearsal.example")
+    error = refused(raw(data))
+    assert error.code == "import_invalid" and len(error.errors) == 21 and error.errors[-1] == "… and 5 more"
+
+
 def test_over_the_size_limit(exported, settings):
     data, _before = exported
     settings.PORTAL_IMPORT_MAX_BYTES = 2000

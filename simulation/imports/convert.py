@@ -52,6 +52,10 @@ class Converted:
     unknown_skus: list[dict] = field(default_factory=list)  # {skuId, skuPartNumber, licenses, users}
     unknown_plans: list[dict] = field(default_factory=list)  # {servicePlanId, name, users}
     assumed: list[tuple[str, str]] = field(default_factory=list)  # (what, value) Graph didn't say
+    # Where in the file each scenario user and each subscription's licenses came from (the import's refusals
+    # name what the file says, not the scenario it became): users in order, subscriptions by key.
+    user_paths: list[str] = field(default_factory=list)
+    count_paths: dict[str, str] = field(default_factory=dict)
 
 
 def _day(value) -> str | None:
@@ -68,6 +72,7 @@ class _Converter:
         self.domains: dict[str, str] = {}
         self.unknown_skus: dict[str, dict] = {}
         self.unknown_plans: dict[str, dict] = {}
+        self.count_paths: dict[str, str] = {}
 
     def domain_of(self, real: str) -> str:
         real = real.lower()
@@ -95,11 +100,12 @@ class _Converter:
                 self.unknown_skus[sku_id] = {"skuId": sku_id, "skuPartNumber": sku["skuPartNumber"],
                                              "licenses": sum(units.get(k, 0) for k in UNITS), "users": 0}
             by_sku[sku_id] = []
-        for s in self.export.subscriptions or []:
+        for i, s in enumerate(self.export.subscriptions or []):
             sku_id = s["skuId"].lower()
             if sku_id in self.unknown_skus:
                 continue
             entry = self.subscription(s["id"], self.products[sku_id], s["totalLicenses"], STATUS[s["status"]])
+            self.count_paths[s["id"]] = f"$['directory/subscriptions'].value[{i}].totalLicenses"
             if start := _day(s.get("createdDateTime")):
                 entry["start_date"] = start
             if s.get("isTrial"):
@@ -107,7 +113,7 @@ class _Converter:
                 if ends := _day(s.get("nextLifecycleDateTime")):
                     entry["trial_ends_on"] = ends
             by_sku[sku_id].append(entry)
-        for sku in self.export.skus:
+        for j, sku in enumerate(self.export.skus):
             sku_id = sku["skuId"].lower()
             if sku_id in self.unknown_skus or by_sku[sku_id]:
                 continue
@@ -115,6 +121,8 @@ class _Converter:
             by_sku[sku_id] = [self.subscription(f"{sku_id}-{bucket}", self.products[sku_id], units[bucket], status)
                               for bucket, status in UNITS.items() if units.get(bucket)] or [
                 self.subscription(f"{sku_id}-enabled", self.products[sku_id], 0, "active")]
+            for bucket in UNITS:
+                self.count_paths[f"{sku_id}-{bucket}"] = f"$.subscribedSkus.value[{j}].prepaidUnits.{bucket}"
         for subs in by_sku.values():
             subs.sort(key=lambda s: (_ORDER.index(s["status"]), s.get("start_date", "")))
         return by_sku
@@ -200,7 +208,8 @@ class _Converter:
             unknown_skus=sorted(self.unknown_skus.values(), key=lambda s: s["skuPartNumber"]),
             unknown_plans=sorted(self.unknown_plans.values(), key=lambda p: p["name"]),
             assumed=[("agreement", c.agreement), ("kind", c.kind), ("payment", c.payment)]
-            + [(f"{s['sku']} {s['key']}", f"{s['term']} {s['billing_frequency']}") for s in subs])
+            + [(f"{s['sku']} {s['key']}", f"{s['term']} {s['billing_frequency']}") for s in subs],
+            user_paths=[path for path, _user in self.export.users], count_paths=self.count_paths)
 
 
 def export_convert(export: Export, choices: Choices) -> Converted:

@@ -53,12 +53,14 @@ def _list(items: dict) -> dict:
     return {"type": "array", "items": items}
 
 
+# A domain name as the portal keeps it (the scenario loader's form, in any case: the import lowercases it).
+DOMAIN = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+"
 _GUID = {"type": "string", "pattern": GUID}
 _TEXT = {"type": "string"}
 _NULLABLE_TEXT = {"type": ["string", "null"]}
 _COUNT = {"type": "integer", "minimum": 0}
 _USER = _obj({
-    "id": _TEXT, "userPrincipalName": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+$"},
+    "id": _TEXT, "userPrincipalName": {"type": "string", "pattern": rf"^[^@\s]+@{DOMAIN}$"},
     "displayName": _NULLABLE_TEXT, "usageLocation": _NULLABLE_TEXT, "accountEnabled": {"type": ["boolean", "null"]},
     "assignedLicenses": _list(_obj({"skuId": _GUID, "disabledPlans": _list(_GUID)}, ["skuId", "disabledPlans"])),
 }, ["userPrincipalName", "assignedLicenses"])
@@ -66,7 +68,8 @@ _PAGE = _obj({"value": _list(_USER)}, ["value"])
 SCHEMA = _obj({
     "organization": _obj({"value": {**_list(_obj({
         "id": _TEXT, "displayName": {"type": "string", "minLength": 1},
-        "verifiedDomains": {**_list(_obj({"name": _TEXT, "isDefault": {"type": ["boolean", "null"]}}, ["name"])),
+        "verifiedDomains": {**_list(_obj({"name": {"type": "string", "pattern": f"^{DOMAIN}$"},
+                                          "isDefault": {"type": ["boolean", "null"]}}, ["name"])),
                             "minItems": 1},
     }, ["displayName", "verifiedDomains"])), "minItems": 1}}, ["value"]),
     "subscribedSkus": _obj({"value": _list(_obj({

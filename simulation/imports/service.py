@@ -6,16 +6,19 @@ token, answered once and kept only as their hashes. A tenant of the same domain 
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing.models import Product
 from billing.scenario import billing_unload
+from licensing.models import DirectoryUser
 from licensing.scenario import directory_unload
 from planchange.scenario import plan_changes_unload
 from portal.models import Tenant
 from portal.scenario import tenant_unload
 from portal.services import api_token_replace
-from simulation.imports.convert import Choices, export_convert
+from simulation.imports.convert import Choices, Converted, export_convert
 from simulation.imports.export_file import ExportRefused, errors_shown, export_read
 from simulation.scenarios.loader import ScenarioError, scenario_load
 
@@ -47,6 +50,29 @@ def _tenant_forget(tenant: Tenant) -> None:
     tenant_unload(tenant)
 
 
+def _refusals(converted: Converted) -> list[str]:
+    """What the portal itself doesn't allow of the file (the scenario loader would refuse it too, in its own
+    words, by the scenario's paths): named by where the file says it, in the reader's language."""
+    errors = []
+    scenario = converted.scenario
+    products = {p.sku: p for p in Product.objects.filter(sku__in={s["sku"] for s in scenario["subscriptions"]})}
+    for sub in scenario["subscriptions"]:
+        product = products[sub["sku"]]
+        if product.max_licenses is not None and sub["licenses"] > product.max_licenses:
+            errors.append(_("%(path)s: %(product)s allows at most %(max)d licenses") % {
+                "path": converted.count_paths[sub["key"]], "product": product.name, "max": product.max_licenses})
+    users = scenario["users"]
+    taken = set(DirectoryUser.objects.filter(upn__in=[u["upn"] for u in users]).values_list("upn", flat=True))
+    for path, user in zip(converted.user_paths, users, strict=True):
+        if user["upn"] in taken:
+            errors.append(_("%(path)s: %(upn)s is a user of another organization in the portal") % {
+                "path": f"{path}.userPrincipalName", "upn": user["upn"]})
+    if get_user_model().objects.filter(username=converted.admin).exists():
+        errors.append(_("admin: a login named %(username)s is in the portal already; choose another") % {
+            "username": converted.admin})
+    return errors
+
+
 def tenant_import(*, raw: bytes, choices: Choices, replace: bool = False, progress=_nothing) -> ImportResult:
     """Import the export in ``raw``; ``progress(stage, done, total)`` hears how far it is (stages ``read``,
     ``users``, ``done``). Refusals are ``ExportRefused`` and write nothing."""
@@ -65,6 +91,10 @@ def tenant_import(*, raw: bytes, choices: Choices, replace: bool = False, progre
                 status=409)
         if existing is not None:
             _tenant_forget(existing)
+        refusals = _refusals(converted)
+        if refusals:
+            raise ExportRefused("import_invalid", _("The tenant can't be made as the file says; nothing was "
+                                                    "imported."), errors=errors_shown(refusals))
         source = f"{SOURCE}, anonymized" if choices.anonymize else SOURCE
         try:
             report = scenario_load({"tenants": [converted.scenario]}, source=source,

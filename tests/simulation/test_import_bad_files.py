@@ -127,6 +127,28 @@ def test_the_loaders_refusals_show_the_first_twenty_and_how_many_more(exported):
         DirectoryUserFactory(tenant=other, upn=f"taken{n}@rehearsal.example")
     error = refused(raw(data))
     assert error.code == "import_invalid" and len(error.errors) == 21 and error.errors[-1] == "… and 5 more"
+    assert error.errors[0] == (f"$.users[0].value[{len(page) - 25}].userPrincipalName: taken0@rehearsal.example is "
+                               "a user of another organization in the portal")
+
+
+def test_what_the_portal_has_or_forbids_is_named_where_the_file_says_it_in_the_readers_language(exported):
+    """Refusals only the portal's state or catalog can give (a login taken, more licenses than the product allows,
+    a domain in no form a tenant can have) come in the reader's language, by the file's own paths: not the
+    scenario loader's English and its ``tenants[0]…`` paths, which name nothing in the file."""
+    from django.contrib.auth import get_user_model
+
+    data, _before = exported
+    get_user_model().objects.create_user(username="admin@rehearsal.example")
+    data["directory/subscriptions"]["value"][0]["totalLicenses"] = 10**30
+    error = refused(raw(data), "sv")
+    assert error.detail == "Organisationen kan inte skapas som filen säger; inget importerades."
+    assert error.errors[0].startswith("$['directory/subscriptions'].value[0].totalLicenses: ")
+    assert error.errors[0].endswith(" tillåter högst 300 licenser")
+    assert error.errors[1:] == [
+        "admin: en inloggning med namnet admin@rehearsal.example finns redan i portalen; välj en annan"]
+    data["organization"]["value"][0]["verifiedDomains"][0]["name"] = "not a domain"
+    assert "$.organization.value[0].verifiedDomains[0].name: \"not a domain\" is not in the form Graph answers" \
+        in refused(raw(data)).errors
 
 
 def test_over_the_size_limit(exported, settings):

@@ -3,9 +3,11 @@ can hold (registered in settings, REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"])."""
 
 import re
 from itertools import accumulate
+from json import JSONDecodeError
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils import json
@@ -28,6 +30,26 @@ def _deeper_than(text: str, limit: int) -> bool:
     inside strings don't count; malformed text is the parser's to refuse)."""
     steps = _NOT_BRACKET.sub("", _STRING.sub("", text)).translate(_BRACKET_STEP)
     return any(depth > limit for depth in accumulate(1 if step == "+" else -1 for step in steps))
+
+
+# The json module's refusals, in the reader's language (its own words are English only).
+JSON_MESSAGES = {
+    "Expecting value": gettext_lazy("Expecting value"),
+    "Expecting property name enclosed in double quotes": gettext_lazy(
+        "Expecting property name enclosed in double quotes"),
+    "Expecting ',' delimiter": gettext_lazy("Expecting ',' delimiter"),
+    "Expecting ':' delimiter": gettext_lazy("Expecting ':' delimiter"),
+    "Extra data": gettext_lazy("Extra data"),
+    "Unterminated string starting at": gettext_lazy("Unterminated string starting at"),
+    "Invalid control character at": gettext_lazy("Invalid control character at"),
+    "Invalid \\escape": gettext_lazy("Invalid \\escape"),
+    "Invalid \\uXXXX escape": gettext_lazy("Invalid \\uXXXX escape"),
+}
+
+
+def json_message(exc: JSONDecodeError) -> str:
+    """What the json module says is wrong, in the reader's language when it is one of its usual sentences."""
+    return str(JSON_MESSAGES.get(exc.msg, exc.msg))
 
 
 def unstorable_string(data) -> str | None:
@@ -68,6 +90,10 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(_("JSON parse error - nested deeper than %(depth)d levels.") % {"depth": MAX_DEPTH})
         try:
             data = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+        except JSONDecodeError as exc:
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": _(
+                "%(message)s: line %(line)d column %(column)d (char %(char)d)") % {
+                "message": json_message(exc), "line": exc.lineno, "column": exc.colno, "char": exc.pos}}) from exc
         except ValueError as exc:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from exc
         problem = unstorable_string(data)

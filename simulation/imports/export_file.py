@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from jsonschema import Draft202012Validator, validators
 
-from portal.api.parsers import unstorable_string
+from portal.api.parsers import json_message, unstorable_string
 from portal.errors import DomainError
 
 GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -149,7 +149,7 @@ def _decode(raw: bytes):
     except json.JSONDecodeError as exc:
         raise ExportRefused("import_not_json", _(
             "The file isn't JSON: %(error)s at line %(line)d, column %(column)d.") % {
-            "error": exc.msg, "line": exc.lineno, "column": exc.colno}, status=400) from None
+            "error": json_message(exc), "line": exc.lineno, "column": exc.colno}, status=400) from None
     problem = unstorable_string(data)
     if problem:
         raise ExportRefused("import_not_json", _("The file can't be stored: %(error)s") % {"error": problem},

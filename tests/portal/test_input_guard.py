@@ -70,6 +70,18 @@ def test_a_page_form_over_the_limit_is_413_in_the_users_language(client, contoso
     assert "Begäran är för stor." in page_text(response)
 
 
+@pytest.mark.parametrize(("language", "detail"), [
+    ("en", "JSON parse error - Expecting ',' delimiter: line 1 column 13 (char 12)"),
+    ("sv", "Fel i JSON - Avgränsaren ',' väntades: rad 1 kolumn 13 (tecken 12)"),
+])
+def test_malformed_json_is_named_in_the_callers_language(contoso, language, detail):
+    _, _, api = contoso
+    response = api.post("/api/v1/users/", '{"upn": "a" "b"}', content_type="application/json",
+                        HTTP_ACCEPT_LANGUAGE=language)
+    assert assert_problem(response, 400, "parse_error")["detail"] == detail
+    assert nothing_written()
+
+
 def test_json_nested_100000_deep_is_400_not_a_recursion_error(contoso):
     _, _, api = contoso
     body = '{"upn": ' + "[" * 100_000 + "]" * 100_000 + "}"

@@ -175,6 +175,7 @@ def test_in_swedish(exported):
     error = refused(raw(data), "sv")
     assert error.detail == "Exporten har 1 fel; inget importerades."
     assert error.errors == ["$.users[0].value[1].assignedLicenses[0].skuId: \"x\" är inget GUID"]
+    assert refused(b'{"organization": ', "sv").detail == "Filen är inte JSON: Ett värde väntades på rad 1, kolumn 18."
     assert refused(b"[]", "sv").detail == (
         "Det här är ingen export från Microsoft Graph: den har varken organization, subscribedSkus eller users. "
         "examples/export_tenant.py skriver en.")

@@ -26,6 +26,7 @@ from billing.services.locks import (
     subscriptions_hold_locked,
     subscriptions_lock,
     subscriptions_lock_across,
+    subscriptions_lock_all,
     subscriptions_release,
 )
 from billing.services.payments import (
@@ -58,5 +59,6 @@ __all__ = [
     "subscription_require_free", "subscription_trial_extend", "subscription_trial_purchase",
     "subscription_update", "subscription_usage_add", "subscriptions_hold_locked", "subscriptions_lock",
     "subscriptions_lock_across",
+    "subscriptions_lock_all",
     "subscriptions_release", "subscriptions_usage_add",
 ]

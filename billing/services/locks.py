@@ -38,6 +38,12 @@ def subscriptions_lock_across(*, subscription_ids) -> list[Subscription]:
                 .filter(pk__in=list(subscription_ids)).order_by("pk"))
 
 
+def subscriptions_lock_all(*, tenant) -> list[Subscription]:
+    """Every subscription of the tenant, row-locked in the one lock order (ascending id): before the tenant's
+    rows are swapped whole (an import's replace)."""
+    return list(Subscription.objects.select_for_update(of=("self",)).filter(tenant=tenant).order_by("pk"))
+
+
 def subscription_lock(*, tenant, subscription_id) -> Subscription:
     """The tenant's subscription, row-locked for the rest of the transaction (404 otherwise)."""
     (sub,) = subscriptions_lock(tenant=tenant, subscription_ids=[subscription_id]).values()

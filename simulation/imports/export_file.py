@@ -29,7 +29,8 @@ def max_users() -> int:
 
 class ExportRefused(DomainError):
     """A file the import refuses: ``code`` (``import_not_json``, ``import_not_graph_export``,
-    ``import_invalid``, ``import_too_large``, ``import_too_many_users``, ``tenant_already_imported``), a
+    ``import_invalid``, ``import_too_large``, ``import_too_many_users``, ``tenant_already_imported``,
+    ``change_in_progress``), a
     sentence, and the errors by JSON path (the API answers them as ``errors``)."""
 
     def __init__(self, code: str, detail: str, *, errors: list[str] = (), status: int = 422):

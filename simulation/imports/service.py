@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 
 from billing.models import Product
 from billing.scenario import billing_unload
+from billing.services import subscriptions_lock_all
 from licensing.models import DirectoryUser
 from licensing.scenario import directory_unload
+from planchange.models import PlanChange
 from planchange.scenario import plan_changes_unload
 from portal.models import Tenant
 from portal.scenario import tenant_unload
@@ -48,6 +50,17 @@ def _tenant_forget(tenant: Tenant) -> None:
     directory_unload(tenant)
     billing_unload(tenant)
     tenant_unload(tenant)
+
+
+def _replace_allowed(tenant: Tenant) -> None:
+    """A tenant is never swapped under a plan change a worker may be running: its subscriptions are locked (the
+    lock order: subscriptions, then changes), then its changes asked. A change only scheduled goes with it."""
+    subscriptions_lock_all(tenant=tenant)
+    if PlanChange.objects.filter(tenant=tenant, status__in=(PlanChange.Status.QUEUED,
+                                                            PlanChange.Status.RUNNING)).exists():
+        raise ExportRefused("change_in_progress", _(
+            "%(name)s (%(domain)s) has a plan change under way; replace it when the change has finished.") % {
+            "name": tenant.name, "domain": tenant.domain}, status=409)
 
 
 def _refusals(converted: Converted) -> list[str]:
@@ -90,6 +103,7 @@ def tenant_import(*, raw: bytes, choices: Choices, replace: bool = False, progre
                 "page's \"Replace it\") to swap it whole.") % {"name": existing.name, "domain": existing.domain},
                 status=409)
         if existing is not None:
+            _replace_allowed(existing)
             _tenant_forget(existing)
         refusals = _refusals(converted)
         if refusals:

@@ -87,6 +87,29 @@ def test_the_same_tenant_again_is_refused_with_a_pointer_to_replace_which_swaps_
     assert not get_user_model().objects.get(username=first.admin).check_password(first.password)
 
 
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_a_tenant_whose_plan_change_is_under_way_is_not_replaced(exported, status):
+    """A replace deletes the tenant's rows: never under a plan change a worker is running (its workflow would
+    find its change gone). Refused as every edit of a subscription under change is, nothing written; a change
+    only scheduled goes with the tenant it belongs to."""
+    from planchange.models import PlanChange
+    from tests.factories import PlanChangeFactory
+
+    data, _before = exported
+    first = tenant_import(raw=raw(data), choices=Choices())
+    sub = Subscription.objects.filter(tenant=first.tenant).first()
+    change = PlanChangeFactory(tenant=first.tenant, subscription=sub, status=status)
+    written = counts()
+    with pytest.raises(ExportRefused) as refused:
+        tenant_import(raw=raw(data), choices=Choices(), replace=True)
+    assert (refused.value.code, refused.value.status) == ("change_in_progress", 409)
+    assert str(refused.value.detail) == ("Rehearsal AB (rehearsal.example) has a plan change under way; replace it "
+                                         "when the change has finished.")
+    assert counts() == written and PlanChange.objects.filter(pk=change.pk, status=status).exists()
+    PlanChange.objects.filter(pk=change.pk).update(status="scheduled")
+    assert tenant_import(raw=raw(data), choices=Choices(), replace=True).replaced
+
+
 def test_pseudonyms_are_stable(exported):
     data, _before = exported
     tenant_import(raw=raw(data), choices=Choices(anonymize=True))

@@ -23,6 +23,9 @@ def _guids(values, what: str) -> list:
     found = [parse_uuid(v) for v in values]
     if None in found:
         raise _invalid(f"Invalid GUID in {what}: {next(v for v, g in zip(values, found, strict=True) if g is None)!r}.")
+    if len(set(found)) < len(found):  # each once, as Graph's collections hold them (never stored twice)
+        twice = next(g for i, g in enumerate(found) if g in found[:i])
+        raise _invalid(f"{twice} is in {what} twice.")
     return found
 
 
@@ -46,8 +49,7 @@ def _read(body) -> tuple[list[tuple], list]:
             raise _invalid("Each of addLicenses needs a skuId, a GUID.")
         add.append((parse_uuid(item["skuId"]), _guids(item.get("disabledPlans") or [], "disabledPlans")))
     remove = _guids(body["removeLicenses"], "removeLicenses")
-    _once([sku_id for sku_id, _disabled in add], "addLicenses")
-    _once(remove, "removeLicenses")
+    _once([sku_id for sku_id, _disabled in add], "addLicenses")  # removeLicenses: each once already (_guids)
     return add, remove
 
 

@@ -52,7 +52,7 @@ def _checked(body) -> list[dict]:
     for item in requests:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             raise BatchError("Each request needs an id, a string.")
-        if item["id"] in seen:
+        if item["id"].lower() in {i.lower() for i in seen}:  # ids are case-insensitive (Graph's JSON batching)
             raise BatchError(f"Batch request id '{item['id']}' is used more than once.")
         method = item.get("method")
         if not isinstance(method, str) or method.upper() not in METHODS:
@@ -61,7 +61,8 @@ def _checked(body) -> list[dict]:
         if unquote(urlsplit(path).path).rstrip("/").endswith("/$batch"):  # as the inner request will see it
             raise BatchError("Nested batch requests are not supported.")
         depends = item.get("dependsOn", item.get("depends_on")) or []
-        if not isinstance(depends, list) or any(not isinstance(d, str) or d not in seen for d in depends):
+        earlier = {i.lower() for i in seen}
+        if not isinstance(depends, list) or any(not isinstance(d, str) or d.lower() not in earlier for d in depends):
             raise BatchError(f"Request '{item['id']}' depends on a request that isn't before it in the batch.")
         headers = item.get("headers") or {}
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
@@ -115,13 +116,13 @@ class BatchView(GraphView):
         failed: set[str] = set()
         responses = []
         for item in items:
-            if any(d in failed for d in item["depends"]):
+            if any(d.lower() in failed for d in item["depends"]):
                 answer = {"id": item["id"], "status": 424, "headers": {"Content-Type": "application/json"},
                           "body": error_body(request, "FailedDependency", "The request that this request depends "
                                                                           "on failed.")}
             else:
                 answer = _run(request, item)
             if answer["status"] >= 400:
-                failed.add(item["id"])
+                failed.add(item["id"].lower())
             responses.append(answer)
         return Response({"responses": responses})

@@ -92,13 +92,16 @@ def parse(request, *, properties: dict[str, str], type_name: str, allowed=("$sel
     lower-cased name → canonical name of what ``$select`` may name."""
     query = Query()
     eventual = request.headers.get("ConsistencyLevel", "").strip().lower() == "eventual"
-    for name, value in request.query_params.items():
+    for name, values in request.query_params.lists():
         if not name.startswith("$"):
             continue
         key = name.lower()
         if key not in allowed:
             raise GraphError(400, BAD_REQUEST, f"Query option '{name}' is not supported here (docs/graph.md).")
-        query.params[key] = value
+        if len(values) > 1 or key in query.params:  # OData's rule: never one of them taken
+            raise GraphError(400, BAD_REQUEST, f"Query option '{key}' was specified more than once, but it must be "
+                                               "specified at most once.")
+        query.params[key] = values[0]
     if "$count" in query.params:
         query.count = _flag(query.params["$count"], "$count")
         if query.count and not eventual:

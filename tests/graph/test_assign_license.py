@@ -170,9 +170,11 @@ def test_a_subscription_held_by_a_plan_change_refuses_in_graphs_shape(world):
     ({"addLicenses": [], "removeLicenses": [STANDARD]}, "anna@contoso.example has no license of"),
     ({"addLicenses": [{"skuId": BASIC}], "removeLicenses": [BASIC]}, "can't be both added and removed"),
     ([1, 2], "must be a JSON object"),
-    ({"addLicenses": [], "removeLicenses": [BASIC, BASIC.upper()]}, f"License {BASIC} is in removeLicenses twice."),
+    ({"addLicenses": [], "removeLicenses": [BASIC, BASIC.upper()]}, f"{BASIC} is in removeLicenses twice."),
     ({"addLicenses": [{"skuId": STANDARD, "disabledPlans": []}, {"skuId": STANDARD, "disabledPlans": [YAMMER]}],
       "removeLicenses": []}, f"License {STANDARD} is in addLicenses twice."),
+    ({"addLicenses": [{"skuId": STANDARD, "disabledPlans": [YAMMER, YAMMER.upper()]}], "removeLicenses": []},
+     f"{YAMMER} is in disabledPlans twice."),
 ])
 def test_bad_bodies_are_graphs_400_and_write_nothing(world, body, wording):
     tenant, basic, standard, users = world

@@ -97,6 +97,7 @@ def test_inner_urls_relative_or_with_the_base(twenty, url):
     ([move(1), move(2, dependsOn=[{"id": "1"}])], "depends on a request that isn't before it"),
     ([move(1), move(2, dependsOn=[["1"]])], "depends on a request that isn't before it"),
     ([move(1), move(1)], "used more than once"),
+    ([move("a"), move("A")], "used more than once"),
     ([move(1, dependsOn=["2"]), move(2)], "depends on a request that isn't before it"),
     ([{"id": "1", "method": "TRACE", "url": "/users"}], "invalid method"),
     ([{"id": "1", "method": "GET"}], "needs a url"),

@@ -121,3 +121,10 @@ def test_license_details_list_each_license_with_its_plans_off_where_the_user_has
     assert "licenseDetails" in response.json()["@odata.context"]
     assert sdk(LicenseDetailsCollectionResponse, api.get(f"{BASE}/users/fred@contoso.example/licenseDetails")).value \
         == []
+
+
+@pytest.mark.parametrize("query", ["$top=abc&$top=2", "$top=2&$TOP=3", "$select=id&$select=mail"])
+def test_a_query_option_given_twice_is_refused_not_one_of_them_taken(world, query):
+    tenant, *_ = world
+    message = graph_error(graph_client(tenant).get(f"{BASE}/users?{query}"), 400, "Request_BadRequest")
+    assert "was specified more than once, but it must be specified at most once." in message

@@ -44,3 +44,12 @@ def money_text(value, *, currency: str = CURRENCY, language: str | None = None) 
     alike: each locale's pattern is parsed once and each amount's text kept."""
     language = language or translation.get_language() or "en"
     return _formatted(str(money(value)), currency, translation.to_locale(language))
+
+
+def number_text(value: int, *, language: str | None = None) -> str:
+    """A count as the reader's language writes it, through Babel: ``200,000`` in English, ``200 000`` in
+    Swedish."""
+    from babel.numbers import format_decimal
+
+    language = language or translation.get_language() or "en"
+    return format_decimal(value, locale=translation.to_locale(language))

@@ -43,7 +43,7 @@ class InputGuardMiddleware:
             limit = settings.PORTAL_IMPORT_MAX_BYTES + 1_000_000
         if limit is not None and _content_length(request) > limit:
             return self.refuse(request, 413, "body_too_large", _("The request is too large."),
-                               body_too_large_detail())
+                               body_too_large_detail(limit))
         nul = _("The request contains a NUL character, which isn't allowed.")
         if (NUL in request.path_info or _has_nul(request.GET)
                 or any(NUL in str(value) for key, value in request.META.items() if key.startswith("HTTP_"))):

@@ -5,8 +5,10 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 
 
-def body_too_large_detail() -> str:
-    return _("The request body is larger than %(limit)d bytes.") % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+def body_too_large_detail(limit: int | None = None) -> str:
+    """``limit``: the bytes this request may have (default ``DATA_UPLOAD_MAX_MEMORY_SIZE``)."""
+    return _("The request body is larger than %(limit)d bytes.") % {
+        "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit}
 
 
 class BodyTooLarge(exceptions.APIException):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from jsonschema import Draft202012Validator, validators
 
+from billing.money import number_text
 from portal.api.parsers import json_message, unstorable_string
 from portal.errors import DomainError
 
@@ -177,13 +178,16 @@ def _count_users(data: dict) -> None:
         if isinstance(users, list | dict) else 0
     if count > max_users():
         minutes = count / settings.PORTAL_IMPORT_USERS_PER_SECOND / 60
+        minutes = max(round(minutes), 1)
         raise ExportRefused("import_too_many_users", ngettext(
             "The file has %(count)s user; an import takes at most %(limit)s.",
             "The file has %(count)s users; an import takes at most %(limit)s.", count) % {
-            "count": f"{count:,}", "limit": f"{max_users():,}"} + " " + _(
+            "count": number_text(count), "limit": number_text(max_users())} + " " + ngettext(
+            "At this portal's pace (about %(rate)s users a second) it would take about %(minutes)d minute, in one "
+            "transaction. Import a part of the tenant (the users of the subscriptions you will change).",
             "At this portal's pace (about %(rate)s users a second) it would take about %(minutes)d minutes, in one "
-            "transaction. Import a part of the tenant (the users of the subscriptions you will change).") % {
-            "rate": f"{settings.PORTAL_IMPORT_USERS_PER_SECOND:,}", "minutes": round(minutes)}, status=422)
+            "transaction. Import a part of the tenant (the users of the subscriptions you will change).", minutes) % {
+            "rate": number_text(settings.PORTAL_IMPORT_USERS_PER_SECOND), "minutes": minutes}, status=422)
 
 
 def _refuse_errors(errors: list[str]) -> None:

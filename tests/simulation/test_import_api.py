@@ -99,3 +99,12 @@ def test_a_choice_that_isnt_a_boolean_is_refused_in_swedish(db, support_api):
     response = post(support_api, b"{}", "?anonymize=maybe", HTTP_ACCEPT_LANGUAGE="sv")
     assert response.status_code == 400
     assert response.json()["errors"]["anonymize"] == ["Måste vara ett giltigt booleskt värde (true eller false)."]
+
+
+def test_an_export_over_what_the_upload_takes_states_the_imports_limit(db, support_api, settings):
+    """The server refuses a body that large before reading it, stating the limit that path has (the import's,
+    not every other request's 2.5 MB)."""
+    settings.PORTAL_IMPORT_MAX_BYTES = 3_000_000
+    response = post(support_api, b"{" + b" " * 4_100_000 + b"}")
+    assert (response.status_code, response.json()["code"]) == (413, "body_too_large")
+    assert response.json()["detail"] == "The request body is larger than 4000000 bytes."

@@ -169,6 +169,17 @@ def test_a_million_users_states_the_limit_and_the_time_it_would_take(db):
         "subscriptions you will change).")
 
 
+@pytest.mark.parametrize(("language", "detail"), [
+    ("en", "The file has 200,001 users; an import takes at most 200,000. At this portal's pace (about 2,500 users a "
+           "second) it would take about 1 minute, in one transaction."),
+    ("sv", "Filen har 200\xa0001 användare; en import tar högst 200\xa0000. I portalens takt (omkring 2\xa0500 "
+           "användare i sekunden) skulle det ta omkring 1 minut, i en enda transaktion."),
+])
+def test_the_user_limit_is_said_with_the_readers_numbers_and_plurals(db, language, detail):
+    data = {"organization": {"value": []}, "subscribedSkus": {"value": []}, "users": [{"value": [{}] * 200_001}]}
+    assert refused(json.dumps(data).encode(), language).detail.startswith(detail)
+
+
 def test_in_swedish(exported):
     data, _before = exported
     data["users"][0]["value"][1]["assignedLicenses"][0]["skuId"] = "x"

@@ -4,3 +4,4 @@
 CLOCK_ADVANCED = "clock.advanced"
 SUPPORT_STAFF_CREATED = "support_staff.created"
 TENANT_LOADED = "tenant.loaded"
+TENANT_IMPORTED = "tenant.imported"

@@ -76,7 +76,7 @@ def tenant_import_page(request):
     if STREAM in request.headers.get("Accept", ""):
         return _streamed(request, raw, choices, replace)
     try:
-        result = tenant_import(raw=raw, choices=choices, replace=replace)
+        result = tenant_import(raw=raw, choices=choices, actor=request.user.get_username(), replace=replace)
     except ExportRefused as exc:
         return _page(request, form, refused=exc, status=exc.status)
     return render(request, "support/import_done.html", {"section": "support", "result": result})
@@ -86,12 +86,12 @@ def _streamed(request, raw: bytes, choices: Choices, replace: bool) -> Streaming
     """The import on a thread of its own, its progress told line by line as it goes (NDJSON), then the result
     (the page's HTML), or the refusal."""
     events: queue.Queue = queue.Queue()
-    language = translation.get_language()
+    language, actor = translation.get_language(), request.user.get_username()
 
     def run():
         try:
             with translation.override(language):
-                result = tenant_import(raw=raw, choices=choices, replace=replace,
+                result = tenant_import(raw=raw, choices=choices, actor=actor, replace=replace,
                                        progress=lambda stage, done, total: events.put(
                                            {"stage": stage, "done": done, "total": total}))
                 events.put({"html": render_to_string("support/_import_result.html", {"result": result})})

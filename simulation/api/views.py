@@ -181,5 +181,5 @@ class SupportTenantImportView(GenericAPIView):
         options.is_valid(raise_exception=True)
         raw = request.data if isinstance(request.data, bytes) else b""  # no JSON body at all: the import's "not JSON"
         result = tenant_import(raw=raw, choices=import_choices(options.validated_data),
-                               replace=options.validated_data["replace"])
+                               actor=request.user.get_username(), replace=options.validated_data["replace"])
         return Response(TenantImportedSerializer(imported_body(result)).data, status=201)

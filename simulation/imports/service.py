@@ -4,6 +4,7 @@ scenario loader, so each app writes its own rows; the admin login made for it ge
 token, answered once and kept only as their hashes. A tenant of the same domain is refused unless
 ``replace``, which forgets the old one (each app its own rows) in the same transaction."""
 
+import re
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -19,10 +20,11 @@ from planchange.models import PlanChange
 from planchange.scenario import plan_changes_unload
 from portal.models import Tenant
 from portal.scenario import tenant_unload
-from portal.services import api_token_replace
+from portal.services import api_token_replace, event_record
 from simulation.imports.convert import Choices, Converted, export_convert
-from simulation.imports.export_file import ExportRefused, errors_shown, export_read
+from simulation.imports.export_file import DOMAIN, ExportRefused, errors_shown, export_read
 from simulation.scenarios.loader import ScenarioError, scenario_load
+from simulation.verbs import TENANT_IMPORTED
 
 SOURCE = "Microsoft Graph export"
 
@@ -80,15 +82,20 @@ def _refusals(converted: Converted) -> list[str]:
         if user["upn"] in taken:
             errors.append(_("%(path)s: %(upn)s is a user of another organization in the portal") % {
                 "path": f"{path}.userPrincipalName", "upn": user["upn"]})
-    if get_user_model().objects.filter(username=converted.admin).exists():
+    if not re.fullmatch(rf"[^@\s<>\"']{{1,64}}@{DOMAIN}", converted.admin) or len(converted.admin) > 150:
+        errors.append(_("admin: %(username)s is not a login in the form name@domain") % {
+            "username": converted.admin})
+    elif get_user_model().objects.filter(username__iexact=converted.admin).exists():  # as user names compare
         errors.append(_("admin: a login named %(username)s is in the portal already; choose another") % {
             "username": converted.admin})
     return errors
 
 
-def tenant_import(*, raw: bytes, choices: Choices, replace: bool = False, progress=_nothing) -> ImportResult:
-    """Import the export in ``raw``; ``progress(stage, done, total)`` hears how far it is (stages ``read``,
-    ``users``, ``done``). Refusals are ``ExportRefused`` and write nothing."""
+def tenant_import(*, raw: bytes, choices: Choices, actor: str, replace: bool = False,
+                  progress=_nothing) -> ImportResult:
+    """Import the export in ``raw`` for ``actor`` (the support login, or the command), who is named on the new
+    tenant's audit event ``tenant.imported``; ``progress(stage, done, total)`` hears how far it is (stages
+    ``read``, ``users``, ``done``). Refusals are ``ExportRefused`` and write nothing."""
     progress("read", 0, 1)
     export = export_read(raw)
     progress("read", 1, 1)
@@ -102,6 +109,7 @@ def tenant_import(*, raw: bytes, choices: Choices, replace: bool = False, progre
                 "%(name)s (%(domain)s) is in the portal already. Import it again with --replace (the upload "
                 "page's \"Replace it\") to swap it whole.") % {"name": existing.name, "domain": existing.domain},
                 status=409)
+        replaced = existing.pk if existing is not None else None
         if existing is not None:
             _replace_allowed(existing)
             _tenant_forget(existing)
@@ -116,6 +124,10 @@ def tenant_import(*, raw: bytes, choices: Choices, replace: bool = False, progre
         except ScenarioError as exc:
             raise ExportRefused("import_invalid", _("The tenant can't be made as the file says; nothing was "
                                                     "imported."), errors=errors_shown(exc.errors)) from None
+        tenant = report.tenants[0]
+        event_record(tenant=tenant, actor=actor, verb=TENANT_IMPORTED, obj=tenant, data={
+            "users": total, "anonymized": choices.anonymize, "replaced": replaced is not None,
+            **({"replaced_tenant": replaced} if replaced is not None else {})})
         token = api_token_replace(username=converted.admin, name="import")
     progress("done", total, total)
     return ImportResult(tenant=report.tenants[0], users=total, admin=converted.admin, password=converted.password,

@@ -37,7 +37,7 @@ def test_a_sku_the_catalog_lacks_is_left_out_and_listed_with_its_users(exported)
     data["directory/subscriptions"]["value"].append({"id": "7e0a0003-0000-4000-8000-0000000000ff", "skuId": VISIO,
                                                      "status": "Enabled", "totalLicenses": 5, "isTrial": False})
     _user(data, "anna@rehearsal.example")["assignedLicenses"].append({"skuId": VISIO, "disabledPlans": []})
-    result = tenant_import(raw=raw(data), choices=Choices())
+    result = tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices())
     assert result.unknown_skus == [{"skuId": VISIO, "skuPartNumber": "VISIOCLIENT", "licenses": 5, "users": 1}]
     assert tenant_state(DOMAIN) == before
 
@@ -48,7 +48,7 @@ def test_a_plan_the_catalog_doesnt_know_is_kept_by_the_files_name(exported):
     basic["servicePlans"].append({"servicePlanId": NEW_PLAN, "servicePlanName": "NEW_PLAN_2026",
                                   "provisioningStatus": "Success", "appliesTo": "User"})
     _user(data, "anna@rehearsal.example")["assignedLicenses"][0]["disabledPlans"].append(NEW_PLAN)
-    result = tenant_import(raw=raw(data), choices=Choices())
+    result = tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices())
     assert result.unknown_plans == [{"servicePlanId": NEW_PLAN, "name": "NEW_PLAN_2026", "users": 1}]
     anna = LicenseAssignment.objects.get(user__upn="anna@rehearsal.example")
     assert anna.disabled_plans == ["FORMS_PLAN_E1", "NEW_PLAN_2026", "YAMMER_ENTERPRISE"]
@@ -56,7 +56,7 @@ def test_a_plan_the_catalog_doesnt_know_is_kept_by_the_files_name(exported):
 
 def test_more_users_than_licenses_stays_the_blocker_and_the_admin_login_works(exported):
     data, _before = exported
-    result = tenant_import(raw=raw(data), choices=Choices(agreement="MCA", term="P1M", payment="invoice"))
+    result = tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices(agreement="MCA", term="P1M", payment="invoice"))
     basic = Subscription.objects.get(tenant__domain=DOMAIN, product__sku="O365_BUSINESS_ESSENTIALS")
     assert (basic.licenses, basic.assigned_licenses, basic.term, basic.billing_frequency) == (3, 4, "P1M", "monthly")
     assert result.tenant.agreement == "MCA" and basic.billing_profile.name == "Rehearsal AB billing"
@@ -70,17 +70,17 @@ def test_more_users_than_licenses_stays_the_blocker_and_the_admin_login_works(ex
 
 def test_the_same_tenant_again_is_refused_with_a_pointer_to_replace_which_swaps_it_whole(exported):
     data, before = exported
-    first = tenant_import(raw=raw(data), choices=Choices())
+    first = tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices())
     written = counts()
     with pytest.raises(ExportRefused) as refused:
-        tenant_import(raw=raw(data), choices=Choices())
+        tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices())
     assert (refused.value.code, refused.value.status) == ("tenant_already_imported", 409)
     assert str(refused.value.detail) == ("Rehearsal AB (rehearsal.example) is in the portal already. Import it "
                                          "again with --replace (the upload page's \"Replace it\") to swap it whole.")
     assert counts() == written
     smaller = copy.deepcopy(data)
     smaller["users"][0]["value"] = smaller["users"][0]["value"][:2]
-    second = tenant_import(raw=raw(smaller), choices=Choices(), replace=True)
+    second = tenant_import(actor="support@portal.local", raw=raw(smaller), choices=Choices(), replace=True)
     assert second.replaced and not Tenant.objects.filter(pk=first.tenant.pk).exists()
     assert sorted(DirectoryUser.objects.values_list("upn", flat=True)) == ["anna@rehearsal.example",
                                                                            "bo@rehearsal.example"]
@@ -96,25 +96,25 @@ def test_a_tenant_whose_plan_change_is_under_way_is_not_replaced(exported, statu
     from tests.factories import PlanChangeFactory
 
     data, _before = exported
-    first = tenant_import(raw=raw(data), choices=Choices())
+    first = tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices())
     sub = Subscription.objects.filter(tenant=first.tenant).first()
     change = PlanChangeFactory(tenant=first.tenant, subscription=sub, status=status)
     written = counts()
     with pytest.raises(ExportRefused) as refused:
-        tenant_import(raw=raw(data), choices=Choices(), replace=True)
+        tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices(), replace=True)
     assert (refused.value.code, refused.value.status) == ("change_in_progress", 409)
     assert str(refused.value.detail) == ("Rehearsal AB (rehearsal.example) has a plan change under way; replace it "
                                          "when the change has finished.")
     assert counts() == written and PlanChange.objects.filter(pk=change.pk, status=status).exists()
     PlanChange.objects.filter(pk=change.pk).update(status="scheduled")
-    assert tenant_import(raw=raw(data), choices=Choices(), replace=True).replaced
+    assert tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices(), replace=True).replaced
 
 
 def test_pseudonyms_are_stable(exported):
     data, _before = exported
-    tenant_import(raw=raw(data), choices=Choices(anonymize=True))
+    tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices(anonymize=True))
     first = sorted(DirectoryUser.objects.values_list("upn", "display_name"))
-    tenant_import(raw=raw(data), choices=Choices(anonymize=True), replace=True)
+    tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices(anonymize=True), replace=True)
     assert sorted(DirectoryUser.objects.values_list("upn", "display_name")) == first
     assert len({upn for upn, _name in first}) == 7
 
@@ -132,7 +132,7 @@ def test_the_command_refuses_with_the_reason_and_writes_nothing(exported, tmp_pa
 def test_without_directory_subscriptions_the_prepaid_units_give_them(exported):
     data, before = exported
     del data["directory/subscriptions"]
-    tenant_import(raw=raw(data), choices=Choices())
+    tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices())
     subs = sorted((s.product.sku, s.licenses, s.status) for s in Subscription.objects.filter(tenant__domain=DOMAIN))
     assert subs == [("ENTERPRISEPACK", 25, "active"), ("EXCHANGEENTERPRISE", 2, "expired"),
                     ("O365_BUSINESS_ESSENTIALS", 3, "active"), ("O365_BUSINESS_PREMIUM", 10, "active")]

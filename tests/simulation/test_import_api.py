@@ -108,3 +108,29 @@ def test_an_export_over_what_the_upload_takes_states_the_imports_limit(db, suppo
     response = post(support_api, b"{" + b" " * 4_100_000 + b"}")
     assert (response.status_code, response.json()["code"]) == (413, "body_too_large")
     assert response.json()["detail"] == "The request body is larger than 4000000 bytes."
+
+
+def test_an_import_is_audited_in_the_support_logins_name_and_listed_among_support_actions(exported, support_api):
+    """Who imported the tenant, how many users, and that it replaced one (whose own trail went with it)."""
+    from portal.models import Event
+    from portal.texts import event_key, render
+    from support.selectors import support_actions
+
+    data, _before = exported
+    first = post(support_api, raw(data), "?anonymize=false").json()
+    again = post(support_api, raw(data), "?replace=true")
+    assert again.status_code == 201
+    imported = Event.objects.get(verb="tenant.imported")  # the first import's went with the tenant it made
+    from django.contrib.auth import get_user_model
+
+    assert get_user_model().objects.get(username=imported.actor).is_staff and imported.tenant.domain == DOMAIN
+    assert imported.data == {"users": 7, "anonymized": False, "replaced": True,
+                             "replaced_tenant": first["tenant"]["id"]}
+    assert render(event_key(imported.verb), imported.data) == (
+        "Imported from a Microsoft Graph export: 7 users. It replaced the organization of the same domain, which "
+        "was deleted whole.")
+    assert imported in list(support_actions())
+    anonymized = post(support_api, raw(data), "?anonymize=true").json()
+    event = Event.objects.get(verb="tenant.imported", tenant_id=anonymized["tenant"]["id"])
+    assert render(event_key(event.verb), event.data) == (
+        "Imported from a Microsoft Graph export: 7 users. Names and domains anonymized.")

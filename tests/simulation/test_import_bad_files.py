@@ -19,7 +19,7 @@ BASIC = "3b555118-da6a-4418-894f-7df1e2096870"
 def refused(data: bytes, language: str = "en") -> ExportRefused:
     before = counts()
     with translation.override(language), pytest.raises(ExportRefused) as caught:
-        tenant_import(raw=data, choices=Choices())
+        tenant_import(actor="support@portal.local", raw=data, choices=Choices())
     assert counts() == before
     return caught.value
 
@@ -190,3 +190,21 @@ def test_in_swedish(exported):
     assert refused(b"[]", "sv").detail == (
         "Det här är ingen export från Microsoft Graph: den har varken organization, subscribedSkus eller users. "
         "examples/export_tenant.py skriver en.")
+
+
+@pytest.mark.parametrize(("admin", "why"), [
+    ("ADMIN@Rehearsal.Example", "a login named ADMIN@Rehearsal.Example is in the portal already"),  # but its case
+    ("<script> x", "is not a login in the form name@domain"),
+    ("x" * 65 + "@rehearsal.example", "is not a login in the form name@domain"),
+])
+def test_the_admin_login_chosen_must_be_new_whatever_its_case_and_in_a_logins_form(exported, admin, why):
+    from django.contrib.auth import get_user_model
+
+    data, _before = exported
+    get_user_model().objects.create_user(username="admin@rehearsal.example")
+    before = counts()
+    with pytest.raises(ExportRefused) as caught:
+        tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices(admin=admin))
+    said = f"admin: {why}; choose another" if "already" in why else f"admin: {admin} {why}"
+    assert caught.value.errors == [said]
+    assert counts() == before

@@ -47,7 +47,7 @@ def test_an_import_shows_its_result_and_the_login_once(exported, client, staff):
 def test_a_refusal_is_shown_beside_the_form_in_swedish_and_nothing_is_written(client, staff):
     page = client.post(URL, upload(b"[1, 2"), HTTP_ACCEPT_LANGUAGE="sv")
     assert page.status_code == 400
-    assert "Filen är inte JSON: Expecting ',' delimiter på rad 1, kolumn 6." in page_text(page)
+    assert "Filen är inte JSON: Avgränsaren ',' väntades på rad 1, kolumn 6." in page_text(page)
     assert counts()[:3] == (0, 0, 0)
 
 

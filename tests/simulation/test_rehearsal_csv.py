@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def imported(data):
-    result = tenant_import(raw=raw(data), choices=Choices())
+    result = tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices())
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {result.token}")
     return api, Subscription.objects.get(tenant__domain=DOMAIN, product__sku="O365_BUSINESS_ESSENTIALS")

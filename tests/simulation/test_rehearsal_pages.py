@@ -24,7 +24,7 @@ def admin_client(exported, client):
     data = exported[0]
     basic = next(s for s in data["directory/subscriptions"]["value"] if s["skuPartNumber"] == "O365_BUSINESS_ESSENTIALS")
     basic["totalLicenses"] = 5
-    result = tenant_import(raw=raw(data), choices=Choices())
+    result = tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices())
     client.force_login(get_user_model().objects.get(username=result.admin))
     return client
 
@@ -75,7 +75,7 @@ def test_the_mca_pane_has_the_filter_and_the_download_too(exported, client):
     data = exported[0]
     basic = next(s for s in data["directory/subscriptions"]["value"] if s["skuPartNumber"] == "O365_BUSINESS_ESSENTIALS")
     basic["totalLicenses"] = 5
-    result = tenant_import(raw=raw(data), choices=Choices(agreement="MCA"))
+    result = tenant_import(actor="support@portal.local", raw=raw(data), choices=Choices(agreement="MCA"))
     client.force_login(get_user_model().objects.get(username=result.admin))
     sub = Subscription.objects.get(tenant__domain=DOMAIN, product__sku="O365_BUSINESS_ESSENTIALS")
     pane = client.get(f"/billing/products/{sub.pk}/change/", {"target_sku": "SPB"})

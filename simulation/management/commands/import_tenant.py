@@ -27,6 +27,7 @@ def _term(value: str) -> tuple[str, tuple[str, str]]:
 
 
 # What Graph doesn't say, each with its default: (option, values, default).
+COMMAND_ACTOR = "manage.py import_tenant"  # the audit event's actor: whoever ran the command on the server
 ASKED = (("agreement", Tenant.Agreement.values, Tenant.Agreement.MOSA),
          ("kind", Tenant.Kind.values, Tenant.Kind.COMMERCIAL),
          ("term", Term.values, Term.P1Y), ("billing_frequency", BillingFrequency.values, BillingFrequency.MONTHLY),
@@ -84,7 +85,8 @@ class Command(BaseCommand):
                 bar.update(task, description={"read": "reading the export", "users": "users",
                                               "done": "done"}[stage], completed=done, total=max(total, 1))
             try:
-                result = tenant_import(raw=raw, choices=choices, replace=replace, progress=progress)
+                result = tenant_import(raw=raw, choices=choices, actor=COMMAND_ACTOR, replace=replace,
+                                       progress=progress)
             except ExportRefused as exc:
                 bar.stop()
                 self.stderr.write(self.style.ERROR(f"refused, nothing imported: {exc.detail}"))

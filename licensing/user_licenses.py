@@ -73,6 +73,24 @@ def _source(subs: list[Subscription], product: Product) -> Subscription:
     return free[0]
 
 
+def _removed(user: DirectoryUser, held: dict, products: dict, remove: list[int]) -> list[dict]:
+    """The user's licenses of ``remove`` taken away (each product once: Graph's door refuses a list naming one
+    twice), or why not; what was removed, for the audit event."""
+    missing = sorted(products[pk].name for pk in remove if pk not in held)
+    if missing:
+        raise DomainError(_("%(upn)s has no license of %(products)s.") % {"upn": user.upn,
+                                                                            "products": ", ".join(missing)},
+                          code="user_not_licensed", users=[user.upn])
+    removed = []
+    for product_id in dict.fromkeys(remove):
+        assignment = held[product_id]
+        subscription_require_free(assignment.subscription)
+        assignment.delete()
+        subscription_usage_add(subscription=assignment.subscription, delta=-1)
+        removed.append({"subscription": assignment.subscription_id, "sku": products[product_id].sku})
+    return removed
+
+
 @transaction.atomic
 def user_licenses_change(*, tenant: Tenant, user_id: int, change: LicensesChange, actor: str,
                          via: str = "") -> DirectoryUser:
@@ -90,7 +108,7 @@ def user_licenses_change(*, tenant: Tenant, user_id: int, change: LicensesChange
         raise USER_MISSING.error()
     held = {a.subscription.product_id: a for a in
             LicenseAssignment.objects.filter(user=user, subscription__in=subs).select_related("subscription")}
-    added, removed = [], []
+    added = []
     for product_id, disabled in change.add.items():
         product = products[product_id]
         _require_plans_of(product, disabled)
@@ -108,17 +126,7 @@ def user_licenses_change(*, tenant: Tenant, user_id: int, change: LicensesChange
             assignment.save(update_fields=["disabled_plans"])
         added.append({"subscription": assignment.subscription_id, "sku": product.sku,
                       "disabled_plans": assignment.disabled_plans})
-    missing = sorted(products[pk].name for pk in change.remove if pk not in held)
-    if missing:
-        raise DomainError(_("%(upn)s has no license of %(products)s.") % {"upn": user.upn,
-                                                                            "products": ", ".join(missing)},
-                          code="user_not_licensed", users=[user.upn])
-    for product_id in dict.fromkeys(change.remove):  # each once (Graph's door refuses a list naming one twice)
-        assignment = held[product_id]
-        subscription_require_free(assignment.subscription)
-        assignment.delete()
-        subscription_usage_add(subscription=assignment.subscription, delta=-1)
-        removed.append({"subscription": assignment.subscription_id, "sku": products[product_id].sku})
+    removed = _removed(user, held, products, change.remove)
     if not added and not removed:
         return user  # nothing changed: nothing audited, no webhook woken
     data = {"user": user.upn, "added": added, "removed": removed}

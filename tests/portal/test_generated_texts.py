@@ -25,6 +25,7 @@ DATA = {
     "incident.updated": {"status": "serviceRestored"},
     "incident.resolved": {"service": "office_web", "title": "Slow editing"},
     "tenant.loaded": {"source": "scenarios/demo.json", "subscriptions": 2},
+    "tenant.imported": {"users": 7, "anonymized": True, "replaced": True, "replaced_tenant": 3},
     "support_staff.created": {"username": "support@portal.local", "source": "scenarios/demo.json"},
     "credit_check.approved": {"requested": "2026-06-11", "reason": "two business days passed"},
     "credit_check.rejected": {},

@@ -5,6 +5,7 @@ language; nothing is written before the file has passed all of them."""
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -60,16 +61,19 @@ DOMAIN = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-
 _GUID = {"type": "string", "pattern": GUID}
 _TEXT = {"type": "string"}
 _NULLABLE_TEXT = {"type": ["string", "null"]}
+_NAME = {"type": ["string", "null"], "maxLength": 200}  # what the portal keeps of a name, never cut silently
+_COUNTRY = {"type": ["string", "null"], "pattern": "^[A-Za-z]{2}$"}  # ISO 3166-1 alpha-2, as Graph answers it
+_MOMENT = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}(T|$)"}  # checked as a date below
 _COUNT = {"type": "integer", "minimum": 0}
 _USER = _obj({
     "id": _TEXT, "userPrincipalName": {"type": "string", "pattern": rf"^[^@\s]+@{DOMAIN}$"},
-    "displayName": _NULLABLE_TEXT, "usageLocation": _NULLABLE_TEXT, "accountEnabled": {"type": ["boolean", "null"]},
+    "displayName": _NAME, "usageLocation": _COUNTRY, "accountEnabled": {"type": ["boolean", "null"]},
     "assignedLicenses": _list(_obj({"skuId": _GUID, "disabledPlans": _list(_GUID)}, ["skuId", "disabledPlans"])),
 }, ["userPrincipalName", "assignedLicenses"])
 _PAGE = _obj({"value": _list(_USER)}, ["value"])
 SCHEMA = _obj({
     "organization": _obj({"value": {**_list(_obj({
-        "id": _TEXT, "displayName": {"type": "string", "minLength": 1},
+        "id": _TEXT, "displayName": {"type": "string", "minLength": 1, "maxLength": 200},
         "verifiedDomains": {**_list(_obj({"name": {"type": "string", "pattern": f"^{DOMAIN}$"},
                                           "isDefault": {"type": ["boolean", "null"]}}, ["name"])),
                             "minItems": 1},
@@ -84,7 +88,7 @@ SCHEMA = _obj({
         "id": {"type": "string", "minLength": 1, "maxLength": 64}, "skuId": _GUID,
         "status": {"enum": ["Enabled", "Warning", "Suspended", "LockedOut", "Deleted"]},
         "totalLicenses": _COUNT, "isTrial": {"type": ["boolean", "null"]},
-        "createdDateTime": _NULLABLE_TEXT, "nextLifecycleDateTime": _NULLABLE_TEXT,
+        "createdDateTime": _MOMENT, "nextLifecycleDateTime": _MOMENT,
     }, ["id", "skuId", "status", "totalLicenses"]))}, ["value"]),
     # Every page as Graph answered it (the export's form), or one answer with every user in its value.
     "users": {"if": {"type": "array"}, "then": _list(_PAGE), "else": _PAGE},
@@ -222,11 +226,44 @@ def _consistency(export: Export) -> list[str]:
                     "path": here, "sku": lic["skuId"], "other": held[lic["skuId"].lower()]})
             else:
                 held[lic["skuId"].lower()] = here
+    errors += _skus_once(export) + _domains_verified(export)
     for i, sub in enumerate(export.subscriptions or []):
+        for name in ("createdDateTime", "nextLifecycleDateTime"):
+            if sub.get(name) and _day(sub[name]) is None:
+                errors.append(_("%(path)s: %(value)s is not a date") % {
+                    "path": f"$['directory/subscriptions'].value[{i}].{name}", "value": json.dumps(sub[name])})
         if sub["skuId"].lower() not in listed:
             errors.append(_("%(path)s: SKU %(sku)s isn't listed in the file's subscribedSkus") % {
                 "path": f"$['directory/subscriptions'].value[{i}].skuId", "sku": sub["skuId"]})
     return errors
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _skus_once(export: Export) -> list[str]:
+    errors, seen = [], {}
+    for j, sku in enumerate(export.skus):
+        here = f"$.subscribedSkus.value[{j}].skuId"
+        if sku["skuId"].lower() in seen:
+            errors.append(_("%(path)s: SKU %(sku)s is listed twice (also at %(other)s)") % {
+                "path": here, "sku": sku["skuId"], "other": seen[sku["skuId"].lower()]})
+        else:
+            seen[sku["skuId"].lower()] = here
+    return errors
+
+
+def _domains_verified(export: Export) -> list[str]:
+    """Every user is in one of the organization's verified domains: a user principal name is unique across the
+    portal, so a user in another domain would take that name from whoever owns it."""
+    verified = {d["name"].lower() for d in export.organization["verifiedDomains"]}
+    return [_("%(path)s: %(upn)s is in none of the organization's verified domains (%(domains)s)") % {
+        "path": f"{path}.userPrincipalName", "upn": user["userPrincipalName"], "domains": ", ".join(sorted(verified))}
+        for path, user in export.users if user["userPrincipalName"].rpartition("@")[2].lower() not in verified]
 
 
 def export_read(raw: bytes) -> Export:

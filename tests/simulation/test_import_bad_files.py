@@ -208,3 +208,33 @@ def test_the_admin_login_chosen_must_be_new_whatever_its_case_and_in_a_logins_fo
     said = f"admin: {why}; choose another" if "already" in why else f"admin: {admin} {why}"
     assert caught.value.errors == [said]
     assert counts() == before
+
+
+def test_what_the_import_would_change_or_take_silently_is_refused_by_its_path(exported):
+    """Never silently: a date that isn't one (the subscription started today), a name longer than the portal keeps
+    (cut at 200), a usage location that isn't a country (dropped: the user could no longer be licensed), a SKU
+    listed twice, and a user outside the organization's verified domains (taking a name another tenant may own)."""
+    data, _before = exported
+    sub = data["directory/subscriptions"]["value"][0]
+    sub["createdDateTime"] = "not a date"
+    users = data["users"][0]["value"]
+    users[0]["displayName"], users[1]["usageLocation"] = "x" * 201, "ZZZZZZZZ"
+    assert refused(raw(data)).errors == [
+        f"$.users[0].value[0].displayName: {json.dumps('x' * 201)[:80]} is not in the form Graph answers",
+        "$.users[0].value[1].usageLocation: \"ZZZZZZZZ\" is not in the form Graph answers",
+        "$['directory/subscriptions'].value[0].createdDateTime: \"not a date\" is not in the form Graph answers",
+    ]
+    sub["createdDateTime"], sub["nextLifecycleDateTime"] = "2026-02-30T00:00:00Z", "9999-99-99"
+    users[0]["displayName"], users[1]["usageLocation"] = "Anna", "SE"
+    users[2]["userPrincipalName"] = "x@contoso.com"
+    skus = data["subscribedSkus"]["value"]
+    skus.append(dict(skus[0]))
+    domains = ", ".join(sorted(d["name"] for d in data["organization"]["value"][0]["verifiedDomains"]))
+    assert refused(raw(data)).errors == [
+        f"$.subscribedSkus.value[{len(skus) - 1}].skuId: SKU {skus[0]['skuId']} is listed twice (also at "
+        "$.subscribedSkus.value[0].skuId)",
+        f"$.users[0].value[2].userPrincipalName: x@contoso.com is in none of the organization's verified domains "
+        f"({domains})",
+        "$['directory/subscriptions'].value[0].createdDateTime: \"2026-02-30T00:00:00Z\" is not a date",
+        "$['directory/subscriptions'].value[0].nextLifecycleDateTime: \"9999-99-99\" is not a date",
+    ]

@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from portal import generation
+
 # The simulation's time ends here: every date the portal computes from it (renewals years
 # ahead, billing periods) stays representable, and support can't strand a tenant past it.
 LAST_DAY = date(2099, 12, 31)
@@ -18,6 +20,11 @@ LAST_DAY = date(2099, 12, 31)
 
 # Set by ``offset_pinned``: the offset read once for a block that holds the clock's row locked.
 _pinned: ContextVar[timedelta | None] = ContextVar("clock_offset_pinned", default=None)
+
+# The offset this process read outside a transaction in a request that read the generation's stamp
+# (portal.generation), with that stamp: good for every request that reads the same one. Moving the clock
+# draws a new stamp.
+_kept: tuple[str, timedelta] | None = None
 
 
 def _offset() -> timedelta:
@@ -35,10 +42,21 @@ def _offset() -> timedelta:
     cached = getattr(connection, "_clock_offset", None)
     if transaction_of is not None and cached is not None and cached[0] is transaction_of:
         return cached[1]
+    stamp = generation.current() if transaction_of is None else None
+    kept = _kept
+    if stamp is not None and kept is not None and kept[0] == stamp:
+        return kept[1]
     offset = SimulationClock.objects.filter(pk=1).values_list("offset", flat=True).first() or timedelta(0)
     if transaction_of is not None:
         connection._clock_offset = (transaction_of, offset)
+    elif stamp is not None:
+        _keep((stamp, offset))
     return offset
+
+
+def _keep(kept: tuple[str, timedelta] | None) -> None:
+    global _kept  # noqa: PLW0603 - one process's offset, for one generation
+    _kept = kept
 
 
 def offset_forget() -> None:
@@ -47,6 +65,7 @@ def offset_forget() -> None:
     from django.db import connection
 
     connection._clock_offset = None
+    _keep(None)
 
 
 @contextmanager
@@ -77,6 +96,7 @@ def _store(offset: timedelta) -> None:
     offset_forget()
     SimulationClock.objects.update_or_create(pk=1, defaults={"offset": offset})
     offset_forget()
+    generation.bump()  # every process's kept offset is the old one
 
 
 def applied_through() -> date | None:

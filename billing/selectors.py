@@ -46,7 +46,7 @@ def _subscriptions(tenant: Tenant | None):
     price = Offer.objects.filter(
         product=OuterRef("product"), term=OuterRef("term"),
         billing_frequency=OuterRef("billing_frequency"),
-    ).values("price")[:1]
+    ).order_by().values("price")[:1]  # one offer per product, term and frequency: no order (nor its join) needed
     subs = Subscription.objects.all() if tenant is None else Subscription.objects.filter(tenant=tenant)
     return (
         subs.select_related("tenant", "product", "billing_profile", "payment_method")

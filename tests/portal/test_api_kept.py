@@ -235,3 +235,22 @@ def test_a_kept_token_still_counts_against_its_login_rate(admin, settings):
     kept(api)
     assert [api.get("/api/v1/subscriptions/").status_code for _ in range(3)] == [200, 200, 429]
     cache.clear()
+
+
+def test_without_a_shared_cache_nothing_is_kept(admin, settings):
+    """``make run``'s local-memory cache: its worker and commands could not draw a new stamp for the web
+    process, so the web process reads the token, its login and memberships, and the clock, every time."""
+    settings.PORTAL_API_KEEP = False
+    key = token_for(admin)
+    kept(client(key))
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE portal_apitoken SET revoked_at = %s WHERE digest = %s",
+                       [timezone.now(), tokens.digest(key)])
+    assert code(client(key).get("/api/v1/subscriptions/")) == (401, "token_revoked")
+
+
+def test_production_keeps_only_with_a_cache_every_process_shares():
+    from portal.settings.base import cache_is_shared
+
+    assert cache_is_shared({"default": {"BACKEND": "portal.cache.RedisCache"}})
+    assert not cache_is_shared({"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})

@@ -21,11 +21,6 @@ LAST_DAY = date(2099, 12, 31)
 # Set by ``offset_pinned``: the offset read once for a block that holds the clock's row locked.
 _pinned: ContextVar[timedelta | None] = ContextVar("clock_offset_pinned", default=None)
 
-# The offset this process read outside a transaction in a request that read the generation's stamp
-# (portal.generation), with that stamp: good for every request that reads the same one. Moving the clock
-# draws a new stamp.
-_kept: tuple[str, timedelta] | None = None
-
 
 def _offset() -> timedelta:
     from django.db import connection
@@ -42,21 +37,19 @@ def _offset() -> timedelta:
     cached = getattr(connection, "_clock_offset", None)
     if transaction_of is not None and cached is not None and cached[0] is transaction_of:
         return cached[1]
+    # Outside a transaction, in an API request that read the generation's stamp (portal.generation): the offset
+    # this connection read under that stamp, good for every request that reads the same one (moving the clock
+    # draws a new stamp). Kept on the connection, as a dry run's copy of the tables is the connection's own.
     stamp = generation.current() if transaction_of is None else None
-    kept = _kept
+    kept = getattr(connection, "_clock_offset_kept", None)
     if stamp is not None and kept is not None and kept[0] == stamp:
         return kept[1]
     offset = SimulationClock.objects.filter(pk=1).values_list("offset", flat=True).first() or timedelta(0)
     if transaction_of is not None:
         connection._clock_offset = (transaction_of, offset)
     elif stamp is not None:
-        _keep((stamp, offset))
+        connection._clock_offset_kept = (stamp, offset)
     return offset
-
-
-def _keep(kept: tuple[str, timedelta] | None) -> None:
-    global _kept  # noqa: PLW0603 - one process's offset, for one generation
-    _kept = kept
 
 
 def offset_forget() -> None:
@@ -64,8 +57,7 @@ def offset_forget() -> None:
     of the tables put in place or taken away): the next ``now()`` reads it again."""
     from django.db import connection
 
-    connection._clock_offset = None
-    _keep(None)
+    connection._clock_offset = connection._clock_offset_kept = None
 
 
 @contextmanager

@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from graph.errors import as_graph_error, error_body, request_ids
 from portal.api.authentication import ApiTokenAuthentication
+from portal.api.kept import tenant_and_roles
 from portal.api.parsers import JSONParser
 from portal.api.throttling import AnonymousRateLimit, TokenAuthentication, UserRateThrottle
-from portal.selectors import tenant_and_roles_for_user
 
 BASE_PATH = "/graph/v1.0"
 
@@ -53,7 +53,7 @@ class GraphView(APIView):
     roles: list[str] = []
 
     def initial(self, request, *args, **kwargs):
-        self.tenant, self.roles = tenant_and_roles_for_user(user=request.user)
+        self.tenant, self.roles = tenant_and_roles(request)
         super().initial(request, *args, **kwargs)
 
     def permission_denied(self, request, message=None, code=None):

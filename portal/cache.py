@@ -9,7 +9,9 @@ else: same servers, same pools, same commands.
 
 ``window_reserve`` and ``window_release``: a log of the last N seconds' entries per key, of which a place is
 taken atomically (a Lua script on Redis; a lock of the process on its own cache): the API's bad-token
-throttle, which must never let more tokens be checked than its limit, however many arrive at once."""
+throttle, which must never let more tokens be checked than its limit, however many arrive at once, and the
+per-login rate. ``window_check`` asks, without taking a place, whether a log is full, and reads the
+generation's stamp (``portal.generation``) in the same round trip."""
 
 import math
 import threading
@@ -79,6 +81,44 @@ def window_reserve(cache, key: str, *, now: float, window: float, limit: int) ->
             return None, _until(min(at for at, _kept in log) + window - now, window)
         cache.set(key, [*log, (now, entry)], math.ceil(window))
     return entry, 0.0
+
+
+# KEYS[1]: a log as above, KEYS[2]: the generation's stamp (portal.generation). ARGV: now, window, limit, a
+# fresh stamp. Whether the log is full (its oldest entry's time, or '') and the stamp, set to the fresh one
+# if there was none: the one round trip an API request with a token its process kept makes for both.
+_CHECK = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local oldest = ''
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+end
+local stamp = redis.call('GET', KEYS[2])
+if not stamp then
+  stamp = ARGV[4]
+  redis.call('SET', KEYS[2], stamp)
+end
+return {oldest, stamp}
+"""
+
+
+def window_check(cache, key: str, *, now: float, window: float, limit: int, stamp_key: str,
+                 fresh: int) -> tuple[float | None, str]:
+    """Without taking a place: ``(seconds until the oldest entry of the full log ``key`` leaves the window, or
+    None while places are left; the value under ``stamp_key``)``, which is set to ``fresh`` when missing."""
+    if isinstance(cache, django_redis.RedisCache):
+        redis_key = cache.make_and_validate_key(key)
+        oldest, stamp = cache._cache.get_client(redis_key, write=True).eval(
+            _CHECK, 2, redis_key, cache.make_and_validate_key(stamp_key), now, window, limit, fresh)
+        wait = _until(float(oldest) + window - now, window) if oldest else None
+        return wait, stamp.decode() if isinstance(stamp, bytes) else str(stamp)
+    with _LOCAL_LOCK:
+        log = [at for at, _kept in cache.get(key, []) if at > now - window]
+        stamp = cache.get(stamp_key)
+        if stamp is None:
+            stamp = fresh
+            cache.set(stamp_key, stamp, timeout=None)
+    return (_until(min(log) + window - now, window) if len(log) >= limit else None), str(stamp)
 
 
 def window_release(cache, key: str, entry: str, *, window: float) -> None:

@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from portal import generation
+
 # The simulation's time ends here: every date the portal computes from it (renewals years
 # ahead, billing periods) stays representable, and support can't strand a tenant past it.
 LAST_DAY = date(2099, 12, 31)
@@ -35,9 +37,18 @@ def _offset() -> timedelta:
     cached = getattr(connection, "_clock_offset", None)
     if transaction_of is not None and cached is not None and cached[0] is transaction_of:
         return cached[1]
+    # Outside a transaction, in an API request that read the generation's stamp (portal.generation): the offset
+    # this connection read under that stamp, good for every request that reads the same one (moving the clock
+    # draws a new stamp). Kept on the connection, as a dry run's copy of the tables is the connection's own.
+    stamp = generation.current() if transaction_of is None else None
+    kept = getattr(connection, "_clock_offset_kept", None)
+    if stamp is not None and kept is not None and kept[0] == stamp:
+        return kept[1]
     offset = SimulationClock.objects.filter(pk=1).values_list("offset", flat=True).first() or timedelta(0)
     if transaction_of is not None:
         connection._clock_offset = (transaction_of, offset)
+    elif stamp is not None:
+        connection._clock_offset_kept = (stamp, offset)
     return offset
 
 
@@ -46,7 +57,7 @@ def offset_forget() -> None:
     of the tables put in place or taken away): the next ``now()`` reads it again."""
     from django.db import connection
 
-    connection._clock_offset = None
+    connection._clock_offset = connection._clock_offset_kept = None
 
 
 @contextmanager
@@ -77,6 +88,7 @@ def _store(offset: timedelta) -> None:
     offset_forget()
     SimulationClock.objects.update_or_create(pk=1, defaults={"offset": offset})
     offset_forget()
+    generation.bump()  # every process's kept offset is the old one
 
 
 def applied_through() -> date | None:

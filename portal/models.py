@@ -7,7 +7,38 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal import tokens
+from portal import generation, tokens
+
+
+class KeptQuerySet(models.QuerySet):
+    """Rows web processes keep between API requests (``portal.api.kept``): a write of many rows, which sends
+    no signal, draws a new generation itself (``portal.generation``; ``portal.apps`` connects the receivers
+    for single rows stored and any rows deleted)."""
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        if rows:
+            generation.bump(self.db)
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs):
+        made = super().bulk_create(objs, *args, **kwargs)
+        if made:
+            generation.bump(self.db)
+        return made
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        rows = super().bulk_update(objs, fields, *args, **kwargs)
+        if rows:
+            generation.bump(self.db)
+        return rows
+
+
+class ApiTokenQuerySet(KeptQuerySet):
+    def mark_used(self, now) -> int:
+        """``last_used_at = now``, and no new generation: when a token was last used decides nothing a kept
+        token is let through for (``portal.services.api_token_mark_used`` notes it at most once a minute)."""
+        return super(KeptQuerySet, self).update(last_used_at=now)
 
 
 class TenantKind(models.TextChoices):
@@ -34,6 +65,8 @@ class Tenant(models.Model):
         max_length=4, choices=Agreement.choices, default=Agreement.MOSA
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -73,6 +106,8 @@ class AdminMembership(models.Model):
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -240,6 +275,8 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -197,7 +197,7 @@ def api_token_mark_used(*, token: ApiToken) -> None:
         return
     ApiToken.objects.filter(pk=token.pk).filter(
         models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lte=now - API_TOKEN_USED_EVERY),
-    ).update(last_used_at=now)
+    ).mark_used(now)
     token.last_used_at = now
 
 

@@ -106,8 +106,10 @@ def web_server(log_path: Path, **env):
     with log_path.open("w") as log:
         proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
-            env=worker_env(**env), stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
-            start_new_session=True,
+            # Keeping nothing between requests (portal/generation.py): its local-memory cache can't hear of
+            # the changes the test makes in its own process.
+            env=worker_env(**{"PORTAL_API_KEEP": "false", **env}), stdout=log, stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR, start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -163,7 +163,9 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
     http_method_names = ["get", "patch", "post", "delete", "head", "options"]
 
     def tenant_queryset(self, tenant):
-        return subscription_list(tenant=tenant)
+        # The serializer reads each one's product and billing profile, not its tenant or payment method:
+        # two joins fewer for the ORM to compile on every request.
+        return subscription_list(tenant=tenant).select_related(None).select_related("product", "billing_profile")
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "today": clock.today()}

@@ -2,17 +2,20 @@
 
 Replaces DRF's ``TokenAuthentication`` (one plaintext key per login): tokens are stored as digests,
 several per login, with an expiry and a revocation. Every request looks its token up in the database
-(no cache), so a revoked or expired token answers 401 on the very next request. The bad-token
-throttle of ``portal.api.throttling`` stays in front: after too many bad tokens from one address,
-every token from it answers 429.
+or in what the process kept of it for the generation the request read (``portal.api.kept``,
+``portal.generation``), so a revoked or expired token answers 401 on the very next request. The
+bad-token throttle of ``portal.api.throttling`` stays in front: after too many bad tokens from one
+address, every token from it answers 429.
 """
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from portal import tokens
+from portal.api import kept
 from portal.api.throttling import TokenAuthentication
-from portal.models import ApiTokenStatus
+from portal.models import ApiToken, ApiTokenStatus
 from portal.selectors import api_token_find
 from portal.services import api_token_mark_used
 
@@ -42,6 +45,30 @@ class ApiTokenAuthentication(TokenAuthentication):
         token = api_token_find(key=key)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
+        self.refuse_unless_live(token)
+        api_token_mark_used(token=token)
+        if self.stamp is not None:
+            kept.keep(digest=tokens.digest(key), stamp=self.stamp, token=token)
+        return token.user, token
+
+    def kept_credentials(self, header, stamp):
+        if len(header) != 2 or len(header[1]) > tokens.MAX_LENGTH:
+            return None  # looked up, and refused, as DRF and api_token_find refuse it
+        try:
+            digest = tokens.digest(header[1].decode())
+        except UnicodeError:
+            return None
+        token = kept.find(digest=digest, stamp=stamp)
+        if token is None or token.status_at(timezone.now()) != ApiTokenStatus.ACTIVE or not token.user.is_active:
+            return None  # an expired one is looked up and refused as a failure, as always
+        used = token.last_used_at
+        api_token_mark_used(token=token)
+        if token.last_used_at != used:
+            kept.noted_use(digest=digest, token=token)
+        return token.user, token
+
+    @staticmethod
+    def refuse_unless_live(token: ApiToken) -> None:
         status = token.status_at(timezone.now())
         if status == ApiTokenStatus.REVOKED:
             raise TokenRevoked()
@@ -49,5 +76,3 @@ class ApiTokenAuthentication(TokenAuthentication):
             raise TokenExpired()
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        api_token_mark_used(token=token)
-        return token.user, token

@@ -173,7 +173,12 @@ class FieldsBuiltOnce:
     """For a ``ModelSerializer``: its fields built from the model once per class, then copied for
     each serializer (as DRF copies declared fields), instead of introspecting the model on every
     request — a fifth of a list's serializing CPU. Only for serializers whose ``get_fields`` depends
-    on nothing but the class (no context, instance or request)."""
+    on nothing but the class (no context, instance or request).
+
+    A plain field is copied shallowly (DRF's deep copy builds it again from its arguments: three times
+    the time): binding sets what is the copy's own (name, parent, source), and what the copies share
+    (choices, validators, messages) no serializer changes. A nested serializer, and a field with a child
+    (a list, a dict, a many-related field), is copied deeply: its fields or child are bound to it."""
 
     _fields_built: dict = {}
 
@@ -182,7 +187,12 @@ class FieldsBuiltOnce:
         built = FieldsBuiltOnce._fields_built.get(cls)
         if built is None:
             built = FieldsBuiltOnce._fields_built[cls] = super().get_fields()
-        return copy.deepcopy(built)
+        return {name: copy.deepcopy(field) if _has_children(field) else copy.copy(field)
+                for name, field in built.items()}
+
+
+def _has_children(field) -> bool:
+    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation")
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {}})

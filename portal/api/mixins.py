@@ -10,10 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 
+from portal.api.kept import tenant_and_roles
 from portal.errors import Missing
 from portal.inputs import ID_PATTERN
 from portal.roles import may
-from portal.selectors import is_support_staff, tenant_and_roles_for_user
+from portal.selectors import is_support_staff
 
 
 class IsTenantAdmin(BasePermission):
@@ -81,7 +82,7 @@ class TenantScopedMixin(NamedMissing):
 
     def initial(self, request, *args, **kwargs):
         # Authentication is lazy: resolve the tenant once the user is known.
-        self.tenant, self.roles = tenant_and_roles_for_user(user=request.user)
+        self.tenant, self.roles = tenant_and_roles(request)
         super().initial(request, *args, **kwargs)
 
     def get_queryset(self):

@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator as DjangoPaginator
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -5,11 +6,25 @@ from rest_framework.pagination import PageNumberPagination
 from portal.inputs import whole_number
 
 
+class Paginator(DjangoPaginator):
+    """Django's, except that a first page holding fewer rows than a page holds is the whole list: its
+    ``count`` is the rows read, not a COUNT query (most lists of a tenant fit on one page)."""
+
+    def page(self, number):
+        if str(number) != "1":
+            return super().page(number)
+        rows = list(self.object_list[:self.per_page])
+        if len(rows) < self.per_page:
+            self.__dict__["count"] = len(rows)  # Django's cached_property, known without asking
+        return self._get_page(rows, 1, self)
+
+
 class Pagination(PageNumberPagination):
     """``count``, ``next``, ``previous``, ``results``; ``?page_size=`` up to 500. Page numbers and
     sizes are ASCII digits (Django's paginator would take ``?page=٤`` as page 4); a page size that
     isn't a whole number of 1 or more is 400 ``invalid``, not silently the default."""
 
+    django_paginator_class = Paginator
     page_size_query_param = "page_size"
     max_page_size = 500
 

@@ -20,7 +20,8 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.settings import api_settings
 
-from portal.cache import window_release, window_reserve
+from portal import generation
+from portal.cache import window_check, window_release, window_reserve
 
 
 class RatesFromSettings:
@@ -30,10 +31,26 @@ class RatesFromSettings:
 
 
 class UserRateThrottle(RatesFromSettings, throttling.UserRateThrottle):
-    """Requests per signed-in user (``user``); anonymous callers count in ``anon`` instead."""
+    """Requests per signed-in user (``user``); anonymous callers count in ``anon`` instead.
+
+    DRF's sliding window, each request's place taken atomically in one round trip
+    (``portal.cache.window_reserve``) instead of DRF's read of the whole history and write of it back."""
 
     def get_cache_key(self, request, view):
         return super().get_cache_key(request, view) if request.user.is_authenticated else None
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        entry, self.waiting = window_reserve(caches[DEFAULT_CACHE_ALIAS], self.key, now=self.timer(),
+                                             window=self.duration, limit=self.num_requests)
+        return entry is not None
+
+    def wait(self):
+        return self.waiting
 
 
 class AnonymousRateThrottle(RatesFromSettings, throttling.SimpleRateThrottle):
@@ -71,17 +88,37 @@ class TokenFailureThrottle(RatesFromSettings, throttling.SimpleRateThrottle):
     def release(self, entry: str) -> None:
         window_release(caches[DEFAULT_CACHE_ALIAS], self.key, entry, window=self.duration)
 
+    def check(self, request) -> str:
+        """Without taking a place: 429 (Throttled) when none is left; else the generation's stamp
+        (``portal.generation``), read in the same round trip, which the request has now seen."""
+        wait, stamp = window_check(caches[DEFAULT_CACHE_ALIAS], self.get_cache_key(request, None), now=self.timer(),
+                                   window=self.duration, limit=self.num_requests, stamp_key=generation.KEY,
+                                   fresh=generation.fresh())
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait)
+        generation.seen(stamp)
+        return stamp
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """``Authorization: Token …``; once an address has sent ``token_failures`` bad tokens
     within the period, every token it sends answers 429 with Retry-After — a right one
     too, so a guesser learns nothing — until the oldest failure leaves the window."""
 
+    stamp: str | None = None
+
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None  # no token: nothing to guess, other authenticators decide
         throttle = TokenFailureThrottle()
+        if generation.enabled():
+            # One round trip: is the address locked out, and which generation is this (portal.generation)?
+            # A right token this process kept in it needs no place among the failures: it isn't looked up.
+            self.stamp = throttle.check(request)
+            identified = self.kept_credentials(header, self.stamp)
+            if identified is not None:
+                return identified
         entry = throttle.reserve(request)
         try:
             identified = super().authenticate(request)
@@ -92,6 +129,10 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise
         throttle.release(entry)
         return identified
+
+    def kept_credentials(self, header: list[bytes], stamp: str):
+        """``(user, token)`` of a right token kept in generation ``stamp``, or None to look it up."""
+        return None
 
 
 class AnonymousRateLimit(authentication.BaseAuthentication):

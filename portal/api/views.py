@@ -3,7 +3,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api import serializers
-from portal.selectors import is_support_staff, tenant_and_roles_for_user
+from portal.api.kept import tenant_and_roles
+from portal.selectors import is_support_staff
 
 
 class TenantSerializer(serializers.Serializer):
@@ -24,7 +25,7 @@ class MeView(APIView):
         "support_staff": serializers.BooleanField(),
     }))
     def get(self, request):
-        tenant, roles = tenant_and_roles_for_user(user=request.user)
+        tenant, roles = tenant_and_roles(request)
         return Response({
             "username": request.user.get_username(),
             "tenant": TenantSerializer(tenant).data if tenant else None,

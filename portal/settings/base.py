@@ -164,6 +164,17 @@ WHITENOISE_USE_FINDERS = False
 # process counts against the same limits.
 CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
 
+
+def cache_is_shared(caches: dict) -> bool:
+    """Whether every process reads the same default cache (not a local-memory one of its own)."""
+    return not caches["default"]["BACKEND"].endswith((".LocMemCache", ".DummyCache"))
+
+
+# Web processes keep a token's login, tenant and roles and the clock's offset between API requests, for as
+# long as the default cache's stamp says they hold (portal/generation.py): only where every process shares
+# that cache, so that a change any process makes reaches the others on their very next request.
+PORTAL_API_KEEP = env.bool("PORTAL_API_KEEP", default=cache_is_shared(CACHES))
+
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

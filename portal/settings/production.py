@@ -10,7 +10,7 @@ below turn parts of it off (docker-compose.yml says which and why).
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import cache_is_shared, env
 
 DEBUG = False
 
@@ -28,6 +28,7 @@ CACHES = {"default": env.cache_url_config(_required("DJANGO_CACHE_URL"))}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same, keeping one Redis client per connection pool (portal/cache.py: cheaper per request).
     CACHES["default"]["BACKEND"] = "portal.cache.RedisCache"
+PORTAL_API_KEEP = env.bool("PORTAL_API_KEEP", default=cache_is_shared(CACHES))  # base.py says why
 
 # --- HTTPS --------------------------------------------------------------------
 # Plain-http requests are redirected to https. Off (DJANGO_SECURE_SSL_REDIRECT=false) when

@@ -12,7 +12,7 @@ from pathlib import Path
 os.environ.setdefault("PORTAL_VAR_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
 
 from .base import *  # noqa: E402, F403
-from .base import REST_FRAMEWORK  # noqa: E402
+from .base import REST_FRAMEWORK, env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-only-key-not-secret-8f0c2d7e4b1a96350e7d4c2b1a0f9e8d7c6b5a4f3e2d1c0b"
@@ -25,3 +25,8 @@ REST_FRAMEWORK = {
 
 # The suite starts no worker unless a test does (tests/worker.py): a request runs its move at once.
 CLOCK_MOVE_CLAIM_WAIT = 0.0
+
+# One process serves the tests' requests and makes their changes: it keeps what the API keeps in production
+# (portal/generation.py); the processes a test starts (tests/worker.py) keep nothing, as their local-memory
+# caches can't hear of the test's changes.
+PORTAL_API_KEEP = env.bool("PORTAL_API_KEEP", default=True)

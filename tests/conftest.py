@@ -104,7 +104,7 @@ def pytest_report_header(config):
 # filesystem broker) and `--lane postgres` on PostgreSQL + Redis. A test runs in both, but these run once, in
 # the lane named: their outcome can't depend on the database or broker (or, for the property test, it is
 # production's database that counts), and where they run keeps the lanes about as long. Named by file or
-# folder, wherever they move; a new module runs in both. Without --lane (make test) everything runs.
+# folder, wherever they move, or by one test of a file ("file.py::test_name"); a new module runs in both. Without --lane (make test) everything runs.
 RUN_ONCE = {
     "browser": "sqlite",  # the pages in Chromium (the worker paths they drive run in both: test_worker_e2e.py)
     "portalctl": "sqlite",  # the HTTP client and its command line
@@ -118,8 +118,9 @@ RUN_ONCE = {
     "test_example_receiver.py": "sqlite",  # examples/webhook_receiver.py, a process of its own
     "test_static_and_i18n.py": "postgres",  # static files and the catalogs
     "test_stateful.py": "postgres",  # any order of events, on production's database (make soak: on any)
-    # axe over every page in English here, in Swedish in the browser lane (the lanes' times kept near each other)
-    "test_accessibility.py[en]": "postgres",
+    # axe over the pages in English here, in Swedish (with the sweep's English check) in the browser lane (the
+    # lanes' times kept near each other)
+    "test_accessibility.py::test_no_page_in_english_has_a_serious_or_critical_violation": "postgres",
 }
 LANE_VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
 
@@ -141,8 +142,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = item.path.relative_to(config.rootpath).parts
         callspec = getattr(item, "callspec", None)
-        # The most particular name decides: a parametrized case ("file.py[id]"), then its file, then a folder.
-        candidates = [*parts, *([f"{item.path.name}[{callspec.id}]"] if callspec else [])]
+        # The most particular name decides: a parametrized case ("file.py[id]"), a test ("file.py::test_name"),
+        # then its file, then a folder.
+        candidates = [*parts, f"{item.path.name}::{item.originalname}",
+                      *([f"{item.path.name}[{callspec.id}]"] if callspec else [])]
         names = [name for name in candidates if name in RUN_ONCE]
         seen |= set(names)
         (left_out if names and RUN_ONCE[names[-1]] != lane else kept).append(item)

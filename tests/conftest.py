@@ -153,7 +153,7 @@ RUN_ONCE = {
     "test_deployment.py": "sqlite",  # docker-compose.yml, parsed
     "test_layers.py": "sqlite",  # imports
     "test_example_receiver.py": "sqlite",  # examples/webhook_receiver.py, a process of its own
-    "test_static_and_i18n.py": "postgres",  # static files and the catalogs
+    "test_static_and_i18n.py": "sqlite",  # static files and the catalogs
     "test_stateful.py": "postgres",  # any order of events, on production's database (make soak: on any)
     # axe over the pages in English here, in Swedish (with the sweep's English check) in the browser lane (the
     # lanes' times kept near each other)

@@ -26,12 +26,52 @@ def _test_settings(settings):
     }
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the test database commits without waiting for the disk (synchronous_commit off for it: every
+    connection to it, the workers' and live servers' too). What a transaction sees is unchanged; only the server
+    crashing could lose the last commits of a database the run drops. A transactional test's flush is hundreds of
+    commits. Set on the test database only: make bench's measures keep production's commits."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+            cursor.execute("SET synchronous_commit = off")  # this connection, opened before
+
+
 @pytest.fixture(autouse=True)
 def _english_again():
     """Each test starts in English: a Swedish request activates Swedish in the test's thread, and
     Django leaves it active for the next test's service messages."""
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+CATALOG_MODELS = ("ServicePlan", "MicrosoftServicePlan", "Product", "Offer", "AddOnProduct")
+_catalog_rows: list = []  # (model, its rows) as catalog_sync first put them back, in an order to insert them
+
+
+def _catalog_put_back() -> None:
+    """catalog_sync the first time (its update_or_create per row: a thousand statements), then the same rows, with
+    the same keys, in one insert per table."""
+    from django.apps import apps
+    from django.db import transaction
+
+    from billing.catalog import catalog_sync
+
+    if _catalog_rows:
+        with transaction.atomic():
+            for model, rows in _catalog_rows:
+                model.objects.bulk_create(rows)
+        return
+    models = {name: apps.get_model("billing", name) for name in CATALOG_MODELS}
+    catalog_sync(**models)
+    product = models["Product"]
+    order = [models["ServicePlan"], models["MicrosoftServicePlan"], product, product.service_plans.through,
+             product.microsoft_plans.through, models["Offer"], models["AddOnProduct"]]
+    _catalog_rows.extend((model, list(model.objects.order_by("pk"))) for model in order)
 
 
 @pytest.fixture(autouse=True)
@@ -46,11 +86,8 @@ def _catalog_present(request):
         if marker is None:  # asked for by argument: set the database up first
             request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
 
-        from billing.catalog import catalog_sync
-
         if not apps.get_model("billing", "Product").objects.exists():
-            catalog_sync(**{name: apps.get_model("billing", name)
-                            for name in ("ServicePlan", "Product", "Offer", "AddOnProduct", "MicrosoftServicePlan")})
+            _catalog_put_back()
 
 
 @pytest.fixture
@@ -104,11 +141,11 @@ def pytest_report_header(config):
 # filesystem broker) and `--lane postgres` on PostgreSQL + Redis. A test runs in both, but these run once, in
 # the lane named: their outcome can't depend on the database or broker (or, for the property test, it is
 # production's database that counts), and where they run keeps the lanes about as long. Named by file or
-# folder, wherever they move; a new module runs in both. Without --lane (make test) everything runs.
+# folder, wherever they move, or by one test of a file ("file.py::test_name"); a new module runs in both. Without --lane (make test) everything runs.
 RUN_ONCE = {
     "browser": "sqlite",  # the pages in Chromium (the worker paths they drive run in both: test_worker_e2e.py)
     "portalctl": "sqlite",  # the HTTP client and its command line
-    "test_swedish_sweep.py": "sqlite",  # every page's texts in Swedish
+    "test_swedish_sweep.py": "postgres",  # every page's texts in Swedish (axe sees them in the browser lane)
     "test_make_run.py": "sqlite",  # make run: always SQLite and the filesystem broker
     "test_filesystem_broker.py": "sqlite",  # the embedded broker alone
     "test_sqlite_concurrency.py": "sqlite",  # SQLite alone
@@ -116,10 +153,11 @@ RUN_ONCE = {
     "test_deployment.py": "sqlite",  # docker-compose.yml, parsed
     "test_layers.py": "sqlite",  # imports
     "test_example_receiver.py": "sqlite",  # examples/webhook_receiver.py, a process of its own
-    "test_static_and_i18n.py": "postgres",  # static files and the catalogs
+    "test_static_and_i18n.py": "sqlite",  # static files and the catalogs
     "test_stateful.py": "postgres",  # any order of events, on production's database (make soak: on any)
-    # axe over every page in English here, in Swedish in the browser lane (the lanes' times kept near each other)
-    "test_accessibility.py[en]": "postgres",
+    # axe over the pages in English here, in Swedish (with the sweep's English check) in the browser lane (the
+    # lanes' times kept near each other)
+    "test_accessibility.py::test_no_page_in_english_has_a_serious_or_critical_violation": "postgres",
 }
 LANE_VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
 
@@ -141,8 +179,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = item.path.relative_to(config.rootpath).parts
         callspec = getattr(item, "callspec", None)
-        # The most particular name decides: a parametrized case ("file.py[id]"), then its file, then a folder.
-        candidates = [*parts, *([f"{item.path.name}[{callspec.id}]"] if callspec else [])]
+        # The most particular name decides: a parametrized case ("file.py[id]"), a test ("file.py::test_name"),
+        # then its file, then a folder.
+        candidates = [*parts, f"{item.path.name}::{item.originalname}",
+                      *([f"{item.path.name}[{callspec.id}]"] if callspec else [])]
         names = [name for name in candidates if name in RUN_ONCE]
         seen |= set(names)
         (left_out if names and RUN_ONCE[names[-1]] != lane else kept).append(item)

@@ -55,7 +55,9 @@ class Shots:
 
     def __call__(self, page, label: str) -> None:
         self.n += 1
-        page.screenshot(path=str(self.folder / f"{self.n:02d}-{label}.png"), full_page=True)
+        # A record, not a check: a whole page as tall as ReDoc's took longer than the 15 s a step may take on a
+        # CI machine running two lanes and more beside them.
+        page.screenshot(path=str(self.folder / f"{self.n:02d}-{label}.png"), full_page=True, timeout=60_000)
 
 
 @pytest.fixture

@@ -31,10 +31,11 @@ from billing.habits import habit_payments_next_due
 from billing.invoicing import lines_bill
 from billing.models import Invoice, Subscription
 from billing.money import money, money_text
+from billing.offers import catalog_memo
 from billing.period_invoices import PeriodInvoices
 from billing.periods import period_end, term_ends_on
 from billing.proration import Side
-from billing.selectors import SUBSCRIPTION_MISSING, catalog_memo, offer_of
+from billing.selectors import SUBSCRIPTION_MISSING, offer_of
 from billing.texts import period_text
 from billing.verbs import (
     INVOICE_OVERDUE,

@@ -11,8 +11,9 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from billing.models import BillingFrequency, Offer, Product, Term
+from billing.offers import offer_sold
 from billing.proration import Line, Side, charge_line
-from billing.texts import UNKNOWN_SKU, offer_not_sold
+from billing.texts import UNKNOWN_SKU
 from portal.errors import DomainError
 from portal.texts import Text
 
@@ -46,10 +47,7 @@ def order_check(*, sku: str, licenses: int, term: str, billing_frequency: str, d
         raise DomainError(Text(UNKNOWN_SKU, sku=sku), code="unknown_sku", field="sku")
     if term == Term.P1M:
         billing_frequency = BillingFrequency.MONTHLY
-    offer = Offer.objects.filter(product=product, term=term, billing_frequency=billing_frequency).first()
-    if offer is None:
-        raise DomainError(offer_not_sold(product=product.name, term=term, billing_frequency=billing_frequency),
-                          code="invalid_offer", field="billing_frequency")
+    offer = offer_sold(product, term=term, billing_frequency=billing_frequency)
     if not 1 <= licenses <= product.licenses_limit:
         raise DomainError(_("%(product)s allows 1 to %(max)d licenses.")
                           % {"product": product.name, "max": product.licenses_limit},

@@ -1,7 +1,5 @@
 """Reads of the catalog and of a tenant's subscriptions."""
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -28,6 +26,7 @@ from billing.models import (
     Subscription,
     SubscriptionAddOn,
 )
+from billing.offers import offer_for
 from billing.orders import first_period_key
 from billing.periods import MCA_CANCEL_WINDOW_DAYS, current_term_start, renewal_date
 from portal import clock
@@ -76,43 +75,6 @@ def subscription_list(*, tenant: Tenant):
 def service_plan_names() -> dict[str, str]:
     """Each service plan's name (the catalog's) by its code, e.g. YAMMER_ENTERPRISE → Viva Engage."""
     return dict(ServicePlan.objects.values_list("code", "name"))
-
-
-# Set by ``catalog_pinned``: what a block has read of the catalog, read once for the whole block.
-_catalog_memo: ContextVar[dict | None] = ContextVar("catalog_memo", default=None)
-
-
-@contextmanager
-def catalog_pinned():
-    """Inside, each part of the catalog (an offer, the products with their plans and offers) is read from the
-    database once, not once per call: for a block that asks it many times (a clock move: every period billed,
-    every scheduled change validated and billed). The catalog changes only by migrations and ``catalog_sync``
-    (its admin pages are read-only), never while the portal serves, so nothing read inside can go stale."""
-    token = _catalog_memo.set({}) if _catalog_memo.get() is None else None
-    try:
-        yield
-    finally:
-        if token is not None:
-            _catalog_memo.reset(token)
-
-
-def catalog_memo() -> dict | None:
-    """The pinned block's memo of the catalog (``catalog_pinned``), or None outside one."""
-    return _catalog_memo.get()
-
-
-def offer_for(*, product_id: int, term: str, billing_frequency: str, cache: dict | None = None) -> Offer | None:
-    """The catalog offer of a product for a term and billing frequency; ``cache`` (or a pinned block's memo)
-    keeps one query per offer across many calls."""
-    if cache is None:
-        cache = catalog_memo()
-    key = ("offer", product_id, term, billing_frequency)
-    if cache is None or key not in cache:
-        offer = Offer.objects.filter(product_id=product_id, term=term, billing_frequency=billing_frequency).first()
-        if cache is None:
-            return offer
-        cache[key] = offer
-    return cache[key]
 
 
 def offer_of(sub: Subscription, cache: dict | None = None) -> Offer | None:

@@ -15,10 +15,11 @@ from functools import cached_property
 from django.utils.translation import gettext as _
 
 from billing.models import Offer, PaymentKind, PaymentMethod, Product, Subscription
+from billing.offers import offer_for, offer_sold
 from billing.periods import billing_frequency_for, renewal_date
 from billing.proration import Line, Side, change_lines, join_lines
-from billing.selectors import offer_for, payment_method_get
-from billing.texts import LICENSES_TOO_MANY, UNKNOWN_SKU, offer_choice_check, offer_not_sold
+from billing.selectors import payment_method_get
+from billing.texts import LICENSES_TOO_MANY, UNKNOWN_SKU, offer_choice_check
 from planchange.eligibility import Eligibility, TargetOption, eligibility_check
 from planchange.models import PlanChange
 from planchange.texts import (
@@ -194,10 +195,7 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
     term = term or subscription.term
     billing_frequency = billing_frequency_for(term=term, chosen=billing_frequency,
                                               current=subscription.billing_frequency)
-    offer = _offer(target, term, billing_frequency)
-    if offer is None:
-        raise DomainError(offer_not_sold(product=target.name, term=term, billing_frequency=billing_frequency),
-                          code="invalid_offer", field="billing_frequency")
+    offer = offer_sold(target, term=term, billing_frequency=billing_frequency)
     inputs = ChangeInputs(
         subscription=subscription, target=target, offer=offer,
         old_offer=_offer(subscription.product, subscription.term, subscription.billing_frequency),
@@ -242,13 +240,10 @@ def change_lines_of(change: PlanChange) -> list[Line]:
     # The numbers only: the change's own offer and the subscription's (validate checked the rest, and a quote
     # honoured above isn't checked again either).
     sub, target = change.subscription, change.target_product
-    offer = _offer(target, change.term, change.billing_frequency)
-    if offer is None:
-        raise DomainError(offer_not_sold(product=target.name, term=change.term,
-                                         billing_frequency=change.billing_frequency),
-                          code="invalid_offer", field="billing_frequency")
     inputs = ChangeInputs(
-        subscription=sub, target=target, offer=offer, old_offer=_offer(sub.product, sub.term, sub.billing_frequency),
+        subscription=sub, target=target,
+        offer=offer_sold(target, term=change.term, billing_frequency=change.billing_frequency),
+        old_offer=_offer(sub.product, sub.term, sub.billing_frequency),
         licenses=change.licenses, schedule=change.schedule, term=change.term,
         billing_frequency=change.billing_frequency, payment_method=None, effective_date=change.effective_date,
         exclude_change_id=change.pk, into=change.new_subscription if change.into_existing else None)

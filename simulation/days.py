@@ -37,7 +37,8 @@ from billing.lifecycle import (
     refunds_run,
     subscriptions_delete,
 )
-from billing.selectors import catalog_pinned, credit_checks_next_due
+from billing.offers import catalog_pinned
+from billing.selectors import credit_checks_next_due
 from billing.services import credit_checks_complete_due
 from billing.trials import trials_end_run
 from licensing.services import licenses_remove_all_of

@@ -15,7 +15,7 @@ from billing.models import (
     Subscription,
     SubscriptionAddOn,
 )
-from billing.selectors import catalog_memo
+from billing.offers import catalog_memo
 from licensing.models import LicenseAssignment
 from planchange.models import LIVE_STATUSES, PlanChange
 from portal import clock
@@ -44,7 +44,7 @@ class EligibilityContext:
 
 def catalog_products() -> dict[int, Product]:
     """The catalog's products by id, with their service plans and offers (read once in a block that pins the
-    catalog: ``billing.selectors.catalog_pinned``)."""
+    catalog: ``billing.offers.catalog_pinned``)."""
     memo = catalog_memo()
     if memo is not None and "products" in memo:
         return memo["products"]

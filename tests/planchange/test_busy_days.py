@@ -60,7 +60,7 @@ def test_a_busy_month_boundary_costs_the_same_queries_for_2_and_20_tenants_of_ev
 
 
 BUSY_QUERIES_SQLITE = 191  # with the day's work asked once per day (billing.daywork: 8 statements a day); the
-# offer billed read once per move, not once per day (billing.selectors.catalog_pinned)
+# offer billed read once per move, not once per day (billing.offers.catalog_pinned)
 BUSY_QUERIES_POSTGRESQL = 216  # rows_update: its values COPYed into a temporary table (4 statements)
 
 
@@ -104,7 +104,7 @@ CATALOG_TABLES = ('"billing_product"', '"billing_offer"', '"billing_serviceplan"
 @pytest.mark.parametrize("changes", [2, 6])
 def test_a_move_reads_the_catalog_once_whatever_the_scheduled_changes_and_periods_it_runs(at_date, changes):
     """The catalog is read-only while the portal serves: a move reads each part of it it needs once
-    (``billing.selectors.catalog_pinned``), not once per change validated and billed or per chunk of periods."""
+    (``billing.offers.catalog_pinned``), not once per change validated and billed or per chunk of periods."""
     at_date("2026-09-15")
     for i in range(changes):
         _scheduled_at_renewal(i)

@@ -37,3 +37,16 @@ def licenses_moved_count(*, tenant: Tenant, holder: str) -> int:
     """How many users ``holder`` (a plan change) has moved so far, by its batches (not the new
     subscription's count, which licenses assigned since would change)."""
     return LicenseMoveBatch.objects.filter(tenant=tenant, holder=holder).aggregate(n=Sum("users"))["n"] or 0
+
+
+UPNS_PER_QUERY = 900  # under SQLite's oldest limit of parameters a statement, whatever a file holds
+
+
+def upns_taken(upns: list[str]) -> set[str]:
+    """Which of these user principal names a user of the portal has already (any tenant's): one query a
+    ``UPNS_PER_QUERY`` names, for a file of any size."""
+    taken: set[str] = set()
+    for begin in range(0, len(upns), UPNS_PER_QUERY):
+        taken.update(DirectoryUser.objects.filter(upn__in=upns[begin:begin + UPNS_PER_QUERY])
+                     .values_list("upn", flat=True))
+    return taken

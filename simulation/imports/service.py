@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from billing.models import Product
 from billing.scenario import billing_unload
 from billing.services import subscriptions_lock_all
-from licensing.models import DirectoryUser
 from licensing.scenario import directory_unload
+from licensing.selectors import upns_taken
 from planchange.models import PlanChange
 from planchange.scenario import plan_changes_unload
 from portal.models import Tenant
@@ -77,7 +77,7 @@ def _refusals(converted: Converted) -> list[str]:
             errors.append(_("%(path)s: %(product)s allows at most %(max)d licenses") % {
                 "path": converted.count_paths[sub["key"]], "product": product.name, "max": product.max_licenses})
     users = scenario["users"]
-    taken = set(DirectoryUser.objects.filter(upn__in=[u["upn"] for u in users]).values_list("upn", flat=True))
+    taken = upns_taken([u["upn"] for u in users])
     for path, user in zip(converted.user_paths, users, strict=True):
         if user["upn"] in taken:
             errors.append(_("%(path)s: %(upn)s is a user of another organization in the portal") % {

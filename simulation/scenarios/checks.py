@@ -18,7 +18,7 @@ from billing.models import (
     Subscription,
     Term,
 )
-from licensing.models import DirectoryUser
+from licensing.selectors import upns_taken
 from planchange.models import PlanChange
 from portal import clock
 from portal.models import Tenant
@@ -257,11 +257,7 @@ class _TenantChecks:
     def existing_upns(self) -> set[str]:
         """The file's user principal names already in the portal: one query a thousand users, not one each."""
         if self._existing is None:
-            upns = [u["upn"] for u in self.t.get("users", [])]
-            self._existing = set()
-            for begin in range(0, len(upns), 900):
-                self._existing.update(DirectoryUser.objects.filter(upn__in=upns[begin:begin + 900])
-                                      .values_list("upn", flat=True))
+            self._existing = upns_taken([u["upn"] for u in self.t.get("users", [])])
         return self._existing
 
     def disabled_plans(self, lp: list, lic: dict, product: Product | None) -> None:

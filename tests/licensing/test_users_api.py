@@ -95,3 +95,21 @@ def test_twenty_concurrent_posts_of_one_upn_create_it_once_and_answer_409_to_the
         [(201, "application/json", None)] + [(409, "application/problem+json", "user_exists")] * 19, key=str)
     assert DirectoryUser.objects.filter(upn="same@contoso.com").count() == 1
     assert Event.objects.filter(verb="user.created").count() == 1
+
+
+@pytest.mark.django_db
+def test_upns_taken_reads_a_file_of_any_size_a_few_hundred_names_a_query(monkeypatch):
+    """A 200,000-user import asks which names are taken: one IN list of all of them is over SQLite's limit of
+    parameters a statement (a 500); in slices it is a query a slice."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from licensing import selectors
+    from tests.factories import DirectoryUserFactory
+
+    monkeypatch.setattr(selectors, "UPNS_PER_QUERY", 2)
+    DirectoryUserFactory(upn="a@x.example")
+    DirectoryUserFactory(upn="e@x.example")
+    with CaptureQueriesContext(connection) as queries:
+        taken = selectors.upns_taken([f"{c}@x.example" for c in "abcde"])
+    assert (taken, len(queries.captured_queries)) == ({"a@x.example", "e@x.example"}, 3)

@@ -47,12 +47,12 @@ def _checked(body) -> list[dict]:
     requests = body["requests"]
     if len(requests) > BATCH_MAX:
         raise BatchError(f"Number of batch requests exceeds the limit of {BATCH_MAX}.")
-    seen: set[str] = set()
+    seen: set[str] = set()  # the ids so far, lower-cased: ids are case-insensitive (Graph's JSON batching)
     checked = []
     for item in requests:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             raise BatchError("Each request needs an id, a string.")
-        if item["id"].lower() in {i.lower() for i in seen}:  # ids are case-insensitive (Graph's JSON batching)
+        if item["id"].lower() in seen:
             raise BatchError(f"Batch request id '{item['id']}' is used more than once.")
         method = item.get("method")
         if not isinstance(method, str) or method.upper() not in METHODS:
@@ -61,13 +61,12 @@ def _checked(body) -> list[dict]:
         if unquote(urlsplit(path).path).rstrip("/").endswith("/$batch"):  # as the inner request will see it
             raise BatchError("Nested batch requests are not supported.")
         depends = item.get("dependsOn", item.get("depends_on")) or []
-        earlier = {i.lower() for i in seen}
-        if not isinstance(depends, list) or any(not isinstance(d, str) or d.lower() not in earlier for d in depends):
+        if not isinstance(depends, list) or any(not isinstance(d, str) or d.lower() not in seen for d in depends):
             raise BatchError(f"Request '{item['id']}' depends on a request that isn't before it in the batch.")
         headers = item.get("headers") or {}
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             raise BatchError(f"Request '{item['id']}' has invalid headers.")
-        seen.add(item["id"])
+        seen.add(item["id"].lower())
         checked.append({"id": item["id"], "method": method.upper(), "path": path, "headers": headers,
                         "body": item.get("body"), "depends": depends})
     return checked

@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator, validators
 from billing.money import number_text
 from portal.api.parsers import json_message, unstorable_string
 from portal.errors import DomainError
+from simulation.scenarios import schema as scenario_schema
 
 GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 PARTS = ("organization", "subscribedSkus", "users")
@@ -56,8 +57,8 @@ def _list(items: dict) -> dict:
     return {"type": "array", "items": items}
 
 
-# A domain name as the portal keeps it (the scenario loader's form, in any case: the import lowercases it).
-DOMAIN = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+"
+# A domain name as the portal keeps it (the scenario loader's form), in any case: the import lowercases it.
+DOMAIN = scenario_schema.DOMAIN.strip("^$").replace("a-z", "A-Za-z")
 _GUID = {"type": "string", "pattern": GUID}
 _TEXT = {"type": "string"}
 _NULLABLE_TEXT = {"type": ["string", "null"]}

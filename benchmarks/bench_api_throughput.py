@@ -34,7 +34,7 @@ from planchange.services import plan_change_request
 from portal import clock
 from portal.celery import app
 from tests.factories import SubscriptionFactory, admin_of, token_for
-from tests.worker import free_port, kill_hard, worker_env
+from tests.worker import free_port, stop, worker_env
 
 GUNICORN_WORKERS = 2
 LOCUST_USERS = 10
@@ -94,11 +94,7 @@ class Gunicorn:
             time.sleep(0.3)
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            kill_hard(self.proc)
+        stop(self.proc)
 
 
 def locust(url: str, *, path: str, tokens: list[str], out: Path) -> dict:

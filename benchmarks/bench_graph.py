@@ -30,7 +30,7 @@ from licensing.models import DirectoryUser, LicenseAssignment
 from portal import clock
 from portal.models import Event
 from tests.factories import SubscriptionFactory, product, token_for
-from tests.worker import free_port, kill_hard, worker_env
+from tests.worker import free_port, stop, worker_env
 
 USERS = results.scaled(10_000, least=200)
 BATCH = 20
@@ -78,11 +78,7 @@ class Gunicorn:
             time.sleep(0.3)
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            kill_hard(self.proc)
+        stop(self.proc)
 
 
 def holders(client: httpx.Client, url: str) -> list[dict]:

@@ -30,7 +30,7 @@ from planchange.services import plan_change_request
 from portal import clock
 from portal.celery import app
 from tests.factories import PaymentMethodFactory, SubscriptionFactory, TenantFactory, admin_of
-from tests.worker import kill_hard, wait_for, worker_env
+from tests.worker import stop, wait_for, worker_env
 
 TENANTS = results.scaled(500)
 USERS = 25
@@ -71,11 +71,7 @@ def worker(log_path):
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            kill_hard(proc)
+        stop(proc)
 
 
 def run_round(tmp_path, n: int) -> dict:

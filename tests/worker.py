@@ -65,11 +65,17 @@ def celery_worker(log_path: Path, *, concurrency: int = 1, app_module: str = "po
         yield proc
     finally:
         if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                kill_hard(proc)
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen, *, timeout: float = 20) -> None:
+    """Ask the process to stop (SIGTERM: a worker finishes its task, a server its requests); kill it and its
+    group when it hasn't within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_hard(proc)
 
 
 def kill_hard(proc: subprocess.Popen) -> None:
@@ -124,11 +130,7 @@ def web_server(log_path: Path, **env):
                 time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            kill_hard(proc)
+        stop(proc)
 
 
 def socket_connection(port: int):

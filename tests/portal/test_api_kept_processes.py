@@ -17,7 +17,7 @@ from django.conf import settings
 from portal.models import AdminMembership, ApiToken
 from portal.services import api_token_create
 from tests.factories import SubscriptionFactory, TenantFactory, admin_of, product, token_for
-from tests.worker import free_port, kill_hard, worker_env
+from tests.worker import free_port, stop, worker_env
 
 pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.skipif(not settings.CELERY_BROKER_URL.startswith("redis"), reason="needs Redis")]
@@ -63,11 +63,7 @@ def gunicorn(tmp_path):
     try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            kill_hard(proc)
+        stop(proc)
 
 
 def test_a_token_revoked_through_one_worker_is_refused_by_every_worker_at_once(gunicorn, settings):

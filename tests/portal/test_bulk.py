@@ -104,3 +104,27 @@ def test_the_audit_trail_and_the_invoices_are_indexed_once_by_tenant():
 
     assert _indexed(Event) == [("tenant_id", "occurred_at")]
     assert [columns for columns in _indexed(Invoice) if "tenant_id" in columns] == [("tenant_id", "due_date")]
+
+
+@pytest.mark.django_db
+def test_rows_update_and_insert_take_what_save_takes_values_read_as_they_are_or_through_their_field():
+    """The values PostgreSQL takes as they are (an int, a str or a member of a text choice, a Decimal, a date,
+    an aware datetime) are read straight off the instance; any other goes through its field as ``save()`` does:
+    a number written as text, a float, a datetime for a date, a naive datetime, a field deferred by ``only()`` (fetched)."""
+    clock.set_date(dt.date(2026, 1, 10))
+    sub = SubscriptionFactory(licenses=5)
+    sub.licenses, sub.billed_amount, sub.billed_until = "9", 12.5, dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+    sub.status = Subscription.Status.EXPIRED
+    sub.provisioning_until = dt.datetime(2026, 1, 11, 12, 0)  # noqa: DTZ001 - naive on purpose: the field makes it aware
+    deferred = Subscription.objects.only("pk", "licenses").get(pk=SubscriptionFactory(licenses=3).pk)
+    deferred.licenses = 4
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        rows_update([sub], ["licenses", "billed_amount", "billed_until", "status", "provisioning_until"])
+    rows_update([deferred], ["licenses", "status"])
+    stored = Subscription.objects.get(pk=sub.pk)
+    assert (stored.licenses, stored.billed_amount, stored.billed_until, stored.status) == (
+        9, Decimal("12.50"), dt.date(2026, 3, 1), "expired")
+    assert stored.provisioning_until == dt.datetime(2026, 1, 11, 12, 0, tzinfo=dt.UTC)
+    assert Subscription.objects.get(pk=deferred.pk).licenses == 4
+    events = rows_insert([Event(actor="system", verb=Subscription.Status.ACTIVE, object_id=7, occurred_at=clock.now())])
+    assert Event.objects.filter(verb="active", object_id="7").count() == len(events) == 1

@@ -1,6 +1,7 @@
 """Reads for the shell: who the admin is, in which tenant, with which roles."""
 
 import hmac
+from collections.abc import Callable, Iterator
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
@@ -35,14 +36,20 @@ def tenant_ids_chunked(size: int, ids: list[int] | None = None) -> list[tuple[in
     loop splits a busy day into short transactions, a range per ``size`` tenants with work."""
     if ids is None:
         ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
-    ranges, lo = [], 0
-    for i in range(0, len(ids), size):
-        hi = ids[min(i + size, len(ids)) - 1]
-        ranges.append((lo, hi))
+    return list(tenant_id_ranges(ids, lambda: size))
+
+
+def tenant_id_ranges(ids: list[int], size: Callable[[], int]) -> Iterator[tuple[int, int]]:
+    """``tenant_ids_chunked`` with each range's size asked for as it is cut (``size()``, at least 1): the day loop
+    sets it by how long the range before held its transaction."""
+    lo, i = 0, 0
+    while i < len(ids):
+        i = min(i + max(size(), 1), len(ids))
+        hi = ids[i - 1] if i < len(ids) else TENANT_ID_END
+        yield lo, hi
         lo = hi + 1
-    if ranges:
-        ranges[-1] = (ranges[-1][0], TENANT_ID_END)
-    return ranges or [(0, TENANT_ID_END)]
+    if not ids:
+        yield 0, TENANT_ID_END
 
 
 # Past every tenant's id (a bigint): the end of the last range.

@@ -50,7 +50,7 @@ from planchange.scheduled import (
 )
 from portal import clock
 from portal.happenings import KINDS, Happening, Kind
-from portal.selectors import tenant_ids_chunked
+from portal.selectors import tenant_id_ranges
 
 log = logging.getLogger(__name__)
 
@@ -121,14 +121,34 @@ def _in_order(happened: list[Happening]) -> list[Happening]:
     return sorted(happened, key=lambda h: (KINDS.index(h.kind), h.tenant_id))
 
 
-def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record: Recorder | None) -> list[Happening]:
-    """The day's billing, ``CLOCK_DAY_TENANTS`` tenants per transaction (each first locks the clock's row,
+class Pace:
+    """How many tenants the day loop applies per transaction: ``CLOCK_DAY_TENANTS`` at most, half as many after a
+    transaction that held its rows longer than ``CLOCK_DAY_TRANSACTION_SECONDS``, twice as many (up to the most)
+    after one under a quarter of that. A day late in a long move, with years of invoices behind each tenant, or
+    on a busy machine, costs more per tenant than an early one: the chunks shrink so that no tenant's rows are
+    held for long, and grow back when the days are light. One pace lasts a whole move (``days_run``)."""
+
+    def __init__(self):
+        self.tenants = self.most = max(settings.CLOCK_DAY_TENANTS, 1)
+
+    def took(self, seconds: float) -> None:
+        budget = settings.CLOCK_DAY_TRANSACTION_SECONDS
+        if seconds > budget:
+            self.tenants = max(self.tenants // 2, 1)
+        elif seconds < budget / 4:
+            self.tenants = min(self.tenants * 2, self.most)
+
+
+def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record: Recorder | None,
+                       pace: Pace) -> list[Happening]:
+    """The day's billing, ``pace.tenants`` tenants per transaction (each first locks the clock's row,
     whose ``applying_*`` say how far the day got: a day interrupted goes on with the next tenant, never
     applies a tenant twice). ``first``: what the day did before billing, recorded with the first chunk. The
     chunks count only the tenants with work today, and steps with nothing due are not asked (``day_work``)."""
     happened: list[Happening] = []
     work = day_work(day=day, since=since)
-    for lo, hi in tenant_ids_chunked(settings.CLOCK_DAY_TENANTS, work.tenant_ids):
+    for lo, hi in tenant_id_ranges(work.tenant_ids, lambda: pace.tenants):
+        began = time_monotonic()
         with transaction.atomic():
             applied, applying, through = clock.day_progress_lock()
             if applied is not None and applied >= day:
@@ -143,6 +163,7 @@ def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record
             if record is not None:
                 record(day, _in_order(first + chunk))
                 first = []
+        pace.took(time_monotonic() - began)
         happened += chunk
     with transaction.atomic():
         applied = clock.applied_lock()
@@ -153,9 +174,9 @@ def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record
     return happened
 
 
-def day_apply(day: date, *, since: date, record: Recorder | None = None) -> list[Happening]:
+def day_apply(day: date, *, since: date, record: Recorder | None = None, pace: Pace | None = None) -> list[Happening]:
     """Apply what falls due on ``day`` (the previous day applied was ``since``), in the day's order;
-    ``record`` is told what happened inside the transactions that apply it."""
+    ``record`` is told what happened inside the transactions that apply it; ``pace``: the move's (``Pace``)."""
     happened: list[Happening] = []
     until = clock.now() if day >= clock.today() else _end_of(day)
     # Each transaction first locks the clock's row: one applier at a time (the beat's sweep and a support
@@ -169,7 +190,7 @@ def day_apply(day: date, *, since: date, record: Recorder | None = None) -> list
         happened += credit_checks_complete_due(day=day)
         started = scheduled_changes_start_due(day=day)
     happened += _scheduled_changes_run(day, started)
-    happened += _billing_in_chunks(day, since=since, first=list(happened), record=record)
+    happened += _billing_in_chunks(day, since=since, first=list(happened), record=record, pace=pace or Pace())
     return _in_order(happened)
 
 
@@ -189,6 +210,7 @@ def days_run(*, until: date, move_clock: bool, record: Recorder | None = None,
             applied = min(clock.today(), until) - timedelta(days=1)
             clock.mark_applied(applied)
     happened: list[Happening] = []
+    pace = Pace()
     with catalog_pinned():  # every period billed and scheduled change run reads the same catalog: once
         while True:
             day = day_next(applied)
@@ -198,7 +220,7 @@ def days_run(*, until: date, move_clock: bool, record: Recorder | None = None,
                 raise Paused(day)
             if move_clock and day > clock.today():
                 clock.set_date(day)
-            happened += day_apply(day, since=applied, record=record)
+            happened += day_apply(day, since=applied, record=record, pace=pace)
             applied = day
     if applied < until:
         with transaction.atomic():

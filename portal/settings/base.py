@@ -380,6 +380,9 @@ CLOCK_MOVE_LEASE = env.float("CLOCK_MOVE_LEASE", default=20.0)
 # The day loop applies a busy day's billing this many tenants per transaction, so no tenant's rows are held
 # for long while a move goes on (benchmarks/bench_clock_kinds.py measures the longest transaction).
 CLOCK_DAY_TENANTS = env.int("CLOCK_DAY_TENANTS", default=100)
+# ... and fewer (half as many) after a transaction that held the rows longer than this, in seconds
+# (``simulation.days.Pace``): the bound on how long a move holds any tenant's rows is one second.
+CLOCK_DAY_TRANSACTION_SECONDS = env.float("CLOCK_DAY_TRANSACTION_SECONDS", default=0.5)
 
 # --- Importing a tenant from a Graph export (docs/import.md; simulation/imports) ----
 # The largest export an import reads (the command and the upload alike), and the most users: a 50,000-user

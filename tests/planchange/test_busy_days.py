@@ -192,3 +192,48 @@ def test_a_day_stopped_between_two_chunks_of_tenants_goes_on_with_the_next_and_a
     assert done["invoices"] == expected["invoices"] and done["subscriptions"] == expected["subscriptions"]
     assert done["licenses"] == expected["licenses"]
     assert sorted(done["events"]) == sorted(expected["events"])
+
+
+def test_a_day_whose_transactions_run_long_is_applied_fewer_tenants_per_transaction_and_the_same(
+        at_date, settings, monkeypatch):
+    """No tenant's rows are held for long (issue 21: a second at most): after a transaction that held its rows
+    longer than ``CLOCK_DAY_TRANSACTION_SECONDS`` the day loop applies half as many tenants in the next, and
+    twice as many (up to ``CLOCK_DAY_TENANTS``) after a quick one, from one day to the next. The result is what
+    one transaction does, to the cent and the audit row. The transactions' time is a stand-in clock's: each
+    chunk of the first busy day takes a second, of the next a hundredth."""
+    from django.db import transaction
+
+    from simulation import days
+
+    at_date("2026-06-15")
+    world(4)
+    move("2026-06-30")
+    with transaction.atomic():
+        settings.CLOCK_DAY_TENANTS = 10_000
+        whole = move("2026-07-02")["events"]
+        one_transaction = _snapshot()
+        transaction.set_rollback(True)
+    settings.CLOCK_DAY_TENANTS, settings.CLOCK_DAY_TRANSACTION_SECONDS = 8, 0.5
+    real_run, real_work, now, chunks, work = days._billing_run, days.day_work, [0.0], [], {}
+
+    def timed(day, **kwargs):
+        chunks.append((day, kwargs["tenants"]))
+        now[0] += 1.0 if day == date(2026, 7, 1) else 0.01
+        return real_run(day, **kwargs)
+
+    def noted(*, day, since):
+        work[day] = real_work(day=day, since=since)
+        return work[day]
+
+    monkeypatch.setattr(days, "_billing_run", timed)
+    monkeypatch.setattr(days, "day_work", noted)
+    monkeypatch.setattr(days, "time_monotonic", lambda: now[0])
+    assert move("2026-07-02")["events"] == whole
+    assert _snapshot() == one_transaction
+    sizes: dict[date, list[int]] = {}
+    for day, (lo, hi) in chunks:
+        sizes.setdefault(day, []).append(sum(lo <= t <= hi for t in work[day].tenant_ids))
+    assert sum(sizes[date(2026, 7, 1)]) == len(work[date(2026, 7, 1)].tenant_ids) > 15
+    assert sizes[date(2026, 7, 1)][:5] == [8, 4, 2, 1, 1]
+    # the day after starts where the slow day left off (1 tenant), and each quick chunk doubles it
+    assert sizes[date(2026, 7, 2)][:3] == [1, 2, 4][:len(sizes[date(2026, 7, 2)])]

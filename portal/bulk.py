@@ -146,8 +146,11 @@ def rows_update(objs: list, fields: list[str]) -> None:
             cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {values_table} ({', '.join(types)})")
             rows = [values(obj) for obj in objs]  # before COPY starts: a deferred field's fetch can't run during it
             _copy(cursor, f"COPY {values_table} ({names}) FROM STDIN", rows)
-            cursor.execute(f"UPDATE {table} SET {sets} FROM {values_table} v "  # noqa: S608 - quoted names only
-                           f"WHERE {table}.{quote(pk.column)} = v.pk")
+            # The values table is never analyzed, so the planner guesses it holds thousands of rows and joins by
+            # reading the whole table (a seq scan of years of invoices per update); its LIMIT tells it how many
+            # there are, and it looks each one up by its primary key.
+            cursor.execute(f"UPDATE {table} SET {sets} FROM (SELECT * FROM {values_table} LIMIT %s) v "  # noqa: S608
+                           f"WHERE {table}.{quote(pk.column)} = v.pk", [len(rows)])
             cursor.execute(f"DELETE FROM {values_table}")  # noqa: S608
             return
         row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"

@@ -25,7 +25,9 @@ from billing.due import (
     refunds_due,
 )
 from billing.habits import habit_payments_due
+from billing.models import Invoice, InvoiceLine, Subscription
 from billing.trials import trials_due
+from portal.bulk import statistics_refresh
 
 TRIALS, PERIODS, CARD_CHARGES, HABITS, REFUNDS, LIFECYCLE, OVERDUE = (
     "trials", "periods", "card_charges", "habits", "refunds", "lifecycle", "overdue")
@@ -69,3 +71,9 @@ def day_work(*, day: date, since: date) -> DayWork:
         if step in busy:
             busy |= MAKES_DUE[step]
     return DayWork(tenant_ids=sorted(tenants), idle=frozenset(STEPS) - busy)
+
+
+def day_statistics_refresh() -> list[str]:
+    """The day's questions are asked of billing's invoices, their lines and the subscriptions, which a long move
+    grows many times over: their statistics refreshed where they have gone stale (``portal.bulk``)."""
+    return statistics_refresh([Invoice, InvoiceLine, Subscription])

@@ -25,7 +25,17 @@ from time import monotonic as time_monotonic
 from django.conf import settings
 from django.db import transaction
 
-from billing.daywork import CARD_CHARGES, HABITS, LIFECYCLE, OVERDUE, PERIODS, REFUNDS, TRIALS, day_work
+from billing.daywork import (
+    CARD_CHARGES,
+    HABITS,
+    LIFECYCLE,
+    OVERDUE,
+    PERIODS,
+    REFUNDS,
+    TRIALS,
+    day_statistics_refresh,
+    day_work,
+)
 from billing.habits import habit_payments_run
 from billing.lifecycle import (
     billing_periods_run,
@@ -210,7 +220,7 @@ def days_run(*, until: date, move_clock: bool, record: Recorder | None = None,
             applied = min(clock.today(), until) - timedelta(days=1)
             clock.mark_applied(applied)
     happened: list[Happening] = []
-    pace = Pace()
+    pace, checked = Pace(), 0
     with catalog_pinned():  # every period billed and scheduled change run reads the same catalog: once
         while True:
             day = day_next(applied)
@@ -218,6 +228,9 @@ def days_run(*, until: date, move_clock: bool, record: Recorder | None = None,
                 break
             if deadline is not None and time_monotonic() >= deadline:
                 raise Paused(day)
+            if settings.CLOCK_STATISTICS_HAPPENINGS and len(happened) >= checked:  # at the start, then every so many
+                day_statistics_refresh()
+                checked = len(happened) + settings.CLOCK_STATISTICS_HAPPENINGS
             if move_clock and day > clock.today():
                 clock.set_date(day)
             happened += day_apply(day, since=applied, record=record, pace=pace)

@@ -383,6 +383,9 @@ CLOCK_DAY_TENANTS = env.int("CLOCK_DAY_TENANTS", default=100)
 # ... and fewer (half as many) after a transaction that held the rows longer than this, in seconds
 # (``simulation.days.Pace``): the bound on how long a move holds any tenant's rows is one second.
 CLOCK_DAY_TRANSACTION_SECONDS = env.float("CLOCK_DAY_TRANSACTION_SECONDS", default=0.5)
+# The day loop asks whether the statistics of the tables it reads have gone stale (billing.daywork) when a move
+# starts and again every this many happenings (a ten-year move over 1,000 tenants has some 370,000); 0: never.
+CLOCK_STATISTICS_HAPPENINGS = env.int("CLOCK_STATISTICS_HAPPENINGS", default=10_000)
 
 # --- Importing a tenant from a Graph export (docs/import.md; simulation/imports) ----
 # The largest export an import reads (the command and the upload alike), and the most users: a 50,000-user

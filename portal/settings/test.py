@@ -25,6 +25,10 @@ REST_FRAMEWORK = {
 
 # The suite starts no worker unless a test does (tests/worker.py): a request runs its move at once.
 CLOCK_MOVE_CLAIM_WAIT = 0.0
+# A move's statistics check (simulation.days) depends on what earlier tests left in the tables: off, so a move's
+# statements are the same whatever ran before (tests/planchange/test_busy_days.py pins them); the tests of the
+# check and the benchmarks turn it on.
+CLOCK_STATISTICS_HAPPENINGS = 0
 
 # One process serves the tests' requests and makes their changes: it keeps what the API keeps in production
 # (portal/generation.py); the processes a test starts (tests/worker.py) keep nothing, as their local-memory

@@ -155,3 +155,21 @@ def test_rows_update_looks_its_rows_up_by_primary_key_in_a_large_table():
     assert len(plans) == 1
     assert "Index Scan using portal_event_pkey" in plans[0] and "Seq Scan on portal_event" not in plans[0], plans[0]
     assert sorted(Event.objects.filter(actor="support").values_list("pk", flat=True)) == [e.pk for e in some]
+
+
+@pytest.mark.django_db
+def test_statistics_refresh_analyzes_a_table_grown_past_its_statistics_and_then_leaves_it():
+    from portal.bulk import statistics_refresh
+
+    if connection.vendor != "postgresql":
+        assert statistics_refresh([Event]) == []  # SQLite's planner is left as it is
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE portal_event, billing_subscription")
+    assert statistics_refresh([Event, Subscription]) == []  # nothing changed since
+    rows_insert([Event(actor="system", verb="v", occurred_at=clock.now()) for _ in range(20_000)])
+    assert statistics_refresh([Event, Subscription]) == ["portal_event"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'portal_event'")
+        assert cursor.fetchone()[0] >= 20_000
+    assert statistics_refresh([Event, Subscription]) == []

@@ -1,0 +1,64 @@
+"""The day loop's reads and writes of invoices stay lookups by index however many invoices years of moves have
+left behind (PostgreSQL's plans; issue 21: a day late in a ten-year move took 1.5 s where an early one took a
+tenth of it). A move refreshes the statistics of the tables it grows when they have gone stale
+(``billing.daywork.day_statistics_refresh``); each statement of the move that touches the invoices or their lines
+is explained as it runs."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from billing.models import Invoice, InvoiceLine
+from portal.bulk import rows_insert
+from simulation.moves import clock_move
+from tests.factories import PaymentMethodFactory, SubscriptionFactory, TenantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def years_of_invoices(n: int) -> None:
+    """``n`` paid invoices of another tenant, a line each (as years of monthly billing leave them)."""
+    tenant = TenantFactory(domain="years.example")
+    invoices = rows_insert([Invoice(tenant=tenant, number=f"OLD-{i:06d}", date=date(2020, 1, 1),
+                                    due_date=date(2020, 1, 1) + timedelta(days=i % 900), total=Decimal("10.00"),
+                                    paid=Decimal("10.00"), period_key=f"old/{i}") for i in range(n)], ids=True)
+    rows_insert([InvoiceLine(invoice=invoice, description="Charge", amount=Decimal("10.00"),
+                             idempotency_key=f"old-line/{invoice.pk}") for invoice in invoices])
+
+
+def test_a_move_looks_invoices_and_lines_up_by_index_among_years_of_them(at_date, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("the plans are PostgreSQL's")
+    settings.CLOCK_STATISTICS_HAPPENINGS = 10_000  # production's (the suite's is off)
+    at_date("2026-06-14")
+    clock_move(actor="support", to=date(2026, 6, 15))  # the day loop's watermark
+    years_of_invoices(20_000)
+    subs = []
+    for _ in range(60):  # a chunk of tenants, each billed today
+        tenant = TenantFactory()
+        card = PaymentMethodFactory(tenant=tenant, is_default=True)
+        subs.append(SubscriptionFactory(tenant=tenant, payment_method=card, start_date=date(2026, 1, 16)))
+    Invoice.objects.create(tenant=subs[0].tenant, number="CREDIT-1", date=date(2026, 6, 1), due_date=date(2026, 6, 1),
+                           total=Decimal("-5.00"))  # account credit the first one's new invoice takes
+    plans = []
+
+    def explained(execute, sql, params, many, context):
+        if sql.startswith(("SELECT", "(SELECT", "UPDATE", "WITH")) and ('"billing_invoice' in sql):
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN " + sql, params)
+                plans.append((sql[:120], "\n".join(row[0] for row in cursor.fetchall())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(explained):
+        happened = clock_move(actor="support", to=date(2026, 6, 16))["events"]
+    assert [h["kind"] for h in happened] == ["invoice"] * 60
+    assert len(plans) >= 3
+    for sql, plan in plans:
+        assert "Seq Scan on billing_invoice " not in plan and "Seq Scan on billing_invoiceline " not in plan, (
+            f"{sql}\n{plan}")
+    first = Invoice.objects.get(number=f"INV-20260616-P{subs[0].pk:05d}")
+    subs[0].refresh_from_db()
+    assert sorted(first.lines.values_list("amount", flat=True)) == [Decimal("-5.00"), subs[0].billed_amount]
+    assert first.total == subs[0].billed_amount - Decimal("5.00")

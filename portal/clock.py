@@ -62,9 +62,10 @@ def offset_forget() -> None:
 
 @contextmanager
 def offset_pinned():
-    """Inside, ``now()`` reads the offset once, not once per call: only for a block of a transaction
-    that holds the clock's row locked (``applied_lock``), so nobody can move the clock meanwhile (the
-    day loop applying a day writes an event per invoice, payment and renewal of every tenant)."""
+    """Inside, ``now()`` reads the offset once, not once per call: only for a block nobody else can move the clock
+    in, a transaction that holds the clock's row locked (``applied_lock``: the day loop applying a day writes an
+    event per invoice, payment and renewal of every tenant) or a day of a clock move (the move alone moves it
+    while it runs). Don't move the clock inside."""
     token = _pinned.set(_offset())
     try:
         yield

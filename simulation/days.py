@@ -19,6 +19,7 @@ The loop decides only the order: each app writes its own rows through its own se
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic as time_monotonic
 
@@ -233,7 +234,11 @@ def days_run(*, until: date, move_clock: bool, record: Recorder | None = None,
                 checked = len(happened) + settings.CLOCK_STATISTICS_HAPPENINGS
             if move_clock and day > clock.today():
                 clock.set_date(day)
-            happened += day_apply(day, since=applied, record=record, pace=pace)
+            # A move alone moves the clock while it runs (one real move at a time; a dry run's clock is its own
+            # copy's): its offset is read once a day, not in each of the day's transactions (every step of each
+            # scheduled change is two). The sweep, which doesn't move it, reads it as any transaction does.
+            with clock.offset_pinned() if move_clock else nullcontext():
+                happened += day_apply(day, since=applied, record=record, pace=pace)
             applied = day
     if applied < until:
         with transaction.atomic():

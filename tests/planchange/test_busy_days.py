@@ -237,3 +237,23 @@ def test_a_day_whose_transactions_run_long_is_applied_fewer_tenants_per_transact
     assert sizes[date(2026, 7, 1)][:5] == [8, 4, 2, 1, 1]
     # the day after starts where the slow day left off (1 tenant), and each quick chunk doubles it
     assert sizes[date(2026, 7, 2)][:3] == [1, 2, 4][:len(sizes[date(2026, 7, 2)])]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("changes", [1, 4])
+def test_a_move_reads_the_clocks_offset_once_a_day_however_many_scheduled_changes_it_runs(at_date, changes):
+    """A move alone moves the clock while it runs, so each day's transactions (two per step of every scheduled
+    change) share the offset read when the day began, instead of reading it again in each (``days_run``)."""
+    at_date("2026-09-20")
+    for i in range(changes):
+        _scheduled_at_renewal(i)
+    move("2026-09-25")
+    with CaptureQueriesContext(connection) as queries:
+        moved = move("2026-10-01")
+    assert [e["kind"] for e in moved["events"]].count("plan_change") == changes
+    assert PlanChange.objects.filter(status="completed").count() == changes
+    offsets = [q for q in queries.captured_queries if q["sql"].startswith('SELECT "portal_simulationclock"."offset"')]
+    assert len(offsets) == OFFSET_READS_OF_A_MOVE, "\n".join(q["sql"][:120] for q in offsets)
+
+
+OFFSET_READS_OF_A_MOVE = 6  # the move's own transactions before and after its days, and the day's (2026-10-01); was 6 + 12 a change

@@ -136,20 +136,27 @@ def _snapshot() -> dict:
     }
 
 
-def test_a_busy_day_applied_three_tenants_per_transaction_does_exactly_what_one_transaction_does(at_date,
-                                                                                                  settings):
-    """A day over thousands of tenants is applied ``CLOCK_DAY_TENANTS`` tenants per transaction, so no tenant's
-    rows are held long; the result is the same, to the cent and the audit row."""
+def _in_one_transaction(settings, to: str) -> tuple[list, dict]:
+    """``world(4)`` moved to 2026-06-30, then what a move to ``to`` lists and leaves with each day in one
+    transaction (rolled back: the clock stays on 2026-06-30)."""
     from django.db import transaction
 
-    at_date("2026-06-15")
     world(4)
     move("2026-06-30")
     with transaction.atomic():
         settings.CLOCK_DAY_TENANTS = 10_000
-        whole = move("2026-08-02")["events"]
+        whole = move(to)["events"]
         one_transaction = _snapshot()
         transaction.set_rollback(True)
+    return whole, one_transaction
+
+
+def test_a_busy_day_applied_three_tenants_per_transaction_does_exactly_what_one_transaction_does(at_date,
+                                                                                                  settings):
+    """A day over thousands of tenants is applied ``CLOCK_DAY_TENANTS`` tenants per transaction, so no tenant's
+    rows are held long; the result is the same, to the cent and the audit row."""
+    at_date("2026-06-15")
+    whole, one_transaction = _in_one_transaction(settings, "2026-08-02")
     assert clock.today() == date(2026, 6, 30)
     settings.CLOCK_DAY_TENANTS = 3
     assert move("2026-08-02")["events"] == whole
@@ -201,18 +208,10 @@ def test_a_day_whose_transactions_run_long_is_applied_fewer_tenants_per_transact
     twice as many (up to ``CLOCK_DAY_TENANTS``) after a quick one, from one day to the next. The result is what
     one transaction does, to the cent and the audit row. The transactions' time is a stand-in clock's: each
     chunk of the first busy day takes a second, of the next a hundredth."""
-    from django.db import transaction
-
     from simulation import days
 
     at_date("2026-06-15")
-    world(4)
-    move("2026-06-30")
-    with transaction.atomic():
-        settings.CLOCK_DAY_TENANTS = 10_000
-        whole = move("2026-07-02")["events"]
-        one_transaction = _snapshot()
-        transaction.set_rollback(True)
+    whole, one_transaction = _in_one_transaction(settings, "2026-07-02")
     settings.CLOCK_DAY_TENANTS, settings.CLOCK_DAY_TRANSACTION_SECONDS = 8, 0.5
     real_run, real_work, now, chunks, work = days._billing_run, days.day_work, [0.0], [], {}
 

@@ -5,8 +5,9 @@ portal's products and plan names, then licensing's ``user_licenses_change`` does
 from billing.models import Product
 from graph.errors import BAD_REQUEST, GraphError
 from graph.ids import parse_uuid
-from graph.selectors import plan_ids
+from graph.selectors import microsoft_plan_ids
 from licensing.models import DirectoryUser
+from licensing.plans import plans_of
 from licensing.user_licenses import LicensesChange, user_licenses_change
 from portal.models import Tenant
 
@@ -74,10 +75,14 @@ def license_assign(*, tenant: Tenant, user: DirectoryUser, body, actor: str) -> 
     disabled plan one of that SKU's service plans; the rest is licensing's."""
     add, remove = _read(body)
     products = {p.sku_id: p for p in Product.objects.filter(subscriptions__tenant=tenant).distinct()}
-    plans = {plan_id: name for name, plan_id in plan_ids().items()}
+    named = plans_of(tenant=tenant, products=[products[sku_id] for sku_id, _disabled in add if sku_id in products])
+    microsoft = {plan_id: name for name, plan_id in microsoft_plan_ids().items()}
     change = LicensesChange()
     for sku_id, disabled in add:
         product = _product(tenant, sku_id, products)
+        # the SKU's own plans (the tenant's others included), then any of Microsoft's: licensing refuses
+        # one that isn't the product's in the reader's language
+        plans = {**microsoft, **{plan_id: name for name, plan_id in named[product.pk].items()}}
         unknown = [str(g) for g in disabled if g not in plans]
         if unknown:
             raise _invalid(f"Service plan {unknown[0]} is not part of the license {sku_id}.")

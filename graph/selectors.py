@@ -10,7 +10,8 @@ from django.db.models import Prefetch
 from billing.models import MicrosoftServicePlan, Product, Subscription
 from graph import ids
 from graph.errors import BAD_REQUEST, NOT_FOUND, GraphError
-from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.models import DirectoryUser, LicenseAssignment, OtherServicePlan
+from licensing.plans import other_plan_id
 from portal.models import Tenant
 
 
@@ -22,12 +23,38 @@ def not_found(identifier: str) -> GraphError:
 _PLAN_IDS: dict[str, UUID] = {}
 
 
-def plan_ids() -> dict[str, UUID]:
+def microsoft_plan_ids() -> dict[str, UUID]:
     """servicePlanName → servicePlanId of every Microsoft service plan. Read once per process: both are
     Microsoft's, fixed by the reference the catalog migration loads (a name never changes its id)."""
     if not _PLAN_IDS:
         _PLAN_IDS.update(MicrosoftServicePlan.objects.values_list("name", "service_plan_id"))
     return _PLAN_IDS
+
+
+@dataclass
+class PlanIds:
+    """The servicePlanId of each plan a license of the tenant may have turned off: the tenant's plans the
+    catalog doesn't list (``licensing.plans``, by product), else Microsoft's. Every plan off has one, so Graph
+    shows each of them and a script writing back what it read turns none of them on."""
+
+    microsoft: dict[str, UUID]
+    others: dict[int, dict[str, UUID]]  # product id → name → servicePlanId
+
+    def id_of(self, product_id: int, name: str) -> UUID:
+        found = self.others.get(product_id, {}).get(name) or self.microsoft.get(name)
+        return found or other_plan_id(name)  # a row licensing's migration 0005 missed: its id made from the name
+
+    def others_of(self, product_id: int) -> dict[str, UUID]:
+        return self.others.get(product_id, {})
+
+
+def plan_ids(*, tenant: Tenant) -> PlanIds:
+    """The tenant's plan ids (one query; Microsoft's are read once per process)."""
+    others: dict[int, dict[str, UUID]] = {}
+    for product_id, name, plan_id in OtherServicePlan.objects.filter(tenant=tenant).order_by("name").values_list(
+            "product_id", "name", "service_plan_id"):
+        others.setdefault(product_id, {})[name] = plan_id
+    return PlanIds(microsoft_plan_ids(), others)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from uuid import UUID
 from billing.models import Subscription
 from billing.periods import renewal_date
 from graph import ids
-from graph.selectors import Sku
+from graph.selectors import PlanIds, Sku
 from licensing.models import DirectoryUser, LicenseAssignment
 from portal import clock
 from portal.models import Tenant
@@ -35,12 +35,18 @@ def _provisioning(sub: Subscription) -> str:
     return "Success" if sub.provisioning == Subscription.Provisioning.PROVISIONED else "PendingProvisioning"
 
 
-def service_plans(product, provisioning: str) -> list[dict]:
-    return [{"servicePlanId": str(m.service_plan_id), "servicePlanName": m.name, "provisioningStatus": provisioning,
-             "appliesTo": "User"} for m in product.microsoft_plans.all()]
+def _plans_of(product, plan_ids: PlanIds | None) -> list[tuple[str, UUID]]:
+    """(servicePlanName, servicePlanId) of each plan of the product: Microsoft's, then the tenant's others."""
+    others = plan_ids.others_of(product.pk) if plan_ids else {}
+    return [(m.name, m.service_plan_id) for m in product.microsoft_plans.all()] + sorted(others.items())
 
 
-def sku(tenant: Tenant, found: Sku) -> dict:
+def service_plans(product, provisioning: str, plan_ids: PlanIds | None = None) -> list[dict]:
+    return [{"servicePlanId": str(plan_id), "servicePlanName": name, "provisioningStatus": provisioning,
+             "appliesTo": "User"} for name, plan_id in _plans_of(product, plan_ids)]
+
+
+def sku(tenant: Tenant, found: Sku, plan_ids: PlanIds | None = None) -> dict:
     """One subscribedSku: every subscription of the product added up."""
     units = {"enabled": 0, "suspended": 0, "warning": 0, "lockedOut": 0}
     for sub in found.subscriptions:
@@ -54,7 +60,7 @@ def sku(tenant: Tenant, found: Sku) -> dict:
         "id": f"{tenant_id}_{found.product.sku_id}", "accountId": tenant_id, "accountName": tenant.name,
         "appliesTo": "User", "capabilityStatus": status,
         "consumedUnits": sum(s.assigned_licenses for s in found.subscriptions),
-        "prepaidUnits": units, "servicePlans": service_plans(found.product, provisioning),
+        "prepaidUnits": units, "servicePlans": service_plans(found.product, provisioning, plan_ids),
         "skuId": str(found.product.sku_id), "skuPartNumber": found.product.sku,
         "subscriptionIds": [ids.guid(ids.SUBSCRIPTION, s.pk) for s in found.subscriptions],
     }
@@ -68,22 +74,25 @@ def _next_lifecycle(sub: Subscription) -> date | None:
     return sub.status_until
 
 
-def company_subscription(sub: Subscription) -> dict:
+def company_subscription(sub: Subscription, plan_ids: PlanIds | None = None) -> dict:
     return {
         "id": ids.guid(ids.SUBSCRIPTION, sub.pk), "commerceSubscriptionId": ids.guid(ids.COMMERCE_SUBSCRIPTION, sub.pk),
         "createdDateTime": _when(sub.start_date), "isTrial": sub.source == Subscription.Source.TRIAL,
         "nextLifecycleDateTime": _when(_next_lifecycle(sub)), "ownerId": None, "ownerTenantId": None,
-        "ownerType": None, "serviceStatus": service_plans(sub.product, _provisioning(sub)),
+        "ownerType": None, "serviceStatus": service_plans(sub.product, _provisioning(sub), plan_ids),
         "skuId": str(sub.product.sku_id), "skuPartNumber": sub.product.sku, "status": STATUS[sub.status],
         "totalLicenses": sub.licenses,
     }
 
 
-def _disabled(assignment: LicenseAssignment, plan_ids: dict[str, UUID]) -> list[str]:
-    return [str(plan_ids[name]) for name in assignment.disabled_plans if name in plan_ids]
+def _disabled(assignment: LicenseAssignment, plan_ids: PlanIds) -> list[str]:
+    """Every plan the license has turned off, by its servicePlanId (none left out: a script writes back what
+    it reads, and a plan it can't see would be turned on)."""
+    product_id = assignment.subscription.product_id
+    return [str(plan_ids.id_of(product_id, name)) for name in assignment.disabled_plans]
 
 
-def _state(assignment: LicenseAssignment, plan_ids) -> dict:
+def _state(assignment: LicenseAssignment, plan_ids: PlanIds) -> dict:
     keeps = assignment.subscription.status in (S.ACTIVE, S.EXPIRED)
     return {"assignedByGroup": None, "disabledPlans": _disabled(assignment, plan_ids), "error": "None",
             "lastUpdatedDateTime": _instant(assignment.assigned_at),
@@ -99,7 +108,7 @@ USER_DEFAULT = ["businessPhones", "displayName", "givenName", "jobTitle", "mail"
 USER_SELECTABLE = {name.lower(): name for name in USER_PROPERTIES}
 
 
-def user(found: DirectoryUser, plan_ids: dict[str, UUID], select: list[str] | None = None) -> dict:
+def user(found: DirectoryUser, plan_ids: PlanIds, select: list[str] | None = None) -> dict:
     licenses = list(found.licenses.all())
     values = {
         "id": ids.guid(ids.USER, found.pk), "accountEnabled": True,
@@ -113,15 +122,18 @@ def user(found: DirectoryUser, plan_ids: dict[str, UUID], select: list[str] | No
     return {name: values[name] for name in (select or USER_DEFAULT)}
 
 
-def license_details(assignment: LicenseAssignment, plan_ids: dict[str, UUID]) -> dict:
-    """One licenseDetails: the license's SKU and each of its service plans, off where the user has it off."""
+def license_details(assignment: LicenseAssignment, plan_ids: PlanIds) -> dict:
+    """One licenseDetails: the license's SKU and each of its service plans (the tenant's others too), off where
+    the user has it off."""
     product = assignment.subscription.product
     off = set(assignment.disabled_plans)
     on = _provisioning(assignment.subscription)
+    plans = _plans_of(product, plan_ids)
+    plans += [(name, plan_ids.id_of(product.pk, name)) for name in sorted(off - {name for name, _id in plans})]
     return {
         "id": f"{ids.guid(ids.USER, assignment.user_id)}_{product.sku_id}",
-        "servicePlans": [{"servicePlanId": str(m.service_plan_id), "servicePlanName": m.name,
-                          "provisioningStatus": "Disabled" if m.name in off else on, "appliesTo": "User"}
-                         for m in product.microsoft_plans.all()],
+        "servicePlans": [{"servicePlanId": str(plan_id), "servicePlanName": name,
+                          "provisioningStatus": "Disabled" if name in off else on, "appliesTo": "User"}
+                         for name, plan_id in plans],
         "skuId": str(product.sku_id), "skuPartNumber": product.sku,
     }

@@ -34,12 +34,13 @@ def _properties(names) -> dict[str, str]:
 class SubscribedSkusView(GraphView):
     def get(self, request, sku_id=None):
         query = odata.parse(request, properties=_properties(SKU_PROPERTIES), type_name="subscribedSku")
+        plan_ids = selectors.plan_ids(tenant=self.tenant)
         if sku_id is not None:
-            found = shapes.sku(self.tenant, selectors.sku_get(tenant=self.tenant, identifier=sku_id))
+            found = shapes.sku(self.tenant, selectors.sku_get(tenant=self.tenant, identifier=sku_id), plan_ids)
             return Response({"@odata.context": self.context(_context(query.select, "subscribedSkus", "/$entity")),
                              **_selected(found, query.select)})
         return Response({"@odata.context": self.context(_context(query.select, "subscribedSkus")),
-                         "value": [_selected(shapes.sku(self.tenant, s), query.select)
+                         "value": [_selected(shapes.sku(self.tenant, s, plan_ids), query.select)
                                    for s in selectors.sku_list(tenant=self.tenant)]})
 
 
@@ -47,12 +48,13 @@ class SubscriptionsView(GraphView):
     def get(self, request, subscription_id=None):
         query = odata.parse(request, properties=_properties(SUBSCRIPTION_PROPERTIES), type_name="companySubscription")
         entity_set = "directory/subscriptions"
+        plan_ids = selectors.plan_ids(tenant=self.tenant)
         if subscription_id is not None:
             found = selectors.subscription_get(tenant=self.tenant, identifier=subscription_id)
             return Response({"@odata.context": self.context(_context(query.select, entity_set, "/$entity")),
-                             **_selected(shapes.company_subscription(found), query.select)})
+                             **_selected(shapes.company_subscription(found, plan_ids), query.select)})
         return Response({"@odata.context": self.context(_context(query.select, entity_set)),
-                         "value": [_selected(shapes.company_subscription(s), query.select)
+                         "value": [_selected(shapes.company_subscription(s, plan_ids), query.select)
                                    for s in selectors.subscription_list(tenant=self.tenant)]})
 
 
@@ -70,7 +72,7 @@ class UsersView(GraphView):
             answer["@odata.count"] = found.count()
         size = query.top or USERS_PAGE
         page = list(found.filter(pk__gt=query.after)[:size + 1])
-        plan_ids = selectors.plan_ids()
+        plan_ids = selectors.plan_ids(tenant=self.tenant)
         answer["value"] = [shapes.user(u, plan_ids, query.select) for u in page[:size]]
         if len(page) > size:
             params = {k: v for k, v in query.params.items() if k != "$skiptoken"}
@@ -84,14 +86,14 @@ class UserView(GraphView):
         query = odata.parse(request, properties=shapes.USER_SELECTABLE, type_name="user")
         found = selectors.user_get(tenant=self.tenant, identifier=user_id)
         return Response({"@odata.context": self.context(_context(query.select, "users", "/$entity")),
-                         **shapes.user(found, selectors.plan_ids(), query.select)})
+                         **shapes.user(found, selectors.plan_ids(tenant=self.tenant), query.select)})
 
 
 class LicenseDetailsView(GraphView):
     def get(self, request, user_id):
         odata.parse(request, properties={}, type_name="licenseDetails", allowed=())
         found = selectors.user_get(tenant=self.tenant, identifier=user_id)
-        plan_ids = selectors.plan_ids()
+        plan_ids = selectors.plan_ids(tenant=self.tenant)
         return Response({"@odata.context": self.context(f"users('{guid(USER, found.pk)}')/licenseDetails"),
                          "value": [shapes.license_details(a, plan_ids) for a in selectors.license_list(user=found)]})
 
@@ -104,7 +106,7 @@ class AssignLicenseView(GraphView):
         license_assign(tenant=self.tenant, user=found, body=request.data, actor=request.user.get_username())
         found = selectors.user_get(tenant=self.tenant, identifier=str(found.upn))
         return Response({"@odata.context": self.context("users/$entity"),
-                         **shapes.user(found, selectors.plan_ids(), shapes.USER_PROPERTIES)})
+                         **shapes.user(found, selectors.plan_ids(tenant=self.tenant), shapes.USER_PROPERTIES)})
 
 
 class UnsupportedView(GraphView):

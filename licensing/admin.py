@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.models import DirectoryUser, LicenseAssignment, OtherServicePlan
 from portal.admin_base import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -21,3 +21,10 @@ class LicenseAssignmentAdmin(ReadOnlyAdmin):
     list_display = ["user", "subscription", "disabled_plans", "assigned_at"]
     list_select_related = ["user", "subscription__product"]
     search_fields = ["user__upn"]
+
+
+@admin.register(OtherServicePlan)
+class OtherServicePlanAdmin(ReadOnlyAdmin):
+    list_display = ["name", "service_plan_id", "product", "tenant"]
+    list_select_related = ["product", "tenant"]
+    search_fields = ["name", "tenant__domain"]

@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
-from billing.models import Subscription
+from billing.models import Product, Subscription
 from portal.models import Tenant
 
 
@@ -53,6 +53,29 @@ class LicenseAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} ← {self.subscription_id}"
+
+
+class OtherServicePlan(models.Model):
+    """A service plan of a product that Microsoft's reference, as the catalog loads it, doesn't list for it
+    (a Graph export's, by its servicePlanName; a scenario's ``other_plans``): the tenant's licenses of the product
+    may have it turned off (``LicenseAssignment.disabled_plans`` names it), and Graph answers it by
+    ``service_plan_id``: the export's own, or one the simulation makes for a name that came without
+    (``licensing.plans.other_plan_id``)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=64, help_text="servicePlanName, as disabled_plans name it")
+    service_plan_id = models.UUIDField(help_text="servicePlanId, as Graph answers it")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "product", "name"], name="other_plan_name_once_per_product"),
+            models.UniqueConstraint(fields=["tenant", "product", "service_plan_id"],
+                                    name="other_plan_id_once_per_product"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.service_plan_id})"
 
 
 class LicenseMoveBatch(models.Model):

@@ -2,8 +2,11 @@
 the simulation's loader validates the file and calls this (DESIGN.md: owners write their own
 tables). Billing's count of assigned licenses is set from what was loaded."""
 
+from uuid import UUID
+
 from billing.models import Subscription
-from licensing.models import DirectoryUser, LicenseAssignment, LicenseMoveBatch
+from licensing.models import DirectoryUser, LicenseAssignment, LicenseMoveBatch, OtherServicePlan
+from licensing.plans import other_plans_save
 from licensing.services import licenses_recount
 from portal.models import Tenant
 
@@ -34,6 +37,10 @@ def _generate(tenant: Tenant, subscription: Subscription, count: int, prefix: st
 def directory_load(tenant: Tenant, t: dict, *, subscriptions: dict[str, Subscription], progress=None) -> int:
     """The file's users with their licenses, then the generated ones; returns how many users. ``progress``,
     when given, is told how many of the file's users are in after each batch."""
+    for s in t.get("subscriptions", []):
+        if s.get("other_plans"):  # each a name, or {name, id} (an import's, with the export's servicePlanId)
+            other_plans_save(tenant=tenant, product=subscriptions[s["key"]].product, plans=[
+                (p, None) if isinstance(p, str) else (p["name"], UUID(p["id"])) for p in s["other_plans"]])
     users = t.get("users", [])
     for begin in range(0, len(users), BATCH):
         chunk = users[begin:begin + BATCH]
@@ -58,7 +65,8 @@ def directory_load(tenant: Tenant, t: dict, *, subscriptions: dict[str, Subscrip
 
 
 def directory_unload(tenant: Tenant) -> None:
-    """Forget the tenant's users, their licenses and license moves (an import's ``--replace``)."""
+    """Forget the tenant's users, their licenses, license moves and other plans (an import's ``--replace``)."""
     LicenseMoveBatch.objects.filter(tenant=tenant).delete()
     LicenseAssignment.objects.filter(user__tenant=tenant).delete()
     DirectoryUser.objects.filter(tenant=tenant).delete()
+    OtherServicePlan.objects.filter(tenant=tenant).delete()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from billing.models import Product, Subscription
 from billing.services import subscription_require_free, subscription_usage_add, subscriptions_lock
 from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.plans import plans_of
 from licensing.selectors import USER_MISSING
 from licensing.services import _require_available, _require_set_up
 from licensing.verbs import LICENSES_CHANGED
@@ -30,18 +31,19 @@ from portal.services import event_record
 
 @dataclass
 class LicensesChange:
-    """What to do to one user's licenses: ``add`` product id → the names of Microsoft's service plans
-    to turn off (``MicrosoftServicePlan.name``); ``remove`` the product ids whose license goes."""
+    """What to do to one user's licenses: ``add`` product id → the names of the service plans to turn off
+    (Microsoft's ``MicrosoftServicePlan.name``, or the tenant's ``OtherServicePlan.name``: ``licensing.plans``);
+    ``remove`` the product ids whose license goes."""
 
     add: dict[int, list[str]] = field(default_factory=dict)
     remove: list[int] = field(default_factory=list)
 
 
-def _require_plans_of(product: Product, disabled: list[str]) -> None:
+def _require_plans_of(tenant: Tenant, product: Product, disabled: list[str]) -> None:
+    """Each plan to turn off is one of the product's: Microsoft's, or the tenant's others (``licensing.plans``)."""
     if not disabled:
         return
-    unknown = sorted(set(disabled) - set(product.microsoft_plans.filter(name__in=disabled).values_list("name",
-                                                                                                      flat=True)))
+    unknown = sorted(set(disabled) - set(plans_of(tenant=tenant, products=[product])[product.pk]))
     if unknown:
         raise DomainError(_("%(product)s has no service plan %(plans)s.")
                           % {"product": product.name, "plans": short_list(unknown)},
@@ -111,7 +113,7 @@ def user_licenses_change(*, tenant: Tenant, user_id: int, change: LicensesChange
     added = []
     for product_id, disabled in change.add.items():
         product = products[product_id]
-        _require_plans_of(product, disabled)
+        _require_plans_of(tenant, product, disabled)
         assignment = held.get(product_id)
         if assignment is None:
             _require_usage_location(user)

@@ -10,7 +10,8 @@ loads like any other, each app writing its own rows:
 - a user's license of a SKU goes to the SKU's subscriptions in order (active first, then the oldest), each
   filled up to its licenses, the rest to the first: more users than licenses stays as it is;
 - disabled plans by ``servicePlanId``: Microsoft's plan name, or for a plan the catalog doesn't know the name
-  the file's ``servicePlans`` give it (kept as it is; the GUID itself when the file names it nowhere);
+  the file's ``servicePlans`` give it (kept as it is; the GUID itself when the file names it nowhere), with its
+  id beside it (the subscription's ``other_plans``), by which Graph answers it again;
 - what Graph doesn't say comes from ``Choices``, each default stated in the import's result."""
 
 import secrets
@@ -133,7 +134,7 @@ class _Converter:
         if plan_id in self.plan_names and self.plan_names[plan_id] in self.catalog_plans(product):
             return self.plan_names[plan_id]
         name = self.file_plans.get(plan_id, plan_id)
-        sub.setdefault("other_plans", set()).add(name)
+        sub.setdefault("other_plans", {}).setdefault(name, plan_id)  # Graph answers it by the file's id
         self.unknown_plans.setdefault(plan_id, {"servicePlanId": plan_id, "name": name, "users": 0})["users"] += 1
         return name
 
@@ -185,7 +186,7 @@ class _Converter:
         subs = [s for subs in by_sku.values() for s in subs]
         for s in subs:
             if "other_plans" in s:
-                s["other_plans"] = sorted(s["other_plans"])
+                s["other_plans"] = [{"name": name, "id": plan_id} for name, plan_id in sorted(s["other_plans"].items())]
         admin, password = c.admin or f"admin@{domain}", secrets.token_urlsafe(12)
         scenario = {
             "name": anonymize.organization(org["displayName"]) if c.anonymize else org["displayName"][:200],

@@ -264,7 +264,8 @@ class _TenantChecks:
         if product is None:
             return
         plans = {sp.name for sp in product.microsoft_plans.all()}  # Microsoft's, as Graph's disabledPlans
-        plans.update(self.subs[lic["subscription"]][0].get("other_plans", ()))
+        plans.update(p if isinstance(p, str) else p["name"] for p in self.subs[lic["subscription"]][0].get(
+            "other_plans", ()))
         for d_i, code in enumerate(lic.get("disabled_plans", [])):
             if code not in plans:
                 self.err([*lp, "disabled_plans", d_i], f"{code!r} is not a service plan of {product.name}")

@@ -30,6 +30,9 @@ DATE_FIELD = {"type": "string", "pattern": DATE}
 # Graph's usageLocation: an ISO 3166-1 alpha-2 country code, upper case ("SE", "US").
 USAGE_LOCATION = {"type": "string", "pattern": r"^[A-Z]{2}$"}
 MONEY_FIELD = {"type": "string", "pattern": MONEY}
+PLAN_NAME = {"type": "string", "minLength": 1, "maxLength": 64}
+GUID_FIELD = {"type": "string",
+              "pattern": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
 # How a payer pays its invoices as the days pass (billing.habits): late needs its days, 1 to 365.
 HABIT = {"payment_habit": _enum(PaymentHabit.values),
          "payment_delay_days": {"type": "integer", "minimum": 1, "maximum": PAYMENT_DELAY_MAX_DAYS}}
@@ -85,8 +88,10 @@ SCHEMA = _obj(
                 "trial_extended": {"type": "boolean"},
                 "addons": _array({"type": "string", "minLength": 1}),
                 # Service plans of the SKU the catalog doesn't know (a Graph export's, by its servicePlanName):
-                # the users' disabled_plans may name them, and keep them as given.
-                "other_plans": _array({"type": "string", "minLength": 1, "maxLength": 64}),
+                # the users' disabled_plans may name them, and keep them as given. Each a name, or {name, id}
+                # with its servicePlanId (an import's); Graph answers a name without one by an id made from it.
+                "other_plans": _array({"oneOf": [PLAN_NAME, _obj({"name": PLAN_NAME, "id": GUID_FIELD},
+                                                                 ["name", "id"])]}),
             }, ["key", "sku", "licenses"])),
             "users": _array(_obj({
                 "upn": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+$"},

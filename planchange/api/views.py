@@ -26,7 +26,7 @@ from planchange.api.serializers import (
 from planchange.eligibility import eligibility_check
 from planchange.idempotency import body_hash, idempotent
 from planchange.models import PlanChange
-from planchange.selectors import PLAN_CHANGE_MISSING, quote_users
+from planchange.selectors import PLAN_CHANGE_MISSING, plan_change_shown, quote_users
 from planchange.services import plan_change_cancel, plan_change_preview, plan_change_request
 from portal.api.errors import problem
 from portal.api.mixins import TenantScopedMixin
@@ -101,6 +101,11 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
             raise ValidationError({"status": [_("Give one of: %(statuses)s.")
                                               % {"statuses": ", ".join(PlanChange.Status.values)}]})
         return changes.filter(status=wanted)
+
+    def retrieve(self, request, *args, **kwargs):
+        change = plan_change_shown(tenant=self.tenant, id=kwargs[self.lookup_url_kwarg or self.lookup_field])
+        self.check_object_permissions(request, change)
+        return Response(self.get_serializer(change).data)
 
     def _request_fields(self, request) -> dict:
         data = PlanChangeRequestSerializer(data=request.data)

@@ -54,6 +54,28 @@ def plan_change_get(*, tenant: Tenant | None, id, lock: bool = False) -> PlanCha
                       .prefetch_related("steps"), id, PLAN_CHANGE_MISSING)
 
 
+def plan_changes_shown(*, tenant: Tenant | int, status: str | None = None):
+    """The tenant's changes as the API lists them (newest first; in ``status`` only, when given), with their
+    target plan and steps."""
+    changes = (PlanChange.objects.filter(tenant=tenant).select_related("target_product").prefetch_related("steps")
+               .order_by("-requested_at", "-id"))
+    return changes if status is None else changes.filter(status=status)
+
+
+_PLAN_CHANGES_SHOWN = {
+    False: Compiled(lambda tenant: plan_changes_shown(tenant=tenant).prefetch_related(None)),
+    True: Compiled(lambda tenant, status: plan_changes_shown(tenant=tenant, status=status).prefetch_related(None)),
+}
+
+
+def plan_changes_shown_first(*, tenant: Tenant, status: str | None, limit: int) -> list[PlanChange]:
+    """The first ``limit`` of ``plan_changes_shown``, with their steps, read with SQL compiled once per process."""
+    values = {"tenant": tenant.pk} if status is None else {"tenant": tenant.pk, "status": status}
+    changes = _PLAN_CHANGES_SHOWN[status is not None].rows(limit=limit, **values)
+    children_attach(changes, relation="steps", children=_STEPS_OF)
+    return changes
+
+
 _PLAN_CHANGE_SHOWN = Compiled(lambda tenant, id: PlanChange.objects.filter(tenant=tenant, pk=id)
                               .select_related("target_product"))
 _STEPS_OF = Compiled(lambda parents: PlanChangeStep.objects.filter(plan_change__in=parents))

@@ -23,6 +23,7 @@ from billing.selectors import (
     SUBSCRIPTION_MISSING,
     payment_method_list,
     product_list,
+    subscription_shown,
     subscriptions_shown,
     subscriptions_shown_first,
 )
@@ -173,6 +174,11 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
             first=lambda limit: subscriptions_shown_first(tenant=self.tenant, limit=limit),
             queryset=self.get_queryset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        sub = subscription_shown(tenant=self.tenant, id=kwargs[self.lookup_url_kwarg or self.lookup_field])
+        self.check_object_permissions(request, sub)
+        return Response(self.get_serializer(sub).data)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "today": clock.today()}

@@ -186,13 +186,20 @@ class FieldsBuiltOnce:
         cls = type(self)
         built = FieldsBuiltOnce._fields_built.get(cls)
         if built is None:
-            built = FieldsBuiltOnce._fields_built[cls] = super().get_fields()
-        return {name: copy.deepcopy(field) if _has_children(field) else copy.copy(field)
-                for name, field in built.items()}
+            built = FieldsBuiltOnce._fields_built[cls] = [(name, field, _has_children(field))
+                                                          for name, field in super().get_fields().items()]
+        return {name: copy.deepcopy(field) if deep else _shallow_copy(field) for name, field, deep in built}
 
 
 def _has_children(field) -> bool:
     return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation")
+
+
+def _shallow_copy(field):
+    """``copy.copy(field)`` without its ``__reduce_ex__`` round (a field keeps all it has in its ``__dict__``)."""
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    return clone
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {}})

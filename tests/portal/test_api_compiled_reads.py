@@ -1,6 +1,7 @@
 """The API's busiest GETs read with SQL compiled once per process (``portal.compiled``, issue 24 part 3):
-GET subscriptions/ (its first page) and GET plan-changes/{id}/ answer what the ORM's queryset answers,
-for every tenant the process serves one after the other, with pages, add-ons, steps and 404s as before."""
+GET subscriptions/ and plan-changes/ (their first page), subscriptions/{id}/ and plan-changes/{id}/ answer
+what the ORM's queryset answers, for every tenant the process serves one after the other, with pages,
+add-ons, steps, the status filter and 404s as before."""
 
 from datetime import date
 
@@ -110,6 +111,21 @@ def test_a_tenant_without_subscriptions_lists_none(fabrikam):
         "count": 0, "next": None, "previous": None, "results": []}
 
 
+def test_a_subscription_is_what_the_querysets_serializer_answers(contoso, fabrikam):
+    request = RequestFactory().get("/")
+    for tenant in (contoso, fabrikam):
+        for sub in subscriptions_shown(tenant=tenant):
+            body = client_for(tenant).get(f"/api/v1/subscriptions/{sub.pk}/").json()
+            assert body == SubscriptionSerializer(sub, context={"request": request, "today": clock.today()}).data
+    premium = Subscription.objects.get(tenant=contoso, licenses=25)
+    assert sorted(client_for(contoso).get(f"/api/v1/subscriptions/{premium.pk}/").json()["addons"]) == [
+        "AUDIO_CONFERENCING", "EXTRA_FILE_STORAGE"]
+    for api, pk in ((client_for(fabrikam), premium.pk), (client_for(contoso), premium.pk + 1000),
+                    (client_for(contoso), 0), (client_for(contoso), 9999999999999999999)):
+        response = api.get(f"/api/v1/subscriptions/{pk}/")
+        assert (response.status_code, response.json()["code"]) == (404, "subscription_not_found"), pk
+
+
 @pytest.fixture
 def change(contoso):
     premium = Subscription.objects.get(tenant=contoso, licenses=25)
@@ -128,6 +144,24 @@ def test_a_change_is_what_the_querysets_serializer_answers(contoso, change):
     assert [(s["name"], s["status"]) for s in body["steps"]] == [
         ("validate", "done"), ("provision", "done"), ("migrate_licenses", "done"), ("bill", "done"),
         ("cancel_source", "done"), ("complete", "done")]
+
+
+def test_the_changes_list_and_its_status_filter_are_what_the_queryset_answers(contoso, fabrikam, change):
+    basic = Subscription.objects.get(tenant=contoso, licenses=10)
+    SubscriptionAddOn.objects.filter(subscription=basic).delete()
+    queued = plan_change_request(tenant=contoso, user=admin_of(contoso), subscription_id=basic.pk, target_sku="SPB")
+    api = client_for(contoso)
+    body = api.get("/api/v1/plan-changes/").json()
+    orm = PlanChange.objects.filter(tenant=contoso).select_related("target_product").prefetch_related("steps")
+    assert body["results"] == PlanChangeSerializer(orm.order_by("-requested_at", "-id"), many=True).data
+    assert [c["id"] for c in body["results"]] == [queued.pk, change.pk]
+    assert (body["count"], body["next"]) == (2, None)
+    for status, ids in (("completed", [change.pk]), ("queued", [queued.pk]), ("failed", [])):
+        assert [c["id"] for c in api.get(f"/api/v1/plan-changes/?status={status}").json()["results"]] == ids
+    assert api.get("/api/v1/plan-changes/?status=done").status_code == 400
+    second = api.get("/api/v1/plan-changes/?page=2&page_size=1").json()
+    assert ([c["id"] for c in second["results"]], second["count"]) == ([change.pk], 2)
+    assert client_for(fabrikam).get("/api/v1/plan-changes/").json()["results"] == []
 
 
 def test_another_tenants_change_a_missing_one_and_id_zero_are_the_same_404(contoso, fabrikam, change):

@@ -9,7 +9,6 @@ text and boolean ones by default, through ``portal.api.serializers``
 (tests/portal/test_api_json_types.py checks those).
 """
 
-import copy
 from datetime import UTC, datetime
 
 from django.utils.translation import gettext_lazy as _
@@ -175,10 +174,11 @@ class FieldsBuiltOnce:
     request — a fifth of a list's serializing CPU. Only for serializers whose ``get_fields`` depends
     on nothing but the class (no context, instance or request).
 
-    A plain field is copied shallowly (DRF's deep copy builds it again from its arguments: three times
-    the time): binding sets what is the copy's own (name, parent, source), and what the copies share
-    (choices, validators, messages) no serializer changes. A nested serializer, and a field with a child
-    (a list, a dict, a many-related field), is copied deeply: its fields or child are bound to it."""
+    A field is copied shallowly (DRF's deep copy builds it again from its arguments: three times the
+    time): binding sets what is the copy's own (name, parent, source), and what the copies share
+    (choices, validators, messages) no serializer changes. A field's child (a list's, a dict's, a
+    many-related field's, a nested list serializer's) is copied the same way, the copy its parent; a nested
+    serializer builds its own fields when first asked (its ``fields``, never the one built's)."""
 
     _fields_built: dict = {}
 
@@ -186,20 +186,24 @@ class FieldsBuiltOnce:
         cls = type(self)
         built = FieldsBuiltOnce._fields_built.get(cls)
         if built is None:
-            built = FieldsBuiltOnce._fields_built[cls] = [(name, field, _has_children(field))
-                                                          for name, field in super().get_fields().items()]
-        return {name: copy.deepcopy(field) if deep else _shallow_copy(field) for name, field, deep in built}
+            built = FieldsBuiltOnce._fields_built[cls] = super().get_fields()
+        return {name: _copied(field) for name, field in built.items()}
 
 
-def _has_children(field) -> bool:
-    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation")
+_CHILDREN = ("child", "child_relation")
 
 
-def _shallow_copy(field):
-    """``copy.copy(field)`` without its ``__reduce_ex__`` round (a field keeps all it has in its ``__dict__``)."""
-    clone = object.__new__(type(field))
-    clone.__dict__.update(field.__dict__)
-    return clone
+def _copied(field):
+    copied = object.__new__(type(field))
+    copied.__dict__.update(field.__dict__)
+    copied.__dict__.pop("fields", None)  # a serializer's bound fields (a cached property): each builds its own
+    for name in _CHILDREN:
+        child = field.__dict__.get(name)
+        if child is not None:
+            child = _copied(child)
+            child.parent = copied  # bound already (its name, source and label are the same ones)
+            setattr(copied, name, child)
+    return copied
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {}})

@@ -10,7 +10,9 @@ same ``from_db``, the same ``select_related`` objects, the same annotations, the
 answer is the queryset's own: same SQL, same rows, same order; only the compiling is skipped.
 
 A shape is the queryset's slice (``limit``) and the length of each list value (an ``IN`` list has a
-placeholder per item); shapes are kept per database connection (its SQL dialect, its converters).
+placeholder per item); shapes are kept per database connection (its SQL dialect, its converters), at most
+``SHAPES_MAX`` of a query (past it they are all forgotten and compiled again as they come: a client asking for
+every page size from 1 to 500 costs compiling, not memory).
 ``children_attach`` does what ``prefetch_related`` does for a reverse foreign key, with such a query.
 """
 
@@ -23,6 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+SHAPES_MAX = 64
 _MARKER_BASE = -(2**62)  # ids are positive: no parameter of a query is one of these by chance
 _markers = count(1)
 
@@ -58,6 +61,8 @@ class Compiled:
         shapes = self._shapes.setdefault(connection, {})
         shape = shapes.get(key)
         if shape is None:
+            if len(shapes) >= SHAPES_MAX:
+                shapes.clear()
             shape = shapes[key] = self._compile(connection, using, limit, values)
         params = list(shape.params)
         for position, (name, index) in shape.slots.items():

@@ -16,7 +16,7 @@ from planchange import workflow
 from planchange.api.serializers import PlanChangeSerializer
 from planchange.models import PlanChange
 from planchange.services import plan_change_request
-from portal import clock
+from portal import clock, compiled
 from portal.compiled import Compiled, children_attach
 from tests.factories import (
     BillingProfileFactory,
@@ -194,6 +194,15 @@ def test_compiled_rows_take_each_calls_values_in_lists_of_any_length(contoso, fa
     by_status = Compiled(lambda status: Subscription.objects.filter(status=status).order_by("pk"))
     assert len(by_status.rows(status="cancelled")) == 1
     assert len(by_status.rows(status="active")) == 3
+
+
+def test_compiled_keeps_at_most_shapes_max_shapes_and_still_answers(contoso, monkeypatch):
+    monkeypatch.setattr(compiled, "SHAPES_MAX", 2)
+    by_tenant = Compiled(lambda tenant: Subscription.objects.filter(tenant=tenant).order_by("pk"))
+    everything = [s.pk for s in by_tenant.rows(tenant=contoso.pk)]
+    for limit in (1, 2, 3, 1, 2):
+        assert [s.pk for s in by_tenant.rows(limit=limit, tenant=contoso.pk)] == everything[:limit]
+        assert len(next(iter(by_tenant._shapes.values()))) <= 2  # noqa: SLF001
 
 
 def test_compiled_refuses_a_value_the_sql_does_not_take_and_a_prefetch():

@@ -63,7 +63,7 @@ class Compiled:
         if shape is None:
             if len(shapes) >= SHAPES_MAX:
                 shapes.clear()
-            shape = shapes[key] = self._compile(connection, using, limit, values)
+            shape = shapes[key] = self._compile(using, limit, values)
         params = list(shape.params)
         for position, (name, index) in shape.slots.items():
             params[position] = values[name] if index is None else values[name][index]
@@ -72,7 +72,7 @@ class Compiled:
             fetched = cursor.fetchall()
         return self._built(shape, fetched, using)
 
-    def _compile(self, connection, using: str, limit: int | None, values: dict) -> _Shape:
+    def _compile(self, using: str, limit: int | None, values: dict) -> _Shape:
         markers: dict = {}
         slots_by_marker: dict = {}
 

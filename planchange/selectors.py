@@ -16,7 +16,9 @@ from planchange.blockers import Action, Blocker, Code
 from planchange.eligibility import Eligibility, eligibility_check, eligibility_contexts, subscription_blockers
 from planchange.models import LIVE_STATUSES, PlanChange, PlanChangeStep, Quote
 from portal import clock
+from portal.compiled import Compiled, children_attach
 from portal.errors import Missing
+from portal.inputs import parse_id
 from portal.models import Event, Tenant
 from portal.selectors import object_get
 
@@ -50,6 +52,45 @@ def plan_change_get(*, tenant: Tenant | None, id, lock: bool = False) -> PlanCha
         return object_get(changes.select_for_update(), id, PLAN_CHANGE_MISSING)
     return object_get(changes.select_related("subscription__product", "target_product", "new_subscription", "invoice")
                       .prefetch_related("steps"), id, PLAN_CHANGE_MISSING)
+
+
+def plan_changes_shown(*, tenant: Tenant | int, status: str | None = None):
+    """The tenant's changes as the API lists them (newest first; in ``status`` only, when given), with their
+    target plan and steps."""
+    changes = (PlanChange.objects.filter(tenant=tenant).select_related("target_product").prefetch_related("steps")
+               .order_by("-requested_at", "-id"))
+    return changes if status is None else changes.filter(status=status)
+
+
+_PLAN_CHANGES_SHOWN = {
+    False: Compiled(lambda tenant: plan_changes_shown(tenant=tenant).prefetch_related(None)),
+    True: Compiled(lambda tenant, status: plan_changes_shown(tenant=tenant, status=status).prefetch_related(None)),
+}
+
+
+def plan_changes_shown_first(*, tenant: Tenant, status: str | None, limit: int) -> list[PlanChange]:
+    """The first ``limit`` of ``plan_changes_shown``, with their steps, read with SQL compiled once per process."""
+    values = {"tenant": tenant.pk} if status is None else {"tenant": tenant.pk, "status": status}
+    changes = _PLAN_CHANGES_SHOWN[status is not None].rows(limit=limit, **values)
+    children_attach(changes, relation="steps", children=_STEPS_OF)
+    return changes
+
+
+_PLAN_CHANGE_SHOWN = Compiled(lambda tenant, id: PlanChange.objects.filter(tenant=tenant, pk=id)
+                              .select_related("target_product"))
+_STEPS_OF = Compiled(lambda parents: PlanChangeStep.objects.filter(plan_change__in=parents))
+
+
+def plan_change_shown(*, tenant: Tenant, id) -> PlanChange:
+    """One of the tenant's changes as the API shows it: with its target plan and its steps, read with SQL
+    compiled once per process (``portal.compiled``); missing and foreign ids are the same
+    ``plan_change_not_found``."""
+    pk = parse_id(id)
+    found = [] if pk is None else _PLAN_CHANGE_SHOWN.rows(tenant=tenant.pk, id=pk)
+    if not found:
+        raise PLAN_CHANGE_MISSING.error()
+    children_attach(found, relation="steps", children=_STEPS_OF)
+    return found[0]
 
 
 def quote_get(*, tenant: Tenant, id) -> Quote:

@@ -26,10 +26,17 @@ from planchange.api.serializers import (
 from planchange.eligibility import eligibility_check
 from planchange.idempotency import body_hash, idempotent
 from planchange.models import PlanChange
-from planchange.selectors import PLAN_CHANGE_MISSING, quote_users
+from planchange.selectors import (
+    PLAN_CHANGE_MISSING,
+    plan_change_shown,
+    plan_changes_shown,
+    plan_changes_shown_first,
+    quote_users,
+)
 from planchange.services import plan_change_cancel, plan_change_preview, plan_change_request
 from portal.api.errors import problem
 from portal.api.mixins import TenantScopedMixin
+from portal.api.pagination import FirstPageRead
 from portal.errors import DomainError
 from portal.roles import BILLING_WRITERS
 
@@ -92,15 +99,19 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
     serializer_class = PlanChangeSerializer
 
     def tenant_queryset(self, tenant):
-        changes = (PlanChange.objects.filter(tenant=tenant)
-                   .select_related("target_product").prefetch_related("steps").order_by("-requested_at", "-id"))
+        return plan_changes_shown(tenant=tenant, status=self._status_wanted())
+
+    def _status_wanted(self) -> str | None:
         wanted = self.request.query_params.get("status") if self.action == "list" else None
-        if wanted is None:
-            return changes
-        if wanted not in PlanChange.Status.values:
+        if wanted is not None and wanted not in PlanChange.Status.values:
             raise ValidationError({"status": [_("Give one of: %(statuses)s.")
                                               % {"statuses": ", ".join(PlanChange.Status.values)}]})
-        return changes.filter(status=wanted)
+        return wanted
+
+    def retrieve(self, request, *args, **kwargs):
+        change = plan_change_shown(tenant=self.tenant, id=kwargs[self.lookup_url_kwarg or self.lookup_field])
+        self.check_object_permissions(request, change)
+        return Response(self.get_serializer(change).data)
 
     def _request_fields(self, request) -> dict:
         data = PlanChangeRequestSerializer(data=request.data)
@@ -137,7 +148,12 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
         "status", str, enum=PlanChange.Status.values,
         description="Only the changes in this status (another value is 400 `invalid`).")])
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        status = self._status_wanted()
+        # The first page (nearly every list) is read with SQL compiled once per process; the same rows.
+        page = self.paginate_queryset(FirstPageRead(
+            first=lambda limit: plan_changes_shown_first(tenant=self.tenant, status=status, limit=limit),
+            queryset=self.get_queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=PlanChangeRequestSerializer, parameters=[IDEMPOTENCY_HEADER, OpenApiParameter(
                        "Idempotent-Replayed", str, OpenApiParameter.HEADER, enum=["true"], response=[202, 409, 422],

@@ -1,4 +1,7 @@
+from collections.abc import Callable
+
 from django.core.paginator import Paginator as DjangoPaginator
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -17,6 +20,24 @@ class Paginator(DjangoPaginator):
         if len(rows) < self.per_page:
             self.__dict__["count"] = len(rows)  # Django's cached_property, known without asking
         return self._get_page(rows, 1, self)
+
+
+class FirstPageRead:
+    """What a list view hands the paginator when its first page has a reader of its own: ``[:n]`` is
+    ``first(n)`` (a selector reading the same rows with SQL compiled once per process); any other slice and
+    the count (of a full first page) are the queryset's, built by ``queryset()`` when needed."""
+
+    def __init__(self, *, first: Callable[[int], list], queryset: Callable[[], QuerySet]):
+        self.first = first
+        self.queryset = queryset
+
+    def __getitem__(self, index):
+        if isinstance(index, slice) and not index.start and index.step is None and index.stop is not None:
+            return self.first(index.stop)
+        return self.queryset()[index]
+
+    def count(self) -> int:
+        return self.queryset().count()
 
 
 class Pagination(PageNumberPagination):

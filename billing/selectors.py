@@ -32,7 +32,6 @@ from billing.periods import MCA_CANCEL_WINDOW_DAYS, current_term_start, renewal_
 from portal import clock
 from portal.compiled import Compiled, children_attach
 from portal.errors import Missing
-from portal.inputs import parse_id
 from portal.models import Tenant
 from portal.selectors import object_get
 
@@ -100,12 +99,9 @@ _SUBSCRIPTION_SHOWN = Compiled(lambda tenant, id: subscriptions_shown(tenant=ten
 def subscription_shown(*, tenant: Tenant, id) -> Subscription:
     """One of ``subscriptions_shown``, with its add-ons, read with SQL compiled once per process; missing and
     foreign ids are the same ``subscription_not_found``."""
-    pk = parse_id(id)
-    found = [] if pk is None else _SUBSCRIPTION_SHOWN.rows(tenant=tenant.pk, id=pk)
-    if not found:
-        raise SUBSCRIPTION_MISSING.error()
-    children_attach(found, relation="subscription_addons", children=_ADDONS_OF)
-    return found[0]
+    found = _SUBSCRIPTION_SHOWN.get(id, SUBSCRIPTION_MISSING, tenant=tenant.pk)
+    children_attach([found], relation="subscription_addons", children=_ADDONS_OF)
+    return found
 
 
 def service_plan_names() -> dict[str, str]:

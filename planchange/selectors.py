@@ -18,7 +18,6 @@ from planchange.models import LIVE_STATUSES, PlanChange, PlanChangeStep, Quote
 from portal import clock
 from portal.compiled import Compiled, children_attach
 from portal.errors import Missing
-from portal.inputs import parse_id
 from portal.models import Event, Tenant
 from portal.selectors import object_get
 
@@ -85,12 +84,9 @@ def plan_change_shown(*, tenant: Tenant, id) -> PlanChange:
     """One of the tenant's changes as the API shows it: with its target plan and its steps, read with SQL
     compiled once per process (``portal.compiled``); missing and foreign ids are the same
     ``plan_change_not_found``."""
-    pk = parse_id(id)
-    found = [] if pk is None else _PLAN_CHANGE_SHOWN.rows(tenant=tenant.pk, id=pk)
-    if not found:
-        raise PLAN_CHANGE_MISSING.error()
-    children_attach(found, relation="steps", children=_STEPS_OF)
-    return found[0]
+    found = _PLAN_CHANGE_SHOWN.get(id, PLAN_CHANGE_MISSING, tenant=tenant.pk)
+    children_attach([found], relation="steps", children=_STEPS_OF)
+    return found
 
 
 def quote_get(*, tenant: Tenant, id) -> Quote:

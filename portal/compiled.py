@@ -25,6 +25,9 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
+from portal.errors import Missing
+from portal.inputs import parse_id
+
 SHAPES_MAX = 64
 _MARKER_BASE = -(2**62)  # ids are positive: no parameter of a query is one of these by chance
 _markers = count(1)
@@ -71,6 +74,15 @@ class Compiled:
             cursor.execute(shape.sql, params)
             fetched = cursor.fetchall()
         return self._built(shape, fetched, using)
+
+    def get(self, raw_id, missing: Missing, **values) -> Model:
+        """``portal.selectors.object_get`` with this query, which filters by an ``id`` value: the one instance
+        with this id, or ``missing``'s NotFound when there is none or the id isn't a whole number."""
+        pk = parse_id(raw_id)
+        found = [] if pk is None else self.rows(id=pk, **values)
+        if not found:
+            raise missing.error()
+        return found[0]
 
     def _compile(self, using: str, limit: int | None, values: dict) -> _Shape:
         markers: dict = {}

@@ -28,7 +28,8 @@ from django.db.models import DateField, Field
 _AS_IS = {
     "AutoField": int, "BigAutoField": int, "IntegerField": int, "BigIntegerField": int,
     "PositiveIntegerField": int, "PositiveSmallIntegerField": int, "SmallIntegerField": int,
-    "CharField": str, "TextField": str, "BooleanField": bool, "DecimalField": Decimal,
+    "CharField": str, "TextField": str, "BooleanField": bool, "DecimalField": Decimal, "DateField": date,
+    "DateTimeField": datetime,
 }
 
 # Values per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
@@ -57,18 +58,20 @@ def _reader(field: Field, connection, *, adding: bool):
     if adding and isinstance(field, DateField) and (field.auto_now or field.auto_now_add):  # set when saved
         return lambda obj: slow(field.pre_save(obj, adding), connection)
     target = (field.target_field if field.is_relation else field).get_internal_type()
-    wanted = _AS_IS.get(target) or {"DateField": date, "DateTimeField": datetime}.get(target)
+    wanted = _AS_IS.get(target)
     # What goes through the field although of the type: a naive datetime (the field warns and makes it aware),
     # a Decimal NaN or infinity (the field refuses it).
     odd = {datetime: lambda v: v.tzinfo is None, Decimal: lambda v: not v.is_finite()}.get(wanted)
 
+    def as_is(value) -> bool:
+        if wanted is str:
+            return isinstance(value, str)  # a text choice's member too
+        return wanted is not None and type(value) is wanted and not (odd and odd(value))
+
     def read(obj):
         state = obj.__dict__
         value = state[attname] if attname in state else getattr(obj, attname)  # a deferred field is fetched
-        if value is None or (wanted is not None and (type(value) is wanted or (wanted is str and isinstance(
-                value, str))) and not (odd and odd(value))):
-            return value
-        return slow(value, connection)
+        return value if value is None or as_is(value) else slow(value, connection)
 
     return read
 

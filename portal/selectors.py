@@ -30,18 +30,11 @@ def object_get(queryset, raw_id, missing: Missing):
     return found
 
 
-def tenant_ids_chunked(size: int, ids: list[int] | None = None) -> list[tuple[int, int]]:
-    """Ranges of tenant ids (first id, last id) each holding ``size`` of ``ids`` (sorted; every tenant's when
-    None), together covering every id, the last one open-ended (a tenant made meanwhile is in it): how the day
-    loop splits a busy day into short transactions, a range per ``size`` tenants with work."""
-    if ids is None:
-        ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
-    return list(tenant_id_ranges(ids, lambda: size))
-
-
 def tenant_id_ranges(ids: list[int], size: Callable[[], int]) -> Iterator[tuple[int, int]]:
-    """``tenant_ids_chunked`` with each range's size asked for as it is cut (``size()``, at least 1): the day loop
-    sets it by how long the range before held its transaction."""
+    """Ranges of tenant ids (first id, last id) each holding ``size()`` (at least 1, asked for as each range is
+    cut) of ``ids`` (sorted), together covering every id, the last one open-ended (a tenant made meanwhile is in
+    it): how the day loop splits a busy day into short transactions, setting each range's size by how long the
+    one before held its transaction."""
     lo, i = 0, 0
     while i < len(ids):
         i = min(i + max(size(), 1), len(ids))

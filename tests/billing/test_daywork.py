@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.daywork import CARD_CHARGES, HABITS, LIFECYCLE, OVERDUE, PERIODS, REFUNDS, STEPS, TRIALS, day_work
 from billing.models import Invoice, Subscription
-from portal.selectors import TENANT_ID_END, tenant_ids_chunked
+from portal.selectors import TENANT_ID_END, tenant_id_ranges
 from simulation.moves import clock_move
 from tests.factories import InvoiceFactory, PaymentMethodFactory, SubscriptionFactory, TenantFactory
 
@@ -76,10 +76,10 @@ def test_a_quiet_day_over_many_tenants_costs_one_chunk(at_date, settings):
 
 
 def test_tenant_ranges_cover_every_id_with_size_tenants_of_work_each():
-    assert tenant_ids_chunked(2, [5, 9, 12]) == [(0, 9), (10, TENANT_ID_END)]
-    assert tenant_ids_chunked(2, [5, 9, 12, 20]) == [(0, 9), (10, TENANT_ID_END)]
-    assert tenant_ids_chunked(3, [5]) == [(0, TENANT_ID_END)]
-    assert tenant_ids_chunked(3, []) == [(0, TENANT_ID_END)]
+    assert list(tenant_id_ranges([5, 9, 12], lambda: 2)) == [(0, 9), (10, TENANT_ID_END)]
+    assert list(tenant_id_ranges([5, 9, 12, 20], lambda: 2)) == [(0, 9), (10, TENANT_ID_END)]
+    assert list(tenant_id_ranges([5], lambda: 3)) == [(0, TENANT_ID_END)]
+    assert list(tenant_id_ranges([], lambda: 3)) == [(0, TENANT_ID_END)]
 
 
 def test_a_card_charge_and_a_refund_left_behind_are_taken_the_next_day_when_nothing_else_falls_due(at_date):

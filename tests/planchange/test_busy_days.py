@@ -98,6 +98,19 @@ def _scheduled_at_renewal(i: int) -> None:
                         target_sku="SPB", schedule="renewal")
 
 
+def _statements_of_changes_run(changes: int, *, watermark: str, to: str) -> list[str]:
+    """``changes`` changes scheduled for their renewal (2026-10-01), the clock moved to ``watermark``, then the
+    statements of the move to ``to``, which runs every change to completion (checked)."""
+    for i in range(changes):
+        _scheduled_at_renewal(i)
+    move(watermark)
+    with CaptureQueriesContext(connection) as queries:
+        moved = move(to)
+    assert PlanChange.objects.filter(status="completed").count() == changes
+    assert sum(e["kind"] == "plan_change" for e in moved["events"]) == changes
+    return [q["sql"] for q in queries.captured_queries]
+
+
 CATALOG_TABLES = ('"billing_product"', '"billing_offer"', '"billing_serviceplan"', '"billing_product_service_plans"')
 
 
@@ -106,15 +119,9 @@ def test_a_move_reads_the_catalog_once_whatever_the_scheduled_changes_and_period
     """The catalog is read-only while the portal serves: a move reads each part of it it needs once
     (``billing.offers.catalog_pinned``), not once per change validated and billed or per chunk of periods."""
     at_date("2026-09-15")
-    for i in range(changes):
-        _scheduled_at_renewal(i)
-    move("2026-09-20")
-    with CaptureQueriesContext(connection) as queries:
-        moved = move("2026-11-02")
-    assert PlanChange.objects.filter(status="completed").count() == changes
-    assert sum(e["kind"] == "plan_change" for e in moved["events"]) == changes
-    catalog = [q["sql"] for q in queries.captured_queries
-               if any(f"FROM {table}" in q["sql"] for table in CATALOG_TABLES)]  # read, not joined to
+    statements = _statements_of_changes_run(changes, watermark="2026-09-20", to="2026-11-02")
+    catalog = [sql for sql in statements
+               if any(f"FROM {table}" in sql for table in CATALOG_TABLES)]  # read, not joined to
     # The products with their plans and offers (3), each offer billed or changed into (Business Standard and
     # Premium, monthly), the target by its SKU (once per change: the request's field, checked again).
     assert len(catalog) == 3 + 2 + changes, "\n".join(sql[:160] for sql in catalog)
@@ -244,15 +251,9 @@ def test_a_move_reads_the_clocks_offset_once_a_day_however_many_scheduled_change
     """A move alone moves the clock while it runs, so each day's transactions (two per step of every scheduled
     change) share the offset read when the day began, instead of reading it again in each (``days_run``)."""
     at_date("2026-09-20")
-    for i in range(changes):
-        _scheduled_at_renewal(i)
-    move("2026-09-25")
-    with CaptureQueriesContext(connection) as queries:
-        moved = move("2026-10-01")
-    assert [e["kind"] for e in moved["events"]].count("plan_change") == changes
-    assert PlanChange.objects.filter(status="completed").count() == changes
-    offsets = [q for q in queries.captured_queries if q["sql"].startswith('SELECT "portal_simulationclock"."offset"')]
-    assert len(offsets) == OFFSET_READS_OF_A_MOVE, "\n".join(q["sql"][:120] for q in offsets)
+    statements = _statements_of_changes_run(changes, watermark="2026-09-25", to="2026-10-01")
+    offsets = [sql for sql in statements if sql.startswith('SELECT "portal_simulationclock"."offset"')]
+    assert len(offsets) == OFFSET_READS_OF_A_MOVE, "\n".join(sql[:120] for sql in offsets)
 
 
 OFFSET_READS_OF_A_MOVE = 6  # the move's own transactions before and after its days, and the day's (2026-10-01); was 6 + 12 a change

@@ -49,7 +49,7 @@ from billing.services import (
 )
 from licensing.models import DirectoryUser, LicenseAssignment
 from licensing.services import license_assign, license_replace, license_unassign
-from planchange import workflow
+from planchange import steps, workflow
 from planchange.models import LIVE_STATUSES, PlanChange, PlanChangeStep
 from planchange.selectors import eligibility_for
 from planchange.services import plan_change_cancel, plan_change_request
@@ -224,8 +224,8 @@ class PlanChangeMachine(RuleBasedStateMachine):
             if step == "bill":
                 raise Crash
 
-        with (mock.patch.object(workflow, "_pause", maybe_die),
-              mock.patch.object(workflow, "_pause_inside", die_inside if inside else lambda step: None)):
+        with (mock.patch.object(steps, "_pause", maybe_die),
+              mock.patch.object(steps, "_pause_inside", die_inside if inside else lambda step: None)):
             try:
                 workflow.run(change.pk)
             except Crash:

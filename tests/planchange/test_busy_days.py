@@ -87,13 +87,16 @@ def test_starting_scheduled_changes_costs_the_same_queries_for_2_and_20(at_date)
     assert start(2, date(2026, 7, 1)) == start(20, date(2026, 7, 2))
 
 
-def _scheduled_at_renewal(i: int) -> None:
-    """An MCA tenant's Business Standard changing to Business Premium at its renewal, 2026-10-01."""
+def _scheduled_at_renewal(i: int, *, users: int = 0) -> None:
+    """An MCA tenant's Business Standard (10 licenses, ``users`` of them assigned) changing to Business Premium
+    at its renewal, 2026-10-01."""
     from planchange.services import plan_change_request
-    from tests.factories import BillingProfileFactory, TenantFactory, admin_of, mca_subscription
+    from tests.factories import BillingProfileFactory, LicenseFactory, TenantFactory, admin_of, mca_subscription
 
     profile = BillingProfileFactory(tenant=TenantFactory(domain=f"scheduled{i}.example", agreement="MCA"))
     sub = mca_subscription(profile, licenses=10, start_date=date(2025, 10, 1))
+    for _ in range(users):
+        LicenseFactory(subscription=sub)
     plan_change_request(tenant=profile.tenant, user=admin_of(profile.tenant), subscription_id=sub.pk,
                         target_sku="SPB", schedule="renewal")
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from billing.models import Invoice, InvoiceLine, Subscription
 from billing.services import invoice_pay
 from licensing.models import LicenseAssignment
-from planchange import workflow
+from planchange import steps, workflow
 from planchange.inputs import Blocked
 from planchange.models import PlanChange
 from planchange.services import plan_change_cancel, plan_change_preview, plan_change_request
@@ -598,7 +598,7 @@ def test_step_delay_makes_every_step_wait_that_long(contoso, settings, monkeypat
     settings.PLANCHANGE_STEP_DELAY = 0.7
     settings.PLANCHANGE_MIGRATE_BATCH = 10
     pauses = []
-    monkeypatch.setattr(workflow, "_pause", pauses.append)
+    monkeypatch.setattr(steps, "_pause", pauses.append)
     change = run(plan_change_request(tenant=tenant, user=admin, subscription_id=std.pk, target_sku="SPB"))
     assert change.status == "completed"
     assert pauses == [0.7] * (5 + 2)  # five steps, and between the three batches of up to 10 of the 22 users

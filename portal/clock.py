@@ -103,10 +103,7 @@ def applied_through() -> date | None:
 def applied_lock() -> date | None:
     """Inside a transaction: lock the clock's row (one applier of days at a time) and answer the
     last day applied."""
-    from portal.models import SimulationClock
-
-    SimulationClock.objects.get_or_create(pk=1)
-    return SimulationClock.objects.select_for_update().values_list("applied_through", flat=True).get(pk=1)
+    return _row_lock("applied_through")[0]
 
 
 def mark_applied(day: date) -> None:
@@ -118,11 +115,20 @@ def mark_applied(day: date) -> None:
 def day_progress_lock() -> tuple[date | None, date | None, int | None]:
     """Inside a transaction: lock the clock's row and answer the last day applied, and the day being applied
     tenant by tenant with the last tenant id done (a busy day is applied in several transactions)."""
+    return _row_lock("applied_through", "applying_day", "applying_tenants_through")
+
+
+def _row_lock(*fields: str) -> tuple:
+    """Inside a transaction: lock the clock's row (made first on a new portal) and answer ``fields`` of it. One
+    statement when the row is there (the day loop locks it in each of its transactions)."""
     from portal.models import SimulationClock
 
-    SimulationClock.objects.get_or_create(pk=1)
-    return SimulationClock.objects.select_for_update().values_list(
-        "applied_through", "applying_day", "applying_tenants_through").get(pk=1)
+    locked = SimulationClock.objects.select_for_update().filter(pk=1).values_list(*fields)
+    row = next(iter(locked), None)
+    if row is None:
+        SimulationClock.objects.get_or_create(pk=1)
+        row = locked.get()
+    return row
 
 
 def mark_tenants_applied(day: date, through: int) -> None:

@@ -61,7 +61,7 @@ from planchange.scheduled import (
 )
 from portal import clock
 from portal.happenings import KINDS, Happening, Kind
-from portal.selectors import tenant_id_ranges
+from portal.selectors import TENANT_ID_END, tenant_id_ranges
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,9 @@ def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record
                        pace: Pace) -> list[Happening]:
     """The day's billing, ``pace.tenants`` tenants per transaction (each first locks the clock's row,
     whose ``applying_*`` say how far the day got: a day interrupted goes on with the next tenant, never
-    applies a tenant twice). ``first``: what the day did before billing, recorded with the first chunk. The
-    chunks count only the tenants with work today, and steps with nothing due are not asked (``day_work``)."""
+    applies a tenant twice; the last chunk marks the day applied). ``first``: what the day did before billing,
+    recorded with the first chunk. The chunks count only the tenants with work today, and steps with nothing due
+    are not asked (``day_work``)."""
     happened: list[Happening] = []
     work = day_work(day=day, since=since)
     for lo, hi in tenant_id_ranges(work.tenant_ids, lambda: pace.tenants):
@@ -163,19 +164,24 @@ def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record
         with transaction.atomic():
             applied, applying, through = clock.day_progress_lock()
             if applied is not None and applied >= day:
-                break  # another applier finished the day meanwhile
+                break  # another applier finished the day meanwhile (what this one did first is recorded below)
             if applying == day and through is not None:
                 if through >= hi:
                     continue
                 lo = max(lo, through + 1)
             with clock.offset_pinned():  # the clock's row is locked: read its offset once, not per event
                 chunk = _billing_run(day, since=max(since, applied or since), tenants=(lo, hi), idle=work.idle)
-            clock.mark_tenants_applied(day, hi)
+            if hi == TENANT_ID_END:  # the day's last tenants (the last range is open-ended): the day is applied
+                clock.mark_applied(day)
+            else:
+                clock.mark_tenants_applied(day, hi)
             if record is not None:
                 record(day, _in_order(first + chunk))
                 first = []
         pace.took(time_monotonic() - began)
         happened += chunk
+        if hi == TENANT_ID_END:
+            return happened
     with transaction.atomic():
         applied = clock.applied_lock()
         if applied is None or applied < day:

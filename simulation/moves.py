@@ -176,15 +176,18 @@ def _recorder(move: ClockMove, runner: str):
     """What the day loop calls in the transaction that applies each day: the day's happenings onto the
     move, its progress, and its lease renewed (while this runner still holds it)."""
 
+    counted = [move.happenings]  # so far: only the lease's holder records, and each runner starts from the row's
+
     def record(day, happened: list[Happening]) -> None:
         happened = _stable_refs(happened, first_new=move.first_new_subscription)
-        counted, holder = ClockMove.objects.select_for_update().values_list("happenings", "runner").get(pk=move.pk)
-        if holder != runner:
+        # One statement locks the move's row, checks the lease is still this runner's, and notes the progress.
+        held = ClockMove.objects.filter(pk=move.pk, runner=runner).update(
+            applied_through=day, happenings=counted[0] + len(happened), lease_until=timezone.now() + _lease())
+        if not held:
             raise LeaseLost(move.pk)
         if happened:  # one row per transaction, not per happening (a ten-year move has hundreds of thousands)
-            ClockMoveHappening.objects.create(move_id=move.pk, seq=counted, data=[h.as_dict() for h in happened])
-        ClockMove.objects.filter(pk=move.pk).update(
-            applied_through=day, happenings=counted + len(happened), lease_until=timezone.now() + _lease())
+            ClockMoveHappening.objects.create(move_id=move.pk, seq=counted[0], data=[h.as_dict() for h in happened])
+        counted[0] += len(happened)  # a transaction rolled back after this ends the run: the next reads the row
 
     return record
 
@@ -220,6 +223,7 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
         if move.dry_run:
             ClockMoveHappening.objects.filter(move=move).delete()  # a dry run interrupted starts over
             ClockMove.objects.filter(pk=move.pk).update(happenings=0, applied_through=None)
+            move.happenings = 0
             with publishing_paused(), shadowed(kept={ClockMove._meta.db_table, ClockMoveHappening._meta.db_table}):
                 _apply(move, runner, deadline)
         else:

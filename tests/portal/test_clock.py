@@ -76,3 +76,20 @@ def test_a_transaction_reads_the_offset_once_and_sees_its_own_moves(django_asser
         assert clock.today() == date(2027, 1, 1)
         raise RuntimeError  # rolled back: the offset it read goes with it
     assert clock.today() == date(2026, 7, 1)
+
+
+@pytest.mark.django_db
+def test_the_day_loop_locks_the_clocks_row_in_one_statement_and_makes_it_on_a_new_portal(django_assert_num_queries):
+    from portal.models import SimulationClock
+
+    SimulationClock.objects.all().delete()
+    with transaction.atomic():
+        assert clock.applied_lock() is None  # a new portal: the row is made, then locked
+    assert SimulationClock.objects.filter(pk=1).exists()
+    clock.set_date(date(2026, 6, 15))
+    with transaction.atomic():
+        clock.mark_tenants_applied(date(2026, 6, 15), 7)
+        with django_assert_num_queries(1):  # each of the day loop's transactions starts with it
+            assert clock.day_progress_lock() == (None, date(2026, 6, 15), 7)
+        with django_assert_num_queries(1):
+            assert clock.applied_lock() is None

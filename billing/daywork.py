@@ -3,9 +3,9 @@
 A day is applied a few tenants per transaction, and each transaction asks every step of the day's billing
 (trials, periods, card charges, payments by habit, refunds, the lifecycle, invoices past due) for its rows:
 most steps find nothing on most days, yet each asking costs a query to build and run, in every chunk.
-``day_work`` asks every step at once, in one statement, for the whole day which tenants it has rows for (each
-step's own ``*_due`` filter, the one its run uses): the day is then cut into chunks of the tenants that have
-work, and a step with nothing due for anyone is not asked at all.
+``day_work`` asks every step at once, in one statement (and one for the payment habits it names), for the
+whole day which tenants it has rows for (each step's own ``*_due`` filter, the one its run uses): the day is
+then cut into chunks of the tenants that have work, and a step with nothing due for anyone is not asked at all.
 
 A step can make another's rows due the same day, within the same tenant: a trial converted today is billed
 today; a period billed today for a past start (one a plan change held) can be charged, paid, past due or
@@ -51,7 +51,8 @@ class DayWork:
 
 
 def day_work(*, day: date, since: date) -> DayWork:
-    """What ``day`` holds (the last day applied was ``since``): one query, whatever the tenants."""
+    """What ``day`` holds (the last day applied was ``since``): two queries (the payers' habits, then every step's
+    tenants at once), whatever the tenants."""
     due = {
         TRIALS: [trials_due(day=day)],
         PERIODS: [periods_due(day=day)],

@@ -1,12 +1,13 @@
 """The steps of the automatic change (DESIGN.md "The automatic change"), each safe to run twice: it checks
 what is already done inside the transaction that does the rest, and marks itself done in that same transaction.
-``planchange.workflow`` claims them one by one and runs them (``STEPS``), each in its own transaction; the day
-loop's run of a scheduled change runs their bodies (``BODIES``) one after the other in one transaction
-(``planchange.workflow.run_at_once``).
+``planchange.workflow`` claims them one by one and runs them (``STEPS``), each in its own transaction (the
+migration of licenses one per batch of users); the day loop's run of a scheduled change runs their bodies
+(``BODIES``) one after the other in one transaction (``planchange.workflow.run_at_once``). A fault injected into
+``STEPS`` (a test's) is met by ``run`` only.
 
 The steps orchestrate; they write only planchange's own rows. Billing provisions, bills and cancels
 subscriptions, licensing moves users, each through its services. **Lock order**: a step's transaction locks the
-change's subscriptions by ascending id, then the change (``_lock_change``), then its step rows.
+change's subscriptions by ascending id, then the change (``change_lock``), then its step rows.
 """
 
 import time
@@ -56,7 +57,7 @@ def _pause_inside(step: str) -> None:
         _pause(float(seconds))
 
 
-def _lease() -> timedelta:
+def step_lease() -> timedelta:
     return timedelta(seconds=settings.PLANCHANGE_STEP_LEASE)
 
 
@@ -70,10 +71,10 @@ def _done(change: PlanChange, name: str, **data) -> None:
 
 def _renew_lease(change_id: int, name: str) -> None:
     PlanChangeStep.objects.filter(plan_change_id=change_id, name=name, status=Step.RUNNING).update(
-        lease_until=timezone.now() + _lease())
+        lease_until=timezone.now() + step_lease())
 
 
-def _fail(step: PlanChangeStep, error: str) -> None:
+def step_fail(step: PlanChangeStep, error: str) -> None:
     step.status = Step.FAILED
     step.finished_at = clock.now()
     step.lease_until = None
@@ -81,12 +82,12 @@ def _fail(step: PlanChangeStep, error: str) -> None:
     step.save(update_fields=["status", "finished_at", "lease_until", "error"])
 
 
-def _locked(change_id: int) -> PlanChange:
+def change_locked(change_id: int) -> PlanChange:
     return (PlanChange.objects.select_for_update(of=("self",))
             .select_related("tenant", "subscription__product", "target_product").get(pk=change_id))
 
 
-def _lock_change(change_id: int) -> PlanChange:
+def change_lock(change_id: int) -> PlanChange:
     """Inside a step's transaction: lock the change's subscriptions (ascending id), then the
     change itself. If another worker provisioned the new subscription in between, go round
     again so it is locked before the change too."""
@@ -94,7 +95,7 @@ def _lock_change(change_id: int) -> PlanChange:
         tenant_id, old_id, new_id = (PlanChange.objects.filter(pk=change_id)
                                      .values_list("tenant_id", "subscription_id", "new_subscription_id").get())
         subscriptions_lock(tenant=tenant_id, subscription_ids=[i for i in (old_id, new_id) if i])
-        change = _locked(change_id)
+        change = change_locked(change_id)
         if change.new_subscription_id == new_id:
             return change
 
@@ -115,13 +116,13 @@ def _validate(change: PlanChange) -> None:
         inputs.require_allowed()
     except Blocked as exc:
         codes = [b["code"] for b in exc.extra["blockers"]]
-        _fail_change(change, "validate", code="blocked", detail=", ".join(codes), blockers=codes)
+        change_fail(change, "validate", code="blocked", detail=", ".join(codes), blockers=codes)
         return
     except DomainError as exc:
-        _fail_change(change, "validate", code=exc.code, detail=exc.detail)
+        change_fail(change, "validate", code=exc.code, detail=exc.detail)
         return
     if not into_still_holds(change, inputs.into):
-        _fail_change(change, "validate", code="into_subscription_changed",
+        change_fail(change, "validate", code="into_subscription_changed",
                      detail=Text(INTO_CHANGED, product=change.target_product.name))
         return
     at_renewal = change.schedule == PlanChange.Schedule.RENEWAL
@@ -142,7 +143,7 @@ def _bill_what_waited(subscription_ids) -> None:
         billing_periods_run(day=applied, actor="system", subscription_ids=[i for i in subscription_ids if i])
 
 
-def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str | Text, blockers=(),
+def change_fail(change: PlanChange, step_name: str, *, code: str, detail: str | Text, blockers=(),
                  text: Text | None = None) -> None:
     """Fail a change before licenses moved (inside its step's transaction, locks taken): the
     record says why, the subscriptions are free again, nothing else changed. The reason is kept in
@@ -157,7 +158,7 @@ def _fail_change(change: PlanChange, step_name: str, *, code: str, detail: str |
     change.blockers = list(blockers)
     change.save(update_fields=["status", "error_code", "error_detail", "error_text", "error_params", "blockers"])
     step = PlanChangeStep.objects.get(plan_change=change, name=step_name)
-    _fail(step, f"{code}: {detail}")
+    step_fail(step, f"{code}: {detail}")
     change.steps.filter(status=Step.PENDING).update(status=Step.SKIPPED)
     subscriptions_release(holder=change.holder)
     _bill_what_waited([change.subscription_id, change.new_subscription_id])
@@ -213,7 +214,7 @@ def step_migrate_licenses(change_id: int) -> None:
     after: int | None = 0
     while True:
         with transaction.atomic():
-            change = _lock_change(change_id)
+            change = change_lock(change_id)
             if _is_done(change, "migrate_licenses"):
                 return
             after = _migrate_batch(change, after=after)
@@ -275,7 +276,7 @@ def _in_its_transaction(name: str, body: Callable[[PlanChange], None]) -> Callab
 
     def step(change_id: int) -> None:
         with transaction.atomic():
-            change = _lock_change(change_id)
+            change = change_lock(change_id)
             if not _is_done(change, name):
                 body(change)
 

@@ -5,6 +5,7 @@ idempotency keys are deleted."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,9 +32,13 @@ def stalled_changes_requeue() -> list[int]:
                 | Q(updated_at__lte=quiet_since))
         .distinct().values_list("pk", flat=True)
     )
-    ids = list(stalled)
-    # Touch them, so a change waiting behind others is woken once per period, not at every sweep.
-    PlanChange.objects.filter(pk__in=ids).update(updated_at=now)
+    with transaction.atomic():
+        # A change whose row is locked is being worked on (a step, or the day loop's run of a scheduled change in
+        # one transaction, queued until it commits): skipped, not waited for while the others' rows are held.
+        ids = list(PlanChange.objects.select_for_update(skip_locked=True).filter(pk__in=list(stalled))
+                   .order_by("pk").values_list("pk", flat=True))
+        # Touch them, so a change waiting behind others is woken once per period, not at every sweep.
+        PlanChange.objects.filter(pk__in=ids).update(updated_at=now)
     for change_id in ids:
         change_enqueue(change_id)
     return ids

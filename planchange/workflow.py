@@ -17,7 +17,7 @@ when the change completes or fails before licenses move), so no edit gets in bet
 
 **Lock order** (the same everywhere, see ``billing.services.subscriptions_lock``): a step's
 transaction locks the change's subscriptions by ascending id, then the change
-(``_lock_change``), then its step rows; the claim locks the change, then the step.
+(``change_lock``), then its step rows; the claim locks the change, then the step.
 """
 
 import logging
@@ -33,11 +33,12 @@ from planchange.steps import (
     BEFORE_LICENSES_MOVE,
     BODIES,
     STEPS,
-    _fail,
-    _fail_change,
-    _lease,
-    _lock_change,
-    _locked,
+    NotAtOnce,
+    change_fail,
+    change_lock,
+    change_locked,
+    step_fail,
+    step_lease,
     step_validate,  # noqa: F401 - the workflow's steps, as callers and tests know them
 )
 from planchange.texts import UNEXPECTED
@@ -81,7 +82,7 @@ def _take(change_id: int, name: str) -> str:
         step.status = Step.RUNNING
         step.attempts += 1
         step.started_at = step.started_at or clock.now()
-        step.lease_until = now + _lease()
+        step.lease_until = now + step_lease()
         step.save(update_fields=["status", "attempts", "started_at", "lease_until"])
         if change.status == PlanChange.Status.QUEUED:
             change.status = PlanChange.Status.RUNNING
@@ -134,27 +135,32 @@ def run(change_id: int) -> str:
 
 def run_at_once(change_id: int) -> str:
     """The day loop's run of a scheduled change it has just started (queued, no step taken): every step in one
-    transaction, each claimed as it is done, which commits only a change that completed. One that fails, that a
-    worker took meanwhile, that moves more users than one batch, or that meets any error is rolled back and run
-    step by step (``run``), each step in its own transactions, which records what happened as a worker's run
-    does. With the steps' pauses set (``PLANCHANGE_STEP_DELAY``, ``PLANCHANGE_PAUSE_INSIDE``), step by step."""
+    transaction, which commits only a change that completed (its steps then done, one attempt each: none is ever
+    seen running, nor the change until it commits). One that fails, that a worker took meanwhile, that moves
+    more users than one batch, or that meets any error is rolled back and run step by step (``run``), each step
+    in its own transactions, which records what happened as a worker's run does. With the steps' pauses set
+    (``PLANCHANGE_STEP_DELAY``, ``PLANCHANGE_PAUSE_INSIDE``), step by step."""
     if not (settings.PLANCHANGE_STEP_DELAY or settings.PLANCHANGE_PAUSE_INSIDE):
         try:
             with transaction.atomic():
                 if _all_steps(change_id):
                     return "completed"
                 transaction.set_rollback(True)
+        except NotAtOnce:
+            log.info("scheduled change %s moves more users than one batch: step by step", change_id)
         except Exception:  # rolled back: the step-by-step run meets it again and records it
-            log.info("scheduled change %s is run step by step", change_id, exc_info=True)
+            log.warning("scheduled change %s is run step by step after an error", change_id, exc_info=True)
     return run(change_id)
 
 
 def _all_steps(change_id: int) -> bool:
     """``run_at_once``'s transaction: True when the change completed in it."""
-    change = _lock_change(change_id)
+    change = change_lock(change_id)
     statuses = PlanChangeStep.objects.select_for_update().filter(plan_change=change).values_list("status", flat=True)
     if change.status != PlanChange.Status.QUEUED or any(status != Step.PENDING for status in statuses):
         return False
+    if change.subscription.assigned_licenses > settings.PLANCHANGE_MIGRATE_BATCH:
+        raise NotAtOnce(change_id)  # its users move a batch per transaction
     change.status = PlanChange.Status.RUNNING
     change.save(update_fields=["status", "updated_at"])
     event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_RUNNING, obj=change,
@@ -162,7 +168,7 @@ def _all_steps(change_id: int) -> bool:
     began = {}
     for name in PlanChangeStep.ORDER:
         if began:  # read again, as the step's own transaction would
-            change = _locked(change_id)
+            change = change_locked(change_id)
         began[name] = clock.now()
         BODIES[name](change)
         if change.status == PlanChange.Status.FAILED:
@@ -175,12 +181,12 @@ def _all_steps(change_id: int) -> bool:
 
 def _stop(change_id: int, name: str, exc: Exception) -> None:
     with transaction.atomic():
-        change = _lock_change(change_id)
+        change = change_lock(change_id)
         if name in BEFORE_LICENSES_MOVE:
-            _fail_change(change, name, code="error", detail=f"{type(exc).__name__}: {exc}", text=Text(UNEXPECTED))
+            change_fail(change, name, code="error", detail=f"{type(exc).__name__}: {exc}", text=Text(UNEXPECTED))
         else:  # licenses may have moved: only forward, so it waits for support staff
             step = PlanChangeStep.objects.select_for_update().get(plan_change=change, name=name)
-            _fail(step, f"{type(exc).__name__}: {exc}")
+            step_fail(step, f"{type(exc).__name__}: {exc}")
             change.error_code = "step_failed"
             change.error_detail = f"{name}: {type(exc).__name__}: {exc}"
             change.save(update_fields=["error_code", "error_detail"])

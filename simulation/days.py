@@ -87,7 +87,8 @@ def _end_of(day: date) -> datetime:
 
 
 def _scheduled_changes_run(day: date, started: list[int]) -> list[Happening]:
-    """Run the scheduled changes started on ``day``, each in one transaction (``workflow.run_at_once``)."""
+    """Run the scheduled changes started on ``day``, each in one transaction where it can be
+    (``workflow.run_at_once``), else step by step."""
     happened = []
     for change_id in started:
         try:
@@ -241,8 +242,8 @@ def days_run(*, until: date, move_clock: bool, record: Recorder | None = None,
             if move_clock and day > clock.today():
                 clock.set_date(day)
             # A move alone moves the clock while it runs (one real move at a time; a dry run's clock is its own
-            # copy's): its offset is read once a day, not in each of the day's transactions (every step of each
-            # scheduled change is two). The sweep, which doesn't move it, reads it as any transaction does.
+            # copy's): its offset is read once a day, not in each of the day's transactions (its chunks of tenants,
+            # its scheduled changes). The sweep, which doesn't move it, reads it as any transaction does.
             with clock.offset_pinned() if move_clock else nullcontext():
                 happened += day_apply(day, since=applied, record=record, pace=pace)
             applied = day

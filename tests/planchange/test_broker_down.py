@@ -89,3 +89,40 @@ def test_the_sweep_wakes_queued_changes_no_worker_claimed_within_the_setting():
         PlanChange.objects.filter(pk=change.pk).update(updated_at=change.updated_at.replace(year=2020))
         assert stalled_changes_requeue() == [change.pk]
         assert stalled_changes_requeue() == []  # woken: not again until the period passes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_neither_waits_on_nor_wakes_a_change_whose_row_another_transaction_holds(settings):
+    """The day loop runs a scheduled change it started in one transaction (``workflow.run_at_once``): queued until
+    it commits. The sweep skips a change whose row is locked (someone is working on it) instead of waiting for it
+    while it holds the other changes' rows, and wakes it later if it still needs a worker."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from tests.factories import PlanChangeFactory
+
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SQLite locks the whole database, not rows")
+    held, other = PlanChangeFactory(status="queued"), PlanChangeFactory(status="queued")
+    PlanChange.objects.update(updated_at=held.updated_at.replace(year=2020))
+    locked, release = threading.Event(), threading.Event()
+
+    def working_on_it():
+        with transaction.atomic():
+            PlanChange.objects.select_for_update().get(pk=held.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    worker = threading.Thread(target=working_on_it)
+    worker.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        assert stalled_changes_requeue() == [other.pk]
+        assert time.monotonic() - started < 2
+    finally:
+        release.set()
+        worker.join(10)
+    assert stalled_changes_requeue() == [held.pk]  # still queued once let go: woken now

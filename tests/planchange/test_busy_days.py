@@ -253,8 +253,9 @@ def test_a_day_whose_transactions_run_long_is_applied_fewer_tenants_per_transact
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("changes", [1, 4])
 def test_a_move_reads_the_clocks_offset_once_a_day_however_many_scheduled_changes_it_runs(at_date, changes):
-    """A move alone moves the clock while it runs, so each day's transactions (two per step of every scheduled
-    change) share the offset read when the day began, instead of reading it again in each (``days_run``)."""
+    """A move alone moves the clock while it runs, so each day's transactions (its chunks, each scheduled change's;
+    a change run step by step, two per step) share the offset read when the day began, instead of reading it again
+    in each (``days_run``)."""
     at_date("2026-09-20")
     statements = _statements_of_changes_run(changes, watermark="2026-09-25", to="2026-10-01")
     offsets = [sql for sql in statements if sql.startswith('SELECT "portal_simulationclock"."offset"')]

@@ -22,13 +22,14 @@ pytestmark = pytest.mark.django_db
 
 def _outcome() -> list[tuple]:
     """Each scheduled change's end, told without ids (rows made on the way get other ids in another run): the
-    change, its steps, the tenant's invoice lines, audit events, subscriptions and licenses."""
+    change, its steps, the tenant's invoice lines, audit events (in order; their data's keys, whose values name
+    rows by id), subscriptions and licenses."""
     ends = []
     for change in PlanChange.objects.select_related("tenant").order_by("tenant__domain"):
         tenant = change.tenant
         ends.append((
             tenant.domain, change.status, change.error_code, change.credit, change.effective_date, change.licenses,
-            list(change.steps.order_by("position").values_list("name", "status", "attempts", "error")),
+            list(change.steps.order_by("position").values_list("name", "status", "attempts", "error", "lease_until")),
             all(step.started_at <= step.finished_at for step in change.steps.all() if step.finished_at),
             sorted(InvoiceLine.objects.filter(invoice__tenant=tenant)
                    .values_list("invoice__date", "description", "amount", "start", "end")),
@@ -78,7 +79,11 @@ def _statements_of_the_changes(monkeypatch, changes: int) -> list[str]:
         captured.extend(queries.captured_queries)
         return happened
 
+    def step_by_step(change_id):
+        raise AssertionError(f"change {change_id} was run step by step")
+
     monkeypatch.setattr(days, "_scheduled_changes_run", counted)
+    monkeypatch.setattr(workflow, "run", step_by_step)  # each change in its one transaction, none after
     move("2026-10-01")
     assert PlanChange.objects.filter(status="completed").count() == changes
     return [q["sql"] for q in captured]

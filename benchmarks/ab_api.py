@@ -8,8 +8,9 @@ two are measured one right after the other, many times, in an order that alterna
 Both gunicorns (``benchmarks.gunicorn_settings``, two workers each) serve the same database and Redis: this
 checkout's code and AB_OTHER's (each started in its own directory, which gunicorn puts first on its path). Each
 turn is locust for AB_SECONDS (8) on one GET against one of them; AB_ROUNDS (6) rounds of every GET on each.
-Prints each turn's gunicorn CPU ms per request and requests/s, then each GET's median of the CPU per request and
-of the paired ratios (this / other). Not collected by ``make bench``."""
+The two answer each GET with the same bytes (checked first). Prints each turn's gunicorn CPU ms per request and
+requests/s, then each GET's median of the CPU per request and of the paired ratios (this / other). Not collected
+by ``make bench``."""
 
 import os
 import statistics
@@ -77,6 +78,7 @@ def test_ab(tmp_path):
         for path in paths:
             bodies = {name: bench._get(server.url + path, tokens[0]) for name, server in servers.items()}
             assert bodies["this"][0] == bodies["other"][0] == 200, bodies
+            assert bodies["this"][1] == bodies["other"][1], bodies  # the same answer, byte for byte
             for server in servers.values():
                 for _ in range(20):
                     bench._get(server.url + path, tokens[0])

@@ -82,11 +82,9 @@ _STEPS_OF = Compiled(lambda parents: PlanChangeStep.objects.filter(plan_change__
 
 def plan_change_shown(*, tenant: Tenant, id) -> PlanChange:
     """One of the tenant's changes as the API shows it: with its target plan and its steps, read with SQL
-    compiled once per process (``portal.compiled``); missing and foreign ids are the same
+    compiled once per process (``portal.compiled``), in one round trip; missing and foreign ids are the same
     ``plan_change_not_found``."""
-    found = _PLAN_CHANGE_SHOWN.get(id, PLAN_CHANGE_MISSING, tenant=tenant.pk)
-    children_attach([found], relation="steps", children=_STEPS_OF)
-    return found
+    return _PLAN_CHANGE_SHOWN.get(id, PLAN_CHANGE_MISSING, children=("steps", _STEPS_OF), tenant=tenant.pk)
 
 
 def quote_get(*, tenant: Tenant, id) -> Quote:

@@ -25,6 +25,7 @@ class PortalConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from portal import generation
+        from portal.api import throttling
         from portal.models import AdminMembership, ApiToken, Tenant
 
         for model in (get_user_model(), ApiToken, AdminMembership, Tenant):
@@ -32,6 +33,9 @@ class PortalConfig(AppConfig):
             post_delete.connect(_changed, sender=model, dispatch_uid=f"generation.deleted.{model._meta.label}")
         request_started.connect(generation.forget, dispatch_uid="generation.request_started")
         request_finished.connect(generation.forget, dispatch_uid="generation.request_finished")
+        # The per-login throttle's place a request took ahead and never claimed (portal/api/throttling.py).
+        request_started.connect(throttling.ahead_release, dispatch_uid="throttling.ahead.request_started")
+        request_finished.connect(throttling.ahead_release, dispatch_uid="throttling.ahead.request_finished")
 
 
 def _changed(sender, using, **kwargs):

@@ -11,11 +11,13 @@ else: same servers, same pools, same commands.
 taken atomically (a Lua script on Redis; a lock of the process on its own cache): the API's bad-token
 throttle, which must never let more tokens be checked than its limit, however many arrive at once, and the
 per-login rate. ``window_check`` asks, without taking a place, whether a log is full, and reads the
-generation's stamp (``portal.generation``) in the same round trip."""
+generation's stamp (``portal.generation``) in the same round trip, and may take a place in another log in it too
+(the per-login rate's, for a token the process kept under that stamp)."""
 
 import math
 import threading
 import uuid
+from typing import NamedTuple
 
 from django.core.cache.backends import redis as django_redis
 
@@ -76,16 +78,23 @@ def window_reserve(cache, key: str, *, now: float, window: float, limit: int) ->
                                                                     entry)
         return (entry, 0.0) if oldest is None else (None, _until(float(oldest) + window - now, window))
     with _LOCAL_LOCK:
-        log = [(at, kept) for at, kept in cache.get(key, []) if at > now - window]
-        if len(log) >= limit:
-            return None, _until(min(at for at, _kept in log) + window - now, window)
-        cache.set(key, [*log, (now, entry)], math.ceil(window))
+        return _local_reserve(cache, key, now=now, window=window, limit=limit, entry=entry)
+
+
+def _local_reserve(cache, key: str, *, now: float, window: float, limit: int, entry: str) -> tuple[str | None, float]:
+    log = [(at, kept) for at, kept in cache.get(key, []) if at > now - window]
+    if len(log) >= limit:
+        return None, _until(min(at for at, _kept in log) + window - now, window)
+    cache.set(key, [*log, (now, entry)], math.ceil(window))
     return entry, 0.0
 
 
 # KEYS[1]: a log as above, KEYS[2]: the generation's stamp (portal.generation). ARGV: now, window, limit, a
 # fresh stamp. Whether the log is full (its oldest entry's time, or '') and the stamp, set to the fresh one
 # if there was none: the one round trip an API request with a token its process kept makes for both.
+# With KEYS[3], another log (the login's requests), and ARGV: the stamp the token was kept under, that log's
+# window, its limit, a new entry: when the first log isn't full and the stamp is that one, a place in it is
+# taken as _RESERVE takes one ('' when taken, else its oldest entry's time); 'untried' otherwise.
 _CHECK = """
 local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
@@ -98,27 +107,63 @@ if not stamp then
   stamp = ARGV[4]
   redis.call('SET', KEYS[2], stamp)
 end
-return {oldest, stamp}
+local reserved = 'untried'
+if #KEYS == 3 and oldest == '' and stamp == ARGV[5] then
+  local other = tonumber(ARGV[6])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - other)
+  if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[7]) then
+    reserved = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')[2]
+  else
+    redis.call('ZADD', KEYS[3], now, ARGV[8])
+    redis.call('EXPIRE', KEYS[3], math.ceil(other))
+    reserved = ''
+  end
+end
+return {oldest, stamp, reserved}
 """
 
 
-def window_check(cache, key: str, *, now: float, window: float, limit: int, stamp_key: str,
-                 fresh: int) -> tuple[float | None, str]:
+class Ahead(NamedTuple):
+    """A place to take in another log in ``window_check``'s round trip, if the stamp is ``stamp``."""
+
+    key: str
+    window: float
+    limit: int
+    stamp: str
+
+
+def window_check(cache, key: str, *, now: float, window: float, limit: int, stamp_key: str, fresh: int,
+                 ahead: Ahead | None = None) -> tuple[float | None, str, tuple[str | None, float] | None]:
     """Without taking a place: ``(seconds until the oldest entry of the full log ``key`` leaves the window, or
-    None while places are left; the value under ``stamp_key``)``, which is set to ``fresh`` when missing."""
+    None while places are left; the value under ``stamp_key``, which is set to ``fresh`` when missing; what
+    ``window_reserve`` would answer for ``ahead``, taken in the same round trip when the log ``key`` isn't full and
+    the stamp is ``ahead.stamp``, else None)``."""
+    entry = uuid.uuid4().hex if ahead is not None else None
     if isinstance(cache, django_redis.RedisCache):
         redis_key = cache.make_and_validate_key(key)
-        oldest, stamp = cache._cache.get_client(redis_key, write=True).eval(
-            _CHECK, 2, redis_key, cache.make_and_validate_key(stamp_key), now, window, limit, fresh)
+        keys = [redis_key, cache.make_and_validate_key(stamp_key)]
+        args = [now, window, limit, fresh]
+        if ahead is not None:
+            keys.append(cache.make_and_validate_key(ahead.key))
+            args += [ahead.stamp, ahead.window, ahead.limit, entry]
+        oldest, stamp, reserved = cache._cache.get_client(redis_key, write=True).eval(_CHECK, len(keys), *keys, *args)
         wait = _until(float(oldest) + window - now, window) if oldest else None
-        return wait, stamp.decode() if isinstance(stamp, bytes) else str(stamp)
+        stamp = stamp.decode() if isinstance(stamp, bytes) else str(stamp)
+        reserved = reserved.decode() if isinstance(reserved, bytes) else reserved
+        taken = None if reserved == "untried" else (
+            (entry, 0.0) if reserved == "" else (None, _until(float(reserved) + ahead.window - now, ahead.window)))
+        return wait, stamp, taken
     with _LOCAL_LOCK:
         log = [at for at, _kept in cache.get(key, []) if at > now - window]
         stamp = cache.get(stamp_key)
         if stamp is None:
             stamp = fresh
             cache.set(stamp_key, stamp, timeout=None)
-    return (_until(min(log) + window - now, window) if len(log) >= limit else None), str(stamp)
+        wait = _until(min(log) + window - now, window) if len(log) >= limit else None
+        taken = None
+        if ahead is not None and wait is None and str(stamp) == ahead.stamp:
+            taken = _local_reserve(cache, ahead.key, now=now, window=ahead.window, limit=ahead.limit, entry=entry)
+    return wait, str(stamp), taken
 
 
 def window_release(cache, key: str, entry: str, *, window: float) -> None:

@@ -13,7 +13,9 @@ A shape is the queryset's slice (``limit``) and the length of each list value (a
 placeholder per item); shapes are kept per database connection (its SQL dialect, its converters), at most
 ``SHAPES_MAX`` of a query (past it they are all forgotten and compiled again as they come: a client asking for
 every page size from 1 to 500 costs compiling, not memory).
-``children_attach`` does what ``prefetch_related`` does for a reverse foreign key, with such a query.
+``children_attach`` does what ``prefetch_related`` does for a reverse foreign key, with such a query; ``get``
+with ``children`` reads an object and its children in one round trip (on PostgreSQL, both statements in one
+execute: the children's query takes the id asked for as its parent's).
 """
 
 import weakref
@@ -58,10 +60,16 @@ class Compiled:
         self._shapes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def rows(self, *, limit: int | None = None, using: str = DEFAULT_DB_ALIAS, **values) -> list:
-        connection = connections[using]
+        shape, params = self._prepared(using, limit, values)
+        with connections[using].cursor() as cursor:
+            cursor.execute(shape.sql, params)
+            fetched = cursor.fetchall()
+        return self._built(shape, fetched, using)
+
+    def _prepared(self, using: str, limit: int | None, values: dict) -> tuple[_Shape, list]:
         key = (limit, tuple((name, len(v) if isinstance(v, list | tuple) else None)
                             for name, v in sorted(values.items())))
-        shapes = self._shapes.setdefault(connection, {})
+        shapes = self._shapes.setdefault(connections[using], {})
         shape = shapes.get(key)
         if shape is None:
             if len(shapes) >= SHAPES_MAX:
@@ -70,18 +78,24 @@ class Compiled:
         params = list(shape.params)
         for position, (name, index) in shape.slots.items():
             params[position] = values[name] if index is None else values[name][index]
-        with connection.cursor() as cursor:
-            cursor.execute(shape.sql, params)
-            fetched = cursor.fetchall()
-        return self._built(shape, fetched, using)
+        return shape, params
 
-    def get(self, raw_id, missing: Missing, **values) -> Model:
+    def get(self, raw_id, missing: Missing, *, children: tuple[str, "Compiled"] | None = None, **values) -> Model:
         """``portal.selectors.object_get`` with this query, which filters by an ``id`` value: the one instance
-        with this id, or ``missing``'s NotFound when there is none or the id isn't a whole number."""
+        with this id, or ``missing``'s NotFound when there is none or the id isn't a whole number. ``children``:
+        (relation, query) as ``children_attach`` takes them, read in the same round trip to the database (the
+        parent's id is the id asked for; a missing or foreign parent's children are never looked at)."""
         pk = parse_id(raw_id)
-        found = [] if pk is None else self.rows(id=pk, **values)
+        if pk is None:
+            raise missing.error()
+        if children is None:
+            found = self.rows(id=pk, **values)
+        else:
+            found, kids = _together(DEFAULT_DB_ALIAS, (self, {"id": pk, **values}), (children[1], {"parents": [pk]}))
         if not found:
             raise missing.error()
+        if children is not None:
+            _attach(found, relation=children[0], rows=kids)
         return found[0]
 
     def _compile(self, using: str, limit: int | None, values: dict) -> _Shape:
@@ -136,16 +150,37 @@ class Compiled:
         return built
 
 
+def _together(using: str, *queries: tuple[Compiled, dict]) -> list[list]:
+    """Each query's rows, the statements sent in one round trip where the connection can (PostgreSQL with its
+    parameters bound on the client, Django's default: several statements in one execute, each result in turn);
+    elsewhere one after the other."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        return [query.rows(using=using, **values) for query, values in queries]
+    prepared = [query._prepared(using, None, values) for query, values in queries]
+    fetched = []
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(shape.sql for shape, _params in prepared),
+                       [param for _shape, params in prepared for param in params])
+        fetched.append(cursor.fetchall())
+        while cursor.nextset():
+            fetched.append(cursor.fetchall())
+    return [Compiled._built(shape, rows, using) for (shape, _params), rows in zip(prepared, fetched, strict=True)]
+
+
 def children_attach(parents: Sequence[Model], *, relation: str, children: Compiled, key: str = "parents") -> None:
     """What ``prefetch_related(relation)`` does for a reverse foreign key: each parent's ``relation``
     answers its children (``parent.<relation>.all()`` reads no more), each child knows its parent. The
     children are ``children.rows(<key>=[parent ids])``, a query filtering the foreign key ``__in`` them."""
-    if not parents:
-        return
+    if parents:
+        _attach(parents, relation=relation, rows=children.rows(**{key: [parent.pk for parent in parents]}))
+
+
+def _attach(parents: Sequence[Model], *, relation: str, rows: list) -> None:
     field = getattr(type(parents[0]), relation).field  # the children's foreign key
     by_parent: dict = {}
     parent_of = {parent.pk: parent for parent in parents}
-    for child in children.rows(**{key: list(parent_of)}):
+    for child in rows:
         parent_id = getattr(child, field.attname)
         if not field.is_cached(child):
             field.set_cached_value(child, parent_of[parent_id])

@@ -36,7 +36,6 @@ from planchange.selectors import (
 from planchange.services import plan_change_cancel, plan_change_preview, plan_change_request
 from portal.api.errors import problem
 from portal.api.mixins import TenantScopedMixin
-from portal.api.pagination import FirstPageRead
 from portal.errors import DomainError
 from portal.roles import BILLING_WRITERS
 
@@ -109,9 +108,7 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
         return wanted
 
     def retrieve(self, request, *args, **kwargs):
-        change = plan_change_shown(tenant=self.tenant, id=kwargs[self.lookup_url_kwarg or self.lookup_field])
-        self.check_object_permissions(request, change)
-        return Response(self.get_serializer(change).data)
+        return self.retrieve_read(plan_change_shown)
 
     def _request_fields(self, request) -> dict:
         data = PlanChangeRequestSerializer(data=request.data)
@@ -149,11 +146,7 @@ class PlanChangeViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Retriev
         description="Only the changes in this status (another value is 400 `invalid`).")])
     def list(self, request, *args, **kwargs):
         status = self._status_wanted()
-        # The first page (nearly every list) is read with SQL compiled once per process; the same rows.
-        page = self.paginate_queryset(FirstPageRead(
-            first=lambda limit: plan_changes_shown_first(tenant=self.tenant, status=status, limit=limit),
-            queryset=self.get_queryset))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.list_read(lambda limit: plan_changes_shown_first(tenant=self.tenant, status=status, limit=limit))
 
     @extend_schema(request=PlanChangeRequestSerializer, parameters=[IDEMPOTENCY_HEADER, OpenApiParameter(
                        "Idempotent-Replayed", str, OpenApiParameter.HEADER, enum=["true"], response=[202, 409, 422],

@@ -51,20 +51,26 @@ class ApiTokenAuthentication(TokenAuthentication):
             kept.keep(digest=tokens.digest(key), stamp=self.stamp, token=token)
         return token.user, token
 
-    def kept_credentials(self, header, stamp):
+    def kept_token(self, header):
         if len(header) != 2 or len(header[1]) > tokens.MAX_LENGTH:
             return None  # looked up, and refused, as DRF and api_token_find refuse it
         try:
             digest = tokens.digest(header[1].decode())
         except UnicodeError:
             return None
-        token = kept.find(digest=digest, stamp=stamp)
+        token = kept.find(digest=digest)
         if token is None or token.status_at(timezone.now()) != ApiTokenStatus.ACTIVE or not token.user.is_active:
             return None  # an expired one is looked up and refused as a failure, as always
+        token.kept_digest = digest
+        return token
+
+    def kept_credentials(self, token, stamp):
+        if token is None or token.kept_stamp != stamp:
+            return None
         used = token.last_used_at
         api_token_mark_used(token=token)
         if token.last_used_at != used:
-            kept.noted_use(digest=digest, token=token)
+            kept.noted_use(digest=token.kept_digest, token=token)
         return token.user, token
 
     @staticmethod

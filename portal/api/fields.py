@@ -168,17 +168,16 @@ class UpnField(StrictCharField):
         self.validators.append(upn)
 
 
+# FieldsBuiltOnce, for a ``ModelSerializer``: its fields built from the model once per class, then copied for each
+# serializer (as DRF copies declared fields), instead of introspecting the model on every request (a fifth of a list's
+# serializing CPU). Only for serializers whose ``get_fields`` depends on nothing but the class (no context, instance or
+# request). Every field is copied shallowly (DRF's deep copy builds it again from its arguments: three times the time):
+# binding sets what is the copy's own (name, parent, source), and what the copies share (choices, validators,
+# messages) no serializer changes. A field's child (a list's, a dict's, a many-related field's) is copied the same way,
+# the copy its parent; a nested serializer builds its own fields when first asked. (No docstring: drf-spectacular
+# makes a serializer's first docstring up its classes the description of its component, Subscription, PlanChange,
+# Step and every other serializer with this mixin.)
 class FieldsBuiltOnce:
-    """For a ``ModelSerializer``: its fields built from the model once per class, then copied for
-    each serializer (as DRF copies declared fields), instead of introspecting the model on every
-    request — a fifth of a list's serializing CPU. Only for serializers whose ``get_fields`` depends
-    on nothing but the class (no context, instance or request).
-
-    A plain field is copied shallowly (DRF's deep copy builds it again from its arguments: three times
-    the time): binding sets what is the copy's own (name, parent, source), and what the copies share
-    (choices, validators, messages) no serializer changes. A nested serializer, and a field with a child
-    (a list, a dict, a many-related field), is copied deeply: its fields or child are bound to it."""
-
     _fields_built: dict = {}
 
     def get_fields(self):
@@ -193,11 +192,6 @@ _CHILDREN = ("child", "child_relation")
 
 
 def _copied(field):
-    # Nested serializers and fields with a child are no longer copied deeply, as the class's docstring still
-    # says: the child is copied like any field, the copy its parent, and a nested serializer builds its own
-    # fields when first asked. The docstring is left word for word because drf-spectacular shows it in
-    # /api/schema/ as the description of every serializer with this mixin (Subscription, PlanChange, Step, …),
-    # an answer this change must leave byte for byte as it was; that leak is the schema's to mend.
     copied = object.__new__(type(field))
     copied.__dict__.update(field.__dict__)
     copied.__dict__.pop("fields", None)  # a serializer's bound fields (a cached property): each builds its own

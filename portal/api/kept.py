@@ -47,13 +47,14 @@ def _built(model, values: tuple):
     return model.from_db(DEFAULT_DB_ALIAS, _attnames(model), values)
 
 
-def find(*, digest: str, stamp: str) -> ApiToken | None:
-    """The token kept under this digest and stamp, with its ``user`` and its ``tenant_and_roles``; None
-    when none is (or it was kept under another stamp)."""
+def find(*, digest: str) -> ApiToken | None:
+    """The token kept under this digest, with its ``user``, its ``tenant_and_roles`` and the stamp it was kept
+    under (``kept_stamp``: only a request that read that stamp may use it); None when none is."""
     kept = _kept.get(digest)
-    if kept is None or kept.stamp != stamp:
+    if kept is None:
         return None
     token = _built(ApiToken, kept.token)
+    token.kept_stamp = kept.stamp
     token.user = _built(get_user_model(), kept.user)
     token.tenant_and_roles = (None if kept.tenant is None else _built(Tenant, kept.tenant)), list(kept.roles)
     return token

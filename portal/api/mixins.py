@@ -5,12 +5,16 @@ hands subclasses only the caller's tenant; a subclass that defines its own
 ``get_queryset`` or a class-level ``queryset`` is refused when the class is created.
 """
 
+from collections.abc import Callable
+
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.response import Response
 
 from portal.api.kept import tenant_and_roles
+from portal.api.pagination import FirstPageRead
 from portal.errors import Missing
 from portal.inputs import ID_PATTERN
 from portal.roles import may
@@ -94,6 +98,20 @@ class TenantScopedMixin(NamedMissing):
 
     def tenant_queryset(self, tenant):
         raise NotImplementedError
+
+    def list_read(self, first: Callable[[int], list]):
+        """A list whose first page (nearly every list) is ``first(limit)``: the same rows as the queryset's, read
+        with SQL compiled once per process (``portal.compiled``); other pages and a full first page's count are the
+        queryset's."""
+        page = self.paginate_queryset(FirstPageRead(first=first, queryset=self.get_queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve_read(self, shown: Callable):
+        """A detail whose object is ``shown(tenant=…, id=…)``: the selector's ``object_get`` read with SQL compiled
+        once per process, its not-found for a missing id and another tenant's alike."""
+        found = shown(tenant=self.tenant, id=self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        self.check_object_permissions(self.request, found)
+        return Response(self.get_serializer(found).data)
 
     def tenant_queryset_model(self):
         serializer = self.get_serializer_class()

@@ -59,7 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "portal.security.ContentSecurityPolicyMiddleware",
     # Last: turns a login refused for lockout into the lockout page (AXES_LOCKOUT_CALLABLE).
     "axes.middleware.AxesMiddleware",
 ]
@@ -105,8 +105,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
 else:
-    # Persistent connections (checked before reuse): a request or a worker's task doesn't start a new
-    # PostgreSQL backend each time (a few milliseconds each, measured by make bench).
+    # Persistent connections, checked before reuse (with no round trip unless the server ended them: portal/postgresql):
+    # a request or a worker's task doesn't start a new PostgreSQL backend each time (a few milliseconds each).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "portal.postgresql"
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -160,8 +162,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = False
 
 # --- Cache: the API throttles' counters --------------------------------------
-# Per process by default; production sets DJANGO_CACHE_URL (redis://…) so every web
-# process counts against the same limits.
+# Per process by default; production sets DJANGO_CACHE_URL (redis://…): every web process counts to the same limits.
 CACHES = {"default": env.cache_url("DJANGO_CACHE_URL", default="locmemcache://")}
 
 
@@ -278,8 +279,7 @@ else:
 # Webhook deliveries wait on other people's servers (up to PORTAL_WEBHOOKS_TIMEOUT each, and a fan-out
 # wakes hundreds at once): they have a queue and workers of their own (Procfile, docker-compose.yml), so
 # a tenant's slow receiver never holds up anyone's plan change (found by probing, probe2).
-# Support's clock moves too (simulation.clock_move): a ten-year move or a few previews never take the slots
-# plan changes are worked in.
+# Support's clock moves too (simulation.clock_move): a ten-year move or previews never take plan changes' slots.
 CELERY_TASK_ROUTES = {"webhooks.deliver": {"queue": "webhooks"}, "simulation.clock_move": {"queue": "clock"}}
 CELERY_BEAT_SCHEDULE = {
     "simulation-sweep": {"task": "simulation.sweep", "schedule": 5.0},

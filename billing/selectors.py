@@ -99,9 +99,8 @@ _SUBSCRIPTION_SHOWN = Compiled(lambda tenant, id: subscriptions_shown(tenant=ten
 def subscription_shown(*, tenant: Tenant, id) -> Subscription:
     """One of ``subscriptions_shown``, with its add-ons, read with SQL compiled once per process; missing and
     foreign ids are the same ``subscription_not_found``."""
-    found = _SUBSCRIPTION_SHOWN.get(id, SUBSCRIPTION_MISSING, tenant=tenant.pk)
-    children_attach([found], relation="subscription_addons", children=_ADDONS_OF)
-    return found
+    return _SUBSCRIPTION_SHOWN.get(id, SUBSCRIPTION_MISSING, children=("subscription_addons", _ADDONS_OF),
+                                   tenant=tenant.pk)
 
 
 def service_plan_names() -> dict[str, str]:

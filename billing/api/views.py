@@ -44,7 +44,6 @@ from portal import clock
 from portal.api import serializers
 from portal.api.fields import IdField, LicensesField
 from portal.api.mixins import NamedMissing, TenantScopedMixin
-from portal.api.pagination import FirstPageRead
 from portal.roles import BILLING_WRITERS
 
 
@@ -169,16 +168,10 @@ class SubscriptionViewSet(TenantScopedMixin, mixins.UpdateModelMixin, viewsets.R
         return subscriptions_shown(tenant=tenant)
 
     def list(self, request, *args, **kwargs):
-        # The first page (nearly every list) is read with SQL compiled once per process; the same rows.
-        page = self.paginate_queryset(FirstPageRead(
-            first=lambda limit: subscriptions_shown_first(tenant=self.tenant, limit=limit),
-            queryset=self.get_queryset))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.list_read(lambda limit: subscriptions_shown_first(tenant=self.tenant, limit=limit))
 
     def retrieve(self, request, *args, **kwargs):
-        sub = subscription_shown(tenant=self.tenant, id=kwargs[self.lookup_url_kwarg or self.lookup_field])
-        self.check_object_permissions(request, sub)
-        return Response(self.get_serializer(sub).data)
+        return self.retrieve_read(subscription_shown)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "today": clock.today()}

@@ -188,6 +188,22 @@ def test_a_change_and_its_steps_are_one_round_trip_on_postgresql(contoso, change
     assert len(executed.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
 
 
+def test_a_subscription_and_its_add_ons_are_one_round_trip_on_postgresql(contoso, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.PORTAL_API_KEEP = True
+    premium = Subscription.objects.get(tenant=contoso, licenses=25)
+    api = client_for(contoso)
+    api.get(f"/api/v1/subscriptions/{premium.pk}/")  # the token, its login and tenant kept
+    with CaptureQueriesContext(connection) as executed:
+        assert sorted(api.get(f"/api/v1/subscriptions/{premium.pk}/").json()["addons"]) == [
+            "AUDIO_CONFERENCING", "EXTRA_FILE_STORAGE"]
+    reads = [query["sql"] for query in executed.captured_queries if 'FROM "billing_subscription' in query["sql"]]
+    assert [('FROM "billing_subscription"' in sql, 'FROM "billing_subscriptionaddon"' in sql) for sql in reads] == (
+        [(True, True)] if connection.vendor == "postgresql" else [(True, False), (False, True)])
+
+
 def test_compiled_get_with_children_is_what_children_attach_gives(contoso, fabrikam, change):
     from planchange.models import PlanChangeStep
 

@@ -141,7 +141,8 @@ def pytest_report_header(config):
 # filesystem broker) and `--lane postgres` on PostgreSQL + Redis. A test runs in both, but these run once, in
 # the lane named: their outcome can't depend on the database or broker (or, for the property test, it is
 # production's database that counts), and where they run keeps the lanes about as long. Named by file or
-# folder, wherever they move, or by one test of a file ("file.py::test_name"); a new module runs in both. Without --lane (make test) everything runs.
+# folder, wherever they move, by one test of a file ("file.py::test_name") or one case of it ("file.py::test_name[id]");
+# a new module runs in both. Without --lane (make test) everything runs.
 RUN_ONCE = {
     "browser": "sqlite",  # the pages in Chromium (the worker paths they drive run in both: test_worker_e2e.py)
     "portalctl": "sqlite",  # the HTTP client and its command line
@@ -155,9 +156,11 @@ RUN_ONCE = {
     "test_example_receiver.py": "sqlite",  # examples/webhook_receiver.py, a process of its own
     "test_static_and_i18n.py": "sqlite",  # static files and the catalogs
     "test_stateful.py": "postgres",  # any order of events, on production's database (make soak: on any)
-    # axe over the pages in English here, in Swedish (with the sweep's English check) in the browser lane (the
-    # lanes' times kept near each other)
+    # axe over the pages in English here, in Swedish in two halves, one in each lane (the lanes' times kept near
+    # each other)
     "test_accessibility.py::test_no_page_in_english_has_a_serious_or_critical_violation": "postgres",
+    "test_accessibility.py::test_no_page_in_swedish_has_a_serious_or_critical_violation"
+    "[scenarios-2nd-half-and-support]": "postgres",
 }
 LANE_VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
 
@@ -179,10 +182,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = item.path.relative_to(config.rootpath).parts
         callspec = getattr(item, "callspec", None)
-        # The most particular name decides: a parametrized case ("file.py[id]"), a test ("file.py::test_name"),
-        # then its file, then a folder.
+        # The most particular name decides: one case of a parametrized test ("file.py::test_name[id]"), a case of
+        # every test of a file ("file.py[id]"), a test ("file.py::test_name"), then its file, then a folder.
         candidates = [*parts, f"{item.path.name}::{item.originalname}",
-                      *([f"{item.path.name}[{callspec.id}]"] if callspec else [])]
+                      *([f"{item.path.name}[{callspec.id}]", f"{item.path.name}::{item.name}"] if callspec else [])]
         names = [name for name in candidates if name in RUN_ONCE]
         seen |= set(names)
         (left_out if names and RUN_ONCE[names[-1]] != lane else kept).append(item)

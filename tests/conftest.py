@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import TransactionTestCase
 from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -31,14 +32,44 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """On PostgreSQL the test database commits without waiting for the disk (synchronous_commit off for it: every
     connection to it, the workers' and live servers' too). What a transaction sees is unchanged; only the server
     crashing could lose the last commits of a database the run drops. A transactional test's flush is hundreds of
-    commits. Set on the test database only: make bench's measures keep production's commits."""
+    commits. Set on the test database only: make bench's measures keep production's commits. And a transactional
+    test's flush deletes the rows (_flush_by_delete)."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            name = connection.ops.quote_name(connection.settings_dict["NAME"])
-            cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
-            cursor.execute("SET synchronous_commit = off")  # this connection, opened before
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        name = connection.ops.quote_name(connection.settings_dict["NAME"])
+        cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+        cursor.execute("SET synchronous_commit = off")  # this connection, opened before
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TransactionTestCase, "_fixture_teardown", _flush_by_delete(TransactionTestCase._fixture_teardown))
+        yield
+
+
+def _flush_by_delete(teardown):
+    """A transactional test's teardown (Django's flush) on PostgreSQL with a DELETE per table, not one TRUNCATE of
+    every table: a test leaves a few rows, and TRUNCATE makes new files for each table and index, slow on a
+    loaded machine (a second a test, hundreds of tests). The same rows go; Django's foreign keys there are
+    deferrable, checked when the flush's transaction commits. Only the tests' own flush: the portal's (reset_demo)
+    keeps TRUNCATE."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade or not tables:
+            return truncate(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        # The table names are the models', quoted: no input reaches this SQL.
+        return ["SET CONSTRAINTS ALL DEFERRED;", *(f"DELETE FROM {self.quote_name(table)};" for table in tables)]  # noqa: S608
+
+    def deleting_teardown(self):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+            teardown(self)
+
+    return deleting_teardown
 
 
 @pytest.fixture(autouse=True)

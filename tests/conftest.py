@@ -170,8 +170,8 @@ def pytest_report_header(config):
 
 # CI (.ci/run) runs the suite in two lanes at once: `--lane sqlite` on the embedded default (SQLite + Celery's
 # filesystem broker) and `--lane postgres` on PostgreSQL + Redis. A test runs in both, but these run once, in
-# the lane named: their outcome can't depend on the database or broker (or, for the property test, it is
-# production's database that counts), and where they run keeps the lanes about as long. Named by file or
+# the lane named: their outcome can't depend on the database or broker (or, for the property test and the 730
+# moves of a day, it is production's database that counts), and where they run keeps the lanes about as long. Named by file or
 # folder, wherever they move, by one test of a file ("file.py::test_name") or one case of it ("file.py::test_name[id]");
 # a new module runs in both. Without --lane (make test) everything runs.
 RUN_ONCE = {
@@ -187,9 +187,10 @@ RUN_ONCE = {
     "test_example_receiver.py": "sqlite",  # examples/webhook_receiver.py, a process of its own
     "test_static_and_i18n.py": "sqlite",  # static files and the catalogs
     "test_stateful.py": "postgres",  # any order of events, on production's database (make soak: on any)
-    # axe over the pages in English here, in Swedish in two halves, one in each lane (the lanes' times kept near
-    # each other)
-    "test_accessibility.py::test_no_page_in_english_has_a_serious_or_critical_violation": "postgres",
+    # two years in one move and in 730 moves of a day, the same world after: on production's database
+    "test_time_passes.py::test_a_jump_of_two_years_equals_730_jumps_of_a_day": "postgres",
+    # axe over the pages in Swedish in two halves, one in each lane (the lanes' times kept near each other); in
+    # English with the browser tests
     "test_accessibility.py::test_no_page_in_swedish_has_a_serious_or_critical_violation"
     "[scenarios-2nd-half-and-support]": "postgres",
 }

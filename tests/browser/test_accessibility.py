@@ -87,8 +87,9 @@ def is_document(response) -> bool:
     return response.content.lstrip()[:15].lower() == b"<!doctype html>"
 
 
-# The Swedish sweep in two halves, one in each CI lane (tests/conftest.py RUN_ONCE), about as long: the tenants
-# of the first half of the scenario files, then those of the others with the support pages. Together: every page.
+# The Swedish sweep in two halves about as long, each a case CI can put in either lane (tests/conftest.py
+# RUN_ONCE): the tenants of the first half of the scenario files, then those of the others with the support
+# pages. Together: every page.
 SUPPORT_HALF = "scenarios-2nd-half-and-support"
 HALVES = {"scenarios-1st-half": SCENARIOS[:len(SCENARIOS) // 2], SUPPORT_HALF: SCENARIOS[len(SCENARIOS) // 2:]}
 DEMO = "demo.json"  # its tenants have every kind of page (PAGES) between them, fragments too

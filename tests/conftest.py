@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import TransactionTestCase
 from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -31,14 +32,44 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """On PostgreSQL the test database commits without waiting for the disk (synchronous_commit off for it: every
     connection to it, the workers' and live servers' too). What a transaction sees is unchanged; only the server
     crashing could lose the last commits of a database the run drops. A transactional test's flush is hundreds of
-    commits. Set on the test database only: make bench's measures keep production's commits."""
+    commits. Set on the test database only: make bench's measures keep production's commits. And a transactional
+    test's flush deletes the rows (_flush_by_delete)."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            name = connection.ops.quote_name(connection.settings_dict["NAME"])
-            cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
-            cursor.execute("SET synchronous_commit = off")  # this connection, opened before
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        name = connection.ops.quote_name(connection.settings_dict["NAME"])
+        cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+        cursor.execute("SET synchronous_commit = off")  # this connection, opened before
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TransactionTestCase, "_fixture_teardown", _flush_by_delete(TransactionTestCase._fixture_teardown))
+        yield
+
+
+def _flush_by_delete(teardown):
+    """A transactional test's teardown (Django's flush) on PostgreSQL with a DELETE per table, not one TRUNCATE of
+    every table: a test leaves a few rows, and TRUNCATE makes new files for each table and index, slow on a
+    loaded machine (a second a test, hundreds of tests). The same rows go; Django's foreign keys there are
+    deferrable, checked when the flush's transaction commits. Only the tests' own flush: the portal's (reset_demo)
+    keeps TRUNCATE."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade or not tables:
+            return truncate(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        # The table names are the models', quoted: no input reaches this SQL.
+        return ["SET CONSTRAINTS ALL DEFERRED;", *(f"DELETE FROM {self.quote_name(table)};" for table in tables)]  # noqa: S608
+
+    def deleting_teardown(self):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+            teardown(self)
+
+    return deleting_teardown
 
 
 @pytest.fixture(autouse=True)
@@ -139,9 +170,10 @@ def pytest_report_header(config):
 
 # CI (.ci/run) runs the suite in two lanes at once: `--lane sqlite` on the embedded default (SQLite + Celery's
 # filesystem broker) and `--lane postgres` on PostgreSQL + Redis. A test runs in both, but these run once, in
-# the lane named: their outcome can't depend on the database or broker (or, for the property test, it is
-# production's database that counts), and where they run keeps the lanes about as long. Named by file or
-# folder, wherever they move, or by one test of a file ("file.py::test_name"); a new module runs in both. Without --lane (make test) everything runs.
+# the lane named: their outcome can't depend on the database or broker (or, for the property test and the 730
+# moves of a day, it is production's database that counts), and where they run keeps the lanes about as long. Named by file or
+# folder, wherever they move, by one test of a file ("file.py::test_name") or one case of it ("file.py::test_name[id]");
+# a new module runs in both. Without --lane (make test) everything runs.
 RUN_ONCE = {
     "browser": "sqlite",  # the pages in Chromium (the worker paths they drive run in both: test_worker_e2e.py)
     "portalctl": "sqlite",  # the HTTP client and its command line
@@ -155,9 +187,11 @@ RUN_ONCE = {
     "test_example_receiver.py": "sqlite",  # examples/webhook_receiver.py, a process of its own
     "test_static_and_i18n.py": "sqlite",  # static files and the catalogs
     "test_stateful.py": "postgres",  # any order of events, on production's database (make soak: on any)
-    # axe over the pages in English here, in Swedish (with the sweep's English check) in the browser lane (the
-    # lanes' times kept near each other)
-    "test_accessibility.py::test_no_page_in_english_has_a_serious_or_critical_violation": "postgres",
+    # two years in one move and in 730 moves of a day, the same world after: on production's database
+    "test_time_passes.py::test_a_jump_of_two_years_equals_730_jumps_of_a_day": "postgres",
+    # axe over the pages, in English and in Swedish (two halves, each a case of its own: either can go to the
+    # other lane when the lanes' times drift apart), goes with the browser tests: the PostgreSQL lane with the
+    # property test and the 730 moves is the longer one without them (.ci/run's lane totals)
 }
 LANE_VENDOR = {"sqlite": "sqlite", "postgres": "postgresql"}
 
@@ -179,10 +213,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = item.path.relative_to(config.rootpath).parts
         callspec = getattr(item, "callspec", None)
-        # The most particular name decides: a parametrized case ("file.py[id]"), a test ("file.py::test_name"),
-        # then its file, then a folder.
+        # The most particular name decides: one case of a parametrized test ("file.py::test_name[id]"), a case of
+        # every test of a file ("file.py[id]"), a test ("file.py::test_name"), then its file, then a folder.
         candidates = [*parts, f"{item.path.name}::{item.originalname}",
-                      *([f"{item.path.name}[{callspec.id}]"] if callspec else [])]
+                      *([f"{item.path.name}[{callspec.id}]", f"{item.path.name}::{item.name}"] if callspec else [])]
         names = [name for name in candidates if name in RUN_ONCE]
         seen |= set(names)
         (left_out if names and RUN_ONCE[names[-1]] != lane else kept).append(item)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import whitenoise.compress
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -118,8 +119,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Login lockout (django-axes) -------------------------------------------
-# Axes' backend first: it refuses a locked-out login before the password is checked, on
-# the portal's login page and the Django admin's alike.
+# Axes' backend first: it refuses a locked-out login before the password is checked, on the login page and the admin's.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -132,8 +132,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.float("PORTAL_LOGIN_COOLOFF_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.security.login_locked_out"
-# The client address is REMOTE_ADDR, or with PORTAL_PROXY_COUNT trusted reverse proxies
-# in front, the address they saw (the same rule as the API throttles' NUM_PROXIES).
+# The client address: REMOTE_ADDR, or behind PORTAL_PROXY_COUNT trusted proxies the one they saw (as NUM_PROXIES).
 PORTAL_PROXY_COUNT = env.int("PORTAL_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "portal.security.client_address"
 
@@ -153,13 +152,14 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Hashed, compressed files from `collectstatic`, served by whitenoise (local.py with DEBUG
-# on serves them straight from the source folders instead).
+# Hashed, compressed files from `collectstatic`, served by whitenoise (local.py, DEBUG on, serves the sources).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = False
+# Source maps (the API docs' bundles') are for a developer's tools: compressing them twice cost most of collectstatic.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*whitenoise.compress.Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 # --- Cache: the API throttles' counters --------------------------------------
 # Per process by default; production sets DJANGO_CACHE_URL (redis://…): every web process counts to the same limits.

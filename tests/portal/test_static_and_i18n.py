@@ -39,6 +39,9 @@ def test_collectstatic_builds_the_manifest_with_every_asset(tmp_path, settings):
     manifest = (tmp_path / "staticfiles.json").read_text()
     for asset in ("portal/portal.css", "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"):
         assert f'"{asset}"' in manifest
+    # Served compressed, but for the source maps (a developer's tools ask for them; compressing them was most of it).
+    assert list(tmp_path.rglob("swagger-ui-bundle.js.br")) and list(tmp_path.rglob("portal.css.gz"))
+    assert list(tmp_path.rglob("*.js.map")) and not list(tmp_path.rglob("*.map.br")) + list(tmp_path.rglob("*.map.gz"))
 
 
 def test_templates_reference_no_outside_host():

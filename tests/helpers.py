@@ -1,9 +1,14 @@
 """Helpers shared by the tests."""
 
 import html
+import os
 import re
 import threading
+import uuid
+from contextlib import contextmanager
 
+import pytest
+from django.core.cache import caches
 from django.db import connections
 
 
@@ -39,3 +44,27 @@ def reviewed(response) -> str:
     found = re.search(r'name="reviewed" value="([0-9a-f]*)"', response.content.decode())
     assert found, "the page has no review to confirm"
     return found.group(1)
+
+
+@contextmanager
+def throttles_cache(kind: str, settings, *, rates: dict):
+    """The API throttles' cache for a test: the embedded default's (``kind`` "locmem") or a Redis (``"redis"``,
+    from DJANGO_CACHE_URL or CELERY_BROKER_URL; skipped without one) under a key prefix of its own, whose keys are
+    deleted afterwards (nothing else's is touched, nothing flushed); ``rates`` replace those DRF names."""
+    prefix = f"throttles-{uuid.uuid4().hex}"
+    if kind == "redis":
+        url = next((os.environ[name] for name in ("DJANGO_CACHE_URL", "CELERY_BROKER_URL")
+                    if os.environ.get(name, "").startswith("redis://")), None)
+        if url is None:
+            pytest.skip("no Redis configured (DJANGO_CACHE_URL or CELERY_BROKER_URL)")
+        settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}}
+    else:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                       "LOCATION": prefix}}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates}}
+    yield kind
+    if kind == "redis":
+        client = caches["default"]._cache.get_client(write=True)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)

@@ -3,15 +3,12 @@ makes one round trip to the cache, which checks the address's bad tokens, reads 
 login's place; the login's limit holds as before, and a request refused before its throttles are checked (a 403)
 takes no place, as in DRF. In the embedded default's cache and in Redis (production's)."""
 
-import os
-import uuid
-
 import pytest
-from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from portal.api import throttling
 from tests.factories import TenantFactory, admin_of, token_for
+from tests.helpers import throttles_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -20,26 +17,11 @@ ADDRESS = "203.0.113.44"
 
 @pytest.fixture(params=["locmem", "redis"])
 def shared_cache(request, settings):
-    """The throttles' cache: the embedded default's, or a Redis of its own key prefix (nothing else's keys are
-    touched); the per-login rate 3 a minute."""
-    prefix = f"throttle-ahead-{uuid.uuid4().hex}"
-    if request.param == "redis":
-        url = next((os.environ[name] for name in ("DJANGO_CACHE_URL", "CELERY_BROKER_URL")
-                    if os.environ.get(name, "").startswith("redis://")), None)
-        if url is None:
-            pytest.skip("no Redis configured (DJANGO_CACHE_URL or CELERY_BROKER_URL)")
-        settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}}
-    else:
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                       "LOCATION": prefix}}
+    """The throttles' cache: the embedded default's, or a Redis of its own key prefix; the per-login rate 3 a
+    minute."""
     settings.PORTAL_API_KEEP = True
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "3/minute"}}
-    yield request.param
-    if request.param == "redis":
-        client = caches["default"]._cache.get_client(write=True)
-        for key in client.scan_iter(f"{prefix}:*"):
-            client.delete(key)
+    with throttles_cache(request.param, settings, rates={"user": "3/minute"}) as kind:
+        yield kind
 
 
 @pytest.fixture

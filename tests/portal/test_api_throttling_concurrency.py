@@ -2,19 +2,16 @@
 more than the limit are looked up in the database within the window, in the cache of the embedded
 default (the process's own memory) and in Redis (production's, shared by every web process)."""
 
-import os
 import time
-import uuid
 
 import pytest
-from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from portal.api import authentication
 from portal.models import ApiToken
 from portal.services import api_token_create
 from tests.factories import TenantFactory, admin_of
-from tests.helpers import concurrently
+from tests.helpers import concurrently, throttles_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -22,37 +19,11 @@ ADDRESS = "203.0.113.21"
 LIMIT, BURST = 10, 60
 
 
-def _redis_url() -> str | None:
-    for name in ("DJANGO_CACHE_URL", "CELERY_BROKER_URL"):
-        url = os.environ.get(name, "")
-        if url.startswith("redis://"):
-            return url
-    return None
-
-
 @pytest.fixture(params=["locmem", "redis"])
 def shared_cache(request, settings):
-    """The throttles' cache: the embedded default's, or a Redis of its own key prefix (nothing else's
-    keys are touched, nothing is flushed)."""
-    prefix = f"throttle-burst-{uuid.uuid4().hex}"
-    if request.param == "redis":
-        url = _redis_url()
-        if url is None:
-            pytest.skip("no Redis configured (DJANGO_CACHE_URL or CELERY_BROKER_URL)")
-        settings.CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}}
-    else:
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                       "LOCATION": prefix}}
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                                   "token_failures": f"{LIMIT}/hour"},
-    }
-    yield request.param
-    if request.param == "redis":
-        client = caches["default"]._cache.get_client(write=True)
-        for key in client.scan_iter(f"{prefix}:*"):
-            client.delete(key)
+    """The throttles' cache: the embedded default's, or a Redis of its own key prefix."""
+    with throttles_cache(request.param, settings, rates={"token_failures": f"{LIMIT}/hour"}) as kind:
+        yield kind
 
 
 @pytest.fixture

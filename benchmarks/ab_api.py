@@ -14,20 +14,12 @@ by ``make bench``."""
 
 import os
 import statistics
-import uuid
 from pathlib import Path
 
 import pytest
 
 from benchmarks import bench_api_throughput as bench
 from benchmarks import procs
-from benchmarks.data import tenant_with_seats
-from billing.models import Product
-from planchange import workflow
-from planchange.services import plan_change_request
-from portal import clock
-from portal.celery import app
-from tests.factories import SubscriptionFactory, admin_of, token_for
 
 OTHER = os.environ.get("AB_OTHER", "")
 ROUNDS = int(os.environ.get("AB_ROUNDS", "6"))
@@ -60,15 +52,7 @@ def _turn(server, *, path: str, tokens: list[str], out: Path) -> tuple[float, fl
 @pytest.mark.skipif(not OTHER, reason="AB_OTHER names the other checkout")
 @pytest.mark.django_db(transaction=True)
 def test_ab(tmp_path):
-    clock.set_date(clock.today())
-    tenant, sub, admin = tenant_with_seats(seats=25, sku="O365_BUSINESS_PREMIUM",
-                                           domain=f"ab-{uuid.uuid4().hex[:6]}.example")
-    SubscriptionFactory(tenant=tenant, product=Product.objects.get(sku="O365_BUSINESS_ESSENTIALS"), licenses=10,
-                        payment_method=sub.payment_method)
-    change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB")
-    app.control.purge()
-    workflow.run(change.pk)
-    tokens = [token_for(admin)] + [token_for(admin_of(tenant)) for _ in range(bench.LOCUST_USERS - 1)]
+    change, tokens = bench.api_world("ab")
     paths = ["/api/v1/subscriptions/", f"/api/v1/plan-changes/{change.pk}/"]
     here = Path(bench.settings.BASE_DIR)
     results: dict = {}

@@ -126,20 +126,24 @@ def measure(server: Gunicorn, *, path: str, tokens: list[str], out: Path) -> dic
     return run
 
 
-@pytest.mark.django_db(transaction=True)
-def test_api_throughput_beside_a_bare_view(tmp_path):
+def api_world(domain: str) -> tuple[PlanChange, list[str]]:
+    """A tenant as the API would see it: Business Standard changed to Business Premium (25 users moved, the old
+    subscription cancelled), a Business Basic beside it; the change, and a Global admin's token per locust user."""
     clock.set_date(clock.today())
-    # A tenant as the API would see it: Business Standard changed to Business Premium (25 users moved,
-    # the old subscription cancelled), a Business Basic beside it; a Global admin (and token) per locust user.
     tenant, sub, admin = tenant_with_seats(seats=25, sku="O365_BUSINESS_PREMIUM",
-                                           domain=f"api-{uuid.uuid4().hex[:6]}.example")
+                                           domain=f"{domain}-{uuid.uuid4().hex[:6]}.example")
     SubscriptionFactory(tenant=tenant, product=Product.objects.get(sku="O365_BUSINESS_ESSENTIALS"), licenses=10,
                         payment_method=sub.payment_method)
     change = plan_change_request(tenant=tenant, user=admin, subscription_id=sub.pk, target_sku="SPB")
     app.control.purge()  # the wake-up for a worker: the change is run here, in this process
     workflow.run(change.pk)
     assert PlanChange.objects.get(pk=change.pk).status == "completed"
-    tokens = [token_for(admin)] + [token_for(admin_of(tenant)) for _ in range(LOCUST_USERS - 1)]
+    return change, [token_for(admin)] + [token_for(admin_of(tenant)) for _ in range(LOCUST_USERS - 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_throughput_beside_a_bare_view(tmp_path):
+    change, tokens = api_world("api")
 
     endpoints = [("subscriptions/", "/api/v1/subscriptions/", "subscriptions"),
                  ("plan-changes/{id}/", f"/api/v1/plan-changes/{change.pk}/", "plan-change")]

@@ -68,3 +68,19 @@ def throttles_cache(kind: str, settings, *, rates: dict):
         client = caches["default"]._cache.get_client(write=True)
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
+
+
+@contextmanager
+def database_at(migrations: list[tuple[str, str]]):
+    """The test database migrated back to ``migrations`` (app, name): yields the apps of that state to make old
+    rows with, then migrates every app forward to its latest (a transactional test, for the migrations to run)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(migrations)
+    try:
+        yield executor.loader.project_state(migrations).apps
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -9,19 +9,14 @@ import pytest
 
 from billing.models import MicrosoftServicePlan, Product
 from licensing.models import DirectoryUser, LicenseAssignment
+from tests.helpers import database_at
 
 BEFORE = [("billing", "0016_invoice_indexes_for_the_day_loop"), ("licensing", "0003_license_move_batches")]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migrations_bring_an_old_database_to_the_reference():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    try:
-        old = executor.loader.project_state(BEFORE).apps
+    with database_at(BEFORE) as old:
         plans = old.get_model("billing", "ServicePlan").objects
         plans.filter(code="EXCHANGE_S_ARCHIVE_ADDON").update(code="EXCHANGE_S_ARCHIVE")  # as the old catalog had it
         products = old.get_model("billing", "Product").objects
@@ -36,9 +31,6 @@ def test_the_migrations_bring_an_old_database_to_the_reference():
         licenses = old.get_model("licensing", "LicenseAssignment").objects
         licenses.create(user=user, subscription=premium, disabled_plans=["EXCHANGE_S_ARCHIVE", "YAMMER_ENTERPRISE"])
         licenses.create(user=user, subscription=basic, disabled_plans=["ONEDRIVESTANDARD", "TEAMS1"])
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
     got = dict(LicenseAssignment.objects.values_list("subscription__product__sku", "disabled_plans"))
     assert got == {"SPB": ["EXCHANGE_S_ARCHIVE_ADDON", "YAMMER_ENTERPRISE"], "O365_BUSINESS_ESSENTIALS": ["TEAMS1"]}
     assert DirectoryUser.objects.get().usage_location == ""

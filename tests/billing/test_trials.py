@@ -23,7 +23,7 @@ from tests.factories import (
     admin_of,
     product,
 )
-from tests.helpers import page_text
+from tests.helpers import database_at, page_text
 from tests.planchange.test_plan_change_api import client_for
 
 pytestmark = pytest.mark.django_db
@@ -338,13 +338,7 @@ def test_a_scenario_trial_ends_a_month_after_its_start_or_on_its_own_date(at_dat
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_gives_existing_trials_their_end_and_stops_billing_them():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    executor.migrate([("billing", "0013_facts_from_audit_trail")])
-    try:
-        old = executor.loader.project_state([("billing", "0013_facts_from_audit_trail")]).apps
+    with database_at([("billing", "0013_facts_from_audit_trail")]) as old:
         tenant = old.get_model("portal", "Tenant").objects.create(name="Old", domain="old.example")
         product_id = old.get_model("billing", "Product").objects.get(sku="O365_BUSINESS_PREMIUM").pk
         rows = old.get_model("billing", "Subscription").objects
@@ -352,8 +346,5 @@ def test_the_migration_gives_existing_trials_their_end_and_stops_billing_them():
                   "billing_frequency": "monthly", "billed_until": date(2026, 7, 31)}
         trial = rows.create(source="trial", start_date=date(2026, 1, 31), **fields)
         direct = rows.create(source="direct", start_date=date(2026, 1, 1), **fields)
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
     got = {s.pk: (s.trial_ends_on, s.trial_extended, s.billed_until) for s in Subscription.objects.all()}
     assert got == {trial.pk: (date(2026, 2, 28), False, None), direct.pk: (None, False, date(2026, 7, 31))}

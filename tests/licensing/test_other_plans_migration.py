@@ -9,6 +9,7 @@ import pytest
 
 from licensing.models import OtherServicePlan
 from licensing.plans import other_plan_id
+from tests.helpers import database_at
 
 BEFORE = [("licensing", "0004_usage_location")]
 NEW_PLAN = "0f0e0d0c-0b0a-4999-8888-777766665555"
@@ -16,13 +17,7 @@ NEW_PLAN = "0f0e0d0c-0b0a-4999-8888-777766665555"
 
 @pytest.mark.django_db(transaction=True)
 def test_plans_only_licenses_named_get_their_ids():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    try:
-        old = executor.loader.project_state(BEFORE).apps
+    with database_at(BEFORE) as old:
         tenant = old.get_model("portal", "Tenant").objects.create(name="Old", domain="old.example")
         basic = old.get_model("billing", "Subscription").objects.create(
             tenant=tenant, product=old.get_model("billing", "Product").objects.get(sku="O365_BUSINESS_ESSENTIALS"),
@@ -32,9 +27,6 @@ def test_plans_only_licenses_named_get_their_ids():
         for n, off in enumerate([["NEW_PLAN_2026", "YAMMER_ENTERPRISE"], ["NEW_PLAN_2026", NEW_PLAN], []]):
             user = users.create(tenant=tenant, upn=f"u{n}@old.example", display_name=f"U{n}")
             licenses.create(user=user, subscription=basic, disabled_plans=off)
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
     got = sorted(OtherServicePlan.objects.values_list("tenant__domain", "product__sku", "name", "service_plan_id"))
     assert got == [("old.example", "O365_BUSINESS_ESSENTIALS", NEW_PLAN, UUID(NEW_PLAN)),
                    ("old.example", "O365_BUSINESS_ESSENTIALS", "NEW_PLAN_2026", other_plan_id("NEW_PLAN_2026"))]

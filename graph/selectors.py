@@ -10,8 +10,8 @@ from django.db.models import Prefetch
 from billing.models import MicrosoftServicePlan, Product, Subscription
 from graph import ids
 from graph.errors import BAD_REQUEST, NOT_FOUND, GraphError
-from licensing.models import DirectoryUser, LicenseAssignment, OtherServicePlan
-from licensing.plans import other_plan_id
+from licensing.models import DirectoryUser, LicenseAssignment
+from licensing.plans import other_plan_id, other_plans
 from portal.models import Tenant
 
 
@@ -50,11 +50,7 @@ class PlanIds:
 
 def plan_ids(*, tenant: Tenant) -> PlanIds:
     """The tenant's plan ids (one query; Microsoft's are read once per process)."""
-    others: dict[int, dict[str, UUID]] = {}
-    for product_id, name, plan_id in OtherServicePlan.objects.filter(tenant=tenant).order_by("name").values_list(
-            "product_id", "name", "service_plan_id"):
-        others.setdefault(product_id, {})[name] = plan_id
-    return PlanIds(microsoft_plan_ids(), others)
+    return PlanIds(microsoft_plan_ids(), other_plans(tenant=tenant))
 
 
 @dataclass

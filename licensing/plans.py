@@ -44,7 +44,19 @@ def plans_of(*, tenant: Tenant, products: Iterable[Product]) -> dict[int, dict[s
     for product_id, name, plan_id in through.values_list("product_id", "microsoftserviceplan__name",
                                                           "microsoftserviceplan__service_plan_id"):
         plans[product_id][name] = plan_id
-    for product_id, name, plan_id in OtherServicePlan.objects.filter(tenant=tenant, product_id__in=plans).values_list(
-            "product_id", "name", "service_plan_id"):
-        plans[product_id].setdefault(name, plan_id)
+    for product_id, others in other_plans(tenant=tenant, product_ids=list(plans)).items():
+        for name, plan_id in others.items():
+            plans[product_id].setdefault(name, plan_id)
     return plans
+
+
+def other_plans(*, tenant: Tenant, product_ids: list[int] | None = None) -> dict[int, dict[str, UUID]]:
+    """Product id → servicePlanName → servicePlanId of the tenant's plans the catalog doesn't list (of
+    ``product_ids``, or of every product), by name. One query."""
+    rows = OtherServicePlan.objects.filter(tenant=tenant)
+    if product_ids is not None:
+        rows = rows.filter(product_id__in=product_ids)
+    found: dict[int, dict[str, UUID]] = {}
+    for product_id, name, plan_id in rows.order_by("name").values_list("product_id", "name", "service_plan_id"):
+        found.setdefault(product_id, {})[name] = plan_id
+    return found

@@ -176,18 +176,19 @@ def _recorder(move: ClockMove, runner: str):
     """What the day loop calls in the transaction that applies each day: the day's happenings onto the
     move, its progress, and its lease renewed (while this runner still holds it)."""
 
-    counted = [move.happenings]  # so far: only the lease's holder records, and each runner starts from the row's
+    counted = move.happenings  # so far: only the lease's holder records, and each runner starts from the row's
 
     def record(day, happened: list[Happening]) -> None:
+        nonlocal counted
         happened = _stable_refs(happened, first_new=move.first_new_subscription)
         # One statement locks the move's row, checks the lease is still this runner's, and notes the progress.
         held = ClockMove.objects.filter(pk=move.pk, runner=runner).update(
-            applied_through=day, happenings=counted[0] + len(happened), lease_until=timezone.now() + _lease())
+            applied_through=day, happenings=counted + len(happened), lease_until=timezone.now() + _lease())
         if not held:
             raise LeaseLost(move.pk)
         if happened:  # one row per transaction, not per happening (a ten-year move has hundreds of thousands)
-            ClockMoveHappening.objects.create(move_id=move.pk, seq=counted[0], data=[h.as_dict() for h in happened])
-        counted[0] += len(happened)  # a transaction rolled back after this ends the run: the next reads the row
+            ClockMoveHappening.objects.create(move_id=move.pk, seq=counted, data=[h.as_dict() for h in happened])
+        counted += len(happened)  # a transaction rolled back after this ends the run: the next reads the row
 
     return record
 

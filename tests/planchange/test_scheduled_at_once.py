@@ -129,14 +129,17 @@ def test_a_bug_in_the_bill_of_a_scheduled_change_stops_it_for_support_as_a_worke
     assert [e["kind"] for e in moved["events"] if e["ref"] == f"plan_change/{change.pk}"] == ["plan_change"]
 
 
-def test_a_scheduled_change_of_more_users_than_one_batch_is_run_step_by_step(at_date, settings):
+def test_a_scheduled_change_of_more_users_than_one_batch_is_run_step_by_step(at_date, settings, monkeypatch):
     """Its users move a batch per transaction, as a worker moves them; the change completes."""
     settings.PLANCHANGE_MIGRATE_BATCH = 4
     at_date("2026-09-15")
     _scheduled_at_renewal(0, users=6)
     move("2026-09-25")
+    step_by_step, real = [], workflow.run
+    monkeypatch.setattr(workflow, "run", lambda change_id: step_by_step.append(change_id) or real(change_id))
     move("2026-10-01")
     change = PlanChange.objects.get()
+    assert step_by_step == [change.pk]
     assert change.status == "completed"
     assert LicenseAssignment.objects.filter(subscription=change.new_subscription).count() == 6
     assert Event.objects.filter(verb="licenses.moved").count() == 2  # 4 + 2, each batch in its transaction

@@ -43,6 +43,7 @@ from portal.services import event_record
 from portal.texts import Text
 
 Step = PlanChangeStep.Status
+Name = PlanChangeStep.Name
 
 
 def _pause(seconds: float) -> None:
@@ -116,13 +117,13 @@ def _validate(change: PlanChange) -> None:
         inputs.require_allowed()
     except Blocked as exc:
         codes = [b["code"] for b in exc.extra["blockers"]]
-        change_fail(change, "validate", code="blocked", detail=", ".join(codes), blockers=codes)
+        change_fail(change, Name.VALIDATE, code="blocked", detail=", ".join(codes), blockers=codes)
         return
     except DomainError as exc:
-        change_fail(change, "validate", code=exc.code, detail=exc.detail)
+        change_fail(change, Name.VALIDATE, code=exc.code, detail=exc.detail)
         return
     if not into_still_holds(change, inputs.into):
-        change_fail(change, "validate", code="into_subscription_changed",
+        change_fail(change, Name.VALIDATE, code="into_subscription_changed",
                      detail=Text(INTO_CHANGED, product=change.target_product.name))
         return
     at_renewal = change.schedule == PlanChange.Schedule.RENEWAL
@@ -130,7 +131,7 @@ def _validate(change: PlanChange) -> None:
     if change.into_existing:  # one license per user who moves, counted now that both are held
         change.licenses = inputs.licenses
     change.save(update_fields=["effective_date", "licenses"])
-    _done(change, "validate", effective_date=change.effective_date.isoformat())
+    _done(change, Name.VALIDATE, effective_date=change.effective_date.isoformat())
 
 
 def _bill_what_waited(subscription_ids) -> None:
@@ -183,7 +184,7 @@ def _provision(change: PlanChange) -> None:
             holder=change.holder, actor="system",
         )
         change.save(update_fields=["new_subscription"])
-    _done(change, "provision", new_subscription=change.new_subscription_id)
+    _done(change, Name.PROVISION, new_subscription=change.new_subscription_id)
 
 
 def _migrate_batch(change: PlanChange, *, after: int) -> int | None:
@@ -200,7 +201,7 @@ def _migrate_batch(change: PlanChange, *, after: int) -> int | None:
     if reset:
         change.disabled_plans_before = {**change.disabled_plans_before, **reset}
         change.save(update_fields=["disabled_plans_before"])
-    _done(change, "migrate_licenses", users=change.new_subscription.assigned_licenses)
+    _done(change, Name.MIGRATE_LICENSES, users=change.new_subscription.assigned_licenses)
     return None
 
 
@@ -215,12 +216,12 @@ def step_migrate_licenses(change_id: int) -> None:
     while True:
         with transaction.atomic():
             change = change_lock(change_id)
-            if _is_done(change, "migrate_licenses"):
+            if _is_done(change, Name.MIGRATE_LICENSES):
                 return
             after = _migrate_batch(change, after=after)
             if after is None:
                 return
-        _renew_lease(change_id, "migrate_licenses")
+        _renew_lease(change_id, Name.MIGRATE_LICENSES)
         _pause(settings.PLANCHANGE_STEP_DELAY)
 
 
@@ -246,8 +247,8 @@ def _bill(change: PlanChange) -> None:
         change.invoice = invoice
         change.credit = sum((line.amount for line in lines if line.kind == "credit"), 0)
         change.save(update_fields=["invoice", "credit"])
-    _pause_inside("bill")
-    _done(change, "bill", invoice=change.invoice_id, credit=str(change.credit),
+    _pause_inside(Name.BILL)
+    _done(change, Name.BILL, invoice=change.invoice_id, credit=str(change.credit),
           **({"into": change.new_subscription_id} if change.into_existing else {}))
 
 
@@ -257,7 +258,7 @@ def _cancel_source(change: PlanChange) -> None:
                               on=change.effective_date, replaced_by=change.new_subscription_id,
                               reason=f"replaced by plan change {change.pk}",
                               actor="system")
-    _done(change, "cancel_source")
+    _done(change, Name.CANCEL_SOURCE)
 
 
 def _complete(change: PlanChange) -> None:
@@ -268,7 +269,7 @@ def _complete(change: PlanChange) -> None:
         change.save(update_fields=["status", "completed_at"])
     subscriptions_release(holder=change.holder)
     _bill_what_waited([change.new_subscription_id])
-    _done(change, "complete", new_subscription=change.new_subscription_id)
+    _done(change, Name.COMPLETE, new_subscription=change.new_subscription_id)
 
 
 def _in_its_transaction(name: str, body: Callable[[PlanChange], None]) -> Callable[[int], None]:
@@ -297,21 +298,21 @@ def _migrate_in_one_batch(change: PlanChange) -> None:
 # Each step's work, inside a transaction that holds the change's locks: the day loop's run of a scheduled change
 # (``planchange.workflow.run_at_once``).
 BODIES: dict[str, Callable[[PlanChange], None]] = {
-    "validate": _validate,
-    "provision": _provision,
-    "migrate_licenses": _migrate_in_one_batch,
-    "bill": _bill,
-    "cancel_source": _cancel_source,
-    "complete": _complete,
+    Name.VALIDATE: _validate,
+    Name.PROVISION: _provision,
+    Name.MIGRATE_LICENSES: _migrate_in_one_batch,
+    Name.BILL: _bill,
+    Name.CANCEL_SOURCE: _cancel_source,
+    Name.COMPLETE: _complete,
 }
 # What ``planchange.workflow.run`` runs for each step, by change id, each in its own transaction(s).
-step_validate = _in_its_transaction("validate", _validate)
+step_validate = _in_its_transaction(Name.VALIDATE, _validate)
 STEPS: dict[str, Callable[[int], None]] = {
-    "validate": step_validate,
-    "provision": _in_its_transaction("provision", _provision),
-    "migrate_licenses": step_migrate_licenses,
-    "bill": _in_its_transaction("bill", _bill),
-    "cancel_source": _in_its_transaction("cancel_source", _cancel_source),
-    "complete": _in_its_transaction("complete", _complete),
+    Name.VALIDATE: step_validate,
+    Name.PROVISION: _in_its_transaction(Name.PROVISION, _provision),
+    Name.MIGRATE_LICENSES: step_migrate_licenses,
+    Name.BILL: _in_its_transaction(Name.BILL, _bill),
+    Name.CANCEL_SOURCE: _in_its_transaction(Name.CANCEL_SOURCE, _cancel_source),
+    Name.COMPLETE: _in_its_transaction(Name.COMPLETE, _complete),
 }
-BEFORE_LICENSES_MOVE = ("validate", "provision")
+BEFORE_LICENSES_MOVE = (Name.VALIDATE, Name.PROVISION)

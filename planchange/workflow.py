@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 TRANSIENT = (OperationalError, InterfaceError)
 Step = PlanChangeStep.Status
+Name = PlanChangeStep.Name
 MAX_ATTEMPTS = 10
 
 
@@ -119,7 +120,7 @@ def run(change_id: int) -> str:
             continue
         if taken != "claimed":
             return taken
-        if name != "migrate_licenses":
+        if name != Name.MIGRATE_LICENSES:
             steps._pause(settings.PLANCHANGE_STEP_DELAY)  # one name for tests to replace, as the steps' own
         try:
             STEPS[name](change_id)

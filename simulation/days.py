@@ -134,21 +134,32 @@ def _in_order(happened: list[Happening]) -> list[Happening]:
 
 
 class Pace:
-    """How many tenants the day loop applies per transaction: ``CLOCK_DAY_TENANTS`` at most, half as many after a
-    transaction that held its rows longer than ``CLOCK_DAY_TRANSACTION_SECONDS``, twice as many (up to the most)
-    after one under a quarter of that. A day late in a long move, with years of invoices behind each tenant, or
-    on a busy machine, costs more per tenant than an early one: the chunks shrink so that no tenant's rows are
-    held for long, and grow back when the days are light. One pace lasts a whole move (``days_run``)."""
+    """How many tenants the day loop applies per transaction. A day starts at ``CLOCK_DAY_TENANTS`` (or fewer, where
+    the move's last transaction left it lower); after each transaction the next is sized to take about four fifths
+    of ``CLOCK_DAY_TRANSACTION_SECONDS`` at the rate the last one went, at most twice as many tenants and
+    ``CLOCK_DAY_TENANTS_MOST`` (or ``CLOCK_DAY_TENANTS`` where that is more), and half as many after one that held
+    its rows longer than that. A busy day of a thousand tenants is then a few transactions, not ten, each of them
+    short; a day late in a long move, with years of invoices behind each tenant, or on a busy machine, costs more
+    per tenant than an early one: the chunks shrink so that no tenant's rows are held for long, and the next day
+    starts no larger. One pace lasts a whole move (``days_run``)."""
+
+    AIM = 0.8  # of the budget: the next transaction's aim, leaving room for a heavier tenant
 
     def __init__(self):
-        self.tenants = self.most = max(settings.CLOCK_DAY_TENANTS, 1)
+        self.tenants = max(settings.CLOCK_DAY_TENANTS, 1)
+
+    def day_starts(self) -> None:
+        """A new day, of a weight not known yet: no more than ``CLOCK_DAY_TENANTS`` in its first transaction."""
+        self.tenants = min(self.tenants, max(settings.CLOCK_DAY_TENANTS, 1))
 
     def took(self, seconds: float) -> None:
         budget = settings.CLOCK_DAY_TRANSACTION_SECONDS
+        most = max(settings.CLOCK_DAY_TENANTS_MOST, settings.CLOCK_DAY_TENANTS, 1)
         if seconds > budget:
             self.tenants = max(self.tenants // 2, 1)
-        elif seconds < budget / 4:
-            self.tenants = min(self.tenants * 2, self.most)
+        else:
+            aimed = int(self.tenants * budget * self.AIM / seconds) if seconds > 0 else self.tenants * 2
+            self.tenants = max(min(aimed, self.tenants * 2, most), self.tenants // 2, 1)
 
 
 def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record: Recorder | None,
@@ -160,6 +171,7 @@ def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record
     are not asked (``day_work``)."""
     happened: list[Happening] = []
     work = day_work(day=day, since=since)
+    pace.day_starts()
     for lo, hi in tenant_id_ranges(work.tenant_ids, lambda: pace.tenants):
         began = time_monotonic()
         with transaction.atomic():

@@ -213,23 +213,16 @@ def test_a_day_stopped_between_two_chunks_of_tenants_goes_on_with_the_next_and_a
     assert sorted(done["events"]) == sorted(expected["events"])
 
 
-def test_a_day_whose_transactions_run_long_is_applied_fewer_tenants_per_transaction_and_the_same(
-        at_date, settings, monkeypatch):
-    """No tenant's rows are held for long (issue 21: a second at most): after a transaction that held its rows
-    longer than ``CLOCK_DAY_TRANSACTION_SECONDS`` the day loop applies half as many tenants in the next, and
-    twice as many (up to ``CLOCK_DAY_TENANTS``) after a quick one, from one day to the next. The result is what
-    one transaction does, to the cent and the audit row. The transactions' time is a stand-in clock's: each
-    chunk of the first busy day takes a second, of the next a hundredth."""
+def _chunk_sizes(monkeypatch, seconds: dict[date, float], to: str) -> tuple[list[dict], dict[date, list[int]]]:
+    """A move to ``to`` whose chunks of tenants each take ``seconds[day]`` of a stand-in clock: the number of
+    tenants with work in each chunk, day by day (and the move's events)."""
     from simulation import days
 
-    at_date("2026-06-15")
-    whole, one_transaction = _in_one_transaction(settings, "2026-07-02")
-    settings.CLOCK_DAY_TENANTS, settings.CLOCK_DAY_TRANSACTION_SECONDS = 8, 0.5
     real_run, real_work, now, chunks, work = days._billing_run, days.day_work, [0.0], [], {}
 
     def timed(day, **kwargs):
         chunks.append((day, kwargs["tenants"]))
-        now[0] += 1.0 if day == date(2026, 7, 1) else 0.01
+        now[0] += seconds.get(day, 0.01)
         return real_run(day, **kwargs)
 
     def noted(*, day, since):
@@ -239,15 +232,49 @@ def test_a_day_whose_transactions_run_long_is_applied_fewer_tenants_per_transact
     monkeypatch.setattr(days, "_billing_run", timed)
     monkeypatch.setattr(days, "day_work", noted)
     monkeypatch.setattr(days, "time_monotonic", lambda: now[0])
-    assert move("2026-07-02")["events"] == whole
-    assert _snapshot() == one_transaction
+    events = move(to)["events"]
     sizes: dict[date, list[int]] = {}
     for day, (lo, hi) in chunks:
         sizes.setdefault(day, []).append(sum(lo <= t <= hi for t in work[day].tenant_ids))
-    assert sum(sizes[date(2026, 7, 1)]) == len(work[date(2026, 7, 1)].tenant_ids) > 15
+    assert all(sum(sizes[day]) == len(work[day].tenant_ids) for day in sizes)
+    return events, sizes
+
+
+def test_a_day_whose_transactions_run_long_is_applied_fewer_tenants_per_transaction_and_the_same(
+        at_date, settings, monkeypatch):
+    """No tenant's rows are held for long (issue 21: a second at most): after a transaction that held its rows
+    longer than ``CLOCK_DAY_TRANSACTION_SECONDS`` the day loop applies half as many tenants in the next, and the
+    next day starts no larger (then grows after quick ones: below). The result is what
+    one transaction does, to the cent and the audit row. The transactions' time is a stand-in clock's: each
+    chunk of the first busy day takes a second, of the next a hundredth."""
+    at_date("2026-06-15")
+    whole, one_transaction = _in_one_transaction(settings, "2026-07-02")
+    settings.CLOCK_DAY_TENANTS, settings.CLOCK_DAY_TRANSACTION_SECONDS = 8, 0.5
+    events, sizes = _chunk_sizes(monkeypatch, {date(2026, 7, 1): 1.0}, "2026-07-02")
+    assert events == whole
+    assert _snapshot() == one_transaction
+    assert sum(sizes[date(2026, 7, 1)]) > 15
     assert sizes[date(2026, 7, 1)][:5] == [8, 4, 2, 1, 1]
-    # the day after starts where the slow day left off (1 tenant), and each quick chunk doubles it
+    # the day after starts where the slow day left off (1 tenant), and each quick chunk at most doubles it
     assert sizes[date(2026, 7, 2)][:3] == [1, 2, 4][:len(sizes[date(2026, 7, 2)])]
+
+
+def test_a_day_whose_transactions_are_quick_grows_its_chunks_to_its_budget_and_the_next_day_starts_small(
+        at_date, settings, monkeypatch):
+    """After a quick transaction the next is sized to take four fifths of ``CLOCK_DAY_TRANSACTION_SECONDS`` at the
+    rate the last one went, at most twice as many tenants and ``CLOCK_DAY_TENANTS_MOST``: a busy day is a few
+    transactions, not one per hundred tenants. A day's weight isn't known before it starts, so each day's first
+    transaction is ``CLOCK_DAY_TENANTS`` again. The result is what one transaction does."""
+    at_date("2026-06-15")
+    whole, one_transaction = _in_one_transaction(settings, "2026-07-02")
+    settings.CLOCK_DAY_TENANTS, settings.CLOCK_DAY_TENANTS_MOST, settings.CLOCK_DAY_TRANSACTION_SECONDS = 2, 7, 0.5
+    # 0.1 s a chunk: 2 tenants at that rate fit 8 in 0.4 s, but at most twice as many (4), then at most 7; the next
+    # day starts at 2, and 0.45 s (over the aim, under the budget) for 2 fits 1.77 in 0.4 s: 1, never fewer.
+    events, sizes = _chunk_sizes(monkeypatch, {date(2026, 7, 1): 0.1, date(2026, 7, 2): 0.45}, "2026-07-02")
+    assert events == whole
+    assert sizes[date(2026, 7, 1)][:4] == [2, 4, 7, 7]
+    assert sizes[date(2026, 7, 2)][:3] == [2, 1, 1]
+    assert _snapshot() == one_transaction
 
 
 @pytest.mark.django_db(transaction=True)

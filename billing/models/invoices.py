@@ -61,6 +61,9 @@ class Invoice(models.Model):
             models.Index(fields=["due_date"], condition=Q(total__gt=models.F("paid")), name="invoice_unpaid_due"),
             models.Index(fields=["refund_on"], condition=Q(refund__gt=0, refunded=False),
                          name="invoice_refund_pending"),
+            # A payer's account credit, which each new invoice takes (billing.period_invoices, billing.invoicing):
+            # a tenant's few credit invoices, not its years of others.
+            models.Index(fields=["tenant"], condition=Q(total__lt=0), name="invoice_credit"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(paid__gte=0), name="invoice_paid_nonnegative"),

@@ -18,10 +18,11 @@ from tests.factories import PaymentMethodFactory, SubscriptionFactory, TenantFac
 pytestmark = pytest.mark.django_db
 
 
-def years_of_invoices(n: int) -> None:
-    """``n`` paid invoices of another tenant, a line each (as years of monthly billing leave them)."""
-    tenant = TenantFactory(domain="years.example")
-    invoices = rows_insert([Invoice(tenant=tenant, number=f"OLD-{i:06d}", date=date(2020, 1, 1),
+def years_of_invoices(n: int, tenants: list | None = None) -> None:
+    """``n`` paid invoices, a line each (as years of monthly billing leave them), of ``tenants`` in turn (of another
+    tenant when None)."""
+    tenants = tenants or [TenantFactory(domain="years.example")]
+    invoices = rows_insert([Invoice(tenant=tenants[i % len(tenants)], number=f"OLD-{i:06d}", date=date(2020, 1, 1),
                                     due_date=date(2020, 1, 1) + timedelta(days=i % 900), total=Decimal("10.00"),
                                     paid=Decimal("10.00"), period_key=f"old/{i}") for i in range(n)], ids=True)
     rows_insert([InvoiceLine(invoice=invoice, description="Charge", amount=Decimal("10.00"),
@@ -34,12 +35,14 @@ def test_a_move_looks_invoices_and_lines_up_by_index_among_years_of_them(at_date
     settings.CLOCK_STATISTICS_HAPPENINGS = 10_000  # production's (the suite's is off)
     at_date("2026-06-14")
     clock_move(actor="support", to=date(2026, 6, 15))  # the day loop's watermark
-    years_of_invoices(20_000)
     subs = []
     for _ in range(60):  # a chunk of tenants, each billed today
         tenant = TenantFactory()
         card = PaymentMethodFactory(tenant=tenant, is_default=True)
         subs.append(SubscriptionFactory(tenant=tenant, payment_method=card, start_date=date(2026, 1, 16)))
+    # Years of their own invoices (and another tenant's): the account credit each new invoice takes is looked up
+    # among the tenants' few credit invoices, not all of theirs (the partial index invoice_credit).
+    years_of_invoices(20_000, tenants=[TenantFactory(domain="years.example"), *(sub.tenant for sub in subs)])
     Invoice.objects.create(tenant=subs[0].tenant, number="CREDIT-1", date=date(2026, 6, 1), due_date=date(2026, 6, 1),
                            total=Decimal("-5.00"))  # account credit the first one's new invoice takes
     plans = []

@@ -67,14 +67,34 @@ def registered() -> frozenset[str]:
     return frozenset(_REGISTRY)
 
 
+# Rendered texts by language, key and params, where every param is a plain str, int, bool or None (a clock move
+# renders the same line, "Microsoft 365 Business Basic (10 licenses), 2027-01-01 to 2027-02-01", for tenant after
+# tenant): a message depends only on them, and the catalogs don't change while the process runs.
+_RENDERED: dict[tuple, str] = {}
+_RENDERED_MOST = 4_096
+_MEMO_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def _memo_key(key: str, params: dict) -> tuple | None:
+    if not all(type(value) in _MEMO_TYPES for value in params.values()):
+        return None  # a list, a mapping, an amount: rendered each time
+    return translation.get_language(), key, tuple(sorted((name, type(value), value) for name, value in params.items()))
+
+
 def render(key: str, params: Mapping | None = None) -> str:
     """The text of ``key`` with ``params`` in the active language. KeyError for a key nobody
     registered or a param its message needs and didn't get."""
     message = _REGISTRY[key]
     params = dict(params or {})
-    if isinstance(message, Promise):
-        return str(message % params)
-    return str(message(params))
+    memo = _memo_key(key, params)
+    if memo is not None and memo in _RENDERED:
+        return _RENDERED[memo]
+    text = str(message % params) if isinstance(message, Promise) else str(message(params))
+    if memo is not None:
+        if len(_RENDERED) >= _RENDERED_MOST:
+            _RENDERED.clear()
+        _RENDERED[memo] = text
+    return text
 
 
 def render_or(key: str, params: Mapping | None, fallback: str) -> str:

@@ -153,3 +153,36 @@ def test_a_text_keeps_json_and_renders_in_the_active_language():
     assert Text("invoice", amount=Decimal("1.50")).params == {"amount": "1.50"}
     with pytest.raises(KeyError):
         render("no.such.text", {})
+
+
+def test_a_text_rendered_again_is_the_same_in_each_language_and_made_once_per_language_and_params(monkeypatch):
+    """``render`` keeps what it made for plain params (a clock move renders the same line for tenant after tenant):
+    each language its own, params of another type (True is not 1) or value their own, and params it can't keep (a
+    list, an amount) are rendered each time."""
+    from portal import texts
+
+    made = []
+
+    def message(params):
+        made.append(dict(params))
+        return f"{translation.get_language()}: {params['n']!r}"
+
+    monkeypatch.setitem(texts._REGISTRY, "test:memo", message)
+    monkeypatch.setattr(texts, "_RENDERED", {})
+    with translation.override("en"):
+        assert [render("test:memo", {"n": 1}) for _ in range(3)] == ["en: 1"] * 3
+        assert render("test:memo", {"n": True}) == "en: True"
+        assert [render("test:memo", {"n": [1]}) for _ in range(2)] == ["en: [1]"] * 2
+        assert [render("test:memo", {"n": Decimal("1.0")}) for _ in range(2)] == ["en: Decimal('1.0')"] * 2
+    with translation.override("sv"):
+        assert render("test:memo", {"n": 1}) == "sv: 1"
+    assert made == [{"n": 1}, {"n": True}, {"n": [1]}, {"n": [1]}, {"n": Decimal("1.0")}, {"n": Decimal("1.0")},
+                    {"n": 1}]
+    # the real texts: a period line in English and in Swedish, twice each
+    line = Text("line.period", product="Microsoft 365 Business Basic", licenses=10, start=date(2027, 1, 1),
+                end=date(2027, 2, 1))
+    with translation.override("en"):
+        english = [str(line), str(line)]
+    with translation.override("sv"):
+        swedish = [str(line), str(line)]
+    assert english[0] == english[1] and swedish[0] == swedish[1] and english[0] != swedish[0]

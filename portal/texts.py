@@ -76,9 +76,10 @@ _MEMO_TYPES = frozenset({str, int, bool, type(None)})
 
 
 def _memo_key(key: str, params: dict) -> tuple | None:
-    if not all(type(value) in _MEMO_TYPES for value in params.values()):
+    types = tuple(map(type, params.values()))
+    if not _MEMO_TYPES.issuperset(types):
         return None  # a list, a mapping, an amount: rendered each time
-    return translation.get_language(), key, tuple(sorted((name, type(value), value) for name, value in params.items()))
+    return translation.get_language(), key, tuple(params.items()), types  # params in another order: made again
 
 
 def render(key: str, params: Mapping | None = None) -> str:

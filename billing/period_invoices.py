@@ -9,9 +9,10 @@ earlier credit invoices, oldest first) is taken by each invoice as ``_apply_acco
 when lines join, and the audit events are the same, in the same order.
 
 ``flush`` reads the invoices involved and their payers' credit invoices (locked), the lines they hold and those
-already issued, in one statement each; makes the missing invoices in one; then works the postings out in
-memory in order, and writes the new lines, the re-sized credit lines, the invoices and the events in one
-statement each."""
+already issued, in one statement each; draws the missing invoices' ids from their sequence in one; then works the
+postings out in memory in order, and writes the new invoices (with their totals), the new lines, the re-sized
+credit lines, the invoices it changed and the events in one statement each. (On SQLite, where ids come from
+inserting, the new invoices are inserted first and their totals written with the others'.)"""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -24,7 +25,7 @@ from billing.models import BillingProfile, Invoice, InvoiceLine, PaymentKind, Pa
 from billing.texts import ACCOUNT_CREDIT
 from billing.verbs import INVOICE_CREATED, INVOICE_LINES_ADDED
 from portal import clock
-from portal.bulk import rows_insert, rows_update
+from portal.bulk import ids_draw, rows_insert, rows_update
 from portal.services import event_build, events_record
 from portal.texts import Text
 
@@ -129,7 +130,12 @@ class _Books:
                 self.by_key[p.key] = invoice
                 p.created = True
                 new.append(invoice)
-        rows_insert(new, ids=True)  # their ids: the keys of the account credit they take
+        # Their ids are the keys of the account credit they take: on PostgreSQL drawn now and the rows written once
+        # posted, with their totals; elsewhere written now and their totals after.
+        self.new: list[Invoice] = new  # written by ``post``
+        if not ids_draw(new):
+            self.new = []
+            rows_insert(new)
         old = [invoice.pk for invoice in found]
         line_keys = [line["idempotency_key"] for p in postings for line in p.lines]
         self.lines: dict[int, list[InvoiceLine]] = {}
@@ -144,9 +150,11 @@ class _Books:
     def post(self) -> None:
         for p in self.postings:
             self._post(p)
+        rows_insert(self.new)
         rows_insert(self.made)
         rows_update(self.resized, ["amount"])
-        rows_update(list(self.touched.values()), _INVOICE_FIELDS)
+        written = {invoice.pk for invoice in self.new}
+        rows_update([invoice for pk, invoice in self.touched.items() if pk not in written], _INVOICE_FIELDS)
 
     def _post(self, p: Posting) -> None:
         """``invoice_post_lines`` of one posting (``pay_by_card`` off, no card to refund)."""

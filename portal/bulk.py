@@ -87,11 +87,30 @@ def _row_reader(fields: list[Field], connection, *, adding: bool):
     return lambda obj: [read(obj) for read in readers]
 
 
+def ids_draw(objs: list) -> bool:
+    """Give ``objs`` (new instances of one model, not written yet) their ids from the table's sequence, in order, in
+    one statement, so that what refers to them can be worked out before they are written (``rows_insert`` then
+    writes them with those ids). PostgreSQL only: False elsewhere, where ids come from inserting the rows."""
+    if not objs:
+        return True
+    model = type(objs[0])
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        return False
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [meta.db_table, meta.pk.column, len(objs)])
+        for obj, (pk,) in zip(objs, sorted(cursor.fetchall()), strict=True):
+            setattr(obj, meta.pk.attname, pk)
+    return True
+
+
 def rows_insert(objs: list, *, ids: bool = False) -> list:
     """Insert ``objs`` (new instances of one model) in their order, in one ``COPY`` on PostgreSQL, else
-    ``bulk_create``. With ``ids`` each object gets its id (drawn from the table's sequence, in order); without,
-    ids stay unset on PostgreSQL (the audit trail's events, an invoice's new lines: nobody asks). No signals,
-    as ``bulk_create``."""
+    ``bulk_create``. With ``ids`` each object gets its id (drawn from the table's sequence, in order, unless
+    ``ids_draw`` gave them theirs); without, ids stay unset on PostgreSQL (the audit trail's events, an invoice's new
+    lines: nobody asks). No signals, as ``bulk_create``."""
     if not objs:
         return objs
     model = type(objs[0])
@@ -100,15 +119,14 @@ def rows_insert(objs: list, *, ids: bool = False) -> list:
     if connection.vendor != "postgresql":
         return model._default_manager.using(alias).bulk_create(objs)
     meta = model._meta
+    missing = [obj for obj in objs if obj.pk is None]
+    ids = ids or len(missing) < len(objs)  # some have theirs (``ids_draw``): every row is written with its id
     fields = [field for field in meta.concrete_fields if ids or field is not meta.pk]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
+    if ids:
+        ids_draw(missing)
     with connection.cursor() as cursor:
-        if ids:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [meta.db_table, meta.pk.column, len(objs)])
-            for obj, (pk,) in zip(objs, sorted(cursor.fetchall()), strict=True):
-                setattr(obj, meta.pk.attname, pk)
         row = _row_reader(fields, connection, adding=True)
         rows = [row(obj) for obj in objs]  # before COPY starts: a deferred field's fetch can't run during it
         # Only the model's own quoted names are spliced in; every value is streamed.

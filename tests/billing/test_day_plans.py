@@ -65,3 +65,27 @@ def test_a_move_looks_invoices_and_lines_up_by_index_among_years_of_them(at_date
     subs[0].refresh_from_db()
     assert sorted(first.lines.values_list("amount", flat=True)) == [Decimal("-5.00"), subs[0].billed_amount]
     assert first.total == subs[0].billed_amount - Decimal("5.00")
+
+
+def test_a_days_new_invoices_are_written_once_with_their_totals(at_date):
+    """The invoices a day's billing makes are written once, with their totals (their ids drawn first, for the
+    account credit they take to name them): no update of rows it has just inserted. On SQLite, where ids come from
+    inserting, they are inserted first and their totals written with the others'."""
+    from django.test.utils import CaptureQueriesContext
+
+    at_date("2026-06-14")
+    clock_move(actor="support", to=date(2026, 6, 15))
+    subs = []
+    for _ in range(5):
+        tenant = TenantFactory()
+        card = PaymentMethodFactory(tenant=tenant, is_default=True)
+        subs.append(SubscriptionFactory(tenant=tenant, payment_method=card, start_date=date(2026, 1, 16)))
+    with CaptureQueriesContext(connection) as queries:
+        clock_move(actor="support", to=date(2026, 6, 16))
+    updates = [q["sql"] for q in queries.captured_queries if 'UPDATE "billing_invoice"' in q["sql"]]
+    assert len(updates) == (0 if connection.vendor == "postgresql" else 1), updates
+    for sub in subs:
+        sub.refresh_from_db()
+        invoice = Invoice.objects.get(number=f"INV-20260616-P{sub.pk:05d}")
+        assert (invoice.total, invoice.paid, invoice.payment_method_id) == (sub.billed_amount, 0, sub.payment_method_id)
+        assert list(invoice.lines.values_list("amount", flat=True)) == [sub.billed_amount]

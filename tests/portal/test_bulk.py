@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import Subscription
 from portal import clock
-from portal.bulk import rows_insert, rows_update
+from portal.bulk import ids_draw, rows_insert, rows_update
 from portal.models import Event
 from tests.factories import SubscriptionFactory
 
@@ -87,6 +87,27 @@ def test_rows_insert_without_ids_writes_them_all_in_one_statement():
     assert len(queries.captured_queries) == 1
     assert Event.objects.filter(verb="v").count() == 40
     assert rows_insert([]) == []
+
+
+@pytest.mark.django_db
+def test_ids_drawn_first_are_the_ids_the_rows_are_written_with():
+    """``ids_draw`` gives new instances their ids from the table's sequence (one statement), so what names them can
+    be worked out before they are written; ``rows_insert`` then writes them with those ids (one more). Elsewhere
+    than PostgreSQL it answers False and gives none: the ids come from inserting."""
+    events = [Event(actor="system", verb="drawn", occurred_at=clock.now()) for _ in range(30)]
+    with CaptureQueriesContext(connection) as queries:
+        drawn = ids_draw(events)
+    if connection.vendor != "postgresql":
+        assert (drawn, [e.pk for e in events], len(queries.captured_queries)) == (False, [None] * 30, 0)
+        return
+    ids = [e.pk for e in events]
+    assert drawn and len(queries.captured_queries) == 1 and ids == sorted(ids) and len(set(ids)) == 30
+    assert not Event.objects.filter(verb="drawn").exists()
+    late = Event(actor="system", verb="drawn", occurred_at=clock.now())  # one more, without: drawn as it is written
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert([*events, late])
+    assert len(queries.captured_queries) == 2 and late.pk > ids[-1]
+    assert list(Event.objects.filter(verb="drawn").order_by("pk").values_list("pk", flat=True)) == [*ids, late.pk]
 
 
 def _indexed(model) -> list[tuple]:

@@ -56,7 +56,7 @@ def billing_load(tenant: Tenant, t: dict, *, today: date) -> LoadedBilling:
         loaded.subscriptions[s["key"]] = _subscription_load(
             tenant, s, profile=profile, method=methods.get(s["payment_method"]) if "payment_method" in s else None,
             methods=methods, catalog=catalog, today=today)
-    _invoices_load(tenant, t.get("invoices", []), profiles=profiles, only_profile=only_profile)
+    _invoices_load(tenant, t.get("invoices", []), profiles=profiles, only_profile=only_profile, today=today)
     _credit_checks_load(tenant, t.get("credit_checks", []), today=today)
     return loaded
 
@@ -115,13 +115,16 @@ def _subscription_load(tenant, s: dict, *, profile, method, methods, catalog, to
     return sub
 
 
-def _invoices_load(tenant, invoices: list[dict], *, profiles, only_profile) -> None:
-    for inv in invoices:  # one line of `amount`, of which `paid` is paid
-        amount = Decimal(inv["amount"])
+def _invoices_load(tenant, invoices: list[dict], *, profiles, only_profile, today: date) -> None:
+    """One line of ``amount``, of which ``paid`` is paid. An invoice the file states as past due fell past due
+    before the file's world begins: it is loaded as told (``past_due_noted``), not told on the next day applied."""
+    for inv in invoices:
+        amount, paid = Decimal(inv["amount"]), Decimal(inv.get("paid", "0.00"))
+        due = date.fromisoformat(inv["due_date"])
         invoice = Invoice.objects.create(
             tenant=tenant, billing_profile=profiles[inv["billing_profile"]] if "billing_profile" in inv
             else only_profile, number=inv["number"], date=date.fromisoformat(inv["date"]),
-            due_date=date.fromisoformat(inv["due_date"]), total=amount, paid=Decimal(inv.get("paid", "0.00")))
+            due_date=due, total=amount, paid=paid, past_due_noted=paid < amount and due < today)
         # A description the scenario gives is its own data, kept as typed; without one the line is the
         # portal's own text, shown in the reader's language.
         text = {"description": inv["description"]} if "description" in inv else Text(CHARGES).stored()

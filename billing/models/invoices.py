@@ -50,13 +50,17 @@ class Invoice(models.Model):
     )
     refund_on = models.DateField(null=True, blank=True, help_text="when the refund reaches the card")
     refunded = models.BooleanField(default=False)
+    past_due_noted = models.BooleanField(
+        default=False, help_text="of an invoice paid by invoice: its falling past due was told (invoice.overdue), or "
+        "was already known when it came (a scenario's, one from before this was kept); never told twice",
+    )
 
     class Meta:
         ordering = ["-date", "-id"]
         indexes = [
             models.Index(fields=["tenant", "due_date"]),
             # The day loop's daily questions stay small as years of paid invoices pile up: what is unpaid
-            # (card charges, payments by habit, falling past due, the next day anything falls due) and which
+            # (card charges, payments by habit, the next day a card or a payer pays) and which
             # refunds are on their way.
             models.Index(fields=["due_date"], condition=Q(total__gt=models.F("paid")), name="invoice_unpaid_due"),
             models.Index(fields=["refund_on"], condition=Q(refund__gt=0, refunded=False),
@@ -64,6 +68,10 @@ class Invoice(models.Model):
             # A payer's account credit, which each new invoice takes (billing.period_invoices, billing.invoicing):
             # a tenant's few credit invoices, not its years of others.
             models.Index(fields=["tenant"], condition=Q(total__lt=0), name="invoice_credit"),
+            # Those whose falling past due is still to be told (billing.due.overdue_due): few, however many
+            # invoices of payers who never pay stay unpaid and past due for years.
+            models.Index(fields=["due_date"], condition=Q(total__gt=models.F("paid"), payment_method__isnull=True,
+                                                          past_due_noted=False), name="invoice_past_due_untold"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(paid__gte=0), name="invoice_paid_nonnegative"),

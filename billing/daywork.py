@@ -60,7 +60,7 @@ def day_work(*, day: date, since: date) -> DayWork:
         HABITS: [habit_payments_due(day=day, since=since)],
         REFUNDS: [refunds_due(day=day)],
         LIFECYCLE: [expired_due(day=day), disabled_due(day=day)],
-        OVERDUE: [overdue_due(day=day, since=since)],
+        OVERDUE: [overdue_due(day=day)],
     }
     # Asked in one statement: each step's tenants, labelled with the step (UNION ALL of the steps' questions).
     asked = [queryset.order_by().annotate(day_step=Value(step)).values_list("tenant_id", "day_step").distinct()

@@ -37,7 +37,8 @@ def refunds_due(*, day: date, tenants=None):
     return Invoice.objects.filter(refund__gt=0, refunded=False, refund_on__lte=day, **within(tenants))
 
 
-def overdue_due(*, day: date, since: date, tenants=None):
-    """Invoices paid by invoice whose due date passed after ``since`` and before ``day`` with a balance left."""
-    return Invoice.objects.filter(payment_method__isnull=True, total__gt=F("paid"), due_date__gte=since,
+def overdue_due(*, day: date, tenants=None):
+    """Invoices paid by invoice with a balance left, due before ``day``, whose falling past due isn't told yet:
+    whenever their due date passed, so one made already past due (a period billed late) is told too."""
+    return Invoice.objects.filter(payment_method__isnull=True, total__gt=F("paid"), past_due_noted=False,
                                   due_date__lt=day, **within(tenants))

@@ -96,14 +96,15 @@ def next_due(after: date) -> date | None:
     invoices = Invoice.objects.filter(unpaid | refund).aggregate(
         charge=Min("due_date", filter=unpaid & Q(payment_method__isnull=False, due_date__gt=after)),
         refund_next=Min("refund_on", filter=refund & Q(refund_on__gt=after)),  # not "refund": the field's name
-        overdue_from=Min("due_date", filter=unpaid & Q(payment_method__isnull=True, due_date__gte=after)),
+        # Not yet told past due: the day after its due date (one billed after that day: the next day).
+        overdue_from=Min("due_date", filter=unpaid & Q(payment_method__isnull=True, past_due_noted=False)),
         # Left behind (billed after their day was applied: a plan change gave its subscription back): the next day.
         charge_behind=Min("due_date", filter=unpaid & Q(payment_method__isnull=False, due_date__lte=after)),
         refund_behind=Min("refund_on", filter=refund & Q(refund_on__lte=after)),
     )
     candidates = [subs["billed"], subs["ends"], invoices["charge"], invoices["refund_next"]]
     if invoices["overdue_from"] is not None:
-        candidates.append(invoices["overdue_from"] + timedelta(days=1))
+        candidates.append(max(invoices["overdue_from"] + timedelta(days=1), next_day))
     candidates.append(habit_payments_next_due(after))  # invoice payers paying by habit
     if subs["provisioned"] is not None:
         candidates.append(max(subs["provisioned"].date(), next_day))
@@ -359,11 +360,14 @@ def refunds_run(*, day: date, actor: str = "system", tenants=None) -> list[Happe
     return happened
 
 
-def overdue_run(*, day: date, since: date, actor: str = "system", tenants=None) -> list[Happening]:
-    """Invoices paid by invoice whose due date passed after ``since`` and before ``day`` with a
-    balance left fall past due: plan changes are blocked until they are paid (``unpaid_balance``)."""
+def overdue_run(*, day: date, actor: str = "system", tenants=None) -> list[Happening]:
+    """Invoices paid by invoice with a balance left whose due date passed before ``day`` fall past due: plan
+    changes are blocked until they are paid (``unpaid_balance``). Each is told once, whenever it was made (one
+    billed after its due date too), and marked told (``past_due_noted``) with its audit event: one statement
+    reads them, one marks them, one writes their events."""
     happened, events = [], []
-    due = overdue_due(day=day, since=since, tenants=tenants).select_related("tenant").order_by("due_date", "pk")
+    due = list(overdue_due(day=day, tenants=tenants).select_for_update(of=("self",)).select_related("tenant")
+               .order_by("due_date", "pk"))
     for invoice in due:
         on = invoice.due_date + timedelta(days=1)
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_OVERDUE, obj=invoice,
@@ -372,5 +376,7 @@ def overdue_run(*, day: date, since: date, actor: str = "system", tenants=None) 
         happened.append(_happening(on, Kind.OVERDUE, invoice, invoice.number, _(
             "%(balance)s unpaid past its due date %(due)s: plan changes are blocked until it is paid.") % {
                 "balance": money_text(invoice.balance), "due": invoice.due_date.isoformat()}))
-    events_record(events=events)
+    if due:
+        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(past_due_noted=True)  # locked: as read
+        events_record(events=events)
     return happened

@@ -123,7 +123,7 @@ def _billing_run(day: date, *, since: date, tenants: tuple[int, int] | None = No
                                              reason="the subscription was deleted")
             happened += subscriptions_delete(to_delete, removed=removed)
     if OVERDUE not in idle:
-        happened += overdue_run(day=day, since=since, tenants=tenants)
+        happened += overdue_run(day=day, tenants=tenants)
     return happened
 
 

@@ -40,7 +40,7 @@ from billing.verbs import (
     SUBSCRIPTION_TRIAL_PURCHASED,
 )
 from portal.errors import DomainError
-from portal.texts import Text
+from portal.texts import Text, reads_rows
 
 
 def subject(params: dict) -> str:
@@ -149,7 +149,8 @@ def _cancelled(params: dict) -> str:
 
 
 def _addon(message):
-    """An add-on by its catalog name (the event keeps its code)."""
+    """An add-on by its catalog name (the event keeps its code), read each time (the catalog's names may change)."""
+    @reads_rows
     def text(params: dict) -> str:
         name = AddOnProduct.objects.filter(code=params["addon"]).values_list("name", flat=True).first()
         return message % {"addon": name or params["addon"]}

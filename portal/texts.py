@@ -69,13 +69,22 @@ def registered() -> frozenset[str]:
 
 # Rendered texts by language, key and params, where every param is a plain str, int, bool or None (a clock move
 # renders the same line, "Microsoft 365 Business Basic (10 licenses), 2027-01-01 to 2027-02-01", for tenant after
-# tenant): a message depends only on them, and the catalogs don't change while the process runs.
+# tenant): such a message depends only on them, and the catalogs don't change while the process runs. A message that
+# reads stored rows (an add-on's name by its code) says so with ``reads_rows`` and is made each time.
 _RENDERED: dict[tuple, str] = {}
 _RENDERED_MOST = 4_096
 _MEMO_TYPES = frozenset({str, int, bool, type(None)})
 
 
-def _memo_key(key: str, params: dict) -> tuple | None:
+def reads_rows(message: Callable[[dict], str]) -> Callable[[dict], str]:
+    """Mark a message made from stored rows as well as its params: ``render`` doesn't keep what it made."""
+    message.reads_rows = True
+    return message
+
+
+def _memo_key(key: str, message: Message, params: dict) -> tuple | None:
+    if not isinstance(message, Promise) and getattr(message, "reads_rows", False):
+        return None
     types = tuple(map(type, params.values()))
     if not _MEMO_TYPES.issuperset(types):
         return None  # a list, a mapping, an amount: rendered each time
@@ -87,9 +96,10 @@ def render(key: str, params: Mapping | None = None) -> str:
     registered or a param its message needs and didn't get."""
     message = _REGISTRY[key]
     params = dict(params or {})
-    memo = _memo_key(key, params)
-    if memo is not None and memo in _RENDERED:
-        return _RENDERED[memo]
+    memo = _memo_key(key, message, params)
+    kept = _RENDERED.get(memo) if memo is not None else None  # one look: another thread may empty it meanwhile
+    if kept is not None:
+        return kept
     text = str(message % params) if isinstance(message, Promise) else str(message(params))
     if memo is not None:
         if len(_RENDERED) >= _RENDERED_MOST:

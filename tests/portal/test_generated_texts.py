@@ -186,3 +186,19 @@ def test_a_text_rendered_again_is_the_same_in_each_language_and_made_once_per_la
     with translation.override("sv"):
         swedish = [str(line), str(line)]
     assert english[0] == english[1] and swedish[0] == swedish[1] and english[0] != swedish[0]
+
+
+@pytest.mark.django_db
+def test_a_text_made_from_stored_rows_is_made_again_each_time(monkeypatch):
+    """An add-on's event names it by its catalog name, read when it is shown: renamed in the catalog, the same event
+    reads the new name (``reads_rows``: the memo doesn't keep it)."""
+    from billing.models import AddOnProduct
+    from portal import texts
+
+    monkeypatch.setattr(texts, "_RENDERED", {})
+    addon = AddOnProduct.objects.first()
+    key, params = event_key("subscription.addon_removed"), {"addon": addon.code}
+    with translation.override("en"):
+        before = render(key, params)
+        AddOnProduct.objects.filter(pk=addon.pk).update(name="Renamed add-on")
+        assert (before, render(key, params)) == (f"Add-on removed: {addon.name}.", "Add-on removed: Renamed add-on.")

@@ -118,7 +118,7 @@ def habit_payments_run(*, day: date, since: date, tenants=None) -> list[Happenin
                                   _paid_text(amount=amount, payer=invoice.payer, delay=invoice.delay,
                                              due=invoice.due_date), f"invoice/{invoice.number}"))
     if due:
-        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(paid=F("total"))  # locked: as read
+        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(**Invoice.PAID_IN_FULL)  # locked
         events_record(events=events)
     return happened
 

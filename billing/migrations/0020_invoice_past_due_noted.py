@@ -6,8 +6,8 @@ plan change held its subscription over and gave back late).
 The invoices the old rule told, or would never tell, are marked as told, so the upgrade tells none again: those
 unpaid and paid by invoice whose due date is before the clock's last day applied (``applied_through``), and of
 a day applied tenant by tenant and stopped midway (``applying_day``), those of the tenants it got through. A
-portal whose days were never applied starts them the day before its first move: what fell due before
-yesterday was never to be told."""
+portal whose days were never applied (or whose clock row was never made) starts them the day before its first move:
+what fell due before yesterday was never to be told."""
 
 from datetime import timedelta
 
@@ -19,13 +19,13 @@ from django.utils import timezone
 def noted_under_the_old_rule(apps, schema_editor):
     Invoice = apps.get_model("billing", "Invoice")
     SimulationClock = apps.get_model("portal", "SimulationClock")
-    row = SimulationClock.objects.filter(pk=1).first()
-    if row is None:  # the clock never set: nothing told yet, everything to tell from the first day applied on
-        return
+    row = SimulationClock.objects.filter(pk=1).first()  # none yet: the clock at real time, no day applied
     unpaid = Invoice.objects.filter(payment_method__isnull=True, total__gt=F("paid"))
-    through = row.applied_through or (timezone.now() + row.offset).date() - timedelta(days=1)
+    applied = row.applied_through if row is not None else None
+    offset = row.offset if row is not None else timedelta(0)
+    through = applied or (timezone.now() + offset).date() - timedelta(days=1)
     unpaid.filter(due_date__lt=through).update(past_due_noted=True)
-    if row.applied_through is not None and row.applying_day is not None and row.applying_tenants_through is not None:
+    if applied is not None and row.applying_day is not None and row.applying_tenants_through is not None:
         unpaid.filter(due_date__lt=row.applying_day,
                       tenant_id__lte=row.applying_tenants_through).update(past_due_noted=True)
 
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='invoice',
             name='past_due_noted',
-            field=models.BooleanField(default=False, help_text="of an invoice paid by invoice: its falling past due was told (invoice.overdue), or was already known when it came (a scenario's, one from before this was kept); never told twice"),
+            field=models.BooleanField(default=False, help_text="of an invoice paid by invoice: its falling past due was told (invoice.overdue), or was already known when it came (a scenario's, one from before this was kept); cleared when it is paid in full, so it is told once each time it falls past due"),
         ),
         migrations.AddIndex(
             model_name='invoice',

@@ -37,8 +37,7 @@ def invoice_pay(*, tenant, invoice_id, actor: str) -> Invoice:
         raise Conflict(_("Invoice %(number)s has nothing left to pay.") % {"number": invoice.number},
                        code="nothing_to_pay")
     amount = invoice.balance
-    invoice.paid = invoice.total
-    invoice.save(update_fields=["paid"])
+    invoice.save(update_fields=invoice.paid_in_full())
     event_record(tenant=tenant, actor=actor, verb=INVOICE_PAID, obj=invoice,
                  data={"number": invoice.number, "amount": str(amount)})
     return invoice
@@ -63,11 +62,11 @@ def invoices_settle(*, tenant, actor: str) -> Settled:
         raise Conflict(_("Nothing is past due."), code="nothing_to_pay")
     events = [event_build(tenant=tenant, actor=actor, verb=INVOICE_PAID, obj=invoice, data={
         "number": invoice.number, "amount": str(invoice.balance), "settled": True}) for invoice in due]
-    Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(paid=F("total"))  # locked: as read
+    Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(**Invoice.PAID_IN_FULL)  # locked: as read
     events_record(events=events)
     amount = sum((invoice.balance for invoice in due), Decimal("0.00"))
     for invoice in due:
-        invoice.paid = invoice.total
+        invoice.paid_in_full()
     return Settled(due, amount)
 
 

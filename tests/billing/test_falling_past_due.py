@@ -98,6 +98,35 @@ def test_a_paid_monthly_invoice_a_late_line_joins_after_its_due_date_falls_past_
     assert noted(tenant) == [(august.number, "2026-09-06")]
 
 
+def test_an_invoice_told_past_due_then_paid_falls_past_due_anew_when_a_late_line_leaves_it_unpaid(at_date):
+    """MCA, a profile that never pays: its invoice of 08-01 falls past due on 09-01 (told), the admin pays it (Pay
+    now) on 09-05, and a change that held one of its subscriptions over July 1st fails: the July line joins the paid
+    invoice, unpaid again, and it falls past due anew, told once more the next day."""
+    from billing.services import invoice_pay
+
+    at_date("2026-06-15")
+    profile = BillingProfileFactory(tenant=TenantFactory(domain="again.example", agreement="MCA"),
+                                    payment_habit="never")
+    tenant = profile.tenant
+    held = mca_subscription(profile, licenses=12)
+    mca_subscription(profile, licenses=5, product=product("O365_BUSINESS_ESSENTIALS"))
+    move("2026-06-16")
+    change = plan_change_request(tenant=tenant, user=admin_of(tenant), subscription_id=held.pk, target_sku="SPB")
+    moved = move("2026-09-05")
+    august = Invoice.objects.get(tenant=tenant, date=date(2026, 8, 1))
+    assert [(day, number) for day, number, _ in overdue(moved)] == [("2026-09-01", august.number)]
+    invoice_pay(tenant=tenant, invoice_id=august.pk, actor="admin@again.example")
+    august.refresh_from_db()
+    assert (str(august.total), str(august.paid), august.past_due_noted) == ("31.50", "31.50", False)
+    Subscription.objects.filter(pk=held.pk).update(provisioning="provisioning")
+    assert run(change.pk) == "failed"
+    told = "USD 157.56 unpaid past its due date 2026-08-31: plan changes are blocked until it is paid."
+    assert overdue(move("2026-09-06")) == [("2026-09-01", august.number, told)]
+    assert august.number not in [number for _, number, _ in overdue(move("2026-11-15"))]  # later ones are told
+    assert [n for n in noted(tenant) if n[0] == august.number] == [(august.number, "2026-09-01"),
+                                                                   (august.number, "2026-09-06")]
+
+
 def test_a_scenarios_invoice_stated_past_due_is_loaded_as_told_and_one_due_later_is_told_when_it_falls(db):
     scenario_load({"clock": "2026-06-15", "tenants": [{
         "name": "Stated", "domain": "stated.example", "payment_habit": "never",
@@ -165,3 +194,16 @@ def test_the_upgrade_of_a_portal_whose_days_never_ran_marks_what_fell_due_before
             pk=1, offset=timedelta(days=(date(2026, 6, 15) - real_today).days))
     assert dict(Invoice.objects.values_list("number", "past_due_noted")) == {"EARLIER": True, "YESTERDAY": False}
     assert [(day, number) for day, number, _ in overdue(move("2026-06-16"))] == [("2026-06-15", "YESTERDAY")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_of_a_portal_whose_clock_row_was_never_made_marks_what_fell_due_before_yesterday():
+    """No clock row at all (the clock at real time, no day applied): as a row with no day applied."""
+    real_today = timezone.now().date()
+    with database_at(BEFORE) as old:
+        tenant = old.get_model("portal", "Tenant").objects.create(name="Rowless", domain="rowless.example")
+        old.get_model("billing", "InvoicePayer").objects.create(tenant=tenant, payment_habit="never")
+        old.get_model("portal", "SimulationClock").objects.all().delete()
+        _old_invoice(old, tenant, "EARLIER", (real_today - timedelta(days=2)).isoformat())
+        _old_invoice(old, tenant, "YESTERDAY", (real_today - timedelta(days=1)).isoformat())
+    assert dict(Invoice.objects.values_list("number", "past_due_noted")) == {"EARLIER": True, "YESTERDAY": False}

@@ -18,6 +18,7 @@ The loop decides only the order: each app writes its own rows through its own se
 """
 
 import logging
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
@@ -135,15 +136,15 @@ def _in_order(happened: list[Happening]) -> list[Happening]:
 
 class Pace:
     """How many tenants the day loop applies per transaction. A day starts at ``CLOCK_DAY_TENANTS`` (or fewer, where
-    the move's last transaction left it lower); after each transaction the next is sized to take about four fifths
-    of ``CLOCK_DAY_TRANSACTION_SECONDS`` at the rate the last one went, at most twice as many tenants and
+    the move's last transaction left it lower); after each transaction the next is sized to take half of
+    ``CLOCK_DAY_TRANSACTION_SECONDS`` at the rate the last one's tenants went, at most twice as many tenants and
     ``CLOCK_DAY_TENANTS_MOST`` (or ``CLOCK_DAY_TENANTS`` where that is more), and half as many after one that held
     its rows longer than that. A busy day of a thousand tenants is then a few transactions, not ten, each of them
-    short; a day late in a long move, with years of invoices behind each tenant, or on a busy machine, costs more
-    per tenant than an early one: the chunks shrink so that no tenant's rows are held for long, and the next day
-    starts no larger. One pace lasts a whole move (``days_run``)."""
+    short, with room for tenants heavier than the last ones; a day late in a long move, with years of invoices behind
+    each tenant, or on a busy machine, costs more per tenant than an early one: the chunks shrink so that no tenant's
+    rows are held for long, and the next day starts no larger. One pace lasts a whole move (``days_run``)."""
 
-    AIM = 0.8  # of the budget: the next transaction's aim, leaving room for a heavier tenant
+    AIM = 0.5  # of the budget: the next transaction's aim, leaving room for heavier tenants than the last ones
 
     def __init__(self):
         self.tenants = max(settings.CLOCK_DAY_TENANTS, 1)
@@ -152,14 +153,17 @@ class Pace:
         """A new day, of a weight not known yet: no more than ``CLOCK_DAY_TENANTS`` in its first transaction."""
         self.tenants = min(self.tenants, max(settings.CLOCK_DAY_TENANTS, 1))
 
-    def took(self, seconds: float) -> None:
+    def took(self, seconds: float, tenants: int) -> None:
+        """The last transaction applied ``tenants`` (at most ``self.tenants``: a day's last, or one taken up midway,
+        may hold fewer) in ``seconds``."""
         budget = settings.CLOCK_DAY_TRANSACTION_SECONDS
         most = max(settings.CLOCK_DAY_TENANTS_MOST, settings.CLOCK_DAY_TENANTS, 1)
+        held = max(min(tenants, self.tenants), 1)
         if seconds > budget:
-            self.tenants = max(self.tenants // 2, 1)
+            self.tenants = max(held // 2, 1)
         else:
-            aimed = int(self.tenants * budget * self.AIM / seconds) if seconds > 0 else self.tenants * 2
-            self.tenants = max(min(aimed, self.tenants * 2, most), self.tenants // 2, 1)
+            aimed = int(held * budget * self.AIM / seconds) if seconds > 0 else self.tenants * 2
+            self.tenants = max(min(aimed, self.tenants * 2, most), held // 2, 1)
 
 
 def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record: Recorder | None,
@@ -182,6 +186,7 @@ def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record
                 if through >= hi:
                     continue
                 lo = max(lo, through + 1)
+            tenants = bisect_right(work.tenant_ids, hi) - bisect_left(work.tenant_ids, lo)
             with clock.offset_pinned():  # the clock's row is locked: read its offset once, not per event
                 chunk = _billing_run(day, since=max(since, applied or since), tenants=(lo, hi), idle=work.idle)
             if hi == TENANT_ID_END:  # the day's last tenants (the last range is open-ended): the day is applied
@@ -191,7 +196,7 @@ def _billing_in_chunks(day: date, *, since: date, first: list[Happening], record
             if record is not None:
                 record(day, _in_order(first + chunk))
                 first = []
-        pace.took(time_monotonic() - began)
+        pace.took(time_monotonic() - began, tenants)
         happened += chunk
         if hi == TENANT_ID_END:
             return happened

@@ -377,10 +377,10 @@ CLOCK_MOVE_CLAIM_WAIT = env.float("CLOCK_MOVE_CLAIM_WAIT", default=2.0)
 # Seconds a clock move's runner may go without renewing its lease (it renews it with every day it
 # applies) before the sweep hands the move to another worker.
 CLOCK_MOVE_LEASE = env.float("CLOCK_MOVE_LEASE", default=20.0)
-# A day's billing: this many tenants in the day's first transaction, then as many as take 4/5 of the seconds below
-# at the last one's rate (at most twice as many, and the most), half as many after one over them (simulation.days.Pace).
+# A day's billing: this many tenants in the day's first transaction, then as many as take half the seconds below at
+# the last one's rate (at most twice as many, and the most), half as many after one over them (simulation.days.Pace).
 CLOCK_DAY_TENANTS = env.int("CLOCK_DAY_TENANTS", default=100)
-CLOCK_DAY_TENANTS_MOST = env.int("CLOCK_DAY_TENANTS_MOST", default=2_000)
+CLOCK_DAY_TENANTS_MOST = env.int("CLOCK_DAY_TENANTS_MOST", default=500)
 CLOCK_DAY_TRANSACTION_SECONDS = env.float("CLOCK_DAY_TRANSACTION_SECONDS", default=0.5)
 # The day loop asks whether the statistics of the tables it reads have gone stale (billing.daywork) when a move
 # starts and again every this many happenings (a ten-year move over 1,000 tenants has some 370,000); 0: never.

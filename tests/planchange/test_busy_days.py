@@ -263,15 +263,15 @@ def test_a_day_whose_transactions_run_long_is_applied_fewer_tenants_per_transact
 
 def test_a_day_whose_transactions_are_quick_grows_its_chunks_to_its_budget_and_the_next_day_starts_small(
         at_date, settings, monkeypatch):
-    """After a quick transaction the next is sized to take four fifths of ``CLOCK_DAY_TRANSACTION_SECONDS`` at the
+    """After a quick transaction the next is sized to take half of ``CLOCK_DAY_TRANSACTION_SECONDS`` at the
     rate the last one went, at most twice as many tenants and ``CLOCK_DAY_TENANTS_MOST``: a busy day is a few
     transactions, not one per hundred tenants. A day's weight isn't known before it starts, so each day's first
     transaction is ``CLOCK_DAY_TENANTS`` again. The result is what one transaction does."""
     at_date("2026-06-15")
     whole, one_transaction = _in_one_transaction(settings, "2026-07-02")
     settings.CLOCK_DAY_TENANTS, settings.CLOCK_DAY_TENANTS_MOST, settings.CLOCK_DAY_TRANSACTION_SECONDS = 2, 7, 0.5
-    # 0.1 s a chunk: 2 tenants at that rate fit 8 in 0.4 s, but at most twice as many (4), then at most 7; the next
-    # day starts at 2, and 0.45 s (over the aim, under the budget) for 2 fits 1.77 in 0.4 s: 1, never fewer.
+    # 0.1 s a chunk: 2 tenants at that rate fit 5 in 0.25 s, but at most twice as many (4), then at most 7; the next
+    # day starts at 2, and 0.45 s (over the aim, under the budget) for 2 fits 1.1 in 0.25 s: 1, never fewer.
     events, sizes = _chunk_sizes(monkeypatch, {date(2026, 7, 1): 0.1, date(2026, 7, 2): 0.45}, "2026-07-02")
     assert events == whole
     assert sizes[date(2026, 7, 1)][:4] == [2, 4, 7, 7]

@@ -131,11 +131,14 @@ class _Books:
                 p.created = True
                 new.append(invoice)
         # Their ids are the keys of the account credit they take: on PostgreSQL drawn now and the rows written once
-        # posted, with their totals; elsewhere written now and their totals after.
-        self.new: list[Invoice] = new  # written by ``post``
-        if not ids_draw(new):
-            self.new = []
-            rows_insert(new)
+        # posted, with their totals; elsewhere written now and their totals after. A billing profile's monthly
+        # invoice, which a plan change's bill may make at the same moment, is written now on both, claiming its key
+        # (the other waits on it and joins it) before this transaction does its work.
+        self.new: list[Invoice] = []  # written by ``post``
+        if ids_draw(new):
+            self.new = [invoice for invoice in new if invoice.billing_profile_id is None]
+            new = [invoice for invoice in new if invoice.billing_profile_id is not None]
+        rows_insert(new)
         old = [invoice.pk for invoice in found]
         line_keys = [line["idempotency_key"] for p in postings for line in p.lines]
         self.lines: dict[int, list[InvoiceLine]] = {}

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from billing.models import Invoice, InvoiceLine
+from portal import clock
 from portal.bulk import rows_insert
 from simulation.moves import clock_move
 from tests.factories import PaymentMethodFactory, SubscriptionFactory, TenantFactory
@@ -89,3 +90,58 @@ def test_a_days_new_invoices_are_written_once_with_their_totals(at_date):
         invoice = Invoice.objects.get(number=f"INV-20260616-P{sub.pk:05d}")
         assert (invoice.total, invoice.paid, invoice.payment_method_id) == (sub.billed_amount, 0, sub.payment_method_id)
         assert list(invoice.lines.values_list("amount", flat=True)) == [sub.billed_amount]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_profiles_monthly_invoice_the_day_loop_makes_is_claimed_before_a_plan_changes_bill_can_make_it_too():
+    """A billing profile's monthly invoice is made by the first line of its month, by the day loop or by a plan
+    change's bill, whichever comes first, each in its own transaction. The day loop writes it (its key) as soon as it
+    knows it makes it, before the rest of its work: a bill arriving meanwhile waits for it and joins it, instead of
+    making the same invoice, which would fail the day loop's later write (a unique key) and stop the clock's move."""
+    import threading
+
+    from billing.invoicing import invoice_post_lines
+    from billing.period_invoices import _Books
+    from tests.factories import BillingProfileFactory, mca_subscription
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer at a time: no two transactions make rows side by side")
+    clock.set_date(date(2026, 6, 14))
+    clock_move(actor="support", to=date(2026, 6, 15))
+    profile = BillingProfileFactory(tenant=TenantFactory(domain="race.example", agreement="MCA"))
+    sub = mca_subscription(profile, licenses=10, start_date=date(2026, 1, 16))
+    reached, billed, errors = threading.Event(), threading.Event(), []
+    real_post = _Books.post
+
+    def post(books):  # the day loop has its invoices in hand: a plan change's bill comes now, in its own transaction
+        reached.set()
+        billed.wait(timeout=1)  # the bill waits on the day loop's invoice, if it was written already
+        return real_post(books)
+
+    def bill():
+        reached.wait(timeout=10)
+        try:
+            with transaction.atomic():
+                invoice_post_lines(tenant=profile.tenant, key=f"profile/{profile.pk}/2026-07", number="BP-RACE",
+                                   issue_date=date(2026, 7, 1), due_date=date(2026, 7, 31), billing_profile=profile,
+                                   lines=[{"description": "A plan change's charge", "amount": Decimal("20.00"),
+                                           "idempotency_key": "race/charge"}], pay_by_card=False, actor="system")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            billed.set()
+            connection.close()
+
+    other = threading.Thread(target=bill)
+    other.start()
+    _Books.post = post
+    try:
+        moved = clock_move(actor="support", to=date(2026, 6, 16))
+    finally:
+        _Books.post = real_post
+        other.join(timeout=20)
+    assert errors == [] and [e["kind"] for e in moved["events"]] == ["invoice"]
+    sub.refresh_from_db()
+    invoice = Invoice.objects.get(period_key=f"profile/{profile.pk}/2026-07")
+    assert sorted(invoice.lines.values_list("amount", flat=True)) == sorted([Decimal("20.00"), sub.billed_amount])
+    assert invoice.total == sub.billed_amount + Decimal("20.00")

@@ -101,8 +101,11 @@ def ids_draw(objs: list) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                        [meta.db_table, meta.pk.column, len(objs)])
-        for obj, (pk,) in zip(objs, sorted(cursor.fetchall()), strict=True):
-            setattr(obj, meta.pk.attname, pk)
+        drawn = [pk for (pk,) in cursor.fetchall()]
+    if None in drawn:  # no sequence behind the id (the call is wrong, not the data)
+        raise ValueError(f"{meta.db_table}.{meta.pk.column} draws no ids from a sequence")
+    for obj, pk in zip(objs, sorted(drawn), strict=True):
+        setattr(obj, meta.pk.attname, pk)
     return True
 
 

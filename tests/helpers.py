@@ -84,3 +84,12 @@ def database_at(migrations: list[tuple[str, str]]):
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def move(to: str, **kwargs) -> dict:
+    """Support moves the clock to ``to`` (an ISO date), as the console and the API do: the move's answer."""
+    from datetime import date
+
+    from simulation.moves import clock_move
+
+    return clock_move(actor="support@portal.local", to=date.fromisoformat(to), **kwargs)

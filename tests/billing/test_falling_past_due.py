@@ -15,7 +15,6 @@ from billing.models import Invoice, Subscription
 from planchange.services import plan_change_request
 from planchange.workflow import run
 from portal import clock
-from simulation.moves import clock_move
 from simulation.scenarios import scenario_load
 from tests.factories import (
     BillingProfileFactory,
@@ -25,13 +24,10 @@ from tests.factories import (
     mca_subscription,
     product,
 )
-from tests.helpers import database_at
+from tests.helpers import database_at, move
 
 pytestmark = pytest.mark.django_db
 
-
-def move(to: str, **kwargs) -> dict:
-    return clock_move(actor="support@portal.local", to=date.fromisoformat(to), **kwargs)
 
 
 def overdue(moved: dict) -> list[tuple]:

@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import Invoice, InvoicePayer
 from portal import clock
-from simulation.moves import clock_move
 from tests.factories import (
     BillingProfileFactory,
     InvoiceFactory,
@@ -19,12 +18,10 @@ from tests.factories import (
     SubscriptionFactory,
     TenantFactory,
 )
+from tests.helpers import move
 
 pytestmark = pytest.mark.django_db
 
-
-def move(to: str, **kwargs) -> dict:
-    return clock_move(actor="support@portal.local", to=date.fromisoformat(to), **kwargs)
 
 
 def paid_by_habit(moved: dict) -> list[tuple]:

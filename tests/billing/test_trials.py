@@ -12,7 +12,6 @@ import pytest
 
 from billing.models import Invoice, Subscription
 from portal import clock
-from simulation.moves import clock_move
 from simulation.scenarios import ScenarioError, scenario_load
 from tests.factories import (
     BillingProfileFactory,
@@ -23,16 +22,13 @@ from tests.factories import (
     admin_of,
     product,
 )
-from tests.helpers import database_at, page_text
+from tests.helpers import database_at, move, page_text
 from tests.planchange.test_plan_change_api import client_for
 
 pytestmark = pytest.mark.django_db
 
 STANDARD = "Microsoft 365 Business Standard (25 licenses), {} to {}"  # 25 × 13.13 = 328.25 a month
 
-
-def move(to: str, **kwargs) -> dict:
-    return clock_move(actor="support@portal.local", to=date.fromisoformat(to), **kwargs)
 
 
 def invoices(tenant) -> list[tuple]:

@@ -19,15 +19,12 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Subscription
 from planchange.models import PlanChange
 from portal import clock
-from simulation.moves import clock_move
 from tests.busy_world import world
 from tests.factories import PlanChangeFactory, SubscriptionFactory
+from tests.helpers import move
 
 pytestmark = pytest.mark.django_db
 
-
-def move(to: str) -> dict:
-    return clock_move(actor="support@portal.local", to=date.fromisoformat(to))
 
 
 KINDS = ["provisioned", "credit_check", "trial_converted", "trial_expired", "renewal", "invoice", "payment",

@@ -28,12 +28,10 @@ from tests.factories import (
     mosa_standard,
     product,
 )
+from tests.helpers import move
 
 pytestmark = pytest.mark.django_db
 
-
-def move(to: str, **kwargs) -> dict:
-    return clock_move(actor="support@portal.local", to=date.fromisoformat(to), **kwargs)
 
 
 def invoices(tenant) -> list[tuple]:

@@ -177,7 +177,7 @@ def pytest_report_header(config):
 RUN_ONCE = {
     "browser": "sqlite",  # the pages in Chromium (the worker paths they drive run in both: test_worker_e2e.py)
     "portalctl": "sqlite",  # the HTTP client and its command line
-    "test_swedish_sweep.py": "postgres",  # every page's texts in Swedish (axe sees them in the browser lane)
+    "test_swedish_sweep.py": "sqlite",  # every page's texts in Swedish (axe sees their layouts in the browser tests)
     "test_make_run.py": "sqlite",  # make run: always SQLite and the filesystem broker
     "test_filesystem_broker.py": "sqlite",  # the embedded broker alone
     "test_sqlite_concurrency.py": "sqlite",  # SQLite alone

@@ -460,9 +460,10 @@ class PlanChangeMachine(RuleBasedStateMachine):
             assert change.new_subscription_id is not None
 
 
-# Examples and steps per profile: `make test` runs the first, `make soak` the second.
+# Examples and steps per profile: `make test` runs the first (30 examples: every kind of event the test asserts
+# is seen, in under a minute; 50 took CI's PostgreSQL lane over 15 minutes), `make soak` the second.
 RUNS = {
-    "default": settings(max_examples=50, stateful_step_count=30, deadline=None, derandomize=True, phases=[Phase.generate],
+    "default": settings(max_examples=30, stateful_step_count=30, deadline=None, derandomize=True, phases=[Phase.generate],
                         suppress_health_check=[HealthCheck.too_slow]),
     "soak": settings(max_examples=500, stateful_step_count=50, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow]),

@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -131,19 +132,25 @@ def readme_update() -> None:
 
 class QueryCounter:
     """``with QueryCounter() as counted: …; counted.n``: every statement the connection executed (no
-    SQL kept, so no cap on how many, unlike CaptureQueriesContext)."""
+    SQL kept, so no cap on how many, unlike CaptureQueriesContext); ``counted.seconds``: the time spent in
+    executing them (the database's work and the round trips; not building them, nor reading their rows into
+    objects)."""
 
     def __enter__(self):
         from django.db import connection
 
-        self.n = 0
+        self.n, self.seconds = 0, 0.0
         self._wrapper = connection.execute_wrapper(self)
         self._wrapper.__enter__()
         return self
 
     def __call__(self, execute, sql, params, many, context):
         self.n += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
 
     def __exit__(self, *exc):
         self._wrapper.__exit__(*exc)

@@ -18,15 +18,15 @@ from operator import or_
 
 from django.db.models import Case, F, Min, Q, Value, When
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from billing.models import BillingProfile, Invoice, InvoicePayer, PaymentHabit
-from billing.money import money_text
+from billing.money import money
+from billing.texts import PAID_BY_HABIT
 from billing.verbs import INVOICE_PAID
 from portal.happenings import Happening, Kind
 from portal.selectors import within
 from portal.services import event_build, events_record
+from portal.texts import Text
 
 # Who paid, on the audit trail: the tenant itself (the event names its billing profile or its name).
 PAYER_ACTOR = "tenant"
@@ -115,17 +115,9 @@ def habit_payments_run(*, day: date, since: date, tenants=None) -> list[Happenin
             "number": invoice.number, "amount": str(amount), "payer": invoice.payer,
             "due": invoice.due_date.isoformat(), "days_late": invoice.delay}))
         happened.append(Happening(on, Kind.INVOICE_PAYMENT, invoice.tenant_id, invoice.tenant.domain, invoice.number,
-                                  _paid_text(amount=amount, payer=invoice.payer, delay=invoice.delay,
-                                             due=invoice.due_date), f"invoice/{invoice.number}"))
+                                  Text(PAID_BY_HABIT, amount=money(amount), payer=invoice.payer, days=invoice.delay,
+                                       due=invoice.due_date), f"invoice/{invoice.number}"))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(**Invoice.PAID_IN_FULL)  # locked
         events_record(events=events)
     return happened
-
-
-def _paid_text(*, amount, payer: str, delay: int, due: date) -> str:
-    if not delay:
-        return _("%(amount)s paid by %(payer)s on its due date.") % {"amount": money_text(amount), "payer": payer}
-    return ngettext("%(amount)s paid by %(payer)s %(days)d day after its due date %(due)s.",
-                    "%(amount)s paid by %(payer)s %(days)d days after its due date %(due)s.", delay) % {
-        "amount": money_text(amount), "payer": payer, "days": delay, "due": due.isoformat()}

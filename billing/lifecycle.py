@@ -24,19 +24,19 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from billing import texts
 from billing.due import card_charges_due, disabled_due, expired_due, overdue_due, periods_due, refunds_due
 from billing.habits import habit_payments_next_due
 from billing.invoicing import lines_bill
 from billing.models import Invoice, Subscription
-from billing.money import money, money_text
+from billing.money import money
 from billing.offers import catalog_memo
 from billing.period_invoices import PeriodInvoices
 from billing.periods import period_end, term_ends_on
 from billing.proration import Side
 from billing.selectors import SUBSCRIPTION_MISSING, offer_of
-from billing.texts import period_text
+from billing.texts import happening_subject, period_text
 from billing.verbs import (
     INVOICE_OVERDUE,
     INVOICE_PAID,
@@ -54,7 +54,7 @@ from portal.errors import Conflict
 from portal.happenings import Happening, Kind
 from portal.selectors import object_get
 from portal.services import event_build, event_record, events_record, support_reason_clean
-from portal.texts import render
+from portal.texts import Text
 
 Status = Subscription.Status
 EXPIRED_DAYS = 30  # users keep service
@@ -68,9 +68,8 @@ def _happening(day: date, kind: str, obj, subject: str, detail: str) -> Happenin
     return Happening(day, kind, tenant.pk, tenant.domain, subject, detail, ref)
 
 
-def _subject(sub: Subscription) -> str:
-    return ngettext("%(product)s (%(licenses)d license)", "%(product)s (%(licenses)d licenses)", sub.licenses) % {
-        "product": sub.product.name, "licenses": sub.licenses}
+def _subject(sub: Subscription) -> Text:
+    return happening_subject(sub)
 
 
 # --- When is something next due ---------------------------------------------------------
@@ -130,7 +129,7 @@ def _provisioned(sub: Subscription, *, day: date, actor: str, reason: str, suppo
     sub.save(update_fields=["provisioning", "provisioning_until"])
     event_record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_PROVISIONING_FINISHED, obj=sub,
                  data={"reason": reason, **({"support_reason": support_reason} if support_reason else {})})
-    return _happening(day, Kind.PROVISIONED, sub, _subject(sub), _("Set up: the subscription is fully provisioned."))
+    return _happening(day, Kind.PROVISIONED, sub, _subject(sub), Text(texts.PROVISIONED))
 
 
 def provisioning_finish_due(*, day: date, until: datetime) -> list[Happening]:
@@ -179,10 +178,9 @@ def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None)
 
 
 def _invoiced(begin: date, line: dict, invoice: Invoice) -> Happening:
-    return _happening(begin, Kind.INVOICE, invoice, invoice.number, _(
-        "%(line)s: %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
-            "line": render(line["text"], line["params"]), "amount": money_text(line["amount"]),
-            "number": invoice.number, "date": invoice.date.isoformat(), "due": invoice.due_date.isoformat()})
+    return _happening(begin, Kind.INVOICE, invoice, invoice.number, Text(
+        texts.INVOICED, **line["params"], line=line["text"], amount=line["amount"], number=invoice.number,
+        date=invoice.date, due=invoice.due_date))
 
 
 def period_bill(sub: Subscription, *, begin: date, offers: dict, actor: str,
@@ -239,8 +237,7 @@ def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=No
                     break
                 batch.event(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_RENEWED, obj=sub,
                             data={"term_start": begin.isoformat(), "term": sub.term})
-                happened.append(_happening(begin, Kind.RENEWAL, sub, _subject(sub), _(
-                    "Recurring billing is on: a new term starts %(date)s.") % {"date": begin.isoformat()}))
+                happened.append(_happening(begin, Kind.RENEWAL, sub, _subject(sub), Text(texts.RENEWED, date=begin)))
                 if sub.licenses_at_renewal is not None:
                     happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor, record=batch.event))
             happened += period_bill(sub, begin=begin, offers=offers, actor=actor, batch=batch)
@@ -256,8 +253,8 @@ def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str, rec
     sub.licenses, sub.licenses_at_renewal = licenses, None
     record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_LICENSES_CHANGED, obj=sub,
            data={"from": before, "to": licenses, "at_renewal": on.isoformat()})
-    return _happening(on, Kind.RENEWAL, sub, _subject(sub), _(
-        "Licenses removed at the renewal: %(before)d → %(after)d.") % {"before": before, "after": licenses})
+    return _happening(on, Kind.RENEWAL, sub, _subject(sub), Text(texts.LICENSES_AT_RENEWAL, before=before,
+                                                                  after=licenses))
 
 
 def _expire(sub: Subscription, *, on: date, actor: str, record=event_record) -> Happening:
@@ -268,9 +265,7 @@ def _expire(sub: Subscription, *, on: date, actor: str, record=event_record) -> 
     sub.billed_amount = None
     record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_EXPIRED, obj=sub,
                  data={"on": on.isoformat(), "disabled_on": sub.status_until.isoformat()})
-    return _happening(on, Kind.EXPIRED, sub, _subject(sub), _(
-        "The term ended with recurring billing off: Expired. Users keep service until %(date)s, when it is "
-        "disabled.") % {"date": sub.status_until.isoformat()})
+    return _happening(on, Kind.EXPIRED, sub, _subject(sub), Text(texts.EXPIRED, date=sub.status_until))
 
 
 # --- Lifecycle -----------------------------------------------------------------------------------
@@ -289,9 +284,7 @@ def lifecycle_run(*, day: date, actor: str = "system", tenants=None) -> tuple[li
         sub.status_until = on + timedelta(days=DISABLED_DAYS)
         events.append(event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DISABLED, obj=sub,
                                   data={"on": on.isoformat(), "deleted_on": sub.status_until.isoformat()}))
-        happened.append(_happening(on, Kind.DISABLED, sub, _subject(sub), _(
-            "Disabled: users lose access; admins keep the data until %(date)s, when it is deleted.")
-            % {"date": sub.status_until.isoformat()}))
+        happened.append(_happening(on, Kind.DISABLED, sub, _subject(sub), Text(texts.DISABLED, date=sub.status_until)))
     if expired:
         rows_update(expired, ["status", "status_until"])
         events_record(events=events)
@@ -310,9 +303,7 @@ def subscriptions_delete(subs: list[Subscription], *, removed: dict[int, int],
         sub.status, sub.status_until = Status.DELETED, None
         events.append(event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DELETED, obj=sub,
                                   data={"on": on.isoformat(), "licenses_removed": count}))
-        happened.append(_happening(on, Kind.DELETED, sub, _subject(sub), ngettext(
-            "Deleted: %(count)d license removed from users; the data is gone.",
-            "Deleted: %(count)d licenses removed from users; the data is gone.", count) % {"count": count}))
+        happened.append(_happening(on, Kind.DELETED, sub, _subject(sub), Text(texts.DELETED, count=count)))
     rows_update(subs, ["status", "status_until"])
     events_record(events=events)
     return happened
@@ -332,9 +323,8 @@ def card_charges_run(*, day: date, actor: str = "system", tenants=None) -> list[
         invoice.paid = invoice.total
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_PAID, obj=invoice, data={
             "number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4}))
-        happened.append(_happening(invoice.due_date, Kind.PAYMENT, invoice, invoice.number, _(
-            "%(amount)s charged to the card ending %(last4)s.") % {
-                "amount": money_text(amount), "last4": invoice.payment_method.last4}))
+        happened.append(_happening(invoice.due_date, Kind.PAYMENT, invoice, invoice.number, Text(
+            texts.CARD_CHARGED, amount=money(amount), last4=invoice.payment_method.last4)))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(paid=F("total"))  # locked: as read
         events_record(events=events)
@@ -351,9 +341,8 @@ def refunds_run(*, day: date, actor: str = "system", tenants=None) -> list[Happe
         last4 = invoice.payment_method.last4 if invoice.payment_method else ""
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_REFUNDED, obj=invoice,
                                   data={"number": invoice.number, "amount": str(invoice.refund), "card": last4}))
-        happened.append(_happening(invoice.refund_on, Kind.REFUND, invoice, invoice.number, _(
-            "%(amount)s refunded to the card ending %(last4)s.") % {
-                "amount": money_text(invoice.refund), "last4": last4}))
+        happened.append(_happening(invoice.refund_on, Kind.REFUND, invoice, invoice.number, Text(
+            texts.REFUNDED, amount=money(invoice.refund), last4=last4)))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(refunded=True)
         events_record(events=events)
@@ -373,9 +362,8 @@ def overdue_run(*, day: date, actor: str = "system", tenants=None) -> list[Happe
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_OVERDUE, obj=invoice,
                                   data={"number": invoice.number, "balance": str(invoice.balance),
                                         "due": invoice.due_date.isoformat()}))
-        happened.append(_happening(on, Kind.OVERDUE, invoice, invoice.number, _(
-            "%(balance)s unpaid past its due date %(due)s: plan changes are blocked until it is paid.") % {
-                "balance": money_text(invoice.balance), "due": invoice.due_date.isoformat()}))
+        happened.append(_happening(on, Kind.OVERDUE, invoice, invoice.number, Text(
+            texts.FELL_PAST_DUE, balance=money(invoice.balance), due=invoice.due_date)))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(past_due_noted=True)  # locked: as read
         events_record(events=events)

@@ -40,7 +40,7 @@ from billing.verbs import (
     SUBSCRIPTION_TRIAL_PURCHASED,
 )
 from portal.errors import DomainError
-from portal.texts import Text, reads_rows
+from portal.texts import Text, reads_rows, render
 
 
 def subject(params: dict) -> str:
@@ -87,6 +87,86 @@ def period_text(*, product: str, licenses: int, start, end) -> Text:
 
 def reversed_text(*, product: str, licenses: int, start, end) -> Text:
     return Text(REVERSED, product=product, licenses=licenses, start=start, end=end)
+
+
+# --- What a clock move tells of billing's happenings (portal.happenings), said when read ------------------------
+# Their params: ``product`` and ``licenses`` (the subject), ``date``/``due``/``start``/``end`` (ISO dates), amounts as
+# strings with their cents (formatted as the reader's language writes money), ``number`` and ``last4``.
+
+HAPPENING_SUBJECT = "happening.subject"
+PROVISIONED = "happening.provisioned"
+INVOICED = "happening.invoiced"
+RENEWED = "happening.renewed"
+LICENSES_AT_RENEWAL = "happening.licenses_at_renewal"
+EXPIRED = "happening.expired"
+DISABLED = "happening.disabled"
+DELETED = "happening.deleted"
+CARD_CHARGED = "happening.card_charged"
+REFUNDED = "happening.refunded"
+FELL_PAST_DUE = "happening.past_due"
+PAID_BY_HABIT = "happening.paid_by_habit"
+CREDIT_CHECK = "happening.credit_check"
+CREDIT_CHECK_PASSED = "happening.credit_check_passed"
+TRIAL_CONVERTED = "happening.trial_converted"
+TRIAL_EXPIRED = "happening.trial_expired"
+
+
+def _with_money(message, *names):
+    """A message whose params ``names`` are amounts, written as the reader's language writes money."""
+    def text(params: dict) -> str:
+        return str(message) % {**params, **{name: money_text(params[name]) for name in names}}
+    return text
+
+
+def _invoiced(params: dict) -> str:
+    """The line (its own text and params, among these), its amount and the invoice it went on."""
+    return gettext("%(line)s: %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
+        **params, "line": render(params["line"], params), "amount": money_text(params["amount"])}
+
+
+def _paid_by_habit(params: dict) -> str:
+    said = {**params, "amount": money_text(params["amount"])}
+    if not params["days"]:
+        return gettext("%(amount)s paid by %(payer)s on its due date.") % said
+    return ngettext("%(amount)s paid by %(payer)s %(days)d day after its due date %(due)s.",
+                    "%(amount)s paid by %(payer)s %(days)d days after its due date %(due)s.", params["days"]) % said
+
+
+def _trial_expired(params: dict) -> str:
+    if params["reason"] == "recurring_billing_off":
+        return gettext("The trial ended with recurring billing off: Expired. Users keep service until %(date)s, when "
+                       "it is disabled.") % params
+    return gettext("The trial ended with no payment method on file: Expired. Users keep service until %(date)s, "
+                   "when it is disabled.") % params
+
+
+MESSAGES |= {
+    HAPPENING_SUBJECT: subject,
+    PROVISIONED: _("Set up: the subscription is fully provisioned."),
+    INVOICED: _invoiced,
+    RENEWED: _("Recurring billing is on: a new term starts %(date)s."),
+    LICENSES_AT_RENEWAL: _("Licenses removed at the renewal: %(before)d → %(after)d."),
+    EXPIRED: _("The term ended with recurring billing off: Expired. Users keep service until %(date)s, when it is "
+               "disabled."),
+    DISABLED: _("Disabled: users lose access; admins keep the data until %(date)s, when it is deleted."),
+    DELETED: ngettext_lazy("Deleted: %(count)d license removed from users; the data is gone.",
+                           "Deleted: %(count)d licenses removed from users; the data is gone.", "count"),
+    CARD_CHARGED: _with_money(_("%(amount)s charged to the card ending %(last4)s."), "amount"),
+    REFUNDED: _with_money(_("%(amount)s refunded to the card ending %(last4)s."), "amount"),
+    FELL_PAST_DUE: _with_money(_("%(balance)s unpaid past its due date %(due)s: plan changes are blocked until it "
+                                 "is paid."), "balance"),
+    PAID_BY_HABIT: _paid_by_habit,
+    CREDIT_CHECK: _("Credit check of %(date)s"),
+    CREDIT_CHECK_PASSED: _("Approved: two business days passed."),
+    TRIAL_CONVERTED: _("The trial ended with a payment method on file and recurring billing on: it is now a paid "
+                       "subscription, billed from %(date)s."),
+    TRIAL_EXPIRED: _trial_expired,
+}
+
+
+def happening_subject(sub) -> Text:
+    """A subscription as a happening names it: "Microsoft 365 Business Standard (25 licenses)"."""
+    return Text(HAPPENING_SUBJECT, product=sub.product.name, licenses=sub.licenses)
 
 
 # --- Errors a plan change can fail with, kept on it to show later -------------------------------
@@ -168,13 +248,6 @@ def _removal_scheduled(params: dict) -> str:
     if params.get("on"):
         return gettext("Licenses to remove at the renewal on %(on)s: %(from)d → %(to)d.") % params
     return gettext("Licenses to remove at the renewal: %(from)d → %(to)d.") % params
-
-
-def _with_money(message, *names):
-    """A message whose params ``names`` are amounts, written as the reader's language writes money."""
-    def text(params: dict) -> str:
-        return str(message) % {**params, **{name: money_text(params[name]) for name in names}}
-    return text
 
 
 def _invoice_paid(params: dict) -> str:

@@ -13,16 +13,16 @@ service) → Disabled → Deleted.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.utils.translation import gettext as _
-
 from billing.lifecycle import EXPIRED_DAYS, _happening, _subject
 from billing.models import BillingProfile, PaymentKind, PaymentMethod, Subscription
 from billing.periods import add_months
+from billing.texts import TRIAL_CONVERTED, TRIAL_EXPIRED
 from billing.verbs import SUBSCRIPTION_TRIAL_CONVERTED, SUBSCRIPTION_TRIAL_EXPIRED
 from portal.bulk import rows_update
 from portal.happenings import Happening, Kind
 from portal.selectors import within
 from portal.services import event_build, events_record
+from portal.texts import Text
 
 Status = Subscription.Status
 TRIAL_MONTHS = 1  # "25 user licenses for a one-month term"
@@ -97,18 +97,12 @@ def _trial_ended(sub: Subscription, *, payer: Payer | None, actor: str) -> tuple
         trial_convert(sub, on=on, payer=payer)
         event = event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_TRIAL_CONVERTED, obj=sub,
                             data={"on": on.isoformat(), "payment": payer.payment})
-        return _happening(on, Kind.TRIAL_CONVERTED, sub, _subject(sub), _(
-            "The trial ended with a payment method on file and recurring billing on: it is now a paid "
-            "subscription, billed from %(date)s.") % {"date": on.isoformat()}), event
+        return _happening(on, Kind.TRIAL_CONVERTED, sub, _subject(sub), Text(TRIAL_CONVERTED, date=on)), event
     sub.status, sub.status_until = Status.EXPIRED, on + timedelta(days=EXPIRED_DAYS)
     event = event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_TRIAL_EXPIRED, obj=sub, data={
         "on": on.isoformat(), "disabled_on": sub.status_until.isoformat(),
         "reason": "recurring_billing_off" if not sub.recurring_billing else "no_payment_method"})
-    detail = (_("The trial ended with recurring billing off: Expired. Users keep service until %(date)s, when it "
-                "is disabled.") if not sub.recurring_billing else
-              _("The trial ended with no payment method on file: Expired. Users keep service until %(date)s, when "
-                "it is disabled."))
-    detail %= {"date": sub.status_until.isoformat()}
+    detail = Text(TRIAL_EXPIRED, date=sub.status_until, reason=event.data["reason"])
     return _happening(on, Kind.TRIAL_EXPIRED, sub, _subject(sub), detail), event
 
 

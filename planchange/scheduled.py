@@ -5,15 +5,14 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from billing.services import subscriptions_hold_locked, subscriptions_lock_across
-from planchange.blockers import titles
 from planchange.models import PlanChange
+from planchange.texts import SCHEDULED_COMPLETED, SCHEDULED_FAILED, SCHEDULED_STARTED
 from planchange.verbs import PLAN_CHANGE_STARTED
 from portal.happenings import Happening, Kind
 from portal.services import event_build, events_record
+from portal.texts import Text
 
 
 def scheduled_changes_start_due(*, day: date) -> list[int]:
@@ -64,14 +63,12 @@ def scheduled_change_happening(change_id: int, day: date) -> Happening:
     change = PlanChange.objects.select_related("tenant", "subscription__product", "target_product").get(pk=change_id)
     subject = f"{change.subscription.product.name} → {change.target_product.name}"
     if change.status == PlanChange.Status.COMPLETED:
-        detail = ngettext("The change scheduled for renewal completed: %(licenses)d license of %(target)s.",
-                          "The change scheduled for renewal completed: %(licenses)d licenses of %(target)s.",
-                          change.licenses) % {"licenses": change.licenses, "target": change.target_product.name}
+        detail = Text(SCHEDULED_COMPLETED, licenses=change.licenses, target=change.target_product.name)
     elif change.status == PlanChange.Status.FAILED:
-        why = titles(change.blockers) or [change.error_message]
-        detail = _("The change scheduled for renewal failed: %(why)s") % {"why": " ".join(why)}
+        detail = Text(SCHEDULED_FAILED, blockers=list(change.blockers or []), error_text=change.error_text,
+                      error_params=change.error_params, error=change.error_detail)
     else:
-        detail = _("The change scheduled for renewal started; a worker finishes it.")
+        detail = Text(SCHEDULED_STARTED)
     return Happening(day, Kind.PLAN_CHANGE, change.tenant_id, change.tenant.domain, subject, detail,
                      f"plan_change/{change.pk}")
 

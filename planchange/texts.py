@@ -62,6 +62,29 @@ MESSAGES = {
 }
 
 
+# --- What a clock move tells of a change scheduled for renewal (portal.happenings), said when read ---------------
+
+SCHEDULED_COMPLETED = "happening.scheduled_completed"
+SCHEDULED_FAILED = "happening.scheduled_failed"
+SCHEDULED_STARTED = "happening.scheduled_started"
+
+
+def _scheduled_failed(params: dict) -> str:
+    """Why: the blockers' titles, else the change's own reason (its text and params, or the English it kept)."""
+    why = titles(params.get("blockers") or []) or [render_or(params.get("error_text") or "",
+                                                             params.get("error_params"), params.get("error") or "")]
+    return gettext("The change scheduled for renewal failed: %(why)s") % {"why": " ".join(why)}
+
+
+MESSAGES |= {
+    SCHEDULED_COMPLETED: ngettext_lazy("The change scheduled for renewal completed: %(licenses)d license of "
+                                       "%(target)s.", "The change scheduled for renewal completed: %(licenses)d "
+                                       "licenses of %(target)s.", "licenses"),
+    SCHEDULED_FAILED: _scheduled_failed,
+    SCHEDULED_STARTED: _("The change scheduled for renewal started; a worker finishes it."),
+}
+
+
 # --- What planchange's audit events say (their params are the events' data) ----------------------
 
 _CANCELLED = {  # why a scheduled change was cancelled, as its event says it

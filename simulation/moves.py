@@ -31,7 +31,7 @@ from billing.selectors import subscription_last_id
 from planchange.scheduled import subscriptions_made_since
 from portal import clock
 from portal.errors import Conflict, DomainError
-from portal.happenings import KINDS, Happening
+from portal.happenings import KINDS, Happening, shown
 from portal.services import event_record
 from portal.wake import publishing_paused, task_wake
 from simulation.days import Paused, days_run, provisioning_now
@@ -187,7 +187,7 @@ def _recorder(move: ClockMove, runner: str):
         if not held:
             raise LeaseLost(move.pk)
         if happened:  # one row per transaction, not per happening (a ten-year move has hundreds of thousands)
-            ClockMoveHappening.objects.create(move_id=move.pk, seq=counted, data=[h.as_dict() for h in happened])
+            ClockMoveHappening.objects.create(move_id=move.pk, seq=counted, data=[h.stored() for h in happened])
         counted += len(happened)  # a transaction rolled back after this ends the run: the next reads the row
 
     return record
@@ -258,7 +258,7 @@ def move_events(move: ClockMove, *, limit: int | None = None) -> list[dict]:
             break
         recorded += batch
     recorded.sort(key=lambda e: (e["date"], KINDS.index(e["kind"]), e["tenant"]))
-    return recorded if limit is None else recorded[:limit]
+    return [shown(e) for e in (recorded if limit is None else recorded[:limit])]  # in the reader's language
 
 
 def move_result(move: ClockMove) -> dict:

@@ -5,11 +5,13 @@ from django.utils.translation import gettext as _
 
 from billing.models import CreditCheck
 from billing.selectors import CREDIT_CHECK_BUSINESS_DAYS, credit_check_get
+from billing.texts import CREDIT_CHECK, CREDIT_CHECK_PASSED
 from billing.verbs import CREDIT_CHECK_APPROVED, CREDIT_CHECK_DECIDED
 from portal import clock
 from portal.errors import Conflict
 from portal.happenings import Happening, Kind
 from portal.services import event_record, support_reason_clean
+from portal.texts import Text
 
 
 @transaction.atomic
@@ -31,8 +33,8 @@ def credit_checks_complete_due(*, day=None) -> list[Happening]:
         event_record(tenant=check.tenant, actor="system", verb=CREDIT_CHECK_APPROVED, obj=check,
                      data={"requested": check.requested.isoformat(), "reason": "two business days passed"})
         happened.append(Happening(day, Kind.CREDIT_CHECK, check.tenant_id, check.tenant.domain,
-                                  _("Credit check of %(date)s") % {"date": check.requested.isoformat()},
-                                  _("Approved: two business days passed."), f"credit_check/{check.pk}"))
+                                  Text(CREDIT_CHECK, date=check.requested), Text(CREDIT_CHECK_PASSED),
+                                  f"credit_check/{check.pk}"))
     return happened
 
 

@@ -1,6 +1,6 @@
 from django import template
 
-from billing.money import money_text
+from billing.money import money_text, number_text
 
 register = template.Library()
 
@@ -11,3 +11,11 @@ def money(value) -> str:
     if value is None or value == "":
         return "—"
     return money_text(value)
+
+
+@register.filter
+def number(value) -> str:
+    """A count in the reader's language (``3,650``, ``3 650``): ``billing.money.number_text``."""
+    if value is None or value == "":
+        return "—"
+    return number_text(value)

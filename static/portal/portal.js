@@ -69,6 +69,7 @@
     var bar = box.querySelector("progress");
     var said = box.querySelector("[data-move-status]");
     var text = box.getAttribute("data-move-text");
+    var counted = new Intl.NumberFormat(document.documentElement.lang || undefined);  // "3,650", "3 650"
     function tick() {
       fetch(box.getAttribute("data-move-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
@@ -79,8 +80,8 @@
           }
           if (move) {
             bar.max = move.days_total; bar.value = move.days_done;
-            said.textContent = text.replace("{done}", move.days_done).replace("{total}", move.days_total)
-              .replace("{happenings}", move.happenings);
+            said.textContent = text.replace("{done}", counted.format(move.days_done))
+              .replace("{total}", counted.format(move.days_total)).replace("{happenings}", counted.format(move.happenings));
           }
           setTimeout(tick, 1000);
         }, function () { setTimeout(tick, 3000); });

@@ -69,3 +69,16 @@ def test_the_console_shows_a_workers_move_in_the_readers_language(at_date, clien
     assert ("Microsoft 365 Business Standard (25 licenser), 2026-07-01 till 2026-08-01: 328,25 US$ på faktura "
             "INV-20260701-P") in swedish
     assert "charged to the card" not in swedish and "USD" not in swedish
+
+
+def test_a_long_moves_progress_writes_its_numbers_as_the_reader_does(at_date, client, settings, monkeypatch):
+    """Ten years under way: "0 of 3,650 days done" in English, "0 av 3 650 dagar klara" in Swedish."""
+    import support.views
+
+    at_date("2026-06-15")
+    settings.CLOCK_MOVE_CLAIM_WAIT = 60  # no worker takes it up while the page is read
+    monkeypatch.setattr(support.views, "CLOCK_PAGE_WAIT", 0.1)
+    client.force_login(LoginFactory(is_staff=True))
+    client.post("/support/clock/", {"how": "days", "value": "3650", "action": "move"})
+    assert "0 of 3,650 days done" in page_text(client.get("/support/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "0 av 3 650 dagar klara" in page_text(client.get("/support/", HTTP_ACCEPT_LANGUAGE="sv"))

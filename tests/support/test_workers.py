@@ -120,3 +120,29 @@ def test_no_banner_once_a_real_worker_answers_on_both_queues(client, staff, work
         assert "Plan-change workers celery Answering test-" in support_page(client)
         assert "Arbetsprocesser för webhooks webhooks Svarar test-" in support_page(client, language="sv")
     assert PlanChange.objects.get(pk=work_waits.pk).status == PlanChange.Status.QUEUED  # it still waits: no sweep
+
+
+CLOCK_SILENT = {
+    "en": "No clock worker has answered for a minute. 1 clock move is waiting for one.",
+    "sv": "Ingen arbetsprocess för klockan har svarat på en minut. 1 klockflytt väntar på en.",
+}
+START_ONE = {
+    "en": "Start a worker, or read its log: make run starts every kind; elsewhere celery -A portal worker for plan "
+          "changes, with -Q webhooks for webhooks and -Q clock for the clock.",
+    "sv": "Starta en arbetsprocess eller läs dess logg: make run startar alla sorter; annars celery -A portal worker "
+          "för planändringar, med -Q webhooks för webhooks och -Q clock för klockan.",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_a_clock_move_nobody_takes_up_is_a_banner_of_its_own(client, staff, at_date, language):
+    """A move of the clock waits for a clock worker (its own queue): the banner names that worker and the move, not
+    plan changes, and says how to start each kind."""
+    from simulation.moves import move_request
+
+    at_date("2026-06-15")
+    move_request(actor="support", days=30, wake=False)
+    page = support_page(client, "/support/", language)
+    assert f"{CLOCK_SILENT[language]} {START_ONE[language]}" in page
+    assert PLAN_CHANGES_SILENT[language].split(".")[0] not in page  # no plan change waits

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from portalctl import render
 from portalctl.client import Client, Interrupted
-from portalctl.texts import _
+from portalctl.texts import _, label
 
 SHOWN = 30  # happenings listed; the count by kind says the rest
 
@@ -71,7 +71,7 @@ def move_print(move: dict, *, timeout: float) -> None:
         render.out.print(_("The clock moved from {start} to {end}: {n} things happened.",
                            start=move["from"], end=move["to"], n=len(events)))
     for kind, n in sorted(Counter(e["kind"] for e in events).items()):
-        render.out.print(f"  {kind}: {n}", markup=False)
+        render.out.print(f"  {label('happening', kind)}: {n}", markup=False)
     render.happenings(events[:SHOWN])
     if len(events) > SHOWN:
         render.out.print(_("… and {n} more (--json lists them all).", n=len(events) - SHOWN))

@@ -171,6 +171,6 @@ def happenings(items: list[dict]) -> None:
         return
     table = _table(None, _("Date"), _("What"), _("Organization"), _("Subject"), _("Detail"))
     for e in items:
-        table.add_row(_cell(e["date"]), _cell(e["kind"]), _cell(e["tenant_domain"]), _cell(e["subject"]),
-                      _cell(e["detail"]))
+        table.add_row(_cell(e["date"]), _cell(label("happening", e["kind"])), _cell(e["tenant_domain"]),
+                      _cell(e["subject"]), _cell(e["detail"]))
     out.print(table)

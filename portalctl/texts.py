@@ -62,6 +62,13 @@ LABELS = {
     "bool": {True: "yes", False: "no"},
     "frequency": {"monthly": "monthly", "annual": "annual"},
     "row": {"would_change": "would change", "refused": "refused", "started": "started", "already": "already"},
+    # what happened on a move of the clock (its ``kind``), as the support console says it
+    "happening": {
+        "provisioned": "Provisioned", "credit_check": "Credit check", "plan_change": "Scheduled change",
+        "trial_converted": "Trial converted", "trial_expired": "Trial expired", "renewal": "Renewal",
+        "invoice": "Invoice", "payment": "Card payment", "invoice_payment": "Invoice paid by habit",
+        "refund": "Refund", "expired": "Expired", "disabled": "Disabled", "deleted": "Deleted", "overdue": "Past due",
+    },
 }
 
 SV = {
@@ -75,6 +82,10 @@ SV = {
     "Bill": "Fakturera", "Cancel the old subscription": "Avbryt den gamla prenumerationen", "Complete": "Slutför",
     "yes": "ja", "no": "nej", "monthly": "månadsvis", "annual": "årsvis", "would change": "kan ändras",
     "refused": "nekad", "started": "startad", "already": "redan gjord",
+    "Provisioned": "Etablerad", "Credit check": "Kreditkontroll", "Scheduled change": "Schemalagd ändring",
+    "Trial converted": "Utvärderingsversion omvandlad", "Trial expired": "Utvärderingsversion har upphört",
+    "Invoice": "Faktura", "Card payment": "Kortbetalning",
+    "Invoice paid by habit": "Faktura betald enligt vana", "Refund": "Återbetalning", "Past due": "Förfallen",
     # errors (client.py, config.py)
     "Error": "Fel",
     "Can't reach the portal at {url}: {reason}": "Kan inte nå portalen på {url}: {reason}",

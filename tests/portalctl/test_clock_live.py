@@ -22,11 +22,18 @@ def test_portalctl_moves_the_clock_on_the_worker_with_a_progress_bar(portal_url,
         assert dry.code == 0, dry.err
         assert "Dry run from 2026-06-15 to 2026-08-01: 3 things would happen; nothing moved." in dry.out
         assert clock.today() == date(2026, 6, 15)
+        assert "  Invoice: 2" in dry.out and "  Card payment: 1" in dry.out  # by kind, as the console says it
+        swedish = cli("--lang", "sv", "clock", "--to", "2026-08-01", "--dry-run", url=portal_url, token=token)
+        assert swedish.code == 0, swedish.err
+        assert "  Faktura: 2" in swedish.out and "  Kortbetalning: 1" in swedish.out
+        said = " ".join(swedish.out.split())  # the table's cells wrap
+        assert "Kortbetalning" in said and "debiterades kortet som slutar på 4242." in said, said
+        assert "charged to the card" not in said
         moved = cli("clock", "--to", "2026-08-01", url=portal_url, token=token)
         assert moved.code == 0, moved.err
         assert "Moving to 2026-08-01" in moved.out and "47/47" in moved.out  # the bar, ended
         assert "The clock moved from 2026-06-15 to 2026-08-01: 3 things happened." in moved.out
-        assert "  invoice: 2" in moved.out and "  payment: 1" in moved.out
+        assert "  Invoice: 2" in moved.out and "  Card payment: 1" in moved.out
         move_id = int(moved.err.split("Clock move ")[1].split()[0])
         again = cli("clock", "--move", str(move_id), "--json", url=portal_url, token=token)
         assert (again.code, again.json["status"], len(again.json["events"])) == (0, "done", 3)

@@ -184,6 +184,9 @@ def rule_addon_present(ctx: EligibilityContext) -> Blocker | None:
     )
 
 
+UNPAID_NAMED = 3  # past-due invoices a blocker names (the oldest); the rest are counted
+
+
 def rule_unpaid_balance(ctx: EligibilityContext) -> Blocker | None:
     """Every past-due invoice and their total: one is paid with Pay now, several at once with Settle balance."""
     overdue = ctx.overdue_invoices
@@ -200,15 +203,17 @@ def rule_unpaid_balance(ctx: EligibilityContext) -> Blocker | None:
         )
     each = [_("%(number)s (%(balance)s, due %(due)s)") % {
         "number": i.number, "balance": money_text(i.balance), "due": date_format(i.due_date, "Y-m-d")}
-        for i in overdue]
-    total = money_text(sum(i.balance for i in overdue))
-    return Blocker(
-        Code.UNPAID_BALANCE,
-        ngettext("%(total)s is unpaid on %(count)d past-due invoice: %(invoices)s.",
-                 "%(total)s is unpaid on %(count)d past-due invoices: %(invoices)s.", len(overdue)) % {
-            "total": total, "count": len(overdue), "invoices": ", ".join(each)},
-        Action(_("Settle balance"), reverse("billing:bills")),
-    )
+        for i in overdue[:UNPAID_NAMED]]
+    said = {"total": money_text(sum(i.balance for i in overdue)), "count": len(overdue), "invoices": ", ".join(each),
+            "more": len(overdue) - len(each)}
+    if said["more"]:  # a payer who never pays, two years on: the oldest few and how many more, not a wall of them
+        detail = ngettext("%(total)s is unpaid on %(count)d past-due invoices: %(invoices)s and %(more)d more.",
+                          "%(total)s is unpaid on %(count)d past-due invoices: %(invoices)s and %(more)d more.",
+                          said["more"]) % said
+    else:
+        detail = ngettext("%(total)s is unpaid on %(count)d past-due invoice: %(invoices)s.",
+                          "%(total)s is unpaid on %(count)d past-due invoices: %(invoices)s.", len(overdue)) % said
+    return Blocker(Code.UNPAID_BALANCE, detail, Action(_("Settle balance"), reverse("billing:bills")))
 
 
 def rule_subscription_not_active(ctx: EligibilityContext) -> Blocker | None:

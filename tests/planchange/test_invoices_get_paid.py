@@ -106,6 +106,29 @@ def test_the_unpaid_balance_blocker_names_the_total_and_every_past_due_invoice(a
     assert api.get(f"/api/v1/subscriptions/{sub.pk}/upgrades/").json()["blockers"] == []
 
 
+def test_many_past_due_invoices_are_named_by_the_three_oldest_and_a_count(at_date, client):
+    """Two years of a payer who never pays: the blocker reads as a sentence, not a wall of 23 invoices."""
+    at_date("2026-06-15")
+    tenant = TenantFactory(agreement="MCA", domain="owing.example")
+    profile = BillingProfileFactory(tenant=tenant, payment="invoice", payment_habit="never")
+    sub = SubscriptionFactory(tenant=tenant, licenses=12, billing_profile=profile, payment="invoice")
+    for month in range(1, 6):
+        invoice = InvoiceFactory(tenant=tenant, billing_profile=profile, number=f"OWE-0{month}",
+                                 date=date(2026, month, 1), due_date=date(2026, month, 28), total=Decimal("157.56"))
+        InvoiceLineFactory(invoice=invoice, description="Charges", amount=Decimal("157.56"))
+    api = client_for(admin_of(tenant))
+    (blocker,) = api.get(f"/api/v1/subscriptions/{sub.pk}/upgrades/").json()["blockers"]
+    assert (blocker["code"], blocker["detail"]) == (
+        "unpaid_balance", "USD 787.80 is unpaid on 5 past-due invoices: OWE-01 (USD 157.56, "
+                          "due 2026-01-28), OWE-02 (USD 157.56, due 2026-02-28), OWE-03 (USD 157.56, due 2026-03-28) "
+                          "and 2 more.")
+    client.force_login(admin_of(tenant))
+    page = page_text(client.get(f"/billing/products/{sub.pk}/", HTTP_ACCEPT_LANGUAGE="sv"))
+    assert ("787,80 US$ är obetalt på 5 förfallna fakturor: OWE-01 (157,56 US$, "
+            "förfallodag 2026-01-28), OWE-02 (157,56 US$, förfallodag 2026-02-28), OWE-03 (157,56 US$, förfallodag "
+            "2026-03-28) och 2 till.") in page
+
+
 def test_the_scheduled_changes_warning_counts_on_the_payers_habit(at_date):
     """An invoice due before a change's date is only a warning when nobody will have paid it by then: a payer
     paying on time will, one that never pays won't."""

@@ -198,10 +198,10 @@ def subscription_first_charge(*, subscription: Subscription) -> InvoiceLine | No
             .filter(subscription=subscription, idempotency_key=first_period_key(subscription.pk)).first())
 
 
-def invoice_list(*, tenant: Tenant):
-    """The tenant's invoices, newest first, with their lines (two queries, whatever the count)."""
-    return (Invoice.objects.filter(tenant=tenant).select_related("billing_profile")
-            .prefetch_related("lines").order_by("-date", "-id"))
+def invoice_list(*, tenant: Tenant, lines: bool = True):
+    """The tenant's invoices, newest first, with their lines (two queries, whatever the count; one without them)."""
+    invoices = Invoice.objects.filter(tenant=tenant).select_related("billing_profile").order_by("-date", "-id")
+    return invoices.prefetch_related("lines") if lines else invoices
 
 
 def payment_method_list(*, tenant: Tenant):

@@ -1,6 +1,10 @@
 """Bills & payments, an invoice, and Pay now / Settle balance."""
 
+import re
+
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,20 +28,27 @@ from portal.errors import DomainError
 from portal.pages import refusal_kept
 from portal.roles import BILLING_WRITERS
 
+BILLS_PER_PAGE = 12  # a year of monthly invoices
+_BILLS_PAGE = re.compile(r"\?page=[1-9][0-9]{0,5}")
+
 
 @tenant_page
 def bills(request):
-    """Bills & payments: every invoice with its lines, balance and due date."""
+    """Bills & payments: the invoices with their lines, balance and due date, newest first, a year of them to a page
+    (years of clock moves make hundreds); the balances are over all of them."""
     today = clock.today()
     invoices = [{"invoice": inv, "status": status, "label": Invoice.Status(status).label}
-                for inv in invoice_list(tenant=request.tenant) for status in [inv.status_on(today)]]
+                for inv in invoice_list(tenant=request.tenant, lines=False) for status in [inv.status_on(today)]]
     # What is due now: an upcoming invoice still collects the month's lines and isn't payable yet.
     balance = sum((row["invoice"].balance for row in invoices if row["status"] != Invoice.Status.UPCOMING), 0)
     credit = sum((row["invoice"].credit_left for row in invoices), 0)
     past_due = sum((row["invoice"].balance for row in invoices if row["status"] == Invoice.Status.OVERDUE), 0)
+    page = Paginator(invoices, BILLS_PER_PAGE).get_page(request.GET.get("page"))
+    prefetch_related_objects([row["invoice"] for row in page], "lines")  # the lines of this page's invoices only
     return render(request, "billing/bills.html", {
-        "section": "billing", "invoices": invoices, "balance": balance, "credit": credit, "past_due": past_due,
-        "payers": payers_of(tenant=request.tenant),
+        "section": "billing", "invoices": page, "page": page, "balance": balance, "credit": credit,
+        "past_due": past_due, "payers": payers_of(tenant=request.tenant),
+        "here": reverse("billing:bills") + (f"?page={page.number}" if page.number > 1 else ""),
     })
 
 
@@ -55,7 +66,9 @@ def invoice_detail(request, invoice_id):
 @writes(BILLING_WRITERS)
 def invoice_pay_now(request, invoice_id):
     back = request.POST.get("next", "")
-    back = back if back == reverse("billing:bills") else reverse("billing:invoice", args=[invoice_id])
+    bills_page = back.removeprefix(reverse("billing:bills"))  # Bills & payments, or one of its pages
+    if not (back.startswith(reverse("billing:bills")) and (bills_page == "" or _BILLS_PAGE.fullmatch(bills_page))):
+        back = reverse("billing:invoice", args=[invoice_id])
     try:
         invoice = invoice_pay(tenant=request.tenant, invoice_id=invoice_id, actor=request.user.get_username())
     except DomainError as exc:

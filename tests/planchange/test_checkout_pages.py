@@ -304,6 +304,23 @@ def test_support_console_moves_the_clock_and_starts_due_changes(client, mca):
     assert (mca.status, mca.replaced_by_id) == ("cancelled", change.new_subscription_id)
 
 
+def test_a_long_preview_can_be_confirmed_above_its_list(client, mca):
+    """A year's preview lists dozens of things: its Move the clock button is above the list as well as below it
+    (a short one's only below)."""
+    import re
+
+    from tests.factories import LoginFactory
+
+    client.force_login(LoginFactory(is_staff=True))
+    long = client.post("/support/clock/", {"how": "days", "value": "365", "action": "preview"}).content.decode()
+    short = client.post("/support/clock/", {"how": "days", "value": "17", "action": "preview"}).content.decode()
+    assert re.findall(r'data-testid="(clock-confirm[-a-z]*|happenings)"', long)[:3] == [
+        "clock-confirm-top", "happenings", "clock-confirm"]
+    assert "clock-confirm-top" not in short and 'data-testid="clock-confirm"' in short
+    moved = client.post("/support/clock/", {"how": "days", "value": "365", "action": "move"}, follow=True)
+    assert "The simulation date is now 2027-06-15." in page_text(moved)
+
+
 def test_cancelling_a_change_through_another_subscriptions_url_is_404(client, mca):
     client.post(f"/billing/products/{mca.pk}/change/", {"target_sku": "SPB", "schedule": "renewal"})
     change = PlanChange.objects.get(subscription=mca)

@@ -154,7 +154,7 @@ def test_mca_path_scheduled_at_renewal_then_the_clock_advanced(new_context, shot
         preview = support.get_by_test_id("clock-preview")
         expect(preview).to_contain_text(expect_in_preview)
         shots(support, f"preview-to-{to}")
-        preview.get_by_role("button", name=f"Move the clock to {to}").click()
+        preview.get_by_role("button", name=f"Move the clock to {to}").first.click()  # above the list (and below)
         expect(support.get_by_test_id("sim-date")).to_have_text(to)
         expect(support.get_by_test_id("clock-moved")).to_contain_text(expect_in_preview)
 

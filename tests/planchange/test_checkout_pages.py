@@ -45,8 +45,10 @@ def test_checkout_shows_sold_to_billed_to_items_and_the_quote(client, mosa):
     assert "Credit for your current subscription -USD 164.13" in body
     assert "Charge for the new subscription USD 577.50" in body and "Total USD 413.37" in body
     # How the credit reaches the payer, and when: the old subscription is paid by card.
-    assert ("The credit of USD 164.13 is taken off the invoice of 2026-06-16. Anything it leaves over would be "
-            "refunded to the card ending 4242, 5 days after the invoice.") in body
+    assert ("Billing for the new subscription starts on 2026-06-16. The credit of USD 164.13 is taken off the invoice "
+            "of 2026-06-16. Anything it leaves over would be refunded to the card ending 4242, 5 days after the "
+            "invoice.") in body
+    assert "within 30 days" not in body  # the invoice it is on, said once (it said both: UI review)
 
 
 def test_the_quote_says_a_net_credit_goes_to_the_card_or_stays_as_account_credit(client, mosa):

@@ -44,6 +44,8 @@
     var named = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
     var heading = document.querySelector("main h1");
     if (named) {
+      // A section (Add-ons after a removal) isn't focusable of itself: made so, as the heading is below.
+      if (!named.matches("a[href], button, input, select, textarea, summary, [tabindex]")) named.setAttribute("tabindex", "-1");
       named.focus();
     } else if (heading) {
       heading.setAttribute("tabindex", "-1");

@@ -200,3 +200,24 @@ def test_the_language_menu_changes_the_language_only_when_asked(new_context, liv
     page.keyboard.press("Enter")
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     heading_has_focus(page, "Dina produkter")
+
+
+def test_after_removing_an_add_on_the_focus_is_on_the_add_ons_section(new_context, live_server):
+    """The removal's answer is the subscription's page at #addons: the focus is on that section (a section isn't
+    focusable of itself; it was on the page's body, and the next Tab started from the top)."""
+    scenario_load_file("scenarios/demo.json")
+    premium = Subscription.objects.get(tenant__domain="fabrikam.com", product__sku="SPB")
+    assert premium.subscription_addons.exists()
+    page = signed_in(new_context, live_server, "admin@fabrikam.com")
+    page.goto(f"/billing/products/{premium.pk}/")
+    removal = page.get_by_test_id("remove-addon").first
+    removal.locator("summary").focus()
+    page.keyboard.press("Enter")
+    tab_to(page, removal.get_by_role("checkbox"))
+    page.keyboard.press("Space")
+    tab_to(page, removal.get_by_role("button"))
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"#addons$"))
+    expect(page.locator("#addons")).to_be_focused()
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => !!document.activeElement.closest('#addons')"), focused(page)

@@ -28,6 +28,7 @@ class Worker:
     hostname: str
     beat_at: datetime
     alive: bool
+    just_now: bool = False  # answered within the last minute ("0 minutes ago" says it badly)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def workers_health(*, now: datetime | None = None) -> list[QueueHealth]:
     quiet_since = now - timedelta(seconds=settings.PORTAL_WORKER_SILENCE_SECONDS)
     heard: dict[str, list[Worker]] = {}
     for beat in worker_beats(since=now - FORGET_AFTER):
-        heard.setdefault(beat.queue, []).append(Worker(beat.hostname, beat.beat_at, beat.beat_at >= quiet_since))
+        heard.setdefault(beat.queue, []).append(Worker(beat.hostname, beat.beat_at, beat.beat_at >= quiet_since,
+                                                       beat.beat_at >= now - timedelta(minutes=1)))
     return [QueueHealth(queue=queue, label=label, waiting=waiting(), workers=heard.get(queue, []))
             for queue, label, waiting in QUEUES]

@@ -69,7 +69,8 @@ def test_a_beat_older_than_a_minute_is_no_answer(client, staff, work_waits):
     worker_beat_record(hostname="webhooks@host", queue="webhooks")
     page = support_page(client)
     assert f"{PLAN_CHANGES_SILENT['en']} The last one answered 2 minutes ago." in page
-    assert "Webhook workers webhooks Answering webhooks@host, 0 minutes ago 2" in page
+    assert "Webhook workers webhooks Answering webhooks@host, just now 2" in page  # not "0 minutes ago"
+    assert "webhooks@host, just nu" in support_page(client, language="sv")
     assert "No webhook worker" not in page
 
 

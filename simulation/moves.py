@@ -34,6 +34,7 @@ from portal.errors import Conflict, DomainError
 from portal.happenings import KINDS, Happening, shown
 from portal.services import event_record
 from portal.wake import publishing_paused, task_wake
+from portal.workers import worker_beats
 from simulation.days import Paused, days_run, provisioning_now
 from simulation.models import ClockMove, ClockMoveHappening
 from simulation.shadow import shadowed
@@ -51,6 +52,7 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.CLOCK_MOVE_LEASE)
 
 MOVE_TASK = "simulation.clock_move"
+CLOCK_QUEUE = "clock"  # its queue (CELERY_TASK_ROUTES) and workers
 
 
 def clock_target(*, days: int = 0, business_days: int = 0, to=None):
@@ -125,15 +127,36 @@ class LeaseLost(Exception):
 
 
 def _claim(move_id: int) -> str | None:
-    """Take the move's lease (it is unfinished and nobody holds it, or its holder is dead): the runner's
-    name, or None."""
+    """Take the move's lease (it is unfinished and nobody holds it: never taken, handed on by a runner out of time
+    or woken by the sweep, or its holder is dead): the runner's name, or None."""
     machine_now = timezone.now()
     runner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     with transaction.atomic():
         taken = ClockMove.objects.filter(pk=move_id, status__in=ClockMove.UNFINISHED).filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=machine_now)).update(
+            Q(runner="") | Q(lease_until__isnull=True) | Q(lease_until__lt=machine_now)).update(
             lease_until=machine_now + _lease(), runner=runner, status=ClockMove.Status.RUNNING, runs=F("runs") + 1)
     return runner if taken else None
+
+
+def _handed_on(moves) -> None:
+    """Free for the next runner to take at once (``runner`` empty), and left alone by the sweep for a lease: a
+    runner out of time hands its move on and wakes a worker for it; the sweep wakes one for an abandoned move once
+    a lease, not at each of its runs every few seconds while the clock's workers are busy (a hostile probe saw the
+    clock's queue grow by a message a second)."""
+    moves.update(runner="", lease_until=timezone.now() + _lease())
+
+
+def moves_held() -> bool:
+    """A runner holds a move of the clock now (it renews its lease with every day it applies)."""
+    return ClockMove.objects.filter(status=ClockMove.Status.RUNNING, lease_until__gt=timezone.now()).exclude(
+        runner="").exists()
+
+
+def clock_workers_answer() -> bool:
+    """A clock worker answered lately (``portal.workers``), or a runner is at work on a move now: a worker busy
+    with a long move beats only between its tasks."""
+    since = timezone.now() - timedelta(seconds=settings.PORTAL_WORKER_SILENCE_SECONDS)
+    return worker_beats(since=since).filter(queue=CLOCK_QUEUE).exists() or moves_held()
 
 
 def moves_waiting_count() -> int:
@@ -148,6 +171,15 @@ def moves_abandoned() -> list[int]:
     return list(ClockMove.objects.filter(status__in=ClockMove.UNFINISHED).filter(
         Q(lease_until__lt=machine_now) | Q(lease_until__isnull=True, created_at__lt=machine_now - _lease()))
         .values_list("pk", flat=True))
+
+
+def moves_abandoned_wake() -> list[int]:
+    """The sweep's part: a worker woken for each move nobody runs, each marked woken (once a lease)."""
+    abandoned = moves_abandoned()
+    if abandoned:
+        _handed_on(ClockMove.objects.filter(pk__in=abandoned, status__in=ClockMove.UNFINISHED))
+        moves_wake(abandoned)
+    return abandoned
 
 
 def moves_wake(move_ids: list[int]) -> None:
@@ -230,7 +262,7 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
         else:
             _apply(move, runner, deadline)
     except Paused:
-        ClockMove.objects.filter(pk=move.pk, runner=runner).update(lease_until=timezone.now())
+        _handed_on(ClockMove.objects.filter(pk=move.pk, runner=runner))
         return PAUSED
     except LeaseLost:
         log.warning("clock move %s was taken over by another runner", move_id)
@@ -277,8 +309,10 @@ def move_await(move_id: int, *, wait: float, claim_wait: float) -> ClockMove:
         if move.finished:
             return move
         elapsed = time.monotonic() - start
-        unheld = move.lease_until is None or move.lease_until < timezone.now()
-        if claim_wait <= elapsed < wait and unheld:
+        unheld = move.runner == "" or move.lease_until is None or move.lease_until < timezone.now()
+        # Only when no clock worker answers (none running; a busy one has a move in hand) and no other request runs
+        # a move: three requests each running a preview in the web's processes held every one of them for minutes.
+        if claim_wait <= elapsed < wait and unheld and not clock_workers_answer():
             try:  # no worker took it up: run it here, for the time the request has left
                 move_run(move_id, budget=wait - elapsed)
             except Exception:  # recorded on the move as failed; the answer says so

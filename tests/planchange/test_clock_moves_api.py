@@ -124,7 +124,7 @@ def test_a_request_that_runs_the_move_itself_answers_202_when_its_wait_is_up(at_
     assert took < 5, took  # a day or so past the wait, never the whole move
     assert move["status"] == "running" and 0 < move["days_done"] < move["days_total"] == 3650
     held = ClockMove.objects.get(pk=move["id"])
-    assert held.lease_until is not None and held.lease_until <= timezone.now()  # let go: the sweep goes on
+    assert held.runner == ""  # handed on: the next runner takes it at once (the sweep wakes one)
     assert move_run(move["id"]) == "done"  # the next runner (a worker) finishes it from where it stopped
     finished = support.get(move["url"]).json()
     assert (finished["status"], finished["runs"], finished["days_done"]) == ("done", 2, 3650)
@@ -161,3 +161,74 @@ def test_a_big_moves_detail_lists_its_first_thousand_happenings_in_order(at_date
     shown = support.get(f"/api/v1/support/clock/moves/{moved['move']}/").json()
     assert shown["happenings"] == 10
     assert shown["events"] == moved["events"][:4]
+
+
+def test_a_workers_dry_run_runs_to_its_end_whatever_the_tasks_while(at_date, monkeypatch):
+    """A dry run handed on starts over (its copy of the world is its connection's own): a worker's task ran a ten-year
+    preview for its 60 s, handed it on, and the next started over, for ever (a hostile probe). A worker runs a dry
+    run to its end; a real move still hands on after its while (it goes on where it stopped)."""
+    from simulation import tasks
+    from simulation.moves import move_request
+
+    at_date("2026-06-15")
+    mosa_standard()
+    monkeypatch.setattr(tasks, "MOVE_TASK_BUDGET", 0.0)
+    woken = []
+    monkeypatch.setattr(tasks, "moves_wake", woken.extend)
+    preview = move_request(actor="support@portal.local", to=date(2026, 9, 1), dry_run=True, wake=False)
+    assert tasks.clock_move(preview.pk) == "done"
+    preview.refresh_from_db()
+    assert (preview.status, preview.runs, preview.happenings, woken) == ("done", 1, 5, [])
+    move = move_request(actor="support@portal.local", to=date(2026, 9, 1), wake=False)
+    assert tasks.clock_move(move.pk) == "paused" and woken == [move.pk]
+
+
+def test_a_move_handed_on_is_taken_at_once_and_the_sweep_wakes_an_abandoned_one_once_a_lease(at_date, monkeypatch,
+                                                                                              settings):
+    from simulation import sweep
+    from simulation.moves import move_request
+
+    at_date("2026-06-15")
+    mosa_standard()
+    move = move_request(actor="support@portal.local", to=date(2026, 9, 1), wake=False)
+    assert move_run(move.pk, budget=0) == "paused"
+    woken = []
+    monkeypatch.setattr("simulation.moves.moves_wake", woken.extend)
+    sweep.sweep_run()
+    assert woken == []  # handed on with its own wake-up: the sweep leaves it be for a lease
+    ClockMove.objects.filter(pk=move.pk).update(lease_until=timezone.now())  # a lease later, still not taken up
+    sweep.sweep_run()
+    sweep.sweep_run()
+    assert woken == [move.pk]  # woken once, not at each of the sweep's runs
+    assert move_run(move.pk) == "done"  # the woken worker takes it at once
+
+
+def test_a_request_runs_a_move_itself_only_when_no_clock_worker_answers(at_date, support):
+    """A busy clock worker (another move in hand) or one that answered lately: the request waits and answers 202, its
+    web process free for tenants (three such requests held every process of the web for four minutes)."""
+    from portal.workers import worker_beat_record
+
+    at_date("2026-06-15")
+    mosa_standard()
+    worker_beat_record(hostname="clock@host", queue="clock")
+    answer = support.post("/api/v1/support/clock/", {"days": 30}, format="json", HTTP_PREFER="wait=3")
+    assert answer.status_code == 202, answer.json()
+    assert (answer.json()["status"], answer.json()["runs"]) == ("queued", 0)
+    assert clock.today() == date(2026, 6, 15)
+
+
+def test_the_sweep_leaves_the_days_of_a_move_under_way_to_the_move(at_date):
+    """The sweep applied part of a busy day a move had set the clock to, and the move's list missed what it did
+    there (a hostile probe: 447 invoices): while a real move is under way, its days are its own."""
+    from simulation import sweep
+    from simulation.moves import move_request
+
+    at_date("2026-06-15")
+    tenant, _card, _sub, _users = mosa_standard()
+    move = move_request(actor="support@portal.local", to=date(2026, 8, 1), wake=False)
+    clock.set_date(date(2026, 7, 1))  # the move set the clock to a day it is about to apply
+    assert sweep.sweep_run()["happened"] == []
+    assert Invoice.objects.filter(tenant=tenant).count() == 0
+    assert move_run(move.pk) == "done"
+    move.refresh_from_db()
+    assert move.happenings == 3 and Invoice.objects.filter(tenant=tenant).count() == 2

@@ -240,6 +240,7 @@ def _apply(move: ClockMove, runner: str, deadline: float | None) -> None:
 
 
 DONE, TAKEN, PAUSED = "done", "taken", "paused"
+STALE_PREVIEW = "stale_preview: a real move was under way when it was taken up"  # a failed preview's error
 
 
 def move_run(move_id: int, *, budget: float | None = None) -> str:
@@ -252,6 +253,11 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
         return TAKEN
     move = ClockMove.objects.get(pk=move_id)
     deadline = None if budget is None else time.monotonic() + budget
+    if move.dry_run and (move_under_way() is not None or clock.today() > move.target):
+        # Asked for before a real move started: a copy now would be of a world half moved, or past its target.
+        ClockMove.objects.filter(pk=move.pk, runner=runner).update(
+            status=ClockMove.Status.FAILED, error=STALE_PREVIEW, finished_at=timezone.now(), lease_until=None)
+        return DONE
     try:
         if move.dry_run:
             ClockMoveHappening.objects.filter(move=move).delete()  # a dry run interrupted starts over
@@ -276,6 +282,12 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
 
 def move_failed_text(move: ClockMove) -> str:
     """Why a failed move's answer is short, in the user's language (the API's 409 and the console's message)."""
+    if move.error == STALE_PREVIEW:
+        moved = ClockMove.objects.filter(dry_run=False, created_at__gte=move.created_at).order_by("pk").first()
+        if moved is not None:
+            return _("The clock moved after this preview was asked for (to %(to)s by %(actor)s); preview again.") % {
+                "to": moved.target.isoformat(), "actor": moved.actor}
+        return _("The clock moved after this preview was asked for; preview again.")
     return _("The move of the clock stopped on %(day)s with an error; support's logs say why.") % {
         "day": (move.applied_through or move.start).isoformat()}
 

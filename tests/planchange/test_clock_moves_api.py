@@ -232,3 +232,22 @@ def test_the_sweep_leaves_the_days_of_a_move_under_way_to_the_move(at_date):
     assert move_run(move.pk) == "done"
     move.refresh_from_db()
     assert move.happenings == 3 and Invoice.objects.filter(tenant=tenant).count() == 2
+
+
+def test_a_preview_taken_up_while_a_real_move_is_under_way_is_refused_with_why(at_date, support):
+    """A preview asked for before a real move started, and taken up by a worker while it runs: its copy would be of a
+    half-moved world (or one already past its target): it ends at once, failed, and says so; no error for the logs."""
+    from simulation.moves import move_failed_text, move_request
+
+    at_date("2026-06-15")
+    mosa_standard()
+    preview = move_request(actor="support@portal.local", to=date(2026, 7, 15), dry_run=True, wake=False)
+    real = move_request(actor="other@portal.local", to=date(2026, 9, 1), wake=False)
+    assert move_run(preview.pk) == "done"  # ended: nothing raised
+    preview.refresh_from_db()
+    assert (preview.status, preview.happenings) == ("failed", 0)
+    assert move_failed_text(preview) == ("The clock moved after this preview was asked for (to 2026-09-01 by "
+                                         "other@portal.local); preview again.")
+    answer = support.get(f"/api/v1/support/clock/moves/{preview.pk}/", HTTP_ACCEPT_LANGUAGE="sv").json()
+    assert answer["status"] == "failed"
+    assert move_run(real.pk) == "done" and clock.today() == date(2026, 9, 1)

@@ -118,10 +118,15 @@ def _with_money(message, *names):
     return text
 
 
+_LINE_PARAMS = ("product", "licenses", "days", "start", "end")  # a period line's own
+
+
 def _invoiced(params: dict) -> str:
-    """The line (its own text and params, among these), its amount and the invoice it went on."""
+    """The line (its own text and params, among these: rendered, and remembered, once per distinct line, not per
+    invoice), its amount and the invoice it went on."""
+    line = render(params["line"], {k: params[k] for k in _LINE_PARAMS if k in params})
     return gettext("%(line)s: %(amount)s on invoice %(number)s dated %(date)s, due %(due)s.") % {
-        **params, "line": render(params["line"], params), "amount": money_text(params["amount"])}
+        **params, "line": line, "amount": money_text(params["amount"])}
 
 
 def _paid_by_habit(params: dict) -> str:

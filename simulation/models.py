@@ -36,6 +36,8 @@ class ClockMove(models.Model):
                                        help_text="machine time until which its runner holds it")
     runner = models.CharField(max_length=200, blank=True, help_text="who holds the lease (host:pid)")
     runs = models.PositiveSmallIntegerField(default=0, help_text="times a runner took it up (1: never interrupted)")
+    woken_at = models.DateTimeField(null=True, blank=True,
+                                    help_text="machine time the sweep last woke a worker for it (once a lease)")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -139,17 +139,17 @@ def _claim(move_id: int) -> str | None:
 
 
 def _handed_on(moves) -> None:
-    """Free for the next runner to take at once (``runner`` empty), and left alone by the sweep for a lease: a
-    runner out of time hands its move on and wakes a worker for it; the sweep wakes one for an abandoned move once
-    a lease, not at each of its runs every few seconds while the clock's workers are busy (a hostile probe saw the
-    clock's queue grow by a message a second)."""
+    """A runner out of time hands its move on: free for the next runner to take at once (``runner`` empty), and held
+    for a lease for the worker it wakes (``moves_held``: no request runs it meanwhile, nor does the sweep wake
+    another)."""
     moves.update(runner="", lease_until=timezone.now() + _lease())
 
 
-def moves_held() -> bool:
-    """A runner holds a move of the clock now (it renews its lease with every day it applies)."""
-    return ClockMove.objects.filter(status=ClockMove.Status.RUNNING, lease_until__gt=timezone.now()).exclude(
-        runner="").exists()
+def moves_held(*, real: bool = False) -> bool:
+    """A move of the clock (``real``: a real one) is in a runner's hands now: one at work renews its lease with every
+    day it applies; one out of time hands it on with a lease of its own, for the worker it woke."""
+    held = ClockMove.objects.filter(status=ClockMove.Status.RUNNING, lease_until__gt=timezone.now())
+    return (held.filter(dry_run=False) if real else held).exists()
 
 
 def clock_workers_answer() -> bool:
@@ -174,12 +174,17 @@ def moves_abandoned() -> list[int]:
 
 
 def moves_abandoned_wake() -> list[int]:
-    """The sweep's part: a worker woken for each move nobody runs, each marked woken (once a lease)."""
-    abandoned = moves_abandoned()
-    if abandoned:
-        _handed_on(ClockMove.objects.filter(pk__in=abandoned, status__in=ClockMove.UNFINISHED))
-        moves_wake(abandoned)
-    return abandoned
+    """The sweep's part: a worker woken for each move nobody runs, once a lease (the sweep runs every few seconds; a
+    hostile probe saw the clock's queue grow by a message a second while its workers were busy). Only the time it was
+    woken is written: a runner whose lease lapsed keeps its move until another takes it."""
+    machine_now = timezone.now()
+    woken = []
+    for move_id in moves_abandoned():
+        if ClockMove.objects.filter(pk=move_id, status__in=ClockMove.UNFINISHED).filter(
+                Q(woken_at__isnull=True) | Q(woken_at__lt=machine_now - _lease())).update(woken_at=machine_now):
+            woken.append(move_id)
+    moves_wake(woken)
+    return woken
 
 
 def moves_wake(move_ids: list[int]) -> None:
@@ -253,7 +258,8 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
         return TAKEN
     move = ClockMove.objects.get(pk=move_id)
     deadline = None if budget is None else time.monotonic() + budget
-    if move.dry_run and (move_under_way() is not None or clock.today() > move.target):
+    moved_since = ClockMove.objects.filter(dry_run=False, pk__gt=move.pk).exists()  # asked for after it: done or not
+    if move.dry_run and (moved_since or move_under_way() is not None or clock.today() > move.target):
         # Asked for before a real move started: a copy now would be of a world half moved, or past its target.
         ClockMove.objects.filter(pk=move.pk, runner=runner).update(
             status=ClockMove.Status.FAILED, error=STALE_PREVIEW, finished_at=timezone.now(), lease_until=None)
@@ -283,7 +289,7 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
 def move_failed_text(move: ClockMove) -> str:
     """Why a failed move's answer is short, in the user's language (the API's 409 and the console's message)."""
     if move.error == STALE_PREVIEW:
-        moved = ClockMove.objects.filter(dry_run=False, created_at__gte=move.created_at).order_by("pk").first()
+        moved = ClockMove.objects.filter(dry_run=False, pk__gt=move.pk).order_by("pk").first()
         if moved is not None:
             return _("The clock moved after this preview was asked for (to %(to)s by %(actor)s); preview again.") % {
                 "to": moved.target.isoformat(), "actor": moved.actor}

@@ -7,7 +7,7 @@ from planchange.sweep import idempotency_records_expire, quotes_expire, stalled_
 from portal import clock
 from portal.happenings import Kind
 from simulation.days import changes_started, days_run, provisioning_now
-from simulation.moves import move_under_way, moves_abandoned_wake
+from simulation.moves import moves_abandoned_wake, moves_held
 
 
 def sweep_run() -> dict:
@@ -15,9 +15,11 @@ def sweep_run() -> dict:
     whose set-up time is up, changes nobody is working on, clock moves whose runner died, expired keys
     and quotes."""
     abandoned = moves_abandoned_wake()
-    # While support's move is under way its runner applies the days it moves the clock to, and lists what they did:
-    # a day the sweep applied a part of was missing from the move's list (a hostile probe: 447 invoices).
-    days = [] if move_under_way() is not None else days_run(until=clock.today(), move_clock=False)
+    # While support's move is in a runner's hands its runner applies the days it moves the clock to, and lists what
+    # they did: a day the sweep applied a part of was missing from the move's list (a hostile probe: 447 invoices). A
+    # move nobody runs (no clock worker) holds nobody's days up. (A move taken up while the sweep is at a day can still
+    # share that day with it.)
+    days = [] if moves_held(real=True) else days_run(until=clock.today(), move_clock=False)
     happened = [h.as_dict() for h in days + provisioning_now()]
     with transaction.atomic():
         requeued = stalled_changes_requeue()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from planchange.selectors import changes_waiting_count
 from portal.workers import FORGET_AFTER, worker_beats
-from simulation.moves import moves_waiting_count
+from simulation.moves import CLOCK_QUEUE, moves_held, moves_waiting_count
 from webhooks.selectors import deliveries_waiting_count
 
 # (queue, who works it, what waits for it): the Procfile's and docker-compose's two kinds of worker.
@@ -37,6 +37,7 @@ class QueueHealth:
     label: str | Promise
     waiting: int
     workers: list[Worker] = field(default_factory=list)
+    busy: bool = False  # a worker has work of this queue in hand (a long move: a worker beats between its tasks)
 
     @property
     def last_beat_at(self) -> datetime | None:
@@ -44,8 +45,8 @@ class QueueHealth:
 
     @property
     def alive(self) -> bool:
-        """A worker of this queue answered within the silence period."""
-        return any(worker.alive for worker in self.workers)
+        """A worker of this queue answered within the silence period, or has its work in hand."""
+        return self.busy or any(worker.alive for worker in self.workers)
 
     @property
     def silent(self) -> bool:
@@ -61,5 +62,6 @@ def workers_health(*, now: datetime | None = None) -> list[QueueHealth]:
     for beat in worker_beats(since=now - FORGET_AFTER):
         heard.setdefault(beat.queue, []).append(Worker(beat.hostname, beat.beat_at, beat.beat_at >= quiet_since,
                                                        beat.beat_at >= now - timedelta(minutes=1)))
-    return [QueueHealth(queue=queue, label=label, waiting=waiting(), workers=heard.get(queue, []))
+    return [QueueHealth(queue=queue, label=label, waiting=waiting(), workers=heard.get(queue, []),
+                        busy=queue == CLOCK_QUEUE and moves_held())
             for queue, label, waiting in QUEUES]

@@ -1,7 +1,7 @@
 """Support's clock moves as background work through the API (docs/api.md "Support"): a request that waits
 gets today's answer; one that prefers not to gets 202 and the move to follow; one real move at a time."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from billing.models import Invoice
 from portal import clock
+from portal.models import WorkerBeat
 from simulation.models import ClockMove
 from simulation.moves import move_run
 from tests.factories import admin_of, mosa_standard, token_for
@@ -215,6 +216,15 @@ def test_a_request_runs_a_move_itself_only_when_no_clock_worker_answers(at_date,
     assert answer.status_code == 202, answer.json()
     assert (answer.json()["status"], answer.json()["runs"]) == ("queued", 0)
     assert clock.today() == date(2026, 6, 15)
+    # No beat for a while (a worker's task beats only between tasks), but the move is in hand: handed on by a task out
+    # of time, for the worker it woke.
+    WorkerBeat.objects.all().delete()
+    move = ClockMove.objects.get(pk=answer.json()["id"])
+    assert move_run(move.pk, budget=0) == "paused"
+    again = support.get(f"/api/v1/support/clock/moves/{move.pk}/").json()
+    from simulation.moves import move_await
+
+    assert move_await(move.pk, wait=1, claim_wait=0).runs == 1 == again["runs"]  # not run here
 
 
 def test_the_sweep_leaves_the_days_of_a_move_under_way_to_the_move(at_date):
@@ -226,12 +236,33 @@ def test_the_sweep_leaves_the_days_of_a_move_under_way_to_the_move(at_date):
     at_date("2026-06-15")
     tenant, _card, _sub, _users = mosa_standard()
     move = move_request(actor="support@portal.local", to=date(2026, 8, 1), wake=False)
+    ClockMove.objects.filter(pk=move.pk).update(status="running", runner="clock@host:1:a",
+                                                lease_until=timezone.now() + timedelta(seconds=20))  # in hand
     clock.set_date(date(2026, 7, 1))  # the move set the clock to a day it is about to apply
     assert sweep.sweep_run()["happened"] == []
     assert Invoice.objects.filter(tenant=tenant).count() == 0
-    assert move_run(move.pk) == "done"
+    ClockMove.objects.filter(pk=move.pk).update(lease_until=timezone.now())  # its runner died there
+    assert move_run(move.pk) == "done"  # the next one goes on
     move.refresh_from_db()
     assert move.happenings == 3 and Invoice.objects.filter(tenant=tenant).count() == 2
+
+
+def test_a_move_nobody_runs_holds_up_no_tenants_days_and_a_lapsed_runner_keeps_its_move(at_date, monkeypatch):
+    """With no clock worker a queued move waits; the sweep still applies the days real time reaches for everyone. A
+    runner whose lease lapsed (a long copy of the world, a long scheduled change) keeps its move: the sweep only wakes
+    another, which takes it if the first is gone."""
+    from simulation import sweep
+    from simulation.moves import move_request
+
+    at_date("2026-06-30")
+    tenant, _card, _sub, _users = mosa_standard()
+    move = move_request(actor="support@portal.local", to=date(2026, 9, 1), wake=False)
+    clock.set_date(date(2026, 7, 1))  # real time reached the 1st
+    monkeypatch.setattr("simulation.moves.moves_wake", lambda ids: None)
+    assert [e["kind"] for e in sweep.sweep_run()["happened"]] == ["invoice"]
+    ClockMove.objects.filter(pk=move.pk).update(status="running", runner="clock@host:1:a", lease_until=timezone.now())
+    assert sweep.sweep_run()["clock_moves_resumed"] == [move.pk]
+    assert ClockMove.objects.get(pk=move.pk).runner == "clock@host:1:a"
 
 
 def test_a_preview_taken_up_while_a_real_move_is_under_way_is_refused_with_why(at_date, support):
@@ -251,3 +282,15 @@ def test_a_preview_taken_up_while_a_real_move_is_under_way_is_refused_with_why(a
     answer = support.get(f"/api/v1/support/clock/moves/{preview.pk}/", HTTP_ACCEPT_LANGUAGE="sv").json()
     assert answer["status"] == "failed"
     assert move_run(real.pk) == "done" and clock.today() == date(2026, 9, 1)
+    # One asked for before a real move that has finished since: as stale.
+    late = move_request(actor="support@portal.local", to=date(2026, 12, 1), dry_run=True, wake=False)
+    done = move_request(actor="other@portal.local", to=date(2026, 10, 1), wake=False)
+    assert move_run(done.pk) == "done"
+    assert move_run(late.pk) == "done"
+    late.refresh_from_db()
+    assert late.status == "failed", late.error
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert move_failed_text(late) == ("The clock moved after this preview was asked for (to 2026-10-01 by "
+                                          "other@portal.local); preview again.")

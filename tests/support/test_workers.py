@@ -147,3 +147,20 @@ def test_a_clock_move_nobody_takes_up_is_a_banner_of_its_own(client, staff, at_d
     page = support_page(client, "/support/", language)
     assert f"{CLOCK_SILENT[language]} {START_ONE[language]}" in page
     assert PLAN_CHANGES_SILENT[language].split(".")[0] not in page  # no plan change waits
+
+
+@pytest.mark.django_db
+def test_a_clock_worker_busy_with_a_long_move_is_no_silence(client, staff, at_date):
+    """A worker beats between its tasks: one an hour into a preview beat an hour ago, yet the move is in its hands
+    (its lease renewed day by day): no banner, the queue Answering."""
+    from simulation.models import ClockMove
+    from simulation.moves import move_request
+
+    at_date("2026-06-15")
+    move = move_request(actor="support", days=3650, dry_run=True, wake=False)
+    ClockMove.objects.filter(pk=move.pk).update(status="running", runner="clock@host:1:a",
+                                                lease_until=timezone.now() + timedelta(seconds=20))
+    worker_beat_record(hostname="clock@host", queue="clock", at=timezone.now() - timedelta(hours=1))
+    page = support_page(client)
+    assert "No clock worker has answered" not in page
+    assert "Clock workers clock Answering" in page

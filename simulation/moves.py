@@ -258,8 +258,10 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
         return TAKEN
     move = ClockMove.objects.get(pk=move_id)
     deadline = None if budget is None else time.monotonic() + budget
-    moved_since = ClockMove.objects.filter(dry_run=False, pk__gt=move.pk).exists()  # asked for after it: done or not
-    if move.dry_run and (moved_since or move_under_way() is not None or clock.today() > move.target):
+    # A real move asked for after it (done or not), or a clock past its target (a preview only: a real move's statements
+    # are pinned).
+    if move.dry_run and (ClockMove.objects.filter(dry_run=False, pk__gt=move.pk).exists()
+                         or clock.today() > move.target):
         # Asked for before a real move started: a copy now would be of a world half moved, or past its target.
         ClockMove.objects.filter(pk=move.pk, runner=runner).update(
             status=ClockMove.Status.FAILED, error=STALE_PREVIEW, finished_at=timezone.now(), lease_until=None)

@@ -61,15 +61,13 @@ EXPIRED_DAYS = 30  # users keep service
 DISABLED_DAYS = 90  # only admins reach the data
 
 
-def _happening(day: date, kind: str, obj, subject: str, detail: str) -> Happening:
+def _happening(day: date, kind: str, obj: Invoice | Subscription, detail: Text) -> Happening:
+    """What happened to an invoice (said by its number) or a subscription (by its product and licenses)."""
     tenant = obj.tenant
     # An invoice by its number: a dry run's invoices never get the ids it would show.
-    ref = f"invoice/{obj.number}" if isinstance(obj, Invoice) else f"subscription/{obj.pk}"
-    return Happening(day, kind, tenant.pk, tenant.domain, subject, detail, ref)
-
-
-def _subject(sub: Subscription) -> Text:
-    return happening_subject(sub)
+    if isinstance(obj, Invoice):
+        return Happening(day, kind, tenant.pk, tenant.domain, obj.number, detail, f"invoice/{obj.number}")
+    return Happening(day, kind, tenant.pk, tenant.domain, happening_subject(obj), detail, f"subscription/{obj.pk}")
 
 
 # --- When is something next due ---------------------------------------------------------
@@ -129,7 +127,7 @@ def _provisioned(sub: Subscription, *, day: date, actor: str, reason: str, suppo
     sub.save(update_fields=["provisioning", "provisioning_until"])
     event_record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_PROVISIONING_FINISHED, obj=sub,
                  data={"reason": reason, **({"support_reason": support_reason} if support_reason else {})})
-    return _happening(day, Kind.PROVISIONED, sub, _subject(sub), Text(texts.PROVISIONED))
+    return _happening(day, Kind.PROVISIONED, sub, Text(texts.PROVISIONED))
 
 
 def provisioning_finish_due(*, day: date, until: datetime) -> list[Happening]:
@@ -178,7 +176,7 @@ def period_charge(sub: Subscription, *, begin: date, offers: dict | None = None)
 
 
 def _invoiced(begin: date, line: dict, invoice: Invoice) -> Happening:
-    return _happening(begin, Kind.INVOICE, invoice, invoice.number, Text(
+    return _happening(begin, Kind.INVOICE, invoice, Text(
         texts.INVOICED, **line["params"], line=line["text"], amount=line["amount"], number=invoice.number,
         date=invoice.date, due=invoice.due_date))
 
@@ -237,7 +235,7 @@ def billing_periods_run(*, day: date, actor: str = "system", subscription_ids=No
                     break
                 batch.event(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_RENEWED, obj=sub,
                             data={"term_start": begin.isoformat(), "term": sub.term})
-                happened.append(_happening(begin, Kind.RENEWAL, sub, _subject(sub), Text(texts.RENEWED, date=begin)))
+                happened.append(_happening(begin, Kind.RENEWAL, sub, Text(texts.RENEWED, date=begin)))
                 if sub.licenses_at_renewal is not None:
                     happened.append(_licenses_removed_at_renewal(sub, on=begin, actor=actor, record=batch.event))
             happened += period_bill(sub, begin=begin, offers=offers, actor=actor, batch=batch)
@@ -253,7 +251,7 @@ def _licenses_removed_at_renewal(sub: Subscription, *, on: date, actor: str, rec
     sub.licenses, sub.licenses_at_renewal = licenses, None
     record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_LICENSES_CHANGED, obj=sub,
            data={"from": before, "to": licenses, "at_renewal": on.isoformat()})
-    return _happening(on, Kind.RENEWAL, sub, _subject(sub), Text(texts.LICENSES_AT_RENEWAL, before=before,
+    return _happening(on, Kind.RENEWAL, sub, Text(texts.LICENSES_AT_RENEWAL, before=before,
                                                                   after=licenses))
 
 
@@ -265,7 +263,7 @@ def _expire(sub: Subscription, *, on: date, actor: str, record=event_record) -> 
     sub.billed_amount = None
     record(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_EXPIRED, obj=sub,
                  data={"on": on.isoformat(), "disabled_on": sub.status_until.isoformat()})
-    return _happening(on, Kind.EXPIRED, sub, _subject(sub), Text(texts.EXPIRED, date=sub.status_until))
+    return _happening(on, Kind.EXPIRED, sub, Text(texts.EXPIRED, date=sub.status_until))
 
 
 # --- Lifecycle -----------------------------------------------------------------------------------
@@ -284,7 +282,7 @@ def lifecycle_run(*, day: date, actor: str = "system", tenants=None) -> tuple[li
         sub.status_until = on + timedelta(days=DISABLED_DAYS)
         events.append(event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DISABLED, obj=sub,
                                   data={"on": on.isoformat(), "deleted_on": sub.status_until.isoformat()}))
-        happened.append(_happening(on, Kind.DISABLED, sub, _subject(sub), Text(texts.DISABLED, date=sub.status_until)))
+        happened.append(_happening(on, Kind.DISABLED, sub, Text(texts.DISABLED, date=sub.status_until)))
     if expired:
         rows_update(expired, ["status", "status_until"])
         events_record(events=events)
@@ -303,7 +301,7 @@ def subscriptions_delete(subs: list[Subscription], *, removed: dict[int, int],
         sub.status, sub.status_until = Status.DELETED, None
         events.append(event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_DELETED, obj=sub,
                                   data={"on": on.isoformat(), "licenses_removed": count}))
-        happened.append(_happening(on, Kind.DELETED, sub, _subject(sub), Text(texts.DELETED, count=count)))
+        happened.append(_happening(on, Kind.DELETED, sub, Text(texts.DELETED, count=count)))
     rows_update(subs, ["status", "status_until"])
     events_record(events=events)
     return happened
@@ -323,7 +321,7 @@ def card_charges_run(*, day: date, actor: str = "system", tenants=None) -> list[
         invoice.paid = invoice.total
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_PAID, obj=invoice, data={
             "number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4}))
-        happened.append(_happening(invoice.due_date, Kind.PAYMENT, invoice, invoice.number, Text(
+        happened.append(_happening(invoice.due_date, Kind.PAYMENT, invoice, Text(
             texts.CARD_CHARGED, amount=money(amount), last4=invoice.payment_method.last4)))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(paid=F("total"))  # locked: as read
@@ -341,7 +339,7 @@ def refunds_run(*, day: date, actor: str = "system", tenants=None) -> list[Happe
         last4 = invoice.payment_method.last4 if invoice.payment_method else ""
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_REFUNDED, obj=invoice,
                                   data={"number": invoice.number, "amount": str(invoice.refund), "card": last4}))
-        happened.append(_happening(invoice.refund_on, Kind.REFUND, invoice, invoice.number, Text(
+        happened.append(_happening(invoice.refund_on, Kind.REFUND, invoice, Text(
             texts.REFUNDED, amount=money(invoice.refund), last4=last4)))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(refunded=True)
@@ -362,7 +360,7 @@ def overdue_run(*, day: date, actor: str = "system", tenants=None) -> list[Happe
         events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_OVERDUE, obj=invoice,
                                   data={"number": invoice.number, "balance": str(invoice.balance),
                                         "due": invoice.due_date.isoformat()}))
-        happened.append(_happening(on, Kind.OVERDUE, invoice, invoice.number, Text(
+        happened.append(_happening(on, Kind.OVERDUE, invoice, Text(
             texts.FELL_PAST_DUE, balance=money(invoice.balance), due=invoice.due_date)))
     if due:
         Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(past_due_noted=True)  # locked: as read

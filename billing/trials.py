@@ -13,7 +13,7 @@ service) → Disabled → Deleted.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from billing.lifecycle import EXPIRED_DAYS, _happening, _subject
+from billing.lifecycle import EXPIRED_DAYS, _happening
 from billing.models import BillingProfile, PaymentKind, PaymentMethod, Subscription
 from billing.periods import add_months
 from billing.texts import TRIAL_CONVERTED, TRIAL_EXPIRED
@@ -97,13 +97,13 @@ def _trial_ended(sub: Subscription, *, payer: Payer | None, actor: str) -> tuple
         trial_convert(sub, on=on, payer=payer)
         event = event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_TRIAL_CONVERTED, obj=sub,
                             data={"on": on.isoformat(), "payment": payer.payment})
-        return _happening(on, Kind.TRIAL_CONVERTED, sub, _subject(sub), Text(TRIAL_CONVERTED, date=on)), event
+        return _happening(on, Kind.TRIAL_CONVERTED, sub, Text(TRIAL_CONVERTED, date=on)), event
     sub.status, sub.status_until = Status.EXPIRED, on + timedelta(days=EXPIRED_DAYS)
+    reason = "recurring_billing_off" if not sub.recurring_billing else "no_payment_method"
     event = event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_TRIAL_EXPIRED, obj=sub, data={
-        "on": on.isoformat(), "disabled_on": sub.status_until.isoformat(),
-        "reason": "recurring_billing_off" if not sub.recurring_billing else "no_payment_method"})
-    detail = Text(TRIAL_EXPIRED, date=sub.status_until, reason=event.data["reason"])
-    return _happening(on, Kind.TRIAL_EXPIRED, sub, _subject(sub), detail), event
+        "on": on.isoformat(), "disabled_on": sub.status_until.isoformat(), "reason": reason})
+    detail = Text(TRIAL_EXPIRED, date=sub.status_until, reason=reason)
+    return _happening(on, Kind.TRIAL_EXPIRED, sub, detail), event
 
 
 def trials_due(*, day: date, tenants=None):

@@ -248,21 +248,25 @@ DONE, TAKEN, PAUSED = "done", "taken", "paused"
 STALE_PREVIEW = "stale_preview: a real move was under way when it was taken up"  # a failed preview's error
 
 
-def move_run(move_id: int, *, budget: float | None = None) -> str:
+def _real_moves_since(move: ClockMove):
+    """Real moves asked for after ``move`` (a preview: what makes it stale)."""
+    return ClockMove.objects.filter(dry_run=False, pk__gt=move.pk).order_by("pk")
+
+
+def move_run(move_id: int, *, budget: float | None = None, whole_preview: bool = False) -> str:
     """Run the move if nobody else is (the worker's task, a waiting request, the sweep's runner): ``done``
     when this call ran it to its end (or to its failure), ``taken`` when someone else has it (or it is
-    finished), ``paused`` when ``budget`` seconds ran out first (between two days; its lease let go, so
-    whoever comes next goes on: a dry run starts over)."""
+    finished), ``paused`` when ``budget`` seconds ran out first (between two days; handed on, so whoever comes
+    next goes on: a dry run starts over). ``whole_preview``: the budget is a real move's only (a worker's task: a dry
+    run's copy of the world is its connection's own, and one handed on after every while would never end)."""
     runner = _claim(move_id)
     if runner is None:
         return TAKEN
     move = ClockMove.objects.get(pk=move_id)
-    deadline = None if budget is None else time.monotonic() + budget
-    # A real move asked for after it (done or not), or a clock past its target (a preview only: a real move's statements
-    # are pinned).
-    if move.dry_run and (ClockMove.objects.filter(dry_run=False, pk__gt=move.pk).exists()
-                         or clock.today() > move.target):
-        # Asked for before a real move started: a copy now would be of a world half moved, or past its target.
+    deadline = None if budget is None or (move.dry_run and whole_preview) else time.monotonic() + budget
+    # A preview taken up after a real move was asked for (done or not), or with the clock past its target: a copy now
+    # would be of a world half moved (asked only of previews: a real move's statements are pinned).
+    if move.dry_run and (_real_moves_since(move).exists() or clock.today() > move.target):
         ClockMove.objects.filter(pk=move.pk, runner=runner).update(
             status=ClockMove.Status.FAILED, error=STALE_PREVIEW, finished_at=timezone.now(), lease_until=None)
         return DONE
@@ -291,7 +295,7 @@ def move_run(move_id: int, *, budget: float | None = None) -> str:
 def move_failed_text(move: ClockMove) -> str:
     """Why a failed move's answer is short, in the user's language (the API's 409 and the console's message)."""
     if move.error == STALE_PREVIEW:
-        moved = ClockMove.objects.filter(dry_run=False, pk__gt=move.pk).order_by("pk").first()
+        moved = _real_moves_since(move).first()
         if moved is not None:
             return _("The clock moved after this preview was asked for (to %(to)s by %(actor)s); preview again.") % {
                 "to": moved.target.isoformat(), "actor": moved.actor}
@@ -329,10 +333,10 @@ def move_await(move_id: int, *, wait: float, claim_wait: float) -> ClockMove:
         if move.finished:
             return move
         elapsed = time.monotonic() - start
-        unheld = move.runner == "" or move.lease_until is None or move.lease_until < timezone.now()
-        # Only when no clock worker answers (none running; a busy one has a move in hand) and no other request runs
-        # a move: three requests each running a preview in the web's processes held every one of them for minutes.
-        if claim_wait <= elapsed < wait and unheld and not clock_workers_answer():
+        # Only when no clock worker answers (none running; a busy one has a move in hand) and no move is held (this one
+        # by its runner, another by another request): three requests each running a preview in the web's processes
+        # held every one of them for minutes.
+        if claim_wait <= elapsed < wait and not clock_workers_answer():
             try:  # no worker took it up: run it here, for the time the request has left
                 move_run(move_id, budget=wait - elapsed)
             except Exception:  # recorded on the move as failed; the answer says so

@@ -2,7 +2,6 @@
 
 from celery import shared_task
 
-from simulation.models import ClockMove
 from simulation.moves import PAUSED, move_run, moves_wake
 from simulation.sweep import sweep_run
 
@@ -24,8 +23,7 @@ def clock_move(move_id: int) -> str:
     """Run support's move of the clock if no one else is running it, for a while; a dry run to its end (its copy
     of the world is its connection's own: one handed on would start over, and one longer than a task's while never
     ended)."""
-    dry_run = ClockMove.objects.filter(pk=move_id).values_list("dry_run", flat=True).first()
-    outcome = move_run(move_id, budget=None if dry_run else MOVE_TASK_BUDGET)
+    outcome = move_run(move_id, budget=MOVE_TASK_BUDGET, whole_preview=True)
     if outcome == PAUSED:
         moves_wake([move_id])
     return outcome

@@ -29,7 +29,7 @@ from portal.pages import refusal_kept
 from portal.roles import BILLING_WRITERS
 
 BILLS_PER_PAGE = 12  # a year of monthly invoices
-_BILLS_PAGE = re.compile(r"\?page=[1-9][0-9]{0,5}")
+_BILLS_PAGE = r"(\?page=[1-9][0-9]{0,5})?"  # after the page's path: which of its pages, if any
 
 
 @tenant_page
@@ -66,8 +66,7 @@ def invoice_detail(request, invoice_id):
 @writes(BILLING_WRITERS)
 def invoice_pay_now(request, invoice_id):
     back = request.POST.get("next", "")
-    bills_page = back.removeprefix(reverse("billing:bills"))  # Bills & payments, or one of its pages
-    if not (back.startswith(reverse("billing:bills")) and (bills_page == "" or _BILLS_PAGE.fullmatch(bills_page))):
+    if not re.fullmatch(re.escape(reverse("billing:bills")) + _BILLS_PAGE, back):  # Bills & payments or a page of it
         back = reverse("billing:invoice", args=[invoice_id])
     try:
         invoice = invoice_pay(tenant=request.tenant, invoice_id=invoice_id, actor=request.user.get_username())

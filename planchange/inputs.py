@@ -119,8 +119,10 @@ def _offer(product: Product, term: str, billing_frequency: str) -> Offer | None:
     return offer_for(product_id=product.pk, term=term, billing_frequency=billing_frequency)
 
 
-def _target(*, tenant: Tenant, subscription: Subscription, target_sku: str, schedule) -> Product:
-    target = Product.objects.filter(sku=target_sku).first()
+def _target(*, tenant: Tenant, subscription: Subscription, target_sku: str, schedule,
+            product: Product | None = None) -> Product:
+    """The product asked for (``product``: the one a change already names, by ``target_sku``), checked."""
+    target = product if product is not None else Product.objects.filter(sku=target_sku).first()
     if target is None:
         raise DomainError(Text(UNKNOWN_SKU, sku=target_sku), code="unknown_sku", field="target_sku")
     if target.pk == subscription.product_id:
@@ -182,13 +184,16 @@ def _licenses_for(option, *, subscription: Subscription, target: Product, licens
 
 
 def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, licenses, schedule, term,
-             billing_frequency, payment_method, exclude_change_id) -> ChangeInputs:
+             billing_frequency, payment_method, exclude_change_id, eligibility: Eligibility | None = None,
+             product: Product | None = None) -> ChangeInputs:
     """Turn a request's fields into checked inputs, or a clear error naming the field. Into a subscription
     of the target the tenant already has (the eligibility's ``into``), the change takes that subscription's
     offer and one license per user who moves: those are not the request's to choose."""
-    target = _target(tenant=tenant, subscription=subscription, target_sku=target_sku, schedule=schedule)
+    target = _target(tenant=tenant, subscription=subscription, target_sku=target_sku, schedule=schedule,
+                     product=product)
     offer_choice_check(term=term, billing_frequency=billing_frequency)
-    eligibility = eligibility_check(subscription=subscription, exclude_change_id=exclude_change_id)
+    if eligibility is None:
+        eligibility = eligibility_check(subscription=subscription, exclude_change_id=exclude_change_id)
     option = next(t for t in eligibility.targets if t.product.pk == target.pk)
     if option.into is not None:
         term, billing_frequency = option.into.term, option.into.billing_frequency
@@ -210,13 +215,15 @@ def _resolve(*, tenant: Tenant, subscription: Subscription, target_sku: str, lic
 
 
 def change_inputs(*, subscription: Subscription, target_sku, licenses, schedule, term, billing_frequency,
-                  payment_method, exclude_change_id=None) -> ChangeInputs:
+                  payment_method, exclude_change_id=None, eligibility: Eligibility | None = None,
+                  product: Product | None = None) -> ChangeInputs:
     """A request's fields checked against the subscription the caller has in hand (read for a preview,
     locked for a request, locked with its change for the workflow's steps): the preview, the request and
     the workflow's validate and bill steps all start here, so the quote and the invoice agree to the cent."""
     return _resolve(tenant=subscription.tenant, subscription=subscription, target_sku=target_sku,
                     licenses=licenses, schedule=schedule, term=term, billing_frequency=billing_frequency,
-                    payment_method=payment_method, exclude_change_id=exclude_change_id)
+                    payment_method=payment_method, exclude_change_id=exclude_change_id, eligibility=eligibility,
+                    product=product)
 
 
 # --- A change's inputs, for the workflow's steps ---------------------------------------------------
@@ -250,12 +257,13 @@ def change_lines_of(change: PlanChange) -> list[Line]:
     return inputs.lines()
 
 
-def change_inputs_of(change: PlanChange) -> ChangeInputs:
+def change_inputs_of(change: PlanChange, *, eligibility: Eligibility | None = None) -> ChangeInputs:
     """The change's inputs, from its subscription as locked with it (the workflow's ``_lock_change``): the
-    same checks and numbers as when it was requested, the change itself aside."""
+    same checks and numbers as when it was requested, the change itself aside (``eligibility``: its subscription's,
+    asked with other changes' together)."""
     change.subscription.tenant = change.tenant  # the rows already read with the change
     return change_inputs(subscription=change.subscription, target_sku=change.target_product.sku,
                          licenses=None if change.into_existing else change.licenses, schedule=change.schedule,
                          term=change.term,
                          billing_frequency=change.billing_frequency, payment_method=change.payment_method_id,
-                         exclude_change_id=change.pk)
+                         exclude_change_id=change.pk, eligibility=eligibility, product=change.target_product)

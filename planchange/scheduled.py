@@ -57,10 +57,15 @@ def scheduled_changes_next_due(after: date) -> date | None:
     return max(scheduled, after + timedelta(days=1)) if scheduled else None
 
 
-def scheduled_change_happening(change_id: int, day: date) -> Happening:
-    """What the day's list says of a scheduled change it started: completed, failed (why), or left to
-    a worker."""
-    change = PlanChange.objects.select_related("tenant", "subscription__product", "target_product").get(pk=change_id)
+def scheduled_changes_happenings(change_ids: list[int], day: date) -> list[Happening]:
+    """What the day's list says of each scheduled change it started (in their order): completed, failed (why),
+    or left to a worker. One query, however many."""
+    changes = (PlanChange.objects.select_related("tenant", "subscription__product", "target_product")
+               .in_bulk(change_ids))
+    return [_happening(changes[pk], day) for pk in change_ids]
+
+
+def _happening(change: PlanChange, day: date) -> Happening:
     subject = f"{change.subscription.product.name} → {change.target_product.name}"
     if change.status == PlanChange.Status.COMPLETED:
         detail = Text(SCHEDULED_COMPLETED, licenses=change.licenses, target=change.target_product.name)

@@ -56,10 +56,11 @@ from billing.trials import trials_end_run
 from licensing.services import licenses_remove_all_of
 from planchange import workflow
 from planchange.scheduled import (
-    scheduled_change_happening,
+    scheduled_changes_happenings,
     scheduled_changes_next_due,
     scheduled_changes_start_due,
 )
+from planchange.together import changes_run_together
 from portal import clock
 from portal.happenings import KINDS, Happening, Kind
 from portal.selectors import TENANT_ID_END, tenant_id_ranges
@@ -88,16 +89,15 @@ def _end_of(day: date) -> datetime:
 
 
 def _scheduled_changes_run(day: date, started: list[int]) -> list[Happening]:
-    """Run the scheduled changes started on ``day``, each in one transaction where it can be
-    (``workflow.run_at_once``), else step by step."""
-    happened = []
-    for change_id in started:
+    """Run the scheduled changes started on ``day``: together, set-based, where they can be
+    (``planchange.together``); the rest each in one transaction where it can be (``workflow.run_at_once``), else
+    step by step."""
+    for change_id in changes_run_together(started):
         try:
             workflow.run_at_once(change_id)
         except workflow.TRANSIENT:  # the sweep wakes a worker for it within seconds
             log.warning("scheduled change %s hit a transient error; a worker will finish it", change_id)
-        happened.append(scheduled_change_happening(change_id, day))
-    return happened
+    return scheduled_changes_happenings(started, day)
 
 
 def _billing_run(day: date, *, since: date, tenants: tuple[int, int] | None = None,

@@ -28,6 +28,7 @@ from billing.services.locks import (
     subscriptions_lock_across,
     subscriptions_lock_all,
     subscriptions_release,
+    subscriptions_release_all,
 )
 from billing.services.payments import (
     invoice_pay,
@@ -43,6 +44,9 @@ from billing.services.subscriptions import (
     subscription_provision,
     subscription_purchase,
     subscription_usage_add,
+    subscriptions_end_replaced,
+    subscriptions_provision,
+    subscriptions_update_charged,
     subscriptions_usage_add,
 )
 from billing.services.trials import subscription_trial_extend, subscription_trial_purchase
@@ -60,5 +64,6 @@ __all__ = [
     "subscription_update", "subscription_usage_add", "subscriptions_hold_locked", "subscriptions_lock",
     "subscriptions_lock_across",
     "subscriptions_lock_all",
-    "subscriptions_release", "subscriptions_usage_add",
+    "subscriptions_end_replaced", "subscriptions_provision", "subscriptions_release", "subscriptions_release_all",
+    "subscriptions_update_charged", "subscriptions_usage_add",
 ]

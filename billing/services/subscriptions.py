@@ -16,9 +16,9 @@ from billing.services.locks import subscription_lock
 from billing.services.payments import payment_chosen
 from billing.verbs import SUBSCRIPTION_BOUGHT, SUBSCRIPTION_CANCELLED, SUBSCRIPTION_PROVISIONED
 from portal import clock
-from portal.bulk import rows_update
+from portal.bulk import rows_insert, rows_update
 from portal.errors import Conflict, DomainError
-from portal.services import event_record
+from portal.services import event_build, event_record, events_record
 
 
 def subscription_period_charged(*, subscription: Subscription, amount) -> None:
@@ -26,6 +26,11 @@ def subscription_period_charged(*, subscription: Subscription, amount) -> None:
     the subscription it made): a later credit never exceeds it. Call with the row locked."""
     Subscription.objects.filter(pk=subscription.pk).update(billed_amount=amount)
     subscription.billed_amount = amount
+
+
+def subscriptions_update_charged(*, subscriptions: list[Subscription]) -> None:
+    """``subscription_period_charged`` of many, each with its ``billed_amount`` set in memory: one statement."""
+    rows_update(subscriptions, ["billed_amount"])
 
 
 def subscription_usage_add(*, subscription: Subscription, delta: int) -> None:
@@ -45,32 +50,47 @@ def subscriptions_usage_add(*, subscriptions: list[Subscription], deltas: dict[i
     rows_update(changed, ["assigned_licenses"])
 
 
-@transaction.atomic
-def subscription_provision(*, tenant, product, licenses: int, term: str, billing_frequency: str, start_date,
-                           payment: str, payment_method, billing_profile, holder: str, actor: str) -> Subscription:
-    """A subscription made by a plan change: created held by ``holder`` so nobody else edits it
-    before the change is done."""
-    sub = Subscription.objects.create(
+def _provisioned(*, tenant, product, licenses: int, term: str, billing_frequency: str, start_date, payment: str,
+                 payment_method, billing_profile, holder: str) -> Subscription:
+    """A plan change's new subscription, not written yet: held by ``holder`` from its first moment."""
+    return Subscription(
         tenant=tenant, product=product, licenses=licenses, term=term, billing_frequency=billing_frequency,
         start_date=start_date, payment=payment, payment_method=payment_method, billing_profile=billing_profile,
         held_by=holder,
         billed_until=period_end(start=start_date, billing_frequency=billing_frequency, term=term, begin=start_date),
     )
-    event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_PROVISIONED, obj=sub,
-                 data={"sku": product.sku, "licenses": licenses, "by": holder})
-    return sub
+
+
+def _provisioned_event(sub: Subscription, *, actor: str) -> dict:
+    return {"tenant": sub.tenant, "actor": actor, "verb": SUBSCRIPTION_PROVISIONED, "obj": sub,
+            "data": {"sku": sub.product.sku, "licenses": sub.licenses, "by": sub.held_by}}
 
 
 @transaction.atomic
-def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, replaced_by: int, reason: str,
-                              actor: str) -> Subscription:
-    """Cancel a subscription a change has replaced with ``replaced_by`` (its users already moved there).
-    Only the holder may; a subscription that still has licenses assigned is never cancelled."""
-    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+def subscription_provision(*, actor: str, **order) -> Subscription:
+    """A subscription made by a plan change (``order``: ``_provisioned``'s arguments): created held by its
+    ``holder`` so nobody else edits it before the change is done."""
+    sub = _provisioned(**order)
+    sub.save(force_insert=True)
+    event_record(**_provisioned_event(sub, actor=actor))
+    return sub
+
+
+def subscriptions_provision(*, orders: list[dict], actor: str) -> list[Subscription]:
+    """``subscription_provision`` of many (the day's scheduled changes run together): the subscriptions in one
+    statement (with their ids), their audit events in one, in the orders' order. Call inside a transaction."""
+    made = rows_insert([_provisioned(**order) for order in orders], ids=True)
+    events_record(events=[event_build(**_provisioned_event(sub, actor=actor)) for sub in made])
+    return made
+
+
+def _end_replaced(sub: Subscription, *, holder: str, on, replaced_by: int) -> bool:
+    """``sub`` (locked) cancelled in memory as replaced by ``replaced_by``: False when it already is. Only its
+    holder may; one that still has licenses assigned is never cancelled."""
     if sub.held_by != holder:
         raise Conflict(_("The subscription isn't held by this change."), code="not_held")
     if sub.status == Subscription.Status.CANCELLED:
-        return sub
+        return False
     if sub.assigned_licenses:
         raise Conflict(ngettext("%(count)d user still has a license of %(product)s.",
                                 "%(count)d users still have licenses of %(product)s.", sub.assigned_licenses)
@@ -81,10 +101,36 @@ def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, repla
     sub.billed_until = None
     sub.status_until = None
     sub.replaced_by_id = replaced_by
-    sub.save(update_fields=["status", "cancelled_on", "recurring_billing", "billed_until", "status_until",
-                            "replaced_by"])
-    event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_CANCELLED, obj=sub, data={"reason": reason})
+    return True
+
+
+_ENDED_FIELDS = ["status", "cancelled_on", "recurring_billing", "billed_until", "status_until", "replaced_by"]
+
+
+@transaction.atomic
+def subscription_end_replaced(*, tenant, subscription_id, holder: str, on, replaced_by: int, reason: str,
+                              actor: str) -> Subscription:
+    """Cancel a subscription a change has replaced with ``replaced_by`` (its users already moved there)."""
+    sub = subscription_lock(tenant=tenant, subscription_id=subscription_id)
+    if _end_replaced(sub, holder=holder, on=on, replaced_by=replaced_by):
+        sub.save(update_fields=_ENDED_FIELDS)
+        event_record(tenant=tenant, actor=actor, verb=SUBSCRIPTION_CANCELLED, obj=sub, data={"reason": reason})
     return sub
+
+
+def subscriptions_end_replaced(*, ends: list[dict], actor: str) -> None:
+    """``subscription_end_replaced`` of many subscriptions the caller locked in this transaction (each end:
+    ``subscription``, ``holder``, ``on``, ``replaced_by``, ``reason``): written in one statement, their audit
+    events in one, in order."""
+    ended, events = [], []
+    for end in ends:
+        sub = end["subscription"]
+        if _end_replaced(sub, holder=end["holder"], on=end["on"], replaced_by=end["replaced_by"]):
+            ended.append(sub)
+            events.append(event_build(tenant=sub.tenant, actor=actor, verb=SUBSCRIPTION_CANCELLED, obj=sub,
+                                      data={"reason": end["reason"]}))
+    rows_update(ended, _ENDED_FIELDS)
+    events_record(events=events)
 
 
 @transaction.atomic

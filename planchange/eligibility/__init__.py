@@ -66,10 +66,12 @@ def eligibility_check(*, subscription: Subscription, exclude_change_id: int | No
     return _eligibility(eligibility_context(subscription=subscription, exclude_change_id=exclude_change_id))
 
 
-def eligibility_checks(*, subscriptions) -> list[Eligibility]:
-    """``eligibility_check`` of each subscription (of one tenant or many: a support page's), in the
-    same fixed number of queries whatever their number."""
-    return [_eligibility(ctx) for ctx in eligibility_contexts(subscriptions=subscriptions)]
+def eligibility_checks(*, subscriptions, exclude_change_ids=()) -> list[Eligibility]:
+    """``eligibility_check`` of each subscription (of one tenant or many: a support page's; the changes
+    ``exclude_change_ids`` validated together, one per tenant), in the same fixed number of queries whatever
+    their number."""
+    return [_eligibility(ctx) for ctx in eligibility_contexts(subscriptions=subscriptions,
+                                                              exclude_change_ids=exclude_change_ids)]
 
 
 def eligibility_context(*, subscription: Subscription, exclude_change_id: int | None = None) -> EligibilityContext:

@@ -63,10 +63,12 @@ def _by_tenant(rows) -> dict[int, list]:
     return grouped
 
 
-def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None) -> list[EligibilityContext]:
+def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None,
+                         exclude_change_ids=()) -> list[EligibilityContext]:
     """Everything the rules read for each of ``subscriptions`` (of one tenant or many), in the same
     fixed number of queries whatever their number, their tenants' or their users'. ``exclude_change_id``:
-    the change being validated, which must not block itself."""
+    the change being validated, which must not block itself (``exclude_change_ids``: the changes being validated
+    together, one per tenant)."""
     subs = list(subscriptions)
     if not subs:
         return []
@@ -81,7 +83,8 @@ def eligibility_contexts(*, subscriptions, exclude_change_id: int | None = None)
         addons.setdefault(sa.subscription_id, []).append(sa.addon)
     incidents = _by_tenant(ServiceIncident.objects.filter(tenant_id__in=tenant_ids).exclude(status__in=healthy))
     live = _by_tenant(PlanChange.objects.filter(tenant_id__in=tenant_ids, status__in=LIVE_STATUSES)
-                     .exclude(pk=exclude_change_id).select_related("subscription__product", "target_product"))
+                     .exclude(pk__in=[pk for pk in (*exclude_change_ids, exclude_change_id) if pk is not None])
+                     .select_related("subscription__product", "target_product"))
     checks = _by_tenant(CreditCheck.objects.filter(tenant_id__in=tenant_ids, status=CreditCheck.Status.PENDING))
     same_product, owned = _live_subscriptions(tenant_ids)
     holding = _holding(subs, owned)

@@ -1,7 +1,8 @@
-"""The day loop runs each scheduled change it starts in one transaction (``workflow.run_at_once``, issue 21): the
-claims folded into the steps, the change read and locked once, one commit instead of twelve; it ends exactly as
-the step-by-step run a worker does, and anything that run would record differently (a failure, more users than
-one batch) is rolled back and run step by step."""
+"""The day loop runs the scheduled changes it starts together, each step for all of them at once
+(``planchange.together``, issue 21), in the same statements however many; one it can't take runs in one
+transaction of its own (``workflow.run_at_once``): the claims folded into the steps, the change read and locked
+once, one commit instead of twelve. Either ends exactly as the step-by-step run a worker does, and anything that
+run would record differently (a failure, more users than one batch) is rolled back and run step by step."""
 
 from datetime import date
 
@@ -11,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import InvoiceLine, Subscription
 from licensing.models import LicenseAssignment
-from planchange import steps, workflow
+from planchange import steps, together, workflow
 from planchange.models import PlanChange
 from portal.models import Event
 from simulation import days
@@ -33,7 +34,9 @@ def _outcome() -> list[tuple]:
             all(step.started_at <= step.finished_at for step in change.steps.all() if step.finished_at),
             sorted(InvoiceLine.objects.filter(invoice__tenant=tenant)
                    .values_list("invoice__date", "description", "amount", "start", "end")),
-            [(verb, sorted(data)) for verb, data in tenant.events.order_by("pk").values_list("verb", "data")],
+            [(verb, sorted(data), {key: value for key, value in data.items() if key not in ROW_IDS})
+             for verb, data in tenant.events.order_by("pk").values_list("verb", "data")],
+            change.disabled_plans_before,
             sorted(Subscription.objects.filter(tenant=tenant)
                    .values_list("product__sku", "status", "licenses", "billed_until", "billed_amount", "held_by")),
             sorted(LicenseAssignment.objects.filter(user__tenant=tenant)
@@ -42,31 +45,44 @@ def _outcome() -> list[tuple]:
     return ends
 
 
-def _moved_step_by_step(monkeypatch, to: str) -> list[tuple]:
+def _one_by_one(patched) -> None:
+    """No change run together: each one by one (``workflow.run_at_once``)."""
+    patched.setattr(days, "changes_run_together", list)
+
+
+ROW_IDS = {"new_subscription", "invoice", "from", "to", "into"}  # an event's values naming rows made on the way
+
+
+def _moved_step_by_step(monkeypatch, to: str, *, at_once: bool = False) -> list[tuple]:
     """The outcome of a move to ``to`` whose scheduled changes run step by step, each step in its own
-    transactions (a worker's ``run``), rolled back."""
+    transactions (a worker's ``run``; ``at_once``: each change in one transaction), rolled back."""
     with transaction.atomic(), monkeypatch.context() as patched:
-        patched.setattr(workflow, "run_at_once", workflow.run)
+        _one_by_one(patched)
+        if not at_once:
+            patched.setattr(workflow, "run_at_once", workflow.run)
         move(to)
         ends = _outcome()
         transaction.set_rollback(True)
     return ends
 
 
-def test_a_scheduled_change_run_at_once_ends_exactly_as_one_run_step_by_step(at_date, monkeypatch):
+def test_scheduled_changes_run_together_or_at_once_end_exactly_as_run_step_by_step(at_date, monkeypatch):
     at_date("2026-09-15")
     for i in range(3):
         _scheduled_at_renewal(i, users=6)
     move("2026-09-25")
     step_by_step = _moved_step_by_step(monkeypatch, "2026-11-02")
+    at_once = _moved_step_by_step(monkeypatch, "2026-11-02", at_once=True)
     move("2026-11-02")
-    at_once = _outcome()
-    assert [end[1:3] for end in at_once] == [("completed", "")] * 3
+    ran_together = _outcome()
+    assert [end[1:3] for end in ran_together] == [("completed", "")] * 3
+    assert ran_together == step_by_step
     assert at_once == step_by_step
 
 
-def _statements_of_the_changes(monkeypatch, changes: int) -> list[str]:
-    """``changes`` changes scheduled for their renewal, and the statements the day loop runs them in."""
+def _statements_of_the_changes(monkeypatch, changes: int, *, run_together: bool = True) -> list[str]:
+    """``changes`` changes scheduled for their renewal, and the statements the day loop runs them in (together, or
+    each in one transaction of its own)."""
     for i in range(changes):
         _scheduled_at_renewal(i, users=6)
     move("2026-09-25")
@@ -84,25 +100,36 @@ def _statements_of_the_changes(monkeypatch, changes: int) -> list[str]:
 
     monkeypatch.setattr(days, "_scheduled_changes_run", counted)
     monkeypatch.setattr(workflow, "run", step_by_step)  # each change in its one transaction, none after
+    if not run_together:
+        _one_by_one(monkeypatch)
     move("2026-10-01")
     assert PlanChange.objects.filter(status="completed").count() == changes
     return [q["sql"] for q in captured]
 
 
 @pytest.mark.parametrize("changes", [1, 4])
-def test_the_day_loop_runs_a_scheduled_change_in_one_transaction_of_the_same_statements(at_date, monkeypatch,
-                                                                                         changes):
+def test_the_day_loop_runs_its_scheduled_changes_together_in_the_same_statements_however_many(at_date, monkeypatch,
+                                                                                                changes):
     at_date("2026-09-15")
     statements = _statements_of_the_changes(monkeypatch, changes)
-    assert len(statements) == CATALOG_STATEMENTS + STATEMENTS_A_CHANGE * changes, "\n".join(
+    assert len(statements) == CATALOG_STATEMENTS + STATEMENTS_TOGETHER, "\n".join(sql[:120] for sql in statements)
+
+
+@pytest.mark.parametrize("changes", [1, 4])
+def test_a_scheduled_change_run_on_its_own_runs_in_one_transaction_of_the_same_statements(at_date, monkeypatch,
+                                                                                           changes):
+    at_date("2026-09-15")
+    statements = _statements_of_the_changes(monkeypatch, changes, run_together=False)
+    assert len(statements) == CATALOG_STATEMENTS + STATEMENTS_A_CHANGE * changes + 1, "\n".join(
         sql[:120] for sql in statements)
 
 
-# A change at renewal, MCA (its lines onto the billing profile's invoice), 6 users: the catalog's parts it needs, read
-# once a move (billing.offers.catalog_pinned), then the same statements for each change. Step by step, each
-# change took 138, 12 transactions' BEGIN and COMMIT among them (savepoints in a test's transaction). The same on
-# SQLite and PostgreSQL.
-CATALOG_STATEMENTS, STATEMENTS_A_CHANGE = 5, 83
+# Changes at renewal, MCA (their lines onto the billing profile's invoice), 6 users each: the catalog's parts they
+# need, read once a move (billing.offers.catalog_pinned), then the same statements however many run together. On
+# its own, each change in one transaction took 83, now 81 (the target's product comes with the change, and the day's
+# list reads every change's end in one statement); step by step, 138, 12 transactions' BEGIN and COMMIT among them (savepoints in a test's
+# transaction). The same on SQLite and PostgreSQL.
+CATALOG_STATEMENTS, STATEMENTS_TOGETHER, STATEMENTS_A_CHANGE = 5, 47, 81
 
 
 def test_a_bug_in_the_bill_of_a_scheduled_change_stops_it_for_support_as_a_workers_run_does(at_date,
@@ -117,6 +144,7 @@ def test_a_bug_in_the_bill_of_a_scheduled_change_stops_it_for_support_as_a_worke
         raise ValueError("no exchange rate")
 
     monkeypatch.setattr(steps, "lines_bill", broken)
+    monkeypatch.setattr(together.PeriodInvoices, "flush", lambda _self: broken())  # run together: rolled back
     moved = move("2026-10-01")
     change = PlanChange.objects.get()
     assert (change.status, change.error_code, change.error_detail) == (
@@ -167,3 +195,54 @@ def test_a_scheduled_change_a_worker_has_taken_is_left_to_it(at_date, monkeypatc
         "running", "pending", "pending", "pending", "pending", "pending"]
     assert [e["detail"] for e in moved["events"] if e["kind"] == "plan_change"] == [
         "The change scheduled for renewal started; a worker finishes it."]
+
+
+def _a_mixed_day() -> None:
+    """Changes at renewal of every kind a day meets: plain ones, users with service plans turned off, a billing
+    profile with account credit, one blocked on its date (a service incident), a tenant with two (the first
+    fails: the other is under way), one with no users."""
+    from portal.models import Tenant
+    from tests.busy_world import credit
+    from tests.factories import IncidentFactory, admin_of, mca_subscription
+
+    for i in range(6):
+        _scheduled_at_renewal(i, users=0 if i == 5 else 4)
+    LicenseAssignment.objects.filter(user__tenant__domain="scheduled1.example").update(
+        disabled_plans=["YAMMER_ENTERPRISE", "SWAY"])
+    credited = Tenant.objects.get(domain="scheduled2.example")
+    credit(credited, amount="75.00", profile=credited.billing_profiles.get())
+    IncidentFactory(tenant=Tenant.objects.get(domain="scheduled3.example"))
+    twice = Tenant.objects.get(domain="scheduled4.example")
+    other = mca_subscription(twice.billing_profiles.get(), licenses=5, start_date=date(2025, 10, 1),
+                             product=product_of("EXCHANGESTANDARD"))
+    from planchange.services import plan_change_request
+
+    plan_change_request(tenant=twice, user=admin_of(twice), subscription_id=other.pk, target_sku="EXCHANGEENTERPRISE",
+                        schedule="renewal")
+
+
+def product_of(sku: str):
+    from tests.factories import product
+
+    return product(sku)
+
+
+def test_a_mixed_day_of_scheduled_changes_run_together_ends_exactly_as_run_one_by_one(at_date, monkeypatch):
+    at_date("2026-09-15")
+    _a_mixed_day()
+    move("2026-09-25")
+    ran_together = []
+    real = together._together
+    monkeypatch.setattr(together, "_together", lambda ids: ran_together.extend(real(ids)) or ran_together)
+    one_by_one = _moved_step_by_step(monkeypatch, "2026-11-02", at_once=True)
+    assert ran_together == []
+    move("2026-11-02")
+    ends = _outcome()
+    assert ends == one_by_one
+    by_tenant = {end[0]: end[1:3] for end in ends}
+    assert by_tenant["scheduled3.example"] == ("failed", "blocked")
+    assert sorted(end[1:3] for end in ends if end[0] == "scheduled4.example") == [
+        ("completed", ""), ("failed", "blocked")]
+    # together: the plain one, plans off, the credit, no users; one by one: the blocked one, and the other
+    # tenant's two (its first is blocked by its second, under way: the first of a tenant's runs together or none)
+    assert len(ran_together) == 4

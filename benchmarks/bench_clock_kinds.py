@@ -5,8 +5,8 @@ subscriptions disabled and deleted with their licenses, and an MCA change schedu
 (``tests.busy_world`` plus one). Seconds, the move's own CPU seconds (its Python: the database's work is not
 in them, and a shared machine's load moves them less than the seconds), the seconds spent executing statements
 (the database's work and the round trips: what a move would still cost with no Python), queries, and the longest single
-transaction the move holds (every outermost ``transaction.atomic`` timed: the day loop runs each day in two, a
-scheduled change's workflow each step in its own)."""
+transaction the move holds (every outermost ``transaction.atomic`` timed: the day loop runs each day in a few, the
+day's scheduled changes together, ``PLANCHANGE_TOGETHER_MOST`` per transaction)."""
 
 import time
 from datetime import date
@@ -66,7 +66,8 @@ class Transactions:
 
 
 class Workflows:
-    """Times the scheduled changes' workflows the day loop runs, change by change (not set-based)."""
+    """Times the scheduled changes' workflows the day loop runs (together, set-based: ``planchange.together``; any
+    it can't take one by one)."""
 
     def __enter__(self):
         import simulation.days

@@ -48,16 +48,19 @@ class RefundToCard(Exception):  # noqa: N818 - a way round, not an error
 
 
 def changes_run_together(change_ids: list[int]) -> list[int]:
-    """Run the changes (started, in this order) together where they can be; answers the ones left to run one by
-    one, in their order (every one when something went wrong: nothing of it is kept)."""
+    """Run the changes (started, in this order) together where they can be, ``PLANCHANGE_TOGETHER_MOST`` per
+    transaction; answers the ones left to run one by one, in their order (every one of a transaction where
+    something went wrong: nothing of it is kept)."""
     if not change_ids or settings.PLANCHANGE_STEP_DELAY or settings.PLANCHANGE_PAUSE_INSIDE:
         return list(change_ids)
-    try:
-        with transaction.atomic():
-            ran = set(_together(change_ids))
-    except Exception:  # rolled back: one by one, each meets it again and records it
-        log.warning("scheduled changes %s are run one by one after an error", change_ids, exc_info=True)
-        return list(change_ids)
+    firsts, most, ran = _firsts(change_ids), max(settings.PLANCHANGE_TOGETHER_MOST, 1), set()
+    for start in range(0, len(firsts), most):
+        chunk = firsts[start:start + most]
+        try:
+            with transaction.atomic():
+                ran |= set(_together(chunk))
+        except Exception:  # rolled back: one by one, each meets it again and records it
+            log.warning("scheduled changes %s are run one by one after an error", chunk, exc_info=True)
     return [pk for pk in change_ids if pk not in ran]
 
 
@@ -74,9 +77,9 @@ def _firsts(change_ids: list[int]) -> list[int]:
     return firsts
 
 
-def _locked(change_ids: list[int]) -> list[PlanChange]:
-    """The changes that can run together, their subscriptions then them then their steps locked (the lock order)."""
-    firsts = _firsts(change_ids)
+def _locked(firsts: list[int]) -> list[PlanChange]:
+    """Of tenants' first changes, the ones that can run together, their subscriptions then them then their steps
+    locked (the lock order)."""
     subscriptions_lock_across(subscription_ids=set(PlanChange.objects.filter(pk__in=firsts)
                                                    .values_list("subscription_id", flat=True)))
     changes = list(PlanChange.objects.select_for_update(of=("self",)).select_related(
@@ -113,8 +116,8 @@ def _valid(changes: list[PlanChange]) -> list[tuple[PlanChange, list]]:
     return valid
 
 
-def _together(change_ids: list[int]) -> list[int]:
-    valid = _valid(_locked(change_ids))
+def _together(firsts: list[int]) -> list[int]:
+    valid = _valid(_locked(firsts))
     if not valid:
         return []
     changes = [change for change, _lines in valid]

@@ -329,15 +329,15 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# A queued change that no worker has claimed this many seconds after it was queued (or last
-# woken) is woken again by the sweep: the broker may have been down when it was requested.
+# A queued change no worker claimed this many seconds after it was queued (or woken) is woken again by the sweep.
 PLANCHANGE_UNCLAIMED_SECONDS = env.float("PLANCHANGE_UNCLAIMED_SECONDS", default=5.0)
 # A claimed workflow step is another worker's to take over once its lease (real seconds) runs out.
 PLANCHANGE_STEP_LEASE = env.float("PLANCHANGE_STEP_LEASE", default=120.0)
-# Users moved per transaction in migrate_licenses. Chosen by benchmarks/bench_batch_size.py on
-# PostgreSQL (20,000 seats, 2 CPUs): 500 → 2.3 s, 1,000 → 2.0 s, 2,000 → 1.8 s, 5,000 → 1.2 s,
-# 10,000 → 1.2 s with transactions half as long again (0.5 s → 0.7 s); 5,000 it is.
+# Users moved per transaction in migrate_licenses, by benchmarks/bench_batch_size.py on PostgreSQL (20,000 seats, 2
+# CPUs): 500 → 2.3 s, 1,000 → 2.0, 2,000 → 1.8, 5,000 → 1.2, 10,000 → 1.2 with transactions 0.5 → 0.7 s: 5,000.
 PLANCHANGE_MIGRATE_BATCH = env.int("PLANCHANGE_MIGRATE_BATCH", default=5000)
+# Scheduled changes run together (planchange.together) per transaction: 125 take some 0.7 s on 2 CPUs.
+PLANCHANGE_TOGETHER_MOST = env.int("PLANCHANGE_TOGETHER_MOST", default=100)
 # Fault injection for crash tests: "bill:5" sleeps 5 s inside the bill step's transaction.
 PLANCHANGE_PAUSE_INSIDE = env("PLANCHANGE_PAUSE_INSIDE", default="")
 # How long a quote stays binding (simulation minutes) and an Idempotency-Key is remembered.

@@ -26,7 +26,7 @@ def _outcome() -> list[tuple]:
     change, its steps, the tenant's invoice lines, audit events (in order; their data's keys, whose values name
     rows by id), subscriptions and licenses."""
     ends = []
-    for change in PlanChange.objects.select_related("tenant").order_by("tenant__domain"):
+    for change in PlanChange.objects.select_related("tenant").order_by("tenant__domain", "pk"):
         tenant = change.tenant
         ends.append((
             tenant.domain, change.status, change.error_code, change.credit, change.effective_date, change.licenses,
@@ -112,7 +112,8 @@ def test_the_day_loop_runs_its_scheduled_changes_together_in_the_same_statements
                                                                                                 changes):
     at_date("2026-09-15")
     statements = _statements_of_the_changes(monkeypatch, changes)
-    assert len(statements) == CATALOG_STATEMENTS + STATEMENTS_TOGETHER, "\n".join(sql[:120] for sql in statements)
+    assert len(statements) == CATALOG_STATEMENTS + STATEMENTS_TOGETHER[connection.vendor], "\n".join(
+        sql[:120] for sql in statements)
 
 
 @pytest.mark.parametrize("changes", [1, 4])
@@ -128,8 +129,10 @@ def test_a_scheduled_change_run_on_its_own_runs_in_one_transaction_of_the_same_s
 # need, read once a move (billing.offers.catalog_pinned), then the same statements however many run together. On
 # its own, each change in one transaction took 83, now 81 (the target's product comes with the change, and the day's
 # list reads every change's end in one statement); step by step, 138, 12 transactions' BEGIN and COMMIT among them (savepoints in a test's
-# transaction). The same on SQLite and PostgreSQL.
-CATALOG_STATEMENTS, STATEMENTS_TOGETHER, STATEMENTS_A_CHANGE = 5, 47, 81
+# transaction). The same on SQLite and PostgreSQL, but together: PostgreSQL writes many rows' values through a
+# temporary table (portal.bulk.rows_update: COPY, UPDATE … FROM, DELETE), SQLite in one UPDATE … FROM VALUES.
+CATALOG_STATEMENTS, STATEMENTS_A_CHANGE = 5, 81
+STATEMENTS_TOGETHER = {"sqlite": 47, "postgresql": 64}
 
 
 def test_a_bug_in_the_bill_of_a_scheduled_change_stops_it_for_support_as_a_workers_run_does(at_date,
@@ -246,3 +249,18 @@ def test_a_mixed_day_of_scheduled_changes_run_together_ends_exactly_as_run_one_b
     # together: the plain one, plans off, the credit, no users; one by one: the blocked one, and the other
     # tenant's two (its first is blocked by its second, under way: the first of a tenant's runs together or none)
     assert len(ran_together) == 4
+
+
+def test_scheduled_changes_run_together_a_few_per_transaction_end_as_run_one_by_one(at_date, monkeypatch, settings):
+    """``PLANCHANGE_TOGETHER_MOST`` per transaction, so a day of thousands holds no tenant's rows for long."""
+    settings.PLANCHANGE_TOGETHER_MOST = 2
+    at_date("2026-09-15")
+    for i in range(5):
+        _scheduled_at_renewal(i, users=3)
+    move("2026-09-25")
+    one_by_one = _moved_step_by_step(monkeypatch, "2026-11-02", at_once=True)
+    chunks, real = [], together._together
+    monkeypatch.setattr(together, "_together", lambda firsts: chunks.append(list(firsts)) or real(firsts))
+    move("2026-11-02")
+    assert [len(chunk) for chunk in chunks] == [2, 2, 1]
+    assert _outcome() == one_by_one

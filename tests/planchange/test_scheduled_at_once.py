@@ -249,6 +249,9 @@ def test_a_mixed_day_of_scheduled_changes_run_together_ends_exactly_as_run_one_b
     # together: the plain one, plans off, the credit, no users; one by one: the blocked one, and the other
     # tenant's two (its first is blocked by its second, under way: the first of a tenant's runs together or none)
     assert len(ran_together) == 4
+    plans_off = PlanChange.objects.get(tenant__domain="scheduled1.example")
+    assert len(plans_off.disabled_plans_before) == 4  # its four users' plans, kept for admins to turn off again
+    assert set(map(tuple, plans_off.disabled_plans_before.values())) == {("SWAY", "YAMMER_ENTERPRISE")}
 
 
 def test_scheduled_changes_run_together_a_few_per_transaction_end_as_run_one_by_one(at_date, monkeypatch, settings):

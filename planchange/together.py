@@ -70,6 +70,8 @@ def _firsts(change_ids: list[int]) -> list[int]:
                 .values_list("pk", "tenant_id", "new_subscription_id"))
     seen, firsts = set(), []
     for pk in change_ids:
+        if pk not in rows:  # gone meanwhile: nothing to run
+            continue
         tenant, into = rows[pk]
         if tenant not in seen and into is None:
             firsts.append(pk)

@@ -25,7 +25,7 @@ from billing.texts import PAID_BY_HABIT
 from billing.verbs import INVOICE_PAID
 from portal.happenings import Happening, Kind
 from portal.selectors import within
-from portal.services import event_build, events_record
+from portal.services import event_build_of, events_record
 from portal.texts import Text
 
 # Who paid, on the audit trail: the tenant itself (the event names its billing profile or its name).
@@ -105,19 +105,20 @@ def habit_payments_run(*, day: date, since: date, tenants=None) -> list[Happenin
     applied was ``since``), each its own payment of the whole balance: one statement for the day's
     payments, one for their audit events."""
     due = list(habit_payments_due(day=day, since=since, tenants=tenants)
-               .select_for_update(of=("self",)).select_related("tenant")
+               .select_for_update(of=("self",)).order_by("due_date", "pk")
                .annotate(delay=_DELAY, payer=Coalesce(F("billing_profile__name"), F("tenant__name")))
-               .order_by("due_date", "pk"))
+               .values_list("pk", "tenant_id", "tenant__domain", "number", "due_date", "total", "paid", "delay",
+                            "payer"))  # as values, locked: no row becomes an object
     happened, events = [], []
-    for invoice in due:
-        amount, on = invoice.total - invoice.paid, invoice.due_date + timedelta(days=invoice.delay)
-        events.append(event_build(tenant=invoice.tenant, actor=PAYER_ACTOR, verb=INVOICE_PAID, obj=invoice, data={
-            "number": invoice.number, "amount": str(amount), "payer": invoice.payer,
-            "due": invoice.due_date.isoformat(), "days_late": invoice.delay}))
-        happened.append(Happening(on, Kind.INVOICE_PAYMENT, invoice.tenant_id, invoice.tenant.domain, invoice.number,
-                                  Text(PAID_BY_HABIT, amount=money(amount), payer=invoice.payer, days=invoice.delay,
-                                       due=invoice.due_date), f"invoice/{invoice.number}"))
+    for pk, tenant_id, domain, number, due_date, total, paid, delay, payer in due:
+        amount, on = total - paid, due_date + timedelta(days=delay)
+        events.append(event_build_of(tenant_id=tenant_id, actor=PAYER_ACTOR, verb=INVOICE_PAID, model=Invoice, pk=pk,
+                                     data={"number": number, "amount": str(amount), "payer": payer,
+                                           "due": due_date.isoformat(), "days_late": delay}))
+        happened.append(Happening(on, Kind.INVOICE_PAYMENT, tenant_id, domain, number,
+                                  Text(PAID_BY_HABIT, amount=money(amount), payer=payer, days=delay, due=due_date),
+                                  f"invoice/{number}"))
     if due:
-        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(**Invoice.PAID_IN_FULL)  # locked
+        Invoice.objects.filter(pk__in=[row[0] for row in due]).update(**Invoice.PAID_IN_FULL)  # locked
         events_record(events=events)
     return happened

@@ -19,6 +19,7 @@ starts on the date the previous one set.
 """
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -53,10 +54,11 @@ from portal.bulk import rows_update
 from portal.errors import Conflict
 from portal.happenings import Happening, Kind
 from portal.selectors import object_get
-from portal.services import event_build, event_record, events_record, support_reason_clean
+from portal.services import event_build, event_build_of, event_record, events_record, support_reason_clean
 from portal.texts import Text
 
 Status = Subscription.Status
+ZERO = Decimal("0.00")
 EXPIRED_DAYS = 30  # users keep service
 DISABLED_DAYS = 90  # only admins reach the data
 
@@ -310,21 +312,27 @@ def subscriptions_delete(subs: list[Subscription], *, removed: dict[int, int],
 # --- Payments ------------------------------------------------------------------------------------
 
 
+def _invoice_happening(on: date, kind: str, tenant_id: int, domain: str, number: str, detail: Text) -> Happening:
+    """``_happening`` of an invoice read as values (by its number: a dry run's invoices never get the ids it
+    would show)."""
+    return Happening(on, kind, tenant_id, domain, number, detail, f"invoice/{number}")
+
+
 def card_charges_run(*, day: date, actor: str = "system", tenants=None) -> list[Happening]:
-    """Invoices paid by card are charged on their due date (the day after the invoice): the day's
-    charges in one statement, their audit events in one."""
+    """Invoices paid by card are charged on their due date (the day after the invoice): the day's charges read
+    (locked, as values: no row becomes an object) in one statement, paid in one, their audit events in one."""
     happened, events = [], []
-    due = list(card_charges_due(day=day, tenants=tenants).select_for_update(of=("self",))
-               .select_related("tenant", "payment_method").order_by("due_date", "pk"))
-    for invoice in due:
-        amount = invoice.total - invoice.paid
-        invoice.paid = invoice.total
-        events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_PAID, obj=invoice, data={
-            "number": invoice.number, "amount": str(amount), "card": invoice.payment_method.last4}))
-        happened.append(_happening(invoice.due_date, Kind.PAYMENT, invoice, Text(
-            texts.CARD_CHARGED, amount=money(amount), last4=invoice.payment_method.last4)))
+    due = list(card_charges_due(day=day, tenants=tenants).select_for_update(of=("self",)).order_by("due_date", "pk")
+               .values_list("pk", "tenant_id", "tenant__domain", "number", "due_date", "total", "paid",
+                            "payment_method__last4"))
+    for pk, tenant_id, domain, number, due_date, total, paid, last4 in due:
+        amount = total - paid
+        events.append(event_build_of(tenant_id=tenant_id, actor=actor, verb=INVOICE_PAID, model=Invoice, pk=pk,
+                                     data={"number": number, "amount": str(amount), "card": last4}))
+        happened.append(_invoice_happening(due_date, Kind.PAYMENT, tenant_id, domain, number, Text(
+            texts.CARD_CHARGED, amount=money(amount), last4=last4)))
     if due:
-        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(paid=F("total"))  # locked: as read
+        Invoice.objects.filter(pk__in=[row[0] for row in due]).update(paid=F("total"))  # locked: as read
         events_record(events=events)
     return happened
 
@@ -351,18 +359,17 @@ def overdue_run(*, day: date, actor: str = "system", tenants=None) -> list[Happe
     """Invoices paid by invoice with a balance left whose due date passed before ``day`` fall past due: plan
     changes are blocked until they are paid (``unpaid_balance``). Each is told once, whenever it was made (one
     billed after its due date too), and marked told (``past_due_noted``) with its audit event: one statement
-    reads them, one marks them, one writes their events."""
+    reads them (locked, as values), one marks them, one writes their events."""
     happened, events = [], []
-    due = list(overdue_due(day=day, tenants=tenants).select_for_update(of=("self",)).select_related("tenant")
-               .order_by("due_date", "pk"))
-    for invoice in due:
-        on = invoice.due_date + timedelta(days=1)
-        events.append(event_build(tenant=invoice.tenant, actor=actor, verb=INVOICE_OVERDUE, obj=invoice,
-                                  data={"number": invoice.number, "balance": str(invoice.balance),
-                                        "due": invoice.due_date.isoformat()}))
-        happened.append(_happening(on, Kind.OVERDUE, invoice, Text(
-            texts.FELL_PAST_DUE, balance=money(invoice.balance), due=invoice.due_date)))
+    due = list(overdue_due(day=day, tenants=tenants).select_for_update(of=("self",)).order_by("due_date", "pk")
+               .values_list("pk", "tenant_id", "tenant__domain", "number", "due_date", "total", "paid"))
+    for pk, tenant_id, domain, number, due_date, total, paid in due:
+        balance = max(total - paid, ZERO)  # ``Invoice.balance``
+        events.append(event_build_of(tenant_id=tenant_id, actor=actor, verb=INVOICE_OVERDUE, model=Invoice, pk=pk,
+                                     data={"number": number, "balance": str(balance), "due": due_date.isoformat()}))
+        happened.append(_invoice_happening(due_date + timedelta(days=1), Kind.OVERDUE, tenant_id, domain, number,
+                                           Text(texts.FELL_PAST_DUE, balance=money(balance), due=due_date)))
     if due:
-        Invoice.objects.filter(pk__in=[invoice.pk for invoice in due]).update(past_due_noted=True)  # locked: as read
+        Invoice.objects.filter(pk__in=[row[0] for row in due]).update(past_due_noted=True)  # locked: as read
         events_record(events=events)
     return happened

@@ -115,9 +115,11 @@ class _Books:
     def __init__(self, postings: list[Posting]):
         self.postings = postings
         keys = {p.key for p in postings}
-        tenants = {p.tenant.pk for p in postings}
-        found = list(Invoice.objects.select_for_update(of=("self",)).select_related("tenant")
+        tenants = {p.tenant.pk: p.tenant for p in postings}
+        found = list(Invoice.objects.select_for_update(of=("self",))
                      .filter(Q(period_key__in=keys) | Q(tenant_id__in=tenants, total__lt=0)).order_by("pk"))
+        for invoice in found:  # their tenants are the postings': one object each, not one per invoice read
+            invoice.tenant = tenants[invoice.tenant_id]
         self.by_key = {invoice.period_key: invoice for invoice in found if invoice.period_key in keys}
         self.of_payer: dict[tuple, list[Invoice]] = {}
         for invoice in found:

@@ -134,7 +134,7 @@ def _validate(change: PlanChange) -> None:
     _done(change, Name.VALIDATE, effective_date=change.effective_date.isoformat())
 
 
-def _bill_what_waited(subscription_ids) -> None:
+def bill_what_waited(subscription_ids) -> None:
     """Subscriptions a change gives back are billed for the periods that began while it held them, through the
     last day applied (the day loop leaves a held subscription to its change): inside the step's transaction,
     with the rows locked. A change the day loop runs gives them back before that day is applied: its billing
@@ -162,7 +162,7 @@ def change_fail(change: PlanChange, step_name: str, *, code: str, detail: str | 
     step_fail(step, f"{code}: {detail}")
     change.steps.filter(status=Step.PENDING).update(status=Step.SKIPPED)
     subscriptions_release(holder=change.holder)
-    _bill_what_waited([change.subscription_id, change.new_subscription_id])
+    bill_what_waited([change.subscription_id, change.new_subscription_id])
     data = {"step": step_name, "code": code, "detail": detail, "blockers": list(blockers)}
     if text:
         data |= {"text": text.key, "params": text.params}
@@ -268,7 +268,7 @@ def _complete(change: PlanChange) -> None:
         change.completed_at = clock.now()
         change.save(update_fields=["status", "completed_at"])
     subscriptions_release(holder=change.holder)
-    _bill_what_waited([change.new_subscription_id])
+    bill_what_waited([change.new_subscription_id])
     _done(change, Name.COMPLETE, new_subscription=change.new_subscription_id)
 
 

@@ -30,7 +30,7 @@ from licensing.moves import Move, licenses_move_all
 from planchange.eligibility import eligibility_checks
 from planchange.inputs import Blocked, change_inputs_of, change_lines_of, into_still_holds
 from planchange.models import PlanChange, PlanChangeStep
-from planchange.steps import _bill_what_waited
+from planchange.steps import bill_what_waited
 from planchange.verbs import PLAN_CHANGE_RUNNING, STEP_DONE
 from portal import clock
 from portal.bulk import rows_update
@@ -197,6 +197,6 @@ def _complete(changes: list[PlanChange]) -> None:
     for change in changes:
         change.status, change.completed_at, change.updated_at = PlanChange.Status.COMPLETED, now, timezone.now()
     subscriptions_release_all(holders=[change.holder for change in changes])
-    _bill_what_waited([change.new_subscription_id for change in changes])
+    bill_what_waited([change.new_subscription_id for change in changes])
     rows_update(changes, _CHANGE_FIELDS)
     _done(changes, Name.COMPLETE, lambda change: {"new_subscription": change.new_subscription_id})

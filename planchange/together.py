@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from billing.period_invoices import PeriodInvoices
@@ -53,14 +54,21 @@ def changes_run_together(change_ids: list[int]) -> list[int]:
     something went wrong: nothing of it is kept)."""
     if not change_ids or settings.PLANCHANGE_STEP_DELAY or settings.PLANCHANGE_PAUSE_INSIDE:
         return list(change_ids)
-    firsts, most, ran = _firsts(change_ids), max(settings.PLANCHANGE_TOGETHER_MOST, 1), set()
+    try:
+        firsts = _firsts(change_ids)
+    except Exception:  # one by one, as before: each meets it again and records it
+        log.warning("scheduled changes %s are run one by one after an error", change_ids, exc_info=True)
+        return list(change_ids)
+    most, ran = max(settings.PLANCHANGE_TOGETHER_MOST, 1), set()
     for start in range(0, len(firsts), most):
         chunk = firsts[start:start + most]
         try:
             with transaction.atomic():
-                ran |= set(_together(chunk))
-        except Exception:  # rolled back: one by one, each meets it again and records it
+                done = _together(chunk)
+        except Exception:  # rolled back, the commit too: one by one, each meets it again and records it
             log.warning("scheduled changes %s are run one by one after an error", chunk, exc_info=True)
+            continue
+        ran.update(done)  # only once committed
     return [pk for pk in change_ids if pk not in ran]
 
 
@@ -87,8 +95,8 @@ def _locked(firsts: list[int]) -> list[PlanChange]:
     changes = list(PlanChange.objects.select_for_update(of=("self",)).select_related(
         "tenant", "subscription__product", "subscription__billing_profile", "subscription__payment_method",
         "target_product", "quote", "payment_method").filter(pk__in=firsts).order_by("pk"))
-    begun = set(PlanChangeStep.objects.select_for_update().filter(plan_change__in=changes)
-                .exclude(status=Step.PENDING).values_list("plan_change_id", flat=True))
+    begun = {change_id for change_id, status in PlanChangeStep.objects.select_for_update()  # every step row locked
+             .filter(plan_change__in=changes).values_list("plan_change_id", "status") if status != Step.PENDING}
     return [change for change in changes if change.status == PlanChange.Status.QUEUED and change.pk not in begun
             and not change.into_existing and change.subscription.billing_profile_id is not None
             and change.subscription.assigned_licenses <= settings.PLANCHANGE_MIGRATE_BATCH]
@@ -119,26 +127,36 @@ def _valid(changes: list[PlanChange]) -> list[tuple[PlanChange, list]]:
 
 
 def _together(firsts: list[int]) -> list[int]:
-    valid = _valid(_locked(firsts))
+    locked = _locked(firsts)
+    started, finished = {Name.VALIDATE: clock.now()}, {}  # each step's, as run_at_once records them
+    valid = _valid(locked)
     if not valid:
         return []
     changes = [change for change, _lines in valid]
-    began = clock.now()
     _done(changes, Name.VALIDATE, lambda change: {"effective_date": change.effective_date.isoformat()}, first=[
         event_build(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_RUNNING, obj=change,
                     data={"step": PlanChangeStep.ORDER[0]}) for change in changes])
-    _provision(changes)
-    _migrate(changes)
-    _bill(valid)
+    finished[Name.VALIDATE] = clock.now()
+    for name, step in ((Name.PROVISION, _provision), (Name.MIGRATE_LICENSES, _migrate), (Name.BILL, _bill),
+                       (Name.CANCEL_SOURCE, _cancel), (Name.COMPLETE, _complete)):
+        started[name] = clock.now()
+        step(valid)
+        finished[name] = clock.now()
+    field = PlanChangeStep._meta.get_field("started_at")
+    PlanChangeStep.objects.filter(plan_change__in=changes).update(
+        status=Step.DONE, attempts=1, lease_until=None, error="",
+        started_at=Case(*(When(name=name, then=Value(at)) for name, at in started.items()), output_field=field),
+        finished_at=Case(*(When(name=name, then=Value(at)) for name, at in finished.items()), output_field=field))
+    return [change.pk for change in changes]
+
+
+def _cancel(valid: list[tuple[PlanChange, list]]) -> None:
+    changes = [change for change, _lines in valid]
     subscriptions_end_replaced(actor="system", ends=[{
         "subscription": change.subscription, "holder": change.holder, "on": change.effective_date,
         "replaced_by": change.new_subscription_id, "reason": f"replaced by plan change {change.pk}"}
         for change in changes])
     _done(changes, Name.CANCEL_SOURCE, lambda change: {})
-    _complete(changes)
-    PlanChangeStep.objects.filter(plan_change__in=changes).update(
-        status=Step.DONE, attempts=1, started_at=began, finished_at=clock.now(), lease_until=None, error="")
-    return [change.pk for change in changes]
 
 
 def _done(changes: list[PlanChange], name: str, data, first=()) -> None:
@@ -148,7 +166,8 @@ def _done(changes: list[PlanChange], name: str, data, first=()) -> None:
                                     for change in changes)])
 
 
-def _provision(changes: list[PlanChange]) -> None:
+def _provision(valid: list[tuple[PlanChange, list]]) -> None:
+    changes = [change for change, _lines in valid]
     made = subscriptions_provision(actor="system", orders=[{
         "tenant": change.tenant, "product": change.target_product, "licenses": change.licenses, "term": change.term,
         "billing_frequency": change.billing_frequency, "start_date": change.effective_date,
@@ -160,7 +179,8 @@ def _provision(changes: list[PlanChange]) -> None:
     _done(changes, Name.PROVISION, lambda change: {"new_subscription": change.new_subscription_id})
 
 
-def _migrate(changes: list[PlanChange]) -> None:
+def _migrate(valid: list[tuple[PlanChange, list]]) -> None:
+    changes = [change for change, _lines in valid]
     reset = licenses_move_all(actor="system", moves=[
         Move(source=change.subscription, target=change.new_subscription, holder=change.holder) for change in changes])
     for change in changes:
@@ -192,7 +212,8 @@ def _bill(valid: list[tuple[PlanChange, list]]) -> None:
     _done(changes, Name.BILL, lambda change: {"invoice": change.invoice_id, "credit": str(change.credit)})
 
 
-def _complete(changes: list[PlanChange]) -> None:
+def _complete(valid: list[tuple[PlanChange, list]]) -> None:
+    changes = [change for change, _lines in valid]
     now = clock.now()
     for change in changes:
         change.status, change.completed_at, change.updated_at = PlanChange.Status.COMPLETED, now, timezone.now()

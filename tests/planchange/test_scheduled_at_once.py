@@ -10,8 +10,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from billing.models import InvoiceLine, Subscription
-from licensing.models import LicenseAssignment
+from billing.models import Invoice, InvoiceLine, Subscription
+from licensing.models import LicenseAssignment, LicenseMoveBatch
 from planchange import steps, together, workflow
 from planchange.models import PlanChange
 from portal.models import Event
@@ -32,6 +32,12 @@ def _outcome() -> list[tuple]:
             tenant.domain, change.status, change.error_code, change.credit, change.effective_date, change.licenses,
             list(change.steps.order_by("position").values_list("name", "status", "attempts", "error", "lease_until")),
             all(step.started_at <= step.finished_at for step in change.steps.all() if step.finished_at),
+            _in_turn(change),
+            sorted(Invoice.objects.filter(tenant=tenant).values_list(
+                "number", "date", "due_date", "total", "paid", "refund", "refund_on", "credit_used",
+                "payment_method__last4")),
+            sorted(repr(batch) for batch in LicenseMoveBatch.objects.filter(tenant=tenant).values_list(
+                "holder", "users", "reset_disabled_plans")),
             sorted(InvoiceLine.objects.filter(invoice__tenant=tenant)
                    .values_list("invoice__date", "description", "amount", "start", "end")),
             [(verb, sorted(data), {key: value for key, value in data.items() if key not in ROW_IDS})
@@ -48,6 +54,12 @@ def _outcome() -> list[tuple]:
 def _one_by_one(patched) -> None:
     """No change run together: each one by one (``workflow.run_at_once``)."""
     patched.setattr(days, "changes_run_together", list)
+
+
+def _in_turn(change) -> bool:
+    """Each step started when the one before it had finished, as one after the other."""
+    times = [t for step in change.steps.order_by("position") for t in (step.started_at, step.finished_at) if t]
+    return times == sorted(times)
 
 
 ROW_IDS = {"new_subscription", "invoice", "from", "to", "into"}  # an event's values naming rows made on the way

@@ -62,12 +62,17 @@ def step_lease() -> timedelta:
     return timedelta(seconds=settings.PLANCHANGE_STEP_LEASE)
 
 
+def step_done_event(change: PlanChange, name: str, **data) -> dict:
+    """The audit event of a step done (``event_record``'s or ``event_build``'s arguments)."""
+    return {"tenant": change.tenant, "actor": "system", "verb": STEP_DONE[name], "obj": change,
+            "data": {"step": name, **data}}
+
+
 def _done(change: PlanChange, name: str, **data) -> None:
     """Mark a step done; call inside the transaction that did its work."""
     PlanChangeStep.objects.filter(plan_change=change, name=name).update(
         status=Step.DONE, finished_at=clock.now(), lease_until=None, error="")
-    event_record(tenant=change.tenant, actor="system", verb=STEP_DONE[name], obj=change,
-                 data={"step": name, **data})
+    event_record(**step_done_event(change, name, **data))
 
 
 def _renew_lease(change_id: int, name: str) -> None:
@@ -126,12 +131,16 @@ def _validate(change: PlanChange) -> None:
         change_fail(change, Name.VALIDATE, code="into_subscription_changed",
                      detail=Text(INTO_CHANGED, product=change.target_product.name))
         return
-    at_renewal = change.schedule == PlanChange.Schedule.RENEWAL
-    change.effective_date = change.scheduled_for if at_renewal else clock.today()
+    change.effective_date = effective_date_of(change)
     if change.into_existing:  # one license per user who moves, counted now that both are held
         change.licenses = inputs.licenses
     change.save(update_fields=["effective_date", "licenses"])
     _done(change, Name.VALIDATE, effective_date=change.effective_date.isoformat())
+
+
+def effective_date_of(change: PlanChange):
+    """The day a change takes effect, as its validate step fixes it: its renewal's, else today."""
+    return change.scheduled_for if change.schedule == PlanChange.Schedule.RENEWAL else clock.today()
 
 
 def bill_what_waited(subscription_ids) -> None:
@@ -169,20 +178,24 @@ def change_fail(change: PlanChange, step_name: str, *, code: str, detail: str | 
     event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_FAILED, obj=change, data=data)
 
 
+def provision_order(change: PlanChange) -> dict:
+    """What billing provisions for the change (``subscription_provision``'s order): its target, licenses and offer,
+    paid as the old subscription is unless the change names a payment method."""
+    old = change.subscription
+    return {"tenant": change.tenant, "product": change.target_product, "licenses": change.licenses,
+            "term": change.term, "billing_frequency": change.billing_frequency, "start_date": change.effective_date,
+            "payment": old.payment if change.payment_method is None else change.payment_method.kind,
+            "payment_method": change.payment_method or old.payment_method, "billing_profile": old.billing_profile,
+            "holder": change.holder}
+
+
 def _provision(change: PlanChange) -> None:
     """Billing provisions the new subscription, held by this change from its first moment."""
     if change.into_existing:  # into a subscription the tenant has: one more license per user who moves
         subscription_licenses_join(tenant=change.tenant, subscription_id=change.new_subscription_id,
                                    add=change.licenses, holder=change.holder, actor="system")
     elif change.new_subscription_id is None:
-        old = change.subscription
-        change.new_subscription = subscription_provision(
-            tenant=change.tenant, product=change.target_product, licenses=change.licenses, term=change.term,
-            billing_frequency=change.billing_frequency, start_date=change.effective_date,
-            payment=old.payment if change.payment_method is None else change.payment_method.kind,
-            payment_method=change.payment_method or old.payment_method, billing_profile=old.billing_profile,
-            holder=change.holder, actor="system",
-        )
+        change.new_subscription = subscription_provision(actor="system", **provision_order(change))
         change.save(update_fields=["new_subscription"])
     _done(change, Name.PROVISION, new_subscription=change.new_subscription_id)
 
@@ -225,39 +238,54 @@ def step_migrate_licenses(change_id: int) -> None:
         _pause(settings.PLANCHANGE_STEP_DELAY)
 
 
+def bill_lines(change: PlanChange, lines: list) -> dict:
+    """The change's bill as billing posts it (``lines_bill``'s lines, key and number): the charge is the new
+    subscription's, the credit the old one's."""
+    old, new = change.subscription, change.new_subscription
+    return {"lines": [line.as_invoice_line(subscription=new if line.kind == "charge" else old,
+                                           idempotency_key=f"plan_change/{change.pk}/{line.kind}") for line in lines],
+            "key": f"plan_change/{change.pk}", "number": f"INV-{change.effective_date:%Y%m%d}-{change.pk:06d}"}
+
+
+def charged_and_credit(lines: list) -> tuple:
+    """What the change's bill charges for the new subscription's period, and credits for the old one."""
+    return (sum((line.amount for line in lines if line.kind == "charge"), 0),
+            sum((line.amount for line in lines if line.kind == "credit"), 0))
+
+
 def _bill(change: PlanChange) -> None:
     """Old billing stops and new billing starts on the effective date: the credit and the
     first charge go on one invoice (MOSA) or the billing profile's next monthly invoice (MCA)."""
     if change.invoice_id is None:
         lines = change_lines_of(change)
         old, new = change.subscription, change.new_subscription
-        keyed = [line.as_invoice_line(subscription=new if line.kind == "charge" else old,
-                                      idempotency_key=f"plan_change/{change.pk}/{line.kind}") for line in lines]
-        invoice = lines_bill(
-            tenant=change.tenant, billing_profile=old.billing_profile,
-            card=new.paying_card, refund_card=old.paying_card,
-            effective=change.effective_date, key=f"plan_change/{change.pk}",
-            number=f"INV-{change.effective_date:%Y%m%d}-{change.pk:06d}", lines=keyed, actor="system")
+        invoice = lines_bill(tenant=change.tenant, billing_profile=old.billing_profile, card=new.paying_card,
+                             refund_card=old.paying_card, effective=change.effective_date, actor="system",
+                             **bill_lines(change, lines))
+        charged, credit = charged_and_credit(lines)
         if not change.into_existing:
-            subscription_period_charged(subscription=new, amount=sum(
-                (line.amount for line in lines if line.kind == "charge"), 0))
+            subscription_period_charged(subscription=new, amount=charged)
         elif any(line.kind == "charge" for line in lines):  # the period now costs the new count
             subscription_period_charged(subscription=new, amount=money(Side.of(new, offer_of(new).price)
                                                                         .period_charge))
         change.invoice = invoice
-        change.credit = sum((line.amount for line in lines if line.kind == "credit"), 0)
+        change.credit = credit
         change.save(update_fields=["invoice", "credit"])
     _pause_inside(Name.BILL)
     _done(change, Name.BILL, invoice=change.invoice_id, credit=str(change.credit),
           **({"into": change.new_subscription_id} if change.into_existing else {}))
 
 
+def cancel_reason(change: PlanChange) -> str:
+    """Why billing cancels the old subscription, as its audit event says."""
+    return f"replaced by plan change {change.pk}"
+
+
 def _cancel_source(change: PlanChange) -> None:
     """Billing cancels the old subscription (its users have all moved)."""
     subscription_end_replaced(tenant=change.tenant, subscription_id=change.subscription_id, holder=change.holder,
                               on=change.effective_date, replaced_by=change.new_subscription_id,
-                              reason=f"replaced by plan change {change.pk}",
-                              actor="system")
+                              reason=cancel_reason(change), actor="system")
     _done(change, Name.CANCEL_SOURCE)
 
 

@@ -12,7 +12,6 @@ with a credit (a card refund is ``invoice_post_lines``'); and all of them when a
 """
 
 import logging
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -31,8 +30,16 @@ from licensing.moves import Move, licenses_move_all
 from planchange.eligibility import eligibility_checks
 from planchange.inputs import Blocked, change_inputs_of, change_lines_of, into_still_holds
 from planchange.models import PlanChange, PlanChangeStep
-from planchange.steps import bill_what_waited
-from planchange.verbs import PLAN_CHANGE_RUNNING, STEP_DONE
+from planchange.steps import (
+    bill_lines,
+    bill_what_waited,
+    cancel_reason,
+    charged_and_credit,
+    effective_date_of,
+    provision_order,
+    step_done_event,
+)
+from planchange.verbs import PLAN_CHANGE_RUNNING
 from portal import clock
 from portal.bulk import rows_update
 from portal.errors import DomainError
@@ -117,8 +124,7 @@ def _valid(changes: list[PlanChange]) -> list[tuple[PlanChange, list]]:
             continue  # run_at_once fails it, saying why
         if not into_still_holds(change, inputs.into):
             continue
-        at_renewal = change.schedule == PlanChange.Schedule.RENEWAL
-        change.effective_date = change.scheduled_for if at_renewal else clock.today()
+        change.effective_date = effective_date_of(change)
         lines = change_lines_of(change)
         if any(line.amount < 0 for line in lines):
             continue  # a credit may go back to a card: invoice_post_lines does it
@@ -154,26 +160,20 @@ def _cancel(valid: list[tuple[PlanChange, list]]) -> None:
     changes = [change for change, _lines in valid]
     subscriptions_end_replaced(actor="system", ends=[{
         "subscription": change.subscription, "holder": change.holder, "on": change.effective_date,
-        "replaced_by": change.new_subscription_id, "reason": f"replaced by plan change {change.pk}"}
+        "replaced_by": change.new_subscription_id, "reason": cancel_reason(change)}
         for change in changes])
     _done(changes, Name.CANCEL_SOURCE, lambda change: {})
 
 
 def _done(changes: list[PlanChange], name: str, data, first=()) -> None:
     """The step's audit event of each change (after ``first``); the steps' rows are marked done at the end."""
-    events_record(events=[*first, *(event_build(tenant=change.tenant, actor="system", verb=STEP_DONE[name],
-                                                obj=change, data={"step": name, **data(change)})
+    events_record(events=[*first, *(event_build(**step_done_event(change, name, **data(change)))
                                     for change in changes)])
 
 
 def _provision(valid: list[tuple[PlanChange, list]]) -> None:
     changes = [change for change, _lines in valid]
-    made = subscriptions_provision(actor="system", orders=[{
-        "tenant": change.tenant, "product": change.target_product, "licenses": change.licenses, "term": change.term,
-        "billing_frequency": change.billing_frequency, "start_date": change.effective_date,
-        "payment": change.subscription.payment if change.payment_method is None else change.payment_method.kind,
-        "payment_method": change.payment_method or change.subscription.payment_method,
-        "billing_profile": change.subscription.billing_profile, "holder": change.holder} for change in changes])
+    made = subscriptions_provision(actor="system", orders=[provision_order(change) for change in changes])
     for change, sub in zip(changes, made, strict=True):
         change.new_subscription = sub
     _done(changes, Name.PROVISION, lambda change: {"new_subscription": change.new_subscription_id})
@@ -193,14 +193,10 @@ def _bill(valid: list[tuple[PlanChange, list]]) -> None:
     """``steps._bill`` of each: the credit and the first charge on the billing profile's monthly invoice."""
     batch, postings = PeriodInvoices(actor="system"), []
     for change, lines in valid:
-        old, new = change.subscription, change.new_subscription
-        keyed = [line.as_invoice_line(subscription=new if line.kind == "charge" else old,
-                                      idempotency_key=f"plan_change/{change.pk}/{line.kind}") for line in lines]
-        postings.append(batch.add(tenant=change.tenant, billing_profile=old.billing_profile, card=new.paying_card,
-                                  effective=change.effective_date, key=f"plan_change/{change.pk}",
-                                  number=f"INV-{change.effective_date:%Y%m%d}-{change.pk:06d}", lines=keyed))
-        new.billed_amount = sum((line.amount for line in lines if line.kind == "charge"), Decimal(0))
-        change.credit = sum((line.amount for line in lines if line.kind == "credit"), 0)
+        new = change.new_subscription
+        postings.append(batch.add(tenant=change.tenant, billing_profile=change.subscription.billing_profile,
+                                  card=new.paying_card, effective=change.effective_date, **bill_lines(change, lines)))
+        new.billed_amount, change.credit = charged_and_credit(lines)
     batch.flush()
     if any(posting.invoice.total < 0 and change.subscription.paying_card for (change, _lines), posting
            in zip(valid, postings, strict=True)):

@@ -218,7 +218,7 @@ def _a_mixed_day() -> None:
     fails: the other is under way), one with no users."""
     from portal.models import Tenant
     from tests.busy_world import credit
-    from tests.factories import IncidentFactory, admin_of, mca_subscription
+    from tests.factories import IncidentFactory, admin_of, mca_subscription, product
 
     for i in range(6):
         _scheduled_at_renewal(i, users=0 if i == 5 else 4)
@@ -229,17 +229,11 @@ def _a_mixed_day() -> None:
     IncidentFactory(tenant=Tenant.objects.get(domain="scheduled3.example"))
     twice = Tenant.objects.get(domain="scheduled4.example")
     other = mca_subscription(twice.billing_profiles.get(), licenses=5, start_date=date(2025, 10, 1),
-                             product=product_of("EXCHANGESTANDARD"))
+                             product=product("EXCHANGESTANDARD"))
     from planchange.services import plan_change_request
 
     plan_change_request(tenant=twice, user=admin_of(twice), subscription_id=other.pk, target_sku="EXCHANGEENTERPRISE",
                         schedule="renewal")
-
-
-def product_of(sku: str):
-    from tests.factories import product
-
-    return product(sku)
 
 
 def test_a_mixed_day_of_scheduled_changes_run_together_ends_exactly_as_run_one_by_one(at_date, monkeypatch):

@@ -247,7 +247,9 @@ def days_run(*, until: date, move_clock: bool, record: Recorder | None = None,
     happened: list[Happening] = []
     pace, checked = Pace(), 0
     with catalog_pinned():  # every period billed and scheduled change run reads the same catalog: once
-        while True:
+        # Every day after ``applied`` is after ``until`` once ``applied`` has reached it: nothing to ask (a move's
+        # start, which the sweep has usually applied already).
+        while applied < until:
             day = day_next(applied)
             if day is None or day > until:
                 break

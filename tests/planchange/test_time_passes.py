@@ -443,6 +443,22 @@ def test_days_when_nothing_falls_due_cost_the_same_few_queries_whatever_the_numb
     assert moved["events"] == []
 
 
+def test_a_move_asks_for_the_next_day_due_once_when_real_time_reached_its_start_before(at_date):
+    """A move first applies what real time reached before it began (the beat's sweep may lag), then its own days.
+    When the sweep had applied them all (as usual), that first part asks nothing: the next day due is asked once
+    per day the move itself looks at, not once more (six statements of every one-day move, the 730 of a test)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    at_date("2026-06-15")
+    mosa_standard()
+    clock_move(actor="support", days=1)  # the watermark: every day up to today applied
+    with CaptureQueriesContext(connection) as queries:
+        moved = clock_move(actor="support", days=1)
+    asked = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT MIN("billing_subscription"')]
+    assert (moved["events"], len(asked)) == ([], 1)
+
+
 def test_a_day_reached_by_two_appliers_is_applied_once(at_date):
     """The beat's sweep and a support move can reach the same day: the second finds it applied."""
     from simulation.days import day_apply

@@ -19,7 +19,7 @@ from django.utils import timezone
 from billing.models import Subscription
 from billing.services import subscription_require_free, subscriptions_lock_across, subscriptions_usage_add
 from licensing.models import LicenseAssignment, LicenseMoveBatch
-from licensing.services import EVENT_USERS, _require_active, _require_available
+from licensing.services import EVENT_USERS, require_active, require_available
 from licensing.verbs import LICENSES_MOVED
 from portal import clock
 from portal.bulk import rows_insert
@@ -88,12 +88,12 @@ def licenses_move_all(*, moves: list[Move], actor: str) -> dict[str, dict]:
     for move in moves:
         for sub in (move.source, move.target):
             subscription_require_free(locked[sub.pk], holder=move.holder)
-        _require_active(move.target)
+        require_active(move.target)
     sources = [move.source.pk for move in moves]
     counts, reset, named = _read(sources)
     made = _copy([move for move in moves if counts[move.source.pk]])
     for move in moves:
-        _require_available(move.target, made[move.target.pk])  # checked before anything is counted
+        require_available(move.target, made[move.target.pk])  # checked before anything is counted
     LicenseAssignment.objects.filter(subscription_id__in=sources).delete()
     subscriptions_usage_add(subscriptions=[sub for move in moves for sub in (move.target, move.source)],
                             deltas={**{move.target.pk: made[move.target.pk] for move in moves},

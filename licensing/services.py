@@ -66,13 +66,15 @@ def _users(tenant: Tenant, upns) -> list[DirectoryUser]:
     return users
 
 
-def _require_active(sub: Subscription) -> None:
+def require_active(sub: Subscription) -> None:
+    """Licenses go onto (or come off) an Active subscription only (422 ``subscription_not_active``); the app's other
+    writers (``licensing.moves``, ``licensing.user_licenses``) check with the same rule."""
     if sub.status != Subscription.Status.ACTIVE:
         raise DomainError(_("%(product)s isn't active.") % {"product": sub.product.name},
                           code="subscription_not_active")
 
 
-def _require_set_up(sub: Subscription) -> None:
+def require_set_up(sub: Subscription) -> None:
     """The article's step 2: the subscription users get licenses of must be Active, and one still being set up
     isn't yet (422 ``subscription_not_provisioned``, saying when it is ready)."""
     if sub.provisioning == Subscription.Provisioning.PROVISIONED:
@@ -88,7 +90,8 @@ def _require_set_up(sub: Subscription) -> None:
     raise DomainError(message % params, code="subscription_not_provisioned")
 
 
-def _require_available(sub: Subscription, needed: int) -> None:
+def require_available(sub: Subscription, needed: int) -> None:
+    """``needed`` licenses are free on ``sub`` (422 ``not_enough_licenses``, saying how many to buy)."""
     available = max(sub.licenses - sub.assigned_licenses, 0)
     if needed > available:
         raise DomainError(
@@ -127,12 +130,12 @@ def _product_holders(sub: Subscription, users, *, besides: Subscription | None =
 def license_assign(*, tenant: Tenant, subscription_id: int, upns, actor: str) -> int:
     """Give each user a license of the subscription; refuse all if there aren't enough."""
     (sub,) = _lock(tenant, [subscription_id]).values()
-    _require_active(sub)
-    _require_set_up(sub)
+    require_active(sub)
+    require_set_up(sub)
     users = _users(tenant, upns)
     holding = _product_holders(sub, users)  # holders of the product keep their license, and get no second one
     new = [u for u in users if u.pk not in holding]
-    _require_available(sub, len(new))
+    require_available(sub, len(new))
     LicenseAssignment.objects.bulk_create(LicenseAssignment(user=u, subscription=sub) for u in new)
     subscription_usage_add(subscription=sub, delta=len(new))
     event_record(tenant=tenant, actor=actor, verb=LICENSES_ASSIGNED, obj=sub,
@@ -172,13 +175,13 @@ def license_replace(*, tenant: Tenant, from_subscription_id: int, to_subscriptio
     if len(subs) != 2:
         raise DomainError(_("Choose two different subscriptions."), code="same_subscription")
     source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
-    _require_active(target)
-    _require_set_up(target)
+    require_active(target)
+    require_set_up(target)
     users = _users(tenant, upns)
     _require_holding(source, users, _holders(source, users))
     already = _product_holders(target, users, besides=source)  # they keep the license of the product they hold
     new = [u for u in users if u.pk not in already]
-    _require_available(target, len(new))
+    require_available(target, len(new))
     preview = licenses_preview(source=source, target_product=target.product, target=target,
                                upns=[u.upn for u in users])
     if reviewed and reviewed != preview.digest:
@@ -298,14 +301,14 @@ def licenses_move_batch(*, tenant: Tenant, from_subscription_id: int, to_subscri
     the target keep it. Never assigns beyond the target's licenses."""
     subs = _lock(tenant, [from_subscription_id, to_subscription_id], holder=holder)
     source, target = subs[int(from_subscription_id)], subs[int(to_subscription_id)]
-    _require_active(target)
+    require_active(target)
     first, last, count = _move_window(source, after=after, limit=limit)
     if not count and after:  # nothing after the cursor: look once from the start
         first, last, count = _move_window(source, after=0, limit=limit)
     if not count:
         return MovedBatch(left=0)
     made = _licenses_copy(source=source, target=target, first=first, last=last)
-    _require_available(target, made)  # checked before anything is counted: the batch rolls back
+    require_available(target, made)  # checked before anything is counted: the batch rolls back
     window = LicenseAssignment.objects.filter(subscription=source, pk__gte=first, pk__lte=last)
     reset = {upn: sorted(plans) for upn, plans in window.exclude(disabled_plans=[]).values_list(
         "user__upn", "disabled_plans")}

@@ -22,7 +22,7 @@ from billing.services import subscription_require_free, subscription_usage_add, 
 from licensing.models import DirectoryUser, LicenseAssignment
 from licensing.plans import plans_of
 from licensing.selectors import USER_MISSING
-from licensing.services import _require_available, _require_set_up
+from licensing.services import require_available, require_set_up
 from licensing.verbs import LICENSES_CHANGED
 from portal.errors import DomainError, short_list
 from portal.models import Tenant
@@ -64,14 +64,14 @@ def _source(subs: list[Subscription], product: Product) -> Subscription:
                           code="product_not_owned", product=product.sku)
     set_up = [s for s in usable if s.provisioning == Subscription.Provisioning.PROVISIONED]
     if not set_up:
-        _require_set_up(usable[0])
+        require_set_up(usable[0])
     free = [s for s in set_up if not s.held_by]
     if not free:
         subscription_require_free(set_up[0])
     for sub in free:
         if sub.licenses > sub.assigned_licenses:
             return sub
-    _require_available(free[0], 1)
+    require_available(free[0], 1)
     return free[0]
 
 

@@ -36,7 +36,7 @@ from licensing.services import licenses_move_batch
 from planchange.inputs import Blocked, change_inputs_of, change_lines_of, into_still_holds
 from planchange.models import PlanChange, PlanChangeStep
 from planchange.texts import INTO_CHANGED
-from planchange.verbs import PLAN_CHANGE_FAILED, STEP_DONE
+from planchange.verbs import PLAN_CHANGE_FAILED, PLAN_CHANGE_RUNNING, STEP_DONE
 from portal import clock
 from portal.errors import DomainError
 from portal.services import event_record
@@ -60,6 +60,13 @@ def _pause_inside(step: str) -> None:
 
 def step_lease() -> timedelta:
     return timedelta(seconds=settings.PLANCHANGE_STEP_LEASE)
+
+
+def running_event(change: PlanChange, name: str) -> dict:
+    """The audit event of a change a worker (or the day loop) started on, at step ``name`` (``event_record``'s or
+    ``event_build``'s arguments)."""
+    return {"tenant": change.tenant, "actor": "system", "verb": PLAN_CHANGE_RUNNING, "obj": change,
+            "data": {"step": name}}
 
 
 def step_done_event(change: PlanChange, name: str, **data) -> dict:

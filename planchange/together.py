@@ -37,9 +37,9 @@ from planchange.steps import (
     charged_and_credit,
     effective_date_of,
     provision_order,
+    running_event,
     step_done_event,
 )
-from planchange.verbs import PLAN_CHANGE_RUNNING
 from portal import clock
 from portal.bulk import rows_update
 from portal.errors import DomainError
@@ -140,8 +140,7 @@ def _together(firsts: list[int]) -> list[int]:
         return []
     changes = [change for change, _lines in valid]
     _done(changes, Name.VALIDATE, lambda change: {"effective_date": change.effective_date.isoformat()}, first=[
-        event_build(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_RUNNING, obj=change,
-                    data={"step": PlanChangeStep.ORDER[0]}) for change in changes])
+        event_build(**running_event(change, PlanChangeStep.ORDER[0])) for change in changes])
     finished[Name.VALIDATE] = clock.now()
     for name, step in ((Name.PROVISION, _provision), (Name.MIGRATE_LICENSES, _migrate), (Name.BILL, _bill),
                        (Name.CANCEL_SOURCE, _cancel), (Name.COMPLETE, _complete)):

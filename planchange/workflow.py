@@ -37,12 +37,13 @@ from planchange.steps import (
     change_fail,
     change_lock,
     change_locked,
+    running_event,
     step_fail,
     step_lease,
     step_validate,  # noqa: F401 - the workflow's steps, as callers and tests know them
 )
 from planchange.texts import UNEXPECTED
-from planchange.verbs import PLAN_CHANGE_RUNNING, PLAN_CHANGE_STUCK
+from planchange.verbs import PLAN_CHANGE_STUCK
 from portal import clock
 from portal.services import event_record
 from portal.texts import Text
@@ -88,8 +89,7 @@ def _take(change_id: int, name: str) -> str:
         if change.status == PlanChange.Status.QUEUED:
             change.status = PlanChange.Status.RUNNING
             change.save(update_fields=["status", "updated_at"])
-            event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_RUNNING, obj=change,
-                         data={"step": name})
+            event_record(**running_event(change, name))
         return "claimed"
 
 
@@ -164,8 +164,7 @@ def _all_steps(change_id: int) -> bool:
         raise NotAtOnce(change_id)  # its users move a batch per transaction
     change.status = PlanChange.Status.RUNNING
     change.save(update_fields=["status", "updated_at"])
-    event_record(tenant=change.tenant, actor="system", verb=PLAN_CHANGE_RUNNING, obj=change,
-                 data={"step": PlanChangeStep.ORDER[0]})
+    event_record(**running_event(change, PlanChangeStep.ORDER[0]))
     began = {}
     for name in PlanChangeStep.ORDER:
         if began:  # read again, as the step's own transaction would

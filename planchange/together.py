@@ -142,10 +142,11 @@ def _together(firsts: list[int]) -> list[int]:
     _done(changes, Name.VALIDATE, lambda change: {"effective_date": change.effective_date.isoformat()}, first=[
         event_build(**running_event(change, PlanChangeStep.ORDER[0])) for change in changes])
     finished[Name.VALIDATE] = clock.now()
-    for name, step in ((Name.PROVISION, _provision), (Name.MIGRATE_LICENSES, _migrate), (Name.BILL, _bill),
-                       (Name.CANCEL_SOURCE, _cancel), (Name.COMPLETE, _complete)):
+    for name, step, of in ((Name.PROVISION, _provision, changes), (Name.MIGRATE_LICENSES, _migrate, changes),
+                           (Name.BILL, _bill, valid), (Name.CANCEL_SOURCE, _cancel, changes),
+                           (Name.COMPLETE, _complete, changes)):  # the bill alone needs each change's lines
         started[name] = clock.now()
-        step(valid)
+        step(of)
         finished[name] = clock.now()
     field = PlanChangeStep._meta.get_field("started_at")
     PlanChangeStep.objects.filter(plan_change__in=changes).update(
@@ -155,8 +156,7 @@ def _together(firsts: list[int]) -> list[int]:
     return [change.pk for change in changes]
 
 
-def _cancel(valid: list[tuple[PlanChange, list]]) -> None:
-    changes = [change for change, _lines in valid]
+def _cancel(changes: list[PlanChange]) -> None:
     subscriptions_end_replaced(actor="system", ends=[{
         "subscription": change.subscription, "holder": change.holder, "on": change.effective_date,
         "replaced_by": change.new_subscription_id, "reason": cancel_reason(change)}
@@ -170,16 +170,14 @@ def _done(changes: list[PlanChange], name: str, data, first=()) -> None:
                                     for change in changes)])
 
 
-def _provision(valid: list[tuple[PlanChange, list]]) -> None:
-    changes = [change for change, _lines in valid]
+def _provision(changes: list[PlanChange]) -> None:
     made = subscriptions_provision(actor="system", orders=[provision_order(change) for change in changes])
     for change, sub in zip(changes, made, strict=True):
         change.new_subscription = sub
     _done(changes, Name.PROVISION, lambda change: {"new_subscription": change.new_subscription_id})
 
 
-def _migrate(valid: list[tuple[PlanChange, list]]) -> None:
-    changes = [change for change, _lines in valid]
+def _migrate(changes: list[PlanChange]) -> None:
     reset = licenses_move_all(actor="system", moves=[
         Move(source=change.subscription, target=change.new_subscription, holder=change.holder) for change in changes])
     for change in changes:
@@ -200,15 +198,14 @@ def _bill(valid: list[tuple[PlanChange, list]]) -> None:
     if any(posting.invoice.total < 0 and change.subscription.paying_card for (change, _lines), posting
            in zip(valid, postings, strict=True)):
         raise RefundToCard  # invoice_post_lines sends it back to the card: one by one
-    subscriptions_update_charged(subscriptions=[change.new_subscription for change, _lines in valid])
     changes = [change for change, _lines in valid]
+    subscriptions_update_charged(subscriptions=[change.new_subscription for change in changes])
     for change, posting in zip(changes, postings, strict=True):
         change.invoice = posting.invoice
     _done(changes, Name.BILL, lambda change: {"invoice": change.invoice_id, "credit": str(change.credit)})
 
 
-def _complete(valid: list[tuple[PlanChange, list]]) -> None:
-    changes = [change for change, _lines in valid]
+def _complete(changes: list[PlanChange]) -> None:
     now = clock.now()
     for change in changes:
         change.status, change.completed_at, change.updated_at = PlanChange.Status.COMPLETED, now, timezone.now()
